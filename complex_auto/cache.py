@@ -1,0 +1,58 @@
+"""The preprocessing cache: one bz2 pickle per file list and data setting, in ``cache_dir``.
+
+A cache file is named after the file list and a hash of everything its content depends on
+(the listed files with their sizes and modification times, and the data parameters), so a
+changed list or parameter never silently reuses stale data. ``--refresh-cache`` (or
+``rebuild = True``) rebuilds it anyway. A cache file that cannot be read is rebuilt with a
+warning.
+"""
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+from .utils import load_pyc_bz, save_pyc_bz
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(files, params):
+    """A short hash of the files (path, size, mtime) and ``params`` (a JSON-able dict)."""
+    stamp = []
+    for f in files:
+        st = os.stat(f)
+        stamp.append([str(f), st.st_size, int(st.st_mtime)])
+    blob = json.dumps({"files": stamp, "params": params}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def cache_path(cache_dir, list_name, kind, key):
+    """``cache_dir/LISTNAME_KIND_KEY.pyc.bz``."""
+    return Path(cache_dir) / f"{Path(list_name).name}_{kind}_{key}.pyc.bz"
+
+
+def cached(path, build, refresh=False):
+    """Return the object cached at ``path``, building and saving it when needed.
+
+    Parameters
+    ----------
+    path : Path
+        The cache file.
+    build : callable
+        Called with no arguments to compute the object.
+    refresh : bool
+        Rebuild even when the cache file is readable.
+    """
+    path = Path(path)
+    if path.exists() and not refresh:
+        try:
+            obj = load_pyc_bz(path)
+            log.info("using cached data %s", path)
+            return obj
+        except Exception as e:  # truncated bz2, bad pickle, ...
+            log.warning("cache file %s is corrupt (%s); rebuilding it", path,
+                        type(e).__name__)
+    obj = build()
+    save_pyc_bz(obj, path)
+    return obj

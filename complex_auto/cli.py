@@ -1,0 +1,64 @@
+"""What the command lines share: ``-v``, logging, one-line errors, device choice.
+
+A script builds its ``argparse`` parser, then calls :func:`run` with its ``main``: problems the
+user can fix (:class:`~complex_auto.errors.ComplexAutoError`) become one line on stderr and
+exit status 1; ``-v/--verbose`` shows debug logging and full tracebacks.
+"""
+import logging
+import sys
+import traceback
+
+from .errors import ComplexAutoError
+
+log = logging.getLogger("complex_auto")
+
+
+def add_verbose(parser):
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, and full tracebacks on errors")
+    return parser
+
+
+def add_device(parser):
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="where the model runs; auto uses CUDA when present (default: auto)")
+    return parser
+
+
+def setup_logging(verbose=False):
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s",
+                        force=True)
+    for noisy in ("numba", "matplotlib", "PIL", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+def run(main, parser, argv=None):
+    """Parse arguments, call ``main(args)`` and turn user errors into one line and exit 1."""
+    args = parser.parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    setup_logging(verbose)
+    try:
+        code = main(args)
+    except ComplexAutoError as e:
+        if verbose:
+            traceback.print_exc()
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+def resolve_device(name):
+    """``'auto'``, ``'cpu'`` or ``'cuda'`` → a ``torch.device``; raises when CUDA is missing."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ComplexAutoError("--device cuda: CUDA is not available on this machine "
+                               "(use --device cpu or auto)")
+    return torch.device(name)

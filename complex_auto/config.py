@@ -1,0 +1,91 @@
+"""Reading and validating ``.ini`` configuration files.
+
+A config is a plain ``configobj`` file; ``configspec.ini`` beside this module lists every key
+with its type. :func:`load_config` returns a dict with typed values or raises
+:class:`~complex_auto.errors.ConfigError` naming the file and the key.
+"""
+from pathlib import Path
+
+from configobj import ConfigObj, ConfigObjError, flatten_errors
+from validate import Validator
+
+from .errors import ConfigError
+
+SPEC_PATH = Path(__file__).with_name("configspec.ini")
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "float": "a number",
+    "boolean": "True or False",
+    "string": "a string",
+    "option": "one of",
+    "int_list": "a comma-separated list of integers",
+    "float_list": "a comma-separated list of numbers",
+}
+
+
+def _spec_types():
+    spec = ConfigObj(str(SPEC_PATH), list_values=False, _inspec=True)
+    return dict(spec)
+
+
+def load_config(path, **overrides):
+    """Read and validate a config file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.ini`` file.
+    **overrides
+        Values that replace the file's (already typed), e.g. ``epochs=3``.
+
+    Returns
+    -------
+    dict
+        Every key of the spec, typed; plus ``"config_path"``.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or unparsable, or a key is unknown, missing or mistyped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file does not exist")
+    try:
+        conf = ConfigObj(str(path), configspec=str(SPEC_PATH), file_error=True)
+    except (ConfigObjError, OSError) as e:
+        raise ConfigError(f"{path}: cannot parse config: {e}") from None
+
+    spec = _spec_types()
+    unknown = [k for k in conf.keys() if k not in spec]
+    if conf.sections:
+        raise ConfigError(f"{path}: sections are not allowed (found [{conf.sections[0]}])")
+    if unknown:
+        raise ConfigError(f"{path}: unknown key '{unknown[0]}'")
+    missing = [k for k in spec if k not in conf]
+    if missing:
+        raise ConfigError(f"{path}: missing key '{missing[0]}'")
+
+    result = conf.validate(Validator(), preserve_errors=True, copy=True)
+    if result is not True:
+        for _, key, err in flatten_errors(conf, result):
+            check = spec[key].split("(")[0]
+            want = _TYPE_WORDS.get(check, check)
+            detail = f" ({err})" if err else ""
+            raise ConfigError(
+                f"{path}: key '{key}' = {conf[key]!r} is not {want}{detail}")
+    cfg = dict(conf)
+    cfg.update(overrides)
+    cfg["config_path"] = str(path)
+    _check_consistency(cfg, path)
+    return cfg
+
+
+def _check_consistency(cfg, path):
+    bad = [t for t in cfg["transform"] if t not in (0, 1, 2)]
+    if bad:
+        raise ConfigError(f"{path}: key 'transform' has {bad[0]}; allowed are 0 (pitch shift), "
+                          "1 (time shift), 2 (tempo change)")
+    if cfg["data_type"] == "cqt" and min(cfg["shifts"]) < 0:
+        raise ConfigError(f"{path}: key 'shifts' must be non-negative for data_type cqt")

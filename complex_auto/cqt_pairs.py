@@ -1,0 +1,217 @@
+"""Training pairs from CQT n-grams: pitch shift, time shift and tempo change.
+
+A pair is an n-gram ``x`` (``n_bins × length_ngram`` frames of a standardised CQT) and ``y``,
+the same n-gram under one transformation:
+
+* 0, pitch shift by ``s ∈ [-shifts[1], shifts[1])`` bins (vacated bins are 0);
+* 1, time shift: ``y`` starts ``s ∈ [-shifts[0], shifts[0])`` frames later in the same file;
+* 2, tempo change by ``1 + scales[0]·u``, ``u ~ U(0, 1)`` (nearest neighbour, centre crop),
+  with ``x`` and ``y`` swapped with probability ½.
+
+Both items are min-maxed to [0, 1] before the transformation, optionally get onset emphasis,
+and are then standardised to zero mean and standard deviation 0.1 and flattened bin-major
+(index ``bin * length_ngram + frame``). Batches are built with vectorised indexing: the
+random draws of a batch (:class:`PairDraws`) are made first, then :meth:`CQTPairs.build`
+cuts all items at once.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+PITCH, TIME, TEMPO = 0, 1, 2
+TRANSFORM_NAMES = {PITCH: "pitch shift", TIME: "time shift", TEMPO: "tempo change"}
+ITEM_STD = 0.1
+_EPS = 1e-8
+
+
+@dataclass
+class PairDraws:
+    """The random choices behind a batch of pairs; every field has shape ``(batch,)``."""
+
+    file: np.ndarray       #: index of the file the n-gram comes from
+    start: np.ndarray      #: first frame of ``x`` in that file
+    transform: np.ndarray  #: 0 pitch, 1 time, 2 tempo
+    shift: np.ndarray      #: bins (pitch) or frames (time); 0 for tempo
+    scale: np.ndarray      #: stretch factor (tempo); 1 otherwise
+    swap: np.ndarray       #: tempo pairs whose x and y are exchanged
+
+    def __len__(self):
+        return len(self.file)
+
+    def labels(self):
+        """One label per item: ``shifty5`` (pitch), ``shiftx-3`` (time), ``scale1.12`` (tempo)."""
+        out = []
+        for t, s, f in zip(self.transform, self.shift, self.scale):
+            if t == PITCH:
+                out.append(f"shifty{s}")
+            elif t == TIME:
+                out.append(f"shiftx{s}")
+            else:
+                out.append(f"scale{f:.2f}")
+        return out
+
+
+def pitch_shift(x, shift):
+    """Move n-grams along the bin axis, filling vacated bins with 0.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (batch, bins, frames)
+    shift : np.ndarray of int, shape (batch,)
+        Positive values move content to higher bins: ``y[b] = x[b - shift]``.
+
+    Returns
+    -------
+    np.ndarray, shape (batch, bins, frames)
+    """
+    n_bins = x.shape[1]
+    pad = int(np.abs(shift).max(initial=0))
+    padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
+    rows = np.arange(n_bins)[None, :] - shift[:, None] + pad   # (batch, bins)
+    return np.take_along_axis(padded, rows[:, :, None], axis=1)
+
+
+def stretch_indices(scale, length):
+    """Source frame of every output frame of a nearest-neighbour stretch, centre-cropped.
+
+    Parameters
+    ----------
+    scale : np.ndarray, shape (batch,)
+        Stretch factors ``>= 1``.
+    length : int
+        Frames of the n-gram.
+
+    Returns
+    -------
+    np.ndarray of int, shape (batch, length)
+    """
+    stretched = np.round(length * scale).astype(int)
+    crop = (stretched - length) // 2
+    t = np.arange(length)[None, :] + crop[:, None]
+    return np.minimum(np.floor(t / scale[:, None]).astype(int), length - 1)
+
+
+def min_max(x):
+    """Scale every item of ``x`` (batch first) to [0, 1]."""
+    axes = tuple(range(1, x.ndim))
+    lo = x.min(axis=axes, keepdims=True)
+    hi = x.max(axis=axes, keepdims=True)
+    return (x - lo) / (hi - lo + _EPS)
+
+
+def emphasise_onsets(x, weight):
+    """Add ``weight ×`` the positive frame-to-frame difference (0 for the first frame)."""
+    if weight <= 0:
+        return x
+    diff = np.diff(x, axis=-1, prepend=x[..., :1])
+    return x + weight * np.maximum(diff, 0)
+
+
+def standardise_items(x, std=ITEM_STD):
+    """Zero mean and standard deviation ``std`` for every item (batch first)."""
+    axes = tuple(range(1, x.ndim))
+    x = x - x.mean(axis=axes, keepdims=True)
+    return x * (std / (x.std(axis=axes, keepdims=True) + _EPS))
+
+
+class CQTPairs:
+    """Pairs of transformed n-grams from a set of CQT matrices.
+
+    Parameters
+    ----------
+    cqts : list of np.ndarray, each (n_bins, frames)
+        Standardised CQTs (training multiplies them by 10). Each must have at least
+        ``length_ngram + 2 * shifts[0]`` frames.
+    cfg : dict
+        Uses ``length_ngram``, ``shifts``, ``scales``, ``transform``, ``emph_onset``.
+    """
+
+    def __init__(self, cqts, cfg):
+        self.length = cfg["length_ngram"]
+        self.max_time, self.max_pitch = (int(s) for s in cfg["shifts"])
+        self.max_scale = float(cfg["scales"][0])
+        self.transforms = np.asarray(cfg["transform"], dtype=int)
+        self.emph_onset = cfg["emph_onset"]
+        self.n_bins = cqts[0].shape[0] if cqts else cfg["n_bins"]
+        self.lengths = np.array([c.shape[1] for c in cqts], dtype=int)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(int)
+        # Frame-major storage, so that one n-gram is a contiguous block of memory.
+        self.frames = (np.ascontiguousarray(np.concatenate(cqts, axis=1).T) if cqts
+                       else np.zeros((0, self.n_bins), np.float32))
+
+    @property
+    def n_in(self):
+        return self.n_bins * self.length
+
+    def __len__(self):
+        return len(self.lengths)
+
+    # -- random draws ----------------------------------------------------------------------
+    def _draw_transforms(self, rng, n):
+        transform = rng.choice(self.transforms, n)
+        pitch = (rng.integers(-self.max_pitch, self.max_pitch, n) if self.max_pitch
+                 else np.zeros(n, int))
+        time = (rng.integers(-self.max_time, self.max_time, n) if self.max_time
+                else np.zeros(n, int))
+        shift = np.where(transform == PITCH, pitch, np.where(transform == TIME, time, 0))
+        scale = np.where(transform == TEMPO, 1.0 + self.max_scale * rng.random(n), 1.0)
+        swap = (transform == TEMPO) & (rng.random(n) < 0.5)
+        return transform, shift, scale, swap
+
+    def draw(self, rng, n):
+        """Random draws for ``n`` training pairs.
+
+        A file is picked uniformly, then a start frame uniformly in
+        ``[shifts[0], T - length_ngram - shifts[0])``, then a transformation.
+        """
+        file = rng.integers(0, len(self.lengths), n)
+        start = rng.integers(self.max_time, self.lengths[file] - self.length - self.max_time)
+        return PairDraws(file, start, *self._draw_transforms(rng, n))
+
+    def sweep(self, rng):
+        """Draws for every start in ``[2·shifts[0], T - length_ngram - 2·shifts[0])`` of every
+        file, in order, with random transformations (the evaluation set)."""
+        margin = 2 * self.max_time
+        file, start = [], []
+        for i, T in enumerate(self.lengths):
+            s = np.arange(margin, T - self.length - margin)
+            file.append(np.full(len(s), i))
+            start.append(s)
+        file = np.concatenate(file).astype(int) if file else np.zeros(0, int)
+        start = np.concatenate(start).astype(int) if start else np.zeros(0, int)
+        return PairDraws(file, start, *self._draw_transforms(rng, len(file)))
+
+    # -- building ----------------------------------------------------------------------------
+    def ngrams(self, file, start):
+        """N-grams at the given starts, shape ``(batch, n_bins, length_ngram)``."""
+        idx = (self.offsets[file] + start)[:, None] + np.arange(self.length)[None, :]
+        return self.frames[idx].transpose(0, 2, 1)
+
+    def build(self, draws):
+        """Cut the pairs of ``draws``.
+
+        Returns
+        -------
+        x, y : np.ndarray, float32, each (batch, n_bins * length_ngram)
+            Bin-major flattened, zero mean, standard deviation 0.1, plus 1e-8.
+        """
+        x = min_max(self.ngrams(draws.file, draws.start))
+        t = draws.transform
+        y = x.copy()
+        if np.any(t == PITCH):
+            sel = t == PITCH
+            y[sel] = pitch_shift(x[sel], draws.shift[sel])
+        if np.any(t == TIME):
+            sel = t == TIME
+            y[sel] = min_max(self.ngrams(draws.file[sel], draws.start[sel] + draws.shift[sel]))
+        if np.any(t == TEMPO):
+            sel = t == TEMPO
+            src = stretch_indices(draws.scale[sel], self.length)
+            y[sel] = np.take_along_axis(x[sel], src[:, None, :], axis=2)
+            swap = draws.swap
+            x[swap], y[swap] = y[swap], x[swap]
+        out = []
+        for item in (x, y):
+            item = standardise_items(emphasise_onsets(item, self.emph_onset))
+            out.append((item.reshape(len(item), -1) + _EPS).astype(np.float32))
+        return out[0], out[1]

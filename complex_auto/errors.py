@@ -1,0 +1,19 @@
+"""The one error type of the toolkit.
+
+Every problem that the user can fix (a missing file, a bad config value, audio that is too
+short) raises :class:`ComplexAutoError` with a one-line message naming the file, line or key.
+The command lines print that line and exit with status 1; other exceptions are bugs and keep
+their traceback.
+"""
+
+
+class ComplexAutoError(Exception):
+    """A problem with the user's input: files, configuration or arguments."""
+
+
+class ConfigError(ComplexAutoError):
+    """A configuration file is missing, malformed, or has a bad key or value."""
+
+
+class DataError(ComplexAutoError):
+    """An input file (list, audio, matrix, csv) is missing or unusable."""

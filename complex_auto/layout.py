@@ -1,0 +1,121 @@
+"""Where every file of a run lives: the layout of ``output/RUN/``, defined here and nowhere else.
+
+::
+
+    output/RUN/
+        model_complex_auto_{cqt,signal,mnist}.save   trained weights (a torch state dict)
+        checkpoint_{data_type}.pt                   model + optimizer + epoch, for --resume
+        config.ini                                  the config the model was trained with
+        train_log.csv                               epoch,train_loss,eval_loss,seconds
+        plots/                                      training plots (filters, reconstructions, ...)
+        NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
+        NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
+        ss_matrices_filelist.txt                    the .npy paths, one a line
+        PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
+        PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
+        results.txt, results.csv                    MIREX scores of the run
+        invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
+        transformations.csv, phase_pca.png
+
+NAME is an audio file's basename with extension (``mazurka24-4-poly.mp3``); PIECE is the name
+without extensions (``mazurka24-4-poly``).
+"""
+from pathlib import Path
+
+OUTPUT_ROOT = Path("output")
+
+
+def piece_name(path):
+    """``data/x/mazurka24-4-poly.mp3.npy`` → ``mazurka24-4-poly``."""
+    return Path(path).name.split(".")[0]
+
+
+class RunLayout:
+    """Paths of one run's files.
+
+    Parameters
+    ----------
+    run : str
+        The run keyword.
+    root : str or Path
+        Folder that holds the runs (``output``).
+    """
+
+    def __init__(self, run, root=OUTPUT_ROOT):
+        self.run = run
+        self.dir = Path(root) / run
+
+    def make(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+    # training
+    def model(self, data_type):
+        return self.dir / f"model_complex_auto_{data_type}.save"
+
+    def checkpoint(self, data_type):
+        return self.dir / f"checkpoint_{data_type}.pt"
+
+    @property
+    def config(self):
+        return self.dir / "config.ini"
+
+    @property
+    def train_log(self):
+        return self.dir / "train_log.csv"
+
+    @property
+    def plots(self):
+        return self.dir / "plots"
+
+    # conversion
+    def features(self, name):
+        return self.dir / f"{Path(name).name}_repres.pyc.bz"
+
+    def matrix(self, name):
+        return self.dir / f"{Path(name).name}.npy"
+
+    def matrix_image(self, name):
+        return self.dir / f"{Path(name).name}.png"
+
+    @property
+    def matrix_list(self):
+        return self.dir / "ss_matrices_filelist.txt"
+
+    # pattern discovery
+    def seg(self, piece):
+        return self.dir / f"{piece}.seg"
+
+    def segraw(self, piece):
+        return self.dir / f"{piece}.segraw"
+
+    def patterns_csv(self, piece):
+        return self.dir / f"{piece}.patterns.csv"
+
+    def patterns_image(self, piece):
+        return self.dir / f"{piece}_patterns.png"
+
+    @property
+    def results_txt(self):
+        return self.dir / "results.txt"
+
+    @property
+    def results_csv(self):
+        return self.dir / "results.csv"
+
+    # model analysis
+    @property
+    def invariance_csv(self):
+        return self.dir / "invariance.csv"
+
+    @property
+    def invariance_png(self):
+        return self.dir / "invariance.png"
+
+    @property
+    def transformations_csv(self):
+        return self.dir / "transformations.csv"
+
+    @property
+    def phase_pca_png(self):
+        return self.dir / "phase_pca.png"

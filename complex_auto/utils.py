@@ -1,0 +1,91 @@
+"""File helpers: bz2-compressed pickles and atomic writes.
+
+Everything a later step trusts (models, checkpoints, caches, features, matrices) is written to a
+temporary file in the target's folder and then renamed over the target, so an interrupted run
+never leaves a truncated file behind.
+"""
+import bz2
+import contextlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final destination. Its folder is created when missing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def save_npy(path, array):
+    """Save a numpy array to ``path`` (``.npy``) atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+
+
+def save_figure(fig, path, **kwargs):
+    """Save a matplotlib figure atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **kwargs)
+    plt.close(fig)
+
+
+def save_pyc_bz(obj, filename):
+    """Pickle ``obj`` into a bz2-compressed file, atomically.
+
+    Parameters
+    ----------
+    obj : object
+        Anything picklable (typically a numpy array or a dict of arrays).
+    filename : str or Path
+        Destination, conventionally ending in ``.pyc.bz``.
+    """
+    with atomic_path(filename) as tmp:
+        with bz2.BZ2File(tmp, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_pyc_bz(filename):
+    """Load an object written by :func:`save_pyc_bz`.
+
+    Parameters
+    ----------
+    filename : str or Path
+
+    Returns
+    -------
+    object
+        For the features written by ``convert.py``: an array of shape
+        ``(2, windows, n_bases)`` holding amplitudes (``[0]``) and phases (``[1]``).
+    """
+    with bz2.BZ2File(filename, "rb") as f:
+        return pickle.load(f)
