@@ -8,7 +8,7 @@ import logging
 import sys
 import traceback
 
-from .errors import ComplexAutoError
+from .errors import ComplexAutoError  # noqa: F401  (re-exported for scripts)
 
 log = logging.getLogger("complex_auto")
 

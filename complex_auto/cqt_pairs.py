@@ -64,11 +64,16 @@ def pitch_shift(x, shift):
     -------
     np.ndarray, shape (batch, bins, frames)
     """
+    y = np.zeros_like(x)
     n_bins = x.shape[1]
-    pad = int(np.abs(shift).max(initial=0))
-    padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
-    rows = np.arange(n_bins)[None, :] - shift[:, None] + pad   # (batch, bins)
-    return np.take_along_axis(padded, rows[:, :, None], axis=1)
+    # One slice assignment per distinct shift value (at most 2·shifts[1] of them).
+    for s in np.unique(shift):
+        sel = np.flatnonzero(shift == s)
+        if s >= 0:
+            y[sel, s:] = x[sel, :n_bins - s]
+        else:
+            y[sel, :n_bins + s] = x[sel, -s:]
+    return y
 
 
 def stretch_indices(scale, length):
@@ -92,11 +97,11 @@ def stretch_indices(scale, length):
 
 
 def min_max(x):
-    """Scale every item of ``x`` (batch first) to [0, 1]."""
-    axes = tuple(range(1, x.ndim))
-    lo = x.min(axis=axes, keepdims=True)
-    hi = x.max(axis=axes, keepdims=True)
-    return (x - lo) / (hi - lo + _EPS)
+    """Scale every item of ``x`` (batch first) to [0, 1], in place for float arrays."""
+    flat = x.reshape(len(x), -1)
+    flat -= flat.min(axis=1, keepdims=True)
+    flat /= flat.max(axis=1, keepdims=True) + _EPS
+    return x
 
 
 def emphasise_onsets(x, weight):
@@ -108,10 +113,15 @@ def emphasise_onsets(x, weight):
 
 
 def standardise_items(x, std=ITEM_STD):
-    """Zero mean and standard deviation ``std`` for every item (batch first)."""
-    axes = tuple(range(1, x.ndim))
-    x = x - x.mean(axis=axes, keepdims=True)
-    return x * (std / (x.std(axis=axes, keepdims=True) + _EPS))
+    """Zero mean and standard deviation ``std`` for every item, flattened: ``(batch, -1)``.
+
+    Works in place on ``x`` when it is a contiguous float array.
+    """
+    flat = x.reshape(len(x), -1)
+    flat -= flat.mean(axis=1, keepdims=True)
+    sd = np.sqrt(np.einsum("ij,ij->i", flat, flat) / flat.shape[1])
+    flat *= (std / (sd + _EPS))[:, None].astype(flat.dtype)
+    return flat
 
 
 class CQTPairs:
@@ -185,7 +195,7 @@ class CQTPairs:
     def ngrams(self, file, start):
         """N-grams at the given starts, shape ``(batch, n_bins, length_ngram)``."""
         idx = (self.offsets[file] + start)[:, None] + np.arange(self.length)[None, :]
-        return self.frames[idx].transpose(0, 2, 1)
+        return np.ascontiguousarray(self.frames[idx].transpose(0, 2, 1))
 
     def build(self, draws):
         """Cut the pairs of ``draws``.
@@ -212,6 +222,75 @@ class CQTPairs:
             x[swap], y[swap] = y[swap], x[swap]
         out = []
         for item in (x, y):
-            item = standardise_items(emphasise_onsets(item, self.emph_onset))
-            out.append((item.reshape(len(item), -1) + _EPS).astype(np.float32))
+            item = standardise_items(emphasise_onsets(item, self.emph_onset).astype(np.float32, copy=False))
+            item += _EPS
+            out.append(item)
         return out[0], out[1]
+
+
+def _training_cqt(path, cfg):
+    from .cqt import file_cqt
+
+    return file_cqt(path, cfg, block_size=cfg["block_size"], factor=10.0)
+
+
+def training_sets(files, cfg, list_name, refresh=False, jobs=1):
+    """Training and evaluation pairs of a file list (the CQT is cached).
+
+    The last ``len(files) // 5`` files are the evaluation set (or the files of
+    ``cfg['test_data']`` when that names a file list), the rest the training set. Files shorter
+    than ``length_ngram + 2 * shifts[0]`` frames are skipped with a warning.
+
+    Returns
+    -------
+    train, evaluation : CQTPairs
+    """
+    import functools
+    import logging
+
+    from .cache import cache_key, cache_path, cached
+    from .errors import DataError
+    from .filelist import read_filelist
+    from .utils import progress_map
+
+    log = logging.getLogger(__name__)
+    keys = ("sr", "n_bins", "bins_per_oct", "fmin", "hop_length", "block_size")
+    params = {k: cfg[k] for k in keys}
+
+    def load(paths, name):
+        path = cache_path(cfg["cache_dir"], name, "cqt", cache_key(paths, params))
+        build = lambda: progress_map(functools.partial(_training_cqt, cfg=params), paths,  # noqa: E731
+                                     jobs=jobs, desc="CQT")
+        return cached(path, build, refresh=refresh or cfg["rebuild"])
+
+    if cfg["test_data"]:
+        eval_files = read_filelist(cfg["test_data"])
+        train_files = list(files)
+    else:
+        n_eval = len(files) // 5
+        train_files, eval_files = files[:len(files) - n_eval], files[len(files) - n_eval:]
+    cqts = load(list(files), list_name)
+    eval_cqts = load(eval_files, cfg["test_data"]) if cfg["test_data"] else cqts[len(train_files):]
+    train_cqts = cqts[:len(train_files)]
+
+    need = cfg["length_ngram"] + 2 * cfg["shifts"][0]
+
+    def usable(paths, arrays):
+        kept = []
+        for p, c in zip(paths, arrays):
+            if c.shape[1] < need:
+                log.warning("skipping %s: %d frames, fewer than the %d needed", p, c.shape[1], need)
+            else:
+                kept.append(c)
+        return kept
+
+    train_cqts = usable(train_files, train_cqts)
+    eval_cqts = usable(eval_files, eval_cqts)
+    if not train_cqts:
+        raise DataError(f"{list_name}: every training file is shorter than {need} CQT frames "
+                        f"({need * cfg['hop_length'] / cfg['sr']:.1f} s), the length of one "
+                        "n-gram plus its time shifts")
+    log.info("CQT pairs: %d training files (%d frames), %d evaluation files (%d frames)",
+             len(train_cqts), sum(c.shape[1] for c in train_cqts),
+             len(eval_cqts), sum(c.shape[1] for c in eval_cqts))
+    return CQTPairs(train_cqts, cfg), CQTPairs(eval_cqts, cfg)

@@ -89,3 +89,31 @@ def load_pyc_bz(filename):
     """
     with bz2.BZ2File(filename, "rb") as f:
         return pickle.load(f)
+
+
+def progress_map(fn, items, jobs=1, desc=None, unit="file"):
+    """``[fn(item) for item in items]`` with a tqdm bar, in ``jobs`` processes when > 1.
+
+    Results keep the order of ``items``. The first exception raised by ``fn`` propagates.
+    """
+    from tqdm import tqdm
+
+    items = list(items)
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(item) for item in tqdm(items, desc=desc, unit=unit)]
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results = [None] * len(items)
+    with ProcessPoolExecutor(min(jobs, len(items))) as pool:
+        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        for fut in tqdm(as_completed(futures), total=len(items), desc=desc, unit=unit):
+            results[futures[fut]] = fut.result()
+    return results
+
+
+def default_jobs():
+    """Worker processes for per-file work: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,55 @@
+"""Training data by ``data_type``: which pairs a config trains on, and their shape."""
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+
+
+@dataclass
+class TrainingData:
+    """Pair sources and how to draw their items."""
+
+    train: object               #: pair source for training
+    eval: object                #: pair source for the evaluation loss
+    shape: tuple                #: shape of one item, for plots
+    transform_names: dict = field(default_factory=dict)
+    sr: int = None              #: sample rate for 1-D signals (plots in Hz)
+
+
+def input_shape(cfg):
+    """Shape of one model input for a config: ``(n_bins, length_ngram)``, ``(length,)`` or (28, 28)."""
+    kind = cfg["data_type"]
+    if kind == "cqt":
+        return (cfg["n_bins"], cfg["length_ngram"])
+    if kind == "signal":
+        return (cfg["length_ngram"],)
+    if kind == "mnist":
+        return (28, 28)
+    raise ConfigError(f"{cfg.get('config_path', 'config')}: unknown data_type '{kind}'")
+
+
+def training_data(cfg, filelist, refresh=False, jobs=1):
+    """Load (or build and cache) the pairs a config trains on.
+
+    Parameters
+    ----------
+    cfg : dict
+    filelist : str or Path
+        A file list (``no_filelist`` for digits).
+    refresh : bool
+        Rebuild the preprocessing cache.
+    jobs : int
+        Processes for preprocessing audio.
+
+    Returns
+    -------
+    TrainingData
+    """
+    from .filelist import read_filelist
+
+    kind = cfg["data_type"]
+    if kind == "cqt":
+        from .cqt_pairs import TRANSFORM_NAMES, training_sets
+
+        train, ev = training_sets(read_filelist(filelist), cfg, filelist, refresh, jobs)
+        return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES)
+    raise ConfigError(f"{cfg['config_path']}: data_type '{kind}' is not supported yet")

@@ -1,0 +1,214 @@
+"""Training plots: filters, reconstructions, amplitudes and phases, losses, phase-difference PCA.
+
+Every function takes what it draws and a path, and writes one PNG atomically.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from .utils import save_figure  # noqa: E402
+
+
+def mosaic(tiles, cols=None, pad=1):
+    """Arrange 2-D tiles ``(n, h, w)`` in a grid, each scaled to [-1, 1]; NaN between tiles."""
+    n, h, w = tiles.shape
+    # About twice as wide as high, whatever the tiles' aspect.
+    cols = cols or min(n, int(np.ceil(np.sqrt(2 * n * (h + pad) / (w + pad)))))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan)
+    for k in range(n):
+        t = tiles[k]
+        t = t / (np.abs(t).max() + 1e-12)
+        r, c = divmod(k, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = t
+    return out
+
+
+def plot_filters(weight, shape, path, title="", max_filters=256):
+    """Real and imaginary parts of the bases as image tiles (2-D inputs) or curves (1-D).
+
+    Parameters
+    ----------
+    weight : np.ndarray, shape (2 * n_bases, n_in)
+    shape : tuple
+        Input shape: ``(n_bins, length_ngram)``, ``(28, 28)`` or ``(length,)``.
+    """
+    n = weight.shape[0] // 2
+    k = min(n, max_filters)
+    if len(shape) == 1:
+        return plot_filter_curves(weight, path, title)
+    fig, axes = plt.subplots(2, 1, figsize=(14, 14))
+    for ax, part, name in ((axes[0], weight[:k], "real"), (axes[1], weight[n:n + k], "imaginary")):
+        ax.imshow(mosaic(part.reshape(k, *shape)), cmap="RdBu_r", vmin=-1, vmax=1,
+                  origin="lower" if shape[0] != shape[1] else "upper", interpolation="nearest")
+        ax.set_title(f"{name} parts of {k} bases")
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=110)
+
+
+def plot_filter_curves(weight, path, title="", max_filters=64, sr=None):
+    """1-D bases: real and imaginary part as two curves, and every basis's magnitude spectrum."""
+    n = weight.shape[0] // 2
+    k = min(n, max_filters)
+    cols = 8
+    rows = int(np.ceil(k / cols))
+    fig = plt.figure(figsize=(16, 2 * rows + 4))
+    gs = fig.add_gridspec(rows + 2, cols)
+    order = np.argsort(np.abs(np.fft.rfft(weight[:n], axis=1)).argmax(axis=1))
+    for j, b in enumerate(order[np.linspace(0, n - 1, k).astype(int)]):
+        ax = fig.add_subplot(gs[j // cols, j % cols])
+        ax.plot(weight[b], lw=0.8, label="real")
+        ax.plot(weight[n + b], lw=0.8, label="imag")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax = fig.add_subplot(gs[rows:, :])
+    spec = np.abs(np.fft.rfft(weight[:n] + 1j * weight[n:], axis=1))
+    spec = spec[np.argsort(spec.argmax(axis=1))]
+    freqs = np.fft.rfftfreq(weight.shape[1], 1.0 / (sr or 1.0))
+    ax.imshow(spec.T, aspect="auto", origin="lower", cmap="magma",
+              extent=[0, n, freqs[0], freqs[-1]])
+    ax.set_xlabel("basis (sorted by peak frequency)")
+    ax.set_ylabel("frequency (Hz)" if sr else "frequency (cycles/sample)")
+    ax.set_title("magnitude spectrum of every basis")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+def plot_losses(history, path):
+    """Train and evaluation loss per epoch."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ep = [h["epoch"] for h in history]
+    ax.plot(ep, [h["train_loss"] for h in history], label="train")
+    ax.plot(ep, [h["eval_loss"] for h in history], label="eval")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("reconstruction loss")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+def plot_reconstructions(x, y, y_hat, x_hat, shape, path, labels=None, n=6):
+    """Rows of ``x``, ``y``, ``dec(a_x, φ_y)`` and ``dec(a_y, φ_x)`` for a few pairs."""
+    n = min(n, len(x))
+    fig, axes = plt.subplots(n, 4, figsize=(10, 2.2 * n), squeeze=False)
+    names = ["x", "y", "dec(a_x, φ_y) ≈ y", "dec(a_y, φ_x) ≈ x"]
+    for i in range(n):
+        for j, arr in enumerate((x, y, y_hat, x_hat)):
+            ax = axes[i, j]
+            if len(shape) == 1:
+                ax.plot(arr[i], lw=0.7)
+            else:
+                ax.imshow(arr[i].reshape(shape), aspect="auto", cmap="viridis",
+                          origin="lower" if shape[0] != shape[1] else "upper")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(names[j], fontsize=9)
+        if labels is not None:
+            axes[i, 0].set_ylabel(labels[i], fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=90)
+
+
+def plot_amplitudes_phases(amp, phase, path):
+    """Amplitude and phase of a batch, items × bases."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    im = axes[0].imshow(amp, aspect="auto", cmap="magma", interpolation="nearest")
+    axes[0].set_title("amplitudes")
+    fig.colorbar(im, ax=axes[0])
+    im = axes[1].imshow(phase, aspect="auto", cmap="twilight", vmin=-np.pi, vmax=np.pi,
+                        interpolation="nearest")
+    axes[1].set_title("phases (rad)")
+    fig.colorbar(im, ax=axes[1])
+    for ax in axes:
+        ax.set_xlabel("basis")
+        ax.set_ylabel("item")
+    fig.tight_layout()
+    save_figure(fig, path, dpi=90)
+
+
+def phase_difference_features(phase_x, phase_y):
+    """``[cos Δφ, sin Δφ]`` of the phase differences, shape ``(batch, 2 * n_bases)``."""
+    d = phase_y - phase_x
+    return np.concatenate([np.cos(d), np.sin(d)], axis=1)
+
+
+def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase differences"):
+    """2-D PCA of phase-difference features, one panel per transformation, coloured by shift."""
+    from sklearn.decomposition import PCA
+
+    kinds = [t for t in np.unique(transform)]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4.6), squeeze=False)
+    for ax, t in zip(axes[0], kinds):
+        sel = transform == t
+        if sel.sum() < 3:
+            continue
+        z = PCA(2).fit_transform(features[sel])
+        sc = ax.scatter(z[:, 0], z[:, 1], c=shift[sel], cmap="coolwarm", s=6)
+        fig.colorbar(sc, ax=ax, label="shift")
+        ax.set_title(names.get(int(t), str(t)))
+        ax.set_xlabel("PC 1")
+        ax.set_ylabel("PC 2")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+class TrainingPlotter:
+    """Draws the training plots of a run from a fixed batch of pairs.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    pairs
+        A pair source (``draw``, ``build``); its first draws are reused at every call.
+    shape : tuple
+        Input shape for drawing items and filters.
+    device : torch.device
+    transform_names : dict, optional
+        Transformation id → name, for the phase-difference PCA.
+    n_pca : int
+        Pairs in the PCA.
+    """
+
+    def __init__(self, layout, pairs, shape, device, transform_names=None, n_pca=2000, seed=0,
+                 sr=None):
+        self.layout, self.shape, self.device = layout, shape, device
+        self.names = transform_names or {}
+        self.sr = sr
+        draws = pairs.draw(np.random.default_rng(seed), n_pca)
+        self.x, self.y = pairs.build(draws)
+        self.transform = np.asarray(draws.transform)
+        self.shift = np.asarray(getattr(draws, "shift", np.zeros(len(draws))), dtype=float)
+        self.labels = draws.labels() if hasattr(draws, "labels") else None
+
+    @torch.no_grad()
+    def __call__(self, model, epoch, history):
+        d = self.layout.plots
+        model.eval()
+        w = model.weight.detach().cpu().numpy()
+        title = f"{self.layout.run}, epoch {epoch}"
+        if len(self.shape) == 1:
+            plot_filter_curves(w, d / "filters.png", title, sr=self.sr)
+        else:
+            plot_filters(w, self.shape, d / "filters.png", title)
+        x = torch.from_numpy(self.x).to(self.device)
+        y = torch.from_numpy(self.y).to(self.device)
+        y_hat, x_hat, _, _ = model(x[:6], y[:6])
+        plot_reconstructions(self.x, self.y, y_hat.cpu().numpy(), x_hat.cpu().numpy(),
+                             self.shape, d / "reconstructions.png", self.labels)
+        amp_x, ph_x = (t.cpu().numpy() for t in model.encode(x))
+        _, ph_y = (t.cpu().numpy() for t in model.encode(y))
+        plot_amplitudes_phases(amp_x[:64], ph_x[:64], d / "amplitudes_phases.png")
+        if history:
+            plot_losses(history, d / "loss.png")
+        plot_phase_pca(phase_difference_features(ph_x, ph_y), self.transform, self.shift,
+                       self.names, d / "phase_pca.png", f"PCA of phase differences, epoch {epoch}")

@@ -1,0 +1,216 @@
+"""The training loop: plain Adam over batches of pairs, one epoch at a time.
+
+Each epoch draws ``samples_epoch`` pairs with a generator seeded by ``(seed, epoch)``, so an
+interrupted and resumed run sees exactly the batches an uninterrupted one would. After every
+epoch the model and a checkpoint (model, optimizer, epoch, loss history) are saved atomically and
+``train_log.csv`` is rewritten; plots are drawn every ``plot_interval`` epochs and at the end.
+On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume``.
+"""
+import logging
+import math
+import time
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .errors import ComplexAutoError
+from .model import ComplexAutoEncoder, pair_loss
+from .utils import atomic_path, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+LOG_HEADER = "epoch,train_loss,eval_loss,seconds"
+
+
+def build_model(cfg, n_in):
+    """A :class:`ComplexAutoEncoder` sized and regularised as ``cfg`` says."""
+    return ComplexAutoEncoder(n_in, cfg["n_bases"], dropout=cfg["dropout"],
+                              learn_norm=cfg["learn_norm"])
+
+
+def save_state(obj, path):
+    """``torch.save`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_model(cfg, n_in, path, device="cpu"):
+    """Load a saved model, checking that its shape fits ``cfg``.
+
+    Raises
+    ------
+    ComplexAutoError
+        When the file is missing, unreadable, or its sizes differ from the config's.
+    """
+    model = build_model(cfg, n_in)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ComplexAutoError(f"{path}: model file does not exist") from None
+    except Exception as e:
+        raise ComplexAutoError(f"{path}: cannot read model ({type(e).__name__})") from None
+    w = state.get("layer.weight")
+    if w is None:
+        raise ComplexAutoError(f"{path}: not a complex_auto model (no 'layer.weight')")
+    want = tuple(model.layer.weight.shape)
+    if tuple(w.shape) != want:
+        diffs = []
+        if w.shape[0] != want[0]:
+            diffs.append(f"n_bases {w.shape[0] // 2} in the model, {want[0] // 2} in the config")
+        if w.shape[1] != want[1]:
+            diffs.append(f"input size {w.shape[1]} in the model, {want[1]} from the config")
+        raise ComplexAutoError(f"{path}: model does not fit the config: " + "; ".join(diffs))
+    if cfg["learn_norm"] != ("norm_val" in state):
+        raise ComplexAutoError(f"{path}: model does not fit the config: learn_norm is "
+                               f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
+    model.load_state_dict(state)
+    return model.to(device)
+
+
+def write_log(path, history):
+    """Rewrite ``train_log.csv`` from the loss history."""
+    rows = [LOG_HEADER] + [f"{h['epoch']},{h['train_loss']:.6g},{h['eval_loss']:.6g},"
+                           f"{h['seconds']:.2f}" for h in history]
+    atomic_write_text(path, "\n".join(rows) + "\n")
+
+
+def _to_device(arrays, device):
+    return [torch.from_numpy(a).to(device, non_blocking=True) for a in arrays]
+
+
+@torch.no_grad()
+def evaluate(model, pairs, draws, batch_size, power, device):
+    """Mean reconstruction loss over ``draws`` (no dropout); NaN when there are none."""
+    if len(draws) == 0:
+        return float("nan")
+    model.eval()
+    total, count = 0.0, 0
+    for lo in range(0, len(draws), batch_size):
+        sub = _slice(draws, lo, lo + batch_size)
+        x, y = _to_device(pairs.build(sub), device)
+        _, rec = pair_loss(model, x, y, power)
+        total += rec.item() * len(sub)
+        count += len(sub)
+    return total / count
+
+
+def _slice(draws, lo, hi):
+    return type(draws)(**{k: v[lo:hi] for k, v in vars(draws).items()})
+
+
+def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
+          plotter=None):
+    """Train a CAE on pairs and save it into the run folder.
+
+    Parameters
+    ----------
+    cfg : dict
+        A validated config.
+    layout : RunLayout
+    train_pairs, eval_pairs
+        Pair sources with ``n_in``, ``draw(rng, n)``, ``sweep(rng)`` and ``build(draws)``.
+    device : torch.device
+    epochs : int, optional
+        Total epochs to reach (default ``cfg['epochs']``).
+    resume : bool
+        Continue from the run's checkpoint (also when ``cfg['continue_train']``).
+    plotter : callable, optional
+        ``plotter(model, epoch, history)``, called every ``plot_interval`` epochs and at the end.
+
+    Returns
+    -------
+    model : ComplexAutoEncoder
+    history : list of dict
+        One entry per epoch: ``epoch``, ``train_loss``, ``eval_loss``, ``seconds``.
+    """
+    dtype = cfg["data_type"]
+    epochs = cfg["epochs"] if epochs is None else epochs
+    torch.manual_seed(cfg["seed"])
+    model = build_model(cfg, train_pairs.n_in).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    model_path, ckpt_path = layout.model(dtype), layout.checkpoint(dtype)
+    start, history = 0, []
+
+    if not cfg["train_it"]:
+        if model_path.exists():
+            log.info("train_it = False: loading %s without training", model_path)
+            return load_model(cfg, train_pairs.n_in, model_path, device), history
+        log.info("train_it = False but %s does not exist: training", model_path)
+    if resume or cfg["continue_train"]:
+        if ckpt_path.exists():
+            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+            start, history = ckpt["epoch"], ckpt["history"]
+            log.info("resuming from %s at epoch %d", ckpt_path, start)
+        elif model_path.exists():
+            model = load_model(cfg, train_pairs.n_in, model_path, device)
+            opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+            start = cfg["start_epoch"]
+            log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
+        else:
+            log.warning("nothing to resume in %s: training from scratch", layout.dir)
+
+    eval_draws = eval_pairs.sweep(np.random.default_rng([cfg["seed"], 2 ** 31]))
+    bs, n = cfg["batch_size"], cfg["samples_epoch"]
+    n_batches = math.ceil(n / bs)
+    power = cfg["power_loss"]
+    penalties = dict(norm_loss=cfg["norm_loss"], equal_norm_loss=cfg["equal_norm_loss"],
+                     sparsity_reg=cfg["sparsity_reg"], weight_reg=cfg["weight_reg"])
+
+    def checkpoint(epoch):
+        save_state(model.state_dict(), model_path)
+        save_state({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "epoch": epoch, "history": history}, ckpt_path)
+
+    def plot(epoch):
+        if plotter is not None:
+            plotter(model, epoch, history)
+            model.train()
+
+    log.info("training on %s: %d epochs of %d pairs (%d batches), model %d -> %d complex bases",
+             device, epochs, n, n_batches, train_pairs.n_in, cfg["n_bases"])
+    bar = tqdm(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs)
+    epoch = start
+    try:
+        for epoch in bar:
+            t0 = time.perf_counter()
+            rng = np.random.default_rng([cfg["seed"], epoch])
+            torch.manual_seed(cfg["seed"] * 100003 + epoch)
+            model.train()
+            total = 0.0
+            for b in range(n_batches):
+                draws = train_pairs.draw(rng, min(bs, n - b * bs))
+                x, y = _to_device(train_pairs.build(draws), device)
+                loss, rec = pair_loss(model, x, y, power, **penalties)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                model.set_to_norm(cfg["set_to_norm"])
+                total += rec.item() * len(draws)
+            ev = evaluate(model, eval_pairs, eval_draws, bs, power, device)
+            history.append({"epoch": epoch + 1, "train_loss": total / n, "eval_loss": ev,
+                            "seconds": time.perf_counter() - t0})
+            bar.set_postfix(train=f"{total / n:.4f}", eval=f"{ev:.4f}")
+            tqdm.write(f"epoch {epoch + 1}/{epochs}  train {total / n:.5f}  eval {ev:.5f}  "
+                       f"{history[-1]['seconds']:.1f}s")
+            checkpoint(epoch + 1)
+            write_log(layout.train_log, history)
+            if (epoch + 1) % cfg["plot_interval"] == 0 and epoch + 1 < epochs:
+                plot(epoch + 1)
+    except KeyboardInterrupt:
+        # The checkpoint written after the last finished epoch is the one to keep: the
+        # half-trained epoch in memory would not match its epoch count.
+        bar.close()
+        if history:
+            log.warning("interrupted: checkpoint of epoch %d is in %s; continue with --resume",
+                        history[-1]["epoch"], ckpt_path)
+        raise
+    bar.close()
+    if not history or history[-1]["epoch"] == epochs:
+        if start >= epochs:
+            log.info("model already trained for %d epochs", start)
+            save_state(model.state_dict(), model_path)
+        plot(max(start, epochs))
+    return model, history
