@@ -1,0 +1,193 @@
+"""The JKU Patterns Development Database: tempi, csv scores, ground-truth files.
+
+The pattern extractor (:mod:`complex_auto.patterns`) needs, for each piece, its tempo (to turn
+matrix frames into beats) and, for MIREX output, its score as a JKU csv (to turn beats into
+notes). The five polyphonic JKU PDD pieces have known tempi; any other recording needs its tempo
+from the user.
+
+csv scores have one note a row: ``onset_in_beats, MIDI_pitch, morphetic_pitch,
+duration_in_beats, staff`` (only the first two columns are used).
+"""
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+#: Tempo (beats per minute) of the JKU PDD audio renditions, by piece name.
+JKU_BPM = {
+    "wtc2f20-poly": 84,
+    "sonata01-3-poly": 192,
+    "mazurka24-4-poly": 138,
+    "silverswan-poly": 54,
+    "sonata04-2-poly": 120,
+}
+
+#: Where the JKU PDD ground truth of this repository lives (``PIECE.txt``, MIREX format).
+DEFAULT_REFDIR = Path("data") / "jku" / "groundtruth"
+
+
+def piece_bpm(piece, bpm=None):
+    """The tempo of a piece.
+
+    Parameters
+    ----------
+    piece : str
+        Piece name without extensions (``mazurka24-4-poly``).
+    bpm : float or None
+        A tempo given by the user; it wins over the JKU table.
+
+    Returns
+    -------
+    float
+        Beats per minute.
+
+    Raises
+    ------
+    DataError
+        When ``bpm`` is not positive, or the piece is not a JKU piece and no ``bpm`` is given.
+    """
+    if bpm is not None:
+        bpm = float(bpm)
+        if not np.isfinite(bpm) or bpm <= 0:
+            raise DataError(f"{piece}: tempo must be a positive number of beats per minute, "
+                            f"not {bpm:g}")
+        return bpm
+    if piece in JKU_BPM:
+        return float(JKU_BPM[piece])
+    raise DataError(f"{piece}: unknown tempo (not one of the JKU pieces "
+                    f"{', '.join(JKU_BPM)}); give it with --bpm BPM or as a second "
+                    f"column in the matrix list")
+
+
+def parse_bpm(text, where):
+    """Read a tempo column entry; ``where`` (``'file, line n'``) names it in errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: tempo '{text}' is not a number") from None
+    if not np.isfinite(value) or value <= 0:
+        raise DataError(f"{where}: tempo must be positive beats per minute, not '{text}'")
+    return value
+
+
+def read_score_csv(path):
+    """Read a JKU csv score.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    np.ndarray, shape (notes, 2), float64
+        Onset in beats and MIDI pitch of each note, in file order.
+
+    Raises
+    ------
+    DataError
+        The file is missing or empty, or a row does not parse (names file and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: csv score does not exist")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")         # an empty file warns; handled below
+            fast = np.loadtxt(path, delimiter=",", usecols=(0, 1), ndmin=2, dtype=np.float64)
+        if len(fast) and np.isfinite(fast).all():
+            return fast
+    except ValueError:
+        pass                 # find and name the bad line below
+    rows = []
+    with open(path, newline="") as f:
+        for lineno, line in enumerate(f, 1):
+            text = line.strip()
+            if not text:
+                continue
+            fields = text.split(",")
+            try:
+                if len(fields) < 2:
+                    raise ValueError
+                onset, pitch = float(fields[0]), float(fields[1])
+                if not (np.isfinite(onset) and np.isfinite(pitch)):
+                    raise ValueError
+            except ValueError:
+                shown = text if len(text) <= 60 else text[:57] + "..."
+                raise DataError(f"{path}, line {lineno}: cannot read '{shown}' as a score row "
+                                f"(onset_in_beats, MIDI_pitch, ...)") from None
+            rows.append((onset, pitch))
+    if not rows:
+        raise DataError(f"{path}: csv score holds no notes")
+    return np.array(rows, dtype=np.float64)
+
+
+def read_csv_list(path):
+    """The csv scores listed in a text file, one path a line (like ``jku_csv_files.txt``).
+
+    Blank lines and ``#`` comments are skipped; a relative path is taken from the current
+    folder, or else from the list's folder.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    DataError
+        The list is missing or empty, or a listed file is missing (names the line).
+    """
+    from .filelist import read_filelist
+
+    return read_filelist(path, check_exists=True)
+
+
+def read_mirex(path):
+    """Read a MIREX pattern file as :func:`mir_eval.io.load_patterns` does, without mir_eval.
+
+    (Importing mir_eval costs seconds; the extractor only needs the spans of a ground truth
+    for its pictures. Evaluation uses mir_eval's own reader.)
+
+    Returns
+    -------
+    list of list of list of (float, float)
+        Patterns, occurrences, ``(onset, pitch)`` pairs.
+
+    Raises
+    ------
+    DataError
+        When a line is neither a header nor two numbers (names file and line).
+    """
+    patterns, pattern, occurrence = [], [], []
+    path = Path(path)
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if "pattern" in line:
+                if occurrence:
+                    pattern.append(occurrence)
+                if pattern:
+                    patterns.append(pattern)
+                pattern, occurrence = [], []
+            elif "occurrence" in line:
+                if occurrence:
+                    pattern.append(occurrence)
+                occurrence = []
+            elif line.strip():
+                fields = line.split(",")
+                try:
+                    occurrence.append((float(fields[0]), float(fields[1])))
+                except (ValueError, IndexError):
+                    raise DataError(f"{path}, line {lineno}: expected 'onset, pitch', got "
+                                    f"'{line.strip()[:60]}'") from None
+    if occurrence:
+        pattern.append(occurrence)
+    if pattern:
+        patterns.append(pattern)
+    return patterns
+
+
+def groundtruth_path(piece, refdir=DEFAULT_REFDIR):
+    """``refdir/PIECE.txt`` when it exists, else ``None``."""
+    p = Path(refdir) / f"{piece}.txt"
+    return p if p.is_file() else None
