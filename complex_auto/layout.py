@@ -13,6 +13,7 @@
         ss_matrices_filelist.txt                    the .npy paths, one a line
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
+        PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
         results.txt, results.csv                    MIREX scores of the run
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
@@ -94,6 +95,9 @@ class RunLayout:
 
     def patterns_image(self, piece):
         return self.dir / f"{piece}_patterns.png"
+
+    def segments_cache(self, piece):
+        return self.dir / f"{piece}.segments.json"
 
     @property
     def results_txt(self):

@@ -1,0 +1,822 @@
+"""Repeated themes and sections from a self-similarity matrix (``extract_motives.py``).
+
+The method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio Recordings
+Using Music Segmentation Techniques", ISMIR 2014, with their chroma matrix replaced by the
+matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
+
+1. :func:`search_params`: frames to beats, minimum segment length and grouping tolerance.
+2. :func:`find_segments`: diagonal stripes of high similarity, found greedily; each find is
+   erased from the matrix before the search goes on, and the threshold is lowered until
+   something is found.
+3. :func:`group_patterns`: segments that start and end near each other are occurrences of one
+   pattern.
+4. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
+   (:func:`write_mirex`). Without a score, :func:`write_patterns_csv` gives the spans in seconds.
+
+:func:`extract_piece` runs all of it for one matrix and writes the files of
+:class:`~complex_auto.layout.RunLayout`; :func:`extract_run` does it for a run's matrix list.
+
+Frames are rows of the matrix (windows of the CQT, one hop apart). Segments are
+``[i, i + M, j, j + M]``: the frames ``i..i+M`` repeat at ``j..j+M`` (half-open spans).
+"""
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from .errors import DataError
+from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, parse_bpm, piece_bpm, read_mirex,
+                  read_score_csv)
+from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .utils import atomic_path, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+#: Default score threshold of the segment search (``-th``).
+DEFAULT_TH = 0.0105
+#: Default ``rho`` (``-r``); accepted, without effect (see :func:`find_segments`).
+DEFAULT_RHO = 2
+#: Seconds per matrix frame that the reference used to map frames onto beats.
+FRAME_SECONDS = 0.0886
+#: Shortest segment, in beats (``min_dur = ceil(MIN_BEATS / h)`` frames).
+MIN_BEATS = 16
+#: Largest start/end difference within one pattern, in beats (``max_diff = int(MAX_DIFF_BEATS / h)``).
+MAX_DIFF_BEATS = 5
+#: How far the threshold drops each time a search finds nothing.
+LOWER_STEP = 0.001
+#: A segment's score is the weighted mean of at most this many last diagonal values.
+SCORE_WINDOW = 10
+#: A found segment erases the diagonals ``-ERASE_BAND..ERASE_BAND`` of its block.
+ERASE_BAND = 3
+#: Grid of the score positions that an occurrence's notes may start on, in beats.
+NOTE_GRID = 0.125
+DOMAINS = ("audio", "symbolic")
+
+# ---------------------------------------------------------------------------------------------
+# 1. parameters
+
+
+def search_params(bpm, frame_seconds=FRAME_SECONDS):
+    """Frame length in beats and the search's frame counts for a tempo.
+
+    Parameters
+    ----------
+    bpm : float
+        Tempo in beats per minute.
+    frame_seconds : float
+        Seconds per matrix frame (the reference's 0.0886).
+
+    Returns
+    -------
+    h : float
+        Beats per frame, ``frame_seconds * bpm / 60``.
+    min_dur : int
+        Shortest segment in frames, ``ceil(16 / h)``.
+    max_diff : int
+        Grouping tolerance in frames, ``int(5 / h)``.
+    """
+    h = frame_seconds * bpm / 60.0
+    return h, int(math.ceil(MIN_BEATS / h)), int(MAX_DIFF_BEATS / h)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. segment search
+
+
+@numba.njit(cache=True, nogil=True)
+def _diagonal_score(X, i, j, M):
+    # Weighted mean of the last w = min(M, 10) values of the diagonal of length M from (i, j);
+    # weights 1..w, the last value weighing most. Summed in this exact order so that the
+    # result is bit-identical to the oracle in tests/segment_oracle.py.
+    w = M if M < SCORE_WINDOW else SCORE_WINDOW
+    total = 0.0
+    for k in range(1, w + 1):
+        t = M - w + k - 1
+        total += k * X[i + t, j + t]
+    return total / (w * (w + 1) // 2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _search_pass(X, min_dur, th):
+    """One pass of the search at threshold ``th``; erases finds in ``X`` in place."""
+    N = X.shape[0]
+    out = np.empty((16, 4), np.int64)
+    n = 0
+    for i in range(N - min_dur):
+        for j in range(i + 1, N - min_dur):
+            M = 1
+            prev = 0.0          # the score at M - 1
+            while i + M < N and j + M < N:
+                s = _diagonal_score(X, i, j, M)
+                if s <= th:
+                    break
+                prev = s
+                M += 1
+            seg_score = 0.0 if (M < min_dur or M == 1) else prev
+            if seg_score > th:
+                if n == out.shape[0]:
+                    bigger = np.empty((2 * n, 4), np.int64)
+                    bigger[:n] = out
+                    out = bigger
+                out[n, 0] = i
+                out[n, 1] = i + M
+                out[n, 2] = j
+                out[n, 3] = j + M
+                n += 1
+                # Erase the find and its close neighbours, so that later starts on the same
+                # stripe do not report it again; later scores see the zeros.
+                for k in range(-ERASE_BAND, ERASE_BAND + 1):
+                    for r in range(M):
+                        c = r + k
+                        if 0 <= c < M:
+                            X[i + r, j + c] = 0.0
+    return out[:n].copy()
+
+
+def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, overwrite=False):
+    """Greedy search for repeated diagonal stripes (DESIGN.md §8, step 2).
+
+    For every start ``(i, j)``, ``0 <= i < j < N - min_dur`` in row-major order, a diagonal is
+    grown from ``(i, j)`` for ``M = 1, 2, ...`` while ``j + M < N``. Its score at length ``M``
+    is the weighted mean of its last ``w = min(M, 10)`` values (weights ``1..w``, the last
+    value weighing ``w``). Growth stops at the first ``M`` scoring ``<= th``. The segment
+    ``[i, i + M, j, j + M]`` is kept when its score (the score at ``M - 1``; 0 when
+    ``M < min_dur`` or ``M == 1``) is ``> th``; its block's diagonals −3..3 are then set to 0
+    before the search goes on. When a whole pass finds nothing, ``th`` is lowered by ``step``
+    and the search runs again. Scores are float64 throughout.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (N, N)
+        Self-similarity matrix, already median-subtracted (see :func:`extract_piece`).
+    min_dur : int
+        Shortest segment, in frames.
+    th : float
+        Score threshold.
+    rho : int
+        Accepted for compatibility and ignored: the reference summed the traces at offsets
+        ``-rho+1 .. rho-1`` of a matrix it had already reduced to its diagonal, so only offset
+        0 ever counted.
+    step : float
+        How much ``th`` drops after a pass that found nothing.
+    overwrite : bool
+        Work in ``X`` itself (float64, C-contiguous) instead of a copy; it is left with the
+        found blocks erased.
+
+    Returns
+    -------
+    segments : np.ndarray, shape (n_segments, 4), int64
+        Rows ``[i, i + M, j, j + M]`` in the order found; empty when the matrix is too small
+        for any segment (``N - min_dur < 2``).
+    th : float
+        The threshold of the pass that found them.
+
+    Raises
+    ------
+    DataError
+        When ``X`` is not a square matrix of finite numbers.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] != X.shape[1]:
+        raise DataError(f"self-similarity matrix must be square, not {'x'.join(map(str, X.shape))}")
+    if overwrite and X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable:
+        work = X
+    else:
+        work = np.array(X, dtype=np.float64, order="C", copy=True)
+    if not np.isfinite(work).all():
+        raise DataError("self-similarity matrix holds NaN or infinite values")
+    min_dur, th = int(min_dur), float(th)
+    if min_dur < 1:
+        raise ValueError(f"min_dur must be at least 1, not {min_dur}")
+    if len(work) - min_dur < 2:
+        return np.zeros((0, 4), np.int64), th
+    # Terminates: once th < 0 every start scores 0 or more and is kept.
+    while True:
+        segments = _search_pass(work, min_dur, th)
+        if len(segments):
+            return segments, th
+        log.debug("no segment at th=%.4f; lowering it by %g", th, step)
+        th = th - step
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. patterns
+
+
+def group_patterns(segments, max_diff):
+    """Group segments into patterns (DESIGN.md §8, step 3; Nieto & Farbood's ``obtain_patterns``).
+
+    Segments are walked in order. One not yet assigned opens a pattern whose occurrences are
+    ``[s0, s1, s0, s1]`` (its first span, as an occurrence of itself) and ``s``; every later
+    unassigned segment whose ``(start, end)`` are both within ``max_diff`` frames of ``s``'s
+    ``(s0, s1)`` joins it.
+
+    Parameters
+    ----------
+    segments : array_like, shape (n_segments, 4), int
+    max_diff : int
+        Tolerance in frames (inclusive).
+
+    Returns
+    -------
+    list of np.ndarray, each shape (occurrences, 4), int64
+        One array per pattern; an occurrence's own span is its columns 2 and 3.
+    """
+    segments = np.asarray(segments, dtype=np.int64).reshape(-1, 4)
+    assigned = np.zeros(len(segments), bool)
+    patterns = []
+    for a, s in enumerate(segments):
+        if assigned[a]:
+            continue
+        # Every segment before ``a`` is assigned already, so this scans the later ones.
+        near = (~assigned & (np.abs(segments[:, 0] - s[0]) <= max_diff)
+                & (np.abs(segments[:, 1] - s[1]) <= max_diff))
+        near[a] = False
+        members = segments[np.flatnonzero(near)]
+        assigned[near] = True
+        assigned[a] = True
+        patterns.append(np.vstack([[s[0], s[1], s[0], s[1]], s, members]).astype(np.int64))
+    return patterns
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. frames -> beats -> notes
+
+
+def score_offset(score, domain="audio"):
+    """Score time (beats) at frame 0.
+
+    ``'audio'``: the JKU audio renditions start at the score's first onset, so the smallest
+    onset of the csv (−1 for a piece with a pick-up). ``'symbolic'``: frame 0 is beat 0.
+    """
+    if domain == "audio":
+        return float(np.min(score[:, 0]))
+    if domain == "symbolic":
+        return 0.0
+    raise ValueError(f"domain must be one of {DOMAINS}, not {domain!r}")
+
+
+def span_to_beats(start, end, h, offset):
+    """Frames ``[start, end)`` to whole beats ``(round(start·h + offset), round(end·h + offset))``."""
+    return round(start * h + offset), round(end * h + offset)
+
+
+def occurrence_notes(score, start_beat, end_beat, grid=NOTE_GRID):
+    """The notes of a score that start on the 1/8-beat grid ``start_beat, ... < end_beat``.
+
+    Parameters
+    ----------
+    score : np.ndarray, shape (notes, >=2)
+        Onsets (beats) and MIDI pitches, as read by :func:`complex_auto.jku.read_score_csv`.
+    start_beat, end_beat : int
+        The span in beats (half-open).
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2)
+        ``(onset, pitch)`` ordered by onset, notes with equal onsets in file order. Onsets off
+        the grid (triplets, for instance) never match, as in the reference.
+    """
+    points = np.arange(start_beat, end_beat, grid)
+    idx = np.flatnonzero(np.isin(score[:, 0], points))
+    idx = idx[np.argsort(score[idx, 0], kind="stable")]
+    return score[idx, :2]
+
+
+def patterns_to_notes(patterns, score, h, offset):
+    """Map each occurrence's span (columns 2, 3) to score notes (DESIGN.md §8, step 4).
+
+    Occurrences without notes are dropped, then patterns left with fewer than two occurrences.
+
+    Parameters
+    ----------
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+    score : np.ndarray, shape (notes, >=2)
+    h : float
+        Beats per frame.
+    offset : float
+        Score time of frame 0 in beats (:func:`score_offset`).
+
+    Returns
+    -------
+    list of list of np.ndarray (n, 2)
+        Patterns, occurrences, ``(onset, pitch)`` rows.
+    """
+    result = []
+    for pattern in patterns:
+        occurrences = []
+        for occ in pattern:
+            notes = occurrence_notes(score, *span_to_beats(occ[2], occ[3], h, offset))
+            if len(notes):
+                occurrences.append(notes)
+        if len(occurrences) >= 2:
+            result.append(occurrences)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# writers
+
+
+def format_mirex(note_patterns):
+    """MIREX pattern text: ``patternK`` / ``occurrenceK`` / ``onset, pitch`` lines.
+
+    Numbers are written with ``repr`` so that :func:`mir_eval.io.load_patterns` reads back the
+    very same floats.
+    """
+    lines = []
+    for p, pattern in enumerate(note_patterns, 1):
+        lines.append(f"pattern{p}")
+        for o, occ in enumerate(pattern, 1):
+            lines.append(f"occurrence{o}")
+            lines.extend(f"{float(on)!r}, {float(pitch)!r}" for on, pitch in occ)
+    return "".join(line + "\n" for line in lines)
+
+
+def write_mirex(path, note_patterns):
+    """Write patterns of notes (:func:`patterns_to_notes`) as a MIREX file (``.seg``)."""
+    atomic_write_text(path, format_mirex(note_patterns))
+
+
+def write_segraw(path, patterns):
+    """Write patterns as frame spans (``.segraw``).
+
+    Same layout as a MIREX file, with ``start_frame, end_frame`` (half-open; columns 2 and 3
+    of each occurrence) in place of ``onset, pitch``, so ``mir_eval.io.load_patterns`` reads
+    it too.
+    """
+    lines = []
+    for p, pattern in enumerate(patterns, 1):
+        lines.append(f"pattern{p}")
+        for o, occ in enumerate(pattern, 1):
+            lines.append(f"occurrence{o}")
+            lines.append(f"{int(occ[2])}, {int(occ[3])}")
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def read_segraw(path):
+    """Read a ``.segraw`` file back: list of ``(occurrences, 2)`` int arrays of frame spans."""
+    return [np.array([occ[0] for occ in pattern], dtype=np.int64).reshape(-1, 2)
+            for pattern in read_mirex(path)]
+
+
+def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS):
+    """Write ``pattern,occurrence,start_s,end_s``, one row per occurrence (1-based numbers).
+
+    Pattern and occurrence numbers are those of the ``.segraw`` file.
+    """
+    rows = ["pattern,occurrence,start_s,end_s"]
+    for p, pattern in enumerate(patterns, 1):
+        for o, occ in enumerate(pattern, 1):
+            rows.append(f"{p},{o},{occ[2] * frame_seconds:.3f},{occ[3] * frame_seconds:.3f}")
+    atomic_write_text(path, "\n".join(rows) + "\n")
+
+
+def _max_pool(X, factor):
+    """Largest value of each ``factor × factor`` block (edge blocks may be smaller)."""
+    if factor <= 1:
+        return X
+    n = len(X)
+    full = n // factor * factor
+
+    def pool_rows(A):
+        head = A[:full].reshape(full // factor, factor, -1).max(axis=1)
+        return np.vstack([head, A[full:].max(axis=0, keepdims=True)]) if full < n else head
+
+    return pool_rows(pool_rows(X).T).T
+
+
+#: Colours of successive patterns (matplotlib's tab10).
+PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=800):
+    """Picture of a matrix with its found segments and, optionally, reference pattern spans.
+
+    Drawn with Pillow rather than matplotlib: a figure per piece through matplotlib costs more
+    than the whole search.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG to write (``NAME_patterns.png``).
+    X : np.ndarray, shape (N, N)
+        The self-similarity matrix as loaded; shown max-pooled to at most ``max_pixels``
+        pixels a side, dark where similar.
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+        From :func:`group_patterns`. Each pattern's segments get one colour, drawn above the
+        main diagonal from ``(x=j, y=i)`` to ``(j+M, i+M)`` and mirrored below it.
+    title : str
+        Written above the matrix.
+    reference_spans : list of list of (float, float), optional
+        Per ground-truth pattern, its occurrences' frame spans
+        (:func:`reference_frame_spans`); drawn as bars along the top and the left edge, one row
+        of bars per pattern, in the pattern's colour of the palette.
+    """
+    from PIL import Image, ImageDraw
+
+    N = len(X)
+    factor = max(1, -(-N // max_pixels))
+    shown = _max_pool(np.asarray(X, dtype=np.float32), factor)
+    top = float(shown.max())
+    grey = (255 - np.clip(shown / (top if top > 0 else 1), 0, 1) * 255).astype(np.uint8)
+    n_ref = len(reference_spans) if reference_spans else 0
+    bar, gap = 6, 2
+    margin = n_ref * (bar + gap) + (gap if n_ref else 0)
+    title_h = 16 if title else 0
+    size = len(grey)
+    canvas = Image.new("RGB", (margin + size, title_h + margin + size), "white")
+    canvas.paste(Image.fromarray(grey).convert("RGB"), (margin, title_h + margin))
+    draw = ImageDraw.Draw(canvas)
+    if title:
+        draw.text((4, 2), title, fill=(0, 0, 0))
+    x0, y0 = margin, title_h + margin
+
+    def px(frame):
+        return frame / factor
+
+    for p, pattern in enumerate(patterns):
+        colour = PALETTE[p % len(PALETTE)]
+        for s in pattern[1:]:         # row 0 is the first span as an occurrence of itself
+            draw.line([(x0 + px(s[2]), y0 + px(s[0])), (x0 + px(s[3]), y0 + px(s[1]))],
+                      fill=colour, width=2)
+            draw.line([(x0 + px(s[0]), y0 + px(s[2])), (x0 + px(s[1]), y0 + px(s[3]))],
+                      fill=colour, width=2)
+    for p, spans in enumerate(reference_spans or []):
+        colour = PALETTE[p % len(PALETTE)]
+        off = gap + p * (bar + gap)
+        for a, b in spans:
+            a, b = max(px(a), 0), min(px(b), size)
+            if b <= a:
+                continue
+            draw.rectangle([x0 + a, title_h + off, x0 + b, title_h + off + bar - 1], fill=colour)
+            draw.rectangle([off, y0 + a, off + bar - 1, y0 + b], fill=colour)
+    with atomic_path(path) as tmp:
+        canvas.save(tmp, format="PNG", compress_level=1)
+
+
+def reference_frame_spans(refpath, h, offset):
+    """Ground-truth patterns as frame spans.
+
+    Parameters
+    ----------
+    refpath : str or Path
+        MIREX file of the ground truth.
+    h : float
+        Beats per frame.
+    offset : float
+        Score time of frame 0 in beats.
+
+    Returns
+    -------
+    list of list of (float, float)
+        Per pattern, per occurrence: first and last onset as frames ``(beat - offset) / h``.
+    """
+    spans = []
+    for pattern in read_mirex(refpath):
+        spans.append([((min(on for on, _ in occ) - offset) / h,
+                       (max(on for on, _ in occ) - offset) / h) for occ in pattern])
+    return spans
+
+
+# ---------------------------------------------------------------------------------------------
+# segment cache (-spk / -pk)
+
+
+def save_segment_cache(path, segments, th, n_frames, min_dur):
+    """Store found segments (JSON) so that a later run can skip the search."""
+    data = {"n_frames": int(n_frames), "min_dur": int(min_dur), "th": float(th),
+            "segments": np.asarray(segments, dtype=np.int64).tolist()}
+    atomic_write_text(path, json.dumps(data) + "\n")
+
+
+def load_segment_cache(path, n_frames, min_dur):
+    """Segments saved by :func:`save_segment_cache`; checks they belong to this matrix."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no saved segments (-pk reads what an earlier run with -spk "
+                        "saved)")
+    try:
+        data = json.loads(path.read_text())
+        segments = np.array(data["segments"], dtype=np.int64).reshape(-1, 4)
+        saved_n, saved_min, th = int(data["n_frames"]), int(data["min_dur"]), float(data["th"])
+    except (ValueError, KeyError, TypeError):
+        raise DataError(f"{path}: not a segment file written by extract_motives.py -spk") from None
+    if saved_n != n_frames or saved_min != min_dur:
+        raise DataError(f"{path}: saved for a {saved_n}-frame matrix with min_dur {saved_min}, "
+                        f"not this {n_frames}-frame one with min_dur {min_dur}; "
+                        "run again with -spk instead of -pk")
+    return segments, th
+
+
+# ---------------------------------------------------------------------------------------------
+# one piece, one run
+
+
+def load_matrix(path):
+    """Load a listed ``.npy`` matrix as float64; ``DataError`` when missing or not square."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: self-similarity matrix does not exist")
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path}: cannot read matrix ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    if X.ndim != 2 or X.shape[0] != X.shape[1]:
+        raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
+    X = np.array(X, dtype=np.float64, order="C")
+    if not np.isfinite(X).all():
+        raise DataError(f"{path}: matrix holds NaN or infinite values")
+    return X
+
+
+def _check_matrix_file(path):
+    """Cheap header check (shape only) so that bad input fails before any work is done."""
+    try:
+        X = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path}: cannot read matrix ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    if X.ndim != 2 or X.shape[0] != X.shape[1]:
+        raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
+
+
+def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
+                  domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
+                  load_segments=False, save_segments=False, plot=True):
+    """Find the patterns of one matrix and write its files into the run folder.
+
+    Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
+    a csv score also ``PIECE.seg`` (MIREX). Without a score a stale ``PIECE.seg`` is removed.
+
+    Parameters
+    ----------
+    matrix_path : str or Path
+        ``output/RUN/NAME.npy``.
+    layout : RunLayout
+    bpm : float
+        Tempo of the piece.
+    csv_path : str or Path, optional
+        The piece's score (JKU csv).
+    th, rho : float, int
+        See :func:`find_segments`.
+    domain : {'audio', 'symbolic'}
+        Time base of the frames relative to the score (:func:`score_offset`).
+    frame_seconds : float
+        Seconds per frame, for beats and for the seconds of ``.patterns.csv``.
+    refdir : str or Path
+        Ground truth (``PIECE.txt``) to mark on the picture, when there and a score is given.
+    load_segments, save_segments : bool
+        Read the segments from / save them to ``layout.segments_cache(piece)``.
+    plot : bool
+
+    Returns
+    -------
+    dict
+        ``piece, frames, bpm, th, th_used, segments, patterns, patterns_with_notes, seconds``
+        and ``files`` (paths written).
+    """
+    t0 = time.perf_counter()
+    piece = piece_name(matrix_path)
+    X = load_matrix(matrix_path)
+    N = len(X)
+    h, min_dur, max_diff = search_params(bpm, frame_seconds)
+    cache = layout.segments_cache(piece)
+    if load_segments:
+        segments, th_used = load_segment_cache(cache, N, min_dur)
+    else:
+        work = X - np.median(X)
+        segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
+        if th_used != th:
+            log.info("%s: nothing found at th=%g; found at th=%.4f", piece, th, th_used)
+    if save_segments:
+        save_segment_cache(cache, segments, th_used, N, min_dur)
+    patterns = group_patterns(segments, max_diff)
+
+    files = []
+    write_segraw(layout.segraw(piece), patterns)
+    files.append(layout.segraw(piece))
+    write_patterns_csv(layout.patterns_csv(piece), patterns, frame_seconds)
+    files.append(layout.patterns_csv(piece))
+    n_with_notes = None
+    reference_spans = None
+    if csv_path is not None:
+        score = read_score_csv(csv_path)
+        offset = score_offset(score, domain)
+        note_patterns = patterns_to_notes(patterns, score, h, offset)
+        n_with_notes = len(note_patterns)
+        if not note_patterns:
+            log.warning("%s: no pattern has two occurrences with notes in %s; %s is empty",
+                        piece, csv_path, layout.seg(piece))
+        write_mirex(layout.seg(piece), note_patterns)
+        files.append(layout.seg(piece))
+        ref = groundtruth_path(piece, refdir) if refdir else None
+        if ref is not None:
+            reference_spans = reference_frame_spans(ref, h, offset)
+    elif layout.seg(piece).exists():
+        layout.seg(piece).unlink()
+        log.info("%s: removed stale %s (no csv score this time)", piece, layout.seg(piece))
+    if plot:
+        title = (f"{piece}: {len(segments)} segments, {len(patterns)} patterns "
+                 f"(th {th_used:.4f}, {bpm:g} bpm)")
+        plot_patterns(layout.patterns_image(piece), X, patterns, title, reference_spans)
+        files.append(layout.patterns_image(piece))
+    return {"piece": piece, "frames": N, "bpm": bpm, "th": th, "th_used": th_used,
+            "segments": len(segments), "patterns": len(patterns),
+            "patterns_with_notes": n_with_notes, "seconds": time.perf_counter() - t0,
+            "files": files}
+
+
+def _split_bpm(line, where, path_exists):
+    """``'path<TAB>bpm'`` (or ``'path bpm'`` when the whole line is no file) → (path, bpm)."""
+    if "\t" in line:
+        first, rest = line.split("\t", 1)
+        rest = rest.strip()
+        return first.strip(), (parse_bpm(rest.split("\t")[0].strip(), where) if rest else None)
+    parts = line.rsplit(None, 1)
+    if len(parts) == 2 and not path_exists(line):
+        try:
+            return parts[0], parse_bpm(parts[1], where)
+        except DataError:
+            pass
+    return line, None
+
+
+def read_list_with_bpm(path, what, missing_hint=""):
+    """Read a list of files with an optional tempo column (tab- or space-separated).
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the files are, for messages (``'matrix'``, ``'csv score'``).
+    missing_hint : str
+        Appended to the message when the list itself is missing.
+
+    Returns
+    -------
+    list of (Path, float or None, int)
+        File, tempo if given, line number. Relative paths are taken from the current folder,
+        or else from the list's folder.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist{missing_hint}")
+
+    def resolve(entry):
+        f = Path(entry)
+        if not f.is_absolute() and not f.exists() and (path.parent / f).exists():
+            f = path.parent / f
+        return f
+
+    entries = []
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}, line {lineno}"
+        entry, bpm = _split_bpm(line, where, lambda e: resolve(e).exists())
+        f = resolve(entry)
+        if not f.is_file():
+            raise DataError(f"{where}: listed {what} '{entry}' does not exist")
+        entries.append((f, bpm, lineno))
+    if not entries:
+        raise DataError(f"{path}: lists no {what} files")
+    return entries
+
+
+def _count(n, noun):
+    plural = {"matrix": "matrices"}.get(noun, noun + "s")
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt"):
+    """Check a run's inputs and pair every matrix with its tempo and score, before any work.
+
+    Parameters
+    ----------
+    run : str
+    csv_list : str or Path or None
+        ``'auto'``: JKU pieces get their score from ``jku_list`` by name, others none.
+        ``None`` or ``'none'``: no scores. A path: one csv per matrix, in the same order.
+    bpm : float, optional
+        Tempo of the pieces that are not JKU pieces and have none in a list's second column.
+        (Tempo precedence: list column of the matrix list, then of the csv list, then the
+        JKU table by name, then ``bpm``.)
+
+    Returns
+    -------
+    list of dict
+        ``matrix, piece, bpm, csv`` per listed matrix.
+
+    Raises
+    ------
+    DataError
+        Missing matrix list or matrix, non-square matrix, csv list of the wrong length, a csv
+        row that does not parse, a piece of unknown tempo, two matrices of the same piece.
+    """
+    layout = RunLayout(run, root)
+    hint = (f"; make the matrices first with: python convert.py {run} FILELIST CONFIG "
+            "--self-sim-matrix")
+    matrices = read_list_with_bpm(layout.matrix_list, "matrix", hint)
+    seen = {}
+    for m, _, lineno in matrices:
+        piece = piece_name(m)
+        if piece in seen:
+            raise DataError(f"{layout.matrix_list}, line {lineno}: '{m}' is piece '{piece}' "
+                            f"again (line {seen[piece]}); outputs are named by piece")
+        seen[piece] = lineno
+        _check_matrix_file(m)
+
+    csvs = [(None, None)] * len(matrices)
+    if isinstance(csv_list, str) and csv_list.lower() == "none":
+        csv_list = None
+    if isinstance(csv_list, str) and csv_list == "auto":
+        if Path(jku_list).is_file():
+            by_name = {piece_name(f): (f, b) for f, b, _ in read_list_with_bpm(jku_list, "csv score")}
+            csvs = [by_name.get(piece_name(m), (None, None)) for m, _, _ in matrices]
+        else:
+            log.debug("%s not found: no csv scores", jku_list)
+    elif csv_list is not None:
+        listed = read_list_with_bpm(csv_list, "csv score")
+        if len(listed) != len(matrices):
+            raise DataError(f"{csv_list} lists {_count(len(listed), 'csv score')} but "
+                            f"{layout.matrix_list} lists {_count(len(matrices), 'matrix')}; "
+                            "list one csv per matrix, in the same order")
+        csvs = [(f, b) for f, b, _ in listed]
+        for (m, _, _), (c, _) in zip(matrices, csvs):
+            if piece_name(c) != piece_name(m):
+                log.warning("matrix %s is paired with csv %s (same line number, different "
+                            "names)", m, c)
+
+    plan = []
+    for (m, list_bpm, _), (c, csv_bpm) in zip(matrices, csvs):
+        piece = piece_name(m)
+        given = list_bpm if list_bpm is not None else csv_bpm
+        if given is None and piece not in JKU_BPM:
+            given = bpm          # --bpm is for the pieces whose tempo is not known by name
+        if c is not None:
+            read_score_csv(c)       # fail now on a bad row rather than after the searches
+        plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given), "csv": c})
+    return plan
+
+
+def _extract_job(job):
+    job = dict(job)
+    layout = job.pop("layout")
+    return extract_piece(job.pop("matrix"), layout, job.pop("bpm"), csv_path=job.pop("csv"),
+                         **job)
+
+
+def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, jobs=1,
+                domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
+                load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT):
+    """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
+
+    All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
+    processes.
+
+    Returns
+    -------
+    list of dict
+        The summaries of :func:`extract_piece`, in list order.
+    """
+    if domain not in DOMAINS:
+        raise DataError(f"domain must be one of {', '.join(DOMAINS)}, not '{domain}'")
+    layout = RunLayout(run, root)
+    plan = plan_run(run, csv_list, bpm, root)
+    extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
+                 refdir=refdir, load_segments=load_segments, save_segments=save_segments,
+                 plot=plot)
+    jobs_list = [dict(p, **extra) for p in plan]
+    for p in jobs_list:
+        p.pop("piece")
+    if jobs <= 1 or len(jobs_list) <= 1:
+        results = []
+        for job in jobs_list:
+            results.append(_extract_job(job))
+            _log_summary(results[-1])
+        return results
+    import multiprocessing
+
+    # Heaviest matrices first keeps the processes busy until the end.
+    sizes = [np.load(p["matrix"], mmap_mode="r").shape[0] for p in plan]
+    order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
+    results = [None] * len(jobs_list)
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(jobs_list))) as pool:
+        for k, res in zip(order, pool.imap(_extract_job, [jobs_list[k] for k in order])):
+            results[k] = res
+            _log_summary(res)
+    return results
+
+
+def _log_summary(r):
+    notes = ("" if r["patterns_with_notes"] is None
+             else f", {r['patterns_with_notes']} with notes")
+    lowered = "" if r["th_used"] == r["th"] else f" (th lowered to {r['th_used']:.4f})"
+    log.info("%s: %d frames, %g bpm: %d segments, %d patterns%s%s (%.2f s)", r["piece"],
+             r["frames"], r["bpm"], r["segments"], r["patterns"], notes, lowered, r["seconds"])

@@ -1,0 +1,97 @@
+#!/usr/bin/env python
+"""Find repeated themes and sections in the self-similarity matrices of a run.
+
+Examples
+--------
+    python extract_motives.py jku -csv jku_csv_files.txt
+    python extract_motives.py jku -r 2 -th 0.01 -j 2
+    python extract_motives.py mysongs --bpm 96          # own recordings, no score
+"""
+import argparse
+import time
+
+from complex_auto import cli
+from complex_auto.jku import DEFAULT_REFDIR
+from complex_auto.layout import RunLayout
+from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, FRAME_SECONDS, extract_run
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description="Discover repeated themes and sections (Nieto & Farbood, ISMIR 2014) in "
+                    "the matrices listed in output/RUN/ss_matrices_filelist.txt (made by "
+                    "python convert.py RUN FILELIST CONFIG --self-sim-matrix). Per piece it "
+                    "writes output/RUN/PIECE.segraw (patterns as frame spans), "
+                    "PIECE.patterns.csv (pattern,occurrence,start_s,end_s), PIECE_patterns.png "
+                    "and, with a csv score, PIECE.seg (MIREX pattern format, for "
+                    "extract_motives_eval.py).",
+        epilog="Tempo: the five JKU pieces are known by name (wtc2f20-poly 84, sonata01-3-poly "
+               "192, mazurka24-4-poly 138, silverswan-poly 54, sonata04-2-poly 120 bpm); for "
+               "other recordings give --bpm, or a second column (tab or space) in "
+               "ss_matrices_filelist.txt or in the -csv list, which wins over --bpm. "
+               "A frame is taken to last 0.0886 s, the reference's value (--frame-seconds).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="run keyword: reads and writes output/RUN/")
+    p.add_argument("-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
+                   help="rho of the segment score (default: %(default)s). Accepted as in the "
+                        "reference, where it has no effect: only the main diagonal counts")
+    p.add_argument("-th", dest="th", type=float, default=DEFAULT_TH, metavar="TH",
+                   help="score threshold of the segment search (default: %(default)s); when "
+                        "a piece gives nothing it is lowered by 0.001 until something is found")
+    p.add_argument("-csv", dest="csv", default="auto", metavar="LIST",
+                   help="text file listing one csv score per matrix, in the order of "
+                        "ss_matrices_filelist.txt (e.g. jku_csv_files.txt); 'auto' (default): "
+                        "JKU pieces get theirs from jku_csv_files.txt by name, other "
+                        "recordings none; 'none': no scores. Without a score there is no .seg")
+    p.add_argument("-j", dest="jobs", type=int, default=1, metavar="JOBS",
+                   help="pieces processed in parallel (default: %(default)s)")
+    p.add_argument("-dom", dest="domain", choices=DOMAINS, default="audio",
+                   help="time base of the matrix frames against the score (default: "
+                        "%(default)s). audio: frame 0 is the score's first onset, as in the "
+                        "JKU audio renditions; symbolic: frame 0 is beat 0 of the score. (The "
+                        "reference's flag is undocumented; this is our reading of it.)")
+    p.add_argument("-pk", dest="load_segments", action="store_true",
+                   help="read each piece's segments from output/RUN/PIECE.segments.json, saved "
+                        "by an earlier run with -spk, instead of searching (-th and -r are "
+                        "then unused). The reference's -pk likewise read pickled results")
+    p.add_argument("-spk", dest="save_segments", action="store_true",
+                   help="save each piece's segments to output/RUN/PIECE.segments.json for a "
+                        "later -pk. (The reference's -spk read a pickled matrix; here the "
+                        "matrix always comes from the .npy that convert.py wrote)")
+    p.add_argument("-t", dest="tonnetz", action="store_true",
+                   help="accepted for compatibility, no effect: in the reference it chose "
+                        "tonnetz over chroma features, but here the features are the model's "
+                        "(the matrix is made by convert.py)")
+    p.add_argument("--bpm", type=float, metavar="BPM",
+                   help="tempo of pieces that are not JKU pieces and have no tempo column")
+    p.add_argument("--frame-seconds", type=float, default=FRAME_SECONDS, metavar="S",
+                   help="seconds per matrix frame (default: %(default)s, as the reference; "
+                        "the hop of config_cqt.ini is 1984/22050 = 0.0900 s)")
+    p.add_argument("--refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
+                   help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
+                        "(default: %(default)s)")
+    p.add_argument("--no-plot", dest="plot", action="store_false",
+                   help="do not draw PIECE_patterns.png")
+    cli.add_verbose(p)
+    return p
+
+
+def main(args):
+    if args.jobs < 1:
+        raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
+    if args.frame_seconds <= 0:
+        raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
+    if args.tonnetz:
+        cli.log.warning("-t has no effect: the matrices come from the model's features")
+    t0 = time.perf_counter()
+    results = extract_run(args.run, csv_list=args.csv, bpm=args.bpm, th=args.th,
+                          rho=args.rho, jobs=args.jobs, domain=args.domain,
+                          frame_seconds=args.frame_seconds, refdir=args.refdir,
+                          load_segments=args.load_segments, save_segments=args.save_segments,
+                          plot=args.plot)
+    cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
+                 RunLayout(args.run).dir)
+
+
+if __name__ == "__main__":
+    cli.run(main, parser())

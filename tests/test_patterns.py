@@ -1,0 +1,337 @@
+"""Segment search, pattern grouping, notes and files of ``complex_auto.patterns``."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pytest
+
+from complex_auto.errors import DataError
+from complex_auto.layout import RunLayout
+from complex_auto.patterns import (DEFAULT_TH, extract_piece, extract_run, find_segments,
+                                   format_mirex, group_patterns, occurrence_notes, plan_run,
+                                   patterns_to_notes, read_segraw, score_offset, search_params,
+                                   span_to_beats, write_mirex, write_patterns_csv, write_segraw)
+from tests.segment_oracle import oracle_find_segments, raw_cqt_matrix
+
+REPO = Path(__file__).resolve().parents[1]
+WTC = REPO / "data" / "jku" / "audio" / "wtc2f20-poly.mp3"
+
+
+def striped_matrix(rng, n, stripes=3, noise=1.0, level=0.5):
+    """Symmetric random matrix with a few planted diagonal stripes, median-subtracted."""
+    X = rng.random((n, n)) * noise
+    X = (X + X.T) / 2
+    for _ in range(stripes):
+        i, j = sorted(rng.integers(0, n, 2))
+        for t in range(int(rng.integers(5, n // 2))):
+            if j + t < n:
+                X[i + t, j + t] += level
+                X[j + t, i + t] += level
+    return X - np.median(X)
+
+
+def assert_same(X, min_dur, th):
+    fast, th_fast = find_segments(X, min_dur, th)
+    slow, th_slow = oracle_find_segments(X, min_dur, th)
+    assert fast.tolist() == slow
+    assert th_fast == th_slow
+    return fast, th_fast
+
+
+# ---------------------------------------------------------------------------------------------
+# the search against the oracle
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_search_equals_oracle_on_random_matrices(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(15, 90))
+    X = striped_matrix(rng, n, stripes=int(rng.integers(0, 5)), noise=float(rng.choice([0.05, 1])))
+    min_dur = int(rng.integers(1, 20))
+    th = float(rng.choice([DEFAULT_TH, 0.001, 0.05, 0.2, 0.4]))
+    assert_same(X, min_dur, th)
+
+
+def test_search_lowers_the_threshold_when_nothing_is_found():
+    # A faint stripe scoring 0.0063: nothing at 0.0105, ..., 0.0065; found at 0.0055, and
+    # grown one frame past the stripe (the last 10 values then weigh 45/55 of 0.0063 > 0.0055).
+    n = 80
+    X = np.zeros((n, n))
+    for t in range(50):
+        X[5 + t, 25 + t] = 0.0063
+    segments, th = assert_same(X, 20, DEFAULT_TH)
+    assert th == pytest.approx(0.0055)
+    assert segments.tolist() == [[5, 56, 25, 76]]
+
+
+def test_search_below_zero_keeps_every_start_like_the_reference():
+    # Nothing above the median: the threshold falls below 0, where a start of score 0 counts.
+    X = -np.abs(np.random.default_rng(1).random((30, 30))) * 0.001
+    segments, th = assert_same(X, 5, DEFAULT_TH)
+    assert th < 0 and len(segments) > 0
+
+
+def test_search_erases_finds_in_place_for_later_starts():
+    # Two starts on one stripe: once the first is found and erased, the second is not.
+    # The weighted score of the last 10 values stays above th for 10 frames past the stripe.
+    X = np.zeros((80, 80))
+    for t in range(40):
+        X[t, 15 + t] = 1.0
+    segments, _ = assert_same(X, 10, DEFAULT_TH)
+    assert segments.tolist() == [[0, 50, 15, 65]]
+
+
+def test_search_leaves_input_alone_unless_overwrite():
+    rng = np.random.default_rng(3)
+    X = striped_matrix(rng, 60)
+    before = X.copy()
+    segs, _ = find_segments(X, 8)
+    assert np.array_equal(X, before)
+    segs2, _ = find_segments(X, 8, overwrite=True)
+    assert segs.tolist() == segs2.tolist() and not np.array_equal(X, before)
+
+
+def test_search_too_small_matrix_finds_nothing():
+    segs, th = find_segments(np.ones((10, 10)), 9)
+    assert segs.shape == (0, 4) and th == DEFAULT_TH
+
+
+def test_search_rejects_bad_matrices():
+    with pytest.raises(DataError, match="square"):
+        find_segments(np.zeros((4, 5)), 2)
+    with pytest.raises(DataError, match="NaN"):
+        find_segments(np.full((8, 8), np.nan), 2)
+
+
+@pytest.fixture(scope="module")
+def real_matrix():
+    """Raw-CQT self-similarity matrix of the first 420 windows of wtc2f20-poly (no model)."""
+    X = raw_cqt_matrix(WTC, crop=420)
+    return X - np.median(X)
+
+
+@pytest.mark.parametrize("bpm,th", [(84, DEFAULT_TH), (84, 0.03), (160, DEFAULT_TH), (160, 0.1)])
+def test_search_equals_oracle_on_real_matrix(real_matrix, bpm, th):
+    _, min_dur, _ = search_params(bpm)
+    segments, _ = assert_same(real_matrix, min_dur, th)
+    if th == DEFAULT_TH:
+        assert len(segments) > 0
+
+
+def test_search_equals_oracle_on_real_matrix_lowering(real_matrix):
+    # Threshold above every score of min_dur frames: lowered many times before the first find.
+    _, min_dur, _ = search_params(84)
+    top = float(real_matrix.max())
+    X = real_matrix * (0.012 / top)
+    segments, th = assert_same(X, min_dur, DEFAULT_TH)
+    assert th < DEFAULT_TH and len(segments) > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters, grouping, notes
+
+
+def test_search_params_follow_the_design():
+    h, min_dur, max_diff = search_params(120)
+    assert h == pytest.approx(0.0886 * 2)
+    assert min_dur == int(np.ceil(16 / h)) == 91
+    assert max_diff == int(5 / h) == 28
+
+
+def test_group_patterns_hand_made():
+    segs = [[0, 100, 200, 300],      # opens pattern 1
+            [10, 105, 400, 495],     # start 10, end 105: within 10 of (0, 100) -> pattern 1
+            [50, 150, 300, 400],     # start 50 too far -> pattern 2
+            [11, 111, 600, 700],     # end 111: 11 from 100 > 10 -> pattern 3 (not 2: start 11 vs 50)
+            [55, 145, 700, 790],     # within 10 of (50, 150) -> pattern 2
+            [0, 110, 800, 910]]      # within 10 of (0, 100), both inclusive -> pattern 1
+    patterns = group_patterns(segs, max_diff=10)
+    assert [p.tolist() for p in patterns] == [
+        [[0, 100, 0, 100], [0, 100, 200, 300], [10, 105, 400, 495], [0, 110, 800, 910]],
+        [[50, 150, 50, 150], [50, 150, 300, 400], [55, 145, 700, 790]],
+        [[11, 111, 11, 111], [11, 111, 600, 700]],
+    ]
+
+
+def test_group_patterns_compares_with_the_opening_segment_only():
+    # b is near a, c is near b but not near a: c opens its own pattern.
+    patterns = group_patterns([[0, 50, 100, 150], [8, 58, 200, 250], [16, 66, 300, 350]], 10)
+    assert [len(p) for p in patterns] == [3, 2]
+    assert group_patterns(np.zeros((0, 4)), 5) == []
+
+
+@pytest.fixture
+def small_score(tmp_path):
+    rows = [(-1.0, 60), (0.0, 62), (0.0, 55), (0.125, 64), (0.5, 65), (1.0, 67), (1.3333333333, 70),
+            (2.0, 69), (3.0, 71), (4.0, 72), (6.0, 74)]
+    p = tmp_path / "piece.csv"
+    p.write_text("".join(f"{on:.10f}, {pi:.10f}, 60.0, 1.0, 0.0\n" for on, pi in rows))
+    return p
+
+
+def test_frames_to_notes_on_hand_made_csv(small_score):
+    from complex_auto.jku import read_score_csv
+
+    score = read_score_csv(small_score)
+    assert score_offset(score, "audio") == -1.0 and score_offset(score, "symbolic") == 0.0
+    h, offset = 0.5, -1.0
+    # frames [2, 7) -> beats round(0.0)=0 .. round(2.5)=2 (half to even), notes 0 <= onset < 2
+    assert span_to_beats(2, 7, h, offset) == (0, 2)
+    notes = occurrence_notes(score, 0, 2)
+    # equal onsets keep file order; 1.333 is off the 1/8 grid and never matches
+    assert notes.tolist() == [[0.0, 62], [0.0, 55], [0.125, 64], [0.5, 65], [1.0, 67]]
+    patterns = [np.array([[2, 7, 2, 7], [2, 7, 9, 13], [2, 7, 30, 40]]),   # 3rd: no notes
+                np.array([[0, 1, 0, 1], [0, 1, 30, 40]])]                  # 1 occ. left: dropped
+    result = patterns_to_notes(patterns, score, h, offset)
+    assert len(result) == 1 and len(result[0]) == 2
+    assert result[0][0].tolist() == notes.tolist()
+    assert result[0][1].tolist() == [[4.0, 72]]        # frames 9..13 -> beats 4 (3.5) .. 6 (5.5)
+
+
+def test_csv_errors_name_file_and_line(tmp_path):
+    from complex_auto.jku import read_score_csv
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1.0, 60, 60, 1, 0\n2.0, sixty, 60, 1, 0\n")
+    with pytest.raises(DataError, match=r"bad\.csv, line 2"):
+        read_score_csv(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+
+def test_mirex_writer_round_trips_through_mir_eval(tmp_path):
+    patterns = [[np.array([[0.0, 60.0], [0.5, 62.0], [1.0 / 3, 64.0]]),
+                 np.array([[8.0, 60.0], [-0.25, 62.0]])],
+                [np.array([[100.125, 47.0]]), np.array([[200.875, 48.0]]),
+                 np.array([[300.0, 49.0], [300.0, 52.0]])]]
+    path = tmp_path / "x.seg"
+    write_mirex(path, patterns)
+    loaded = mir_eval.io.load_patterns(str(path))
+    assert loaded == [[[tuple(r) for r in occ.tolist()] for occ in p] for p in patterns]
+    assert format_mirex([]) == ""
+    write_mirex(path, [])
+    assert mir_eval.io.load_patterns(str(path)) == []
+
+
+def test_segraw_and_patterns_csv(tmp_path):
+    patterns = group_patterns([[0, 100, 200, 300], [3, 98, 500, 595]], 10)
+    write_segraw(tmp_path / "x.segraw", patterns)
+    assert [p.tolist() for p in read_segraw(tmp_path / "x.segraw")] == [[[0, 100], [200, 300], [500, 595]]]
+    write_patterns_csv(tmp_path / "x.patterns.csv", patterns, frame_seconds=0.5)
+    assert (tmp_path / "x.patterns.csv").read_text().splitlines() == [
+        "pattern,occurrence,start_s,end_s", "1,1,0.000,50.000", "1,2,100.000,150.000",
+        "1,3,250.000,297.500"]
+
+
+# ---------------------------------------------------------------------------------------------
+# a run
+
+
+def make_run(root, names, n=120, bpm_column=None):
+    """A run folder with striped matrices and their list; returns its layout."""
+    layout = RunLayout("r", root).make()
+    lines = []
+    for k, name in enumerate(names):
+        X = striped_matrix(np.random.default_rng(k), n, stripes=4)
+        X = (X - X.min()) / (X.max() - X.min())
+        np.save(layout.matrix(name), X)
+        col = "" if bpm_column is None else f"\t{bpm_column}"
+        lines.append(f"{layout.matrix(name)}{col}\n")
+    layout.matrix_list.write_text("".join(lines))
+    return layout
+
+
+def test_extract_run_writes_every_file(tmp_path, small_score):
+    layout = make_run(tmp_path, ["wtc2f20-poly.mp3", "mine.wav"])
+    csvs = tmp_path / "csvs.txt"
+    csvs.write_text(f"{small_score}\n{small_score}\n")
+    results = extract_run("r", csv_list=str(csvs), bpm=300, root=tmp_path)
+    assert [r["piece"] for r in results] == ["wtc2f20-poly", "mine"]
+    assert results[0]["bpm"] == 84 and results[1]["bpm"] == 300      # JKU tempo by name
+    for piece in ("wtc2f20-poly", "mine"):
+        for path in (layout.seg(piece), layout.segraw(piece), layout.patterns_csv(piece),
+                     layout.patterns_image(piece)):
+            assert path.is_file(), path
+        assert layout.patterns_image(piece).read_bytes()[:4] == b"\x89PNG"
+        mir_eval.io.load_patterns(str(layout.seg(piece)))
+    # no score: no .seg (a stale one is removed), the rest is there
+    extract_run("r", csv_list="none", bpm=300, root=tmp_path, plot=False)
+    assert not layout.seg("mine").exists() and layout.patterns_csv("mine").is_file()
+
+
+def test_extract_run_parallel_gives_the_same_files(tmp_path):
+    layout = make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False)
+    one = {p: layout.segraw(p).read_text() for p in "abc"}
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, jobs=2)
+    assert one == {p: layout.segraw(p).read_text() for p in "abc"}
+
+
+def test_segments_can_be_saved_and_reused(tmp_path):
+    layout = make_run(tmp_path, ["a.wav"])
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, save_segments=True)
+    first = layout.segraw("a").read_text()
+    assert layout.segments_cache("a").is_file()
+    layout.segraw("a").unlink()
+    extract_run("r", csv_list="none", bpm=200, th=5.0, root=tmp_path, plot=False,
+                load_segments=True)
+    assert layout.segraw("a").read_text() == first
+    with pytest.raises(DataError, match="min_dur"):
+        extract_run("r", csv_list="none", bpm=100, root=tmp_path, load_segments=True)
+
+
+def test_tempo_from_list_column(tmp_path):
+    make_run(tmp_path, ["mine.wav"], bpm_column=96)
+    plan = plan_run("r", csv_list="none", bpm=50, root=tmp_path)
+    assert plan[0]["bpm"] == 96
+
+
+def test_plan_errors(tmp_path, small_score):
+    with pytest.raises(DataError, match="convert.py r FILELIST CONFIG --self-sim-matrix"):
+        plan_run("r", root=tmp_path)
+    layout = make_run(tmp_path, ["mine.wav", "other.wav"])
+    with pytest.raises(DataError, match="mine: unknown tempo.*--bpm"):
+        plan_run("r", csv_list="none", root=tmp_path)
+    csvs = tmp_path / "csvs.txt"
+    csvs.write_text(f"{small_score}\n")
+    with pytest.raises(DataError, match="lists 1 csv score but .* lists 2 matrices"):
+        plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1.0, 60\n\n3.0\n")
+    csvs.write_text(f"{small_score}\n{bad}\n")
+    with pytest.raises(DataError, match=r"bad\.csv, line 3"):
+        plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    np.save(layout.matrix("other.wav"), np.zeros((5, 6)))
+    with pytest.raises(DataError, match="5x6, not square"):
+        plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+    layout.matrix("other.wav").unlink()
+    with pytest.raises(DataError, match="line 2: listed matrix .* does not exist"):
+        plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+
+
+def run_script(args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, str(REPO / "extract_motives.py")] + args, cwd=cwd,
+                          env=env, capture_output=True, text=True)
+
+
+def test_script_errors_are_one_line(tmp_path):
+    res = run_script(["nothing"], tmp_path)
+    assert res.returncode == 1
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("error: ")
+    assert "python convert.py nothing FILELIST CONFIG --self-sim-matrix" in res.stderr
+    res = run_script(["nothing", "-v"], tmp_path)
+    assert res.returncode == 1 and "Traceback" in res.stderr
+
+
+def test_script_runs(tmp_path):
+    make_run(tmp_path / "output", ["mine.wav"])
+    res = run_script(["r", "--bpm", "150", "-t"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "output" / "r" / "mine.patterns.csv").is_file()
+    assert "-t has no effect" in res.stderr
