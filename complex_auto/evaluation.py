@@ -1,0 +1,259 @@
+"""MIREX scores of discovered patterns against a ground truth (``extract_motives_eval.py``).
+
+The measures are those of the MIREX task "Discovery of Repeated Themes & Sections"
+(Collins, 2013; https://www.music-ir.org/mirex/wiki/2013:Discovery_of_Repeated_Themes_%26_Sections),
+computed with mir_eval (Raffel et al., "mir_eval: A Transparent Implementation of Common MIR
+Metrics", ISMIR 2014), as Nieto & Farbood (ISMIR 2014) and the CAE paper report them:
+
+- establishment F/P/R (``mir_eval.pattern.establishment_FPR``): is each pattern found at all;
+- occurrence F/P/R at thresholds .75 and .5 (``occurrence_FPR``): are its occurrences found;
+- three-layer F/P/R (``three_layer_FPR``, after Meredith);
+- standard F/P/R (``standard_FPR``): exact prototype matches up to transposition.
+
+``occurrence_FPR`` is called with ``thres`` directly: ``mir_eval.pattern.evaluate`` passes the
+threshold as ``thresh``, which ``occurrence_FPR`` ignores, so both of its occurrence scores are
+the .75 ones.
+
+Estimates and references are paired by piece name (the file name up to its first dot), never by
+position in a sorted listing; unpaired files are reported.
+"""
+import csv
+import datetime
+import io
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+from .jku import DEFAULT_REFDIR, read_mirex
+from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .utils import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+#: (column prefix, mir_eval.pattern function name, keyword arguments), in table order.
+MEASURES = (
+    ("Est", "establishment_FPR", {}),
+    ("Occ.75", "occurrence_FPR", {"thres": 0.75}),
+    ("ThreeLayer", "three_layer_FPR", {}),
+    ("Occ.5", "occurrence_FPR", {"thres": 0.5}),
+    ("Std", "standard_FPR", {}),
+)
+#: Score columns of the table and of ``results.csv`` (after ``piece``).
+SCORE_COLUMNS = tuple(f"{name}_{k}" for name, _, _ in MEASURES for k in "FPR")
+COLUMNS = ("piece",) + SCORE_COLUMNS
+
+
+def load_patterns(path):
+    """Read a MIREX pattern file with ``mir_eval.io.load_patterns``.
+
+    Files that mir_eval's reader rejects only for blank lines are read by
+    :func:`complex_auto.jku.read_mirex`, which otherwise gives the same result and names the
+    offending line when there is a real problem.
+
+    Returns
+    -------
+    list of list of list of (float, float)
+        Patterns, occurrences, ``(onset, pitch)``.
+
+    Raises
+    ------
+    DataError
+        When the file is missing or a line is neither a header nor ``onset, pitch``.
+    """
+    import mir_eval
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: pattern file does not exist")
+    try:
+        return mir_eval.io.load_patterns(str(path))
+    except (ValueError, IndexError):
+        return read_mirex(path)
+
+
+def list_mirex_files(folder, extensions=(".seg", ".txt")):
+    """MIREX files of a folder: those with the first of ``extensions`` that any file has.
+
+    Returns
+    -------
+    dict
+        piece name → path, sorted by name.
+    """
+    folder = Path(folder)
+    for ext in extensions:
+        files = sorted(p for p in folder.glob(f"*{ext}") if p.is_file())
+        if files:
+            return {piece_name(p): p for p in files}
+    return {}
+
+
+def pair_by_name(estimates, references):
+    """Pair estimate and reference files by piece name.
+
+    Parameters
+    ----------
+    estimates, references : dict
+        piece name → path.
+
+    Returns
+    -------
+    pairs : list of (str, Path, Path)
+        ``(piece, estimate, reference)``, sorted by piece.
+    estimate_only, reference_only : list of str
+        Pieces without a partner.
+    """
+    pairs = [(p, estimates[p], references[p]) for p in sorted(estimates) if p in references]
+    return (pairs, sorted(set(estimates) - set(references)),
+            sorted(set(references) - set(estimates)))
+
+
+def evaluate_piece(reference, estimate):
+    """All scores of one estimate against its reference.
+
+    Parameters
+    ----------
+    reference, estimate : str or Path or list
+        MIREX files, or pattern lists as returned by :func:`load_patterns`.
+
+    Returns
+    -------
+    dict
+        ``SCORE_COLUMNS`` → float in [0, 1]. An empty estimate scores 0 everywhere.
+    """
+    import mir_eval.pattern
+
+    ref = load_patterns(reference) if isinstance(reference, (str, Path)) else reference
+    est = load_patterns(estimate) if isinstance(estimate, (str, Path)) else estimate
+    scores = {}
+    with warnings.catch_warnings():
+        # mir_eval warns about empty pattern lists, and then scores them 0.
+        warnings.filterwarnings("ignore", message=".*patterns are empty")
+        for name, fn, kwargs in MEASURES:
+            f, p, r = getattr(mir_eval.pattern, fn)(ref, est, **kwargs)
+            scores.update({f"{name}_F": float(f), f"{name}_P": float(p), f"{name}_R": float(r)})
+    return scores
+
+
+def mean_scores(rows):
+    """Column means of per-piece score dicts."""
+    return {c: float(np.mean([r[c] for r in rows])) for c in SCORE_COLUMNS}
+
+
+def format_table(rows, mean):
+    """The per-piece table and the mean row as fixed-width text."""
+    width = max([len("piece")] + [len(r["piece"]) for r in rows] + [len("mean")])
+    head = f"{'piece':<{width}} " + " ".join(f"{c:>12s}" for c in SCORE_COLUMNS)
+    lines = [head]
+    for r in rows + [dict(mean, piece="mean")]:
+        lines.append(f"{r['piece']:<{width}} " + " ".join(f"{r[c]:12.3f}" for c in SCORE_COLUMNS))
+    return "\n".join(lines)
+
+
+def format_csv(rows, mean):
+    """``results.csv`` text: one row per piece and a ``mean`` row, columns :data:`COLUMNS`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows + [dict(mean, piece="mean")]:
+        writer.writerow([r["piece"]] + [f"{r[c]:.6f}" for c in SCORE_COLUMNS])
+    return out.getvalue()
+
+
+def evaluate_folder(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
+    """Score every estimate of a folder that has a reference of the same name.
+
+    Parameters
+    ----------
+    estdir : str or Path
+        Folder of MIREX estimate files (``PIECE.seg``, or ``PIECE.txt`` when there is no
+        ``.seg``; see :func:`list_mirex_files`).
+    refdir : str or Path
+        Folder of references ``PIECE.txt``.
+    est_extensions : tuple of str
+
+    Returns
+    -------
+    rows : list of dict
+        ``piece`` and :data:`SCORE_COLUMNS` per paired piece, sorted by piece.
+    mean : dict
+        Mean over the paired pieces.
+    unpaired : dict
+        ``{'estimate_only': [...], 'reference_only': [...]}``.
+
+    Raises
+    ------
+    DataError
+        When a folder is missing or holds no pattern files, or no estimate has a reference.
+    """
+    estdir, refdir = Path(estdir), Path(refdir)
+    for folder, what in ((estdir, "estimate"), (refdir, "reference")):
+        if not folder.is_dir():
+            raise DataError(f"{folder}: {what} folder does not exist")
+    estimates = list_mirex_files(estdir, est_extensions)
+    if not estimates:
+        raise DataError(f"{estdir}: no estimate files ({' or '.join('*' + e for e in est_extensions)})")
+    references = list_mirex_files(refdir, (".txt",))
+    if not references:
+        raise DataError(f"{refdir}: no reference files (*.txt)")
+    pairs, est_only, ref_only = pair_by_name(estimates, references)
+    if not pairs:
+        raise DataError(f"no estimate in {estdir} ({', '.join(est_only)}) has a reference of "
+                        f"the same name in {refdir} ({', '.join(ref_only)})")
+    rows = []
+    for piece, est, ref in pairs:
+        scores = evaluate_piece(ref, est)
+        rows.append(dict(scores, piece=piece))
+        log.debug("%s: %s vs %s", piece, est, ref)
+    return rows, mean_scores(rows), {"estimate_only": est_only, "reference_only": ref_only}
+
+
+def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
+    """Score a run's ``.seg`` files (or ``estdir``'s MIREX files) and save the results.
+
+    Appends the table and the mean to ``output/RUN/results.txt`` and writes
+    ``output/RUN/results.csv`` (:func:`format_csv`).
+
+    Parameters
+    ----------
+    run : str
+    refdir : str or Path
+        References ``PIECE.txt`` (default: the JKU ground truth of ``data/``).
+    estdir : str or Path, optional
+        Score this folder's MIREX files instead of ``output/RUN/*.seg``.
+
+    Returns
+    -------
+    rows, mean, unpaired
+        As :func:`evaluate_folder`.
+    text : str
+        The block appended to ``results.txt``.
+    """
+    layout = RunLayout(run, root)
+    if estdir is None:
+        if not layout.dir.is_dir():
+            raise DataError(f"{layout.dir} does not exist; run python extract_motives.py {run} "
+                            "first")
+        if not any(layout.dir.glob("*.seg")):
+            raise DataError(f"{layout.dir}: no .seg estimates; run python extract_motives.py "
+                            f"{run} -csv jku_csv_files.txt first")
+        rows, mean, unpaired = evaluate_folder(layout.dir, refdir, (".seg",))
+        source = f"{layout.dir}/*.seg"
+    else:
+        rows, mean, unpaired = evaluate_folder(estdir, refdir)
+        source = str(estdir)
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    notes = []
+    if unpaired["estimate_only"]:
+        notes.append("no reference for: " + ", ".join(unpaired["estimate_only"]))
+    if unpaired["reference_only"]:
+        notes.append("no estimate for: " + ", ".join(unpaired["reference_only"]))
+    text = "\n".join([f"# {stamp}  estimates: {source}  references: {refdir}",
+                      format_table(rows, mean)] + [f"# {n}" for n in notes]) + "\n\n"
+    layout.make()
+    previous = layout.results_txt.read_text() if layout.results_txt.is_file() else ""
+    atomic_write_text(layout.results_txt, previous + text)
+    atomic_write_text(layout.results_csv, format_csv(rows, mean))
+    return rows, mean, unpaired, text

@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""Score discovered patterns against a ground truth with the MIREX measures (mir_eval).
+
+Examples
+--------
+    python extract_motives_eval.py jku
+    python extract_motives_eval.py vmo_check --estdir ../shared/peers/vmo
+"""
+import argparse
+
+from complex_auto import cli
+from complex_auto.evaluation import evaluate_run, format_table
+from complex_auto.jku import DEFAULT_REFDIR
+from complex_auto.layout import RunLayout
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description="Score the patterns in output/RUN/*.seg (written by extract_motives.py) "
+                    "against references of the same piece name: establishment, occurrence "
+                    "(.75 and .5), three-layer and standard F/P/R (mir_eval). Prints the "
+                    "per-piece table and the mean, appends them to output/RUN/results.txt and "
+                    "writes output/RUN/results.csv.",
+        epilog="Files are paired by piece name (the file name up to its first dot); files "
+               "without a partner are listed and left out of the mean.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds estimates and results")
+    p.add_argument("-refdir", "--refdir", dest="refdir", default=str(DEFAULT_REFDIR),
+                   metavar="DIR", help="references, DIR/PIECE.txt in MIREX format "
+                                       "(default: %(default)s)")
+    p.add_argument("--estdir", "-estdir", dest="estdir", metavar="DIR",
+                   help="score this folder's MIREX files (PIECE.seg, or PIECE.txt when it has "
+                        "no .seg, e.g. a peer's published outputs) instead of output/RUN/*.seg; "
+                        "results still go to output/RUN/")
+    cli.add_verbose(p)
+    return p
+
+
+def main(args):
+    rows, mean, unpaired, text = evaluate_run(args.run, refdir=args.refdir, estdir=args.estdir)
+    for piece in unpaired["estimate_only"]:
+        cli.log.warning("no reference for estimate %s (not scored)", piece)
+    for piece in unpaired["reference_only"]:
+        cli.log.warning("no estimate for reference %s (not scored)", piece)
+    print(format_table(rows, mean))
+    layout = RunLayout(args.run)
+    cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
+
+
+if __name__ == "__main__":
+    cli.run(main, parser())

@@ -1,0 +1,137 @@
+"""MIREX scoring of ``complex_auto.evaluation`` and ``extract_motives_eval.py``."""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mir_eval
+import pytest
+
+from complex_auto.errors import DataError
+from complex_auto.evaluation import (COLUMNS, SCORE_COLUMNS, evaluate_folder, evaluate_piece,
+                                     evaluate_run, load_patterns, pair_by_name)
+from complex_auto.layout import RunLayout
+from complex_auto.patterns import write_mirex
+
+REPO = Path(__file__).resolve().parents[1]
+GT = REPO / "data" / "jku" / "groundtruth"
+
+
+@pytest.mark.parametrize("piece", ["silverswan-poly", "mazurka24-4-poly", "sonata01-3-poly"])
+def test_ground_truth_against_itself_scores_one(piece):
+    scores = evaluate_piece(GT / f"{piece}.txt", GT / f"{piece}.txt")
+    assert scores["Est_F"] == pytest.approx(1.0)
+    assert scores["ThreeLayer_F"] == pytest.approx(1.0)
+    assert scores["Occ.75_F"] == pytest.approx(1.0) and scores["Occ.5_F"] == pytest.approx(1.0)
+    assert set(scores) == set(SCORE_COLUMNS)
+
+
+def test_occurrence_threshold_is_passed_directly():
+    # Estimated occurrences share 2 of 3 notes with the reference's (cardinality .67):
+    # counted at .5, not at .75. (mir_eval.pattern.evaluate would give 0 for both.)
+    ref = [[[(0.0, 60.0), (1.0, 62.0), (2.0, 64.0)], [(10.0, 60.0), (11.0, 62.0), (12.0, 64.0)]]]
+    est = [[[(0.0, 60.0), (1.0, 62.0), (2.0, 70.0)], [(10.0, 60.0), (11.0, 62.0), (12.0, 70.0)]]]
+    scores = evaluate_piece(ref, est)
+    assert scores["Occ.75_F"] == 0.0
+    assert scores["Occ.5_F"] == pytest.approx(2 / 3)
+    assert mir_eval.pattern.evaluate(ref, est)["F_occ.5"] == 0.0   # why we do not use it
+
+
+def test_empty_estimate_scores_zero(tmp_path):
+    (tmp_path / "x.seg").write_text("")
+    scores = evaluate_piece(GT / "silverswan-poly.txt", tmp_path / "x.seg")
+    assert all(v == 0.0 for v in scores.values())
+
+
+def test_pairs_by_name_not_by_sorted_position(tmp_path):
+    est = tmp_path / "est"
+    ref = tmp_path / "ref"
+    est.mkdir()
+    ref.mkdir()
+    # Sorted listings would pair a.seg with b.txt and b.seg with c.txt.
+    shutil.copy(GT / "silverswan-poly.txt", est / "b.seg")
+    shutil.copy(GT / "silverswan-poly.txt", est / "c.seg")
+    shutil.copy(GT / "mazurka24-4-poly.txt", est / "a.seg")
+    shutil.copy(GT / "silverswan-poly.txt", ref / "b.txt")
+    shutil.copy(GT / "silverswan-poly.txt", ref / "c.txt")
+    shutil.copy(GT / "silverswan-poly.txt", ref / "d.txt")
+    rows, mean, unpaired = evaluate_folder(est, ref)
+    assert [r["piece"] for r in rows] == ["b", "c"]
+    assert all(r["Est_F"] == pytest.approx(1.0) for r in rows)
+    assert unpaired == {"estimate_only": ["a"], "reference_only": ["d"]}
+    assert mean["Est_F"] == pytest.approx(1.0)
+    pairs, e, r = pair_by_name({"x": 1, "y": 2}, {"y": 3, "z": 4})
+    assert pairs == [("y", 2, 3)] and e == ["x"] and r == ["z"]
+
+
+def test_estdir_reads_txt_files_when_no_seg(tmp_path):
+    est = tmp_path / "peer"
+    est.mkdir()
+    shutil.copy(GT / "silverswan-poly.txt", est / "silverswan-poly.txt")
+    rows, _, _ = evaluate_folder(est, GT)
+    assert [r["piece"] for r in rows] == ["silverswan-poly"]
+
+
+def test_run_results_files(tmp_path):
+    layout = RunLayout("r", tmp_path).make()
+    for piece in ("silverswan-poly", "mazurka24-4-poly"):
+        patterns = load_patterns(GT / f"{piece}.txt")
+        if piece == "mazurka24-4-poly":
+            patterns = patterns[:1]
+        write_mirex(layout.seg(piece), patterns)
+    rows, mean, unpaired, text = evaluate_run("r", refdir=GT, root=tmp_path)
+    assert "sonata01-3-poly" in unpaired["reference_only"]
+    with open(layout.results_csv) as f:
+        table = list(csv.reader(f))
+    assert tuple(table[0]) == COLUMNS
+    assert [row[0] for row in table[1:]] == ["mazurka24-4-poly", "silverswan-poly", "mean"]
+    mean_est_f = (float(table[1][1]) + float(table[2][1])) / 2
+    assert float(table[3][1]) == pytest.approx(mean_est_f, abs=1e-6)
+    assert float(table[2][1]) == pytest.approx(1.0)
+    evaluate_run("r", refdir=GT, root=tmp_path)
+    results = layout.results_txt.read_text()
+    assert results.count("\nmean ") == 2 and text in results    # appended, not replaced
+
+
+def test_missing_or_empty_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no estimate files"):
+        evaluate_folder(tmp_path / "empty", GT)
+    with pytest.raises(DataError, match="no reference files"):
+        evaluate_folder(GT, tmp_path / "empty")
+    with pytest.raises(DataError, match="does not exist"):
+        evaluate_folder(tmp_path / "nowhere", GT)
+    RunLayout("r", tmp_path).make()
+    with pytest.raises(DataError, match="no .seg estimates; run python extract_motives.py r"):
+        evaluate_run("r", refdir=GT, root=tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "unrelated.seg").write_text("pattern1\noccurrence1\n1.0, 60.0\n")
+    with pytest.raises(DataError, match="has a reference of the same name"):
+        evaluate_folder(other, GT)
+
+
+def test_bad_estimate_line_is_named(tmp_path):
+    (tmp_path / "x.seg").write_text("pattern1\noccurrence1\n1.0, 60.0\n\n1.0 60.0\n")
+    with pytest.raises(DataError, match=r"x\.seg, line 5"):
+        load_patterns(tmp_path / "x.seg")
+
+
+def test_script_prints_table_and_fails_in_one_line(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    script = str(REPO / "extract_motives_eval.py")
+    peer = tmp_path / "peer"
+    peer.mkdir()
+    shutil.copy(GT / "silverswan-poly.txt", peer / "silverswan-poly.txt")
+    res = subprocess.run([sys.executable, script, "r", "--estdir", str(peer), "-refdir", str(GT)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "silverswan-poly" in res.stdout and "mean" in res.stdout
+    assert "no estimate for reference wtc2f20-poly" in res.stderr
+    assert (tmp_path / "output" / "r" / "results.csv").is_file()
+    res = subprocess.run([sys.executable, script, "r", "--estdir", str(tmp_path / "nothing")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert res.returncode == 1 and res.stderr.startswith("error: ")
+    assert res.stderr.count("\n") == 1
