@@ -37,7 +37,7 @@ def load_audio(path, sr):
     except FileNotFoundError:
         raise DataError(f"{path}: audio file does not exist") from None
     except Exception as e:  # soundfile/audioread raise many types for bad files
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        reason = str(e).splitlines()[0] if str(e) else "no decoder recognises its format"
         raise DataError(f"{path}: cannot read audio ({reason})") from None
     if y.size == 0:
         raise DataError(f"{path}: audio file holds no samples")

@@ -273,7 +273,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     eval_cqts = load(eval_files, cfg["test_data"]) if cfg["test_data"] else cqts[len(train_files):]
     train_cqts = cqts[:len(train_files)]
 
-    need = cfg["length_ngram"] + 2 * cfg["shifts"][0]
+    need = cfg["length_ngram"] + 2 * cfg["shifts"][0] + 1  # at least one start position
 
     def usable(paths, arrays):
         kept = []

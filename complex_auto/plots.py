@@ -27,7 +27,7 @@ def mosaic(tiles, cols=None, pad=1):
     return out
 
 
-def plot_filters(weight, shape, path, title="", max_filters=256):
+def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pairs=False):
     """Real and imaginary parts of the bases as image tiles (2-D inputs) or curves (1-D).
 
     Parameters
@@ -35,49 +35,132 @@ def plot_filters(weight, shape, path, title="", max_filters=256):
     weight : np.ndarray, shape (2 * n_bases, n_in)
     shape : tuple
         Input shape: ``(n_bins, length_ngram)``, ``(28, 28)`` or ``(length,)``.
+    max_filters : int
+        Bases drawn (the first ones of ``order``).
+    order : array of int, optional
+        Bases in the order to draw them (default: as stored).
+    pairs : bool
+        Draw every basis as one tile ``real | imaginary``, both parts on one colour scale,
+        instead of a panel of real parts and one of imaginary parts (suits digit bases,
+        where the two parts of a rotation eigenvector are the same pattern turned a little).
     """
     n = weight.shape[0] // 2
     k = min(n, max_filters)
     if len(shape) == 1:
         return plot_filter_curves(weight, path, title)
-    fig, axes = plt.subplots(2, 1, figsize=(14, 14))
-    for ax, part, name in ((axes[0], weight[:k], "real"), (axes[1], weight[n:n + k], "imaginary")):
-        ax.imshow(mosaic(part.reshape(k, *shape)), cmap="RdBu_r", vmin=-1, vmax=1,
-                  origin="lower" if shape[0] != shape[1] else "upper", interpolation="nearest")
-        ax.set_title(f"{name} parts of {k} bases")
+    order = np.arange(n) if order is None else np.asarray(order)[:k]
+    origin = "lower" if shape[0] != shape[1] else "upper"
+    if pairs:
+        re = weight[order[:k]].reshape(k, *shape)
+        im = weight[n + order[:k]].reshape(k, *shape)
+        gap = np.zeros((k, shape[0], 1))
+        tiles = np.concatenate([re, gap, im], axis=2)
+        grid = mosaic(tiles, cols=max(1, int(np.ceil(np.sqrt(k)))), pad=3)
+        fig, ax = plt.subplots(figsize=(14, 14 * grid.shape[0] / grid.shape[1] + 0.6))
+        ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, origin=origin, interpolation="nearest")
+        ax.set_title(f"{k} bases, each as real part | imaginary part", fontsize=10)
         ax.axis("off")
+    else:
+        fig, axes = plt.subplots(2, 1, figsize=(14, 14))
+        for ax, rows, name in ((axes[0], order[:k], "real"), (axes[1], n + order[:k], "imaginary")):
+            ax.imshow(mosaic(weight[rows].reshape(k, *shape)), cmap="RdBu_r", vmin=-1, vmax=1,
+                      origin=origin, interpolation="nearest")
+            ax.set_title(f"{name} parts of {k} bases")
+            ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
 
 
-def plot_filter_curves(weight, path, title="", max_filters=64, sr=None):
-    """1-D bases: real and imaginary part as two curves, and every basis's magnitude spectrum."""
+def basis_spectra(weight, sr=None):
+    """Magnitude spectrum of every 1-D basis, from its real and imaginary part together.
+
+    Parameters
+    ----------
+    weight : np.ndarray, shape (2 * n_bases, length)
+    sr : float, optional
+        Sample rate in Hz; frequencies are in cycles per sample without it.
+
+    Returns
+    -------
+    freqs : np.ndarray, shape (length // 2 + 1,)
+        Hz, or cycles per sample.
+    spectra : np.ndarray, shape (n_bases, length // 2 + 1)
+        ``sqrt((|F re|² + |F im|²) / 2)``: the band each basis passes (both parts of a
+        complex Gabor filter share it).
+    """
+    n = weight.shape[0] // 2
+    re = np.abs(np.fft.rfft(weight[:n], axis=1))
+    im = np.abs(np.fft.rfft(weight[n:2 * n], axis=1))
+    freqs = np.fft.rfftfreq(weight.shape[1], 1.0 / (sr or 1.0))
+    return freqs, np.sqrt((re ** 2 + im ** 2) / 2)
+
+
+def plot_filter_curves(weight, path, title="", max_filters=128, sr=None, cols=16):
+    """1-D bases: every basis as two curves (real, imaginary part), and their magnitude spectra.
+
+    The bases are sorted by the frequency of their spectral peak. Below the curves, the
+    magnitude spectrum of every basis is drawn twice: as an image (bases × frequency, one
+    column per basis) and as overlaid curves, each scaled to its peak, so that band-pass
+    filters show as a diagonal ridge and as a row of single bumps.
+
+    Parameters
+    ----------
+    weight : np.ndarray, shape (2 * n_bases, length)
+    path : str or Path
+        The PNG to write.
+    max_filters : int
+        Bases drawn as curves (evenly spread over the sorted bases when there are more).
+    sr : float, optional
+        Sample rate in Hz, for the frequency axes.
+    cols : int
+        Curve panels per row.
+    """
     n = weight.shape[0] // 2
     k = min(n, max_filters)
-    cols = 8
+    freqs, spec = basis_spectra(weight, sr)
+    order = np.argsort(spec.argmax(axis=1), kind="stable")
+    shown = order[np.linspace(0, n - 1, k).round().astype(int)]
+    cols = min(cols, k)
     rows = int(np.ceil(k / cols))
-    fig = plt.figure(figsize=(16, 2 * rows + 4))
-    gs = fig.add_gridspec(rows + 2, cols)
-    order = np.argsort(np.abs(np.fft.rfft(weight[:n], axis=1)).argmax(axis=1))
-    for j, b in enumerate(order[np.linspace(0, n - 1, k).astype(int)]):
+    height = 0.9 * rows + 4.6
+    fig = plt.figure(figsize=(16, height))
+    gs = fig.add_gridspec(rows + 4, cols, hspace=0.35, wspace=0.08,
+                          top=1 - 0.45 / height, bottom=0.5 / height, left=0.05, right=0.98)
+    unit = "Hz" if sr else "cyc/smp"
+    for j, b in enumerate(shown):
         ax = fig.add_subplot(gs[j // cols, j % cols])
-        ax.plot(weight[b], lw=0.8, label="real")
-        ax.plot(weight[n + b], lw=0.8, label="imag")
+        ax.plot(weight[b], lw=0.6, color="C0")
+        ax.plot(weight[n + b], lw=0.6, color="C1")
+        peak = freqs[spec[b].argmax()]
+        ax.text(0.02, 0.96, f"{peak:.0f}" if sr else f"{peak:.3f}", transform=ax.transAxes,
+                fontsize=6, va="top", color="0.3")
         ax.set_xticks([])
         ax.set_yticks([])
-    ax = fig.add_subplot(gs[rows:, :])
-    spec = np.abs(np.fft.rfft(weight[:n] + 1j * weight[n:], axis=1))
-    spec = spec[np.argsort(spec.argmax(axis=1))]
-    freqs = np.fft.rfftfreq(weight.shape[1], 1.0 / (sr or 1.0))
-    ax.imshow(spec.T, aspect="auto", origin="lower", cmap="magma",
-              extent=[0, n, freqs[0], freqs[-1]])
+        for side in ax.spines.values():
+            side.set_linewidth(0.3)
+    fig.text(0.5, 1 - 0.12 / height,
+             f"{k} of {n} bases, sorted by peak frequency ({unit}, top left of each): "
+             "real part (blue) and imaginary part (orange)", ha="center", va="top", fontsize=10)
+
+    ax = fig.add_subplot(gs[rows + 1:, :cols // 2])
+    ax.imshow(spec[order].T, aspect="auto", origin="lower", cmap="magma", interpolation="nearest",
+              extent=[-0.5, n - 0.5, freqs[0], freqs[-1]])
     ax.set_xlabel("basis (sorted by peak frequency)")
-    ax.set_ylabel("frequency (Hz)" if sr else "frequency (cycles/sample)")
-    ax.set_title("magnitude spectrum of every basis")
-    fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
+    ax.set_ylabel(f"frequency ({unit})")
+    ax.set_title("magnitude spectrum of every basis", fontsize=10)
+
+    ax = fig.add_subplot(gs[rows + 1:, cols // 2 + 1:])
+    colours = plt.cm.viridis(np.linspace(0, 1, n))
+    for c, b in zip(colours, order):
+        ax.plot(freqs, spec[b] / (spec[b].max() + 1e-12), lw=0.6, color=c)
+    ax.set_xlim(freqs[0], freqs[-1])
+    ax.set_xlabel(f"frequency ({unit})")
+    ax.set_ylabel("magnitude / peak")
+    ax.set_title("the same spectra as curves: one band-pass bump per basis", fontsize=10)
+    if title:
+        fig.suptitle(title, y=1 + 0.25 / height, fontsize=12)
+    save_figure(fig, path, dpi=100, bbox_inches="tight")
 
 
 def plot_losses(history, path):
@@ -95,7 +178,7 @@ def plot_losses(history, path):
     save_figure(fig, path, dpi=100)
 
 
-def plot_reconstructions(x, y, y_hat, x_hat, shape, path, labels=None, n=6):
+def plot_reconstructions(x, y, y_hat, x_hat, shape, path, labels=None, n=4):
     """Rows of ``x``, ``y``, ``dec(a_x, φ_y)`` and ``dec(a_y, φ_x)`` for a few pairs."""
     n = min(n, len(x))
     fig, axes = plt.subplots(n, 4, figsize=(10, 2.2 * n), squeeze=False)
@@ -141,17 +224,22 @@ def phase_difference_features(phase_x, phase_y):
     return np.concatenate([np.cos(d), np.sin(d)], axis=1)
 
 
+def pca_2d(features):
+    """Projection of ``features`` (items × dims) on its first two principal axes."""
+    centred = features - features.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T
+
+
 def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase differences"):
     """2-D PCA of phase-difference features, one panel per transformation, coloured by shift."""
-    from sklearn.decomposition import PCA
-
     kinds = [t for t in np.unique(transform)]
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4.6), squeeze=False)
     for ax, t in zip(axes[0], kinds):
         sel = transform == t
         if sel.sum() < 3:
             continue
-        z = PCA(2).fit_transform(features[sel])
+        z = pca_2d(features[sel])
         sc = ax.scatter(z[:, 0], z[:, 1], c=shift[sel], cmap="coolwarm", s=6)
         fig.colorbar(sc, ax=ax, label="shift")
         ax.set_title(names.get(int(t), str(t)))
@@ -202,7 +290,7 @@ class TrainingPlotter:
             plot_filters(w, self.shape, d / "filters.png", title)
         x = torch.from_numpy(self.x).to(self.device)
         y = torch.from_numpy(self.y).to(self.device)
-        y_hat, x_hat, _, _ = model(x[:6], y[:6])
+        y_hat, x_hat, _, _ = model(x[:4], y[:4])
         plot_reconstructions(self.x, self.y, y_hat.cpu().numpy(), x_hat.cpu().numpy(),
                              self.shape, d / "reconstructions.png", self.labels)
         amp_x, ph_x = (t.cpu().numpy() for t in model.encode(x))

@@ -6,6 +6,7 @@ columns holding the largest distance; similarity ``1 / (d + 1e-6)``; diagonals â
 two beside it; min-max to [0, 1]. The band âˆ’8..8 is zeroed once more after the convolution,
 so that the smoothing does not reintroduce values next to the trivial main diagonal.
 """
+import numba
 import numpy as np
 
 PAD = 9
@@ -32,8 +33,10 @@ def cosine_distances(features):
 def zero_band(x, width=BAND):
     """Set the diagonals ``-width..width`` of a square matrix to 0, in place."""
     n = len(x)
-    i = np.arange(n)
-    x[np.abs(i[:, None] - i[None, :]) <= width] = 0
+    flat = x.reshape(-1)  # a view: diagonal k is flat[k::n+1] (k >= 0) or flat[-k*n::n+1]
+    for k in range(min(width, n - 1) + 1):
+        flat[k:(n - k) * n:n + 1] = 0
+        flat[k * n::n + 1] = 0
     return x
 
 
@@ -45,15 +48,26 @@ def convolve_same(x, kernel):
     much faster for a sparse kernel.
     """
     kh, kw = kernel.shape
-    oh, ow = (kh - 1) // 2, (kw - 1) // 2
     n, m = x.shape
     padded = np.zeros((n + 2 * kh, m + 2 * kw), dtype=np.float64)
     padded[kh:kh + n, kw:kw + m] = x
-    out = np.zeros((n, m), dtype=np.float64)
-    for a, b in zip(*np.nonzero(kernel)):
-        # out[i, j] += k[a, b] * x[i + oh - a, j + ow - b]
-        r0, c0 = kh + oh - a, kw + ow - b
-        out += kernel[a, b] * padded[r0:r0 + n, c0:c0 + m]
+    a, b = np.nonzero(kernel)
+    # out[i, j] += k[a, b] * x[i + oh - a, j + ow - b], with x offset by (kh, kw) in padded
+    rows = kh + (kh - 1) // 2 - a
+    cols = kw + (kw - 1) // 2 - b
+    return _shifted_sum(padded, rows, cols, kernel[a, b].astype(np.float64), n, m)
+
+
+@numba.njit(cache=True, nogil=True)
+def _shifted_sum(padded, rows, cols, weights, n, m):
+    out = np.zeros((n, m))
+    for i in range(n):
+        for k in range(len(rows)):
+            r = i + rows[k]
+            c0 = cols[k]
+            w = weights[k]
+            for j in range(m):
+                out[i, j] += w * padded[r, j + c0]
     return out
 
 

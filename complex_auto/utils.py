@@ -91,23 +91,29 @@ def load_pyc_bz(filename):
         return pickle.load(f)
 
 
-def progress_map(fn, items, jobs=1, desc=None, unit="file"):
+def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, initargs=()):
     """``[fn(item) for item in items]`` with a tqdm bar, in ``jobs`` processes when > 1.
 
     Results keep the order of ``items``. The first exception raised by ``fn`` propagates.
+    ``initializer(*initargs)`` runs once in every worker (or once here when ``jobs <= 1``).
     """
     from tqdm import tqdm
 
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
-        return [fn(item) for item in tqdm(items, desc=desc, unit=unit)]
+        if initializer is not None:
+            initializer(*initargs)
+        with tqdm(items, desc=desc, unit=unit) as bar:  # closed (newline) also on errors
+            return [fn(item) for item in bar]
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results = [None] * len(items)
-    with ProcessPoolExecutor(min(jobs, len(items))) as pool:
+    with ProcessPoolExecutor(min(jobs, len(items)), initializer=initializer,
+                             initargs=initargs) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-        for fut in tqdm(as_completed(futures), total=len(items), desc=desc, unit=unit):
-            results[futures[fut]] = fut.result()
+        with tqdm(as_completed(futures), total=len(items), desc=desc, unit=unit) as bar:
+            for fut in bar:
+                results[futures[fut]] = fut.result()
     return results
 
 

@@ -1,0 +1,88 @@
+"""Invariant features of recordings: CAE amplitudes and phases of every CQT window.
+
+Each window of ``length_ngram`` frames (step ``step_size``) of a recording's whole-file CQT is
+flattened in the layout the model was trained on (bin-major: index ``bin * length_ngram +
+frame``), standardised to zero mean and unit variance, and encoded. Windows are built and
+encoded in chunks, so memory stays bounded by the recording's CQT and its features.
+
+The original implementation flattened windows frame-major here while training flattened them
+bin-major, so trained bases met scrambled inputs (DESIGN.md §7). ``legacy_layout=True``
+reproduces that, only to compare with the original's numbers.
+"""
+import numpy as np
+import torch
+
+CHUNK = 2048
+
+
+def n_windows(n_frames, length, step=1):
+    """Number of windows of a CQT of ``n_frames`` frames.
+
+    Window starts are ``0, step, ...`` below ``n_frames - length``: the reference's count,
+    which gives matrices of ``windows + 9`` rows (e.g. 2704 for mazurka24-4).
+    """
+    return len(range(0, max(n_frames - length, 0), step))
+
+
+def window_batch(spec, starts, length, legacy_layout=False):
+    """Flattened, standardised windows of a CQT.
+
+    Parameters
+    ----------
+    spec : np.ndarray, shape (n_bins, frames)
+    starts : np.ndarray of int, shape (n,)
+        First frame of every window.
+    length : int
+        Frames per window.
+    legacy_layout : bool
+        Flatten frame-major (``frame * n_bins + bin``) as the original conversion did.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_bins * length), float32
+        Every row has zero mean and unit variance.
+    """
+    idx = starts[:, None] + np.arange(length)[None, :]          # (n, length)
+    win = spec[:, idx]                                           # (bins, n, length)
+    win = win.transpose(1, 2, 0) if legacy_layout else win.transpose(1, 0, 2)
+    flat = np.ascontiguousarray(win, dtype=np.float32).reshape(len(starts), -1)
+    flat -= flat.mean(axis=1, keepdims=True)
+    flat /= flat.std(axis=1, keepdims=True) + 1e-8
+    return flat
+
+
+@torch.no_grad()
+def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
+    """Amplitudes and phases of every window of a CQT.
+
+    Parameters
+    ----------
+    model : ComplexAutoEncoder
+    spec : np.ndarray, shape (n_bins, frames)
+        A standardised CQT (factor 1).
+    length, step : int
+        Window length and hop in frames.
+
+    Returns
+    -------
+    amplitudes, phases : np.ndarray, each (windows, n_bases), float32
+    """
+    model.eval()
+    starts = np.arange(0, max(spec.shape[1] - length, 0), step)
+    amps, phases = [], []
+    for lo in range(0, len(starts), chunk):
+        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout))
+        a, p = model.encode(x.to(device))
+        amps.append(a.cpu().numpy())
+        phases.append(p.cpu().numpy())
+    if not amps:
+        empty = np.zeros((0, model.n_bases), np.float32)
+        return empty, empty.copy()
+    return np.concatenate(amps), np.concatenate(phases)
+
+
+def conversion_cqt(path, cfg):
+    """Whole-file standardised CQT (factor 1) of a recording, shape ``(n_bins, frames)``."""
+    from .cqt import file_cqt
+
+    return file_cqt(path, cfg, block_size=0, factor=1.0)

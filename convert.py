@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Convert recordings into CAE features and self-similarity matrices.
+
+Examples
+--------
+    python convert.py jku jku_input_audio.txt config_cqt.ini --self-sim-matrix
+    python convert.py mine my_files.txt models/cqt_jku/config_cqt.ini \\
+        --model models/cqt_jku/model_complex_auto_cqt.save --self-sim-matrix
+"""
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from complex_auto import cli
+from complex_auto.config import load_config
+from complex_auto.convert import convert_files
+from complex_auto.data import input_shape
+from complex_auto.errors import ComplexAutoError
+from complex_auto.filelist import read_filelist
+from complex_auto.layout import RunLayout
+from complex_auto.training import load_model
+from complex_auto.utils import default_jobs
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description="Encode every window of every listed recording with a trained CQT model. "
+                    "Writes output/RUN/NAME_repres.pyc.bz (a bz2 pickle of "
+                    "np.array([amplitudes, phases]), each (windows, n_bases); load it with "
+                    "complex_auto.utils.load_pyc_bz) and, with --self-sim-matrix, "
+                    "output/RUN/NAME.npy, NAME.png and ss_matrices_filelist.txt.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds the model and results")
+    p.add_argument("filelist", metavar="FILELIST", help="text file listing audio files, one a line")
+    p.add_argument("config", metavar="CONFIG", help="the config the model was trained with")
+    p.add_argument("--step-size", type=int, default=1, metavar="N",
+                   help="hop between windows in CQT frames (default 1)")
+    p.add_argument("--refresh-cache", action="store_true",
+                   help="accepted for compatibility: conversion computes every CQT afresh")
+    p.add_argument("--self-sim-matrix", action="store_true",
+                   help="also write a self-similarity matrix per file, for extract_motives.py")
+    p.add_argument("--model", type=Path, metavar="PATH",
+                   help="model file to use instead of output/RUN/model_complex_auto_cqt.save")
+    p.add_argument("--legacy-layout", action="store_true",
+                   help="flatten windows frame-major, as the original implementation did "
+                        "(a defect: the model was trained bin-major); only to compare with "
+                        "the original's numbers")
+    p.add_argument("-j", "--jobs", type=int, default=default_jobs(), metavar="N",
+                   help="processes computing CQTs (default: all CPUs)")
+    cli.add_device(p)
+    cli.add_verbose(p)
+    return p
+
+
+def main(args):
+    cfg = load_config(args.config)
+    if cfg["data_type"] != "cqt":
+        raise ComplexAutoError(f"{args.config}: convert.py needs a cqt config, "
+                               f"not data_type {cfg['data_type']}")
+    if args.step_size < 1:
+        raise ComplexAutoError(f"--step-size {args.step_size}: must be >= 1")
+    layout = RunLayout(args.run)
+    model_path = args.model or layout.model("cqt")
+    if not model_path.is_file():
+        raise ComplexAutoError(
+            f"{model_path}: no trained model; train one with "
+            f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
+            "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
+    files = read_filelist(args.filelist)
+    device = cli.resolve_device(args.device)
+    model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
+    layout.make()
+    written = convert_files(model, files, cfg, layout, step=args.step_size,
+                            self_sim=args.self_sim_matrix, legacy_layout=args.legacy_layout,
+                            device=device, jobs=args.jobs)
+    cli.log.info("%d feature files in %s/", len(written), layout.dir)
+    if args.self_sim_matrix:
+        cli.log.info("matrices listed in %s", layout.matrix_list)
+
+
+if __name__ == "__main__":
+    cli.run(main, parser())

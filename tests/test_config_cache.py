@@ -1,0 +1,106 @@
+"""Config validation and the preprocessing cache."""
+import bz2
+import logging
+
+import numpy as np
+import pytest
+
+from complex_auto.cache import cache_key, cache_path, cached
+from complex_auto.config import load_config
+from complex_auto.errors import ConfigError
+from complex_auto.utils import load_pyc_bz, save_pyc_bz
+
+from .conftest import ROOT, write_config
+
+
+@pytest.mark.parametrize("name", ["config_cqt.ini", "config_cqt_quick.ini"])
+def test_shipped_configs_load(name):
+    cfg = load_config(ROOT / name)
+    assert cfg["data_type"] == "cqt" and cfg["n_bases"] == 256 and cfg["length_ngram"] == 32
+    assert cfg["shifts"] == [12, 24] and cfg["transform"] == [0, 1]
+
+
+def test_paper_values_in_config_cqt():
+    cfg = load_config(ROOT / "config_cqt.ini")
+    expect = dict(samples_epoch=100000, batch_size=1000, epochs=500, lr=1e-3, power_loss=1,
+                  dropout=0.5, fmin=65.4, hop_length=1984, block_size=2556416, n_bins=120,
+                  bins_per_oct=24, sr=22050, seed=1, plot_interval=10, learn_norm=False,
+                  set_to_norm=-1.0, emph_onset=0, scales=[0.0, 0.0])
+    for k, v in expect.items():
+        assert cfg[k] == v, k
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.ini")
+
+
+def test_unknown_key(tmp_path):
+    p = write_config(tmp_path / "c.ini", colour="blue")
+    with pytest.raises(ConfigError, match=r"c\.ini: unknown key 'colour'"):
+        load_config(p)
+
+
+def test_missing_key(tmp_path):
+    text = (ROOT / "config_cqt.ini").read_text().replace("n_bases = 256\n", "")
+    (tmp_path / "c.ini").write_text(text)
+    with pytest.raises(ConfigError, match=r"c\.ini: missing key 'n_bases'"):
+        load_config(tmp_path / "c.ini")
+
+
+@pytest.mark.parametrize("key,value", [("n_bases", "many"), ("lr", "fast"),
+                                       ("learn_norm", "maybe"), ("shifts", "1, x"),
+                                       ("data_type", "video"), ("dropout", "1.5")])
+def test_wrong_type(tmp_path, key, value):
+    p = write_config(tmp_path / "c.ini", **{key: value})
+    with pytest.raises(ConfigError, match=rf"c\.ini: key '{key}'"):
+        load_config(p)
+
+
+def test_overrides(tmp_path):
+    assert load_config(ROOT / "config_cqt.ini", epochs=3)["epochs"] == 3
+
+
+def test_pyc_bz_round_trip(tmp_path):
+    obj = {"a": np.arange(10.0), "b": [np.ones((2, 3), np.float32)]}
+    save_pyc_bz(obj, tmp_path / "x.pyc.bz")
+    back = load_pyc_bz(tmp_path / "x.pyc.bz")
+    np.testing.assert_array_equal(back["a"], obj["a"])
+    np.testing.assert_array_equal(back["b"][0], obj["b"][0])
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary left behind
+
+
+def test_cache_round_trip_and_corrupt_rebuild(tmp_path, caplog):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return [np.arange(5)]
+
+    path = tmp_path / "c.pyc.bz"
+    first = cached(path, build)
+    second = cached(path, build)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first[0], second[0])
+    cached(path, build, refresh=True)
+    assert len(calls) == 2
+    # truncate the file: it must be detected, rebuilt and rewritten whole
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with caplog.at_level(logging.WARNING):
+        third = cached(path, build)
+    assert len(calls) == 3 and "corrupt" in caplog.text
+    np.testing.assert_array_equal(third[0], np.arange(5))
+    with bz2.open(path) as f:
+        assert f.read()  # valid again
+
+
+def test_cache_key_changes_with_params_and_files(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text("1")
+    k1 = cache_key([a], {"sr": 22050})
+    assert k1 == cache_key([a], {"sr": 22050})
+    assert k1 != cache_key([a], {"sr": 16000})
+    a.write_text("22")
+    assert k1 != cache_key([a], {"sr": 22050})
+    assert cache_path("cache", "lists/x.txt", "cqt", k1).name == f"x.txt_cqt_{k1}.pyc.bz"

@@ -1,0 +1,152 @@
+"""The training loop and ``train.py``: resuming, end-to-end runs, bad input."""
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from complex_auto.cqt_pairs import CQTPairs
+from complex_auto.layout import RunLayout
+from complex_auto.training import LOG_HEADER, load_model, train
+
+from .conftest import ROOT, TINY, run_cli, run_script, write_config, write_filelist
+
+CFG = dict(cache_dir="cache", train_it=True, continue_train=False, start_epoch=0, test_data="",
+           data_type="cqt", samples_epoch=64, batch_size=16, epochs=4, lr=1e-2,
+           sparsity_reg=0.0, weight_reg=0.0, seed=3, plot_interval=100, set_to_norm=-1.0,
+           norm_loss=0.0, learn_norm=False, equal_norm_loss=0.0, power_loss=1, dropout=0.5,
+           n_bases=4, length_ngram=6, shifts=[2, 3], scales=[0.0, 0.0], transform=[0, 1],
+           emph_onset=0, n_bins=10)
+
+
+def synthetic_sets():
+    g = np.random.default_rng(0)
+    cqts = [g.standard_normal((10, 50)).astype(np.float32) for _ in range(3)]
+    return CQTPairs(cqts[:2], CFG), CQTPairs(cqts[2:], CFG)
+
+
+def test_resume_continues_epochs_and_loss_curve(tmp_path):
+    tr, ev = synthetic_sets()
+    full = RunLayout("full", tmp_path)
+    _, h_full = train(CFG, full, tr, ev, "cpu")
+    assert [h["epoch"] for h in h_full] == [1, 2, 3, 4]
+
+    part = RunLayout("part", tmp_path)
+    _, h_half = train(CFG, part, tr, ev, "cpu", epochs=2)
+    assert [h["epoch"] for h in h_half] == [1, 2]
+    model, h_resumed = train(CFG, part, tr, ev, "cpu", resume=True)
+    assert [h["epoch"] for h in h_resumed] == [1, 2, 3, 4]
+    np.testing.assert_allclose([h["train_loss"] for h in h_resumed],
+                               [h["train_loss"] for h in h_full], rtol=1e-5)
+    np.testing.assert_allclose([h["eval_loss"] for h in h_resumed],
+                               [h["eval_loss"] for h in h_full], rtol=1e-5)
+    a = torch.load(full.model("cqt"), weights_only=True)["layer.weight"]
+    b = torch.load(part.model("cqt"), weights_only=True)["layer.weight"]
+    assert torch.allclose(a, b, atol=1e-6)
+    rows = list(csv.reader(part.train_log.open()))
+    assert ",".join(rows[0]) == LOG_HEADER and [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_training_lowers_the_loss(tmp_path):
+    tr, ev = synthetic_sets()
+    _, h = train(dict(CFG, epochs=8), RunLayout("r", tmp_path), tr, ev, "cpu")
+    assert h[-1]["train_loss"] < h[0]["train_loss"]
+
+
+def test_train_it_false_loads_without_training(tmp_path):
+    tr, ev = synthetic_sets()
+    layout = RunLayout("r", tmp_path)
+    train(dict(CFG, epochs=1), layout, tr, ev, "cpu")
+    before = layout.model("cqt").stat().st_mtime_ns
+    _, h = train(dict(CFG, train_it=False), layout, tr, ev, "cpu")
+    assert h == [] and layout.model("cqt").stat().st_mtime_ns == before
+
+
+def test_load_model_names_the_sizes_that_differ(tmp_path):
+    tr, ev = synthetic_sets()
+    layout = RunLayout("r", tmp_path)
+    train(dict(CFG, epochs=1), layout, tr, ev, "cpu")
+    with pytest.raises(Exception, match="n_bases 4 in the model, 5 in the config"):
+        load_model(dict(CFG, n_bases=5), 60, layout.model("cqt"))
+    with pytest.raises(Exception, match="input size 60 in the model, 70"):
+        load_model(CFG, 70, layout.model("cqt"))
+
+
+def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
+    flist = write_filelist(in_tmp / "list.txt", short_wavs)
+    proc = run_cli("train.py", "e2e", flist, tiny_config, "--device", "cpu", cwd=in_tmp)
+    assert proc.returncode == 0, proc.stderr
+    run = in_tmp / "output" / "e2e"
+    assert (run / "model_complex_auto_cqt.save").stat().st_size > 0
+    rows = list(csv.reader((run / "train_log.csv").open()))
+    assert rows[0] == LOG_HEADER.split(",") and len(rows) == 3
+    assert all(np.isfinite(float(r[1])) for r in rows[1:])
+    for plot in ("filters", "reconstructions", "amplitudes_phases", "loss", "phase_pca"):
+        assert (run / "plots" / f"{plot}.png").stat().st_size > 1000, plot
+    assert (run / "config.ini").exists()
+    assert list((in_tmp / "cache").glob("list.txt_cqt_*.pyc.bz"))
+    # --resume with more epochs continues the log
+    proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
+    assert proc.returncode == 0, proc.stderr
+    assert len((run / "train_log.csv").read_text().splitlines()) == 4
+
+
+def check_error(code, err, *needles):
+    assert code == 1
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, err
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_bad_input_is_one_line_exit_1_subprocess(in_tmp, tiny_config):
+    proc = run_cli("train.py", "x", "missing.txt", tiny_config, cwd=in_tmp)
+    check_error(proc.returncode, proc.stderr, "missing.txt", "does not exist")
+    proc = run_cli("train.py", "x", "missing.txt", tiny_config, "-v", cwd=in_tmp)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+@pytest.mark.parametrize("case", ["empty_list", "missing_audio", "not_audio", "no_config",
+                                  "unknown_key", "missing_key", "bad_type", "too_short",
+                                  "cuda"])
+def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    config = tiny_config
+    args = []
+    needles = []
+    if case == "empty_list":
+        flist.write_text("\n# nothing\n")
+        needles = ["list.txt", "empty"]
+    elif case == "missing_audio":
+        flist.write_text(f"{short_wavs[0]}\ngone.wav\n")
+        needles = ["list.txt, line 2", "gone.wav"]
+    elif case == "not_audio":
+        (in_tmp / "fake.mp3").write_text("this is not audio\n")
+        flist.write_text("fake.mp3\n")
+        needles = ["fake.mp3", "cannot read audio"]
+    elif case == "no_config":
+        config = in_tmp / "nope.ini"
+        needles = ["nope.ini", "does not exist"]
+    elif case == "unknown_key":
+        config = write_config(in_tmp / "c.ini", base=tiny_config, speed=3)
+        needles = ["c.ini", "unknown key 'speed'"]
+    elif case == "missing_key":
+        (in_tmp / "c.ini").write_text(tiny_config.read_text().replace("\nlr = ", "\n# lr = "))
+        config = in_tmp / "c.ini"
+        needles = ["c.ini", "missing key 'lr'"]
+    elif case == "bad_type":
+        config = write_config(in_tmp / "c.ini", base=tiny_config, epochs="ten")
+        needles = ["c.ini", "'epochs'", "integer"]
+    elif case == "too_short":
+        sf.write(in_tmp / "short.wav", np.zeros(22050, np.float32), 22050)
+        flist.write_text("short.wav\n")
+        needles = ["shorter than", "frames"]
+    elif case == "cuda":
+        if torch.cuda.is_available():
+            pytest.fail("this case needs a machine without CUDA")  # CI has none
+        args = ["--device", "cuda"]
+        needles = ["--device cuda", "CUDA is not available"]
+    code, err = run_script("train.py", "bad", flist, config, *args, capsys=capsys)
+    check_error(code, err, *needles)
