@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""Training throughput: a whole epoch through the real code against the model step alone.
+
+Prints pairs/s of one training epoch of ``train()`` on the JKU recordings (sampling, model
+step, evaluation pass, checkpoint and log writing), pairs/s of the model's forward + backward +
+Adam step alone on random tensors of the same shapes, and their ratio as the last line. A
+ratio near 1 means the model step is the cost and the sampler is not in the way.
+
+    python bench/train_throughput.py [--config config_cqt.ini] [--samples 20000]
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from complex_auto.config import load_config  # noqa: E402
+from complex_auto.data import training_data  # noqa: E402
+from complex_auto.layout import RunLayout  # noqa: E402
+from complex_auto.model import pair_loss  # noqa: E402
+from complex_auto.training import build_model, train  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", default="config_cqt.ini")
+    p.add_argument("--filelist", default="filelist_audio.txt")
+    p.add_argument("--samples", type=int, default=20000, help="pairs per epoch (default 20000)")
+    args = p.parse_args()
+
+    cfg = load_config(args.config, samples_epoch=args.samples, epochs=1, plot_interval=10 ** 6)
+    data = training_data(cfg, args.filelist)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        train(cfg, RunLayout("bench", tmp), data.train, data.eval, torch.device("cpu"))
+        epoch_s = time.perf_counter() - t0
+    epoch_rate = args.samples / epoch_s
+
+    torch.manual_seed(0)
+    model = build_model(cfg, data.train.n_in)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    bs = cfg["batch_size"]
+    x, y = torch.randn(bs, data.train.n_in) * 0.1, torch.randn(bs, data.train.n_in) * 0.1
+    n_batches = args.samples // bs
+    model.train()
+    t0 = time.perf_counter()
+    for _ in range(n_batches):
+        loss, _ = pair_loss(model, x, y, cfg["power_loss"])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model_rate = n_batches * bs / (time.perf_counter() - t0)
+
+    print(f"threads {torch.get_num_threads()}, batch {bs}, input {data.train.n_in}, "
+          f"bases {cfg['n_bases']}, {args.samples} pairs")
+    print(f"whole epoch (real code)    {epoch_rate:9.0f} pairs/s  ({epoch_s:.1f} s)")
+    print(f"model step alone           {model_rate:9.0f} pairs/s")
+    print(f"ratio {epoch_rate / model_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()

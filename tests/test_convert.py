@@ -1,0 +1,164 @@
+"""Conversion to features and self-similarity matrices (``convert.py``)."""
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from complex_auto.config import load_config
+from complex_auto.cqt_pairs import CQTPairs
+from complex_auto.features import conversion_cqt, encode_spec, n_windows, window_batch
+from complex_auto.layout import RunLayout
+from complex_auto.selfsim import self_similarity
+from complex_auto.training import build_model
+from complex_auto.utils import load_pyc_bz
+
+from .conftest import run_script, write_config, write_filelist
+
+
+def save_random_model(cfg, path, seed=0):
+    torch.manual_seed(seed)
+    model = build_model(cfg, cfg["n_bins"] * cfg["length_ngram"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    return model.eval()
+
+
+def test_training_window_and_conversion_window_agree():
+    g = np.random.default_rng(0)
+    spec = g.standard_normal((12, 60)).astype(np.float32)
+    cfg = dict(length_ngram=8, shifts=[3, 5], scales=[0, 0], transform=[1], emph_onset=0,
+               n_bins=12)
+    pairs = CQTPairs([spec * 10], cfg)       # training multiplies the CQT by 10
+    draws = pairs.draw(g, 40)
+    x, _ = pairs.build(draws)                 # x is the untransformed n-gram
+    conv = window_batch(spec, draws.start, 8)  # conversion: factor 1, unit variance
+    np.testing.assert_allclose(x * 10, conv, atol=1e-5)
+    legacy = window_batch(spec, draws.start, 8, legacy_layout=True)
+    assert not np.allclose(legacy, conv)
+    np.testing.assert_allclose(np.sort(legacy, axis=1), np.sort(conv, axis=1), atol=1e-6)
+    # legacy is frame-major: element (frame t, bin b) at t * n_bins + b
+    np.testing.assert_allclose(legacy[0].reshape(8, 12).T, conv[0].reshape(12, 8), atol=1e-6)
+
+
+def test_window_count_and_chunking_do_not_change_features():
+    g = np.random.default_rng(1)
+    spec = g.standard_normal((12, 100)).astype(np.float32)
+    model = build_model(dict(n_bases=5, dropout=0.5, learn_norm=False), 96)
+    a1, p1 = encode_spec(model, spec, 8, chunk=7)
+    a2, p2 = encode_spec(model, spec, 8, chunk=1000)
+    assert a1.shape == (n_windows(100, 8), 5) == (92, 5)
+    np.testing.assert_allclose(a1, a2, atol=1e-5)
+    np.testing.assert_allclose(p1, p2, atol=1e-5)
+    a3, _ = encode_spec(model, spec, 8, step=4)
+    np.testing.assert_allclose(a3, a1[::4], atol=1e-5)
+
+
+def test_self_similarity_properties():
+    feats = np.abs(np.random.default_rng(2).standard_normal((50, 6)))
+    m = self_similarity(feats)
+    assert m.shape == (59, 59)
+    np.testing.assert_allclose(m, m.T, atol=1e-12)
+    assert m.min() == 0 and m.max() == pytest.approx(1.0)
+    i = np.arange(59)
+    assert (m[np.abs(i[:, None] - i[None, :]) <= 8] == 0).all()
+    assert (m[np.abs(i[:, None] - i[None, :]) == 9] > 0).any()
+
+
+def test_self_similarity_sees_repetition():
+    g = np.random.default_rng(3)
+    a = np.abs(g.standard_normal((30, 8)))
+    feats = np.vstack([a, np.abs(g.standard_normal((20, 8))), a])   # a repeats at +50
+    m = self_similarity(feats)
+    lag50 = np.mean([m[t, t + 50] for t in range(5, 25)])
+    other = np.mean([m[t, t + 20] for t in range(5, 25)])
+    assert lag50 > 3 * other
+
+
+def test_features_of_a_recording_shifted_by_whole_frames(short_wavs):
+    cfg = load_config(write_config(short_wavs[0].parent / "c.ini", n_bases=16))
+    y, sr = sf.read(short_wavs[0], dtype="float32")
+    k = 7
+    shifted = short_wavs[0].parent / "shifted.wav"
+    sf.write(shifted, np.concatenate([np.zeros(k * cfg["hop_length"], np.float32), y]), sr)
+    model = build_model(cfg, 3840).eval()
+    a, _ = encode_spec(model, conversion_cqt(short_wavs[0], cfg), 32)
+    b, _ = encode_spec(model, conversion_cqt(shifted, cfg), 32)
+    assert len(b) == len(a) + k
+    inner = slice(3, len(a) - 3)        # away from the edges of the recording
+    np.testing.assert_allclose(b[k:][inner], a[inner], rtol=2e-3, atol=2e-3)
+
+
+def test_convert_py_writes_features_matrices_and_list(in_tmp, short_wavs, tiny_config, capsys):
+    cfg = load_config(tiny_config)
+    layout = RunLayout("conv")
+    model = save_random_model(cfg, layout.model("cqt"))
+    flist = write_filelist(in_tmp / "list.txt", short_wavs)
+    code, err = run_script("convert.py", "conv", flist, tiny_config, "--self-sim-matrix",
+                           "-j", "2", capsys=capsys)
+    assert code == 0, err
+    listed = layout.matrix_list.read_text().split()
+    assert sorted(listed) == sorted(str(layout.matrix(w.name)) for w in short_wavs)
+    assert sorted(p.name for p in layout.dir.glob("*.npy")) == sorted(
+        f"{w.name}.npy" for w in short_wavs)
+    for w in short_wavs:
+        feats = load_pyc_bz(layout.features(w.name))
+        spec = conversion_cqt(w, cfg)
+        assert feats.shape == (2, n_windows(spec.shape[1], 8), 8)
+        amp, phase = encode_spec(model, spec, 8)
+        np.testing.assert_allclose(feats[0], amp, atol=1e-4)
+        np.testing.assert_allclose(feats[1], phase, atol=1e-3)
+        m = np.load(layout.matrix(w.name))
+        assert m.shape == (feats.shape[1] + 9,) * 2
+        np.testing.assert_allclose(m, self_similarity(feats[0]), atol=1e-9)
+        assert layout.matrix_image(w.name).stat().st_size > 100
+
+
+def test_convert_py_with_model_path_creates_run_folder(in_tmp, short_wavs, tiny_config, capsys):
+    cfg = load_config(tiny_config)
+    save_random_model(cfg, in_tmp / "m.save")
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    code, err = run_script("convert.py", "fresh", flist, tiny_config, "--model", "m.save",
+                           "--step-size", "2", "-j", "1", capsys=capsys)
+    assert code == 0, err
+    feats = load_pyc_bz(RunLayout("fresh").features(short_wavs[0].name))
+    assert feats.shape[2] == 8
+    assert not RunLayout("fresh").matrix_list.exists()
+
+
+def check_error(code, err, *needles):
+    assert code == 1 and "Traceback" not in err
+    line = [x for x in err.splitlines() if x.startswith("error:")]
+    assert len(line) == 1, err
+    for n in needles:
+        assert n in line[0], line[0]
+
+
+def test_no_model(in_tmp, short_wavs, tiny_config, capsys):
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    code, err = run_script("convert.py", "none", flist, tiny_config, capsys=capsys)
+    check_error(code, err, "output/none/model_complex_auto_cqt.save", "python train.py none")
+
+
+def test_model_that_does_not_fit(in_tmp, short_wavs, tiny_config, capsys):
+    cfg = load_config(tiny_config)
+    save_random_model(dict(cfg, n_bases=6), RunLayout("r").model("cqt"))
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    code, err = run_script("convert.py", "r", flist, tiny_config, capsys=capsys)
+    check_error(code, err, "does not fit", "n_bases 6 in the model, 8 in the config")
+
+
+def test_missing_filelist(in_tmp, tiny_config, capsys):
+    save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
+    code, err = run_script("convert.py", "r", "nope.txt", tiny_config, capsys=capsys)
+    check_error(code, err, "nope.txt", "does not exist")
+
+
+def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, capsys):
+    save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
+    sf.write(in_tmp / "tiny.wav", np.random.default_rng(0).standard_normal(3000) * 0.1, 22050)
+    flist = write_filelist(in_tmp / "list.txt", [short_wavs[0], in_tmp / "tiny.wav"])
+    code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
+    assert code == 0 and "skipping" in err and "tiny.wav" in err
+    flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
+    code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
+    check_error(code, err, "no recording is longer than one window")
