@@ -29,8 +29,7 @@ def parser():
                "192, mazurka24-4-poly 138, silverswan-poly 54, sonata04-2-poly 120 bpm); for "
                "other recordings give --bpm, or a second column (tab or space) in "
                "ss_matrices_filelist.txt or in the -csv list, which wins over --bpm. "
-               "A frame is taken to last 0.0886 s, the reference's value (--frame-seconds).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "A frame is taken to last 0.0886 s, the reference's value (--frame-seconds).")
     p.add_argument("run", metavar="RUN", help="run keyword: reads and writes output/RUN/")
     p.add_argument("-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "

@@ -22,8 +22,7 @@ def parser():
                     "per-piece table and the mean, appends them to output/RUN/results.txt and "
                     "writes output/RUN/results.csv.",
         epilog="Files are paired by piece name (the file name up to its first dot); files "
-               "without a partner are listed and left out of the mean.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+               "without a partner are listed and left out of the mean.")
     p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds estimates and results")
     p.add_argument("-refdir", "--refdir", dest="refdir", default=str(DEFAULT_REFDIR),
                    metavar="DIR", help="references, DIR/PIECE.txt in MIREX format "

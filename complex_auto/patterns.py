@@ -25,7 +25,6 @@ import math
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from .errors import DataError
@@ -48,13 +47,12 @@ MIN_BEATS = 16
 MAX_DIFF_BEATS = 5
 #: How far the threshold drops each time a search finds nothing.
 LOWER_STEP = 0.001
-#: A segment's score is the weighted mean of at most this many last diagonal values.
-SCORE_WINDOW = 10
-#: A found segment erases the diagonals ``-ERASE_BAND..ERASE_BAND`` of its block.
-ERASE_BAND = 3
+# The score window (10 values) and the erased band (diagonals -3..3) are constants of the
+# compiled search, in complex_auto/_segment_kernel.py.
 #: Grid of the score positions that an occurrence's notes may start on, in beats.
 NOTE_GRID = 0.125
 DOMAINS = ("audio", "symbolic")
+
 
 # ---------------------------------------------------------------------------------------------
 # 1. parameters
@@ -87,56 +85,6 @@ def search_params(bpm, frame_seconds=FRAME_SECONDS):
 # 2. segment search
 
 
-@numba.njit(cache=True, nogil=True)
-def _diagonal_score(X, i, j, M):
-    # Weighted mean of the last w = min(M, 10) values of the diagonal of length M from (i, j);
-    # weights 1..w, the last value weighing most. Summed in this exact order so that the
-    # result is bit-identical to the oracle in tests/segment_oracle.py.
-    w = M if M < SCORE_WINDOW else SCORE_WINDOW
-    total = 0.0
-    for k in range(1, w + 1):
-        t = M - w + k - 1
-        total += k * X[i + t, j + t]
-    return total / (w * (w + 1) // 2)
-
-
-@numba.njit(cache=True, nogil=True)
-def _search_pass(X, min_dur, th):
-    """One pass of the search at threshold ``th``; erases finds in ``X`` in place."""
-    N = X.shape[0]
-    out = np.empty((16, 4), np.int64)
-    n = 0
-    for i in range(N - min_dur):
-        for j in range(i + 1, N - min_dur):
-            M = 1
-            prev = 0.0          # the score at M - 1
-            while i + M < N and j + M < N:
-                s = _diagonal_score(X, i, j, M)
-                if s <= th:
-                    break
-                prev = s
-                M += 1
-            seg_score = 0.0 if (M < min_dur or M == 1) else prev
-            if seg_score > th:
-                if n == out.shape[0]:
-                    bigger = np.empty((2 * n, 4), np.int64)
-                    bigger[:n] = out
-                    out = bigger
-                out[n, 0] = i
-                out[n, 1] = i + M
-                out[n, 2] = j
-                out[n, 3] = j + M
-                n += 1
-                # Erase the find and its close neighbours, so that later starts on the same
-                # stripe do not report it again; later scores see the zeros.
-                for k in range(-ERASE_BAND, ERASE_BAND + 1):
-                    for r in range(M):
-                        c = r + k
-                        if 0 <= c < M:
-                            X[i + r, j + c] = 0.0
-    return out[:n].copy()
-
-
 def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, overwrite=False):
     """Greedy search for repeated diagonal stripes (DESIGN.md §8, step 2).
 
@@ -148,6 +96,10 @@ def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, o
     ``M < min_dur`` or ``M == 1``) is ``> th``; its block's diagonals −3..3 are then set to 0
     before the search goes on. When a whole pass finds nothing, ``th`` is lowered by ``step``
     and the search runs again. Scores are float64 throughout.
+
+    As in the reference, a threshold lowered below 0 keeps *every* start, short ones included
+    (their score 0 exceeds it): a matrix without any stripe of ``min_dur`` frames scoring
+    above ~0 yields a flood of one-frame segments. The extractor logs the lowered threshold.
 
     Parameters
     ----------
@@ -194,9 +146,10 @@ def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, o
         raise ValueError(f"min_dur must be at least 1, not {min_dur}")
     if len(work) - min_dur < 2:
         return np.zeros((0, 4), np.int64), th
+    from ._segment_kernel import search_pass
     # Terminates: once th < 0 every start scores 0 or more and is kept.
     while True:
-        segments = _search_pass(work, min_dur, th)
+        segments = search_pass(work, min_dur, th)
         if len(segments):
             return segments, th
         log.debug("no segment at th=%.4f; lowering it by %g", th, step)
@@ -407,7 +360,8 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
         The PNG to write (``NAME_patterns.png``).
     X : np.ndarray, shape (N, N)
         The self-similarity matrix as loaded; shown max-pooled to at most ``max_pixels``
-        pixels a side, dark where similar.
+        pixels a side, dark where similar (grey levels spread between the 2nd and 99.5th
+        percentiles).
     patterns : list of np.ndarray, each shape (occurrences, 4)
         From :func:`group_patterns`. Each pattern's segments get one colour, drawn above the
         main diagonal from ``(x=j, y=i)`` to ``(j+M, i+M)`` and mirrored below it.
@@ -423,8 +377,11 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
     N = len(X)
     factor = max(1, -(-N // max_pixels))
     shown = _max_pool(np.asarray(X, dtype=np.float32), factor)
-    top = float(shown.max())
-    grey = (255 - np.clip(shown / (top if top > 0 else 1), 0, 1) * 255).astype(np.uint8)
+    # Contrast from percentiles: a few near-identical frames can hold the maximum while the
+    # rest of the matrix sits in a narrow band far below it.
+    lo, hi = (float(v) for v in np.percentile(shown, [2, 99.5]))
+    scaled = (shown - lo) / (hi - lo) if hi > lo else np.zeros_like(shown)
+    grey = (255 - np.clip(scaled, 0, 1) * 255).astype(np.uint8)
     n_ref = len(reference_spans) if reference_spans else 0
     bar, gap = 6, 2
     margin = n_ref * (bar + gap) + (gap if n_ref else 0)
@@ -803,6 +760,11 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         return results
     import multiprocessing
 
+    if not load_segments:
+        # Load the compiled search once here; the forked processes inherit it.
+        from ._segment_kernel import search_pass
+
+        search_pass(np.zeros((4, 4)), 1, 0.0)
     # Heaviest matrices first keeps the processes busy until the end.
     sizes = [np.load(p["matrix"], mmap_mode="r").shape[0] for p in plan]
     order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
