@@ -17,6 +17,7 @@
         results.txt, results.csv                    MIREX scores of the run
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
+        digits.csv                                  digit error from amplitudes (digit models)
 
 NAME is an audio file's basename with extension (``mazurka24-4-poly.mp3``); PIECE is the name
 without extensions (``mazurka24-4-poly``).
@@ -123,3 +124,7 @@ class RunLayout:
     @property
     def phase_pca_png(self):
         return self.dir / "phase_pca.png"
+
+    @property
+    def digits_csv(self):
+        return self.dir / "digits.csv"
