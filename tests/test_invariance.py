@@ -1,0 +1,260 @@
+"""What a model learned (``python -m complex_auto.invariance``): invariance and phase readouts."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from complex_auto import cli
+from complex_auto import invariance as inv
+from complex_auto.config import load_config
+from complex_auto.cqt_pairs import PITCH, TIME, CQTPairs, PairDraws
+from complex_auto.layout import RunLayout
+from complex_auto.model import ComplexAutoEncoder
+from complex_auto.training import build_model
+
+from .conftest import ROOT, TINY, write_config, write_filelist
+
+N = 16  # length of the 1-D items of the hand-built Fourier model
+
+
+def fourier_model(n=N):
+    """Complex bases that are exact Fourier pairs, frequencies 1..n/2-1 (no training).
+
+    Real part ``sin(2πkt/n)``, imaginary part ``cos(2πkt/n)``: then ``im + i·re`` is the DFT
+    coefficient of frequency ``-k``, a circular shift by ``s`` multiplies it by
+    ``exp(2πiks/n)``, the amplitude stays and the phase ``atan2(re, im)`` moves by ``2πks/n``.
+    """
+    k = np.arange(1, n // 2)[:, None]
+    t = np.arange(n)[None, :]
+    model = ComplexAutoEncoder(n, len(k))
+    with torch.no_grad():
+        model.layer.weight.copy_(torch.from_numpy(
+            np.concatenate([np.sin(2 * np.pi * k * t / n), np.cos(2 * np.pi * k * t / n)])))
+    return model
+
+
+CIRCULAR = inv.Transformation("circular", 0, "circular shift", "samples",
+                              tuple(range(-(N // 2 - 1), N // 2)))
+
+
+def circular_pairs(encode, rng, n):
+    shift = rng.choice(np.asarray(CIRCULAR.classes), n)
+    x = rng.standard_normal((n, N))
+    y = np.stack([np.roll(a, s) for a, s in zip(x, shift)])
+    return inv.encode_pairs(encode, x, y, "circular", shift)
+
+
+def test_fourier_amplitudes_do_not_change_under_circular_shifts():
+    encode = inv.make_encoder(fourier_model())
+    g = np.random.default_rng(0)
+    x = g.standard_normal((200, N))
+    shifted = [("circular", s, np.roll(x, s, axis=1)) for s in CIRCULAR.shifts]
+    rows = inv.similarity_curves(encode, x, shifted, unrelated=g.standard_normal((200, N)),
+                                 units={"circular": "samples"})
+    assert [r["shift"] for r in rows] == list(CIRCULAR.shifts)
+    for r in rows:
+        assert r["model_similarity"] == pytest.approx(1.0, abs=1e-6)
+        assert r["model_match_rate"] == 1.0
+        assert r["unit"] == "samples" and r["n_items"] == 200
+        if r["shift"] != 0:
+            assert r["raw_similarity"] < 0.5  # the inputs themselves do change
+    ref = rows[0]["unrelated_model_similarity"]
+    assert 0 < ref < 0.95 and abs(rows[0]["unrelated_raw_similarity"]) < 0.2
+    summary = inv.summarise_similarity(rows)["circular"]
+    assert summary["model"] == pytest.approx(1.0, abs=1e-6) and summary["max_shift"] == N // 2 - 1
+
+
+def test_fourier_shift_is_inferred_exactly_from_phase_differences():
+    encode = inv.make_encoder(fourier_model())
+    g = np.random.default_rng(1)
+    fit, test = circular_pairs(encode, g, 400), circular_pairs(encode, g, 200)
+    rows = inv.classification_rows(fit, test, [CIRCULAR])
+    assert {(r["features"], r["classifier"]) for r in rows} == {
+        (f, c) for f in inv.FEATURES for c in inv.CLASSIFIERS}
+    for r in rows:
+        assert r["target"] == "circular_shift" and r["n_classes"] == N - 2
+        assert (r["n_train"], r["n_test"]) == (400, 200)
+        most = np.unique(test.shift, return_counts=True)[1].max()
+        assert r["chance"] == pytest.approx(most / 200)
+        if r["features"] == "phase":
+            assert r["accuracy"] == 1.0 and r["accuracy_within_1"] == 1.0
+        else:  # the amplitudes are exactly invariant: their differences are rounding noise
+            assert r["accuracy"] < 0.3
+
+
+def test_type_target_and_circular_distance():
+    g = np.random.default_rng(2)
+    # two transformations told apart by one feature; shifts by another
+    def pairs(n):
+        kind = g.integers(0, 2, n)
+        shift = g.integers(1, 4, n) * 15
+        feat = np.stack([kind * 10.0, shift / 15.0], axis=1) + 0.01 * g.standard_normal((n, 2))
+        return inv.PairSet(feat, np.zeros((n, 1)), np.where(kind, "b", "a").astype(object), shift)
+    a = inv.Transformation("a", 0, "a", "degrees", (0, 15, 30, 45), period=360.0)
+    b = inv.Transformation("b", 1, "b", "degrees", (0, 15, 30, 45), period=360.0)
+    rows = inv.classification_rows(pairs(200), pairs(100), [a, b], classifiers=("knn",),
+                                   features=("phase",))
+    assert [r["target"] for r in rows] == ["type", "a_shift", "b_shift"]
+    assert rows[0]["accuracy"] == 1.0 and rows[0]["accuracy_within_1"] is None
+    assert all(r["accuracy"] == 1.0 for r in rows)
+    res = inv.classify(np.zeros((2, 1)), [350, 350], np.zeros((1, 1)), [10], step=15, period=360)
+    assert res["accuracy"] == 0.0 and res["accuracy_within_1"] == 0.0  # 20 degrees apart
+    res = inv.classify(np.zeros((2, 1)), [355, 355], np.zeros((1, 1)), [5], step=15, period=360)
+    assert res["accuracy_within_1"] == 1.0                               # 10 degrees apart
+
+
+def test_cosine_and_match_rate():
+    a = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    b = np.array([[2.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
+    c = np.array([[2.0, 0.2], [0.1, 1.0]])
+    sim = inv.row_cosine(a, b)
+    np.testing.assert_allclose(sim[:2], [1.0, np.sqrt(0.5)])
+    assert np.isnan(sim[2])  # a zero vector has no direction
+    assert inv.match_rate(c, a[:2]) == 1.0
+    assert inv.match_rate(a[::-1][1:], a[:2]) == 0.0
+    same = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    keys = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert inv.match_rate(same, keys) == pytest.approx(2 / 3)  # a tie with an identical key matches
+
+
+@pytest.mark.parametrize("emph_onset", [0, 1.5])
+def test_cqt_items_are_the_training_items(emph_onset):
+    g = np.random.default_rng(3)
+    cfg = dict(length_ngram=6, shifts=[2, 3], scales=[0, 0], transform=[0, 1],
+               emph_onset=emph_onset, n_bins=20)
+    cqts = [g.standard_normal((20, 60)).astype(np.float32) for _ in range(2)]
+    items = inv.CQTItems(cqts, cfg, max_pitch=5, max_time=4)
+    pairs = CQTPairs(cqts, cfg)
+    pos = items.draw(g, 30)
+    assert pos.start.min() >= 4 and (pos.start + 6 + 4 <= 60).all()
+    for t in items.transformations:
+        for s in (-4, -1, 0, 3):
+            x, y = items.shifted(pos, t, s)
+            draws = PairDraws(pos.file, pos.start, np.full(30, t.tid), np.full(30, s),
+                              np.ones(30), np.zeros(30, bool))
+            x_ref, y_ref = pairs.build(draws)
+            np.testing.assert_allclose(x, x_ref, atol=1e-6)
+            np.testing.assert_allclose(y, y_ref, atol=1e-6)
+    assert [t.tid for t in items.transformations] == [PITCH, TIME]
+    every = items.draw(g, 2 * (60 - 6 - 2 * 4 + 1))  # all valid positions, each once
+    assert len(set(zip(every.file, every.start))) == len(every)
+    assert every.start.min() == 4 and every.start.max() == 60 - 6 - 4
+    other = items.unrelated(g, pos)
+    assert not ((other.file == pos.file) & (np.abs(other.start - pos.start) < 6)).any()
+
+
+def test_split_recordings():
+    one = np.zeros((3, 101))
+    fit, test, how = inv.split_recordings(["a.wav"], [one])
+    assert fit[0][1].shape == (3, 50) and test[0][1].shape == (3, 51) and "one recording" in how
+    fit, test, _ = inv.split_recordings(list("abcde"), [one] * 5)
+    assert [n for n, _ in fit] == list("abcd") and [n for n, _ in test] == ["e"]
+    fit, test, _ = inv.split_recordings(list("ab"), [one] * 2)
+    assert [n for n, _ in test] == ["b"]
+    fit, test, _ = inv.split_recordings(list("abcdefghij"), [one] * 10)
+    assert [n for n, _ in test] == ["i", "j"]
+
+
+# -- the command line ------------------------------------------------------------------------
+def run_invariance(capsys, *args):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.run(inv.main, inv.parser(), [str(a) for a in args])
+    return e.value.code, capsys.readouterr().err
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def save_random_model(cfg_path, layout, n_in):
+    cfg = load_config(cfg_path)
+    torch.manual_seed(0)
+    path = layout.model(cfg["data_type"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(build_model(cfg, n_in).state_dict(), path)
+
+
+def assert_png(path):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_on_a_tiny_cqt_model(in_tmp, short_wavs, capsys):
+    cfg = write_config(in_tmp / "tiny.ini", cache_dir=str(in_tmp / "cache"), **TINY)
+    flist = write_filelist(in_tmp / "list.txt", short_wavs)
+    layout = RunLayout("tiny")
+    code, err = run_invariance(capsys, "tiny", flist, cfg, "-j", "1")
+    assert code == 1
+    assert err.strip() == (f"error: {layout.model('cqt')}: no model there; train one with "
+                           f"'python train.py tiny FILELIST {cfg}' or pass --model PATH")
+
+    save_random_model(cfg, layout, 120 * 8)
+    code, err = run_invariance(capsys, "tiny", flist, cfg, "-j", "1", "--n-ngrams", "40",
+                               "--n-pairs", "60", "--device", "cpu", "--seed", "3")
+    assert code == 0, err
+    header, rows = read_csv(layout.invariance_csv)
+    assert tuple(header) == inv.INVARIANCE_COLUMNS
+    assert [(r["transform"], int(r["shift"])) for r in rows] == (
+        [("pitch", s) for s in range(-24, 25)] + [("time", s) for s in range(-12, 13)])
+    assert {r["unit"] for r in rows} == {"bins", "frames"}
+    for r in rows:
+        assert int(r["n_items"]) == 40
+        assert -1 <= float(r["raw_similarity"]) <= 1 and 0 <= float(r["model_similarity"]) <= 1
+        if int(r["shift"]) == 0:
+            assert float(r["model_similarity"]) == pytest.approx(1.0, abs=1e-5)
+            assert float(r["model_match_rate"]) == 1.0
+    assert len({r["unrelated_model_similarity"] for r in rows}) == 1
+
+    header, rows = read_csv(layout.transformations_csv)
+    assert tuple(header) == inv.TRANSFORMATION_COLUMNS
+    assert [(r["target"], r["features"], r["classifier"]) for r in rows] == [
+        (t, f, c) for t in ("type", "pitch_shift", "time_shift")
+        for f in ("phase", "amplitude") for c in ("knn", "logistic")]
+    for r in rows:
+        assert 0 <= float(r["accuracy"]) <= 1 and 0 < float(r["chance"]) <= 1
+        assert (r["accuracy_within_1"] == "") == (r["target"] == "type")
+        assert int(r["n_train"]) > 0 and int(r["n_test"]) > 0
+    n_pitch, n_time = (sum(int(r["n_test"]) for r in part) for part in (rows[4:8], rows[8:]))
+    assert n_pitch + n_time == 4 * 60  # every held-out pair is a pitch or a time pair
+    for png in (layout.invariance_png, layout.phase_pca_png):
+        assert_png(png)
+    assert not layout.digits_csv.exists()
+    assert "pitch shift (±24 bins" in err and "pitch_shift from phase differences" in err
+
+
+def test_cli_on_tiny_signal_and_digit_models(in_tmp, short_wavs, capsys):
+    sig = write_config(in_tmp / "sig.ini", base=ROOT / "config_signal1D.ini",
+                       cache_dir=str(in_tmp / "cache"), length_ngram=64, n_bases=8,
+                       shifts=(8, -1), rebuild=False)
+    save_random_model(sig, RunLayout("sig"), 64)
+    flist = write_filelist(in_tmp / "one.txt", short_wavs[:1])
+    code, err = run_invariance(capsys, "sig", flist, sig, "-j", "1", "--n-ngrams", "30",
+                               "--n-pairs", "40")
+    assert code == 0, err
+    assert "one recording only" in err
+    _, rows = read_csv(RunLayout("sig").invariance_csv)
+    assert [int(r["shift"]) for r in rows] == list(range(-8, 9))
+    assert {r["unit"] for r in rows} == {"samples"}
+    _, rows = read_csv(RunLayout("sig").transformations_csv)
+    assert [r["target"] for r in rows] == ["time_shift"] * 4
+
+    dig = write_config(in_tmp / "dig.ini", base=ROOT / "config_mnist.ini",
+                       cache_dir=str(in_tmp / "cache"), n_bases=8)
+    layout = RunLayout("dig")
+    save_random_model(dig, layout, 784)
+    code, err = run_invariance(capsys, "dig", "no_filelist", dig, "--n-ngrams", "20",
+                               "--n-pairs", "40")
+    assert code == 0, err
+    _, rows = read_csv(layout.invariance_csv)
+    assert [int(r["shift"]) for r in rows] == list(range(0, 360, 15))
+    header, rows = read_csv(layout.digits_csv)
+    assert tuple(header) == inv.DIGIT_COLUMNS
+    assert [(r["features"], r["test_rotation"]) for r in rows] == [
+        (f, a) for f in ("amplitude", "pixels") for a in ("195", "255", "315", "unseen", "seen")]
+    assert [int(r["n_test"]) for r in rows[:5]] == [20, 20, 20, 60, 140]
+    assert all(int(r["n_train"]) == 140 and 0 <= float(r["error"]) <= 1 for r in rows)
+    assert_png(layout.invariance_png)
+    assert_png(layout.phase_pca_png)
