@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from .errors import DataError
-from .features import conversion_cqt, encode_spec
+from .features import conversion_cqt, encode_features
 from .selfsim import self_similarity
 from .utils import atomic_path, atomic_write_text, progress_map, save_npy, save_pyc_bz
 
@@ -45,12 +45,12 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
         log.warning("skipping %s: %d CQT frames, not more than one window of %d",
                     path, spec.shape[1], length)
         return None, None
-    amp, phase = encode_spec(model, spec, length, step, legacy_layout, device)
+    feats = encode_features(model, spec, length, step, legacy_layout, device)
     out = layout.features(path.name)
-    save_pyc_bz(np.array([amp, phase]), out)
+    save_pyc_bz(feats, out)
     matrix = None
     if self_sim:
-        m = self_similarity(amp)
+        m = self_similarity(feats[0])
         matrix = layout.matrix(path.name)
         save_npy(matrix, m)
         save_matrix_image(m, layout.matrix_image(path.name))

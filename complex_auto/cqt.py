@@ -3,6 +3,9 @@
 The representation is the magnitude of ``librosa.cqt`` with the config's ``sr``, ``n_bins``,
 ``bins_per_oct``, ``fmin`` and ``hop_length``, with every frame standardised across its bins.
 """
+import contextlib
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -67,8 +70,25 @@ def standardise_frames(spec):
     return (spec / (spec.std(axis=0, keepdims=True) + 1e-8)).astype(np.float32)
 
 
-def cqt(y, cfg):
-    """Standardised CQT magnitude of a signal.
+BLOCK_FRAMES = 512
+MARGIN_FRAMES = 16
+
+
+def _cqt_magnitude(y, cfg):
+    import librosa
+
+    return np.abs(librosa.cqt(y, sr=cfg["sr"], n_bins=cfg["n_bins"],
+                              bins_per_octave=cfg["bins_per_oct"], fmin=cfg["fmin"],
+                              hop_length=cfg["hop_length"]))
+
+
+def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
+    """Standardised CQT magnitude of a signal, computed in blocks of frames.
+
+    Long signals are cut into blocks of ``block_frames`` frames, each with ``margin_frames``
+    frames of signal on both sides (more than half the longest CQT filter at the default
+    settings), so memory stays bounded for hour-long recordings while the frames equal those
+    of one whole-signal CQT.
 
     Parameters
     ----------
@@ -79,14 +99,105 @@ def cqt(y, cfg):
     Returns
     -------
     np.ndarray, shape (n_bins, frames), float32
-        Each frame has zero mean and unit variance across bins.
+        Frame ``t`` is centred on sample ``t * hop_length``; every frame has zero mean and
+        unit variance across bins.
     """
-    import librosa
+    hop = cfg["hop_length"]
+    n_frames = 1 + len(y) // hop
+    if n_frames <= block_frames + 2 * margin_frames:
+        return standardise_frames(_cqt_magnitude(y, cfg))
+    margin = margin_frames * hop
+    out = np.empty((cfg["n_bins"], n_frames), np.float32)
+    for f0 in range(0, n_frames, block_frames):
+        f1 = min(f0 + block_frames, n_frames)
+        # Blocks at the ends of the signal stop there, so that librosa pads them exactly as
+        # it pads the whole signal.
+        lo, hi = max(f0 * hop - margin, 0), min(f1 * hop + margin, len(y))
+        spec = _cqt_magnitude(y[lo:hi], cfg)
+        first = f0 - lo // hop
+        out[:, f0:f1] = standardise_frames(spec[:, first:first + f1 - f0])
+    return out
 
-    spec = np.abs(librosa.cqt(y, sr=cfg["sr"], n_bins=cfg["n_bins"],
-                              bins_per_octave=cfg["bins_per_oct"], fmin=cfg["fmin"],
-                              hop_length=cfg["hop_length"]))
-    return standardise_frames(spec)
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Silence C-level stderr: mpg123 reports harmless bit-reservoir errors after a seek."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _stream_blocks(path, cfg, block_frames, margin_frames):
+    """Yield ``(f0, f1, first, segment)`` from a file read piece by piece with soundfile.
+
+    ``segment`` is the signal at ``cfg['sr']`` around frames ``f0..f1`` (with margins), and
+    frame ``f0`` is frame ``first`` of the segment's CQT. Block starts are placed where the
+    target and the file's sample grids meet, so resampling a segment gives the samples that
+    resampling the whole file gives (away from the segment's ends, which the margins absorb).
+    """
+    import math
+
+    import librosa
+    import soundfile as sf
+
+    sr, hop = cfg["sr"], cfg["hop_length"]
+    with sf.SoundFile(str(path)) as f:
+        sr0, n0 = f.samplerate, f.frames
+        n = math.ceil(n0 * sr / sr0)                       # length after resampling
+        unit = sr // math.gcd(hop * sr0, sr)               # frames between shared grid points
+        block = -(-block_frames // unit) * unit
+        margin = -(-margin_frames // unit) * unit * hop
+        n_frames = 1 + n // hop
+        for f0 in range(0, n_frames, block):
+            f1 = min(f0 + block, n_frames)
+            lo, hi = max(f0 * hop - margin, 0), min(f1 * hop + margin, n)
+            a, b = lo * sr0 // sr, min(-(-hi * sr0 // sr), n0)
+            with _native_stderr_silenced():
+                f.seek(a)
+                seg = f.read(b - a, dtype="float32", always_2d=True).mean(axis=1)
+            if sr0 != sr:
+                seg = librosa.resample(seg, orig_sr=sr0, target_sr=sr)
+            yield f0, f1, f0 - lo // hop, seg[:hi - lo]
+
+
+def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
+    """Standardised CQT of a whole file, read and transformed block by block.
+
+    Memory stays bounded by a block of audio and the CQT itself, whatever the file's length.
+    Files that soundfile cannot read are loaded whole with librosa instead.
+
+    Returns
+    -------
+    np.ndarray, shape (n_bins, frames), float32
+    """
+    import soundfile as sf
+
+    try:
+        sf.info(str(path))
+    except Exception:
+        return cqt(load_audio(path, cfg["sr"]), cfg, block_frames, margin_frames)
+    blocks = []
+    try:
+        for f0, f1, first, seg in _stream_blocks(path, cfg, block_frames, margin_frames):
+            spec = _cqt_magnitude(seg, cfg)
+            blocks.append(standardise_frames(spec[:, first:first + f1 - f0]))
+    except sf.LibsndfileError as e:
+        raise DataError(f"{path}: cannot read audio ({e})") from None
+    if not blocks:
+        raise DataError(f"{path}: audio file holds no samples")
+    return np.concatenate(blocks, axis=1)
 
 
 def file_cqt(path, cfg, block_size=0, factor=1.0):
@@ -105,10 +216,14 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     -------
     np.ndarray, shape (n_bins, frames), float32
     """
-    y = middle_block(load_audio(path, cfg["sr"]), block_size)
-    if len(y) < cfg["hop_length"]:
+    if block_size <= 0:
+        spec = streamed_cqt(path, cfg)
+    else:
+        y = middle_block(load_audio(path, cfg["sr"]), block_size)
+        spec = cqt(y, cfg)
+    if spec.shape[1] <= 1:
         return np.zeros((cfg["n_bins"], 0), np.float32)
-    return cqt(y, cfg) * np.float32(factor)
+    return spec * np.float32(factor)
 
 
 def frames_to_seconds(frames, cfg):

@@ -12,7 +12,7 @@ reproduces that, only to compare with the original's numbers.
 import numpy as np
 import torch
 
-CHUNK = 2048
+CHUNK = 512
 
 
 def n_windows(n_frames, length, step=1):
@@ -52,8 +52,8 @@ def window_batch(spec, starts, length, legacy_layout=False):
 
 
 @torch.no_grad()
-def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
-    """Amplitudes and phases of every window of a CQT.
+def encode_features(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
+    """Amplitudes and phases of every window of a CQT, as one array.
 
     Parameters
     ----------
@@ -62,23 +62,38 @@ def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", 
         A standardised CQT (factor 1).
     length, step : int
         Window length and hop in frames.
+    legacy_layout : bool
+        Flatten windows frame-major, as the original conversion did.
+    chunk : int
+        Windows built and encoded at a time (bounds memory).
+
+    Returns
+    -------
+    np.ndarray, shape (2, windows, n_bases), float32
+        ``[amplitudes, phases]``, phases in radians.
+    """
+    model.eval()
+    starts = np.arange(0, max(spec.shape[1] - length, 0), step)
+    out = np.empty((2, len(starts), model.n_bases), np.float32)
+    for lo in range(0, len(starts), chunk):
+        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout))
+        a, p = model.encode(x.to(device))
+        out[0, lo:lo + len(a)] = a.cpu().numpy()
+        out[1, lo:lo + len(a)] = p.cpu().numpy()
+    return out
+
+
+def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
+    """Amplitudes and phases of every window of a CQT.
+
+    Same parameters as :func:`encode_features`.
 
     Returns
     -------
     amplitudes, phases : np.ndarray, each (windows, n_bases), float32
     """
-    model.eval()
-    starts = np.arange(0, max(spec.shape[1] - length, 0), step)
-    amps, phases = [], []
-    for lo in range(0, len(starts), chunk):
-        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout))
-        a, p = model.encode(x.to(device))
-        amps.append(a.cpu().numpy())
-        phases.append(p.cpu().numpy())
-    if not amps:
-        empty = np.zeros((0, model.n_bases), np.float32)
-        return empty, empty.copy()
-    return np.concatenate(amps), np.concatenate(phases)
+    feats = encode_features(model, spec, length, step, legacy_layout, device, chunk)
+    return feats[0], feats[1]
 
 
 def conversion_cqt(path, cfg):
