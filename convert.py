@@ -17,10 +17,9 @@ from complex_auto.config import load_config
 from complex_auto.convert import convert_files
 from complex_auto.data import input_shape
 from complex_auto.errors import ComplexAutoError
-from complex_auto.filelist import read_filelist
+from complex_auto.filelist import read_list
 from complex_auto.layout import RunLayout
 from complex_auto.training import load_model
-from complex_auto.utils import default_jobs
 
 
 def parser():
@@ -32,7 +31,9 @@ def parser():
                     "output/RUN/NAME.npy, NAME.png and ss_matrices_filelist.txt.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds the model and results")
-    p.add_argument("filelist", metavar="FILELIST", help="text file listing audio files, one a line")
+    p.add_argument("filelist", metavar="FILELIST",
+                   help="text file listing audio files, one a line; an optional second column "
+                        "(after a tab) gives the tempo in bpm, passed on to extract_motives.py")
     p.add_argument("config", metavar="CONFIG", help="the config the model was trained with")
     p.add_argument("--step-size", type=int, default=1, metavar="N",
                    help="hop between windows in CQT frames (default 1)")
@@ -46,8 +47,7 @@ def parser():
                    help="flatten windows frame-major, as the original implementation did "
                         "(a defect: the model was trained bin-major); only to compare with "
                         "the original's numbers")
-    p.add_argument("-j", "--jobs", type=int, default=default_jobs(), metavar="N",
-                   help="processes computing CQTs (default: all CPUs)")
+    cli.add_jobs(p, "processes converting files")
     cli.add_device(p)
     cli.add_verbose(p)
     return p
@@ -67,13 +67,14 @@ def main(args):
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
-    files = read_filelist(args.filelist)
+    entries = read_list(args.filelist, "audio")
     device = cli.resolve_device(args.device)
     model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
     layout.make()
-    written = convert_files(model, files, cfg, layout, step=args.step_size,
-                            self_sim=args.self_sim_matrix, legacy_layout=args.legacy_layout,
-                            device=device, jobs=args.jobs)
+    written = convert_files(model, [f for f, _, _ in entries], cfg, layout,
+                            step=args.step_size, self_sim=args.self_sim_matrix,
+                            legacy_layout=args.legacy_layout, device=device, jobs=args.jobs,
+                            tempi=[bpm for _, bpm, _ in entries])
     cli.log.info("%d feature files in %s/", len(written), layout.dir)
     if args.self_sim_matrix:
         cli.log.info("matrices listed in %s", layout.matrix_list)

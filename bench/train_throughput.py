@@ -6,7 +6,7 @@ step, evaluation pass, checkpoint and log writing), pairs/s of the model's forwa
 Adam step alone on random tensors of the same shapes, and their ratio as the last line. A
 ratio near 1 means the model step is the cost and the sampler is not in the way.
 
-    python bench/train_throughput.py [--config config_cqt.ini] [--samples 20000]
+    python bench/train_throughput.py [--config config_cqt.ini] [--samples N]
 """
 import argparse
 import sys
@@ -29,10 +29,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default="config_cqt.ini")
     p.add_argument("--filelist", default="filelist_audio.txt")
-    p.add_argument("--samples", type=int, default=20000, help="pairs per epoch (default 20000)")
+    p.add_argument("--samples", type=int, help="pairs per epoch (default: the config's)")
     args = p.parse_args()
 
-    cfg = load_config(args.config, samples_epoch=args.samples, epochs=1, plot_interval=10 ** 6)
+    cfg = load_config(args.config, epochs=1, plot_interval=10 ** 6)
+    args.samples = args.samples or cfg["samples_epoch"]
+    cfg["samples_epoch"] = args.samples
     data = training_data(cfg, args.filelist)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -25,6 +25,14 @@ def add_device(parser):
     return parser
 
 
+def add_jobs(parser, what="processes computing CQTs"):
+    from .utils import default_jobs
+
+    parser.add_argument("-j", "--jobs", type=int, default=default_jobs(), metavar="N",
+                        help=f"{what} (default: all CPUs)")
+    return parser
+
+
 def setup_logging(verbose=False):
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s",

@@ -78,7 +78,7 @@ def _convert_in_worker(path):
 
 
 def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layout=False,
-                  device="cpu", jobs=1):
+                  device="cpu", jobs=1, tempi=None):
     """Features (and matrices) of every file into the run folder.
 
     Parameters
@@ -96,6 +96,9 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     device : torch.device or str
     jobs : int
         Worker processes.
+    tempi : list of float or None, optional
+        Tempo of each file in beats per minute, copied as a second column into
+        ``ss_matrices_filelist.txt`` for ``extract_motives.py``.
 
     Returns
     -------
@@ -132,5 +135,8 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                         f"({cfg['length_ngram']} frames = "
                         f"{cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
     if self_sim:
-        atomic_write_text(layout.matrix_list, "".join(f"{m}\n" for _, m in results if m))
+        tempi = tempi or [None] * len(files)
+        lines = [f"{m}\t{bpm:g}\n" if bpm else f"{m}\n"
+                 for (_, m), bpm in zip(results, tempi) if m]
+        atomic_write_text(layout.matrix_list, "".join(lines))
     return written

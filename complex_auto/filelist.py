@@ -1,45 +1,97 @@
-"""Reading file lists: one path a line, relative to the current folder or to the list."""
+"""Reading file lists: one path a line, with an optional tempo column.
+
+A line is ``path`` or ``path<TAB>bpm`` (or ``path bpm`` when the whole line is no file). Blank
+lines and lines starting with ``#`` are skipped. A relative path is taken from the current
+folder, or else from the list's own folder.
+"""
 from pathlib import Path
+
+import numpy as np
 
 from .errors import DataError
 
 
-def read_filelist(path, check_exists=True):
-    """The paths listed in a text file.
+def parse_bpm(text, where):
+    """Read a tempo column entry; ``where`` (``'file, line n'``) names it in errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: tempo '{text}' is not a number") from None
+    if not np.isfinite(value) or value <= 0:
+        raise DataError(f"{where}: tempo must be positive beats per minute, not '{text}'")
+    return value
 
-    Blank lines and lines starting with ``#`` are skipped. A relative path is taken from the
-    current folder, or else from the list's own folder.
+
+def _split_bpm(line, where, path_exists):
+    """``'path<TAB>bpm'`` (or ``'path bpm'`` when the whole line is no file) → (path, bpm)."""
+    if "\t" in line:
+        first, rest = line.split("\t", 1)
+        rest = rest.strip()
+        return first.strip(), (parse_bpm(rest.split("\t")[0].strip(), where) if rest else None)
+    parts = line.rsplit(None, 1)
+    if len(parts) == 2 and not path_exists(line):
+        try:
+            return parts[0], parse_bpm(parts[1], where)
+        except DataError:
+            pass
+    return line, None
+
+
+def read_list(path, what="file", missing_hint="", check_exists=True):
+    """Entries of a file list, with their tempo column and line number.
 
     Parameters
     ----------
     path : str or Path
+    what : str
+        What the files are, for messages (``'audio'``, ``'matrix'``, ``'csv score'``).
+    missing_hint : str
+        Appended to the message when the list itself is missing.
     check_exists : bool
         Raise when a listed file does not exist.
 
     Returns
     -------
-    list of Path
+    list of (Path, float or None, int)
+        File, tempo in beats per minute if given, line number.
 
     Raises
     ------
     DataError
-        The list is missing or empty, or a listed file is missing (names the line).
+        The list is missing or empty, a listed file is missing, or a tempo is not a positive
+        number (naming the line).
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: file list does not exist")
-    files = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        entry = line.strip()
-        if not entry or entry.startswith("#"):
-            continue
-        entry = entry.split("\t")[0].strip()
+        raise DataError(f"{path}: file list does not exist{missing_hint}")
+
+    def resolve(entry):
         f = Path(entry)
         if not f.is_absolute() and not f.exists() and (path.parent / f).exists():
             f = path.parent / f
+        return f
+
+    entries = []
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}, line {lineno}"
+        entry, bpm = _split_bpm(line, where, lambda e: resolve(e).exists())
+        f = resolve(entry)
         if check_exists and not f.is_file():
-            raise DataError(f"{path}, line {lineno}: listed file '{entry}' does not exist")
-        files.append(f)
-    if not files:
-        raise DataError(f"{path}: file list is empty")
-    return files
+            raise DataError(f"{where}: listed {what} file '{entry}' does not exist")
+        entries.append((f, bpm, lineno))
+    if not entries:
+        raise DataError(f"{path}: file list is empty (it lists no {what} files)")
+    return entries
+
+
+def read_filelist(path, check_exists=True):
+    """The paths listed in a text file (see :func:`read_list`), without tempi.
+
+    Returns
+    -------
+    list of Path
+    """
+    return [f for f, _, _ in read_list(path, check_exists=check_exists)]

@@ -1155,10 +1155,7 @@ examples:
     p.add_argument("--refresh-cache", action="store_true",
                    help="recompute the recordings' CQTs (or audio) instead of reading the cache "
                         "in the config's cache_dir")
-    from .utils import default_jobs
-
-    p.add_argument("-j", "--jobs", type=int, default=default_jobs(), metavar="N",
-                   help="processes computing CQTs (default: all CPUs)")
+    cli.add_jobs(p)
     cli.add_device(p)
     cli.add_verbose(p)
     return p

@@ -61,17 +61,6 @@ def piece_bpm(piece, bpm=None):
                     f"column in the matrix list")
 
 
-def parse_bpm(text, where):
-    """Read a tempo column entry; ``where`` (``'file, line n'``) names it in errors."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"{where}: tempo '{text}' is not a number") from None
-    if not np.isfinite(value) or value <= 0:
-        raise DataError(f"{where}: tempo must be positive beats per minute, not '{text}'")
-    return value
-
-
 def read_score_csv(path):
     """Read a JKU csv score.
 

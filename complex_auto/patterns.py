@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, parse_bpm, piece_bpm, read_mirex,
+from .filelist import read_list
+from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .utils import atomic_path, atomic_write_text
@@ -588,64 +589,6 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             "files": files}
 
 
-def _split_bpm(line, where, path_exists):
-    """``'path<TAB>bpm'`` (or ``'path bpm'`` when the whole line is no file) → (path, bpm)."""
-    if "\t" in line:
-        first, rest = line.split("\t", 1)
-        rest = rest.strip()
-        return first.strip(), (parse_bpm(rest.split("\t")[0].strip(), where) if rest else None)
-    parts = line.rsplit(None, 1)
-    if len(parts) == 2 and not path_exists(line):
-        try:
-            return parts[0], parse_bpm(parts[1], where)
-        except DataError:
-            pass
-    return line, None
-
-
-def read_list_with_bpm(path, what, missing_hint=""):
-    """Read a list of files with an optional tempo column (tab- or space-separated).
-
-    Parameters
-    ----------
-    path : str or Path
-    what : str
-        What the files are, for messages (``'matrix'``, ``'csv score'``).
-    missing_hint : str
-        Appended to the message when the list itself is missing.
-
-    Returns
-    -------
-    list of (Path, float or None, int)
-        File, tempo if given, line number. Relative paths are taken from the current folder,
-        or else from the list's folder.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist{missing_hint}")
-
-    def resolve(entry):
-        f = Path(entry)
-        if not f.is_absolute() and not f.exists() and (path.parent / f).exists():
-            f = path.parent / f
-        return f
-
-    entries = []
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"{path}, line {lineno}"
-        entry, bpm = _split_bpm(line, where, lambda e: resolve(e).exists())
-        f = resolve(entry)
-        if not f.is_file():
-            raise DataError(f"{where}: listed {what} '{entry}' does not exist")
-        entries.append((f, bpm, lineno))
-    if not entries:
-        raise DataError(f"{path}: lists no {what} files")
-    return entries
-
-
 def _count(n, noun):
     plural = {"matrix": "matrices"}.get(noun, noun + "s")
     return f"{n} {noun if n == 1 else plural}"
@@ -679,7 +622,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     layout = RunLayout(run, root)
     hint = (f"; make the matrices first with: python convert.py {run} FILELIST CONFIG "
             "--self-sim-matrix")
-    matrices = read_list_with_bpm(layout.matrix_list, "matrix", hint)
+    matrices = read_list(layout.matrix_list, "matrix", hint)
     seen = {}
     for m, _, lineno in matrices:
         piece = piece_name(m)
@@ -694,12 +637,12 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
         csv_list = None
     if isinstance(csv_list, str) and csv_list == "auto":
         if Path(jku_list).is_file():
-            by_name = {piece_name(f): (f, b) for f, b, _ in read_list_with_bpm(jku_list, "csv score")}
+            by_name = {piece_name(f): (f, b) for f, b, _ in read_list(jku_list, "csv score")}
             csvs = [by_name.get(piece_name(m), (None, None)) for m, _, _ in matrices]
         else:
             log.debug("%s not found: no csv scores", jku_list)
     elif csv_list is not None:
-        listed = read_list_with_bpm(csv_list, "csv score")
+        listed = read_list(csv_list, "csv score")
         if len(listed) != len(matrices):
             raise DataError(f"{csv_list} lists {_count(len(listed), 'csv score')} but "
                             f"{layout.matrix_list} lists {_count(len(matrices), 'matrix')}; "

@@ -83,7 +83,6 @@ def run_script(script, *args, capsys=None):
     without a new interpreter's start-up time.
     """
     import importlib.util
-    import sys
 
     spec = importlib.util.spec_from_file_location(f"_script_{Path(script).stem}", ROOT / script)
     module = importlib.util.module_from_spec(spec)

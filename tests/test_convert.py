@@ -162,3 +162,16 @@ def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, ca
     flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     check_error(code, err, "no recording is longer than one window")
+
+
+def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_config, capsys):
+    save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
+    (in_tmp / "list.txt").write_text(f"{short_wavs[0]}\t96\n{short_wavs[1]}\n")
+    code, err = run_script("convert.py", "r", "list.txt", tiny_config, "--self-sim-matrix",
+                           "-j", "1", capsys=capsys)
+    assert code == 0, err
+    lines = RunLayout("r").matrix_list.read_text().splitlines()
+    assert lines[0].endswith("\t96") and "\t" not in lines[1]
+    (in_tmp / "bad.txt").write_text(f"{short_wavs[0]}\tfast\n")
+    code, err = run_script("convert.py", "r", "bad.txt", tiny_config, capsys=capsys)
+    check_error(code, err, "bad.txt, line 1", "tempo 'fast' is not a number")

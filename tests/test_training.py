@@ -10,7 +10,7 @@ from complex_auto.cqt_pairs import CQTPairs
 from complex_auto.layout import RunLayout
 from complex_auto.training import LOG_HEADER, load_model, train
 
-from .conftest import ROOT, TINY, run_cli, run_script, write_config, write_filelist
+from .conftest import run_cli, run_script, write_config, write_filelist
 
 CFG = dict(cache_dir="cache", train_it=True, continue_train=False, start_epoch=0, test_data="",
            data_type="cqt", samples_epoch=64, batch_size=16, epochs=4, lr=1e-2,
