@@ -27,7 +27,8 @@ def mosaic(tiles, cols=None, pad=1):
     return out
 
 
-def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pairs=False):
+def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pairs=False,
+                 dpi=110):
     """Real and imaginary parts of the bases as image tiles (2-D inputs) or curves (1-D).
 
     Parameters
@@ -43,33 +44,44 @@ def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pai
         Draw every basis as one tile ``real | imaginary``, both parts on one colour scale,
         instead of a panel of real parts and one of imaginary parts (suits digit bases,
         where the two parts of a rotation eigenvector are the same pattern turned a little).
+    dpi : int
+        Resolution of the PNG.
     """
     n = weight.shape[0] // 2
     k = min(n, max_filters)
     if len(shape) == 1:
         return plot_filter_curves(weight, path, title)
     order = np.arange(n) if order is None else np.asarray(order)[:k]
-    origin = "lower" if shape[0] != shape[1] else "upper"
+    # Non-square tiles are (bins, frames): flip each so that low bins are at its bottom, and
+    # keep the grid itself top-down, so the first bases are at the top left.
+    flip = (lambda t: t[:, ::-1]) if shape[0] != shape[1] else (lambda t: t)  # noqa: E731
     if pairs:
-        re = weight[order[:k]].reshape(k, *shape)
-        im = weight[n + order[:k]].reshape(k, *shape)
+        re = flip(weight[order[:k]].reshape(k, *shape))
+        im = flip(weight[n + order[:k]].reshape(k, *shape))
         gap = np.zeros((k, shape[0], 1))
         tiles = np.concatenate([re, gap, im], axis=2)
-        grid = mosaic(tiles, cols=max(1, int(np.ceil(np.sqrt(k)))), pad=3)
+        h, w = tiles.shape[1:]
+        # About twice as wide as high, preferring a column count that fills the last row.
+        guess = int(np.ceil(np.sqrt(2 * k * (h + 3) / (w + 3))))
+        fits = [c for c in range(max(1, guess - 3), guess + 4) if k % c == 0]
+        cols = min(fits, key=lambda c: abs(c - guess)) if fits else guess
+        grid = mosaic(tiles, cols=min(cols, k), pad=3)
         fig, ax = plt.subplots(figsize=(14, 14 * grid.shape[0] / grid.shape[1] + 0.6))
-        ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, origin=origin, interpolation="nearest")
+        ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(f"{k} bases, each as real part | imaginary part", fontsize=10)
         ax.axis("off")
     else:
         fig, axes = plt.subplots(2, 1, figsize=(14, 14))
         for ax, rows, name in ((axes[0], order[:k], "real"), (axes[1], n + order[:k], "imaginary")):
-            ax.imshow(mosaic(weight[rows].reshape(k, *shape)), cmap="RdBu_r", vmin=-1, vmax=1,
-                      origin=origin, interpolation="nearest")
+            ax.imshow(mosaic(flip(weight[rows].reshape(k, *shape))), cmap="RdBu_r", vmin=-1, vmax=1,
+                      interpolation="nearest")
             ax.set_title(f"{name} parts of {k} bases")
             ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=110)
+    # Leave the suptitle its lines: tight_layout alone lets a two-line title hit the axes'.
+    top = 1 - 0.25 * (title.count("\n") + 1) / fig.get_figheight() if title else 1
+    fig.tight_layout(rect=(0, 0, 1, top))
+    save_figure(fig, path, dpi=dpi)
 
 
 def basis_spectra(weight, sr=None):
