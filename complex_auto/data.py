@@ -34,7 +34,8 @@ def training_data(cfg, filelist, refresh=False, jobs=1):
     ----------
     cfg : dict
     filelist : str or Path
-        A file list (``no_filelist`` for digits).
+        A file list of audio files (``cqt``, ``signal``); not read for ``mnist``, whose
+        digits come from ``data/`` (write ``no_filelist``).
     refresh : bool
         Rebuild the preprocessing cache.
     jobs : int
@@ -51,5 +52,16 @@ def training_data(cfg, filelist, refresh=False, jobs=1):
         from .cqt_pairs import TRANSFORM_NAMES, training_sets
 
         train, ev = training_sets(read_filelist(filelist), cfg, filelist, refresh, jobs)
+        return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES)
+    if kind == "signal":
+        from .signal_pairs import TRANSFORM_NAMES, training_sets
+
+        train, ev = training_sets(read_filelist(filelist), cfg, filelist, refresh, jobs)
+        return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES, sr=cfg["sr"])
+    if kind == "mnist":
+        # The digits come from data/ (see complex_auto.mnist_pairs); the file list is unused.
+        from .mnist_pairs import TRANSFORM_NAMES, training_sets
+
+        train, ev = training_sets(cfg)
         return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES)
     raise ConfigError(f"{cfg['config_path']}: data_type '{kind}' is not supported yet")
