@@ -1,0 +1,106 @@
+"""The README's filter figures: the structure measures and ``python -m complex_auto.figures``."""
+import logging
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from complex_auto import figures
+from complex_auto.figures import angular_purity, band_pass_stats, fourier_concentration
+from complex_auto.model import ComplexAutoEncoder
+
+from .conftest import ROOT, write_config
+
+
+def gabor_bank(n=16, length=512, seed=0):
+    g = np.random.default_rng(seed)
+    t = np.arange(length)
+    env = np.exp(-0.5 * ((t - length / 2) / (length / 8)) ** 2)
+    f = g.uniform(0.02, 0.4, n)[:, None]
+    return np.concatenate([env * np.cos(2 * np.pi * f * t), env * np.sin(2 * np.pi * f * t)])
+
+
+def angular_modes():
+    yy, xx = np.mgrid[:28, :28] - 13.5
+    r, th = np.hypot(yy, xx), np.arctan2(-yy, xx)
+    b = np.array([np.exp(-(r - r0) ** 2 / 4) * np.exp(1j * m * th)
+                  for m in (-2, 1, 3) for r0 in (4, 8)]).reshape(6, -1)
+    return np.concatenate([b.real, b.imag]), [-2, -2, 1, 1, 3, 3]
+
+
+def test_band_pass_stats_tell_gabor_pairs_from_noise():
+    conc, analytic = band_pass_stats(gabor_bank())
+    assert conc.min() > 0.9 and analytic.min() > 0.95
+    conc, analytic = band_pass_stats(np.random.default_rng(0).standard_normal((32, 512)))
+    assert np.median(conc) < 0.2 and np.median(analytic) < 0.6
+
+
+def test_angular_purity_finds_rotation_eigenvectors():
+    w, m = angular_modes()
+    purity, freq = angular_purity(w)
+    assert purity.min() > 0.95 and list(freq) == m
+    noise, _ = angular_purity(np.random.default_rng(0).standard_normal((40, 784)))
+    assert np.median(noise) < 0.1
+
+
+def test_fourier_concentration_finds_2d_fourier_components():
+    rows, cols = np.mgrid[:12, :8]
+    b = np.array([np.exp(2j * np.pi * (k * rows / 12 + (k % 3) * cols / 8)) for k in range(4)])
+    w = np.concatenate([b.real.reshape(4, -1), b.imag.reshape(4, -1)])
+    assert fourier_concentration(w, (12, 8)).min() > 0.99
+    noise = fourier_concentration(np.random.default_rng(0).standard_normal((8, 96)), (12, 8))
+    assert noise.max() < 0.5
+
+
+def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, **changes):
+    folder.mkdir(parents=True)
+    write_config(folder / "config.ini", base=ROOT / cfg_base, n_bases=n_bases, **changes)
+    torch.manual_seed(0)
+    model = ComplexAutoEncoder(n_in, n_bases, learn_norm=learn_norm)
+    path = folder / f"model_complex_auto_{data_type}.save"
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, caplog):
+    sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
+                     length_ngram=64)
+    mn = save_model(tmp_path / "mnist", "config_mnist.ini", 784, 8, True, "mnist")
+    cqt = save_model(tmp_path / "cqt", "config_cqt.ini", 12 * 4, 8, False, "cqt",
+                     n_bins=12, length_ngram=4)
+    out = tmp_path / "images"
+    args = figures.parser().parse_args([
+        "--signal-model", str(sig), "--mnist-model", str(mn), "--cqt-model", str(cqt),
+        "--out-dir", str(out)])
+    with caplog.at_level(logging.INFO):
+        assert figures.main(args) == 0
+    for kind in ("cqt", "signal", "mnist"):
+        assert (out / f"filters_{kind}.png").stat().st_size > 0
+    assert "angular purity" in caplog.text and "band concentration" in caplog.text
+
+    shutil.rmtree(out)
+    caplog.clear()
+    args = figures.parser().parse_args(["--cqt-model", str(tmp_path / "missing.save"),
+                                        "--only", "cqt", "--out-dir", str(out)])
+    with caplog.at_level(logging.WARNING):
+        assert figures.main(args) == 0
+    assert "missing.save: model not found; skipping" in caplog.text
+    assert not (out / "filters_cqt.png").exists()
+
+
+def test_a_config_of_another_data_type_is_an_error(tmp_path):
+    sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
+                     length_ngram=64)
+    with pytest.raises(Exception, match="data_type is 'signal'"):
+        figures.draw("mnist", sig, tmp_path / "x.png", config_path=tmp_path / "signal" / "config.ini")
+
+
+def test_the_shipped_models_fit_their_configs():
+    for kind in ("signal", "mnist"):
+        path = ROOT / "models" / kind / f"model_complex_auto_{kind}.save"
+        if not path.is_file():
+            pytest.skip(f"{path} not shipped")
+        w, shape, cfg = figures.load_weight(kind, path)
+        assert w.shape[1] == int(np.prod(shape))
+        assert (ROOT / "models" / kind / "train_log.csv").is_file()
