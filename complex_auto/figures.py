@@ -6,9 +6,9 @@
 * ``images/filters_signal.png`` from ``models/signal/model_complex_auto_signal.save``,
 * ``images/filters_mnist.png``  from ``models/mnist/model_complex_auto_mnist.save``.
 
-Each model is read with the ``config.ini`` stored beside it (else the shipped
-``config_cqt.ini``, ``config_signal1D.ini`` or ``config_mnist.ini``), which gives the input
-shape. A missing model is skipped with a warning, so the other figures are still drawn.
+Each model is read with the config stored beside it (``config.ini``, else ``config*.ini``;
+else the shipped ``config_cqt.ini``, ``config_signal1D.ini`` or ``config_mnist.ini``), which
+gives the input shape. A missing model is skipped with a warning, so the other figures are still drawn.
 
 The figures also print a measure of the structure the paper describes:
 
@@ -160,12 +160,17 @@ def fourier_concentration(weight, shape):
 
 # -- loading and drawing ----------------------------------------------------------------------
 def model_config(kind, model_path, config_path=None):
-    """The config for a model: ``config_path``, else ``config.ini`` beside it, else the shipped one."""
+    """The config for a model: ``config_path``, else one beside it, else the shipped one.
+
+    Beside the model, ``config.ini`` (what ``train.py`` writes into a run) is taken first, then
+    ``config*.ini`` in name order (e.g. ``models/cqt_jku/config_cqt.ini``).
+    """
     from .config import load_config
 
     if config_path is None:
-        beside = Path(model_path).with_name("config.ini")
-        config_path = beside if beside.is_file() else SHIPPED_CONFIGS[kind]
+        folder = Path(model_path).parent
+        beside = [folder / "config.ini"] + sorted(folder.glob("config*.ini"))
+        config_path = next((c for c in beside if c.is_file()), SHIPPED_CONFIGS[kind])
     cfg = load_config(config_path)
     if cfg["data_type"] != kind:
         raise ComplexAutoError(f"{config_path}: data_type is '{cfg['data_type']}', but the "
@@ -234,8 +239,8 @@ def parser():
         p.add_argument(f"--{kind}-model", type=Path, default=DEFAULT_MODELS[kind], metavar="PATH",
                        help=f"{kind} model (default: {DEFAULT_MODELS[kind]})")
         p.add_argument(f"--{kind}-config", type=Path, default=None, metavar="PATH",
-                       help=f"its config (default: config.ini beside the model, else "
-                            f"{SHIPPED_CONFIGS[kind]})")
+                       help=f"its config (default: config.ini or config*.ini beside the "
+                            f"model, else {SHIPPED_CONFIGS[kind]})")
     p.add_argument("--out-dir", type=Path, default=Path("images"), metavar="DIR",
                    help="where the PNGs go (default: images)")
     p.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS),

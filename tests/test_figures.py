@@ -53,9 +53,10 @@ def test_fourier_concentration_finds_2d_fourier_components():
     assert noise.max() < 0.5
 
 
-def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, **changes):
+def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, config_name="config.ini",
+               **changes):
     folder.mkdir(parents=True)
-    write_config(folder / "config.ini", base=ROOT / cfg_base, n_bases=n_bases, **changes)
+    write_config(folder / config_name, base=ROOT / cfg_base, n_bases=n_bases, **changes)
     torch.manual_seed(0)
     model = ComplexAutoEncoder(n_in, n_bases, learn_norm=learn_norm)
     path = folder / f"model_complex_auto_{data_type}.save"
@@ -67,8 +68,10 @@ def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, cap
     sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
                      length_ngram=64)
     mn = save_model(tmp_path / "mnist", "config_mnist.ini", 784, 8, True, "mnist")
+    # A config named config*.ini beside the model is found too (its shape differs from the
+    # shipped config_cqt.ini's, so loading would fail with the wrong one).
     cqt = save_model(tmp_path / "cqt", "config_cqt.ini", 12 * 4, 8, False, "cqt",
-                     n_bins=12, length_ngram=4)
+                     config_name="config_cqt.ini", n_bins=12, length_ngram=4)
     out = tmp_path / "images"
     args = figures.parser().parse_args([
         "--signal-model", str(sig), "--mnist-model", str(mn), "--cqt-model", str(cqt),
