@@ -68,7 +68,7 @@ def main(args):
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
     entries = read_list(args.filelist, "audio")
-    device = cli.resolve_device(args.device)
+    device = cli.resolve_device(args.device, args.threads)
     model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
     layout.make()
     written = convert_files(model, [f for f, _, _ in entries], cfg, layout,

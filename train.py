@@ -48,7 +48,7 @@ def main(args):
         if args.epochs < 0:
             raise cli.ComplexAutoError(f"--epochs {args.epochs}: must be >= 0")
         cfg["epochs"] = args.epochs
-    device = cli.resolve_device(args.device)
+    device = cli.resolve_device(args.device, args.threads)
     layout = RunLayout(args.run).make()
     data = training_data(cfg, args.filelist, refresh=args.refresh_cache, jobs=default_jobs())
     shutil.copyfile(args.config, layout.config)

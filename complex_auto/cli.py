@@ -22,6 +22,9 @@ def add_verbose(parser):
 def add_device(parser):
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where the model runs; auto uses CUDA when present (default: auto)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads of torch (default: one per core); use 1 when other "
+                             "jobs share the CPU, where more threads slow each other down")
     return parser
 
 
@@ -60,10 +63,17 @@ def run(main, parser, argv=None):
     sys.exit(code or 0)
 
 
-def resolve_device(name):
-    """``'auto'``, ``'cpu'`` or ``'cuda'`` → a ``torch.device``; raises when CUDA is missing."""
+def resolve_device(name, threads=None):
+    """``'auto'``, ``'cpu'`` or ``'cuda'`` → a ``torch.device``; raises when CUDA is missing.
+
+    ``threads`` (optional) sets torch's number of CPU threads.
+    """
     import torch
 
+    if threads is not None:
+        if threads < 1:
+            raise ComplexAutoError(f"--threads {threads}: must be >= 1")
+        torch.set_num_threads(threads)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():

@@ -1182,7 +1182,7 @@ def main(args):
     if not Path(model_path).is_file():
         raise ComplexAutoError(f"{model_path}: no model there; train one with 'python train.py "
                                f"{args.run} FILELIST {args.config}' or pass --model PATH")
-    device = cli.resolve_device(args.device)
+    device = cli.resolve_device(args.device, args.threads)
     model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
     items, fit_items, test_items, how = load_items(
         cfg, args.filelist, args.max_pitch_shift, args.max_time_shift,
