@@ -8,7 +8,8 @@ Examples
     python train.py jku filelist_audio.txt config_cqt.ini --resume
 """
 import argparse
-import shutil
+import re
+from pathlib import Path
 
 from complex_auto import cli
 from complex_auto.config import load_config
@@ -16,7 +17,7 @@ from complex_auto.data import training_data
 from complex_auto.layout import RunLayout
 from complex_auto.plots import TrainingPlotter
 from complex_auto.training import train
-from complex_auto.utils import default_jobs
+from complex_auto.utils import atomic_write_text, default_jobs
 
 
 def parser():
@@ -51,7 +52,11 @@ def main(args):
     device = cli.resolve_device(args.device, args.threads)
     layout = RunLayout(args.run).make()
     data = training_data(cfg, args.filelist, refresh=args.refresh_cache, jobs=default_jobs())
-    shutil.copyfile(args.config, layout.config)
+    # The run's copy of the config holds what was used, --epochs included.
+    text = Path(args.config).read_text()
+    if args.epochs is not None:
+        text = re.sub(r"(?m)^(\s*epochs\s*=).*$", rf"\g<1> {args.epochs}", text)
+    atomic_write_text(layout.config, text)
     plotter = TrainingPlotter(layout, data.train, data.shape, device, data.transform_names,
                               seed=cfg["seed"], sr=data.sr)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,

@@ -90,6 +90,7 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
     assert proc.returncode == 0, proc.stderr
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
+    assert "\nepochs = 3\n" in (run / "config.ini").read_text()
 
 
 def check_error(code, err, *needles):
