@@ -104,3 +104,14 @@ def test_cache_key_changes_with_params_and_files(tmp_path):
     a.write_text("22")
     assert k1 != cache_key([a], {"sr": 22050})
     assert cache_path("cache", "lists/x.txt", "cqt", k1).name == f"x.txt_cqt_{k1}.pyc.bz"
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    import os
+
+    from complex_auto.utils import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
