@@ -14,9 +14,13 @@ and are then standardised to zero mean and standard deviation 0.1 and flattened 
 random draws of a batch (:class:`PairDraws`) are made first, then :meth:`CQTPairs.build`
 cuts all items at once.
 """
+import functools
+import logging
 from dataclasses import dataclass
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 PITCH, TIME, TEMPO = 0, 1, 2
 TRANSFORM_NAMES = {PITCH: "pitch shift", TIME: "time shift", TEMPO: "tempo change"}
@@ -245,15 +249,11 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     -------
     train, evaluation : CQTPairs
     """
-    import functools
-    import logging
-
     from .cache import cache_key, cache_path, cached
     from .errors import DataError
     from .filelist import read_filelist
     from .utils import progress_map
 
-    log = logging.getLogger(__name__)
     keys = ("sr", "n_bins", "bins_per_oct", "fmin", "hop_length", "block_size")
     params = {k: cfg[k] for k in keys}
 

@@ -15,13 +15,18 @@ import torch
 CHUNK = 512
 
 
-def n_windows(n_frames, length, step=1):
-    """Number of windows of a CQT of ``n_frames`` frames.
+def window_starts(n_frames, length, step=1):
+    """First frames of the windows of a CQT of ``n_frames`` frames.
 
-    Window starts are ``0, step, ...`` below ``n_frames - length``: the reference's count,
-    which gives matrices of ``windows + 9`` rows (e.g. 2704 for mazurka24-4).
+    Starts are ``0, step, ...`` below ``n_frames - length``: the reference's count, which gives
+    matrices of ``windows + 9`` rows (e.g. 2704 for mazurka24-4).
     """
-    return len(range(0, max(n_frames - length, 0), step))
+    return np.arange(0, max(n_frames - length, 0), step)
+
+
+def n_windows(n_frames, length, step=1):
+    """Number of windows of a CQT of ``n_frames`` frames (see :func:`window_starts`)."""
+    return len(window_starts(n_frames, length, step))
 
 
 def window_batch(spec, starts, length, legacy_layout=False):
@@ -73,7 +78,7 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
         ``[amplitudes, phases]``, phases in radians.
     """
     model.eval()
-    starts = np.arange(0, max(spec.shape[1] - length, 0), step)
+    starts = window_starts(spec.shape[1], length, step)
     out = np.empty((2, len(starts), model.n_bases), np.float32)
     for lo in range(0, len(starts), chunk):
         x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout))
