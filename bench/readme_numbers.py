@@ -1,0 +1,198 @@
+#!/usr/bin/env python
+"""Recompute every number README.md states and print it beside the README's value.
+
+    python bench/readme_numbers.py                  # the cheap entries (about a minute)
+    python bench/readme_numbers.py --slow           # also those that train or time (longer)
+    python bench/readme_numbers.py --only "Results on the JKU"   # one README section
+    python bench/readme_numbers.py --list           # the entries, without computing
+
+One line per number: README section, name, the README's text, the recomputed value, and
+``ok`` when the recomputed value rounds to the README's (within half a unit of its last
+digit), ``DIFF`` otherwise. Entries whose README text is no longer in README.md are marked
+``MISSING`` (the README changed: update the entry). Exit status 1 when any entry is DIFF or
+MISSING, so the script doubles as a check.
+
+Adding a number
+---------------
+Register a function that computes it with :func:`number`, under the README section
+(its ``###`` heading, or the closest heading above the number) where the number stands::
+
+    @number("Results on the JKU PDD", "shipped model, mean Est_F", "0.528")
+    def _():
+        return pretrained_scores()["Est_F"]
+
+``readme`` is the number exactly as README.md prints it (``"0.528"``, ``"80.3 %"``,
+``"1,699"``); :func:`stated` reads its value and decimals. Return the value in the README's
+unit (percent as 80.3, not 0.803). Share expensive work through cached helpers
+(``functools.cache``), as :func:`pretrained_scores` does. Pass ``slow=True`` for entries
+that train a model or take minutes; ``rel=0.25`` for machine-dependent timings, which match
+when within that fraction of the README's value (their README text should say the machine).
+Numbers that would need hours of training are recomputed from the shipped models and logs
+(``models/``), not retrained; the entry's ``how`` says so.
+"""
+import argparse
+import csv
+import functools
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Number:
+    """One number that README.md states, and how to recompute it."""
+
+    section: str          #: README heading the number stands under
+    name: str             #: what it is, short
+    readme: str           #: the number as README.md writes it
+    compute: callable = field(repr=False)  #: () -> float, in the README's unit
+    how: str = ""         #: the command or file it comes from (first docstring line)
+    slow: bool = False    #: trains or takes minutes: only with --slow
+    rel: float = 0.0      #: relative tolerance (timings); 0: the README's stated precision
+
+
+NUMBERS = []
+
+
+def number(section, name, readme, slow=False, rel=0.0):
+    """Decorator: register ``fn`` as the computation of a README number (see module doc)."""
+    def register(fn):
+        how = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        NUMBERS.append(Number(section, name, readme, fn, how, slow, rel))
+        return fn
+    return register
+
+
+def stated(text):
+    """Value and number of decimals of a number as the README writes it.
+
+    ``"0.528"`` → (0.528, 3); ``"80.3 %"`` → (80.3, 1); ``"1,699"`` → (1699.0, 0);
+    ``"49x"`` → (49.0, 0).
+    """
+    m = re.search(r"-?\d[\d,]*(?:\.(\d+))?", text.replace("−", "-"))
+    if not m:
+        raise ValueError(f"no number in {text!r}")
+    return float(m.group(0).replace(",", "")), len(m.group(1) or "")
+
+
+def matches(entry, value):
+    """True when ``value`` agrees with the README's number within its stated precision."""
+    want, decimals = stated(entry.readme)
+    if entry.rel:
+        return abs(value - want) <= entry.rel * abs(want)
+    return abs(value - want) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def format_value(entry, value):
+    _, decimals = stated(entry.readme)
+    return f"{value:,.{decimals + 1}f}"
+
+
+# -- shared, cached computations ------------------------------------------------------------
+
+def python_env():
+    """Environment for the repository's commands: this interpreter, one torch thread."""
+    return dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS="1", MPLBACKEND="Agg",
+                PYTHONPATH=str(ROOT))
+
+
+def run(*cmd):
+    """Run a command in the repository root; stop with its output when it fails."""
+    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=python_env(),
+                          capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr[-3000:]}")
+    return proc.stdout
+
+
+def mean_row(results_csv):
+    """The ``mean`` row of a ``results.csv`` as floats."""
+    with open(results_csv) as f:
+        row = next(r for r in csv.DictReader(f) if r["piece"] == "mean")
+    return {k: float(v) for k, v in row.items() if k != "piece"}
+
+
+@functools.cache
+def pretrained_scores():
+    """Mean MIREX scores of the README's Quick Start command on the shipped model."""
+    run("./run_batch_audio.sh", "readme_pretrained", "--pretrained")
+    return mean_row(ROOT / "output" / "readme_pretrained" / "results.csv")
+
+
+# -- the README's numbers, by section -------------------------------------------------------
+
+_RESULTS = "Results on the JKU PDD"
+
+
+@number(_RESULTS, "shipped model, mean Est_F", "0.528")
+def _():
+    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
+    return pretrained_scores()["Est_F"]
+
+
+@number(_RESULTS, "shipped model, mean Occ.75_F", "0.650")
+def _():
+    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
+    return pretrained_scores()["Occ.75_F"]
+
+
+@number(_RESULTS, "shipped model, mean Occ.5_F", "0.610")
+def _():
+    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
+    return pretrained_scores()["Occ.5_F"]
+
+
+@number(_RESULTS, "shipped model, mean ThreeLayer_F", "0.496")
+def _():
+    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
+    return pretrained_scores()["ThreeLayer_F"]
+
+
+# -- command line ---------------------------------------------------------------------------
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n", 1)[1])
+    p.add_argument("--only", metavar="SECTION",
+                   help="only the entries whose section contains SECTION (case-insensitive)")
+    p.add_argument("--slow", action="store_true",
+                   help="also the entries that train a model or take minutes")
+    p.add_argument("--list", action="store_true", help="list the entries without computing")
+    args = p.parse_args(argv)
+
+    text = README.read_text()
+    chosen = [n for n in NUMBERS
+              if (not args.only or args.only.lower() in n.section.lower())
+              and (args.slow or not n.slow or args.list)]
+    if not chosen:
+        sys.exit(f"no entry matches --only {args.only!r}")
+    bad = 0
+    head = f"{'section':<28} {'number':<46} {'README':>10} {'computed':>12}  status"
+    print(head)
+    for n in chosen:
+        present = n.readme in text
+        if args.list:
+            print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} {'':>12}  "
+                  f"{'slow' if n.slow else ''}  {n.how}")
+            continue
+        value = n.compute()
+        ok = matches(n, value) and present
+        bad += not ok
+        status = "ok" if ok else ("MISSING" if not present else "DIFF")
+        print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} "
+              f"{format_value(n, value):>12}  {status}", flush=True)
+    if not args.list:
+        print(f"{len(chosen) - bad} of {len(chosen)} numbers reproduced")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
