@@ -135,3 +135,75 @@ def test_script_prints_table_and_fails_in_one_line(tmp_path):
                          cwd=tmp_path, env=env, capture_output=True, text=True)
     assert res.returncode == 1 and res.stderr.startswith("error: ")
     assert res.stderr.count("\n") == 1
+
+
+def occurrence(onset, pitches):
+    """Notes ``(onset + k, pitch_k)``, one beat apart."""
+    return [(float(onset + k), float(p)) for k, p in enumerate(pitches)]
+
+
+# Two annotated patterns of four notes, each occurring twice.
+REF_A = [occurrence(0, [60, 62, 64, 65]), occurrence(20, [60, 62, 64, 65])]
+REF_B = [occurrence(40, [70, 71, 72, 73]), occurrence(60, [70, 71, 72, 73])]
+# An estimate that shares half of every note set of B (cardinality score 2/4).
+HALF_B = [occurrence(40, [70, 71, 50, 51]), occurrence(60, [70, 71, 50, 51])]
+JUNK = [occurrence(100, [40, 45, 41, 47]), occurrence(120, [40, 45, 41, 47])]
+
+
+def test_establishment_precision_differs_from_recall():
+    # Score matrix (references x estimates) of best occurrence matches:
+    #   A: [1, 0, 0]   B: [0, 1/2, 0]
+    # precision = mean over estimates of their best = (1 + 1/2 + 0) / 3 = 1/2
+    # recall    = mean over references of their best = (1 + 1/2) / 2 = 3/4
+    # F = 2 * 1/2 * 3/4 / (1/2 + 3/4) = 3/5
+    scores = evaluate_piece([REF_A, REF_B], [REF_A, HALF_B, JUNK])
+    assert scores["Est_P"] == pytest.approx(1 / 2)
+    assert scores["Est_R"] == pytest.approx(3 / 4)
+    assert scores["Est_F"] == pytest.approx(3 / 5)
+    # Standard F/P/R: prototypes equal up to translation: A only, of 3 estimates, 2 references.
+    assert scores["Std_P"] == pytest.approx(1 / 3)
+    assert scores["Std_R"] == pytest.approx(1 / 2)
+    assert scores["Std_F"] == pytest.approx(2 / 5)
+
+
+def test_occurrence_precision_differs_from_recall():
+    # One reference pattern found with both its occurrences, plus a third estimated occurrence
+    # that matches nothing: occurrence scores of the pair are [[1, 0, 0], [0, 1, 0]]
+    # (reference occurrences x estimated ones): precision (1 + 1 + 0) / 3, recall (1 + 1) / 2.
+    est = [REF_A + [occurrence(80, [30, 31, 32, 33])]]
+    scores = evaluate_piece([REF_A], est)
+    for name in ("Occ.75", "Occ.5"):
+        assert scores[f"{name}_P"] == pytest.approx(2 / 3)
+        assert scores[f"{name}_R"] == pytest.approx(1.0)
+        assert scores[f"{name}_F"] == pytest.approx(0.8)
+    assert scores["Est_P"] == scores["Est_R"] == pytest.approx(1.0)
+
+
+def test_finding_one_of_two_patterns_exactly():
+    # Every estimate is right (precision 1), half the references are found (recall 1/2),
+    # in every measure; F = 2/3.
+    scores = evaluate_piece([REF_A, REF_B], [REF_A])
+    for name in ("Est", "ThreeLayer", "Std", "Occ.75", "Occ.5"):
+        assert scores[f"{name}_P"] == pytest.approx(1.0), name
+        assert scores[f"{name}_R"] == pytest.approx(1 / 2 if name not in ("Occ.75", "Occ.5")
+                                                    else 1.0), name
+    assert scores["Est_F"] == pytest.approx(2 / 3)
+    assert scores["ThreeLayer_F"] == pytest.approx(2 / 3)
+
+
+def test_results_csv_columns_carry_precision_and_recall(tmp_path):
+    layout = RunLayout("pr", tmp_path).make()
+    write_mirex(layout.seg("silverswan-poly"), [REF_A, HALF_B, JUNK])
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    write_mirex(ref / "silverswan-poly.txt", [REF_A, REF_B])
+    rows, mean, _, text = evaluate_run("pr", refdir=ref, root=tmp_path)
+    with open(layout.results_csv) as f:
+        row = next(csv.DictReader(f))
+    assert float(row["Est_P"]) == pytest.approx(0.5, abs=1e-6)
+    assert float(row["Est_R"]) == pytest.approx(0.75, abs=1e-6)
+    assert float(row["Est_F"]) == pytest.approx(0.6, abs=1e-6)
+    header = text.splitlines()[1].split()
+    values = text.splitlines()[2].split()
+    assert dict(zip(header, values))["Est_P"] == "0.500"
+    assert dict(zip(header, values))["Est_R"] == "0.750"
