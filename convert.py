@@ -74,7 +74,9 @@ def main(args):
     written = convert_files(model, [f for f, _, _ in entries], cfg, layout,
                             step=args.step_size, self_sim=args.self_sim_matrix,
                             legacy_layout=args.legacy_layout, device=device, jobs=args.jobs,
-                            tempi=[bpm for _, bpm, _ in entries])
+                            tempi=[bpm for _, bpm, _ in entries],
+                            info={"features": "cae", "model": str(model_path),
+                                  "config": str(args.config)})
     cli.log.info("%d feature files in %s/", len(written), layout.dir)
     if args.self_sim_matrix:
         cli.log.info("matrices listed in %s", layout.matrix_list)

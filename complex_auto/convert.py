@@ -11,6 +11,8 @@ import numpy as np
 
 from .errors import DataError
 from .features import conversion_cqt, encode_features
+from .layout import piece_name
+from .runinfo import write_conversion_info
 from .selfsim import self_similarity
 from .utils import atomic_path, atomic_write_text, progress_map, save_npy, save_pyc_bz
 
@@ -78,7 +80,7 @@ def _convert_in_worker(path):
 
 
 def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layout=False,
-                  device="cpu", jobs=1, tempi=None):
+                  device="cpu", jobs=1, tempi=None, info=None):
     """Features (and matrices) of every file into the run folder.
 
     Parameters
@@ -99,6 +101,8 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     tempi : list of float or None, optional
         Tempo of each file in beats per minute, copied as a second column into
         ``ss_matrices_filelist.txt`` for ``extract_motives.py``.
+    info : dict, optional
+        Further keys for ``conversion.json`` (e.g. ``model``).
 
     Returns
     -------
@@ -134,9 +138,14 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         raise DataError("no recording is longer than one window "
                         f"({cfg['length_ngram']} frames = "
                         f"{cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
+    tempi = tempi or [None] * len(files)
     if self_sim:
-        tempi = tempi or [None] * len(files)
         lines = [f"{m}\t{bpm:g}\n" if bpm else f"{m}\n"
                  for (_, m), bpm in zip(results, tempi) if m]
         atomic_write_text(layout.matrix_list, "".join(lines))
+    records = [{"piece": piece_name(p), "audio": str(p), "features": str(f),
+                "matrix": str(m) if m else None, "bpm": bpm}
+               for p, (f, m), bpm in zip(files, results, tempi) if f is not None]
+    write_conversion_info(layout.conversion_info, cfg, step, records,
+                          legacy_layout=legacy_layout, **(info or {}))
     return written

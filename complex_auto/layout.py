@@ -11,6 +11,7 @@
         NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
         ss_matrices_filelist.txt                    the .npy paths, one a line
+        conversion.json                             how the features were made: hop, step, frame length
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
@@ -83,6 +84,10 @@ class RunLayout:
     @property
     def matrix_list(self):
         return self.dir / "ss_matrices_filelist.txt"
+
+    @property
+    def conversion_info(self):
+        return self.dir / "conversion.json"
 
     # pattern discovery
     def seg(self, piece):

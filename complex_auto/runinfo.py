@@ -1,0 +1,70 @@
+"""What ``convert.py`` records about how a run's features were made (``conversion.json``).
+
+The extractor needs the duration of a matrix frame, which depends on the CQT hop, the sample
+rate and the window step that conversion used; reading it here, rather than assuming the
+reference's 0.0886 s, keeps ``--step-size 2`` runs and other configs in time. The report finds
+each piece's recording through ``files``.
+
+``conversion.json``::
+
+    {"sr": 22050, "hop_length": 1984, "step": 1, "length_ngram": 32,
+     "frame_seconds": 0.08997..., "features": "cae", "model": "models/...save",
+     "files": [{"piece": "mazurka24-4-poly", "audio": "data/jku/audio/...mp3",
+                "features": "output/RUN/...pyc.bz", "matrix": "output/RUN/...npy" or null,
+                "bpm": 138 or null}, ...]}
+"""
+import json
+
+from .errors import DataError
+from .utils import atomic_write_text
+
+
+def frame_seconds(cfg, step=1):
+    """Seconds between successive windows: ``hop_length * step / sr``."""
+    return cfg["hop_length"] * step / cfg["sr"]
+
+
+def write_conversion_info(path, cfg, step, files, **extra):
+    """Write ``conversion.json`` (atomically).
+
+    Parameters
+    ----------
+    path : Path
+        ``RunLayout.conversion_info``.
+    cfg : dict
+        The CQT config used.
+    step : int
+        Window hop in frames.
+    files : list of dict
+        One entry per converted recording (``piece, audio, features, matrix, bpm``).
+    **extra
+        Further keys (``features`` kind, ``model`` path, ...).
+    """
+    info = {"sr": cfg["sr"], "hop_length": cfg["hop_length"], "step": int(step),
+            "length_ngram": cfg["length_ngram"], "frame_seconds": frame_seconds(cfg, step)}
+    info.update(extra)
+    info["files"] = files
+    atomic_write_text(path, json.dumps(info, indent=1) + "\n")
+
+
+def read_conversion_info(path):
+    """``conversion.json`` as a dict, or ``None`` when the run has none (older runs).
+
+    Raises
+    ------
+    DataError
+        When the file exists but is not what :func:`write_conversion_info` writes.
+    """
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        info = json.loads(text)
+        float(info["frame_seconds"])
+    except (ValueError, KeyError, TypeError):
+        raise DataError(f"{path}: not a conversion record written by convert.py "
+                        "(remove it, or convert again)") from None
+    if info["frame_seconds"] <= 0:
+        raise DataError(f"{path}: frame_seconds must be positive, not {info['frame_seconds']}")
+    return info
