@@ -16,6 +16,8 @@
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
         results.txt, results.csv                    MIREX scores of the run
+        report/                                     HTML report (complex_auto.report): index.html,
+                                                    PIECE.html, img/, clips/PIECE/*.mp3
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
         digits.csv                                  digit error from amplitudes (digit models)
@@ -112,6 +114,14 @@ class RunLayout:
     @property
     def results_csv(self):
         return self.dir / "results.csv"
+
+    @property
+    def report_dir(self):
+        return self.dir / "report"
+
+    @property
+    def report_index(self):
+        return self.report_dir / "index.html"
 
     # model analysis
     @property
