@@ -6,6 +6,7 @@ Examples
     python extract_motives.py jku -csv jku_csv_files.txt
     python extract_motives.py jku -r 2 -th 0.01 -j 2
     python extract_motives.py mysongs --bpm 96          # own recordings, no score
+    python extract_motives.py jku --method families     # motifs as well as sections
 """
 import argparse
 import time
@@ -13,12 +14,12 @@ import time
 from complex_auto import cli
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, FRAME_SECONDS, extract_run
+from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run
 
 
 def parser():
     p = argparse.ArgumentParser(
-        description="Discover repeated themes and sections (Nieto & Farbood, ISMIR 2014) in "
+        description="Discover repeated themes and sections in "
                     "the matrices listed in output/RUN/ss_matrices_filelist.txt (made by "
                     "python convert.py RUN FILELIST CONFIG --self-sim-matrix). Per piece it "
                     "writes output/RUN/PIECE.segraw (patterns as frame spans), "
@@ -29,8 +30,15 @@ def parser():
                "192, mazurka24-4-poly 138, silverswan-poly 54, sonata04-2-poly 120 bpm); for "
                "other recordings give --bpm, or a second column (tab or space) in "
                "ss_matrices_filelist.txt or in the -csv list, which wins over --bpm. "
-               "A frame is taken to last 0.0886 s, the reference's value (--frame-seconds).")
+               "A frame lasts hop * step / sr seconds as recorded by convert.py in "
+               "output/RUN/conversion.json (--frame-seconds 0.0886 reproduces the reference).")
     p.add_argument("run", metavar="RUN", help="run keyword: reads and writes output/RUN/")
+    p.add_argument("--method", choices=METHODS, default=METHODS[0],
+                   help="pattern finder (default: %(default)s). nf14: the original's search "
+                        "(Nieto & Farbood, ISMIR 2014): greedy diagonal segments of at least "
+                        "16 beats, in the order found. families: patterns of every length from "
+                        "2 beats (motifs) to sections, each a path family of a rank-normalised "
+                        "matrix, ranked best first (complex_auto/families.py)")
     p.add_argument("-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
@@ -63,9 +71,10 @@ def parser():
                         "(the matrix is made by convert.py)")
     p.add_argument("--bpm", type=float, metavar="BPM",
                    help="tempo of pieces that are not JKU pieces and have no tempo column")
-    p.add_argument("--frame-seconds", type=float, default=FRAME_SECONDS, metavar="S",
-                   help="seconds per matrix frame (default: %(default)s, as the reference; "
-                        "the hop of config_cqt.ini is 1984/22050 = 0.0900 s)")
+    p.add_argument("--frame-seconds", type=float, metavar="S",
+                   help="seconds per matrix frame (default: hop * step / sr from "
+                        "output/RUN/conversion.json, 1984/22050 = 0.0900 s for config_cqt.ini); "
+                        "0.0886 reproduces the reference's mapping")
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
                    help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
                         "(default: %(default)s)")
@@ -78,7 +87,7 @@ def parser():
 def main(args):
     if args.jobs < 1:
         raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
-    if args.frame_seconds <= 0:
+    if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")
@@ -87,7 +96,7 @@ def main(args):
                           rho=args.rho, jobs=args.jobs, domain=args.domain,
                           frame_seconds=args.frame_seconds, refdir=args.refdir,
                           load_segments=args.load_segments, save_segments=args.save_segments,
-                          plot=args.plot)
+                          plot=args.plot, method=args.method)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
 

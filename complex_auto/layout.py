@@ -15,6 +15,7 @@
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
+        extraction.json                             how patterns were found: method, frame length
         results.txt, results.csv                    MIREX scores of the run
         report/                                     HTML report (complex_auto.report): index.html,
                                                     PIECE.html, img/, clips/PIECE/*.mp3
@@ -106,6 +107,10 @@ class RunLayout:
 
     def segments_cache(self, piece):
         return self.dir / f"{piece}.segments.json"
+
+    @property
+    def extraction_info(self):
+        return self.dir / "extraction.json"
 
     @property
     def results_txt(self):

@@ -1,6 +1,10 @@
 """Repeated themes and sections from a self-similarity matrix (``extract_motives.py``).
 
-The method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio Recordings
+Two methods (``--method``): ``families`` finds patterns at every scale, motifs included, as path
+families of a rank-normalised matrix (:mod:`complex_auto.families`); ``nf14``, the default, is
+the original's search, described here. The files written are the same for both.
+
+The ``nf14`` method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio Recordings
 Using Music Segmentation Techniques", ISMIR 2014, with their chroma matrix replaced by the
 matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
 
@@ -32,6 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .runinfo import read_conversion_info
 from .utils import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -40,8 +45,11 @@ log = logging.getLogger(__name__)
 DEFAULT_TH = 0.0105
 #: Default ``rho`` (``-r``); accepted, without effect (see :func:`find_segments`).
 DEFAULT_RHO = 2
-#: Seconds per matrix frame that the reference used to map frames onto beats.
+#: Seconds per matrix frame that the reference used to map frames onto beats (the real hop of
+#: config_cqt.ini is :data:`DEFAULT_HOP_SECONDS`; ``--frame-seconds 0.0886`` reproduces it).
 FRAME_SECONDS = 0.0886
+#: Hop of config_cqt.ini, for runs converted before ``conversion.json`` recorded it.
+DEFAULT_HOP_SECONDS = 1984 / 22050
 #: Shortest segment, in beats (``min_dur = ceil(MIN_BEATS / h)`` frames).
 MIN_BEATS = 16
 #: Largest start/end difference within one pattern, in beats (``max_diff = int(MAX_DIFF_BEATS / h)``).
@@ -53,6 +61,8 @@ LOWER_STEP = 0.001
 #: Grid of the score positions that an occurrence's notes may start on, in beats.
 NOTE_GRID = 0.125
 DOMAINS = ("audio", "symbolic")
+#: The pattern finders of ``extract_motives.py --method``; the first is the default.
+METHODS = ("nf14", "families")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,10 +251,31 @@ def occurrence_notes(score, start_beat, end_beat, grid=NOTE_GRID):
     return score[idx, :2]
 
 
-def patterns_to_notes(patterns, score, h, offset):
+def span_notes(score, start_beat, end_beat):
+    """The notes of a score whose onsets lie in ``[start_beat, end_beat)`` (beats, any value).
+
+    Unlike :func:`occurrence_notes` (the reference's whole beats and 1/8-beat grid), onsets off
+    the grid (triplets) are found too, and spans need not start on a beat: ``families`` gives
+    spans in seconds, which are mapped onto the score as they are.
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2)
+        ``(onset, pitch)`` ordered by onset, notes with equal onsets in file order.
+    """
+    eps = 1e-9     # an onset exactly on the end belongs to the next span
+    idx = np.flatnonzero((score[:, 0] >= start_beat - eps) & (score[:, 0] < end_beat - eps))
+    idx = idx[np.argsort(score[idx, 0], kind="stable")]
+    return score[idx, :2]
+
+
+def patterns_to_notes(patterns, score, h, offset, shift=None):
     """Map each occurrence's span (columns 2, 3) to score notes (DESIGN.md §8, step 4).
 
-    Occurrences without notes are dropped, then patterns left with fewer than two occurrences.
+    With ``shift=None`` (``nf14``) spans become whole beats and notes on the 1/8-beat grid, as
+    in the reference; otherwise (``families``) frame ``f`` is at beat ``(f + shift)·h + offset``
+    and every note in the span counts (:func:`span_notes`). Occurrences without notes are
+    dropped, then patterns left with fewer than two occurrences.
 
     Parameters
     ----------
@@ -254,6 +285,8 @@ def patterns_to_notes(patterns, score, h, offset):
         Beats per frame.
     offset : float
         Score time of frame 0 in beats (:func:`score_offset`).
+    shift : float, optional
+        Frames from a matrix row to the music it stands for (half a window for ``families``).
 
     Returns
     -------
@@ -264,7 +297,11 @@ def patterns_to_notes(patterns, score, h, offset):
     for pattern in patterns:
         occurrences = []
         for occ in pattern:
-            notes = occurrence_notes(score, *span_to_beats(occ[2], occ[3], h, offset))
+            if shift is None:
+                notes = occurrence_notes(score, *span_to_beats(occ[2], occ[3], h, offset))
+            else:
+                notes = span_notes(score, (occ[2] + shift) * h + offset,
+                                   (occ[3] + shift) * h + offset)
             if len(notes):
                 occurrences.append(notes)
         if len(occurrences) >= 2:
@@ -318,16 +355,40 @@ def read_segraw(path):
             for pattern in read_mirex(path)]
 
 
-def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS):
-    """Write ``pattern,occurrence,start_s,end_s``, one row per occurrence (1-based numbers).
+def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None, shift=0.0):
+    """Write ``pattern,occurrence,start_s,end_s,score``, one row per occurrence (1-based numbers).
 
-    Pattern and occurrence numbers are those of the ``.segraw`` file.
+    Pattern and occurrence numbers are those of the ``.segraw`` file; patterns come best first.
+
+    Parameters
+    ----------
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+    frame_seconds : float
+    scores : list of float, optional
+        One per pattern (:func:`pattern_scores`); the column is empty without them.
+    shift : float
+        Frames from a matrix row to the music it stands for (half a window for ``families``).
     """
-    rows = ["pattern,occurrence,start_s,end_s"]
+    rows = ["pattern,occurrence,start_s,end_s,score"]
     for p, pattern in enumerate(patterns, 1):
+        score = "" if scores is None else f"{scores[p - 1]:.4f}"
         for o, occ in enumerate(pattern, 1):
-            rows.append(f"{p},{o},{occ[2] * frame_seconds:.3f},{occ[3] * frame_seconds:.3f}")
+            rows.append(f"{p},{o},{(occ[2] + shift) * frame_seconds:.3f},"
+                        f"{(occ[3] + shift) * frame_seconds:.3f},{score}")
     atomic_write_text(path, "\n".join(rows) + "\n")
+
+
+def pattern_scores(X, patterns):
+    """Mean matrix value along each pattern's segments (rows 1.., the repeats of row 0).
+
+    The ``nf14`` search keeps patterns in the order it finds them; this score ranks them.
+    """
+    scores = []
+    for pattern in patterns:
+        vals = [X[np.arange(i0, i1), np.arange(j0, j0 + (i1 - i0))].mean()
+                for i0, i1, j0, _ in pattern[1:] if i1 > i0]
+        scores.append(float(np.mean(vals)) if vals else 0.0)
+    return scores
 
 
 def _max_pool(X, factor):
@@ -503,9 +564,24 @@ def _check_matrix_file(path):
         raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
 
 
+def families_to_patterns(found):
+    """:func:`complex_auto.families.find_patterns` output as ``(occurrences, 4)`` arrays.
+
+    Row 0 is the first occurrence as a repeat of itself, row ``k`` ``[a, b, c_k, d_k]``: the
+    layout of :func:`group_patterns`, so that writers and pictures serve both methods.
+    """
+    patterns = []
+    for _, spans in found:
+        a, b = spans[0]
+        patterns.append(np.column_stack([np.full(len(spans), a), np.full(len(spans), b),
+                                         spans[:, 0], spans[:, 1]]).astype(np.int64))
+    return patterns
+
+
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
-                  load_segments=False, save_segments=False, plot=True):
+                  load_segments=False, save_segments=False, plot=True, method="nf14",
+                  window=0, pad=0):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -521,7 +597,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     csv_path : str or Path, optional
         The piece's score (JKU csv).
     th, rho : float, int
-        See :func:`find_segments`.
+        See :func:`find_segments` (``nf14`` only).
     domain : {'audio', 'symbolic'}
         Time base of the frames relative to the score (:func:`score_offset`).
     frame_seconds : float
@@ -529,43 +605,64 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     refdir : str or Path
         Ground truth (``PIECE.txt``) to mark on the picture, when there and a score is given.
     load_segments, save_segments : bool
-        Read the segments from / save them to ``layout.segments_cache(piece)``.
+        Read the segments from / save them to ``layout.segments_cache(piece)`` (``nf14`` only).
     plot : bool
+    method : {'nf14', 'families'}
+        The finder (:data:`METHODS`).
+    window : int
+        Frames per feature window (``length_ngram``); ``families`` places a window at its
+        centre, ``window / 2`` frames after its start.
+    pad : int
+        Rows at the end of the matrix that are padding, not windows (``families`` ignores them).
 
     Returns
     -------
     dict
-        ``piece, frames, bpm, th, th_used, segments, patterns, patterns_with_notes, seconds``
-        and ``files`` (paths written).
+        ``piece, frames, bpm, method, th, th_used, segments, patterns, patterns_with_notes,
+        seconds`` and ``files`` (paths written).
     """
+    if method not in METHODS:
+        raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
     t0 = time.perf_counter()
     piece = piece_name(matrix_path)
-    X = load_matrix(matrix_path)
-    N = len(X)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
-    cache = layout.segments_cache(piece)
-    if load_segments:
-        segments, th_used = load_segment_cache(cache, N, min_dur)
+    if method == "families":
+        from .families import find_patterns
+
+        X = np.load(matrix_path, mmap_mode="r")
+        N = len(X)
+        found = find_patterns(X, h, n_rows=N - pad)
+        patterns = families_to_patterns(found)
+        scores = [s for s, _ in found]
+        shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
     else:
-        work = X - np.median(X)
-        segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
-        if th_used != th:
-            log.info("%s: nothing found at th=%g; found at th=%.4f", piece, th, th_used)
-    if save_segments:
-        save_segment_cache(cache, segments, th_used, N, min_dur)
-    patterns = group_patterns(segments, max_diff)
+        X = load_matrix(matrix_path)
+        N = len(X)
+        cache = layout.segments_cache(piece)
+        if load_segments:
+            segments, th_used = load_segment_cache(cache, N, min_dur)
+        else:
+            work = X - np.median(X)
+            segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
+            if th_used != th:
+                log.info("%s: nothing found at th=%g; found at th=%.4f", piece, th, th_used)
+        if save_segments:
+            save_segment_cache(cache, segments, th_used, N, min_dur)
+        patterns = group_patterns(segments, max_diff)
+        scores = pattern_scores(X, patterns)
+        shift, n_segments = None, len(segments)
 
     files = []
     write_segraw(layout.segraw(piece), patterns)
     files.append(layout.segraw(piece))
-    write_patterns_csv(layout.patterns_csv(piece), patterns, frame_seconds)
+    write_patterns_csv(layout.patterns_csv(piece), patterns, frame_seconds, scores, shift or 0.0)
     files.append(layout.patterns_csv(piece))
     n_with_notes = None
     reference_spans = None
     if csv_path is not None:
         score = read_score_csv(csv_path)
         offset = score_offset(score, domain)
-        note_patterns = patterns_to_notes(patterns, score, h, offset)
+        note_patterns = patterns_to_notes(patterns, score, h, offset, shift)
         n_with_notes = len(note_patterns)
         if not note_patterns:
             log.warning("%s: no pattern has two occurrences with notes in %s; %s is empty",
@@ -574,17 +671,19 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         files.append(layout.seg(piece))
         ref = groundtruth_path(piece, refdir) if refdir else None
         if ref is not None:
-            reference_spans = reference_frame_spans(ref, h, offset)
+            reference_spans = reference_frame_spans(ref, h, offset + (shift or 0.0) * h)
     elif layout.seg(piece).exists():
         layout.seg(piece).unlink()
         log.info("%s: removed stale %s (no csv score this time)", piece, layout.seg(piece))
     if plot:
-        title = (f"{piece}: {len(segments)} segments, {len(patterns)} patterns "
-                 f"(th {th_used:.4f}, {bpm:g} bpm)")
+        how = f"th {th_used:.4f}" if method == "nf14" else "families"
+        title = (f"{piece}: {len(patterns)} patterns, best first ({how}, {bpm:g} bpm)"
+                 if method == "families" else
+                 f"{piece}: {n_segments} segments, {len(patterns)} patterns ({how}, {bpm:g} bpm)")
         plot_patterns(layout.patterns_image(piece), X, patterns, title, reference_spans)
         files.append(layout.patterns_image(piece))
-    return {"piece": piece, "frames": N, "bpm": bpm, "th": th, "th_used": th_used,
-            "segments": len(segments), "patterns": len(patterns),
+    return {"piece": piece, "frames": N, "bpm": bpm, "method": method, "th": th,
+            "th_used": th_used, "segments": n_segments, "patterns": len(patterns),
             "patterns_with_notes": n_with_notes, "seconds": time.perf_counter() - t0,
             "files": files}
 
@@ -672,13 +771,44 @@ def _extract_job(job):
                          **job)
 
 
+def run_timing(layout, frame_seconds=None):
+    """Seconds per matrix row, window length and padding rows of a run's matrices.
+
+    From ``conversion.json`` (:mod:`complex_auto.runinfo`): the hop and step that conversion
+    used. ``frame_seconds`` given (``--frame-seconds``) wins, e.g. the reference's 0.0886. A run
+    converted before that record existed gets config_cqt.ini's hop, 1984 / 22050 s, 32-frame
+    windows, with a warning.
+
+    Returns
+    -------
+    frame_seconds : float
+    window : int
+        Frames per feature window.
+    pad : int
+        Padding rows at the end of each matrix (the recipe's 9).
+    """
+    from .selfsim import PAD
+
+    info = read_conversion_info(layout.conversion_info)
+    if info is None:
+        if frame_seconds is None:
+            log.warning("%s not found (converted by an older version?): taking frames of "
+                        "1984/22050 s and 32-frame windows", layout.conversion_info)
+        return frame_seconds or DEFAULT_HOP_SECONDS, 32, PAD
+    step = int(info.get("step", 1))
+    return (frame_seconds or float(info["frame_seconds"]),
+            int(info.get("length_ngram", 32)) // step, PAD)
+
+
 def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, jobs=1,
-                domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
-                load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT):
+                domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
+                load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
+                method="nf14"):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
-    processes.
+    processes. ``frame_seconds=None`` takes the frame length from the run's
+    ``conversion.json`` (:func:`run_timing`).
 
     Returns
     -------
@@ -687,11 +817,23 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     """
     if domain not in DOMAINS:
         raise DataError(f"domain must be one of {', '.join(DOMAINS)}, not '{domain}'")
+    if method not in METHODS:
+        raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
+    if method != "nf14" and (load_segments or save_segments):
+        raise DataError("-pk and -spk save and load the segments of the nf14 search only")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root)
+    frame_seconds, window, pad = run_timing(layout, frame_seconds)
     extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
                  refdir=refdir, load_segments=load_segments, save_segments=save_segments,
-                 plot=plot)
+                 plot=plot, method=method, window=window, pad=pad)
+    record = {"method": method, "frame_seconds": frame_seconds, "window": window, "pad": pad,
+              "domain": domain, "pieces": [{"piece": p["piece"], "bpm": p["bpm"],
+                                             "csv": str(p["csv"]) if p["csv"] else None,
+                                             "matrix": str(p["matrix"])} for p in plan]}
+    if method == "nf14":
+        record.update(th=th, rho=rho)
+    atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
     jobs_list = [dict(p, **extra) for p in plan]
     for p in jobs_list:
         p.pop("piece")
@@ -703,7 +845,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         return results
     import multiprocessing
 
-    if not load_segments:
+    if not load_segments and method == "nf14":
         # Load the compiled search once here; the forked processes inherit it.
         from ._segment_kernel import search_pass
 
@@ -722,6 +864,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 def _log_summary(r):
     notes = ("" if r["patterns_with_notes"] is None
              else f", {r['patterns_with_notes']} with notes")
-    lowered = "" if r["th_used"] == r["th"] else f" (th lowered to {r['th_used']:.4f})"
+    lowered = ("" if r["th_used"] is None or r["th_used"] == r["th"]
+               else f" (th lowered to {r['th_used']:.4f})")
     log.info("%s: %d frames, %g bpm: %d segments, %d patterns%s%s (%.2f s)", r["piece"],
              r["frames"], r["bpm"], r["segments"], r["patterns"], notes, lowered, r["seconds"])

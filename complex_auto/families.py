@@ -1,0 +1,418 @@
+"""Repeated patterns at every scale from a self-similarity matrix: path families (``--method families``).
+
+The search of Nieto & Farbood (``nf14``, :mod:`complex_auto.patterns`) grows one diagonal at a
+time against a fixed threshold and never reports less than 16 beats. This finder works at the
+scale of motifs as well as sections. It reads the matrix that ``convert.py`` writes (any
+representation, any recipe: only the *order* of the similarities is used) and:
+
+1. :func:`pool_matrix` averages the matrix onto a grid of about a quarter of a beat (coarser
+   only for very long recordings, to bound memory).
+2. :func:`lag_normalise` subtracts from every diagonal its median. A diagonal is one time lag;
+   windows a few frames apart share most of their frames, so near lags are similar everywhere.
+   What stands out of its own lag's level is a repeat (Müller's time-lag normalisation).
+3. :func:`rank_transform` maps the values to their quantile among all pairs of the piece, so
+   that thresholds mean the same in every piece and for every representation.
+4. :func:`diagonal_runs` finds stretches of high similarity along each diagonal (a repeat in
+   another key is such a stretch too, when the features are transposition invariant, as the
+   CAE amplitudes are): every stretch is a candidate pattern, at whatever length it has.
+5. :func:`path_family` gives each candidate its occurrences: the best set of non-overlapping
+   spans of the same length whose mean similarity to it is high (a *path family* with diagonal
+   paths, after Müller, Grosche & Jiang, ISMIR 2011). Spans that overlap the candidate itself
+   (the passage against itself a moment later) are not occurrences.
+6. :func:`select_patterns` ranks the families by how much they stand out and drops those that
+   repeat a better one (same occurrences within a tolerance).
+
+Every parameter is in beats or in quantiles, the same for every piece; each constant below
+says why it has its value. Rows of the matrix are windows of ``window`` frames; a window is
+placed at its centre by the caller, so that a span of windows maps onto the music it
+summarises.
+"""
+import logging
+import math
+
+import numba
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Grid of the search, in beats: fine enough for the boundaries of motifs (which start on
+#: eighths or sixteenths at worst a quarter beat from the grid), coarse enough to be quick.
+RESOLUTION_BEATS = 0.25
+#: Most grid cells a side: bounds memory (a few float arrays of this size squared) for
+#: hour-long recordings, whose grid becomes coarser instead.
+MAX_CELLS = 6000
+#: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
+#: ornament rather than a motif, and the windows of the features are longer than that anyway.
+MIN_BEATS = 2.0
+#: Longest pattern in beats: a section of about 32 bars of 4/4.
+MAX_BEATS = 128.0
+#: A pair of frames counts as similar when it is among the top 10 % of all pairs of the piece
+#: (after lag normalisation). Relative thresholds of this order are the usual choice for
+#: path extraction (libfmp's ``threshold_matrix`` with ``thresh=0.1..0.15``, relative).
+RUN_QUANTILE = 0.90
+#: An occurrence must be, on average over its span, in the top 20 % against the candidate: a
+#: little looser than a run, because a varied repeat dips in places.
+OCCURRENCE_QUANTILE = 0.80
+#: Similarity along a diagonal is smoothed over one beat before runs are cut, so that a short
+#: dip (a changed note) does not split a repeat in two.
+SMOOTH_BEATS = 1.0
+#: At most this many candidates (the strongest runs) per piece get a path family.
+MAX_CANDIDATES = 400
+#: Two occurrences are the same span when they overlap by at least half of the longer one.
+SAME_SPAN_IOU = 0.5
+#: A family repeats a better one when this share of its occurrences are the better one's spans.
+REDUNDANT_SHARE = 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-3. the matrix
+
+
+def pool_matrix(X, factor, n=None):
+    """Mean of ``factor × factor`` blocks of the top-left ``n × n`` of ``X``, float32.
+
+    Parameters
+    ----------
+    X : np.ndarray or np.memmap, shape (N, N)
+    factor : int
+        Cells per side of a block.
+    n : int, optional
+        Rows to use (default all); rows past it (padding) are ignored.
+
+    Returns
+    -------
+    np.ndarray, shape (ceil(n / factor), ceil(n / factor)), float32
+        Read a band of rows at a time, so a memory-mapped ``X`` is never loaded whole.
+    """
+    n = len(X) if n is None else int(n)
+    m = -(-n // factor)
+    out = np.empty((m, m), np.float32)
+    cols = np.minimum(np.arange(m + 1) * factor, n)
+    for r in range(m):
+        band = np.asarray(X[r * factor:min((r + 1) * factor, n), :n], dtype=np.float32)
+        # Sum the band's columns block by block (reduceat), then divide by the block sizes.
+        sums = np.add.reduceat(band.sum(axis=0), cols[:-1])
+        out[r] = sums / (len(band) * np.diff(cols))
+    return out
+
+
+@numba.njit(cache=True)
+def lag_normalise(S, min_lag):
+    """Symmetric matrix of ``S[i, j] - median of S's diagonal j - i``, zero below ``min_lag``.
+
+    Parameters
+    ----------
+    S : np.ndarray, shape (n, n), float32
+        Only the upper triangle is read.
+    min_lag : int
+        Lags (in cells) below this are set to 0: a window against itself a moment later.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n), float32
+    """
+    n = S.shape[0]
+    out = np.zeros((n, n), np.float32)
+    buf = np.empty(n, np.float32)
+    for d in range(max(min_lag, 1), n):
+        m = n - d
+        for t in range(m):
+            buf[t] = S[t, t + d]
+        med = np.median(buf[:m])
+        for t in range(m):
+            v = buf[t] - med
+            out[t, t + d] = v
+            out[t + d, t] = v
+    return out
+
+
+def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
+    """Each value's quantile among the pairs ``lag >= min_lag`` of the piece, in [0, 1].
+
+    The quantiles are estimated from up to ``sample`` pairs drawn with a fixed seed, and values
+    are mapped by interpolation between ``levels`` of them. Pairs closer than ``min_lag`` get 0.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n), float32
+    """
+    n = len(S)
+    iu, ju = np.triu_indices(n, k=max(min_lag, 1))
+    if len(iu) == 0:
+        return np.zeros_like(S)
+    if len(iu) > sample:
+        pick = np.random.default_rng(seed).choice(len(iu), sample, replace=False)
+        iu, ju = iu[pick], ju[pick]
+    q = np.linspace(0.0, 1.0, levels + 1)
+    edges = np.quantile(S[iu, ju], q)
+    # Equal values (the zeroed band, flat stretches) must not map to a jump: make edges
+    # strictly increasing by taking each value's highest quantile.
+    edges, idx = np.unique(edges, return_index=True)
+    qs = q[np.r_[idx[1:] - 1, len(q) - 1]] if len(edges) > 1 else np.ones(1)
+    R = np.interp(S, edges, qs).astype(np.float32)
+    lags = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
+    R[lags < max(min_lag, 1)] = 0.0
+    return R
+
+
+@numba.njit(cache=True)
+def smooth_diagonals(R, width):
+    """Centred moving average of ``width`` cells along every diagonal (upper triangle, mirrored)."""
+    n = R.shape[0]
+    out = np.zeros_like(R)
+    half = width // 2
+    buf = np.empty(n + 1, np.float64)
+    for d in range(1, n):
+        m = n - d
+        buf[0] = 0.0
+        for t in range(m):
+            buf[t + 1] = buf[t] + R[t, t + d]
+        for t in range(m):
+            lo = max(0, t - half)
+            hi = min(m, t - half + width)
+            v = (buf[hi] - buf[lo]) / (hi - lo)
+            out[t, t + d] = v
+            out[t + d, t] = v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. candidates
+
+
+@numba.njit(cache=True)
+def diagonal_runs(R, threshold, min_len, max_len, min_lag):
+    """Maximal stretches of ``R >= threshold`` along the diagonals ``lag >= min_lag``.
+
+    Returns
+    -------
+    np.ndarray, shape (runs, 5), float64
+        Rows ``start, end (exclusive), lag, mean of R over the run, strength``; strength is
+        ``sum(R - threshold)`` over the run. Runs longer than ``max_len`` are cut into pieces
+        of at most ``max_len``.
+    """
+    n = R.shape[0]
+    out = []
+    for d in range(max(min_lag, 1), n):
+        m = n - d
+        t = 0
+        while t < m:
+            if R[t, t + d] < threshold:
+                t += 1
+                continue
+            s = t
+            while t < m and R[t, t + d] >= threshold:
+                t += 1
+            # [s, t) is a run
+            a = s
+            while a < t:
+                b = min(t, a + max_len)
+                if b - a >= min_len:
+                    tot = 0.0
+                    for k in range(a, b):
+                        tot += R[k, k + d]
+                    out.append((float(a), float(b), float(d), tot / (b - a),
+                                tot - threshold * (b - a)))
+                a = b
+    res = np.zeros((len(out), 5))
+    for k in range(len(out)):
+        for c in range(5):
+            res[k, c] = out[k][c]
+    return res
+
+
+def candidates(runs, max_count=MAX_CANDIDATES, grid=1):
+    """Distinct spans to try as patterns: both sides of every run, strongest first.
+
+    Parameters
+    ----------
+    runs : np.ndarray, shape (runs, 5)
+        From :func:`diagonal_runs`.
+    max_count : int
+    grid : int
+        Spans are compared after rounding their ends to this many cells.
+
+    Returns
+    -------
+    np.ndarray, shape (k, 2), int64
+        ``start, end`` in cells.
+    """
+    if len(runs) == 0:
+        return np.zeros((0, 2), np.int64)
+    order = np.argsort(-runs[:, 4], kind="stable")
+    spans, seen = [], set()
+    for r in runs[order]:
+        a, b, d = int(r[0]), int(r[1]), int(r[2])
+        for s, e in ((a, b), (a + d, b + d)):
+            key = (round(s / grid), round(e / grid))
+            if key not in seen:
+                seen.add(key)
+                spans.append((s, e))
+        if len(spans) >= max_count:
+            break
+    return np.array(spans[:max_count], np.int64).reshape(-1, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. path families
+
+
+def diagonal_prefix(R):
+    """``P[i + 1, j + 1] = P[i, j] + R[i, j]``: sums along diagonals in O(1), float64."""
+    n = len(R)
+    P = np.zeros((n + 1, n + 1))
+    for k in range(n):  # row by row: P[k+1, 1:] = P[k, :-1] + R[k]
+        P[k + 1, 1:] = P[k, :-1] + R[k]
+    return P
+
+
+@numba.njit(cache=True)
+def _best_intervals(gain, length):
+    # Weighted interval scheduling for intervals of one length: the set of starts with
+    # gain > 0, no two closer than ``length``, of largest total gain.
+    m = len(gain)
+    best = np.zeros(m + 1)
+    take = np.zeros(m + 1, np.bool_)
+    for x in range(1, m + 1):
+        c = x - 1  # interval starting at c ends at c + length; compare against best[c - length + 1]
+        prev = best[x - length] if x - length >= 0 else 0.0
+        with_c = prev + gain[c] if gain[c] > 0 else -1.0
+        if with_c > best[x - 1]:
+            best[x] = with_c
+            take[x] = True
+        else:
+            best[x] = best[x - 1]
+    starts = []
+    x = m
+    while x > 0:
+        if take[x]:
+            starts.append(x - 1)
+            x -= length
+        else:
+            x -= 1
+    return np.array(starts[::-1], np.int64)
+
+
+def path_family(P, start, end, threshold=OCCURRENCE_QUANTILE):
+    """Occurrences of the span ``[start, end)``: the best non-overlapping diagonal paths.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (n + 1, n + 1)
+        :func:`diagonal_prefix` of the rank-transformed matrix.
+    start, end : int
+        The candidate, in cells.
+    threshold : float
+        Least mean similarity of an occurrence to the candidate.
+
+    Returns
+    -------
+    starts : np.ndarray of int
+        Start cells of the other occurrences (same length), none overlapping the candidate
+        or each other, chosen to maximise the summed ``mean - threshold``.
+    means : np.ndarray of float
+        Their mean similarity to the candidate.
+    """
+    n = len(P) - 1
+    length = end - start
+    c = np.arange(0, n - length + 1)
+    means = (P[end, c + length] - P[start, c]) / length
+    gain = means - threshold
+    gain[np.abs(c - start) < length] = -1.0    # the candidate itself, a moment earlier or later
+    starts = _best_intervals(gain, length)
+    return starts, means[starts]
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. patterns
+
+
+def _iou(a0, a1, b0, b1):
+    inter = min(a1, b1) - max(a0, b0)
+    return inter / (max(a1, b1) - min(a0, b0)) if inter > 0 else 0.0
+
+
+def _share_matched(occ, other, iou=SAME_SPAN_IOU):
+    hits = sum(any(_iou(a, b, c, d) >= iou for c, d in other) for a, b in occ)
+    return hits / len(occ)
+
+
+def select_patterns(families, redundant=REDUNDANT_SHARE):
+    """Rank families by score and drop each one that repeats a better one.
+
+    Parameters
+    ----------
+    families : list of (score, occurrences)
+        ``occurrences`` is an ``(k, 2)`` array of spans in cells, the candidate first.
+
+    Returns
+    -------
+    list of (score, occurrences)
+        Best first. A family is dropped when ``redundant`` of its occurrences are spans of an
+        already kept family (:data:`SAME_SPAN_IOU`), or the other way round.
+    """
+    kept = []
+    for score, occ in sorted(families, key=lambda f: -f[0]):
+        spans = [tuple(o) for o in occ]
+        if any(_share_matched(spans, k_spans) >= redundant
+               or _share_matched(k_spans, spans) >= redundant for _, k_spans in kept):
+            continue
+        kept.append((score, spans))
+    return [(s, np.array(sorted(o), np.int64)) for s, o in kept]
+
+
+def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
+                  max_cells=MAX_CELLS):
+    """Repeated patterns of a self-similarity matrix, ranked best first.
+
+    Parameters
+    ----------
+    X : np.ndarray or np.memmap, shape (N, N)
+        Self-similarity of windows (higher = more similar), as ``convert.py`` writes it.
+    beats_per_frame : float
+        Beats per row of ``X``.
+    n_rows : int, optional
+        Rows of ``X`` that are windows (the rest, e.g. the recipe's 9 padding rows, are
+        ignored); default all.
+    resolution : float
+        Grid of the search in beats (:data:`RESOLUTION_BEATS`).
+    max_cells : int
+        Largest grid (:data:`MAX_CELLS`).
+
+    Returns
+    -------
+    list of (float, np.ndarray)
+        ``(score, spans)`` per pattern, best first; ``spans`` is ``(occurrences, 2)`` spans
+        ``[start, end)`` of rows of ``X``, in time order (the caller places a window of
+        features at its centre). The score is the
+        sum over the occurrences other than the first of how far their mean similarity
+        exceeds :data:`OCCURRENCE_QUANTILE` (in quantiles), times the square root of the
+        pattern's length in beats: clear, frequent, long repeats first.
+    """
+    n_rows = len(X) if n_rows is None else int(n_rows)
+    factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
+    cell_beats = factor * beats_per_frame
+    min_len = max(1, int(math.ceil(MIN_BEATS / cell_beats)))
+    max_len = max(min_len, int(MAX_BEATS / cell_beats))
+    S = pool_matrix(X, factor, n_rows)
+    n = len(S)
+    if n < 2 * min_len + 1:
+        return []
+    S = lag_normalise(S, min_len)
+    R = rank_transform(S, min_len)
+    del S
+    smooth = max(1, int(round(SMOOTH_BEATS / cell_beats)))
+    runs = diagonal_runs(smooth_diagonals(R, smooth), RUN_QUANTILE, min_len, max_len, min_len)
+    cands = candidates(runs, grid=max(1, int(round(0.5 / cell_beats))))
+    P = diagonal_prefix(R)
+    del R
+    families = []
+    for a, b in cands:
+        starts, means = path_family(P, a, b)
+        if len(starts) == 0:
+            continue
+        excess = (means - OCCURRENCE_QUANTILE) / (1 - OCCURRENCE_QUANTILE)
+        score = float(excess.sum() * math.sqrt((b - a) * cell_beats))
+        occ = np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
+        families.append((score, occ))
+    return [(score, np.minimum(occ * factor, n_rows)) for score, occ in select_patterns(families)]
