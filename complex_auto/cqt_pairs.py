@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 PITCH, TIME, TEMPO = 0, 1, 2
 TRANSFORM_NAMES = {PITCH: "pitch shift", TIME: "time shift", TEMPO: "tempo change"}
 ITEM_STD = 0.1
+EVAL_FRACTION = 0.2  #: tail of every file held out for evaluation when there are fewer than 5 files
 _EPS = 1e-8
 
 
@@ -242,8 +243,10 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     """Training and evaluation pairs of a file list (the CQT is cached).
 
     The last ``len(files) // 5`` files are the evaluation set (or the files of
-    ``cfg['test_data']`` when that names a file list), the rest the training set. Files shorter
-    than ``length_ngram + 2 * shifts[0]`` frames are skipped with a warning.
+    ``cfg['test_data']`` when that names a file list), the rest the training set. With fewer
+    than five files and no ``test_data`` no file is left over, so the last fifth of every file's
+    frames is held out instead (a warning says so), as :mod:`complex_auto.signal_pairs` does.
+    Files shorter than ``length_ngram + 2 * shifts[0]`` frames are skipped with a warning.
 
     Returns
     -------
@@ -272,8 +275,22 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     cqts = load(list(files), list_name)
     eval_cqts = load(eval_files, cfg["test_data"]) if cfg["test_data"] else cqts[len(train_files):]
     train_cqts = cqts[:len(train_files)]
-
     need = cfg["length_ngram"] + 2 * cfg["shifts"][0] + 1  # at least one start position
+    sweep_need = cfg["length_ngram"] + 4 * cfg["shifts"][0] + 1  # one CQTPairs.sweep n-gram
+    if not eval_files:
+        log.warning("%s: %d file(s), fewer than 5, so none is left for evaluation; evaluating "
+                    "on the last fifth of every file's frames, which training does not use",
+                    list_name, len(files))
+        heads, eval_files, eval_cqts = [], [], []
+        for f, c in zip(train_files, train_cqts):
+            k = c.shape[1] - int(round(c.shape[1] * EVAL_FRACTION))
+            if k >= need and c.shape[1] - k >= sweep_need:
+                heads.append(c[:, :k])
+                eval_files.append(f"{f} [frames {k}:]")
+                eval_cqts.append(c[:, k:])
+            else:                     # too short to split: all of it trains
+                heads.append(c)
+        train_cqts = heads
 
     def usable(paths, arrays):
         kept = []
@@ -290,6 +307,11 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         raise DataError(f"{list_name}: every training file is shorter than {need} CQT frames "
                         f"({need * cfg['hop_length'] / cfg['sr']:.1f} s), the length of one "
                         "n-gram plus its time shifts")
+    if not any(c.shape[1] >= sweep_need for c in eval_cqts):
+        log.warning("no evaluation file has the %d frames an evaluation n-gram needs: "
+                    "evaluating on the training files (the evaluation loss is then a "
+                    "training loss)", sweep_need)
+        eval_cqts = train_cqts
     log.info("CQT pairs: %d training files (%d frames), %d evaluation files (%d frames)",
              len(train_cqts), sum(c.shape[1] for c in train_cqts),
              len(eval_cqts), sum(c.shape[1] for c in eval_cqts))

@@ -81,7 +81,8 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert (run / "model_complex_auto_cqt.save").stat().st_size > 0
     rows = list(csv.reader((run / "train_log.csv").open()))
     assert rows[0] == LOG_HEADER.split(",") and len(rows) == 3
-    assert all(np.isfinite(float(r[1])) for r in rows[1:])
+    # Two files: none is left for evaluation, so the files' last fifths are (not NaN).
+    assert all(np.isfinite(float(r[1])) and np.isfinite(float(r[2])) for r in rows[1:]), rows
     for plot in ("filters", "reconstructions", "amplitudes_phases", "loss", "phase_pca"):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000, plot
     assert (run / "config.ini").exists()
@@ -145,9 +146,61 @@ def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
         flist.write_text("short.wav\n")
         needles = ["shorter than", "frames"]
     elif case == "cuda":
-        if torch.cuda.is_available():
-            pytest.fail("this case needs a machine without CUDA")  # CI has none
+        if torch.cuda.is_available():            # then the CUDA path must work instead
+            code, err = run_script("train.py", "ok", flist, config, "--device", "cuda",
+                                   capsys=capsys)
+            assert code == 0, err
+            log = (in_tmp / "output" / "ok" / "train_log.csv").read_text().splitlines()[1:]
+            assert log and all(np.isfinite(float(v)) for r in log for v in r.split(",")[1:3])
+            return
         args = ["--device", "cuda"]
         needles = ["--device cuda", "CUDA is not available"]
     code, err = run_script("train.py", "bad", flist, config, *args, capsys=capsys)
     check_error(code, err, *needles)
+
+
+def noise_files(folder, seconds, sr=22050):
+    """White-noise wav files of the given lengths (distinct lengths identify the files)."""
+    g = np.random.default_rng(5)
+    out = []
+    for i, sec in enumerate(seconds):
+        path = folder / f"f{i}.wav"
+        sf.write(path, (0.1 * g.standard_normal(int(sec * sr))).astype(np.float32), sr)
+        out.append(path)
+    return out
+
+
+def test_evaluation_set_is_the_last_fifth_of_the_files(tmp_path, tiny_config):
+    from complex_auto.config import load_config
+    from complex_auto.cqt_pairs import training_sets
+
+    cfg = load_config(tiny_config)
+    files = noise_files(tmp_path, [2 + 0.5 * i for i in range(11)])
+    frames = [1 + int((2 + 0.5 * i) * 22050) // cfg["hop_length"] for i in range(11)]
+    train_set, eval_set = training_sets(files, cfg, "eleven")
+    # 11 // 5 = 2 evaluation files: the last two of the list, the rest train.
+    assert eval_set.lengths.tolist() == frames[9:]
+    assert train_set.lengths.tolist() == frames[:9]
+
+
+def test_fewer_than_five_files_evaluate_on_held_out_frames(tmp_path, tiny_config, caplog):
+    from complex_auto.config import load_config
+    from complex_auto.cqt_pairs import training_sets
+
+    cfg = load_config(tiny_config)
+    files = noise_files(tmp_path, [8, 10])
+    frames = [1 + int(sec * 22050) // cfg["hop_length"] for sec in (8, 10)]
+    with caplog.at_level("WARNING"):
+        train_set, eval_set = training_sets(files, cfg, "two")
+    assert "fewer than 5" in caplog.text and "last fifth" in caplog.text
+    tails = [round(0.2 * n) for n in frames]
+    assert eval_set.lengths.tolist() == tails
+    assert train_set.lengths.tolist() == [n - t for n, t in zip(frames, tails)]
+    # the held-out frames are the files' last ones; training keeps the frames before them
+    from complex_auto.cqt_pairs import _training_cqt
+
+    whole = _training_cqt(files[0], cfg)
+    np.testing.assert_array_equal(eval_set.frames[:tails[0]], whole[:, -tails[0]:].T)
+    np.testing.assert_array_equal(train_set.frames[:frames[0] - tails[0]],
+                                  whole[:, :-tails[0]].T)
+    assert len(eval_set.sweep(np.random.default_rng(0))) > 0

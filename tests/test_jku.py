@@ -1,0 +1,65 @@
+"""The JKU tempi against the data: data/jku/README.md, the MIDI files and the recordings."""
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from complex_auto.jku import JKU_BPM, piece_bpm
+
+from .conftest import ROOT
+
+JKU = ROOT / "data" / "jku"
+
+
+def readme_tempi():
+    """piece → bpm from the table of data/jku/README.md."""
+    out = {}
+    for line in (JKU / "README.md").read_text().splitlines():
+        m = re.match(r"\|\s*([\w-]+-poly)\b.*?\|[^|]*\|\s*(\d+)\s*\|", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def midi_tempi(path):
+    """Tempi (bpm) of the set-tempo meta events (FF 51 03 tttttt) of a MIDI file."""
+    data = path.read_bytes()
+    return [60e6 / int.from_bytes(data[m.end():m.end() + 3], "big")
+            for m in re.finditer(b"\xff\x51\x03", data)]
+
+
+def test_every_piece_has_the_tempo_of_the_data_readme():
+    table = readme_tempi()
+    assert sorted(table) == sorted(p.stem for p in (JKU / "csv").glob("*.csv"))
+    assert JKU_BPM == table
+    for piece, bpm in table.items():
+        assert piece_bpm(piece) == bpm
+
+
+@pytest.mark.parametrize("piece", sorted(JKU_BPM))
+def test_tempo_agrees_with_midi_and_recording(piece):
+    bpm = JKU_BPM[piece]
+    tempi = midi_tempi(JKU / "midi" / f"{piece}.mid")
+    # wtc2f20's MIDI file has no tempo event; the others state one tempo throughout.
+    assert all(t == pytest.approx(bpm, abs=0.01) for t in tempi)
+    if piece != "wtc2f20-poly":
+        assert tempi
+    # The rendition starts at the score's first onset and ends a few seconds after its last
+    # note: the score's span at this tempo leaves 2.5 to 6.5 s of the recording.
+    score = np.loadtxt(JKU / "csv" / f"{piece}.csv", delimiter=",", ndmin=2)
+    span = (np.max(score[:, 0] + score[:, 3]) - score[:, 0].min()) * 60 / bpm
+    info = sf.info(str(JKU / "audio" / f"{piece}.mp3"))
+    assert 2.5 < info.duration - span < 6.5, (info.duration, span)
+
+
+def test_user_tempo_wins_and_bad_tempi_are_refused():
+    assert piece_bpm("wtc2f20-poly", 90) == 90.0
+    assert piece_bpm("mine", "96") == 96.0
+    from complex_auto.errors import DataError
+
+    for bad in (0, -3, float("nan")):
+        with pytest.raises(DataError, match="positive number"):
+            piece_bpm("mine", bad)
+    with pytest.raises(DataError, match="mine: unknown tempo"):
+        piece_bpm("mine")
