@@ -6,6 +6,8 @@ Examples
     python convert.py jku jku_input_audio.txt config_cqt.ini --self-sim-matrix
     python convert.py mine my_files.txt models/cqt_jku/config_cqt.ini \\
         --model models/cqt_jku/model_complex_auto_cqt.save --self-sim-matrix
+    python convert.py jku_chroma jku_input_audio.txt config_cqt.ini --features chroma \\
+        --self-sim-matrix                                   # a baseline: no model needed
 """
 import argparse
 from pathlib import Path
@@ -19,6 +21,7 @@ from complex_auto.data import input_shape
 from complex_auto.errors import ComplexAutoError
 from complex_auto.filelist import read_list
 from complex_auto.layout import RunLayout
+from complex_auto.representations import check_kind
 from complex_auto.training import load_model
 
 
@@ -43,6 +46,14 @@ def parser():
                    help="also write a self-similarity matrix per file, for extract_motives.py")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="model file to use instead of output/RUN/model_complex_auto_cqt.save")
+    p.add_argument("--features", default="cae", metavar="KIND",
+                   help="what the matrices are made of (default: cae): cae = the model's "
+                        "amplitudes; baselines without a model, over the same windows: cqt = "
+                        "the raw CQT n-grams the model sees, chroma = chroma n-grams, ftm2d = "
+                        "2-D Fourier magnitude of log-CQT n-grams, tichroma = chroma with "
+                        "transposition-invariant similarity (max over 12 pitch-class shifts). "
+                        "Non-cae files hold np.array([features]); see "
+                        "complex_auto/representations.py")
     p.add_argument("--legacy-layout", action="store_true",
                    help="flatten windows frame-major, as the original implementation did "
                         "(a defect: the model was trained bin-major); only to compare with "
@@ -60,23 +71,27 @@ def main(args):
                                f"not data_type {cfg['data_type']}")
     if args.step_size < 1:
         raise ComplexAutoError(f"--step-size {args.step_size}: must be >= 1")
+    check_kind(args.features)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model("cqt")
-    if not model_path.is_file():
+    if args.features == "cae" and not model_path.is_file():
         raise ComplexAutoError(
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
     entries = read_list(args.filelist, "audio")
     device = cli.resolve_device(args.device, args.threads)
-    model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
+    model = None
+    if args.features == "cae":
+        model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
     layout.make()
     written = convert_files(model, [f for f, _, _ in entries], cfg, layout,
                             step=args.step_size, self_sim=args.self_sim_matrix,
                             legacy_layout=args.legacy_layout, device=device, jobs=args.jobs,
                             tempi=[bpm for _, bpm, _ in entries],
-                            info={"features": "cae", "model": str(model_path),
-                                  "config": str(args.config)})
+                            info={"model": str(model_path) if model is not None else None,
+                                  "config": str(args.config)},
+                            features=args.features)
     cli.log.info("%d feature files in %s/", len(written), layout.dir)
     if args.self_sim_matrix:
         cli.log.info("matrices listed in %s", layout.matrix_list)

@@ -11,9 +11,9 @@ import numpy as np
 
 from .errors import DataError
 from .features import conversion_cqt, encode_features
+from .representations import file_input, kind_self_similarity, window_features
 from .layout import piece_name
 from .runinfo import write_conversion_info
-from .selfsim import self_similarity
 from .utils import atomic_path, atomic_write_text, progress_map, save_npy, save_pyc_bz
 
 log = logging.getLogger(__name__)
@@ -40,19 +40,28 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
         Image.fromarray(rgb).save(tmp, format="png", compress_level=1)
 
 
-def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layout, device):
-    """Encode one CQT and write its features (and matrix); returns (features, matrix or None)."""
+def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layout, device,
+                    features="cae"):
+    """Encode one CQT and write its features (and matrix); returns (features, matrix or None).
+
+    ``features`` other than ``'cae'`` (:mod:`complex_auto.representations`) need no model:
+    ``spec`` is then :func:`~complex_auto.representations.file_input` of that kind and the
+    file holds ``np.array([features])``.
+    """
     length = cfg["length_ngram"]
     if spec.shape[1] <= length:
         log.warning("skipping %s: %d CQT frames, not more than one window of %d",
                     path, spec.shape[1], length)
         return None, None
-    feats = encode_features(model, spec, length, step, legacy_layout, device)
+    if features == "cae":
+        feats = encode_features(model, spec, length, step, legacy_layout, device)
+    else:
+        feats = window_features(features, spec, length, step, cfg["bins_per_oct"])[None]
     out = layout.features(path.name)
     save_pyc_bz(feats, out)
     matrix = None
     if self_sim:
-        m = self_similarity(feats[0])
+        m = kind_self_similarity(features, feats[0], length)
         matrix = layout.matrix(path.name)
         save_npy(matrix, m)
         save_matrix_image(m, layout.matrix_image(path.name))
@@ -68,24 +77,28 @@ def _init_worker(state, cfg, options):
     from .training import build_model
 
     torch.set_num_threads(1)
-    model = build_model(cfg, state["layer.weight"].shape[1])
-    model.load_state_dict(state)
-    _WORKER.update(model=model.eval(), cfg=cfg, options=options)
+    model = None
+    if state is not None:   # features other than 'cae' have no model
+        model = build_model(cfg, state["layer.weight"].shape[1])
+        model.load_state_dict(state)
+        model.eval()
+    _WORKER.update(model=model, cfg=cfg, options=options)
 
 
 def _convert_in_worker(path):
     w = _WORKER
-    spec = conversion_cqt(path, {k: w["cfg"][k] for k in CQT_KEYS})
+    spec = file_input(w["options"]["features"], path, {k: w["cfg"][k] for k in CQT_KEYS})
     return encode_and_save(path, spec, w["model"], w["cfg"], device="cpu", **w["options"])
 
 
 def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layout=False,
-                  device="cpu", jobs=1, tempi=None, info=None):
+                  device="cpu", jobs=1, tempi=None, info=None, features="cae"):
     """Features (and matrices) of every file into the run folder.
 
     Parameters
     ----------
-    model : ComplexAutoEncoder
+    model : ComplexAutoEncoder or None
+        ``None`` for ``features`` other than ``'cae'``.
     files : list of Path
     cfg : dict
     layout : RunLayout
@@ -103,6 +116,9 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         ``ss_matrices_filelist.txt`` for ``extract_motives.py``.
     info : dict, optional
         Further keys for ``conversion.json`` (e.g. ``model``).
+    features : str
+        Feature kind (:data:`complex_auto.representations.KINDS`), recorded in
+        ``conversion.json``; only ``'cae'`` uses ``model``.
 
     Returns
     -------
@@ -116,9 +132,10 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     """
     from tqdm import tqdm
 
-    options = dict(layout=layout, step=step, self_sim=self_sim, legacy_layout=legacy_layout)
-    if str(device) == "cpu":
-        state = {k: v.cpu() for k, v in model.state_dict().items()}
+    options = dict(layout=layout, step=step, self_sim=self_sim, legacy_layout=legacy_layout,
+                   features=features)
+    if str(device) == "cpu" or features != "cae":
+        state = None if model is None else {k: v.cpu() for k, v in model.state_dict().items()}
         # Longest files first, so that the workers finish together.
         order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
         done = progress_map(_convert_in_worker, [files[i] for i in order], jobs=jobs,
@@ -147,5 +164,5 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                 "matrix": str(m) if m else None, "bpm": bpm}
                for p, (f, m), bpm in zip(files, results, tempi) if f is not None]
     write_conversion_info(layout.conversion_info, cfg, step, records,
-                          legacy_layout=legacy_layout, **(info or {}))
+                          legacy_layout=legacy_layout, **dict(info or {}, features=features))
     return written

@@ -95,8 +95,8 @@ def pitch_shifted(audio, sr, semitones, cache_dir=CACHE_DIR):
     return shifted
 
 
-def neighbour_hits(queries, keys, tolerance=TOLERANCE):
-    """Share of queries whose most cosine-similar key lies within ``tolerance`` rows of their own.
+def neighbour_hits(queries, keys, tolerance=TOLERANCE, similarity=None):
+    """Share of queries whose most similar key lies within ``tolerance`` rows of their own.
 
     Parameters
     ----------
@@ -104,29 +104,32 @@ def neighbour_hits(queries, keys, tolerance=TOLERANCE):
         Row ``i`` of ``queries`` belongs to row ``i`` of ``keys``.
     tolerance : int
         Rows the neighbour may lie off.
+    similarity : callable, optional
+        ``similarity(queries, keys) -> (n, m)``; default cosine similarity.
 
     Returns
     -------
     float
         In [0, 1]; rows that are zero vectors in either array never count as found.
     """
-    def unit(v):
-        v = np.asarray(v, np.float64)
-        norm = np.linalg.norm(v, axis=1, keepdims=True)
-        return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
-
-    q, k = unit(queries), unit(keys)
-    n = min(len(q), len(k))
+    queries, keys = np.asarray(queries, np.float64), np.asarray(keys, np.float64)
+    n = min(len(queries), len(keys))
     if n == 0:
         return float("nan")
-    q = q[:n]
-    best = np.argmax(q @ k.T, axis=1)
-    valid = (np.abs(q).sum(axis=1) > 0) & (np.abs(k[:n]).sum(axis=1) > 0)
+    queries = queries[:n]
+    if similarity is None:
+        from .representations import unit_rows
+
+        sim = unit_rows(queries) @ unit_rows(keys).T
+    else:
+        sim = similarity(queries, keys)
+    best = np.argmax(sim, axis=1)
+    valid = (np.abs(queries).sum(axis=1) > 0) & (np.abs(keys[:n]).sum(axis=1) > 0)
     return float(np.mean((np.abs(best - np.arange(n)) <= tolerance) & valid))
 
 
 def transposition_test(featurize, audio, sr, semitones=SEMITONES, tolerance=TOLERANCE,
-                       cache_dir=CACHE_DIR):
+                       cache_dir=CACHE_DIR, similarity=None):
     """Share of transposed windows that a representation finds again, per shift.
 
     Parameters
@@ -145,6 +148,9 @@ def transposition_test(featurize, audio, sr, semitones=SEMITONES, tolerance=TOLE
         Windows a neighbour may lie off its own.
     cache_dir : Path or None
         Cache of the pitch-shifted excerpts.
+    similarity : callable, optional
+        ``similarity(queries, keys) -> (n, m)`` between feature rows; default cosine (e.g.
+        :func:`complex_auto.representations.similarity_function` for ``tichroma``).
 
     Returns
     -------
@@ -158,7 +164,7 @@ def transposition_test(featurize, audio, sr, semitones=SEMITONES, tolerance=TOLE
     result = {}
     for s in semitones:
         shifted = np.asarray(featurize(pitch_shifted(audio, sr, s, cache_dir)))
-        result[s] = neighbour_hits(shifted, original, tolerance)
+        result[s] = neighbour_hits(shifted, original, tolerance, similarity)
     return result
 
 
@@ -184,18 +190,13 @@ def model_featurizer(model_path, config, device="cpu", step=1):
         The model's config (file or loaded).
     """
     from .config import load_config
-    from .cqt import cqt
     from .data import input_shape
-    from .features import encode_features
+    from .representations import featurizer
     from .training import load_model
 
     cfg = config if isinstance(config, dict) else load_config(config)
     model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
-
-    def featurize(y):
-        return encode_features(model, cqt(y, cfg), cfg["length_ngram"], step, device=device)[0]
-
-    return featurize
+    return featurizer("cae", cfg, model, device, step)
 
 
 def format_result(name, result, n_windows=None):
