@@ -22,6 +22,10 @@
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
         digits.csv                                  digit error from amplitudes (digit models)
+        transposition.csv                           transposition test of the model and baselines
+        KIND/, KIND/METHOD/                         one feature kind's conversion, one finder's
+                                                    patterns and scores (complex_auto.compare)
+        compare.csv, compare.md, compare.png        every kind and finder: scores, transposition
 
 NAME is an audio file's basename with extension (``mazurka24-4-poly.mp3``); PIECE is the name
 without extensions (``mazurka24-4-poly``).
@@ -148,3 +152,24 @@ class RunLayout:
     @property
     def digits_csv(self):
         return self.dir / "digits.csv"
+
+    @property
+    def transposition_csv(self):
+        return self.dir / "transposition.csv"
+
+    # comparison of representations (python -m complex_auto.compare)
+    def compare_run(self, kind, method=None):
+        """Run keyword of one feature kind's conversion, or of one finder on it: ``RUN/KIND[/METHOD]``."""
+        return f"{self.run}/{kind}" + (f"/{method}" if method else "")
+
+    @property
+    def compare_csv(self):
+        return self.dir / "compare.csv"
+
+    @property
+    def compare_md(self):
+        return self.dir / "compare.md"
+
+    @property
+    def compare_png(self):
+        return self.dir / "compare.png"
