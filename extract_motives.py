@@ -15,6 +15,7 @@ from complex_auto import cli
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run
+from complex_auto.report import build_report
 
 
 def parser():
@@ -39,33 +40,33 @@ def parser():
                         "16 beats, in the order found. families: patterns of every length from "
                         "2 beats (motifs) to sections, each a path family of a rank-normalised "
                         "matrix, ranked best first (complex_auto/families.py)")
-    p.add_argument("-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
+    p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
-    p.add_argument("-th", dest="th", type=float, default=DEFAULT_TH, metavar="TH",
+    p.add_argument("--th", "-th", dest="th", type=float, default=DEFAULT_TH, metavar="TH",
                    help="score threshold of the segment search (default: %(default)s); when "
                         "a piece gives nothing it is lowered by 0.001 until something is found")
-    p.add_argument("-csv", dest="csv", default="auto", metavar="LIST",
+    p.add_argument("--csv", "-csv", dest="csv", default="auto", metavar="LIST",
                    help="text file listing one csv score per matrix, in the order of "
                         "ss_matrices_filelist.txt (e.g. jku_csv_files.txt); 'auto' (default): "
                         "JKU pieces get theirs from jku_csv_files.txt by name, other "
                         "recordings none; 'none': no scores. Without a score there is no .seg")
-    p.add_argument("-j", dest="jobs", type=int, default=1, metavar="JOBS",
+    p.add_argument("-j", "--jobs", dest="jobs", type=int, default=1, metavar="JOBS",
                    help="pieces processed in parallel (default: %(default)s)")
-    p.add_argument("-dom", dest="domain", choices=DOMAINS, default="audio",
+    p.add_argument("--domain", "-dom", dest="domain", choices=DOMAINS, default="audio",
                    help="time base of the matrix frames against the score (default: "
                         "%(default)s). audio: frame 0 is the score's first onset, as in the "
                         "JKU audio renditions; symbolic: frame 0 is beat 0 of the score. (The "
                         "reference's flag is undocumented; this is our reading of it.)")
-    p.add_argument("-pk", dest="load_segments", action="store_true",
+    p.add_argument("--load-segments", "-pk", dest="load_segments", action="store_true",
                    help="read each piece's segments from output/RUN/PIECE.segments.json, saved "
                         "by an earlier run with -spk, instead of searching (-th and -r are "
                         "then unused). The reference's -pk likewise read pickled results")
-    p.add_argument("-spk", dest="save_segments", action="store_true",
+    p.add_argument("--save-segments", "-spk", dest="save_segments", action="store_true",
                    help="save each piece's segments to output/RUN/PIECE.segments.json for a "
                         "later -pk. (The reference's -spk read a pickled matrix; here the "
                         "matrix always comes from the .npy that convert.py wrote)")
-    p.add_argument("-t", dest="tonnetz", action="store_true",
+    p.add_argument("--tonnetz", "-t", dest="tonnetz", action="store_true",
                    help="accepted for compatibility, no effect: in the reference it chose "
                         "tonnetz over chroma features, but here the features are the model's "
                         "(the matrix is made by convert.py)")
@@ -75,11 +76,16 @@ def parser():
                    help="seconds per matrix frame (default: hop * step / sr from "
                         "output/RUN/conversion.json, 1984/22050 = 0.0900 s for config_cqt.ini); "
                         "0.0886 reproduces the reference's mapping")
-    p.add_argument("--refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
+    p.add_argument("--refdir", "-refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
                    help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
                         "(default: %(default)s)")
     p.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not draw PIECE_patterns.png")
+    p.add_argument("--no-report", dest="report", action="store_false",
+                   help="do not write the HTML report output/RUN/report/index.html (per piece: "
+                        "a timeline of the patterns beside the ground truth, the matrix picture "
+                        "and a playable clip of every occurrence; see python -m "
+                        "complex_auto.report --help)")
     cli.add_verbose(p)
     return p
 
@@ -99,6 +105,8 @@ def main(args):
                           plot=args.plot, method=args.method)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
+    if args.report:
+        build_report(args.run, refdir=args.refdir, csv_list=args.csv, bpm=args.bpm)
 
 
 if __name__ == "__main__":

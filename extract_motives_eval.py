@@ -12,6 +12,7 @@ from complex_auto import cli
 from complex_auto.evaluation import evaluate_run, format_table
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
+from complex_auto.report import refresh_report
 
 
 def parser():
@@ -24,7 +25,7 @@ def parser():
         epilog="Files are paired by piece name (the file name up to its first dot); files "
                "without a partner are listed and left out of the mean.")
     p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds estimates and results")
-    p.add_argument("-refdir", "--refdir", dest="refdir", default=str(DEFAULT_REFDIR),
+    p.add_argument("--refdir", "-refdir", dest="refdir", default=str(DEFAULT_REFDIR),
                    metavar="DIR", help="references, DIR/PIECE.txt in MIREX format "
                                        "(default: %(default)s)")
     p.add_argument("--estdir", "-estdir", dest="estdir", metavar="DIR",
@@ -44,6 +45,8 @@ def main(args):
     print(format_table(rows, mean))
     layout = RunLayout(args.run)
     cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
+    if args.estdir is None:         # a peer's files are not the patterns of this run's report
+        refresh_report(args.run)
 
 
 if __name__ == "__main__":
