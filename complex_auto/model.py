@@ -34,14 +34,27 @@ class ComplexAutoEncoder(nn.Module):
     learn_norm : bool
         Renormalise every basis row to one learned scalar norm (initially 0.43) inside the
         forward pass.
+    init : {'random', 'fourier'}
+        Initial bases: Gaussian (std ``1 / sqrt(n_in)``), or the lowest-frequency 2-D Fourier
+        gratings of an input of shape ``shape`` (see :func:`fourier_bases`).
+    shape : tuple of int, optional
+        ``(n_bins, length_ngram)``, the 2-D shape of an input, for ``init='fourier'``.
     """
 
-    def __init__(self, n_in, n_bases, dropout=0.0, learn_norm=False):
+    def __init__(self, n_in, n_bases, dropout=0.0, learn_norm=False, init="random", shape=None):
         super().__init__()
         self.n_in = n_in
         self.n_bases = n_bases
         self.layer = nn.Linear(n_in, 2 * n_bases, bias=False)
-        nn.init.normal_(self.layer.weight, std=1.0 / math.sqrt(n_in))
+        if init == "fourier":
+            if shape is None or len(shape) != 2 or shape[0] * shape[1] != n_in:
+                raise ValueError(f"init='fourier' needs the 2-D input shape, got {shape}")
+            with torch.no_grad():
+                self.layer.weight.copy_(fourier_bases(shape, n_bases))
+        elif init == "random":
+            nn.init.normal_(self.layer.weight, std=1.0 / math.sqrt(n_in))
+        else:
+            raise ValueError(f"unknown init '{init}' (random or fourier)")
         self.drop = nn.Dropout(dropout)
         self.learn_norm = learn_norm
         if learn_norm:
@@ -127,6 +140,44 @@ class ComplexAutoEncoder(nn.Module):
             return
         w = self.layer.weight
         w.mul_(value / (w.norm(dim=1, keepdim=True) + _EPS))
+
+
+def fourier_bases(shape, n_bases):
+    """The ``n_bases`` lowest-frequency complex 2-D Fourier gratings of a ``shape`` input.
+
+    Basis ``k`` has real part ``cos 2π(u b / B + v t / T)`` and imaginary part
+    ``sin 2π(u b / B + v t / T)`` over bins ``b < B`` and frames ``t < T``, so its amplitude is
+    the magnitude of the input's 2-D DFT at ``(u, v)``: invariant to circular shifts in pitch
+    and time, the invariance the pair training seeks. Frequencies are taken in the order of
+    ``(u / B)² + (v / T)²`` (ties by ``u``, then ``v``), one of each ``±(u, v)`` pair, DC
+    excluded; rows are scaled to norm 1, that of the random initialisation.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        ``(B, T)``: bins and frames; inputs are flattened bin-major.
+    n_bases : int
+        At most ``B * T // 2``.
+
+    Returns
+    -------
+    torch.Tensor, shape (2 * n_bases, B * T)
+        Real parts in rows ``0..n_bases-1``, imaginary parts below.
+    """
+    n_b, n_t = shape
+    cand = [(u, v) for u in range(0, n_b // 2 + 1) for v in range(-(n_t // 2), n_t // 2 + 1)
+            if (u, v) != (0, 0) and (u > 0 or v > 0)
+            and (u < n_b / 2 or u == 0) and abs(v) < n_t / 2]
+    if n_bases > len(cand):
+        raise ValueError(f"{n_bases} Fourier bases requested, a {n_b}x{n_t} input has {len(cand)}")
+    cand.sort(key=lambda f: ((f[0] / n_b) ** 2 + (f[1] / n_t) ** 2, f[0], f[1]))
+    freq = torch.tensor(cand[:n_bases], dtype=torch.float64)
+    b = torch.arange(n_b, dtype=torch.float64)
+    t = torch.arange(n_t, dtype=torch.float64)
+    arg = 2 * math.pi * (freq[:, :1, None] * b[None, :, None] / n_b
+                         + freq[:, 1:, None] * t[None, None, :] / n_t)   # (n_bases, B, T)
+    w = torch.cat([torch.cos(arg), torch.sin(arg)]).reshape(2 * n_bases, -1)
+    return (w / w.norm(dim=1, keepdim=True)).float()
 
 
 def pair_loss(model, x, y, power=1, norm_loss=0.0, equal_norm_loss=0.0,

@@ -1,0 +1,135 @@
+"""The rendered training corpus: deny-list, plan, FluidSynth rendering, build."""
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("music21")
+
+from complex_auto import corpus  # noqa: E402
+from complex_auto.errors import ComplexAutoError  # noqa: E402
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None or not corpus.SOUNDFONT.is_file(),
+    reason="fluidsynth or the FluidR3_GM soundfont is not installed")
+
+
+@pytest.mark.parametrize("path, composer, title", [
+    ("bach/bwv846.mxl", "", ""),                       # WTC I prelude: in the music21 corpus
+    ("bach/bwv883.mxl", "", ""),                       # WTC II fugue 20 itself
+    ("", "J.S. Bach", "Das wohltemperierte Klavier II"),
+    ("chopin/mazurka24-4.krn", "", ""),
+    ("", "Frederic Chopin", "Mazurka Op. 24 No. 1"),
+    ("beethoven/opus2no1/movement1.mxl", "", ""),
+    ("beethoven/opus2no3/movement1.mxl", "", ""),      # any Beethoven piano sonata
+    ("", "Ludwig van Beethoven", "Piano Sonata No. 14"),
+    ("beethoven/opus57/movement3.mxl", "", ""),
+    ("mozart/k282/movement1.mxl", "", ""),             # the sonata of sonata04-2
+    ("", "Wolfgang Amadeus Mozart", "Sonata K. 282"),
+    ("gibbons/silver_swan.xml", "", ""),
+    ("", "Orlando Gibbons", "The Silver Swan"),
+])
+def test_deny_list_keeps_evaluation_works_out(path, composer, title):
+    assert corpus.denied(path, composer, title)
+
+
+@pytest.mark.parametrize("path", [
+    "bach/bwv66.6.mxl", "bach/bwv8.6.mxl", "chopin/mazurka06-2.krn", "mozart/k545/movement1_exposition.mxl",
+    "beethoven/opus18no1/movement1.mxl", "beethoven/opus132.mxl", "beethoven/opus59no2/movement4.mxl",
+])
+def test_deny_list_lets_other_works_in(path):
+    assert corpus.denied(path) is None
+
+
+def test_sources_of_the_music21_corpus_hold_no_denied_score():
+    from music21 import corpus as m21
+
+    shipped = {str(p).replace("\\", "/").split("/corpus/", 1)[-1] for p in m21.getCorePaths()}
+    assert "bach/bwv846.mxl" in shipped          # the deny-list has real work to do
+    sources = corpus.corpus_sources()
+    every = [p for paths in sources.values() for p in paths]
+    assert "bach/bwv846.mxl" not in every
+    assert not [p for p in every if corpus.denied(p)]
+    assert all(sources[g] for g in ("chorale", "quartet", "piano", "folk"))
+
+
+def test_plan_is_fixed_by_the_seed_and_mostly_piano():
+    sources = corpus.corpus_sources()
+    a, b = corpus.plan(3, 300, sources), corpus.plan(3, 300, sources)
+    assert a == b
+    assert corpus.plan(4, 300, sources) != a
+    assert corpus.plan(3, 20, sources) == a[:20]       # a longer corpus extends a shorter one
+    programs = np.array([r.program for r in a])
+    assert 0.6 < np.mean(programs == corpus.PIANO) < 0.8
+    assert set(programs) - {corpus.PIANO} <= set(corpus.OTHER_PROGRAMS)
+    semis = np.array([r.semitones for r in a])
+    assert semis.min() >= corpus.SEMITONE_RANGE[0] and semis.max() <= corpus.SEMITONE_RANGE[1]
+    assert len(set(semis)) > 5 and len({r.bpm for r in a}) > 20
+    assert len({r.group for r in a}) == len(corpus.GROUPS)
+
+
+def test_missing_fluidsynth_is_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(corpus.shutil, "which", lambda name: None)
+    with pytest.raises(ComplexAutoError, match="fluidsynth"):
+        corpus.check_tools()
+    with pytest.raises(ComplexAutoError, match="fluid-soundfont-gm"):
+        corpus.check_tools(tmp_path / "none.sf2")
+
+
+def two_bars(pitch="C4"):
+    """Two bars of 4/4 quarter notes of one pitch."""
+    from music21 import meter, note, stream
+
+    part = stream.Part()
+    for bar in range(2):
+        m = stream.Measure(number=bar + 1)
+        if bar == 0:
+            m.append(meter.TimeSignature("4/4"))
+        for _ in range(4):
+            m.append(note.Note(pitch, quarterLength=1.0))
+        part.append(m)
+    score = stream.Score()
+    score.insert(0, part)
+    return score
+
+
+def peak_hz(y, sr):
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    freqs = np.fft.rfftfreq(len(y), 1 / sr)
+    band = (freqs > 100) & (freqs < 1000)
+    return freqs[band][np.argmax(spec[band])]
+
+
+@needs_fluidsynth
+def test_two_bars_render_at_the_tempo_and_key_asked():
+    sr = corpus.SR
+    y = corpus.render_score(two_bars(), semitones=0, bpm=120.0)
+    # eight quarters at 120 bpm last 4 s; the release tail adds less than a second and a half
+    assert 4.0 <= len(y) / sr <= 5.5
+    assert y.dtype == np.float32 and np.isclose(np.abs(y).max(), 0.5)
+    slow = corpus.render_score(two_bars(), semitones=0, bpm=60.0)
+    assert 8.0 <= len(slow) / sr <= 9.5
+    up = corpus.render_score(two_bars(), semitones=2, bpm=120.0)
+    assert abs(peak_hz(y[:sr * 4], sr) - 261.6) < 3           # C4
+    assert abs(peak_hz(up[:sr * 4], sr) - 293.7) < 3          # D4: two semitones up
+
+
+@needs_fluidsynth
+def test_build_writes_lists_and_is_reproducible(tmp_path):
+    import soundfile as sf
+
+    sources = {"chorale": ["bach/bwv66.6.mxl", "bach/bwv1.6.mxl", "bach/bwv846.mxl"]}
+    runs = []
+    for name in ("a", "b"):
+        res = corpus.build(tmp_path / name, hours=0.004, seed=7, jobs=1, sources=sources)
+        runs.append(res)
+        csv = (tmp_path / name / "corpus.csv").read_text()
+        assert "bwv846" not in csv                          # denied even when listed
+        assert res["seconds"]["train"] + res["seconds"]["heldout"] >= 0.004 * 3600
+        listed = (tmp_path / name / "filelist.txt").read_text().split()
+        assert listed == res["train"] and res["train"]
+        info = sf.info(res["train"][0])
+        assert info.samplerate == corpus.SR and info.channels == 1 and info.format == "OGG"
+        assert info.duration <= corpus.CHUNK_SECONDS + 1
+    csv_a = (tmp_path / "a" / "corpus.csv").read_text()
+    assert csv_a == (tmp_path / "b" / "corpus.csv").read_text()
