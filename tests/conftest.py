@@ -109,3 +109,46 @@ def run_cli(script, *args, cwd=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=600)
+
+
+def png_content(path):
+    """What a PNG shows: ``(width, height, grey-level std, distinct colours)``.
+
+    A blank or single-colour picture has std near 0 and very few colours.
+    """
+    from PIL import Image
+
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.float64)
+    colours = len(np.unique(rgb.reshape(-1, 3)[::7], axis=0))
+    return rgb.shape[1], rgb.shape[0], float(rgb.mean(axis=2).std()), colours
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Record every figure the project saves: file name → list of its drawn axes.
+
+    Each axes is summarised as a dict: ``images`` (imshow arrays), ``lines`` (number of plotted
+    lines), ``points`` (scatter points), ``colorbar`` (whether it is a colour bar).
+    """
+    from complex_auto import utils
+
+    figures = {}
+    original = utils.save_figure
+
+    def record(fig, path, **kwargs):
+        axes = []
+        for ax in fig.axes:
+            axes.append(dict(images=[im.get_array() for im in ax.get_images()],
+                             lines=len(ax.get_lines()),
+                             points=sum(len(c.get_offsets()) for c in ax.collections
+                                        if hasattr(c, "get_offsets")),
+                             colorbar=ax.get_label() == "<colorbar>"))
+        figures[Path(path).name] = axes
+        original(fig, path, **kwargs)
+
+    import complex_auto.plots as plots
+
+    monkeypatch.setattr(utils, "save_figure", record)
+    monkeypatch.setattr(plots, "save_figure", record)
+    return figures

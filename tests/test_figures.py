@@ -10,7 +10,7 @@ from complex_auto import figures
 from complex_auto.figures import angular_purity, band_pass_stats, fourier_concentration
 from complex_auto.model import ComplexAutoEncoder
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, png_content, write_config
 
 
 def gabor_bank(n=16, length=512, seed=0):
@@ -64,7 +64,8 @@ def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, config_na
     return path
 
 
-def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, caplog):
+def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, caplog,
+                                                                   saved_figures):
     sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
                      length_ngram=64)
     mn = save_model(tmp_path / "mnist", "config_mnist.ini", 784, 8, True, "mnist")
@@ -79,7 +80,15 @@ def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, cap
     with caplog.at_level(logging.INFO):
         assert figures.main(args) == 0
     for kind in ("cqt", "signal", "mnist"):
-        assert (out / f"filters_{kind}.png").stat().st_size > 0
+        width, height, std, colours = png_content(out / f"filters_{kind}.png")
+        assert width >= 400 and height >= 300 and std > 5 and colours > 20, kind
+    # signal: one panel per basis (8) and the two spectrum panels
+    assert len(saved_figures["filters_signal.png"]) == 8 + 2
+    # digits: every basis as a pair of 28 x 28 tiles (real, imaginary) in one mosaic
+    tiles = [im for a in saved_figures["filters_mnist.png"] for im in a["images"]]
+    assert sum(im.size for im in tiles) >= 2 * 8 * 28 * 28
+    tiles = [im for a in saved_figures["filters_cqt.png"] for im in a["images"]]
+    assert sum(im.size for im in tiles) >= 2 * 8 * 12 * 4
     assert "angular purity" in caplog.text and "band concentration" in caplog.text
 
     shutil.rmtree(out)
@@ -99,11 +108,26 @@ def test_a_config_of_another_data_type_is_an_error(tmp_path):
         figures.draw("mnist", sig, tmp_path / "x.png", config_path=tmp_path / "signal" / "config.ini")
 
 
+def shipped_models():
+    """Every model folder under models/ with a trained model in it."""
+    return sorted(d for d in (ROOT / "models").iterdir()
+                  if d.is_dir() and list(d.glob("model_complex_auto_*.save")))
+
+
 def test_the_shipped_models_fit_their_configs():
-    for kind in ("signal", "mnist"):
-        path = ROOT / "models" / kind / f"model_complex_auto_{kind}.save"
-        if not path.is_file():
-            pytest.skip(f"{path} not shipped")
+    kinds = {d.name: next(d.glob("model_complex_auto_*.save")) for d in shipped_models()}
+    assert {"cqt_jku", "signal", "mnist"} <= set(kinds)      # the README's three figures
+    for name, path in kinds.items():
+        kind = path.stem.rsplit("_", 1)[1]
         w, shape, cfg = figures.load_weight(kind, path)
-        assert w.shape[1] == int(np.prod(shape))
-        assert (ROOT / "models" / kind / "train_log.csv").is_file()
+        assert w.shape[1] == int(np.prod(shape)), name
+
+
+def test_shipped_configs_say_how_long_their_model_trained():
+    from complex_auto.config import load_config
+
+    for d in shipped_models():
+        config = next(p for p in sorted(d.glob("config*.ini")))
+        rows = (d / "train_log.csv").read_text().splitlines()[1:]
+        assert int(rows[-1].split(",")[0]) == len(rows), d.name
+        assert load_config(config)["epochs"] == len(rows), f"{config}: epochs"

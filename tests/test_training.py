@@ -10,7 +10,7 @@ from complex_auto.cqt_pairs import CQTPairs
 from complex_auto.layout import RunLayout
 from complex_auto.training import LOG_HEADER, load_model, train
 
-from .conftest import run_cli, run_script, write_config, write_filelist
+from .conftest import png_content, run_cli, run_script, write_config, write_filelist
 
 CFG = dict(cache_dir="cache", train_it=True, continue_train=False, start_epoch=0, test_data="",
            data_type="cqt", samples_epoch=64, batch_size=16, epochs=4, lr=1e-2,
@@ -204,3 +204,32 @@ def test_fewer_than_five_files_evaluate_on_held_out_frames(tmp_path, tiny_config
     np.testing.assert_array_equal(train_set.frames[:frames[0] - tails[0]],
                                   whole[:, :-tails[0]].T)
     assert len(eval_set.sweep(np.random.default_rng(0))) > 0
+
+
+def test_training_plots_show_what_they_say(tmp_path, saved_figures):
+    from complex_auto.cqt_pairs import TRANSFORM_NAMES
+    from complex_auto.plots import TrainingPlotter
+
+    tr, ev = synthetic_sets()
+    layout = RunLayout("plots", tmp_path)
+    plotter = TrainingPlotter(layout, tr, (10, 6), "cpu", TRANSFORM_NAMES, n_pca=200)
+    _, history = train(dict(CFG, epochs=3, plot_interval=2), layout, tr, ev, "cpu", plotter=plotter)
+    d = layout.plots
+    for name in ("filters", "reconstructions", "amplitudes_phases", "loss", "phase_pca"):
+        width, height, std, colours = png_content(d / f"{name}.png")
+        assert width >= 300 and height >= 250, name
+        assert std > 5 and colours > 20, f"{name}.png looks blank"
+    # 4 pairs x (x, y, and the two cross reconstructions), each an n-gram of 10 x 6
+    rec = saved_figures["reconstructions.png"]
+    assert len(rec) == 16 and all(a["images"][0].shape == (10, 6) for a in rec)
+    amp = saved_figures["amplitudes_phases.png"]
+    images = [a for a in amp if not a["colorbar"]]
+    assert len(images) == 2 and len(amp) == 4                 # two maps, two colour bars
+    assert [a["images"][0].shape for a in images] == [(64, 4), (64, 4)]   # items x bases
+    loss = saved_figures["loss.png"]
+    assert len(loss) == 1 and loss[0]["lines"] == 2           # train and evaluation
+    pca = [a for a in saved_figures["phase_pca.png"] if not a["colorbar"]]
+    assert len(pca) == 2                                      # pitch shift, time shift
+    assert sum(a["points"] for a in pca) == 200
+    filt = [a for a in saved_figures["filters.png"] if a["images"]]
+    assert filt and sum(im.size for a in filt for im in a["images"]) >= 4 * 60
