@@ -6,12 +6,13 @@ Examples
     python train.py demo filelist_audio.txt config_cqt_quick.ini
     python train.py jku filelist_audio.txt config_cqt.ini --epochs 50
     python train.py jku filelist_audio.txt config_cqt.ini --resume
+    torchrun --nproc_per_node 4 train.py jku filelist_audio.txt config_cqt.ini   # data-parallel
 """
 import argparse
 import re
 from pathlib import Path
 
-from complex_auto import cli
+from complex_auto import cli, distributed
 from complex_auto.config import load_config
 from complex_auto.data import training_data
 from complex_auto.layout import RunLayout
@@ -27,7 +28,11 @@ def parser():
                     "model, a checkpoint, train_log.csv and plots/.",
         epilog="Audio preprocessing is cached in the config's cache_dir; the cache is keyed by "
                "the listed files and the data parameters. Ctrl-C keeps the checkpoint of the "
-               "last finished epoch; continue with --resume.",
+               "last finished epoch; continue with --resume. Data-parallel: torchrun "
+               "--nproc_per_node N train.py ... (several machines: torchrun's --nnodes and "
+               "--rdzv-endpoint) splits every batch over N processes (batch_size stays the "
+               "total batch); gloo on CPUs, nccl on GPUs (one per process); rank 0 writes "
+               "the files.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", metavar="RUN", help="run keyword: results go to output/RUN/")
     p.add_argument("filelist", metavar="FILELIST",
@@ -50,17 +55,27 @@ def main(args):
             raise cli.ComplexAutoError(f"--epochs {args.epochs}: must be >= 0")
         cfg["epochs"] = args.epochs
     device = cli.resolve_device(args.device, args.threads)
+    context, device = distributed.setup(device)
     layout = RunLayout(args.run).make()
+    if not context.main:
+        distributed.barrier(context)    # rank 0 fills the cache first; the others read it
     data = training_data(cfg, args.filelist, refresh=args.refresh_cache, jobs=default_jobs())
+    if context.main:
+        distributed.barrier(context)
     # The run's copy of the config holds what was used, --epochs included.
     text = Path(args.config).read_text()
     if args.epochs is not None:
         text = re.sub(r"(?m)^(\s*epochs\s*=).*$", rf"\g<1> {args.epochs}", text)
-    atomic_write_text(layout.config, text)
+    if context.main:
+        atomic_write_text(layout.config, text)
     plotter = TrainingPlotter(layout, data.train, data.shape, device, data.transform_names,
                               seed=cfg["seed"], sr=data.sr)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,
-                           plotter=plotter)
+                           plotter=plotter, context=context)
+    distributed.barrier(context)
+    distributed.teardown(context)
+    if not context.main:
+        return
     cli.log.info("model: %s", layout.model(cfg["data_type"]))
     cli.log.info("log:   %s", layout.train_log)
     cli.log.info("plots: %s/", layout.plots)

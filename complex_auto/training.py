@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError
 from .model import ComplexAutoEncoder, pair_loss
 from .utils import atomic_path, atomic_write_text
@@ -104,7 +105,7 @@ def _slice(draws, lo, hi):
 
 
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
-          plotter=None):
+          plotter=None, context=SINGLE):
     """Train a CAE on pairs and save it into the run folder.
 
     Parameters
@@ -121,6 +122,10 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         Continue from the run's checkpoint (also when ``cfg['continue_train']``).
     plotter : callable, optional
         ``plotter(model, epoch, history)``, called every ``plot_interval`` epochs and at the end.
+    context : complex_auto.distributed.Context
+        This process's rank among data-parallel processes (:func:`~complex_auto.distributed.setup`):
+        each rank builds and trains on its part of every batch, gradients are averaged, and
+        only rank 0 evaluates and writes files.
 
     Returns
     -------
@@ -163,44 +168,58 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     penalties = dict(norm_loss=cfg["norm_loss"], equal_norm_loss=cfg["equal_norm_loss"],
                      sparsity_reg=cfg["sparsity_reg"], weight_reg=cfg["weight_reg"])
 
+    net = wrap(model, context)      # DistributedDataParallel when there are several ranks
+
     def checkpoint(epoch):
+        if not context.main:
+            return
         save_state(model.state_dict(), model_path)
         save_state({"model": model.state_dict(), "optimizer": opt.state_dict(),
                     "epoch": epoch, "history": history}, ckpt_path)
 
     def plot(epoch):
-        if plotter is not None:
+        if plotter is not None and context.main:
             plotter(model, epoch, history)
             model.train()
 
-    log.info("training on %s: %d epochs of %d pairs (%d batches), model %d -> %d complex bases",
-             device, epochs, n, n_batches, train_pairs.n_in, cfg["n_bases"])
-    bar = tqdm(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs)
+    log.info("training on %s: %d epochs of %d pairs (%d batches), model %d -> %d complex bases%s",
+             device, epochs, n, n_batches, train_pairs.n_in, cfg["n_bases"],
+             f", {context.world} processes" if context.active else "")
+    bar = tqdm(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
+               disable=not context.main)
     epoch = start
     try:
         for epoch in bar:
             t0 = time.perf_counter()
             rng = np.random.default_rng([cfg["seed"], epoch])
-            torch.manual_seed(cfg["seed"] * 100003 + epoch)
+            torch.manual_seed(cfg["seed"] * 100003 + epoch + 7919 * context.rank)  # dropout
             model.train()
             total = 0.0
             for b in range(n_batches):
                 draws = train_pairs.draw(rng, min(bs, n - b * bs))
-                x, y = _to_device(train_pairs.build(draws), device)
-                loss, rec = pair_loss(model, x, y, power, **penalties)
+                # Every rank draws the whole batch (cheap) and builds its own part (costly).
+                lo, hi = context.part(len(draws))
+                own = _slice(draws, lo, max(hi, lo + 1))   # an empty part still takes a step
+                x, y = _to_device(train_pairs.build(own), device)
+                loss, rec = pair_loss(net, x, y, power, **penalties)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                # Weighted by the part's share, the gradients averaged over the ranks are
+                # those of the whole batch's mean loss (the factor is 1 on one process).
+                (loss * ((hi - lo) * context.world / len(draws))).backward()
                 opt.step()
                 model.set_to_norm(cfg["set_to_norm"])
-                total += rec.item() * len(draws)
-            ev = evaluate(model, eval_pairs, eval_draws, bs, power, device)
+                total += rec.item() * (hi - lo)
+            total = sum_over_ranks(total, context, device)
+            ev = (evaluate(model, eval_pairs, eval_draws, bs, power, device) if context.main
+                  else float("nan"))
             history.append({"epoch": epoch + 1, "train_loss": total / n, "eval_loss": ev,
                             "seconds": time.perf_counter() - t0})
             bar.set_postfix(train=f"{total / n:.4f}", eval=f"{ev:.4f}")
-            tqdm.write(f"epoch {epoch + 1}/{epochs}  train {total / n:.5f}  eval {ev:.5f}  "
-                       f"{history[-1]['seconds']:.1f}s")
-            checkpoint(epoch + 1)
-            write_log(layout.train_log, history)
+            if context.main:
+                tqdm.write(f"epoch {epoch + 1}/{epochs}  train {total / n:.5f}  eval {ev:.5f}  "
+                           f"{history[-1]['seconds']:.1f}s")
+                checkpoint(epoch + 1)
+                write_log(layout.train_log, history)
             if (epoch + 1) % cfg["plot_interval"] == 0 and epoch + 1 < epochs:
                 plot(epoch + 1)
     except KeyboardInterrupt:
@@ -212,7 +231,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                         history[-1]["epoch"], ckpt_path)
         raise
     bar.close()
-    if not history or history[-1]["epoch"] == epochs:
+    if (not history or history[-1]["epoch"] == epochs) and context.main:
         if start >= epochs:
             log.info("model already trained for %d epochs", start)
             save_state(model.state_dict(), model_path)

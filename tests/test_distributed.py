@@ -1,0 +1,75 @@
+"""Data-parallel training with ``torchrun`` (complex_auto/distributed.py) on 2 CPU processes."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from complex_auto.distributed import SINGLE, Context
+from complex_auto.layout import RunLayout
+
+from .conftest import JKU_AUDIO, ROOT, excerpt, run_script, write_config, write_filelist
+
+
+def test_parts_cover_a_batch_once():
+    for n in (1, 2, 7, 100, 101):
+        for world in (1, 2, 3, 8):
+            parts = [Context(r, world).part(n) for r in range(world)]
+            assert parts[0][0] == 0 and parts[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+            sizes = [hi - lo for lo, hi in parts]
+            assert max(sizes) - min(sizes) <= 1
+    assert SINGLE.part(37) == (0, 37) and SINGLE.main and not SINGLE.active
+
+
+@pytest.fixture
+def signal_run(in_tmp):
+    """A 1-D signal config on a real 6 s excerpt: cheap pairs, no dropout (see below)."""
+    sf.write(in_tmp / "a.wav", excerpt(JKU_AUDIO / "wtc2f20-poly.mp3", 6), 22050)
+    flist = write_filelist(in_tmp / "list.txt", [in_tmp / "a.wav"])
+    # 431 pairs in batches of 100: the last batch (31) splits unevenly over 2 ranks, which the
+    # loss weighting must handle. Dropout 0: each rank draws its own dropout masks, so with
+    # dropout the two runs would differ by design.
+    cfg = write_config(in_tmp / "sig.ini", base=ROOT / "config_signal1D.ini",
+                       samples_epoch=431, batch_size=100, epochs=2, n_bases=8,
+                       length_ngram=64, shifts=(8, -1), plot_interval=100, cache_dir="cache",
+                       dropout=0.0)
+    return flist, cfg
+
+
+def test_torchrun_two_cpu_processes_resume_and_match_one_process(signal_run, capsys):
+    flist, cfg = signal_run
+    code, err = run_script("train.py", "one", flist, cfg, "--device", "cpu", capsys=capsys)
+    assert code == 0, err
+    # Epoch 1 in this process, then epoch 2 resumed from its checkpoint by two processes.
+    code, err = run_script("train.py", "two", flist, cfg, "--device", "cpu", "--epochs", "1",
+                           capsys=capsys)
+    assert code == 0, err
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node", "2", str(ROOT / "train.py"), "two", str(flist),
+                           str(cfg), "--device", "cpu", "--resume"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 processes" in proc.stderr and "resuming from" in proc.stderr
+    assert proc.stderr.count("model: output/two/") == 1          # rank 0 alone reports
+
+    one, two = RunLayout("one"), RunLayout("two")
+    log_one = np.loadtxt(one.train_log, delimiter=",", skiprows=1)
+    log_two = np.loadtxt(two.train_log, delimiter=",", skiprows=1)
+    assert log_two[:, 0].tolist() == [1, 2]
+    # Same pairs, same start, gradients averaged over the two halves of every batch: the
+    # runs differ only by float32 rounding of sums taken in another order (~1e-7 relative
+    # per step, over 10 Adam steps), hence these tolerances, far below the change one
+    # epoch makes (checked below).
+    np.testing.assert_allclose(log_two[:, 1:3], log_one[:, 1:3], rtol=1e-5)
+    w1 = torch.load(one.model("signal"), weights_only=True)["layer.weight"]
+    w2 = torch.load(two.model("signal"), weights_only=True)["layer.weight"]
+    assert torch.allclose(w1, w2, atol=1e-5), (w1 - w2).abs().max()
+    ckpt = torch.load(two.checkpoint("signal"), weights_only=False)
+    assert ckpt["epoch"] == 2
+    epoch1 = torch.load(one.checkpoint("signal"), weights_only=False)["history"][0]
+    assert abs(log_one[1, 1] - epoch1["train_loss"]) > 100 * 1e-5 * log_one[1, 1]
