@@ -15,6 +15,7 @@ from complex_auto import cli
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run
+from complex_auto.report import build_report
 
 
 def parser():
@@ -80,6 +81,11 @@ def parser():
                         "(default: %(default)s)")
     p.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not draw PIECE_patterns.png")
+    p.add_argument("--no-report", dest="report", action="store_false",
+                   help="do not write the HTML report output/RUN/report/index.html (per piece: "
+                        "a timeline of the patterns beside the ground truth, the matrix picture "
+                        "and a playable clip of every occurrence; see python -m "
+                        "complex_auto.report --help)")
     cli.add_verbose(p)
     return p
 
@@ -99,6 +105,8 @@ def main(args):
                           plot=args.plot, method=args.method)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
+    if args.report:
+        build_report(args.run, refdir=args.refdir, csv_list=args.csv, bpm=args.bpm)
 
 
 if __name__ == "__main__":

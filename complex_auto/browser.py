@@ -1,0 +1,72 @@
+"""Headless Chromium, driven by selenium: how the report's pages are checked and pictured.
+
+Uses the system's ``chromium`` (or Chrome) and its matching ``chromedriver`` (Debian:
+``apt-get install chromium chromium-driver``); selenium is given both paths, so it never looks
+for or downloads a driver.
+"""
+import contextlib
+import shutil
+from pathlib import Path
+
+from .errors import ComplexAutoError
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+DRIVERS = ("chromedriver", "/usr/lib/chromium/chromedriver")
+
+
+def _find(names, what):
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ComplexAutoError(f"no {what} found (looked for {', '.join(names)}); install it, "
+                           "e.g. apt-get install chromium chromium-driver")
+
+
+@contextlib.contextmanager
+def chromium(width=1280, height=1000):
+    """A headless Chromium session (selenium ``WebDriver``), closed on exit.
+
+    Media may play without a user gesture (so that a test can press "play all"), and the
+    browser's console messages are kept for ``driver.get_log('browser')``.
+    """
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        raise ComplexAutoError("selenium is not installed: pip install selenium") from None
+    options = webdriver.ChromeOptions()
+    options.binary_location = _find(BROWSERS, "Chromium browser")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+                f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(_find(DRIVERS, "chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def screenshot(page, png, width=1280, height=1000):
+    """Save a picture of an HTML file as headless Chromium shows it (the top ``height`` px).
+
+    Parameters
+    ----------
+    page : str or Path
+        The HTML file.
+    png : str or Path
+        Where to write the PNG (atomically).
+    width, height : int
+        Window size in pixels.
+    """
+    from .utils import atomic_path
+
+    page = Path(page).resolve()
+    with chromium(width, height) as driver:
+        driver.get(page.as_uri())
+        with atomic_path(png) as tmp:
+            if not driver.save_screenshot(str(tmp.with_suffix(".png"))):
+                raise ComplexAutoError(f"Chromium could not take a screenshot of {page}")
+            tmp.with_suffix(".png").replace(tmp)

@@ -1,0 +1,853 @@
+"""An HTML report of a run: see and hear the repeated sections found (``output/RUN/report/``).
+
+``extract_motives.py`` writes it, ``extract_motives_eval.py`` adds its scores to it, and
+``python -m complex_auto.report RUN`` rebuilds it from the files of a run:
+
+- ``PIECE.patterns.csv`` (``pattern,occurrence,start_s,end_s`` and, when the finder writes one,
+  ``score``): the patterns, in the finder's order (its ranking) and its numbering;
+- ``PIECE_patterns.png``: the matrix with the segments found;
+- ``conversion.json``: which recording each piece was converted from (``files[].audio``) and
+  its tempo; ``ss_matrices_filelist.txt``'s tempo column;
+- the ground truth ``REFDIR/PIECE.txt`` (MIREX, score onsets in beats) with the piece's csv
+  score, whose first onset is the recording's time 0 and whose note durations end each
+  occurrence (the JKU audio renditions play the score at a constant tempo);
+- ``results.csv``: the MIREX scores of the run, per piece and their mean.
+
+The report folder holds ``index.html`` (the pieces, their scores and the mean), one
+``PIECE.html`` per piece (timeline, matrix picture, table of occurrences with a playable clip
+each), ``img/`` (copies of the pictures) and ``clips/PIECE/`` (one MP3 per distinct occurrence
+span). Everything is referenced by relative paths, with the styles and scripts inside each
+page: the folder opens from disk, or anywhere it is copied to, with no network and no server.
+The recordings themselves stay where they are.
+"""
+import argparse
+import csv
+import html
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+from .filelist import read_list
+from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
+                  read_score_csv)
+from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .patterns import PALETTE
+from .runinfo import read_conversion_info
+from .utils import atomic_path, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+#: Longest clip, in seconds: 16 beats (the finder's shortest pattern, four bars of 4/4) at 64
+#: bpm, enough to hear a theme through and to compare its occurrences by ear. Longer
+#: occurrences (whole sections, up to most of a piece) play their first 15 s, and the page
+#: says so: the occurrences of the five JKU pieces overlap and together last about four times the
+#: recordings (an hour), which uncapped would make their clips 7.5 MB instead of 5.
+MAX_CLIP_SECONDS = 15.0
+#: Fade in and out at each clip's ends, in seconds: removes the click of a cut through a sound,
+#: shorter than a note's attack so that no onset is lost.
+FADE_SECONDS = 0.015
+#: Highest sample rate of the clips (Hz). The JKU renditions are at 11025 Hz; 11 kHz keeps the
+#: pitches and the timbre recognisable (5.5 kHz of bandwidth) at a quarter of CD rate.
+CLIP_SR = 11025
+#: libsndfile's MP3 compression level, with an average bit rate: about 14 kbit/s (1.7 kB per
+#: second of clip) at 11025 Hz mono, measured. MP3 plays in every browser; unlike constant bit
+#: rate, this mode writes the LAME header that tells decoders the exact length (without it a
+#: clip plays ~0.1 s of encoder padding too).
+CLIP_COMPRESSION = 0.9
+#: Colour of the ground truth's lanes (found patterns take ``PIECE_patterns.png``'s colours).
+TRUTH_COLOUR = (110, 110, 110)
+SCORE_SUFFIXES = ("_F", "_P", "_R")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a run
+
+
+def format_time(seconds):
+    """Seconds as ``m:ss.s`` (``73.25`` → ``'1:13.3'``; negative times keep their sign)."""
+    sign = "-" if seconds < 0 else ""
+    tenths = int(round(abs(seconds) * 10))
+    minutes, tenths = divmod(tenths, 600)
+    return f"{sign}{minutes}:{tenths // 10:02d}.{tenths % 10}"
+
+
+def read_patterns_csv(path):
+    """The patterns of ``PIECE.patterns.csv``, in the file's order.
+
+    Columns are found by name: ``pattern, occurrence, start_s, end_s`` are required, ``score``
+    (a pattern's rank score) is used when present, any other column is ignored.
+
+    Returns
+    -------
+    list of dict
+        One per pattern, in order of first appearance (the finder writes them best first):
+        ``pattern`` (int), ``score`` (float or None) and ``occurrences``, a list of
+        ``(occurrence, start_s, end_s)``.
+
+    Raises
+    ------
+    DataError
+        Missing file or column, or a row whose numbers do not parse (names file and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: pattern table does not exist")
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in ("pattern", "occurrence", "start_s", "end_s")
+                   if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"{path}: no column {', '.join(missing)} (header: "
+                            f"{','.join(reader.fieldnames or [])})")
+        patterns = {}
+        for lineno, row in enumerate(reader, 2):
+            try:
+                p, o = int(row["pattern"]), int(row["occurrence"])
+                start, end = float(row["start_s"]), float(row["end_s"])
+                score = float(row["score"]) if row.get("score") not in (None, "") else None
+            except (TypeError, ValueError):
+                raise DataError(f"{path}, line {lineno}: cannot read "
+                                f"'{','.join(str(v) for v in row.values())[:60]}'") from None
+            if not (np.isfinite(start) and np.isfinite(end)) or end < start:
+                raise DataError(f"{path}, line {lineno}: occurrence ends ({end}) before it "
+                                f"starts ({start})")
+            entry = patterns.setdefault(p, {"pattern": p, "score": score, "occurrences": []})
+            entry["occurrences"].append((o, start, end))
+    return list(patterns.values())
+
+
+def read_scores(path):
+    """``results.csv`` as ``{piece: {column: value}}`` with a ``'mean'`` entry; ``{}`` if none.
+
+    Only the score columns (``*_F``, ``*_P``, ``*_R``) are kept, so columns added later are
+    shown without a change here.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    scores = {}
+    for row in rows:
+        values = {}
+        for key, value in row.items():
+            if key and key.endswith(SCORE_SUFFIXES):
+                try:
+                    values[key] = float(value)
+                except (TypeError, ValueError):
+                    continue
+        scores[row.get("piece", "")] = values
+    return scores
+
+
+def reference_seconds(refpath, score_csv, bpm):
+    """Ground-truth occurrences as spans of the recording, in seconds.
+
+    A JKU rendition starts at the score's first onset and plays at ``bpm``, so beat ``b`` is at
+    ``(b - first_onset) · 60 / bpm`` seconds. An occurrence runs from its first onset to the end
+    of its last-ending note (the csv's duration column; its last onset when a note is not in
+    the csv).
+
+    Parameters
+    ----------
+    refpath : str or Path
+        MIREX file of the ground truth (onsets in beats, MIDI pitches).
+    score_csv : str or Path
+        The piece's csv score (``onset, MIDI pitch, morphetic pitch, duration, staff``).
+    bpm : float
+        Tempo of the recording.
+
+    Returns
+    -------
+    list of list of (float, float)
+        Per ground-truth pattern, per occurrence: ``(start_s, end_s)``.
+    """
+    score = read_score_csv(score_csv)
+    offset = float(score[:, 0].min())
+    ends = {}
+    try:
+        full = np.loadtxt(score_csv, delimiter=",", usecols=(0, 1, 3), ndmin=2)
+        for onset, pitch, dur in full:
+            key = (onset, pitch)
+            ends[key] = max(ends.get(key, onset), onset + dur)
+    except (ValueError, IndexError):
+        log.debug("%s: no duration column; occurrences end at their last onset", score_csv)
+    beat = 60.0 / bpm
+    spans = []
+    for pattern in read_mirex(refpath):
+        occs = []
+        for occ in pattern:
+            start = min(on for on, _ in occ)
+            end = max(ends.get((on, pitch), on) for on, pitch in occ)
+            occs.append(((start - offset) * beat, (end - offset) * beat))
+        spans.append(occs)
+    return spans
+
+
+def _resolve(path, layout):
+    """A recorded path as given, else taken from the folder that holds ``output/``."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    alt = layout.dir.parent.parent / p
+    return alt if alt.exists() else p
+
+
+def _score_lists(csv_list):
+    """``{piece: csv path}`` from a csv list (``'auto'``: ``jku_csv_files.txt`` when there)."""
+    if csv_list is None or str(csv_list).lower() == "none":
+        return {}
+    if str(csv_list) == "auto":
+        csv_list = Path("jku_csv_files.txt")
+        if not csv_list.is_file():
+            return {}
+    return {piece_name(f): f for f, _, _ in read_list(csv_list, "csv score", check_exists=False)}
+
+
+def run_pieces(layout, csv_list="auto", bpm=None):
+    """The pieces of a run with what the report needs to know about each.
+
+    Pieces are those with a ``PIECE.patterns.csv``, in the order of the matrix list (others
+    after it, by name). Tempo: the matrix list's column, then ``conversion.json``'s, then the
+    JKU table by name, then ``bpm``; ``None`` when unknown (lengths in beats are then left out).
+
+    Returns
+    -------
+    list of dict
+        ``piece, patterns_csv, audio (Path or None), bpm (float or None), score_csv (Path or
+        None)``.
+    """
+    info = read_conversion_info(layout.conversion_info) or {}
+    records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
+    listed = {}
+    if layout.matrix_list.is_file():
+        for m, list_bpm, _ in read_list(layout.matrix_list, "matrix", check_exists=False):
+            listed[piece_name(m)] = list_bpm
+    found = {piece_name(p): p for p in layout.dir.glob("*.patterns.csv")}
+    order = [p for p in listed if p in found] + sorted(p for p in found if p not in listed)
+    scores = _score_lists(csv_list)
+    pieces = []
+    for piece in order:
+        record = records.get(piece, {})
+        given = listed.get(piece) or record.get("bpm")
+        if given is None and piece not in JKU_BPM:
+            given = bpm
+        try:
+            tempo = piece_bpm(piece, given)
+        except DataError:
+            tempo = None
+        audio = _resolve(record["audio"], layout) if record.get("audio") else None
+        score_csv = Path(scores[piece]) if piece in scores else None
+        pieces.append({"piece": piece, "patterns_csv": found[piece], "audio": audio,
+                       "bpm": tempo, "score_csv": score_csv})
+    return pieces
+
+
+# ---------------------------------------------------------------------------------------------
+# clips
+
+
+def cut_clip(y, sr, start, end, fade=FADE_SECONDS, max_seconds=MAX_CLIP_SECONDS):
+    """The samples of ``[start, end)`` seconds, at most ``max_seconds`` long, faded in and out.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (samples,)
+        The recording, mono.
+    sr : int
+        Its sample rate (Hz).
+    start, end : float
+        The occurrence in seconds; clipped to the recording.
+    fade : float
+        Length of the linear fade at each end, in seconds (shortened for very short clips).
+    max_seconds : float
+        The longest clip; a longer occurrence gives its first ``max_seconds``.
+
+    Returns
+    -------
+    np.ndarray, shape (round(min(end, duration, start + max_seconds) · sr) - round(start · sr),)
+        float32; empty when the span lies outside the recording.
+    """
+    a = max(int(round(start * sr)), 0)
+    b = min(int(round(min(end, start + max_seconds) * sr)), len(y))
+    clip = np.array(y[a:b], dtype=np.float32) if b > a else np.zeros(0, np.float32)
+    n = min(int(round(fade * sr)), len(clip) // 2)
+    if n > 0:
+        ramp = np.arange(1, n + 1, dtype=np.float32) / (n + 1)
+        clip[:n] *= ramp
+        clip[-n:] *= ramp[::-1]
+    return clip
+
+
+def write_clip(path, clip, sr):
+    """Write a clip as a mono MP3 (average bit rate, :data:`CLIP_COMPRESSION`), atomically."""
+    import soundfile as sf
+
+    with atomic_path(path) as tmp:
+        sf.write(tmp, clip, sr, format="MP3", compression_level=CLIP_COMPRESSION,
+                 bitrate_mode="AVERAGE")
+
+
+def clip_span(start, end, duration, max_seconds=MAX_CLIP_SECONDS):
+    """The part of an occurrence that its clip plays: ``(start, end)`` in seconds, or ``None``.
+
+    Clipped to the recording's ``duration`` and to ``max_seconds`` from the start.
+    """
+    a, b = max(start, 0.0), min(end, duration, start + max_seconds)
+    return (a, b) if b > a else None
+
+
+def load_recording(path, max_sr=CLIP_SR):
+    """A recording as mono float32 at ``min(its rate, max_sr)``; returns ``(y, sr)``."""
+    import librosa
+
+    try:
+        y, sr = librosa.load(str(path), sr=None, mono=True)
+    except Exception as e:         # decoders raise many types; the user needs the file name
+        raise DataError(f"{path}: cannot read the recording ({type(e).__name__}: {e})") from None
+    if sr > max_sr:
+        y, sr = librosa.resample(y, orig_sr=sr, target_sr=max_sr), max_sr
+    return y.astype(np.float32), int(sr)
+
+
+# ---------------------------------------------------------------------------------------------
+# timeline
+
+
+def timeline_data(patterns, references, duration):
+    """What the timeline draws: one lane per found pattern, then one per ground-truth pattern.
+
+    Parameters
+    ----------
+    patterns : list of dict
+        From :func:`read_patterns_csv`, in the finder's order.
+    references : list of list of (float, float) or None
+        From :func:`reference_seconds`.
+    duration : float
+        The recording's length in seconds: the timeline's extent.
+
+    Returns
+    -------
+    list of dict
+        Lanes in drawing order: ``kind`` (``'found'`` or ``'truth'``), ``label``,
+        ``pattern`` (its number: the csv's, or the ground truth's 1-based position), ``colour``,
+        ``rows`` and ``bars``: per occurrence ``occurrence, start, end`` (seconds, as given),
+        ``x0, x1``, its extent as fractions of ``duration`` clipped to ``[0, 1]``, and ``row``:
+        overlapping occurrences of a lane go to different rows (the first row free at their
+        start, in order of start), so that every one of them stays visible.
+    """
+    def lane(kind, label, number, colour, occurrences):
+        bars = [{"occurrence": o, "start": s, "end": e,
+                 "x0": min(max(s / duration, 0.0), 1.0), "x1": min(max(e / duration, 0.0), 1.0)}
+                for o, s, e in occurrences]
+        ends = []                   # end of the last bar of each row so far
+        for b in sorted(bars, key=lambda b: (b["start"], b["end"])):
+            b["row"] = next((r for r, end in enumerate(ends) if end <= b["start"]), len(ends))
+            ends[b["row"]:b["row"] + 1] = [b["end"]]
+        return {"kind": kind, "label": label, "pattern": number, "colour": colour,
+                "rows": max(len(ends), 1), "bars": bars}
+
+    lanes = [lane("found", f"P{p['pattern']}", p["pattern"], PALETTE[k % len(PALETTE)],
+                  p["occurrences"]) for k, p in enumerate(patterns)]
+    lanes += [lane("truth", f"truth {k}", k, TRUTH_COLOUR,
+                   [(o, s, e) for o, (s, e) in enumerate(occs, 1)])
+              for k, occs in enumerate(references or [], 1)]
+    return lanes
+
+
+def _tick_step(duration, target=10):
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600):
+        if duration / step <= target:
+            return step
+    return 3600 * int(np.ceil(duration / 3600 / target))
+
+
+def _rgb(c):
+    return f"rgb({c[0]},{c[1]},{c[2]})"
+
+
+def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, row_height=6,
+                 gap=4):
+    """The timeline as inline SVG: lanes of bars over a time axis in m:ss.
+
+    A lane holds its occurrences in the rows of :func:`timeline_data` (at least
+    ``row_height`` px each, so that overlapping occurrences stay countable). Found
+    occurrences are ``<rect class="occ" data-pattern data-occurrence>``, ground-truth ones
+    ``<rect class="truth">``; clicking a found one plays its clip (the page's script).
+    """
+    axis = 18
+    plot = width - label_width - 8
+    heights = [max(lane_height, lane["rows"] * row_height + 2) for lane in lanes]
+    tops, y = [], axis
+    for i, lane in enumerate(lanes):
+        if lane["kind"] == "truth" and i and lanes[i - 1]["kind"] != "truth":
+            y += 10                     # a gap between the found lanes and the truth's
+        tops.append(y)
+        y += heights[i] + gap
+    height = y + 4
+    out = [f'<svg class="timeline" viewBox="0 0 {width} {height}" width="100%" '
+           f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline of the '
+           f'occurrences">']
+    step = _tick_step(duration)
+    for t in np.arange(0, duration + 1e-9, step):
+        x = label_width + plot * t / duration
+        out.append(f'<line x1="{x:.1f}" y1="{axis - 4}" x2="{x:.1f}" y2="{height}" '
+                   f'class="tick"/><text x="{x:.1f}" y="{axis - 7}" class="ticklabel">'
+                   f'{format_time(t)[:-2]}</text>')
+    for lane, y, h in zip(lanes, tops, heights):
+        kind = lane["kind"]
+        out.append(f'<text x="{label_width - 6}" y="{y + min(h, lane_height) - 3}" '
+                   f'class="lanelabel {kind}">{html.escape(lane["label"])}</text>')
+        out.append(f'<rect x="{label_width}" y="{y}" width="{plot}" height="{h}" class="lane"/>')
+        row = (h - 2) / lane["rows"]
+        for b in lane["bars"]:
+            x0, x1 = label_width + plot * b["x0"], label_width + plot * b["x1"]
+            tip = (f'{lane["label"]} occurrence {b["occurrence"]}: {format_time(b["start"])}'
+                   f'–{format_time(b["end"])}')
+            attrs = (f'class="occ" data-pattern="{lane["pattern"]}" '
+                     f'data-occurrence="{b["occurrence"]}"' if kind == "found"
+                     else f'class="truth" data-truth="{lane["pattern"]}"')
+            out.append(f'<rect {attrs} x="{x0:.2f}" y="{y + 1 + b["row"] * row:.2f}" '
+                       f'width="{max(x1 - x0, 1.0):.2f}" height="{max(row - 1, 1):.2f}" '
+                       f'fill="{_rgb(lane["colour"])}"><title>{html.escape(tip)}</title></rect>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.2em auto;max-width:1200px;padding:0 1em;color:#222}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.2em 0 .4em}
+a{color:#1f5fa8}.meta{color:#555}.note{color:#7a4b00;background:#fff6e0;padding:.3em .6em}
+table{border-collapse:collapse;margin:.4em 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;
+text-align:right}th{background:#f2f2f2}th[colspan]{text-align:center}td.l,th.l{text-align:left}tr.mean td{font-weight:bold}
+tr.pattern td{background:#f7f7f7;font-weight:bold;text-align:left;padding-top:6px}
+.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;margin-right:4px}
+svg.timeline{display:block;margin:.4em 0;background:#fff}svg .lane{fill:#f4f4f4}
+svg .tick{stroke:#ddd;stroke-width:1}svg .ticklabel{font-size:10px;fill:#666;text-anchor:middle}
+svg .lanelabel{font-size:10px;text-anchor:end;fill:#333}svg .lanelabel.truth{fill:#777}
+svg .occ{fill-opacity:.65;stroke:#000;stroke-opacity:.35;cursor:pointer}svg .truth{fill-opacity:.6;stroke:#fff;stroke-width:1}
+svg .occ.playing{fill-opacity:1;stroke:#000;stroke-opacity:1;stroke-width:2}
+audio{height:28px;width:260px;vertical-align:middle}button{cursor:pointer}
+img.matrix{max-width:100%;height:auto;border:1px solid #ccc}
+"""
+
+SCRIPT = """
+// One clip at a time; a pattern's clips one after another with "play all".
+let queue = [];
+function bars(a) {
+  return document.querySelectorAll('svg .occ[data-pattern="' + a.dataset.pattern +
+    '"][data-occurrence="' + a.dataset.occurrence + '"]');
+}
+document.addEventListener('play', e => {
+  document.querySelectorAll('audio').forEach(a => { if (a !== e.target) a.pause(); });
+  bars(e.target).forEach(b => b.classList.add('playing'));
+}, true);
+['pause', 'ended'].forEach(t => document.addEventListener(t, e => {
+  bars(e.target).forEach(b => b.classList.remove('playing'));
+}, true));
+document.addEventListener('ended', e => {
+  if (queue.length && queue[0] === e.target) { queue.shift(); playNext(); }
+}, true);
+function playNext() {
+  if (!queue.length) return;
+  const a = queue[0]; a.currentTime = 0; a.play();
+}
+function playAll(p) {
+  queue = Array.from(document.querySelectorAll('audio[data-pattern="' + p + '"]'));
+  playNext();
+}
+function playOccurrence(p, o) {
+  const a = document.querySelector('audio[data-pattern="' + p + '"][data-occurrence="' + o + '"]');
+  if (a) { queue = []; a.currentTime = 0; a.play(); }
+}
+document.querySelectorAll('svg .occ').forEach(r => r.addEventListener('click',
+  () => playOccurrence(r.dataset.pattern, r.dataset.occurrence)));
+"""
+
+
+def _page(title, body, script=""):
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><link rel=\"icon\" href=\"data:,\">"
+            f"<style>{STYLE}</style></head><body>\n{body}\n"
+            + (f"<script>{script}</script>" if script else "") + "</body></html>\n")
+
+
+def scores_table(scores, pieces, link=False):
+    """HTML table of the F scores: a row per piece of ``pieces`` with scores, then the mean."""
+    columns = [c for c in dict.fromkeys(k for row in scores.values() for k in row)
+               if c.endswith("_F")]
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
+    rows = []
+    for piece in list(pieces) + ["mean"]:
+        if piece not in scores:
+            continue
+        name = (f'<a href="{html.escape(piece)}.html">{html.escape(piece)}</a>'
+                if link and piece != "mean" else html.escape(piece))
+        cells = "".join(f"<td>{scores[piece].get(c, float('nan')):.3f}</td>" for c in columns)
+        rows.append(f'<tr{" class=mean" if piece == "mean" else ""}><td class="l">{name}'
+                    f"</td>{cells}</tr>")
+    return f'<table class="scores"><tr><th class="l">piece</th>{head}</tr>{"".join(rows)}</table>'
+
+
+def piece_scores_table(scores, piece):
+    """HTML table of one piece's MIREX scores beside the run's mean: a row per measure."""
+    columns = list(dict.fromkeys(k for row in scores.values() for k in row))
+    measures = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in columns))
+    sides = [p for p in (piece, "mean") if p in scores]
+    head = "".join(f'<th colspan="3">{html.escape(p)}</th>' for p in sides)
+    sub = "<th>F</th><th>P</th><th>R</th>" * len(sides)
+    rows = []
+    for m in measures:
+        cells = "".join(f"<td>{scores[p][f'{m}_{k}']:.3f}</td>" if f"{m}_{k}" in scores[p]
+                        else "<td>—</td>" for p in sides for k in "FPR")
+        rows.append(f'<tr><td class="l">{html.escape(m)}</td>{cells}</tr>')
+    return (f'<table class="scores"><tr><th class="l" rowspan="2">measure</th>{head}</tr>'
+            f'<tr>{sub}</tr>{"".join(rows)}</table>')
+
+
+def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
+    """The HTML of one piece's page (see the module docstring)."""
+    piece = info["piece"]
+    bpm = info["bpm"]
+    n_occ = sum(len(p["occurrences"]) for p in patterns)
+    parts = [f'<p><a href="index.html">← {html.escape(run)}</a></p>',
+             f"<h1>{html.escape(piece)}</h1>",
+             f'<p class="meta">recording {html.escape(str(info["audio"]))}, '
+             f"{format_time(duration)}"
+             + (f", {bpm:g} bpm" if bpm else ", tempo unknown") +
+             f"; {len(patterns)} patterns, {n_occ} occurrences"
+             + ("; ground truth: " + html.escape(str(info["reference"]))
+                if info.get("reference") else "; no ground truth") + "</p>"]
+    parts += [f'<p class="note">{html.escape(n)}</p>' for n in notes]
+    if scores.get(piece):
+        parts += ["<h2>MIREX scores</h2>",
+                  piece_scores_table(scores, piece)]
+    parts += ["<h2>Timeline</h2>",
+              '<p class="meta">One lane per pattern, in the finder\'s order; grey lanes: the '
+              "ground truth. Click a bar to hear that occurrence.</p>",
+              timeline_svg(lanes, duration)]
+    if info.get("image"):
+        parts += ["<h2>Self-similarity matrix and the segments found</h2>",
+                  f'<img class="matrix" src="{html.escape(info["image"])}" '
+                  f'alt="matrix of {html.escape(piece)} with its segments">']
+    parts += ["<h2>Patterns and occurrences</h2>",
+              f'<p class="meta">Clips are mono MP3 at {CLIP_SR} Hz with {FADE_SECONDS * 1000:g} '
+              f"ms fades; occurrences longer than {MAX_CLIP_SECONDS:g} s play their first "
+              f"{MAX_CLIP_SECONDS:g} s.</p>",
+              '<table class="occurrences"><tr><th>occurrence</th><th>start</th><th>end</th>'
+              "<th>seconds</th><th>beats</th><th class=\"l\">clip</th></tr>"]
+    for k, p in enumerate(patterns):
+        colour = _rgb(PALETTE[k % len(PALETTE)])
+        score = f", score {p['score']:.4g}" if p["score"] is not None else ""
+        parts.append(f'<tr class="pattern"><td colspan="6"><span class="swatch" '
+                     f'style="background:{colour}"></span>Pattern {p["pattern"]}{score}: '
+                     f'{len(p["occurrences"])} occurrences <button class="playall" '
+                     f'data-pattern="{p["pattern"]}" onclick="playAll({p["pattern"]})">'
+                     "▶ play all</button></td></tr>")
+        for o, start, end in p["occurrences"]:
+            clip = clips.get((p["pattern"], o))
+            if clip is None:
+                cell = "—"
+            else:
+                src, (a, b) = clip
+                cut = (f" first {b - a:.1f} s" if b - a < min(end, duration) - start - 1e-6
+                       else "")
+                cell = (f'<audio controls preload="metadata" src="{html.escape(src)}" '
+                        f'data-pattern="{p["pattern"]}" data-occurrence="{o}" '
+                        f'data-start="{a:.3f}" data-duration="{b - a:.3f}"></audio>'
+                        + (f'<span class="meta">{cut}</span>' if cut else ""))
+            beats = f"{(end - start) * bpm / 60:.1f}" if bpm else "—"
+            parts.append(f"<tr><td>{o}</td><td>{format_time(start)}</td>"
+                         f"<td>{format_time(end)}</td><td>{end - start:.1f}</td>"
+                         f'<td>{beats}</td><td class="l">{cell}</td></tr>')
+    parts.append("</table>")
+    return _page(f"{piece} — {run}", "\n".join(parts), SCRIPT)
+
+
+def index_page(run, summaries, scores, notes, size):
+    """The HTML of the index: the pieces and, with an evaluation, their scores and the mean."""
+    parts = [f"<h1>Repeated sections found in run {html.escape(run)}</h1>",
+             f'<p class="meta">{len(summaries)} pieces; report {size / 1e6:.1f} MB '
+             "(opens from disk; recordings are not copied, only clips of the occurrences)."
+             "</p>"]
+    parts += [f'<p class="note">{html.escape(n)}</p>' for n in notes]
+    parts.append('<table class="pieces"><tr><th class="l">piece</th><th>duration</th>'
+                 "<th>bpm</th><th>patterns</th><th>occurrences</th><th>clips MB</th>"
+                 "<th class=\"l\">ground truth</th></tr>")
+    for s in summaries:
+        name = html.escape(s["piece"])
+        parts.append(f'<tr><td class="l"><a href="{name}.html">{name}</a></td>'
+                     f'<td>{format_time(s["duration"])}</td>'
+                     f'<td>{format(s["bpm"], "g") if s["bpm"] else "—"}</td>'
+                     f'<td>{s["patterns"]}</td><td>{s["occurrences"]}</td>'
+                     f'<td>{s["clip_bytes"] / 1e6:.2f}</td>'
+                     f'<td class="l">{"yes" if s["reference"] else "no"}</td></tr>')
+    parts.append("</table>")
+    if scores:
+        parts += ["<h2>MIREX scores (results.csv)</h2>",
+                  scores_table(scores, [s["piece"] for s in summaries], link=True)]
+    return _page(f"report — {run}", "\n".join(parts))
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole report
+
+
+def _folder_size(folder):
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
+
+
+def _copy_if_changed(src, dst):
+    if dst.is_file() and dst.stat().st_size == src.stat().st_size \
+            and dst.stat().st_mtime >= src.stat().st_mtime:
+        return
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def _clips_for_piece(folder, audio, patterns):
+    """Cut (or reuse) the clips of a piece.
+
+    A clip is named by its span in milliseconds, so occurrences with the same span share one
+    file and a rebuild reuses what is there. ``source.json`` records the recording they were
+    cut from and its decoded length; clips of another recording, or no longer used, are
+    removed. (The decoded length is the one to trust: an MP3's header can be off by tenths of
+    a second.)
+
+    Returns
+    -------
+    duration : float
+        The recording's decoded length in seconds.
+    clips : dict
+        ``{(pattern, occurrence): (src relative to the report, (start, end) played)}``.
+    """
+    source = {"audio": str(audio), "size": audio.stat().st_size,
+              "mtime": audio.stat().st_mtime, "sr": CLIP_SR, "max_seconds": MAX_CLIP_SECONDS,
+              "fade": FADE_SECONDS, "compression": CLIP_COMPRESSION, "format": "mp3 abr"}
+    record = folder / "source.json"
+    y = None
+    try:
+        saved = json.loads(record.read_text())
+        duration = float(saved.pop("duration"))
+        if saved != source:
+            raise ValueError("another recording or other clip settings")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        for f in folder.glob("*.mp3"):
+            f.unlink()
+        y, sr = load_recording(audio)
+        duration = len(y) / sr
+    wanted = {}
+    for p in patterns:
+        for o, start, end in p["occurrences"]:
+            span = clip_span(start, end, duration)
+            if span is None:
+                continue
+            name = f"{int(round(span[0] * 1000)):07d}-{int(round(span[1] * 1000)):07d}.mp3"
+            wanted[(p["pattern"], o)] = (name, span)
+    missing = sorted({name: span for name, span in wanted.values()
+                      if not (folder / name).is_file()}.items())
+    if missing:
+        from tqdm import tqdm
+
+        if y is None:
+            y, sr = load_recording(audio)
+        for name, (a, b) in tqdm(missing, desc=f"clips {folder.name}", unit="clip",
+                                 leave=False):
+            write_clip(folder / name, cut_clip(y, sr, a, b), sr)
+    keep = {name for name, _ in wanted.values()}
+    for f in folder.glob("*.mp3"):
+        if f.name not in keep:
+            f.unlink()
+    atomic_write_text(record, json.dumps(dict(source, duration=duration)) + "\n")
+    return duration, {k: (f"clips/{folder.name}/{name}", span)
+                      for k, (name, span) in wanted.items()}
+
+
+def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
+    """Write ``output/RUN/report/``: an index page and a page per piece, with clips.
+
+    Options not given are those recorded by the previous build (``report/report.json``),
+    else the defaults: ``refdir`` the JKU ground truth, ``csv_list`` ``'auto'``, no ``bpm``.
+
+    Parameters
+    ----------
+    run : str
+    root : str or Path
+        Folder of the runs.
+    refdir : str or Path, optional
+        Ground truth folder (``PIECE.txt``, MIREX).
+    csv_list : str or Path, optional
+        Csv scores (for the ground truth's time base): a list file, ``'auto'`` or ``'none'``.
+    bpm : float, optional
+        Tempo of pieces without one in the run's files.
+
+    Returns
+    -------
+    dict
+        ``index`` (Path), ``pieces``, ``clips`` (files), ``bytes`` (the report's size).
+
+    Raises
+    ------
+    DataError
+        When the run has no pattern tables or one of its files is unreadable.
+    """
+    layout = RunLayout(run, root)
+    out = layout.report_dir
+    options_path = out / "report.json"
+    saved = {}
+    if options_path.is_file():
+        try:
+            saved = json.loads(options_path.read_text())
+        except ValueError:
+            saved = {}
+    options = {"refdir": str(refdir) if refdir is not None else saved.get("refdir",
+                                                                            str(DEFAULT_REFDIR)),
+               "csv": str(csv_list) if csv_list is not None else saved.get("csv", "auto"),
+               "bpm": bpm if bpm is not None else saved.get("bpm")}
+    pieces = run_pieces(layout, options["csv"], options["bpm"])
+    if not pieces:
+        raise DataError(f"{layout.dir}: no PIECE.patterns.csv; find patterns first with "
+                        f"python extract_motives.py {run}")
+    scores = read_scores(layout.results_csv)
+    out.mkdir(parents=True, exist_ok=True)
+    summaries, run_notes = [], []
+    for info in pieces:
+        piece = info["piece"]
+        notes = []
+        patterns = read_patterns_csv(info["patterns_csv"])
+        ref = groundtruth_path(piece, options["refdir"]) if options["refdir"] else None
+        references = None
+        if ref is not None and info["score_csv"] is not None and info["bpm"]:
+            references = reference_seconds(ref, info["score_csv"], info["bpm"])
+            info["reference"] = ref
+        elif ref is not None:
+            notes.append(f"ground truth {ref} not shown: no csv score"
+                         + ("" if info["bpm"] else " and no tempo") + " to place it in time")
+        audio = info["audio"]
+        last = max([e for p in patterns for _, _, e in p["occurrences"]] + [0.0])
+        clips = {}
+        if audio is not None and audio.is_file():
+            duration, clips = _clips_for_piece(out / "clips" / piece, audio, patterns)
+        else:
+            duration = max(last, 1.0)
+            notes.append(f"recording {audio} not found: no clips" if audio else
+                         "the run does not record this piece's recording (conversion.json): "
+                         "no clips")
+        if last > duration + 0.5:
+            notes.append(f"occurrences reach {format_time(last)}, past the recording's end "
+                         f"({format_time(duration)})")
+        image = layout.patterns_image(piece)
+        info["image"] = None
+        if image.is_file():
+            _copy_if_changed(image, out / "img" / image.name)
+            info["image"] = f"img/{image.name}"
+        if scores.get(piece) and layout.results_csv.stat().st_mtime \
+                < info["patterns_csv"].stat().st_mtime:
+            notes.append("scores are from results.csv, written before these patterns: "
+                         "run extract_motives_eval.py again")
+        lanes = timeline_data(patterns, references, duration)
+        atomic_write_text(out / f"{piece}.html",
+                          piece_page(run, info, patterns, lanes, duration, clips, scores,
+                                     notes))
+        clip_dir = out / "clips" / piece
+        summaries.append({"piece": piece, "duration": duration, "bpm": info["bpm"],
+                          "patterns": len(patterns),
+                          "occurrences": sum(len(p["occurrences"]) for p in patterns),
+                          "clip_bytes": _folder_size(clip_dir) if clip_dir.is_dir() else 0,
+                          "reference": info.get("reference")})
+        if notes:
+            run_notes += [f"{piece}: {n}" for n in notes]
+    atomic_write_text(options_path, json.dumps(options) + "\n")
+    # The index states the size, so write it twice: its own size barely changes the total.
+    atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, 0))
+    size = _folder_size(out)
+    atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, size))
+    size = _folder_size(out)
+    n_clips = len(list(out.glob("clips/*/*.mp3")))
+    log.info("report: %s (%d pieces, %d clips, %.1f MB)", layout.report_index, len(summaries),
+             n_clips, size / 1e6)
+    return {"index": layout.report_index, "pieces": [s["piece"] for s in summaries],
+            "clips": n_clips, "bytes": size}
+
+
+def refresh_report(run, root=OUTPUT_ROOT):
+    """Rebuild a run's report, with its current scores, when it has one (for the evaluation).
+
+    Returns the summary of :func:`build_report`, or ``None`` when the run has no report.
+    """
+    layout = RunLayout(run, root)
+    if not layout.report_index.is_file():
+        log.info("no report to update in %s (build one with python -m complex_auto.report %s)",
+                 layout.report_dir, run)
+        return None
+    return build_report(run, root)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="python -m complex_auto.report",
+        description="Rebuild the HTML report of a run (output/RUN/report/index.html) from its "
+                    "files: per piece a timeline of the patterns found beside the ground "
+                    "truth, the matrix picture, a table of occurrences and a playable clip "
+                    "of each; with results.csv the MIREX scores. Opens from disk; no network.",
+        epilog="Options not given are those of the previous build of the report. Clips are "
+               f"mono MP3 at {CLIP_SR} Hz, at most {MAX_CLIP_SECONDS:g} s each.")
+    p.add_argument("run", metavar="RUN", help="run keyword: reads output/RUN/")
+    p.add_argument("--refdir", metavar="DIR",
+                   help=f"ground truth, DIR/PIECE.txt in MIREX format (default: "
+                        f"{DEFAULT_REFDIR}); 'none' for none")
+    p.add_argument("-csv", "--csv", dest="csv", metavar="LIST",
+                   help="csv scores that place the ground truth in time: a list file (paired "
+                        "by piece name), 'auto' (jku_csv_files.txt) or 'none' (default: auto)")
+    p.add_argument("--bpm", type=float, metavar="BPM",
+                   help="tempo of pieces whose tempo the run does not record (for lengths in "
+                        "beats)")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="also save a picture of a page of the report, as headless Chromium "
+                        "shows it (needs chromium, chromedriver and selenium)")
+    p.add_argument("--page", metavar="PIECE",
+                   help="the page for --screenshot (default: the first piece's)")
+    p.add_argument("--width", type=int, default=1280, help="width of the screenshot in pixels "
+                                                            "(default: %(default)s)")
+    p.add_argument("--height", type=int, default=1100, help="height of the screenshot in "
+                                                             "pixels (default: %(default)s)")
+    from . import cli
+
+    cli.add_verbose(p)
+    return p
+
+
+def main(args):
+    from . import cli
+
+    refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"
+                                               else args.refdir)
+    result = build_report(args.run, refdir=refdir, csv_list=args.csv, bpm=args.bpm)
+    print(f"{result['index']}: {len(result['pieces'])} pieces, {result['clips']} clips, "
+          f"{result['bytes'] / 1e6:.1f} MB")
+    if args.screenshot:
+        from .browser import screenshot
+
+        piece = args.page or result["pieces"][0]
+        page = result["index"].parent / f"{piece}.html"
+        if not page.is_file():
+            raise cli.ComplexAutoError(f"--page {piece}: no page {page}")
+        screenshot(page, args.screenshot, args.width, args.height)
+        cli.log.info("screenshot of %s: %s", page, args.screenshot)
+
+
+if __name__ == "__main__":
+    from . import cli
+
+    cli.run(main, parser())

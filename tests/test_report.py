@@ -1,0 +1,380 @@
+"""The HTML report of a run (complex_auto.report), checked in headless Chromium.
+
+Two fabricated runs: ``jku`` holds the real recording, score and ground truth of wtc2f20-poly
+with hand-made patterns (one longer than a clip may be, one running past the recording's end)
+and is scored by the real extract_motives_eval.py; ``plain`` is a synthetic recording of a
+non-JKU piece with no ground truth and no scores. The extractor's own call is checked on a
+synthetic matrix.
+"""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from complex_auto.browser import chromium
+from complex_auto.errors import DataError
+from complex_auto.jku import read_mirex
+from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, build_report, cut_clip,
+                                 format_time, read_patterns_csv, reference_seconds,
+                                 timeline_data, write_clip)
+
+from .conftest import ROOT, run_script
+
+JKU_PIECE = "wtc2f20-poly"
+JKU_WAV = ROOT / "data" / "jku" / "audio" / f"{JKU_PIECE}.mp3"
+GROUNDTRUTH = ROOT / "data" / "jku" / "groundtruth"
+# pattern, occurrence, start_s, end_s, score: P2's first occurrence is longer than a clip may
+# be, P3's second runs past the end of the 82.7 s recording.
+JKU_ROWS = [(1, 1, 1.0, 9.5, 0.9), (1, 2, 20.0, 28.5, 0.9), (1, 3, 40.2, 48.7, 0.9),
+            (2, 1, 0.5, 30.0, 0.5), (2, 2, 30.0, 59.5, 0.5),
+            (3, 1, 60.0, 70.0, 0.2), (3, 2, 75.0, 90.0, 0.2)]
+PLAIN_ROWS = [(1, 1, 0.5, 3.0), (1, 2, 6.5, 9.0), (2, 1, 2.0, 4.0), (2, 2, 4.0, 6.0),
+              (2, 3, 8.0, 11.5)]
+
+
+def write_rows(path, header, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def run_report(*args):
+    """``python -m complex_auto.report ARGS`` in this process; returns the exit code."""
+    from complex_auto import cli, report
+
+    try:
+        cli.run(report.main, report.parser(), [str(a) for a in args])
+    except SystemExit as e:
+        return e.code
+    return 0
+
+
+def tones(seconds, sr=22050):
+    """A melody of 0.5 s sine tones (C major scale), so clips are not silence."""
+    t = np.arange(int(seconds * sr)) / sr
+    freqs = 261.63 * 2 ** (np.array([0, 2, 4, 5, 7, 9, 11, 12])[(t // 0.5).astype(int) % 8] / 12)
+    return (0.3 * np.sin(2 * np.pi * np.cumsum(freqs) / sr)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both fabricated runs, built; returns their folder (which holds output/)."""
+    base = tmp_path_factory.mktemp("report")
+    # jku: real recording, csv and ground truth, hand-made patterns, scored by the real eval
+    run = base / "output" / "jku"
+    run.mkdir(parents=True)
+    (run / "conversion.json").write_text(json.dumps({
+        "frame_seconds": 0.09, "files": [{"piece": JKU_PIECE, "audio": str(JKU_WAV),
+                                          "bpm": None}]}))
+    (run / "ss_matrices_filelist.txt").write_text(f"output/jku/{JKU_PIECE}.mp3.npy\n")
+    write_rows(run / f"{JKU_PIECE}.patterns.csv",
+               ["pattern", "occurrence", "start_s", "end_s", "score"], JKU_ROWS)
+    Image.new("RGB", (120, 90), (200, 30, 30)).save(run / f"{JKU_PIECE}_patterns.png")
+    shutil.copy(GROUNDTRUTH / f"{JKU_PIECE}.txt", run / f"{JKU_PIECE}.seg")
+    csvs = base / "csvs.txt"
+    csvs.write_text(f"{ROOT / 'data' / 'jku' / 'csv' / f'{JKU_PIECE}.csv'}\n")
+    # plain: synthetic recording of an unknown piece, tempo in the matrix list, no truth
+    plain = base / "output" / "plain"
+    plain.mkdir(parents=True)
+    sf.write(base / "tones.wav", tones(12.0), 22050)
+    (plain / "conversion.json").write_text(json.dumps({
+        "frame_seconds": 0.09, "files": [{"piece": "tones", "audio": "tones.wav", "bpm": None}]}))
+    (plain / "ss_matrices_filelist.txt").write_text("output/plain/tones.wav.npy\t100\n")
+    write_rows(plain / "tones.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
+               PLAIN_ROWS)
+
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(base)
+    try:
+        assert run_report("jku", "--refdir", GROUNDTRUTH, "--csv", csvs) == 0
+        code, _ = run_script("extract_motives_eval.py", "jku", "--refdir", GROUNDTRUTH)
+        assert code == 0
+        summary = build_report("plain")
+    finally:
+        os.chdir(cwd)
+    assert summary["pieces"] == ["tones"]
+    return base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium(1280, 1000) as driver:
+        yield driver
+
+
+LOAD_MEDIA = """
+const done = arguments[arguments.length - 1];
+const audios = Array.from(document.querySelectorAll('audio'));
+Promise.all(audios.map(a => new Promise(resolve => {
+  const report = () => resolve({src: a.getAttribute('src'), duration: a.duration,
+    error: a.error ? a.error.code : null, state: a.readyState,
+    pattern: +a.dataset.pattern, occurrence: +a.dataset.occurrence});
+  if (a.readyState >= 4) return report();
+  a.addEventListener('canplaythrough', report, {once: true});
+  a.addEventListener('error', report, {once: true});
+  a.preload = 'auto'; a.load();
+}))).then(done);
+"""
+
+
+def open_page(driver, path):
+    """Load a page; returns (media states, severe console messages)."""
+    driver.get_log("browser")           # drop what earlier pages logged
+    driver.get(Path(path).resolve().as_uri())
+    driver.set_script_timeout(30)
+    media = driver.execute_async_script(LOAD_MEDIA)
+    severe = [m for m in driver.get_log("browser") if m["level"] == "SEVERE"]
+    return media, severe
+
+
+def images_loaded(driver):
+    return driver.execute_script(
+        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, "
+        "i.naturalWidth]);")
+
+
+def expected_clip(start, end, duration):
+    return min(end, duration, start + MAX_CLIP_SECONDS) - start
+
+
+# ---------------------------------------------------------------------------------------------
+# units
+
+
+def test_format_time():
+    assert format_time(0) == "0:00.0"
+    assert format_time(73.26) == "1:13.3"
+    assert format_time(-2.0) == "-0:02.0"
+    assert format_time(59.96) == "1:00.0"
+    assert format_time(600.04) == "10:00.0"
+
+
+def test_cut_clip_length_fades_cap_and_ends():
+    sr = 1000
+    y = np.ones(30 * sr, np.float32)
+    clip = cut_clip(y, sr, 2.0, 5.0)
+    assert len(clip) == 3 * sr
+    n = int(round(FADE_SECONDS * sr))
+    assert clip[0] < 0.1 and clip[-1] < 0.1                       # faded in and out
+    assert np.all(np.diff(clip[:n]) > 0) and np.all(np.diff(clip[-n:]) < 0)
+    assert np.all(clip[n:-n] == 1.0)                              # untouched in between
+    # the samples are the recording's own, from the right place
+    ramp = np.arange(30 * sr, dtype=np.float32)
+    assert np.array_equal(cut_clip(ramp, sr, 2.0, 5.0, fade=0)[[0, -1]], [2000, 4999])
+    # capped at max_seconds, clipped at the recording's end, empty outside it
+    assert len(cut_clip(y, sr, 1.0, 29.0, max_seconds=4.0)) == 4 * sr
+    assert len(cut_clip(y, sr, 28.0, 35.0)) == 2 * sr
+    assert len(cut_clip(y, sr, 31.0, 35.0)) == 0
+    assert len(cut_clip(y, sr, -1.0, 0.5)) == sr // 2
+    # a clip shorter than two fades still fades (and keeps its length)
+    short = cut_clip(y, sr, 1.0, 1.01)
+    assert len(short) == 10 and short.max() < 1.0
+
+
+def test_written_clip_decodes_to_its_length_and_pitch(tmp_path):
+    sr = 11025
+    t = np.arange(int(3.3 * sr)) / sr
+    y = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    clip = cut_clip(y, sr, 0.4, 2.9)
+    write_clip(tmp_path / "c.mp3", clip, sr)
+    back, sr_back = sf.read(tmp_path / "c.mp3", dtype="float32")
+    assert sr_back == sr and back.ndim == 1
+    assert abs(len(back) / sr - 2.5) < 0.05
+    spectrum = np.abs(np.fft.rfft(back))
+    assert abs(np.argmax(spectrum) * sr / len(back) - 440) < 5
+    assert (tmp_path / "c.mp3").stat().st_size < 2.5 * 2500      # under 2.5 kB a second
+
+
+def test_read_patterns_csv_by_column_name(tmp_path):
+    path = tmp_path / "p.patterns.csv"
+    path.write_text("end_s,pattern,extra,occurrence,start_s\n5.0,2,x,1,1.0\n9.0,2,x,2,6.5\n"
+                    "3.0,1,x,1,0.0\n")
+    patterns = read_patterns_csv(path)
+    assert [p["pattern"] for p in patterns] == [2, 1]           # the file's (finder's) order
+    assert patterns[0]["occurrences"] == [(1, 1.0, 5.0), (2, 6.5, 9.0)]
+    assert patterns[0]["score"] is None
+    path.write_text("pattern,occurrence,start_s,end_s,score\n1,1,0,2,0.75\n1,2,3,x,0.75\n")
+    with pytest.raises(DataError, match="line 3"):
+        read_patterns_csv(path)
+    path.write_text("pattern,start_s,end_s\n1,0,2\n")
+    with pytest.raises(DataError, match="no column occurrence"):
+        read_patterns_csv(path)
+
+
+def test_timeline_data_lanes_positions_and_rows():
+    patterns = [{"pattern": 1, "score": 0.9, "occurrences": [(1, 0.0, 10.0), (2, 5.0, 15.0),
+                                                              (3, 12.0, 20.0)]},
+                {"pattern": 2, "score": 0.4, "occurrences": [(1, 30.0, 45.0)]}]
+    lanes = timeline_data(patterns, [[(2.0, 4.0), (50.0, 60.0)]], duration=40.0)
+    assert [(lane["kind"], lane["label"]) for lane in lanes] == [
+        ("found", "P1"), ("found", "P2"), ("truth", "truth 1")]
+    p1 = lanes[0]
+    assert [(b["x0"], b["x1"]) for b in p1["bars"]] == [(0.0, 0.25), (0.125, 0.375),
+                                                        (0.3, 0.5)]
+    # 5-15 s overlaps 0-10 s and goes to a second row; 12-20 s fits the first row again
+    assert [b["row"] for b in p1["bars"]] == [0, 1, 0] and p1["rows"] == 2
+    assert lanes[1]["bars"][0]["x1"] == 1.0                   # clipped at the recording's end
+    truth = lanes[2]["bars"]
+    assert [b["occurrence"] for b in truth] == [1, 2]
+    assert truth[1]["x0"] == truth[1]["x1"] == 1.0            # wholly after the end
+    assert lanes[0]["colour"] != lanes[1]["colour"]
+
+
+def test_reference_seconds_from_score_time(tmp_path):
+    # A pick-up at beat -1 is time 0; 120 bpm is half a second a beat; an occurrence ends
+    # where its last-ending note ends.
+    score = tmp_path / "s.csv"
+    score.write_text("-1, 55, 57, 1, 1\n0, 60, 60, 1, 1\n1, 62, 61, 0.5, 1\n2, 64, 62, 2, 1\n"
+                     "4, 60, 60, 1, 1\n")
+    ref = tmp_path / "r.txt"
+    ref.write_text("pattern1\noccurrence1\n0, 60\n1, 62\noccurrence2\n2, 64\n4, 60\n"
+                   "pattern2\noccurrence1\n-1, 55\n")
+    spans = reference_seconds(ref, score, 120)
+    assert spans == [[(0.5, 1.25), (1.5, 3.0)], [(0.0, 0.5)]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the fabricated runs
+
+
+def test_report_files_and_scores(runs):
+    report = runs / "output" / "jku" / "report"
+    page = (report / f"{JKU_PIECE}.html").read_text()
+    index = (report / "index.html").read_text()
+    assert f'href="{JKU_PIECE}.html"' in index
+    # scored by the real evaluation: estimates equal to the ground truth score 1
+    rows = {r["piece"]: r for r in csv.DictReader(open(runs / "output" / "jku" / "results.csv"))}
+    assert float(rows[JKU_PIECE]["Est_F"]) == pytest.approx(1.0)
+    assert "MIREX scores" in index and "MIREX scores" in page
+    assert index.count("1.000") >= 2                          # the piece and the mean
+    # clips and pictures are inside the report folder; nothing points outside it or online
+    for text in (page, index):
+        assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert "https://" not in text and "../" not in text
+    assert (report / "img" / f"{JKU_PIECE}_patterns.png").is_file()
+    assert f"first {MAX_CLIP_SECONDS:.1f} s" in page
+    assert "report.json" in {p.name for p in report.iterdir()}
+
+
+def test_report_of_a_run_without_ground_truth(runs):
+    report = runs / "output" / "plain" / "report"
+    page = (report / "tones.html").read_text()
+    index = (report / "index.html").read_text()
+    assert "no ground truth" in page
+    assert 'class="truth"' not in page and "MIREX" not in page and "MIREX" not in index
+    assert page.count('class="occ"') == len(PLAIN_ROWS)
+    assert "<img" not in page                                 # the run has no picture
+    # beats from the tempo column of the matrix list (100 bpm): 2.5 s are 4.2 beats
+    assert "<td>4.2</td>" in page
+
+
+def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
+    src = runs / "output" / "plain"
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(src, run)
+    shutil.copy2(runs / "tones.wav", tmp_path / "tones.wav")     # same recording, same time
+    monkeypatch.chdir(tmp_path)
+    clips = run / "report" / "clips" / "tones"
+    before = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
+    write_rows(run / "tones.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
+               PLAIN_ROWS[:2])
+    build_report("plain")
+    after = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
+    assert len(after) == 2 and all(before[name] == after[name] for name in after)
+
+
+def test_extract_motives_writes_the_report_unless_told_not_to(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sf.write(tmp_path / "tones.wav", tones(27.0), 22050)
+    n = 300                                     # 27 s at 0.09 s a frame
+    i, j = np.indices((n, n))
+    X = np.where(np.abs(i - j) % 100 == 0, 1.0, 0.05) + 0.01 * np.random.default_rng(0).random((n, n))
+    for name in ("with", "without"):
+        run = tmp_path / "output" / name
+        run.mkdir(parents=True)
+        np.save(run / "tones.wav.npy", X)
+        (run / "ss_matrices_filelist.txt").write_text(f"output/{name}/tones.wav.npy\t120\n")
+        (run / "conversion.json").write_text(json.dumps(
+            {"sr": 22050, "hop_length": 1984, "step": 1, "length_ngram": 32,
+             "frame_seconds": 0.09, "features": "cae",
+             "files": [{"piece": "tones", "audio": "tones.wav", "bpm": 120}]}))
+    code, err = run_script("extract_motives.py", "with", "--csv", "none", capsys=capsys)
+    assert code == 0, err
+    page = tmp_path / "output" / "with" / "report" / "tones.html"
+    assert page.is_file()
+    rows = list(csv.DictReader(open(tmp_path / "output" / "with" / "tones.patterns.csv")))
+    assert rows and page.read_text().count('class="occ"') == len(rows)
+    code, err = run_script("extract_motives.py", "without", "--csv", "none", "--no-report",
+                           capsys=capsys)
+    assert code == 0, err
+    assert not (tmp_path / "output" / "without" / "report").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# in the browser
+
+
+def test_pages_in_chromium(runs, browser, tmp_path):
+    decoded, sr = sf.read(JKU_WAV)
+    duration = len(decoded) / sr            # the header's estimate is 0.4 s longer
+    truth = read_mirex(GROUNDTRUTH / f"{JKU_PIECE}.txt")
+    report = runs / "output" / "jku" / "report"
+    cases = [(report / f"{JKU_PIECE}.html", JKU_ROWS, duration, sum(len(p) for p in truth), 1),
+             (runs / "output" / "plain" / "report" / "tones.html", PLAIN_ROWS, 12.0, 0, 0)]
+    for page, rows, length, n_truth, n_images in cases:
+        media, severe = open_page(browser, page)
+        assert severe == [], f"{page.name}: console errors {severe}"
+        images = images_loaded(browser)
+        assert len(images) == n_images and all(ok and w > 0 for _, ok, w in images), images
+        spans = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+        assert len(media) == len(rows)             # every occurrence has a clip
+        for m in media:
+            assert (page.parent / m["src"]).is_file(), m
+            assert m["error"] is None and m["state"] >= 4, m
+            start, end = spans[(m["pattern"], m["occurrence"])]
+            assert abs(m["duration"] - expected_clip(start, end, length)) < 0.1, m
+        bars = browser.execute_script("return document.querySelectorAll('svg rect.occ').length")
+        assert bars == len(rows)
+        assert browser.execute_script(
+            "return document.querySelectorAll('svg rect.truth').length") == n_truth
+        lanes = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg .lanelabel.found'))"
+            ".map(t => t.textContent)")
+        assert lanes == [f"P{p}" for p in dict.fromkeys(r[0] for r in rows)]
+    shot = tmp_path / "report.png"
+    browser.save_screenshot(str(shot))
+    assert Image.open(shot).size[0] >= 1000
+
+    # the index links every piece and its scores, and opens cleanly too
+    _, severe = open_page(browser, report / "index.html")
+    assert severe == []
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table.pieces a')).map(a => a.href)")
+    assert len(links) == 1 and links[0].endswith(f"{JKU_PIECE}.html")
+
+
+def test_play_all_plays_a_patterns_clips_in_turn(runs, browser):
+    open_page(browser, runs / "output" / "jku" / "report" / f"{JKU_PIECE}.html")
+    browser.find_element("css selector", 'button.playall[data-pattern="1"]').click()
+    state = """return Array.from(document.querySelectorAll('audio[data-pattern="1"]'))
+               .map(a => [a.paused, a.currentTime]);"""
+    browser.execute_async_script("setTimeout(arguments[0], 700)")
+    first = browser.execute_script(state)
+    assert not first[0][0] and first[0][1] > 0 and all(p for p, _ in first[1:])
+    assert browser.execute_script(
+        "return document.querySelector('svg .occ[data-pattern=\"1\"][data-occurrence=\"1\"]')"
+        ".classList.contains('playing')")
+    # near its end the first clip hands over to the second
+    browser.execute_script("const a = document.querySelector('audio[data-pattern=\"1\"]');"
+                           "a.currentTime = a.duration - 0.2;")
+    browser.execute_async_script("setTimeout(arguments[0], 1200)")
+    second = browser.execute_script(state)
+    assert second[0][0] and not second[1][0] and second[1][1] > 0
