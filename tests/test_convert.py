@@ -175,3 +175,42 @@ def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_conf
     (in_tmp / "bad.txt").write_text(f"{short_wavs[0]}\tfast\n")
     code, err = run_script("convert.py", "r", "bad.txt", tiny_config, capsys=capsys)
     check_error(code, err, "bad.txt, line 1", "tempo 'fast' is not a number")
+
+
+def test_step_size_is_recorded_and_extraction_times_frames_by_it(in_tmp, capsys):
+    # convert.py --step-size 2 halves the matrix rows; the extractor must then take each row as
+    # 2 hops (conversion.json), or every pattern lands at half its time (Est_F fell to .415).
+    import csv as csv_module
+    import json
+
+    from complex_auto.patterns import extract_run
+
+    from .conftest import JKU_AUDIO, ROOT
+
+    piece = JKU_AUDIO / "silverswan-poly.mp3"
+    flist = write_filelist(in_tmp / "list.txt", [piece])
+    config = ROOT / "models" / "cqt_jku" / "config_cqt.ini"
+    model = ROOT / "models" / "cqt_jku" / "model_complex_auto_cqt.save"
+    starts = {}
+    for step in (1, 2):
+        run = f"step{step}"
+        code, err = run_script("convert.py", run, flist, config, "--model", model,
+                               "--self-sim-matrix", "--step-size", step, "-j", "1",
+                               capsys=capsys)
+        assert code == 0, err
+        layout = RunLayout(run)
+        info = json.loads(layout.conversion_info.read_text())
+        assert info["step"] == step and info["hop_length"] == 1984 and info["sr"] == 22050
+        assert info["frame_seconds"] == pytest.approx(1984 * step / 22050)
+        rows = np.load(layout.matrix(piece.name), mmap_mode="r").shape[0]
+        assert rows == len(range(0, 1089 - 32, step)) + 9        # 1089 CQT frames
+        extract_run(run, csv_list="none", plot=False)
+        with open(layout.patterns_csv("silverswan-poly")) as f:
+            table = list(csv_module.DictReader(f))
+        segraw = layout.segraw("silverswan-poly").read_text().splitlines()
+        first_span = [int(v) for v in segraw[2].split(",")]
+        assert float(table[0]["start_s"]) == pytest.approx(first_span[0] * 1984 * step / 22050,
+                                                           abs=1e-3)
+        starts[step] = float(table[0]["start_s"])
+    # The same first pattern is found at the same time, whatever the step (one step apart).
+    assert starts[2] == pytest.approx(starts[1], abs=0.5)
