@@ -5,9 +5,16 @@ columns holding the largest distance; similarity ``1 / (d + 1e-6)``; diagonals �
 2-D convolution ('same' size) with the 10×10 matrix that has ones on its main diagonal and the
 two beside it; min-max to [0, 1]. The band −8..8 is zeroed once more after the convolution,
 so that the smoothing does not reintroduce values next to the trivial main diagonal.
+
+:func:`self_similarity` returns the matrix in memory (float64), for pieces that fit;
+:func:`write_self_similarity` writes it to a ``.npy`` block by block, holding one block of rows
+at a time, so an hour-long recording (a 40,000-frame matrix, 6.4 GB in float32) converts in
+a few hundred MB. Both compute the same rows (:func:`smoothed_blocks`).
 """
 import numba
 import numpy as np
+
+from .memory import check_memory
 
 PAD = 9
 BAND = 8
@@ -71,26 +78,301 @@ def _shifted_sum(padded, rows, cols, weights, n, m):
     return out
 
 
-def self_similarity(features):
+def self_similarity(features, block_rows=None):
     """Self-similarity matrix of a feature sequence.
+
+    Computed block by block (:func:`smoothed_blocks`); the result is the whole matrix in
+    memory, so this is for pieces that fit. :func:`write_self_similarity` writes a matrix of
+    any length to a file in bounded memory.
 
     Parameters
     ----------
     features : np.ndarray, shape (N, dims)
         One feature vector per window (the CAE amplitudes).
+    block_rows : int, optional
+        Rows computed at a time (default: :func:`default_block_rows`); any value gives the
+        same matrix, up to the rounding of the matrix product.
 
     Returns
     -------
     np.ndarray, shape (N + 9, N + 9), float64
         Symmetric, in [0, 1], zero on the diagonals −8..8.
+
+    Raises
+    ------
+    MemoryLimitError
+        When the matrix does not fit in the memory at hand (:mod:`complex_auto.memory`).
     """
-    d = cosine_distances(features)
-    n = len(d)
-    padded = np.full((n + PAD, n + PAD), d.max() if n else 0.0)
-    padded[:n, :n] = d
-    sim = 1.0 / (padded + 1e-6)
-    zero_band(sim)
-    sim = convolve_same(sim, diagonal_kernel())
-    zero_band(sim)
-    lo, hi = sim.min(), sim.max()
-    return (sim - lo) / (hi - lo) if hi > lo else np.zeros_like(sim)
+    n = len(features)
+    size = n + PAD
+    check_memory(size * size * 8 + block_memory(size, BLOCK_MIN), f"a {size}x{size} "
+                 "self-similarity matrix", "write it block by block with "
+                 "complex_auto.selfsim.write_self_similarity")
+    out = np.empty((size, size))
+    for r0, rows in smoothed_blocks(features, block_rows):
+        out[r0:r0 + len(rows)] = rows
+    first = r0                           # the final block: complete rows first..size
+    out[:first, first:] = out[first:, :first].T
+    lo, hi = out.min(), out.max()
+    if hi > lo:
+        out -= lo
+        out /= hi - lo
+    else:
+        out[:] = 0.0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# block by block
+#
+# Row r of the padded similarity S (before smoothing) needs only feature r and all features;
+# row i of the smoothed matrix needs rows i-5..i+4 of S (the kernel's reach). So rows are
+# computed a block at a time with a halo of 9 rows. Two global numbers remain: the largest
+# distance, which fills the 9 padding rows and columns, and the min and max of the result.
+# The largest distance is known only once every row has been seen; it reaches the smoothed
+# matrix only in its last 13 rows and columns (index >= N - 4). So every block but the last
+# is computed with the padding left at 0 and is valid left of column N - 4; the last block
+# (rows N - 4 .. N + 8) is computed once the largest distance is known, and, the matrix being
+# symmetric, its transpose gives the last 13 columns of all earlier rows. Min and max come
+# from the valid parts; a second pass over the stored rows normalises them.
+
+#: Memory (bytes) a block of rows may take while it is computed (about 6 arrays of its size).
+BLOCK_BYTES = 512 * 2 ** 20
+#: Fewest rows per block: below this the halo of 9 rows dominates the work.
+BLOCK_MIN = 16
+#: Matrices up to this size are stored in float64, larger ones in float32 (half the disk and
+#: memory; within float32 rounding, ~6e-8 relative, of the float64 values).
+FLOAT64_MAX_SIZE = 8192
+#: Rows beyond the diagonal that one row of the smoothed matrix depends on (kernel reach).
+_ABOVE, _BELOW = (KERNEL_SIZE - 1) - (KERNEL_SIZE - 1) // 2, (KERNEL_SIZE - 1) // 2
+
+
+def block_memory(size, block_rows):
+    """Bytes that computing ``block_rows`` rows of a ``size``-wide matrix takes (estimate)."""
+    return 6 * (block_rows + 2 * KERNEL_SIZE + PAD) * (size + 2 * KERNEL_SIZE) * 8
+
+
+def default_block_rows(size, budget=BLOCK_BYTES):
+    """Rows per block for a ``size``-wide matrix so that a block takes about ``budget`` bytes."""
+    rows = budget // (6 * (size + 2 * KERNEL_SIZE) * 8) - 2 * KERNEL_SIZE - PAD
+    return int(max(BLOCK_MIN, min(rows, size)))
+
+
+def storage_dtype(size):
+    """Stored type of a ``size × size`` matrix: float64 up to :data:`FLOAT64_MAX_SIZE`, else float32."""
+    return np.dtype(np.float64 if size <= FLOAT64_MAX_SIZE else np.float32)
+
+
+def matrix_needs(n, dims):
+    """Memory and disk (bytes) that :func:`write_self_similarity` needs at the least.
+
+    Parameters
+    ----------
+    n, dims : int
+        Feature vectors and their length.
+
+    Returns
+    -------
+    memory : int
+        The features in float64 (twice) and one block of :data:`BLOCK_MIN` rows.
+    disk : int
+        The ``.npy`` file.
+    """
+    size = n + PAD
+    memory = 2 * n * dims * 8 + block_memory(size, BLOCK_MIN)
+    return memory, size * size * storage_dtype(size).itemsize + 4096
+
+
+def normalised_features(features):
+    """Rows of ``features`` scaled to unit length (zero rows kept), float64."""
+    f = np.asarray(features, dtype=np.float64)
+    norms = np.linalg.norm(f, axis=1, keepdims=True)
+    return f / np.where(norms > 0, norms, 1.0)
+
+
+def _distance_rows(fn, lo, hi):
+    d = 1.0 - fn[lo:hi] @ fn.T
+    np.clip(d, 0.0, 2.0, out=d)
+    return d
+
+
+def _zero_band_rows(rows, r0, width=BAND):
+    """Zero the entries ``|r - c| <= width`` of rows ``r0 ..`` of a wider matrix, in place."""
+    r = np.arange(r0, r0 + len(rows))
+    for k in range(-width, width + 1):
+        ok = (r + k >= 0) & (r + k < rows.shape[1])
+        rows[np.flatnonzero(ok), (r + k)[ok]] = 0.0
+
+
+def _similarity_rows(fn, r0, r1, pad_value):
+    """Rows ``r0..r1`` of the padded, band-zeroed similarity; rows outside the matrix are 0.
+
+    Returns the rows and the largest distance among the real rows computed (-inf if none).
+    """
+    n = len(fn)
+    size = n + PAD
+    rows = np.zeros((r1 - r0, size))
+    a, b = max(r0, 0), min(r1, n)
+    dmax = -np.inf
+    if b > a:
+        d = _distance_rows(fn, a, b)
+        dmax = d.max() if d.size else dmax
+        d += 1e-6
+        np.divide(1.0, d, out=rows[a - r0:b - r0, :n])
+        rows[a - r0:b - r0, n:] = 1.0 / (pad_value + 1e-6)
+    lo, hi = max(r0, n), min(r1, size)
+    if hi > lo:
+        rows[lo - r0:hi - r0] = 1.0 / (pad_value + 1e-6)
+    _zero_band_rows(rows, r0)
+    return rows, dmax
+
+
+def _smoothed_rows(fn, r0, r1, pad_value):
+    """Rows ``r0..r1`` of the smoothed, band-zeroed matrix (not normalised)."""
+    sim, dmax = _similarity_rows(fn, r0 - _ABOVE, r1 + _BELOW, pad_value)
+    out = _smooth_diagonal(sim)
+    _zero_band_rows(out, r0)
+    return out, dmax
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _smooth_diagonal(sim):
+    # The 'same' convolution with diagonal_kernel() of the rows 5..len-4 of ``sim`` (the
+    # others are the halo), equal to convolve_same up to the order of the additions. Output
+    # (t, j) sums sim[t + 9 - a, j + 4 - b] over |a - b| <= 1, a, b in 0..9: ten diagonal
+    # steps of the three-wide row sums T, less the two terms T adds beyond the kernel's
+    # corners (b = -1 at a = 0, b = 10 at a = 9). About half the additions of 28 shifts.
+    h, m = sim.shape
+    rows = h - KERNEL_SIZE + 1
+    tri = np.zeros((h, m + 2))              # tri[r, c + 1] = sim[r, c-1] + sim[r, c] + sim[r, c+1]
+    for r in numba.prange(h):
+        for c in range(m):
+            v = sim[r, c]
+            tri[r, c] += v
+            tri[r, c + 1] += v
+            tri[r, c + 2] += v
+    out = np.zeros((rows, m))
+    for t in numba.prange(rows):
+        for a in range(KERNEL_SIZE):
+            r = t + KERNEL_SIZE - 1 - a
+            shift = 4 - a                   # column j + 4 - a, its neighbours in tri
+            lo, hi = max(0, -shift - 1), min(m, m - shift + 1)
+            for j in range(lo, hi):
+                out[t, j] += tri[r, j + shift + 1]
+        for j in range(m):
+            if j + 5 < m:
+                out[t, j] -= sim[t + KERNEL_SIZE - 1, j + 5]
+            if j - 6 >= 0:
+                out[t, j] -= sim[t, j - 6]
+    return out
+
+
+def smoothed_blocks(features, block_rows=None):
+    """The matrix before min-max normalisation, a block of rows at a time.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (N, dims)
+    block_rows : int, optional
+        Rows per block (default :func:`default_block_rows`).
+
+    Yields
+    ------
+    r0 : int
+        First row of the block.
+    rows : np.ndarray, shape (rows, N + 9), float64
+        The block. Every block but the last is valid only in its columns ``< F``, where
+        ``F`` is the ``r0`` of the last block (``max(N - 4, 0)``); their columns ``F..`` are
+        the transpose of the last block's first ``F`` columns.
+    """
+    fn = normalised_features(features)
+    n = len(fn)
+    size = n + PAD
+    block_rows = int(block_rows or default_block_rows(size))
+    first = max(n - _BELOW, 0)           # rows from here on depend on the padding
+    dmax = -np.inf
+    for r0 in range(0, first, block_rows):
+        # Padding not known yet: 1 / inf = 0 there (a large stand-in would cost precision).
+        rows, m = _smoothed_rows(fn, r0, min(r0 + block_rows, first), np.inf)
+        dmax = max(dmax, m)
+        yield r0, rows
+    # The last block's halo reaches back to row first - 5; those rows' distances may hold the
+    # largest one, so take it before the padding value is used.
+    tail = _distance_rows(fn, max(first - _ABOVE, 0), n)
+    if tail.size:
+        dmax = max(dmax, tail.max())
+    dmax = 0.0 if dmax == -np.inf else dmax
+    rows, _ = _smoothed_rows(fn, first, size, dmax)
+    yield first, rows
+
+
+def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixels=1500):
+    """Compute the self-similarity matrix block by block into a ``.npy`` file.
+
+    Memory stays at one block of rows (:func:`block_memory`) plus the features, whatever the
+    length: the rows are written with plain file writes (not through a memory map, whose
+    pages would count as the process's memory), then read back once to be normalised. The
+    file appears only when complete (written under a temporary name, then renamed).
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (N, dims)
+    path : str or Path
+        The ``.npy`` to write.
+    dtype : numpy dtype, optional
+        Stored type; default float64 up to :data:`FLOAT64_MAX_SIZE` rows, float32 beyond.
+    block_rows : int, optional
+        Rows per block (default :func:`default_block_rows`).
+    view_pixels : int
+        Largest side of the returned view.
+
+    Returns
+    -------
+    np.ndarray, shape (≤ view_pixels, ≤ view_pixels), float64
+        The matrix block-averaged by ``f = ceil((N + 9) / view_pixels)`` (trailing rows and
+        columns that do not fill a block dropped): the picture of a long matrix.
+    """
+    from .utils import atomic_path
+
+    size = len(features) + PAD
+    dtype = np.dtype(dtype or storage_dtype(size))
+    f = max(1, -(-size // view_pixels))
+    cut = size // f * f
+    view = np.zeros((cut // f, cut // f))
+    with atomic_path(path) as tmp:
+        header = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(size, size))
+        offset = header.offset
+        del header
+        row_bytes = size * dtype.itemsize
+        lo, hi = np.inf, -np.inf
+        with open(tmp, "r+b") as fh:
+            for r0, rows in smoothed_blocks(features, block_rows):
+                first, last = r0, rows
+                valid = rows if r0 + len(rows) == size else rows[:, :_valid_columns(features)]
+                lo, hi = min(lo, valid.min()), max(hi, valid.max())
+                fh.seek(offset + r0 * row_bytes)
+                fh.write(rows.astype(dtype, copy=False).tobytes())
+            scale = 1.0 / (hi - lo) if hi > lo else 0.0
+            step = f * max(1, (block_rows or default_block_rows(size)) // f)
+            for a in range(0, size, step):
+                b = min(a + step, size)
+                fh.seek(offset + a * row_bytes)
+                rows = np.fromfile(fh, dtype=dtype, count=(b - a) * size).reshape(b - a, size)
+                rows = rows.astype(np.float64)
+                if a < first:
+                    rows[:min(b, first) - a, first:] = last[:, a:min(b, first)].T
+                if b > first:
+                    rows[max(a, first) - a:] = last[max(a, first) - first:b - first]
+                rows -= lo
+                rows *= scale
+                fh.seek(offset + a * row_bytes)
+                fh.write(rows.astype(dtype, copy=False).tobytes())
+                if a < cut:
+                    k = (min(b, cut) - a) // f
+                    view[a // f:a // f + k] = (rows[:k * f, :cut]
+                                               .reshape(k, f, cut // f, f).mean(axis=(1, 3)))
+    return view
+
+
+def _valid_columns(features):
+    return max(len(features) - _BELOW, 0)

@@ -1,0 +1,124 @@
+"""Memory and disk checks made before a big step starts, so that it stops with a message
+instead of crashing the machine.
+
+A step estimates what it needs (from the number of frames and the dtypes it will hold) and
+calls :func:`check_memory` (or :func:`check_disk`) first. The memory at hand is the kernel's
+``MemAvailable`` (``/proc/meminfo``; on other systems the physical memory), capped by the
+environment variable ``COMPLEX_AUTO_MAX_MEMORY`` when set (e.g. ``2G``, ``500M``): a shared
+machine or a cluster job with a memory limit sets it to its share, and the tests use it to
+stand for a small machine.
+"""
+import os
+import shutil
+
+from .errors import ComplexAutoError
+
+#: Environment variable capping the memory that steps may plan to use (``2G``, ``512M``, bytes).
+MAX_MEMORY_ENV = "COMPLEX_AUTO_MAX_MEMORY"
+_UNITS = {"": 1, "B": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+class MemoryLimitError(ComplexAutoError):
+    """A step would need more memory (or disk) than there is; raised before it starts."""
+
+
+def parse_size(text):
+    """``'2G'``, ``'512M'``, ``'1.5g'``, ``'1000000'`` → bytes (binary units).
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``text`` is not a size.
+    """
+    s = str(text).strip().upper().removesuffix("IB").removesuffix("B")
+    unit = s[-1:] if s[-1:] in _UNITS else ""
+    try:
+        value = float(s[:len(s) - len(unit)])
+    except ValueError:
+        raise ComplexAutoError(f"{MAX_MEMORY_ENV}={text!r}: not a size (e.g. 2G, 512M)") from None
+    if value <= 0:
+        raise ComplexAutoError(f"{MAX_MEMORY_ENV}={text!r}: must be positive")
+    return int(value * _UNITS[unit])
+
+
+def format_size(n):
+    """Bytes as a short human string: ``'1.6 GB'``, ``'340 MB'`` (binary units)."""
+    for unit, scale in (("TB", 2 ** 40), ("GB", 2 ** 30), ("MB", 2 ** 20), ("kB", 2 ** 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def system_available():
+    """Memory the kernel says new work can take, in bytes (``MemAvailable``)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2 ** 62
+
+
+def available_memory():
+    """Bytes a step may plan to use: ``MemAvailable``, capped by ``COMPLEX_AUTO_MAX_MEMORY``.
+
+    Returns
+    -------
+    available : int
+    capped : bool
+        True when the environment variable set the figure.
+    """
+    avail = system_available()
+    cap = os.environ.get(MAX_MEMORY_ENV)
+    if cap:
+        limit = parse_size(cap)
+        if limit < avail:
+            return limit, True
+    return avail, False
+
+
+def fits_in_memory(need):
+    """Whether ``need`` bytes fit in :func:`available_memory`."""
+    return need <= available_memory()[0]
+
+
+def check_memory(need, what, hint):
+    """Stop before a step that needs more memory than is available.
+
+    Parameters
+    ----------
+    need : int
+        Estimated peak bytes of the step.
+    what : str
+        The step, for the message (``'mazurka.mp3: the self-similarity matrix'``).
+    hint : str
+        What the user can do instead.
+
+    Raises
+    ------
+    MemoryLimitError
+        One line: what, how much it needs, how much there is, and the hint.
+    """
+    avail, capped = available_memory()
+    if need > avail:
+        source = f" ({MAX_MEMORY_ENV})" if capped else ""
+        raise MemoryLimitError(f"{what} needs {format_size(need)} of memory but "
+                               f"{format_size(avail)} is available{source}; {hint}")
+
+
+def check_disk(need, folder, what, hint):
+    """Stop before writing ``need`` bytes into ``folder`` when its disk has less free space.
+
+    Raises
+    ------
+    MemoryLimitError
+    """
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise MemoryLimitError(f"{what} needs {format_size(need)} of disk in {folder} but "
+                               f"{format_size(free)} is free; {hint}")
