@@ -412,7 +412,7 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         if len(starts) == 0:
             continue
         excess = (means - OCCURRENCE_QUANTILE) / (1 - OCCURRENCE_QUANTILE)
-        score = float(excess.sum() * math.sqrt((b - a) * cell_beats))
+        score = float((excess ** 2).sum() * math.sqrt((b - a) * cell_beats))
         occ = np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
         families.append((score, occ))
     return [(score, np.minimum(occ * factor, n_rows)) for score, occ in select_patterns(families)]

@@ -224,8 +224,13 @@ def test_segraw_and_patterns_csv(tmp_path):
     assert [p.tolist() for p in read_segraw(tmp_path / "x.segraw")] == [[[0, 100], [200, 300], [500, 595]]]
     write_patterns_csv(tmp_path / "x.patterns.csv", patterns, frame_seconds=0.5)
     assert (tmp_path / "x.patterns.csv").read_text().splitlines() == [
-        "pattern,occurrence,start_s,end_s", "1,1,0.000,50.000", "1,2,100.000,150.000",
-        "1,3,250.000,297.500"]
+        "pattern,occurrence,start_s,end_s,score", "1,1,0.000,50.000,", "1,2,100.000,150.000,",
+        "1,3,250.000,297.500,"]
+    # families: a score per pattern, and windows placed at their centre (shift in frames)
+    write_patterns_csv(tmp_path / "x.patterns.csv", patterns, frame_seconds=0.5,
+                       scores=[2.5], shift=4)
+    assert (tmp_path / "x.patterns.csv").read_text().splitlines()[1:3] == [
+        "1,1,2.000,52.000,2.5000", "1,2,102.000,152.000,2.5000"]
 
 
 # ---------------------------------------------------------------------------------------------

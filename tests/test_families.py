@@ -1,0 +1,343 @@
+"""The ``families`` pattern finder: each step on planted repeats, then the whole pipeline.
+
+Synthetic feature sequences get repeats planted at known places (exact, a few frames off, in
+another key through the shipped model); their matrices are made with the project's own recipe
+(:func:`complex_auto.selfsim.self_similarity`), as ``convert.py`` makes them.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from complex_auto import families as F
+from complex_auto.chance import chance_scores, random_placement
+from complex_auto.errors import DataError
+from complex_auto.layout import RunLayout
+from complex_auto.patterns import extract_run
+from complex_auto.selfsim import PAD, self_similarity
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def features_with_repeats(n, plants, dims=24, seed=0, noise=0.0, smooth=4):
+    """Random, slowly changing features with ``plants``: ``(src, dst, length)`` copies.
+
+    Each copy may carry ``noise`` (relative to the features' spread). Smoothing over a few
+    frames makes neighbouring frames alike, as the windows of real features are.
+    """
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(size=(n + smooth, dims))
+    f = np.stack([raw[i:i + smooth].mean(axis=0) for i in range(n)]) + 3.0
+    for src, dst, length in plants:
+        f[dst:dst + length] = f[src:src + length] + noise * rng.normal(size=(length, dims)) * f.std()
+    return f
+
+
+def find(features, beats_per_frame=0.25):
+    X = self_similarity(features)
+    return F.find_patterns(X, beats_per_frame, n_rows=len(X) - PAD)
+
+
+def overlaps(span, target, tol):
+    return abs(span[0] - target[0]) <= tol and abs(span[1] - target[1]) <= tol
+
+
+def pattern_with(found, targets, tol):
+    """The first found pattern that has an occurrence near every target span."""
+    for rank, (score, spans) in enumerate(found):
+        if all(any(overlaps(s, t, tol) for s in spans) for t in targets):
+            return rank, score, spans
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# steps
+
+
+def test_pool_matrix_averages_blocks_and_drops_padding():
+    X = np.arange(49, dtype=float).reshape(7, 7)
+    P = F.pool_matrix(X, 2, n=5)
+    assert P.shape == (3, 3)
+    assert P[0, 0] == pytest.approx(np.mean([0, 1, 7, 8]))
+    assert P[2, 2] == pytest.approx(X[4, 4])               # edge block of one cell
+    assert P[0, 2] == pytest.approx(np.mean([4, 11]))      # rows 0-1, column 4 only
+    assert np.array_equal(F.pool_matrix(X, 1), X.astype(np.float32))
+
+
+def test_lag_normalise_removes_each_diagonals_median():
+    rng = np.random.default_rng(0)
+    S = rng.random((30, 30)).astype(np.float32)
+    S = ((S + S.T) / 2 - 0.1 * np.abs(np.subtract.outer(np.arange(30), np.arange(30))))
+    S = S.astype(np.float32)
+    N = F.lag_normalise(S, 3)
+    assert np.allclose(N, N.T)
+    for d in range(3, 30):
+        assert np.median(np.diagonal(N, d)) == pytest.approx(0, abs=1e-6)
+        assert np.allclose(np.diagonal(N, d), np.diagonal(S, d) - np.median(np.diagonal(S, d)),
+                           atol=1e-6)
+    assert not N[np.abs(np.subtract.outer(np.arange(30), np.arange(30))) < 3].any()
+
+
+def test_rank_transform_gives_quantiles():
+    rng = np.random.default_rng(1)
+    S = rng.normal(size=(200, 200)).astype(np.float32)
+    S = (S + S.T) / 2
+    R = F.rank_transform(S, 2)
+    iu = np.triu_indices(200, 2)
+    # about a tenth of the pairs lie above the 0.9 quantile, and order is kept
+    assert np.mean(R[iu] >= 0.9) == pytest.approx(0.1, abs=0.01)
+    a, b = np.argsort(S[iu])[[100, 10000]]
+    assert R[iu][a] <= R[iu][b]
+    assert R[0, 0] == 0 and R[0, 1] == 0
+
+
+def test_diagonal_runs_find_a_planted_stripe():
+    R = np.zeros((60, 60), np.float32)
+    for t in range(10, 25):
+        R[t, t + 30] = R[t + 30, t] = 0.95
+    runs = F.diagonal_runs(R, 0.9, 5, 100, 3)
+    assert runs.shape == (1, 5)
+    a, b, lag, mean, strength = runs[0]
+    assert (a, b, lag) == (10, 25, 30)
+    assert mean == pytest.approx(0.95) and strength == pytest.approx(15 * 0.05, rel=1e-5)
+    assert len(F.diagonal_runs(R, 0.9, 16, 100, 3)) == 0          # shorter than min_len
+    assert [tuple(r[:2]) for r in F.diagonal_runs(R, 0.9, 5, 8, 3)] == [(10, 18), (18, 25)]
+
+
+def test_best_intervals_picks_the_heaviest_non_overlapping_set():
+    gain = np.array([-1, 0.5, 0.6, -1, -1, 0.9, -1, 0.2, 0.3, -1], float)
+    # length 2: 2 (0.6) and 5 (0.9) and 8 (0.3) beat 1 (0.5) + 5 + 7/8
+    assert F._best_intervals(gain, 2).tolist() == [2, 5, 8]
+    # length 4: 1 and 5 overlap neither... 1 (0.5) + 5 (0.9) = 1.4 > 2 (0.6) + 7? no: 2+4=6
+    assert F._best_intervals(gain, 4).tolist() == [1, 5]
+    assert F._best_intervals(np.full(5, -1.0), 2).tolist() == []
+
+
+def test_path_family_excludes_the_candidate_a_moment_later():
+    # a constant high matrix: every span is "similar", but occurrences must not overlap the
+    # candidate or each other
+    R = np.full((40, 40), 0.95, np.float32)
+    np.fill_diagonal(R, 0)
+    P = F.diagonal_prefix(R)
+    starts, means = F.path_family(P, 10, 20)
+    assert len(starts) > 0
+    spans = sorted([(10, 20)] + [(s, s + 10) for s in starts])
+    assert all(b0 >= a1 for (_, a1), (b0, _) in zip(spans, spans[1:]))   # no overlaps
+    assert (means >= F.OCCURRENCE_QUANTILE).all()
+
+
+def test_diagonal_prefix_sums_diagonals():
+    R = np.random.default_rng(2).random((9, 9))
+    P = F.diagonal_prefix(R)
+    assert P[7, 5] - P[3, 1] == pytest.approx(sum(R[3 + t, 1 + t] for t in range(4)))
+
+
+# ---------------------------------------------------------------------------------------------
+# planted repeats
+
+
+def test_finds_an_exact_repeat_and_reports_it_once():
+    f = features_with_repeats(400, [(60, 250, 40)])
+    found = find(f)
+    hit = pattern_with(found, [(60, 100), (250, 290)], tol=6)
+    assert hit is not None, [s.tolist() for _, s in found[:5]]
+    rank, _, spans = hit
+    assert spans[0, 1] - spans[0, 0] >= 34          # nearly its whole length
+    # reported once: no other pattern holds both spans again
+    assert pattern_with(found[:rank] + found[rank + 1:], [(60, 100), (250, 290)], tol=6) is None
+    # no occurrence is the passage against itself a moment later
+    assert all(b0 >= a1 for (_, a1), (b0, _) in zip(spans, spans[1:]))
+
+
+def test_finds_a_repeat_a_few_frames_off_and_with_noise():
+    # three occurrences, the copies shifted by odd frame counts and noisy
+    f = features_with_repeats(600, [(50, 263, 48), (50, 471, 48)], noise=0.3, seed=3)
+    hit = pattern_with(find(f), [(50, 98), (263, 311), (471, 519)], tol=6)
+    assert hit is not None
+    assert len(hit[2]) == 3
+
+
+def test_short_motif_of_two_beats_is_found():
+    # 2 beats at 0.25 beats per frame = 8 frames: the shortest pattern the finder reports
+    f = features_with_repeats(300, [(40, 150, 10), (40, 230, 10)], seed=4, smooth=2)
+    hit = pattern_with(find(f), [(40, 50), (150, 160), (230, 240)], tol=4)
+    assert hit is not None
+
+
+def test_clearer_and_longer_repeats_rank_first():
+    f = features_with_repeats(700, [(30, 400, 60), (150, 600, 20)], seed=5)
+    f[600:620] += 0.6 * np.random.default_rng(9).normal(size=(20, f.shape[1])) * f.std()
+    found = find(f)
+    strong = pattern_with(found, [(30, 90), (400, 460)], tol=6)
+    weak = pattern_with(found, [(150, 170), (600, 620)], tol=6)
+    assert strong is not None
+    if weak is not None:
+        assert weak[1] < strong[1]
+    scores = [s for s, _ in found]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_nothing_repeats_nothing_long_is_found():
+    # Short chance matches exist in any matrix (the chance control measures what they are
+    # worth); a long one appears only where something was planted.
+    def longest(found):
+        return max(s[0, 1] - s[0, 0] for _, s in found)
+
+    assert longest(find(features_with_repeats(300, [], seed=6))) < 30
+    assert longest(find(features_with_repeats(300, [(20, 180, 40)], seed=6))) >= 34
+
+
+def test_too_short_matrix_gives_nothing():
+    X = self_similarity(np.random.default_rng(0).normal(size=(3, 4)))
+    assert F.find_patterns(X, 0.25, n_rows=3) == []
+
+
+def test_long_recordings_use_a_coarser_grid():
+    f = features_with_repeats(900, [(100, 600, 120)], seed=7)
+    X = self_similarity(f)
+    found = F.find_patterns(X, 0.05, n_rows=len(X) - PAD, max_cells=150)   # 6 frames a cell
+    assert pattern_with(found, [(100, 220), (600, 720)], tol=12) is not None
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    from complex_auto.config import load_config
+    from complex_auto.data import input_shape
+    from complex_auto.training import load_model
+
+    cfg = load_config(ROOT / "models/cqt_jku/config_cqt.ini")
+    model = load_model(cfg, int(np.prod(input_shape(cfg))),
+                       ROOT / "models/cqt_jku/model_complex_auto_cqt.save", "cpu")
+    return cfg, model
+
+
+def test_a_transposed_repeat_is_a_stripe_through_the_model(shipped_model):
+    """A passage of a real recording, pitch-shifted 2 semitones and appended, is found."""
+    import librosa
+
+    from complex_auto.cqt import standardise_frames
+    from complex_auto.features import encode_features
+
+    cfg, model = shipped_model
+    sr = cfg["sr"]
+    y, _ = librosa.load(ROOT / "data/jku/audio/sonata04-2-poly.mp3", sr=sr, offset=0.0,
+                        duration=40.0)
+    passage = y[int(4 * sr):int(14 * sr)]                 # 10 s
+    shifted = librosa.effects.pitch_shift(passage, sr=sr, n_steps=2)
+    audio = np.concatenate([y, shifted])
+    C = np.abs(librosa.cqt(audio, sr=sr, hop_length=cfg["hop_length"], fmin=cfg["fmin"],
+                           n_bins=cfg["n_bins"], bins_per_octave=cfg["bins_per_oct"]))
+    spec = standardise_frames(C)
+    amps = encode_features(model, spec, cfg["length_ngram"])[0]
+    X = self_similarity(amps)
+    fs = cfg["hop_length"] / sr
+    h = fs * 120 / 60
+    found = F.find_patterns(X, h, n_rows=len(X) - PAD)
+    half = cfg["length_ngram"] // 2
+    # rows are window starts: the music at [a + half, b + half) frames
+    src = (round(4 / fs) - half, round(14 / fs) - half)
+    dst = (round(40 / fs) - half, round(50 / fs) - half)
+    hit = None
+    for rank, (score, spans) in enumerate(found):
+        a = [s for s in spans if s[0] < src[1] and s[1] > src[0]]
+        b = [s for s in spans if s[0] < dst[1] and s[1] > dst[0]]
+        if a and b and any(abs((sb[0] - sa[0]) - (dst[0] - src[0])) <= 8 for sa in a for sb in b):
+            hit = rank
+            break
+    assert hit is not None and hit < 5, [s.tolist() for _, s in found[:5]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the chance control
+
+
+def test_random_placement_keeps_counts_and_lengths():
+    spans = [np.array([[0, 10], [50, 60], [80, 90]]), np.array([[5, 45], [100, 140]])]
+    placed = random_placement(spans, 150, np.random.default_rng(0))
+    assert [len(p) for p in placed] == [3, 2]
+    for orig, p in zip(spans, placed):
+        assert np.array_equal(p[:, 3] - p[:, 2], orig[:, 1] - orig[:, 0])
+        assert (p[:, 2] >= 0).all() and (p[:, 3] <= 150).all()
+    again = random_placement(spans, 150, np.random.default_rng(0))
+    assert all(np.array_equal(a, b) for a, b in zip(placed, again))
+    moved = random_placement(spans, 150, np.random.default_rng(1))
+    assert not all(np.array_equal(a, b) for a, b in zip(placed, moved))
+
+
+# ---------------------------------------------------------------------------------------------
+# a run: the JKU excerpt end to end
+
+
+@pytest.fixture(scope="module")
+def excerpt_run(tmp_path_factory, shipped_model):
+    """60 s of sonata04-2 converted with the shipped model; extraction with families."""
+    import soundfile as sf
+
+    from tests.conftest import excerpt
+
+    tmp = tmp_path_factory.mktemp("families_run")
+    wav = tmp / "sonata04-2-poly.wav"
+    sf.write(wav, excerpt(ROOT / "data/jku/audio/sonata04-2-poly.mp3", 60.0), 22050)
+    (tmp / "list.txt").write_text(f"{wav}\n")
+    (tmp / "csv.txt").write_text(f"{ROOT / 'data/jku/csv/sonata04-2-poly.csv'}\n")
+    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
+                          str(ROOT / "models/cqt_jku/config_cqt.ini"), "--model",
+                          str(ROOT / "models/cqt_jku/model_complex_auto_cqt.save"),
+                          "--self-sim-matrix", "-j", "1"], cwd=tmp, env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return tmp
+
+
+def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
+                          "families", "-csv", "csv.txt", "--no-report"], cwd=tmp,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    layout = RunLayout("ex", Path("output"))
+    info = json.loads(layout.extraction_info.read_text())
+    assert info["method"] == "families" and info["frame_seconds"] == pytest.approx(1984 / 22050)
+    rows = layout.patterns_csv("sonata04-2-poly").read_text().splitlines()
+    assert rows[0] == "pattern,occurrence,start_s,end_s,score"
+    scores = {}
+    for r in rows[1:]:
+        p, _, start, end, score = r.split(",")
+        scores.setdefault(int(p), float(score))
+        assert 0 <= float(start) < float(end) <= 61
+    assert len(scores) >= 2
+    assert list(scores.values()) == sorted(scores.values(), reverse=True)     # best first
+    # the excerpt holds the theme and its repeat (bars 1-4 again from 8 s): found, and
+    # better than the same patterns at random places
+    from complex_auto.evaluation import evaluate_piece
+
+    ref = ROOT / "data/jku/groundtruth"
+    assert layout.seg("sonata04-2-poly").is_file()
+    real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    assert real["Occ.75_F"] > chance["Occ.75_F"]
+
+
+def test_bad_method_and_nf14_only_options(excerpt_run):
+    tmp = excerpt_run
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
+                          "nope"], cwd=tmp, env=env, capture_output=True, text=True)
+    assert res.returncode == 2 and "invalid choice: 'nope'" in res.stderr
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
+                          "families", "-spk"], cwd=tmp, env=env, capture_output=True, text=True)
+    assert res.returncode == 1 and res.stderr.count("\n") == 1
+    assert "nf14 search only" in res.stderr
+    with pytest.raises(DataError, match="method must be one of"):
+        extract_run("ex", method="bogus", root=tmp / "output")
+
+
+def test_chance_control_needs_an_extracted_run(tmp_path):
+    with pytest.raises(DataError, match="extraction.json: missing"):
+        chance_scores("nothing", root=tmp_path)
