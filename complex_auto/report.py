@@ -25,6 +25,7 @@ import csv
 import html
 import json
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .patterns import PALETTE
+from .patterns import PALETTE, score_offset
 from .runinfo import read_conversion_info
 from .utils import atomic_path, atomic_write_text
 
@@ -144,7 +145,7 @@ def read_scores(path):
     return scores
 
 
-def reference_seconds(refpath, score_csv, bpm):
+def reference_seconds(refpath, score_csv, bpm, domain="audio"):
     """Ground-truth occurrences as spans of the recording, in seconds.
 
     A JKU rendition starts at the score's first onset and plays at ``bpm``, so beat ``b`` is at
@@ -160,6 +161,9 @@ def reference_seconds(refpath, score_csv, bpm):
         The piece's csv score (``onset, MIDI pitch, morphetic pitch, duration, staff``).
     bpm : float
         Tempo of the recording.
+    domain : {'audio', 'symbolic'}
+        Time 0 of the recording is the score's first onset (``'audio'``, the JKU renditions)
+        or beat 0 (``'symbolic'``), as for the extractor (:func:`~complex_auto.patterns.score_offset`).
 
     Returns
     -------
@@ -167,7 +171,7 @@ def reference_seconds(refpath, score_csv, bpm):
         Per ground-truth pattern, per occurrence: ``(start_s, end_s)``.
     """
     score = read_score_csv(score_csv)
-    offset = float(score[:, 0].min())
+    offset = score_offset(score, domain)
     ends = {}
     try:
         full = np.loadtxt(score_csv, delimiter=",", usecols=(0, 1, 3), ndmin=2)
@@ -208,12 +212,26 @@ def _score_lists(csv_list):
     return {piece_name(f): f for f, _, _ in read_list(csv_list, "csv score", check_exists=False)}
 
 
+def read_extraction_info(layout):
+    """``extraction.json`` (what ``extract_motives.py`` used per piece) as a dict; ``{}`` if none."""
+    try:
+        info = json.loads(layout.extraction_info.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        raise DataError(f"{layout.extraction_info}: not JSON; run extract_motives.py "
+                        "again") from None
+    return info if isinstance(info, dict) else {}
+
+
 def run_pieces(layout, csv_list="auto", bpm=None):
     """The pieces of a run with what the report needs to know about each.
 
     Pieces are those with a ``PIECE.patterns.csv``, in the order of the matrix list (others
-    after it, by name). Tempo: the matrix list's column, then ``conversion.json``'s, then the
-    JKU table by name, then ``bpm``; ``None`` when unknown (lengths in beats are then left out).
+    after it, by name). Tempo and csv score are those the extractor used (``extraction.json``);
+    for a run without that record, the tempo is the matrix list's column, then
+    ``conversion.json``'s, then the JKU table by name, then ``bpm``, and the csv score comes
+    from ``csv_list``. A tempo may stay unknown (``None``): lengths in beats are then left out.
 
     Returns
     -------
@@ -223,6 +241,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     """
     info = read_conversion_info(layout.conversion_info) or {}
     records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
+    extracted = {r.get("piece"): r for r in read_extraction_info(layout).get("pieces", [])
+                 if isinstance(r, dict)}
     listed = {}
     if layout.matrix_list.is_file():
         for m, list_bpm, _ in read_list(layout.matrix_list, "matrix", check_exists=False):
@@ -233,7 +253,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     pieces = []
     for piece in order:
         record = records.get(piece, {})
-        given = listed.get(piece) or record.get("bpm")
+        used = extracted.get(piece, {})
+        given = used.get("bpm") or listed.get(piece) or record.get("bpm")
         if given is None and piece not in JKU_BPM:
             given = bpm
         try:
@@ -241,7 +262,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
         except DataError:
             tempo = None
         audio = _resolve(record["audio"], layout) if record.get("audio") else None
-        score_csv = Path(scores[piece]) if piece in scores else None
+        score_csv = used.get("csv") or scores.get(piece)
+        score_csv = _resolve(score_csv, layout) if score_csv else None
         pieces.append({"piece": piece, "patterns_csv": found[piece], "audio": audio,
                        "bpm": tempo, "score_csv": score_csv})
     return pieces
@@ -302,15 +324,28 @@ def clip_span(start, end, duration, max_seconds=MAX_CLIP_SECONDS):
 
 
 def load_recording(path, max_sr=CLIP_SR):
-    """A recording as mono float32 at ``min(its rate, max_sr)``; returns ``(y, sr)``."""
-    import librosa
+    """A recording as mono float32 at ``min(its rate, max_sr)``; returns ``(y, sr)``.
+
+    Read with soundfile (WAV, FLAC, OGG, MP3, ...), else with librosa's decoders; a higher
+    rate is brought down by polyphase filtering.
+    """
+    import soundfile as sf
+    from scipy.signal import resample_poly
 
     try:
-        y, sr = librosa.load(str(path), sr=None, mono=True)
-    except Exception as e:         # decoders raise many types; the user needs the file name
-        raise DataError(f"{path}: cannot read the recording ({type(e).__name__}: {e})") from None
+        y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        y = y.mean(axis=1)
+    except Exception:               # formats libsndfile cannot read (m4a, ...)
+        import librosa
+
+        try:
+            y, sr = librosa.load(str(path), sr=None, mono=True)
+        except Exception as e:      # decoders raise many types; the user needs the file name
+            raise DataError(f"{path}: cannot read the recording "
+                            f"({type(e).__name__}: {e})") from None
     if sr > max_sr:
-        y, sr = librosa.resample(y, orig_sr=sr, target_sr=max_sr), max_sr
+        g = math.gcd(int(sr), int(max_sr))
+        y, sr = resample_poly(y, max_sr // g, int(sr) // g), max_sr
     return y.astype(np.float32), int(sr)
 
 
@@ -571,12 +606,12 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
     return _page(f"{piece} — {run}", "\n".join(parts), SCRIPT)
 
 
-def index_page(run, summaries, scores, notes, size):
+def index_page(run, summaries, scores, notes, size, how=""):
     """The HTML of the index: the pieces and, with an evaluation, their scores and the mean."""
     parts = [f"<h1>Repeated sections found in run {html.escape(run)}</h1>",
              f'<p class="meta">{len(summaries)} pieces; report {size / 1e6:.1f} MB '
              "(opens from disk; recordings are not copied, only clips of the occurrences)."
-             "</p>"]
+             + (f"<br>{html.escape(how)}" if how else "") + "</p>"]
     parts += [f'<p class="note">{html.escape(n)}</p>' for n in notes]
     parts.append('<table class="pieces"><tr><th class="l">piece</th><th>duration</th>'
                  "<th>bpm</th><th>patterns</th><th>occurrences</th><th>clips MB</th>"
@@ -712,6 +747,12 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
                "csv": str(csv_list) if csv_list is not None else saved.get("csv", "auto"),
                "bpm": bpm if bpm is not None else saved.get("bpm")}
     pieces = run_pieces(layout, options["csv"], options["bpm"])
+    extraction = read_extraction_info(layout)
+    domain = extraction.get("domain", "audio")
+    conversion = read_conversion_info(layout.conversion_info) or {}
+    how = ", ".join(f"{k} {v}" for k, v in (("method", extraction.get("method")),
+                                             ("features", conversion.get("features")),
+                                             ("model", conversion.get("model"))) if v)
     if not pieces:
         raise DataError(f"{layout.dir}: no PIECE.patterns.csv; find patterns first with "
                         f"python extract_motives.py {run}")
@@ -725,7 +766,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         ref = groundtruth_path(piece, options["refdir"]) if options["refdir"] else None
         references = None
         if ref is not None and info["score_csv"] is not None and info["bpm"]:
-            references = reference_seconds(ref, info["score_csv"], info["bpm"])
+            references = reference_seconds(ref, info["score_csv"], info["bpm"], domain)
             info["reference"] = ref
         elif ref is not None:
             notes.append(f"ground truth {ref} not shown: no csv score"
@@ -766,9 +807,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             run_notes += [f"{piece}: {n}" for n in notes]
     atomic_write_text(options_path, json.dumps(options) + "\n")
     # The index states the size, so write it twice: its own size barely changes the total.
-    atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, 0))
+    atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, 0, how))
     size = _folder_size(out)
-    atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, size))
+    atomic_write_text(layout.report_index,
+                      index_page(run, summaries, scores, run_notes, size, how))
     size = _folder_size(out)
     n_clips = len(list(out.glob("clips/*/*.mp3")))
     log.info("report: %s (%d pieces, %d clips, %.1f MB)", layout.report_index, len(summaries),

@@ -239,6 +239,8 @@ def test_reference_seconds_from_score_time(tmp_path):
                    "pattern2\noccurrence1\n-1, 55\n")
     spans = reference_seconds(ref, score, 120)
     assert spans == [[(0.5, 1.25), (1.5, 3.0)], [(0.0, 0.5)]]
+    # symbolic time: the recording starts at beat 0, so everything is half a second earlier
+    assert reference_seconds(ref, score, 120, "symbolic")[0] == [(0.0, 0.75), (1.0, 2.5)]
 
 
 # ---------------------------------------------------------------------------------------------
