@@ -1,0 +1,370 @@
+"""Which representation finds repeats: every feature kind through every finder, end to end.
+
+``python -m complex_auto.compare RUN`` converts the JKU recordings once per feature kind
+(:mod:`complex_auto.representations`: the CAE amplitudes and the baselines without a model),
+runs every pattern finder (``extract_motives.py --method``) on every kind's matrices, scores
+the patterns with the MIREX measures, scores the same patterns dropped at random places (the
+chance control of :mod:`complex_auto.chance`), and runs the transposition test
+(:mod:`complex_auto.transposition`) on every kind. Everything but the matrix recipe's input
+stays fixed: the same windows, matrix recipe, search and evaluation.
+
+Writes, in ``output/RUN/``:
+
+* ``KIND/``: the kind's features, matrices, ``conversion.json``;
+  ``KIND/METHOD/``: that finder's patterns and ``results.csv`` (a run of its own, so
+  ``extract_motives_eval.py RUN/KIND/METHOD`` and the HTML report work on it);
+* ``compare.csv``: one row per kind and finder (and the peer VMO's published outputs): the
+  mean MIREX scores over the pieces, the chance scores, and the share of transposed windows
+  found per shift;
+* ``compare.md``: the table as the README shows it; ``compare.png``: grouped bars.
+
+Example
+-------
+    python -m complex_auto.compare jku_compare                  # all kinds, all finders
+    python -m complex_auto.compare quick --features cae cqt --method nf14
+"""
+import argparse
+import csv
+import io
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import cli
+from .errors import ComplexAutoError
+from .layout import OUTPUT_ROOT, RunLayout
+from .representations import KINDS, LABELS, check_kind, featurizer, similarity_function
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path("models/cqt_jku/model_complex_auto_cqt.save")
+DEFAULT_CONFIG = Path("models/cqt_jku/config_cqt.ini")
+DEFAULT_FILELIST = Path("jku_input_audio.txt")
+PEERS = {"VMO (published outputs)": Path("data/peers/vmo")}
+#: The four measures the table shows (all of :data:`~complex_auto.evaluation.SCORE_COLUMNS`
+#: go into the csv).
+SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+
+
+def available_methods():
+    """The finders of ``extract_motives.py --method`` (``('nf14',)`` when none are listed)."""
+    from . import patterns
+
+    return tuple(getattr(patterns, "METHODS", ("nf14",)))
+
+
+def check_methods(methods):
+    known = available_methods()
+    for m in methods:
+        if m not in known:
+            raise ComplexAutoError(f"--method {m}: unknown finder; choose from {', '.join(known)}")
+    return list(methods)
+
+
+def shifted_key(semitone):
+    """Column name of a transposition result: ``transposed_+1``."""
+    return f"transposed_{semitone:+g}"
+
+
+# -- the three stages -------------------------------------------------------------------------
+def convert_kind(layout, kind, files, tempi, cfg, model, model_path, config_path, jobs=1,
+                 root=OUTPUT_ROOT):
+    """Features and matrices of every file for one kind, into ``root/RUN/KIND/``."""
+    from .convert import convert_files
+
+    sub = RunLayout(layout.compare_run(kind), root).make()
+    convert_files(model if kind == "cae" else None, files, cfg, sub, self_sim=True, jobs=jobs,
+                  tempi=tempi, features=kind,
+                  info={"model": str(model_path) if kind == "cae" else None,
+                        "config": str(config_path)})
+    return sub
+
+
+def find_and_score(layout, kind, method, jobs=1, chance_seeds=(0, 1, 2), root=OUTPUT_ROOT):
+    """Run a finder on a kind's matrices and score it; returns ``(mean, chance mean)``.
+
+    The finder's run ``output/RUN/KIND/METHOD/`` gets a copy of the kind's matrix list and
+    ``conversion.json`` (the matrices themselves stay in ``KIND/``).
+    """
+    from .chance import chance_scores
+    from .evaluation import evaluate_run
+    from .patterns import extract_run
+
+    conv = RunLayout(layout.compare_run(kind), root)
+    sub = RunLayout(layout.compare_run(kind, method), root).make()
+    for name in ("matrix_list", "conversion_info"):
+        shutil.copyfile(getattr(conv, name), getattr(sub, name))
+    extract_run(sub.run, method=method, jobs=jobs, plot=False, root=root)
+    _, mean, _, _ = evaluate_run(sub.run, root=root)
+    chance = chance_scores(sub.run, seeds=chance_seeds, root=root) if chance_seeds else {}
+    return mean, chance
+
+
+def transposition_row(kind, cfg, model, audio, semitones, cache_dir):
+    """``{transposed_+S: share}`` of one kind on the excerpt."""
+    from .transposition import transposition_test
+
+    featurize = featurizer(kind, cfg, model)
+    result = transposition_test(featurize, audio, cfg["sr"], semitones, cache_dir=cache_dir,
+                                similarity=similarity_function(kind, cfg["length_ngram"]))
+    return {shifted_key(s): v for s, v in result.items()}
+
+
+def peer_rows(peers=PEERS):
+    """Mean scores of the peers' published outputs that ship in ``data/peers/``."""
+    from .evaluation import evaluate_folder
+
+    rows = []
+    for name, folder in peers.items():
+        if folder.is_dir():
+            _, mean, _ = evaluate_folder(folder)
+            rows.append(dict(mean, features=name, method=folder.name))
+    return rows
+
+
+def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_path=None,
+            filelist=DEFAULT_FILELIST, audio=None, seconds=None, semitones=None, jobs=1,
+            chance_seeds=(0, 1, 2), root=OUTPUT_ROOT, cache_dir=None, device="cpu"):
+    """Convert, extract, evaluate and transposition-test every kind; write the comparison.
+
+    Parameters
+    ----------
+    run : str
+        Run keyword: everything goes into ``root/run/``.
+    kinds : sequence of str
+        Feature kinds (:data:`~complex_auto.representations.KINDS`).
+    methods : sequence of str, optional
+        Finders (default: all of :func:`available_methods`).
+    model_path : Path
+        The CAE model (used only for ``cae``).
+    config_path : Path, optional
+        CQT and window settings (default: the config beside the model).
+    filelist : Path
+        Recordings, as for ``convert.py`` (an optional tempo column).
+    audio : Path, optional
+        Recording of the transposition test (default: its default JKU piece).
+    seconds : float, optional
+        Length of the transposition test's excerpt.
+    semitones : sequence of float, optional
+    jobs : int
+        Processes for conversion and extraction.
+    chance_seeds : sequence of int
+        Random placements per chance score (empty: no chance control).
+    cache_dir : Path, optional
+        Cache of the pitch-shifted excerpts.
+
+    Returns
+    -------
+    list of dict
+        The rows of ``compare.csv``.
+    """
+    from . import transposition as tp
+    from .filelist import read_list
+    from .figures import model_config
+
+    kinds = [check_kind(k) for k in kinds]
+    methods = check_methods(methods or available_methods())
+    semitones = tuple(semitones or tp.SEMITONES)
+    layout = RunLayout(run, root).make()
+    if "cae" in kinds:
+        cfg = model_config("cqt", model_path, config_path)
+        from .data import input_shape
+        from .training import load_model
+
+        model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
+    else:
+        cfg = model_config("cqt", model_path, config_path or DEFAULT_CONFIG)
+        model = None
+    config_path = config_path or cfg.get("config_path", "")
+    entries = read_list(filelist, "audio")
+    files, tempi = [f for f, _, _ in entries], [b for _, b, _ in entries]
+    excerpt = tp.excerpt(audio or tp.DEFAULT_AUDIO, cfg["sr"], seconds or tp.SECONDS)
+    cache_dir = cache_dir or tp.CACHE_DIR
+
+    rows = []
+    for kind in kinds:
+        t0 = time.perf_counter()
+        convert_kind(layout, kind, files, tempi, cfg, model, model_path, config_path, jobs,
+                     root)
+        shifted = transposition_row(kind, cfg, model, excerpt, semitones, cache_dir)
+        for method in methods:
+            mean, chance = find_and_score(layout, kind, method, jobs, chance_seeds, root)
+            rows.append(dict({c: mean[c] for c in mean}, features=kind, method=method,
+                             **{f"chance_{c}": v for c, v in chance.items()}, **shifted))
+        log.info("%s: %s (%.0f s)", kind, "; ".join(
+            f"{r['method']} Est_F {r['Est_F']:.3f}" for r in rows if r["features"] == kind),
+            time.perf_counter() - t0)
+    rows += peer_rows()
+    write_outputs(layout, rows, semitones)
+    return rows
+
+
+# -- outputs ----------------------------------------------------------------------------------
+def csv_columns(rows):
+    """Columns of ``compare.csv``: ``features, method``, then every other key in first-seen order."""
+    cols = ["features", "method"]
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    return cols
+
+
+def format_csv(rows):
+    cols = csv_columns(rows)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(cols)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in cols])
+    return out.getvalue()
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    return f"{v:.6f}" if isinstance(v, float) else str(v)
+
+
+def _num(v, fmt="{:.3f}"):
+    return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v)
+
+
+def format_markdown(rows, semitones):
+    """The comparison as a markdown table: scores, chance, transposed windows found."""
+    shifts = " / ".join(f"{s:+g}" for s in semitones)
+    head = ["features", "finder"] + list(SHOWN) + [
+        "chance " + " / ".join(SHOWN), f"transposed windows found, {shifts} semitones"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        label = LABELS.get(r["features"], r["features"])
+        chance = [r.get(f"chance_{c}") for c in SHOWN]
+        moved = [r.get(shifted_key(s)) for s in semitones]
+        lines.append("| " + " | ".join(
+            [label, r["method"]] + [_num(r.get(c)) for c in SHOWN]
+            + [" / ".join(_num(v, "{:.2f}") for v in chance) if any(v is not None for v in chance)
+               else "–",
+               " / ".join(_num(v, "{:.0%}") for v in moved) if any(v is not None for v in moved)
+               else "–"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_comparison(rows, semitones, path):
+    """Grouped bars: the four scores per kind and finder (chance as ticks); transposition.
+
+    A kind keeps its colour in both panels; finders differ by hatching; peers are grey.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .utils import save_figure
+
+    palette = plt.get_cmap("tab10")
+    methods = list(dict.fromkeys(r["method"] for r in rows if r["features"] in KINDS))
+    hatches = ("", "//", "..", "xx", "\\\\")
+
+    def style(r):
+        if r["features"] not in KINDS:
+            return dict(color="0.6", hatch="")
+        return dict(color=palette(KINDS.index(r["features"])),
+                    hatch=hatches[methods.index(r["method"]) % len(hatches)])
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5.2), width_ratios=(3, 2))
+    width = 0.8 / max(len(rows), 1)
+    for i, r in enumerate(rows):
+        x = np.arange(len(SHOWN)) + (i - (len(rows) - 1) / 2) * width
+        ax.bar(x, [r[c] for c in SHOWN], width, edgecolor="white", linewidth=0.3,
+               label=f"{LABELS.get(r['features'], r['features'])}, {r['method']}", **style(r))
+        chance = [r.get(f"chance_{c}") for c in SHOWN]
+        if all(v is not None for v in chance):
+            ax.hlines(chance, x - width / 2, x + width / 2, colors="black", linewidth=1.5)
+    ax.set_xticks(np.arange(len(SHOWN)), SHOWN)
+    ax.set_ylabel("mean over the JKU pieces")
+    ax.set_ylim(0, 1)
+    ax.set_title("patterns found (black ticks: the same patterns at random places)", fontsize=10)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
+    kinds = [k for k in KINDS if any(r["features"] == k and r.get(shifted_key(semitones[0]))
+                                     is not None for r in rows)]
+    bw = 0.8 / max(len(kinds), 1)
+    for i, kind in enumerate(kinds):
+        r = next(r for r in rows if r["features"] == kind)
+        x = np.arange(len(semitones)) + (i - (len(kinds) - 1) / 2) * bw
+        bx.bar(x, [100 * r[shifted_key(s)] for s in semitones], bw, label=LABELS[kind],
+               color=palette(KINDS.index(kind)))
+    bx.set_xticks(np.arange(len(semitones)), [f"{s:+g}" for s in semitones])
+    bx.set_xlabel("pitch shift (semitones)")
+    bx.set_ylabel("% of shifted windows whose nearest\noriginal window is their own (±3 frames)")
+    bx.set_ylim(0, 105)
+    bx.set_title("transposition test", fontsize=10)
+    bx.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, ncol=2)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=110)
+
+
+def write_outputs(layout, rows, semitones):
+    from .utils import atomic_write_text
+
+    atomic_write_text(layout.compare_csv, format_csv(rows))
+    atomic_write_text(layout.compare_md, format_markdown(rows, semitones))
+    plot_comparison(rows, semitones, layout.compare_png)
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description="Compare feature kinds for pattern discovery on the JKU recordings: convert "
+                    "with every kind (convert.py --features), find patterns with every finder "
+                    "(extract_motives.py --method), score them (MIREX measures, beside the same "
+                    "patterns at random places and VMO's published outputs) and run the "
+                    "transposition test on every kind. Writes output/RUN/compare.csv, "
+                    "compare.md and compare.png; each kind's files are in output/RUN/KIND/, each "
+                    "finder's in output/RUN/KIND/METHOD/.",
+        epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="run keyword: writes output/RUN/")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, metavar="PATH",
+                   help="CAE model for the cae kind (default: %(default)s)")
+    p.add_argument("--config", type=Path, metavar="INI",
+                   help="CQT and window settings (default: the config beside the model)")
+    p.add_argument("--features", nargs="+", default=list(KINDS), metavar="KIND",
+                   help=f"feature kinds to compare (default: all: {' '.join(KINDS)})")
+    p.add_argument("--method", nargs="+", metavar="METHOD",
+                   help="finders to run (default: all that extract_motives.py offers)")
+    p.add_argument("--filelist", type=Path, default=DEFAULT_FILELIST, metavar="LIST",
+                   help="recordings to convert (default: %(default)s)")
+    p.add_argument("--audio", type=Path, metavar="FILE",
+                   help="recording whose middle the transposition test uses "
+                        "(default: data/jku/audio/mazurka24-4-poly.mp3)")
+    p.add_argument("--seconds", type=float, metavar="S",
+                   help="length of the transposition test's excerpt (default 40)")
+    p.add_argument("--semitones", type=float, nargs="+", metavar="N",
+                   help="pitch shifts of the transposition test (default: 1 2 5 7)")
+    p.add_argument("--chance-seeds", type=int, default=3, metavar="N",
+                   help="random placements averaged in each chance score (default 3; 0: none)")
+    cli.add_jobs(p, "processes converting files and finding patterns")
+    cli.add_device(p)
+    cli.add_verbose(p)
+    return p
+
+
+def main(args):
+    for k in args.features:
+        check_kind(k)
+    if args.method:
+        check_methods(args.method)
+    if args.chance_seeds < 0:
+        raise ComplexAutoError(f"--chance-seeds {args.chance_seeds}: must be >= 0")
+    device = cli.resolve_device(args.device, args.threads)
+    t0 = time.perf_counter()
+    rows = compare(args.run, args.features, args.method, args.model, args.config, args.filelist,
+                   args.audio, args.seconds, args.semitones, args.jobs,
+                   tuple(range(args.chance_seeds)), device=device)
+    layout = RunLayout(args.run)
+    print(layout.compare_md.read_text(), end="")
+    cli.log.info("%d rows in %.0f s: %s, %s, %s", len(rows), time.perf_counter() - t0,
+                 layout.compare_csv, layout.compare_md, layout.compare_png)
+
+
+if __name__ == "__main__":
+    cli.run(main, parser())

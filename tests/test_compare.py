@@ -1,0 +1,79 @@
+"""python -m complex_auto.compare end to end on a short JKU excerpt, and its bad input."""
+import csv
+from pathlib import Path
+
+import pytest
+
+from complex_auto import cli, compare
+from complex_auto.representations import KINDS
+
+ROOT = Path(__file__).resolve().parents[1]
+SEMITONES = (2,)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """All kinds and finders on the first 24 s of sonata01-3 (192 bpm: 16 beats are 5 s)."""
+    import soundfile as sf
+
+    from complex_auto.cqt import load_audio
+
+    tmp = tmp_path_factory.mktemp("compare")
+    y = load_audio(ROOT / "data/jku/audio/sonata01-3-poly.mp3", 22050)[:24 * 22050]
+    wav = tmp / "sonata01-3-poly.wav"      # named as the JKU piece: its score and tempo apply
+    sf.write(wav, y, 22050)
+    (tmp / "list.txt").write_text(f"{wav}\n")
+    rows = compare.compare("cmp", filelist=tmp / "list.txt", audio=wav, seconds=12.0,
+                           semitones=SEMITONES, chance_seeds=(0,), root=tmp / "output",
+                           cache_dir=tmp / "cache", model_path=ROOT / compare.DEFAULT_MODEL)
+    return tmp / "output" / "cmp", rows
+
+
+def test_every_kind_and_finder_is_scored(compared):
+    run, rows = compared
+    methods = compare.available_methods()
+    assert [(r["features"], r["method"]) for r in rows[:len(KINDS) * len(methods)]] == \
+        [(k, m) for k in KINDS for m in methods]
+    assert rows[-1]["method"] == "vmo"                   # the peer's published outputs
+    for r in rows[:-1]:
+        for c in compare.SHOWN:
+            assert 0 <= r[c] <= 1 and 0 <= r[f"chance_{c}"] <= 1
+        assert (run / r["features"] / r["method"] / "results.csv").is_file()
+        assert (run / r["features"] / "sonata01-3-poly.wav.npy").is_file()
+    # the peer row scores all five pieces of data/peers/vmo, as its README says
+    assert rows[-1]["Est_F"] == pytest.approx(0.528, abs=1e-3)
+
+
+def test_transposition_separates_invariant_kinds(compared):
+    _, rows = compared
+    found = {r["features"]: r["transposed_+2"] for r in rows if r["features"] in KINDS}
+    assert found["ftm2d"] > 0.9 and found["tichroma"] > 0.8
+    assert found["cqt"] < 0.3 and found["chroma"] < 0.3
+    assert 0 <= found["cae"] <= 1
+
+
+def test_outputs_table_csv_and_chart(compared):
+    run, rows = compared
+    with open(run / "compare.csv") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == len(rows)
+    assert float(table[0]["Est_F"]) == pytest.approx(rows[0]["Est_F"], abs=1e-6)
+    md = (run / "compare.md").read_text().splitlines()
+    assert len(md) == 2 + len(rows)
+    assert md[0].startswith("| features | finder | Est_F |")
+    assert "2-D Fourier magnitude of log-CQT n-grams" in "\n".join(md)
+    assert (run / "compare.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--features", "cae", "mfcc"], "--features mfcc: unknown feature kind"),
+    (["--method", "nf14", "dtw"], "--method dtw: unknown finder"),
+])
+def test_bad_arguments_are_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(compare.main, compare.parser(), ["x", *args])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "output").exists()
