@@ -16,12 +16,13 @@ import numpy as np
 
 from complex_auto import cli
 from complex_auto.config import load_config
-from complex_auto.convert import convert_files
+from complex_auto.convert import convert_files, merge_run
 from complex_auto.data import input_shape
 from complex_auto.errors import ComplexAutoError
 from complex_auto.filelist import read_list
 from complex_auto.layout import RunLayout
 from complex_auto.representations import check_kind
+from complex_auto.shards import add_shard_arguments
 from complex_auto.training import load_model
 
 
@@ -58,6 +59,11 @@ def parser():
                    help="flatten windows frame-major, as the original implementation did "
                         "(a defect: the model was trained bin-major); only to compare with "
                         "the original's numbers")
+    add_shard_arguments(p)
+    p.add_argument("--merge", action="store_true",
+                   help="convert nothing: after all --shard jobs, write the run's "
+                        "ss_matrices_filelist.txt and conversion.json in the list's order "
+                        "(give the same FILELIST, CONFIG, --step-size, --features and --model)")
     cli.add_jobs(p, "processes converting files")
     cli.add_device(p)
     cli.add_verbose(p)
@@ -74,12 +80,21 @@ def main(args):
     check_kind(args.features)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model("cqt")
-    if args.features == "cae" and not model_path.is_file():
+    if args.features == "cae" and not args.merge and not model_path.is_file():
         raise ComplexAutoError(
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
     entries = read_list(args.filelist, "audio")
+    info = {"model": str(model_path) if args.features == "cae" else None,
+            "config": str(args.config)}
+    if args.merge:
+        written = merge_run([f for f, _, _ in entries], cfg, layout, step=args.step_size,
+                            legacy_layout=args.legacy_layout,
+                            tempi=[bpm for _, bpm, _ in entries],
+                            info=dict(info, features=args.features))
+        cli.log.info("merged %d feature files into the lists of %s/", len(written), layout.dir)
+        return
     device = cli.resolve_device(args.device, args.threads)
     model = None
     if args.features == "cae":
@@ -89,9 +104,9 @@ def main(args):
                             step=args.step_size, self_sim=args.self_sim_matrix,
                             legacy_layout=args.legacy_layout, device=device, jobs=args.jobs,
                             tempi=[bpm for _, bpm, _ in entries],
-                            info={"model": str(model_path) if model is not None else None,
-                                  "config": str(args.config)},
-                            features=args.features)
+                            info=info, features=args.features, shard=args.shard,
+                            overwrite=args.overwrite,
+                            newer_than=[Path(args.config)] + ([model_path] if model is not None else []))
     cli.log.info("%d feature files in %s/", len(written), layout.dir)
     if args.self_sim_matrix:
         cli.log.info("matrices listed in %s", layout.matrix_list)

@@ -11,10 +11,14 @@ import numpy as np
 
 from .errors import DataError
 from .features import conversion_cqt, encode_features
-from .representations import file_input, kind_self_similarity, window_features
+from .representations import file_input, window_features, write_ti_matrix
 from .layout import piece_name
-from .runinfo import write_conversion_info
-from .utils import atomic_path, atomic_write_text, progress_map, save_npy, save_pyc_bz
+from .runinfo import read_conversion_info, write_conversion_info
+from .memory import available_memory, check_disk, check_memory
+from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
+                      matrix_needs, write_self_similarity)
+from .shards import is_whole, outputs_complete, shard_range
+from .utils import atomic_path, atomic_write_text, progress_map, save_pyc_bz
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
     from matplotlib import colormaps
     from PIL import Image
 
-    m = np.asarray(matrix, dtype=np.float64)
+    m = np.asarray(matrix, dtype=np.float64)   # a matrix, or the view write_matrix returns
     f = int(np.ceil(len(m) / max_pixels))
     if f > 1:
         n = len(m) // f * f
@@ -61,11 +65,31 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
     save_pyc_bz(feats, out)
     matrix = None
     if self_sim:
-        m = kind_self_similarity(features, feats[0], length)
         matrix = layout.matrix(path.name)
-        save_npy(matrix, m)
-        save_matrix_image(m, layout.matrix_image(path.name))
+        view = (write_ti_matrix(feats[0], matrix, length) if features == "tichroma"
+                else write_matrix(feats[0], matrix))
+        save_matrix_image(view, layout.matrix_image(path.name))
     return out, matrix
+
+
+def write_matrix(features, path):
+    """Write the self-similarity matrix block by block, in the memory at hand.
+
+    Returns the downsampled view of :func:`~complex_auto.selfsim.write_self_similarity`.
+
+    Raises
+    ------
+    MemoryLimitError
+        When not even the smallest block fits in memory, or the file not on the disk.
+    """
+    size = len(features) + PAD
+    need, disk = matrix_needs(len(features), features.shape[1])
+    what = f"{path.name}: the {size}x{size} self-similarity matrix"
+    check_memory(need, what, "free memory, or convert without --self-sim-matrix")
+    check_disk(disk, path.parent, what, "free disk space, or convert without --self-sim-matrix")
+    budget = min(BLOCK_BYTES, available_memory()[0] - need + block_memory(size, BLOCK_MIN))
+    return write_self_similarity(features, path, block_rows=default_block_rows(size, budget),
+                                 view_pixels=IMAGE_MAX_PIXELS)
 
 
 _WORKER = {}
@@ -92,7 +116,8 @@ def _convert_in_worker(path):
 
 
 def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layout=False,
-                  device="cpu", jobs=1, tempi=None, info=None, features="cae"):
+                  device="cpu", jobs=1, tempi=None, info=None, features="cae", shard=None,
+                  overwrite=True, newer_than=()):
     """Features (and matrices) of every file into the run folder.
 
     Parameters
@@ -119,6 +144,14 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     features : str
         Feature kind (:data:`complex_auto.representations.KINDS`), recorded in
         ``conversion.json``; only ``'cae'`` uses ``model``.
+    shard : (int, int), optional
+        Convert only part ``K`` of ``N`` of ``files`` (:func:`~complex_auto.shards.shard_range`)
+        and leave the run's lists to :func:`merge_run`.
+    overwrite : bool
+        Redo files whose outputs exist; when False they are skipped unless older than a file
+        of ``newer_than``.
+    newer_than : list of Path
+        Inputs (model, config) that outputs must be newer than to be kept.
 
     Returns
     -------
@@ -132,30 +165,131 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     """
     from tqdm import tqdm
 
+    tempi = tempi or [None] * len(files)
+    if not overwrite and _settings_changed(layout, step, legacy_layout, features, info):
+        log.info("%s was made with other settings: converting every file again",
+                 layout.conversion_info)
+        overwrite = True
+    part = shard_range(len(files), shard)
+    results = [None] * len(files)
+    todo = []
+    for i in part:
+        outputs = _outputs(layout, files[i], self_sim)
+        if not overwrite and outputs_complete(outputs, newer_than):
+            results[i] = (outputs[0], outputs[1] if self_sim else None)
+        else:
+            todo.append(i)
+    if len(todo) < len(part):
+        log.info("%d of %d files already converted: skipped (--overwrite redoes them)",
+                 len(part) - len(todo), len(part))
+    if self_sim and todo:
+        check_matrix_resources([files[i] for i in todo], cfg, step, layout, jobs)
     options = dict(layout=layout, step=step, self_sim=self_sim, legacy_layout=legacy_layout,
                    features=features)
-    if str(device) == "cpu" or features != "cae":
-        state = None if model is None else {k: v.cpu() for k, v in model.state_dict().items()}
+    if not todo:
+        pass
+    elif str(device) == "cpu":
+        state = (None if model is None
+                 else {k: v.cpu() for k, v in model.state_dict().items()})
         # Longest files first, so that the workers finish together.
-        order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
+        order = sorted(todo, key=lambda i: -files[i].stat().st_size)
         done = progress_map(_convert_in_worker, [files[i] for i in order], jobs=jobs,
                             desc="convert", initializer=_init_worker,
                             initargs=(state, cfg, options))
-        results = [None] * len(files)
         for i, r in zip(order, done):
             results[i] = r
     else:
         params = {k: cfg[k] for k in CQT_KEYS}
-        specs = progress_map(functools.partial(conversion_cqt, cfg=params), files, jobs=jobs,
-                             desc="CQT")
-        results = [encode_and_save(p, s, model, cfg, device=device, **options)
-                   for p, s in tqdm(list(zip(files, specs)), desc="encode", unit="file")]
+        specs = progress_map(functools.partial(file_input, features, cfg=params),
+                             [files[i] for i in todo], jobs=jobs, desc="CQT")
+        for i, s in zip(todo, tqdm(specs, desc="encode", unit="file")):
+            results[i] = encode_and_save(files[i], s, model, cfg, device=device, **options)
+    results = [r if r is not None else (None, None) for r in results]
+    written = [f for f, _ in results if f is not None]
+    if not is_whole(shard):
+        log.info("shard %d/%d: %d files converted, %d skipped; when every shard is done, run "
+                 "convert.py with --merge to write the run's lists", shard[0], shard[1],
+                 len(todo), len(part) - len(todo))
+        return written
+    write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout,
+                    dict(info or {}, features=features))
+    return written
+
+
+def check_matrix_resources(files, cfg, step, layout, jobs=1):
+    """Stop before converting when a file's matrix cannot be made in the memory or disk at hand.
+
+    The number of windows is estimated from each file's duration (its header); files whose
+    header cannot be read are checked when their features are known (:func:`write_matrix`).
+
+    Raises
+    ------
+    MemoryLimitError
+    """
+    import soundfile
+
+    needs = []
+    for p in files:
+        try:
+            seconds = soundfile.info(str(p)).duration
+        except Exception:        # decoded by another backend later; checked then
+            continue
+        windows = max(int(seconds * cfg["sr"] / cfg["hop_length"]) - cfg["length_ngram"], 0)
+        needs.append((p, *matrix_needs(windows // step, cfg["n_bases"])))
+    if not needs:
+        return
+    p, memory, _ = max(needs, key=lambda t: t[1])
+    concurrent = min(jobs, len(needs))
+    what = f"{p.name}: its self-similarity matrix"
+    if concurrent > 1:
+        memory = sum(sorted(n[1] for n in needs)[-concurrent:])
+        what += f" with {concurrent} files converted at a time"
+    check_memory(memory, what, "use -j 1, free memory, or convert without --self-sim-matrix"
+                 if concurrent > 1 else "free memory, or convert without --self-sim-matrix")
+    layout.make()
+    check_disk(sum(n[2] for n in needs), layout.dir, f"the matrices of {len(needs)} files",
+               "free disk space, convert fewer files at a time (--shard), or convert "
+               "without --self-sim-matrix")
+
+
+def _settings_changed(layout, step, legacy_layout, features, info):
+    """Whether the run's ``conversion.json`` records other settings than these."""
+    try:
+        done = read_conversion_info(layout.conversion_info)
+    except DataError:
+        return True
+    if done is None:
+        return False
+    now = dict(info or {}, step=int(step), legacy_layout=legacy_layout, features=features)
+    return any(done.get(k, v) != v for k, v in now.items())
+
+
+def _outputs(layout, path, self_sim):
+    """The files that make a converted recording complete."""
+    outputs = [layout.features(path.name)]
+    if self_sim:
+        outputs += [layout.matrix(path.name), layout.matrix_image(path.name)]
+    return outputs
+
+
+def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout, info):
+    """``ss_matrices_filelist.txt`` and ``conversion.json``, in the order of ``files``.
+
+    Parameters
+    ----------
+    results : list of (Path or None, Path or None)
+        Per file, its features and matrix (``None`` for a file too short to convert).
+
+    Raises
+    ------
+    DataError
+        When no recording is long enough for one window.
+    """
     written = [f for f, _ in results if f is not None]
     if not written:
         raise DataError("no recording is longer than one window "
                         f"({cfg['length_ngram']} frames = "
                         f"{cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
-    tempi = tempi or [None] * len(files)
     if self_sim:
         lines = [f"{m}\t{bpm:g}\n" if bpm else f"{m}\n"
                  for (_, m), bpm in zip(results, tempi) if m]
@@ -164,5 +298,57 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                 "matrix": str(m) if m else None, "bpm": bpm}
                for p, (f, m), bpm in zip(files, results, tempi) if f is not None]
     write_conversion_info(layout.conversion_info, cfg, step, records,
-                          legacy_layout=legacy_layout, **dict(info or {}, features=features))
-    return written
+                          legacy_layout=legacy_layout, **(info or {}))
+
+
+def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=None):
+    """Write a run's lists from the outputs of its shards (``convert.py ... --merge``).
+
+    The matrix list is written when the shards made matrices (any ``.npy`` of a listed file
+    exists); then every file needs its matrix and picture.
+
+    Parameters
+    ----------
+    files : list of Path
+        The whole list, in order.
+    cfg, layout, step, legacy_layout, tempi, info
+        As given to the shards (see :func:`convert_files`).
+
+    Raises
+    ------
+    DataError
+        When a listed file long enough to convert has no complete outputs.
+    """
+    tempi = tempi or [None] * len(files)
+    self_sim = any(layout.matrix(p.name).exists() for p in files)
+    results, missing = [], []
+    for p in files:
+        outputs = _outputs(layout, p, self_sim)
+        if all(o.exists() for o in outputs):
+            results.append((outputs[0], outputs[1] if self_sim else None))
+        elif _too_short(p, cfg):
+            results.append((None, None))
+        else:
+            missing.append(p)
+    if missing:
+        raise DataError(f"{len(missing)} of {len(files)} listed files have no complete outputs "
+                        f"in {layout.dir} (first: {missing[0]}); run their shards again")
+    write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout, info)
+    return [f for f, _ in results if f is not None]
+
+
+def _too_short(path, cfg):
+    """Whether a recording gives no window, as :func:`encode_and_save` skips it."""
+    try:
+        import soundfile
+
+        seconds = soundfile.info(str(path)).duration
+        if seconds * cfg["sr"] / cfg["hop_length"] > 2 * cfg["length_ngram"] + 2:
+            return False
+    except Exception:        # unreadable header: decide from the CQT below
+        pass
+    try:
+        spec = conversion_cqt(path, {k: cfg[k] for k in CQT_KEYS})
+    except Exception:
+        return False
+    return spec.shape[1] <= cfg["length_ngram"]

@@ -1,0 +1,190 @@
+"""Long recordings and large collections: block-wise matrices, memory limits, shards."""
+import numpy as np
+import pytest
+import soundfile as sf
+
+from complex_auto.config import load_config
+from complex_auto.layout import RunLayout
+from complex_auto.memory import MAX_MEMORY_ENV, MemoryLimitError, format_size, parse_size
+from complex_auto.selfsim import (convolve_same, cosine_distances, diagonal_kernel,
+                                  self_similarity, write_self_similarity, zero_band)
+from complex_auto.shards import parse_shard, shard_range
+from complex_auto.utils import load_pyc_bz
+
+from .conftest import JKU_AUDIO, excerpt, run_script, write_filelist
+from .test_convert import save_random_model
+
+
+def whole_matrix(features):
+    """DESIGN.md §7 on the whole matrix at once (the implementation before it went block-wise)."""
+    d = cosine_distances(features)
+    n = len(d)
+    padded = np.full((n + 9, n + 9), d.max())
+    padded[:n, :n] = d
+    sim = zero_band(1.0 / (padded + 1e-6))
+    sim = zero_band(convolve_same(sim, diagonal_kernel()))
+    return (sim - sim.min()) / (sim.max() - sim.min())
+
+
+def repeating_features(n, dims=6, seed=0):
+    g = np.random.default_rng(seed)
+    f = np.abs(g.standard_normal((n, dims)))
+    f[n // 2:n // 2 + n // 5] = f[n // 8:n // 8 + n // 5]      # an exact repeat: d = 0
+    return f
+
+
+@pytest.mark.parametrize("n", [1, 4, 5, 13, 150])
+def test_blocks_equal_whole(n, tmp_path):
+    f = repeating_features(n)
+    ref = whole_matrix(f)
+    for rows in (1, 7, 64, 10 ** 6):
+        np.testing.assert_allclose(self_similarity(f, block_rows=rows), ref, rtol=0, atol=1e-12)
+    for dtype, atol in ((np.float64, 1e-12), (np.float32, 2e-7)):
+        view = write_self_similarity(f, tmp_path / "m.npy", dtype=dtype, block_rows=7,
+                                     view_pixels=40)
+        m = np.load(tmp_path / "m.npy")
+        assert m.dtype == dtype and m.shape == ref.shape
+        np.testing.assert_allclose(m, ref, rtol=0, atol=atol)
+        k = -(-len(m) // 40)
+        cut = len(m) // k * k
+        np.testing.assert_allclose(
+            view, ref[:cut, :cut].reshape(cut // k, k, cut // k, k).mean(axis=(1, 3)), atol=atol)
+
+
+def test_sizes_and_shards_parse():
+    assert parse_size("2G") == 2 * 2 ** 30 and parse_size("512m") == 512 * 2 ** 20
+    assert parse_size("1.5GiB") == int(1.5 * 2 ** 30) and parse_size("1000") == 1000
+    assert format_size(1.6 * 2 ** 30) == "1.6 GB"
+    assert parse_shard("3/8") == (3, 8) and parse_shard(" 1 / 1 ") == (1, 1)
+    for bad in ("0/4", "5/4", "a/b", "3", "-1/2"):
+        with pytest.raises(Exception, match="K/N"):
+            parse_shard(bad)
+    for n_items in (0, 1, 7, 100):
+        for parts in (1, 3, 4, 11):
+            seen = [i for k in range(1, parts + 1) for i in shard_range(n_items, (k, parts))]
+            assert seen == list(range(n_items))       # each item in exactly one part, in order
+
+
+# -- a recording whose matrix exceeds a memory cap -------------------------------------------
+
+@pytest.fixture(scope="module")
+def long_wav(tmp_path_factory):
+    """100 s of synthetic music: a 10 s phrase of tones over noise, repeated with variations."""
+    sr = 22050
+    g = np.random.default_rng(0)
+    t = np.arange(10 * sr) / sr
+    phrase = sum(np.sin(2 * np.pi * f0 * t) * (((t * 2) % 1) < 0.6 * (k + 1) / 4)
+                 for k, f0 in enumerate((220.0, 277.2, 329.6, 440.0)))
+    y = np.concatenate([phrase * (0.8 + 0.2 * g.random()) + 0.05 * g.standard_normal(len(t))
+                        for _ in range(10)]).astype(np.float32)
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    sf.write(path, y / np.abs(y).max(), sr)
+    return path
+
+
+def test_matrix_over_the_cap_is_made_block_by_block_or_refused(in_tmp, long_wav, tiny_config,
+                                                               monkeypatch, capsys):
+    cfg = load_config(tiny_config)
+    save_random_model(cfg, in_tmp / "m.save")
+    flist = write_filelist(in_tmp / "list.txt", [long_wav])
+    args = ("--model", "m.save", "--self-sim-matrix", "-j", "1")
+
+    # 8 MB: less than the whole matrix (~1100 rows, 9.7 MB in float64), more than a block.
+    monkeypatch.setenv(MAX_MEMORY_ENV, "8M")
+    code, err = run_script("convert.py", "capped", flist, tiny_config, *args, capsys=capsys)
+    assert code == 0, err
+    layout = RunLayout("capped")
+    feats = load_pyc_bz(layout.features("long.wav"))[0]
+    m = np.load(layout.matrix("long.wav"))
+    assert m.nbytes > parse_size("8M") and len(m) == len(feats) + 9
+    with pytest.raises(MemoryLimitError, match=f"needs .* of memory .*{MAX_MEMORY_ENV}"):
+        self_similarity(feats)                 # the whole matrix in memory: refused
+    monkeypatch.delenv(MAX_MEMORY_ENV)
+    np.testing.assert_allclose(m, self_similarity(feats), rtol=0, atol=1e-12)
+
+    # 1 MB: not even one block; stops before converting anything, with one line.
+    monkeypatch.setenv(MAX_MEMORY_ENV, "1M")
+    code, err = run_script("convert.py", "tiny", flist, tiny_config, *args, capsys=capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: long.wav: its self-similarity")
+    assert "needs" in err and "1.0 MB is available" in err and MAX_MEMORY_ENV in err
+    assert not list(RunLayout("tiny").dir.glob("*long*"))
+
+
+# -- collections: shards, merge, resume -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    """Seven short recordings (one too short for a window) and their list, with tempi."""
+    d = tmp_path_factory.mktemp("coll")
+    paths = []
+    for k, (name, start) in enumerate([("wtc2f20-poly", 0), ("silverswan-poly", 3),
+                                       ("sonata01-3-poly", 0), ("mazurka24-4-poly", 2),
+                                       ("sonata04-2-poly", 1), ("wtc2f20-poly", 9)]):
+        p = d / f"r{k}-{name}.wav"
+        sf.write(p, excerpt(JKU_AUDIO / f"{name}.mp3", 3 + k % 3, start=start), 22050)
+        paths.append(p)
+    short = d / "r9-short.wav"
+    sf.write(short, np.zeros(2000, np.float32), 22050)
+    paths.insert(3, short)
+    lst = d / "list.txt"
+    lst.write_text("".join(f"{p}\t{100 + k}\n" if k % 2 else f"{p}\n"
+                           for k, p in enumerate(paths)))
+    return lst, paths
+
+
+def run_folder_bytes(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def convert(run_dir, monkeypatch, capsys, *args):
+    monkeypatch.chdir(run_dir)
+    return run_script("convert.py", "coll", *args, capsys=capsys)
+
+
+def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_config,
+                                                   monkeypatch, capsys):
+    lst, paths = collection
+    cfg = load_config(tiny_config)
+    common = (lst, tiny_config, "--model", "m.save", "--self-sim-matrix", "-j", "1")
+    one, sharded = tmp_path / "one", tmp_path / "sharded"
+    for d in (one, sharded):
+        d.mkdir()
+        save_random_model(cfg, d / "m.save")
+    assert convert(one, monkeypatch, capsys, *common)[0] == 0
+    expected = run_folder_bytes(one / "output" / "coll")
+    assert "r9-short.wav.npy" not in expected and len(expected) == 6 * 3 + 2
+
+    for k in (1, 2):
+        code, err = convert(sharded, monkeypatch, capsys, *common, "--shard", f"{k}/3")
+        assert code == 0, err
+    folder = sharded / "output" / "coll"
+    assert not (folder / "ss_matrices_filelist.txt").exists()    # lists only from --merge
+    code, err = convert(sharded, monkeypatch, capsys, *common, "--merge")
+    assert code == 1 and "3 of 7 listed files have no complete outputs" in err
+    assert len(err.strip().splitlines()) == 1
+
+    # Shard 3 was killed while writing its first matrix: a partial temporary file, no .npy.
+    code, err = convert(sharded, monkeypatch, capsys, *common, "--shard", "3/3")
+    assert code == 0, err
+    victim = paths[5].name
+    (folder / f"{victim}.npy").unlink()
+    (folder / f"{victim}.png").unlink()
+    (folder / f".{victim}.npy.x1y2z3.tmp").write_bytes(b"\x93NUMPY partial")
+    kept = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    code, err = convert(sharded, monkeypatch, capsys, *common, "--shard", "3/3")
+    assert code == 0, err
+    assert "2 of 3 files already converted" in err
+    for name, mtime in kept.items():                             # only the victim was redone
+        if not name.startswith(victim) and not name.startswith("."):
+            assert (folder / name).stat().st_mtime_ns == mtime, name
+    (folder / f".{victim}.npy.x1y2z3.tmp").unlink()
+    assert convert(sharded, monkeypatch, capsys, *common, "--merge")[0] == 0
+    assert run_folder_bytes(folder) == expected                 # byte for byte
+
+    # --overwrite redoes the files of its part.
+    before = (folder / f"{paths[0].name}_repres.pyc.bz").stat().st_mtime_ns
+    assert convert(sharded, monkeypatch, capsys, *common, "--shard", "1/3",
+                   "--overwrite")[0] == 0
+    assert (folder / f"{paths[0].name}_repres.pyc.bz").stat().st_mtime_ns > before
