@@ -235,7 +235,7 @@ def _smoothed_rows(fn, r0, r1, pad_value):
     return out, dmax
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _smooth_diagonal(sim):
     # The 'same' convolution with diagonal_kernel() of the rows 5..len-4 of ``sim`` (the
     # others are the halo), equal to convolve_same up to the order of the additions. Output
@@ -245,14 +245,14 @@ def _smooth_diagonal(sim):
     h, m = sim.shape
     rows = h - KERNEL_SIZE + 1
     tri = np.zeros((h, m + 2))              # tri[r, c + 1] = sim[r, c-1] + sim[r, c] + sim[r, c+1]
-    for r in numba.prange(h):
+    for r in range(h):
         for c in range(m):
             v = sim[r, c]
             tri[r, c] += v
             tri[r, c + 1] += v
             tri[r, c + 2] += v
     out = np.zeros((rows, m))
-    for t in numba.prange(rows):
+    for t in range(rows):
         for a in range(KERNEL_SIZE):
             r = t + KERNEL_SIZE - 1 - a
             shift = 4 - a                   # column j + 4 - a, its neighbours in tri
