@@ -49,8 +49,8 @@ def chromium(width=1280, height=1000):
         driver.quit()
 
 
-def screenshot(page, png, width=1280, height=1000):
-    """Save a picture of an HTML file as headless Chromium shows it (the top ``height`` px).
+def screenshot(page, png, width=1280, height=1000, at=None):
+    """Save a picture of an HTML file as headless Chromium shows it (``height`` px of it).
 
     Parameters
     ----------
@@ -60,12 +60,19 @@ def screenshot(page, png, width=1280, height=1000):
         Where to write the PNG (atomically).
     width, height : int
         Window size in pixels.
+    at : str, optional
+        CSS selector of the element to show at the top of the picture (default: the page's
+        top).
     """
     from .utils import atomic_path
 
     page = Path(page).resolve()
     with chromium(width, height) as driver:
         driver.get(page.as_uri())
+        if at:
+            if not driver.execute_script("const e = document.querySelector(arguments[0]);"
+                                         "if (e) e.scrollIntoView(); return !!e;", at):
+                raise ComplexAutoError(f"{page}: no element '{at}' to show")
         with atomic_path(png) as tmp:
             if not driver.save_screenshot(str(tmp.with_suffix(".png"))):
                 raise ComplexAutoError(f"Chromium could not take a screenshot of {page}")

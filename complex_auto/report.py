@@ -54,8 +54,8 @@ FADE_SECONDS = 0.015
 #: Highest sample rate of the clips (Hz). The JKU renditions are at 11025 Hz; 11 kHz keeps the
 #: pitches and the timbre recognisable (5.5 kHz of bandwidth) at a quarter of CD rate.
 CLIP_SR = 11025
-#: libsndfile's MP3 compression level, with an average bit rate: about 14 kbit/s (1.7 kB per
-#: second of clip) at 11025 Hz mono, measured. MP3 plays in every browser; unlike constant bit
+#: libsndfile's MP3 compression level, with an average bit rate: about 13 kbit/s (1.7 kB per
+#: second of clip) at 11025 Hz mono, measured on the JKU clips. MP3 plays in every browser; unlike constant bit
 #: rate, this mode writes the LAME header that tells decoders the exact length (without it a
 #: clip plays ~0.1 s of encoder padding too).
 CLIP_COMPRESSION = 0.9
@@ -467,8 +467,9 @@ tr.pattern td{background:#f7f7f7;font-weight:bold;text-align:left;padding-top:6p
 svg.timeline{display:block;margin:.4em 0;background:#fff}svg .lane{fill:#f4f4f4}
 svg .tick{stroke:#ddd;stroke-width:1}svg .ticklabel{font-size:10px;fill:#666;text-anchor:middle}
 svg .lanelabel{font-size:10px;text-anchor:end;fill:#333}svg .lanelabel.truth{fill:#777}
-svg .occ{fill-opacity:.65;stroke:#000;stroke-opacity:.35;cursor:pointer}svg .truth{fill-opacity:.6;stroke:#fff;stroke-width:1}
-svg .occ.playing{fill-opacity:1;stroke:#000;stroke-opacity:1;stroke-width:2}
+svg rect.occ{fill-opacity:.65;stroke:#000;stroke-opacity:.35;cursor:pointer}
+svg rect.truth{fill-opacity:.6;stroke:#fff;stroke-width:1}
+svg rect.occ.playing{fill-opacity:1;stroke:#000;stroke-opacity:1;stroke-width:2}
 audio{height:28px;width:260px;vertical-align:middle}button{cursor:pointer}
 img.matrix{max-width:100%;height:auto;border:1px solid #ccc}
 """
@@ -812,11 +813,13 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     atomic_write_text(layout.report_index,
                       index_page(run, summaries, scores, run_notes, size, how))
     size = _folder_size(out)
-    n_clips = len(list(out.glob("clips/*/*.mp3")))
-    log.info("report: %s (%d pieces, %d clips, %.1f MB)", layout.report_index, len(summaries),
-             n_clips, size / 1e6)
+    clips = list(out.glob("clips/*/*.mp3"))
+    # clip names are their spans in milliseconds (_clips_for_piece)
+    seconds = sum(np.diff([int(t) for t in c.stem.split("-")])[0] for c in clips) / 1000
+    log.info("report: %s (%d pieces; %d clips, %.1f min of audio; %.1f MB)",
+             layout.report_index, len(summaries), len(clips), seconds / 60, size / 1e6)
     return {"index": layout.report_index, "pieces": [s["piece"] for s in summaries],
-            "clips": n_clips, "bytes": size}
+            "clips": len(clips), "clip_seconds": seconds, "bytes": size}
 
 
 def refresh_report(run, root=OUTPUT_ROOT):
@@ -859,7 +862,11 @@ def parser():
                    help="also save a picture of a page of the report, as headless Chromium "
                         "shows it (needs chromium, chromedriver and selenium)")
     p.add_argument("--page", metavar="PIECE",
-                   help="the page for --screenshot (default: the first piece's)")
+                   help="the page for --screenshot: a piece, or 'index' (default: the first "
+                        "piece's)")
+    p.add_argument("--at", metavar="CSS",
+                   help="for --screenshot: the element to show at the top, e.g. "
+                        "'table.occurrences' (default: the top of the page)")
     p.add_argument("--width", type=int, default=1280, help="width of the screenshot in pixels "
                                                             "(default: %(default)s)")
     p.add_argument("--height", type=int, default=1100, help="height of the screenshot in "
@@ -876,8 +883,6 @@ def main(args):
     refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"
                                                else args.refdir)
     result = build_report(args.run, refdir=refdir, csv_list=args.csv, bpm=args.bpm)
-    print(f"{result['index']}: {len(result['pieces'])} pieces, {result['clips']} clips, "
-          f"{result['bytes'] / 1e6:.1f} MB")
     if args.screenshot:
         from .browser import screenshot
 
@@ -885,7 +890,7 @@ def main(args):
         page = result["index"].parent / f"{piece}.html"
         if not page.is_file():
             raise cli.ComplexAutoError(f"--page {piece}: no page {page}")
-        screenshot(page, args.screenshot, args.width, args.height)
+        screenshot(page, args.screenshot, args.width, args.height, args.at)
         cli.log.info("screenshot of %s: %s", page, args.screenshot)
 
 

@@ -351,6 +351,13 @@ def test_pages_in_chromium(runs, browser, tmp_path):
             "return Array.from(document.querySelectorAll('svg .lanelabel.found'))"
             ".map(t => t.textContent)")
         assert lanes == [f"P{p}" for p in dict.fromkeys(r[0] for r in rows)]
+        # every lane is labelled legibly (dark text, no outline), the truth's too
+        labels = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg .lanelabel')).map(t => {"
+            "const s = getComputedStyle(t); return [t.textContent, s.fill, s.stroke]; })")
+        assert len(labels) == len(lanes) + (len(truth) if n_truth else 0)
+        assert all(fill != "rgb(255, 255, 255)" and stroke == "none"
+                   for _, fill, stroke in labels), labels
     shot = tmp_path / "report.png"
     browser.save_screenshot(str(shot))
     assert Image.open(shot).size[0] >= 1000
