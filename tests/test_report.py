@@ -7,6 +7,7 @@ non-JKU piece with no ground truth and no scores. The extractor's own call is ch
 synthetic matrix.
 """
 import csv
+import html
 import json
 import shutil
 from pathlib import Path
@@ -291,6 +292,22 @@ def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
     build_report("plain")
     after = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
     assert len(after) == 2 and all(before[name] == after[name] for name in after)
+
+
+def test_report_without_the_recording_and_of_a_run_without_patterns(runs, tmp_path,
+                                                                    monkeypatch, capsys):
+    run = tmp_path / "output" / "plain"
+    run.mkdir(parents=True)
+    shutil.copy(runs / "output" / "plain" / "tones.patterns.csv", run)
+    monkeypatch.chdir(tmp_path)
+    build_report("plain")                       # no conversion.json: no recording known
+    page = (run / "report" / "tones.html").read_text()
+    assert "does not record this piece's recording" in html.unescape(page)
+    assert "<audio" not in page and page.count('class="occ"') == len(PLAIN_ROWS)
+    (tmp_path / "output" / "empty").mkdir()
+    assert run_report("empty") == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+        "error: output/empty: no PIECE.patterns.csv")
 
 
 def test_extract_motives_writes_the_report_unless_told_not_to(tmp_path, monkeypatch, capsys):
