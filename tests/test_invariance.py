@@ -193,7 +193,9 @@ def test_cli_on_a_tiny_cqt_model(in_tmp, short_wavs, capsys):
 
     save_random_model(cfg, layout, 120 * 8)
     code, err = run_invariance(capsys, "tiny", flist, cfg, "-j", "1", "--n-ngrams", "40",
-                               "--n-pairs", "60", "--device", "cpu", "--seed", "3")
+                               "--n-pairs", "60", "--device", "cpu", "--seed", "3",
+                               "--transposition-audio", short_wavs[0],
+                               "--transposition-seconds", "8")
     assert code == 0, err
     header, rows = read_csv(layout.invariance_csv)
     assert tuple(header) == inv.INVARIANCE_COLUMNS
@@ -207,6 +209,21 @@ def test_cli_on_a_tiny_cqt_model(in_tmp, short_wavs, capsys):
             assert float(r["model_similarity"]) == pytest.approx(1.0, abs=1e-5)
             assert float(r["model_match_rate"]) == 1.0
     assert len({r["unrelated_model_similarity"] for r in rows}) == 1
+    # the 2-D Fourier magnitude beside them: all but blind to pitch shifts (zero fill keeps it
+    # from exactly 1), unlike the raw input
+    pitch = [r for r in rows if r["transform"] == "pitch" and 0 < abs(int(r["shift"])) <= 6]
+    assert min(float(r["ftm2d_similarity"]) for r in pitch) > 0.8
+    assert np.mean([float(r["ftm2d_match_rate"]) for r in pitch]) > \
+        np.mean([float(r["raw_match_rate"]) for r in pitch])
+
+    header, rows = read_csv(layout.transposition_csv)
+    assert [(r["features"], int(r["semitones"])) for r in rows] == [
+        (k, s) for k in ("cae", "cqt", "ftm2d") for s in range(1, 8)]
+    found = {(r["features"], int(r["semitones"])): float(r["found"]) for r in rows}
+    assert all(0 <= v <= 1 for v in found.values())
+    assert np.mean([found["ftm2d", s] for s in range(1, 8)]) > 0.8
+    assert np.mean([found["cqt", s] for s in range(1, 8)]) < 0.5
+    assert "transposition test (8 s of" in err
 
     header, rows = read_csv(layout.transformations_csv)
     assert tuple(header) == inv.TRANSFORMATION_COLUMNS

@@ -6,12 +6,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import cli
+from ..transposition import DEFAULT_AUDIO, SECONDS
 from ..errors import ComplexAutoError, DataError
-from .cqt_items import CQTItems, recording_cqts
+from .cqt_items import (TRANSPOSITION_COLUMNS, CQTItems, recording_cqts, transposition_headline,
+                        transposition_rows)
 from .digits import DigitItems
 from .measures import PITCH_RANGE, TIME_RANGE, make_encoder
 from .recordings import recording_sources
-from .report import analyse, headline
+from .report import analyse, headline, write_csv
 from .signal_items import SignalItems
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,17 @@ invariance.csv, one row per transformation and shift:
                               amplitudes, among the n_items) is their own original; chance 1/n_items
   raw_match_rate              the same by raw inputs
   n_items                     items averaged
+  ftm2d_similarity,           cqt only: the same three for the 2-D Fourier magnitude of the
+  unrelated_ftm2d_similarity, input n-gram (Bertin-Mahieux & Ellis 2012), a closed-form
+  ftm2d_match_rate            invariant to circular pitch shift; empty for other data types
+transposition.csv (cqt models), one row per features and shift:
+  features           cae (the model's amplitudes), cqt (raw CQT n-grams), ftm2d (2-D Fourier
+                     magnitude of log-CQT n-grams), as convert.py --features makes them
+  semitones          pitch shift of the excerpt (librosa.effects.pitch_shift)
+  found              share of the shifted excerpt's windows whose nearest window (cosine) in
+                     the original is their own, within 3 frames
+  chance             the share a representation blind to the music would reach
+  windows, audio, seconds   windows of the excerpt; the recording and the excerpt's length
 transformations.csv, one row per target, features and classifier:
   target             type (which transformation) or KEY_shift (the signed shift within KEY)
   features           phase ([cos, sin] of phase differences) or amplitude (amplitude differences)
@@ -155,6 +168,14 @@ examples:
                    help="largest time shift measured: frames for cqt (default 12), samples for "
                         "signal (default: the config's shifts[0])")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--transposition-audio", default=str(DEFAULT_AUDIO), metavar="FILE",
+                   help="cqt models: recording of the transposition test (its middle is "
+                        "pitch-shifted +1..+7 semitones with librosa; the model, raw CQT "
+                        "n-grams and their 2-D Fourier magnitude must find each shifted window "
+                        "among the original's; transposition.csv); 'none' skips it "
+                        "(default: %(default)s)")
+    p.add_argument("--transposition-seconds", type=float, default=SECONDS, metavar="S",
+                   help="length of that excerpt in seconds (default %(default)g)")
     p.add_argument("--refresh-cache", action="store_true",
                    help="recompute the recordings' CQTs (or audio) instead of reading the cache "
                         "in the config's cache_dir")
@@ -198,4 +219,11 @@ def main(args):
         log.info("%s", line)
     written = [layout.invariance_csv, layout.invariance_png, layout.transformations_csv,
                layout.phase_pca_png] + ([layout.digits_csv] if result["digits"] else [])
+    if kind == "cqt" and args.transposition_audio.lower() != "none":
+        rows = transposition_rows(cfg, model, Path(args.transposition_audio),
+                                  args.transposition_seconds, device=device)
+        write_csv(layout.transposition_csv, rows, TRANSPOSITION_COLUMNS)
+        for line in transposition_headline(rows):
+            log.info("%s", line)
+        written.append(layout.transposition_csv)
     log.info("wrote %s", ", ".join(str(p) for p in written))

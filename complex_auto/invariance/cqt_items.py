@@ -1,4 +1,4 @@
-"""CQT models: n-grams prepared as in training, shifted in pitch and time."""
+"""CQT models: n-grams prepared as in training, shifted in pitch and time; the transposition test."""
 import numpy as np
 
 from .measures import PITCH_RANGE, TIME_RANGE, Transformation, shift_range
@@ -38,6 +38,30 @@ class CQTItems(RecordingItems):
         item = standardise_items(item)
         item += 1e-8
         return item
+
+    def reference(self, x):
+        """2-D Fourier magnitude of items: the closed-form invariant beside the amplitudes.
+
+        Every item, standardised, as its ``(n_bins, length_ngram)`` image; ``|rfft2|``
+        (:func:`complex_auto.representations.fourier_magnitude`). This is the transform of
+        Bertin-Mahieux & Ellis (2012) applied to the model's own input, so that the two see
+        the same n-gram (``convert.py --features ftm2d`` applies it to the log-CQT). It is
+        exactly invariant to circular shifts; the items' pitch shifts fill with zeros, so it
+        is nearly, not exactly, invariant to them.
+
+        Parameters
+        ----------
+        x : np.ndarray, shape (n, n_bins * length_ngram)
+
+        Returns
+        -------
+        np.ndarray, shape (n, n_bins * (length_ngram // 2 + 1)), float32
+        """
+        from ..representations import fourier_magnitude
+
+        x = np.asarray(x, np.float64)
+        x = (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-8)
+        return fourier_magnitude(x, x.shape[1] // self.length, self.length)
 
     def shifted(self, pos, t, shift):
         """Items at ``pos`` and their versions under ``t`` by ``shift``.
@@ -87,3 +111,62 @@ def recording_cqts(files, cfg, list_name, refresh=False, jobs=1):
     build = lambda: progress_map(functools.partial(conversion_cqt, cfg=params), files,  # noqa: E731
                                  jobs=jobs, desc="CQT")
     return cached(path, build, refresh=refresh)
+
+
+#: Shifts of the transposition test here: every semitone up to a fifth.
+TRANSPOSITION_SEMITONES = (1, 2, 3, 4, 5, 6, 7)
+#: Representations the transposition test compares: the model, what it reads, and the
+#: closed-form invariant (:mod:`complex_auto.representations`).
+TRANSPOSITION_KINDS = ("cae", "cqt", "ftm2d")
+TRANSPOSITION_COLUMNS = ("features", "semitones", "found", "chance", "windows", "audio",
+                         "seconds")
+
+
+def transposition_rows(cfg, model, audio_path, seconds=None, semitones=TRANSPOSITION_SEMITONES,
+                       kinds=TRANSPOSITION_KINDS, device="cpu", cache_dir=None):
+    """Rows of ``transposition.csv``: :func:`complex_auto.transposition.transposition_test`
+    of the model beside the raw CQT n-grams and their 2-D Fourier magnitude.
+
+    Parameters
+    ----------
+    cfg : dict
+        The model's config.
+    model : ComplexAutoEncoder
+    audio_path : Path
+        Recording whose middle ``seconds`` are pitch-shifted.
+    seconds : float, optional
+        Default :data:`complex_auto.transposition.SECONDS`.
+
+    Returns
+    -------
+    list of dict
+        Keys :data:`TRANSPOSITION_COLUMNS`, one row per kind and shift.
+    """
+    from .. import transposition as tp
+    from ..representations import featurizer, similarity_function
+
+    seconds = seconds or tp.SECONDS
+    y = tp.excerpt(audio_path, cfg["sr"], seconds)
+    rows = []
+    for kind in kinds:
+        featurize = featurizer(kind, cfg, model, device)
+        windows = len(featurize(y))
+        found = tp.transposition_test(featurize, y, cfg["sr"], semitones,
+                                      cache_dir=cache_dir or tp.CACHE_DIR,
+                                      similarity=similarity_function(kind, cfg["length_ngram"]))
+        rows += [dict(features=kind, semitones=s, found=v, chance=tp.chance_share(windows),
+                      windows=windows, audio=str(audio_path), seconds=seconds)
+                 for s, v in found.items()]
+    return rows
+
+
+def transposition_headline(rows):
+    """One line per kind: ``transposition test, cae: +1 51 %, ... (chance 2 %)``."""
+    lines = []
+    for kind in dict.fromkeys(r["features"] for r in rows):
+        sel = [r for r in rows if r["features"] == kind]
+        shares = ", ".join(f"{r['semitones']:+g} {100 * r['found']:.0f} %" for r in sel)
+        lines.append(f"transposition test ({sel[0]['seconds']:g} s of "
+                     f"{sel[0]['audio']}), {kind}: windows found {shares} "
+                     f"(chance {100 * sel[0]['chance']:.0f} %)")
+    return lines

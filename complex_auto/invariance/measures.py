@@ -21,7 +21,8 @@ KNN_K = 5
 
 INVARIANCE_COLUMNS = ("transform", "shift", "unit", "model_similarity", "raw_similarity",
                       "unrelated_model_similarity", "unrelated_raw_similarity",
-                      "model_match_rate", "raw_match_rate", "n_items")
+                      "model_match_rate", "raw_match_rate", "n_items", "ftm2d_similarity",
+                      "unrelated_ftm2d_similarity", "ftm2d_match_rate")
 TRANSFORMATION_COLUMNS = ("target", "features", "classifier", "accuracy", "accuracy_within_1",
                           "chance", "n_classes", "n_train", "n_test")
 DIGIT_COLUMNS = ("features", "test_rotation", "error", "chance_error", "n_train", "n_test")
@@ -199,7 +200,7 @@ def pair_similarity(encode, x, y, amp_x=None):
     return _nanmean(row_cosine(amp_x, amp_y)), _nanmean(row_cosine(x, y))
 
 
-def similarity_curves(encode, x, shifted, unrelated=None, units=None):
+def similarity_curves(encode, x, shifted, unrelated=None, units=None, reference=None):
     """Rows of ``invariance.csv``: amplitude and raw similarity of items and shifted items.
 
     Parameters
@@ -215,6 +216,10 @@ def similarity_curves(encode, x, shifted, unrelated=None, units=None):
         Items unrelated to ``x`` (row for row); the reference columns are NaN without it.
     units : dict, optional
         ``transform -> unit`` for the ``unit`` column.
+    reference : callable, optional
+        A closed-form representation of the inputs, ``reference(x) -> (n, d)``, measured as
+        the amplitudes are (the ``ftm2d_*`` columns; for CQT the 2-D Fourier magnitude of the
+        n-gram). Without it those columns are ``None``.
 
     Returns
     -------
@@ -225,18 +230,28 @@ def similarity_curves(encode, x, shifted, unrelated=None, units=None):
         similar unrelated items are.
     """
     amp_x = encode(x)[0]
-    ref_model = ref_raw = float("nan")
+    ref_x = reference(x) if reference else None
+    ref_model = ref_raw = ref_ftm = float("nan")
     if unrelated is not None:
         ref_model, ref_raw = pair_similarity(encode, x, unrelated, amp_x)
+        if reference:
+            ref_ftm = _nanmean(row_cosine(ref_x, reference(unrelated)))
     rows = []
     for key, shift, y in shifted:
         amp_y = encode(y)[0]
-        rows.append(dict(transform=key, shift=int(shift), unit=(units or {}).get(key, ""),
-                         model_similarity=_nanmean(row_cosine(amp_x, amp_y)),
-                         raw_similarity=_nanmean(row_cosine(x, y)),
-                         unrelated_model_similarity=ref_model, unrelated_raw_similarity=ref_raw,
-                         model_match_rate=match_rate(amp_y, amp_x), raw_match_rate=match_rate(y, x),
-                         n_items=len(x)))
+        row = dict(transform=key, shift=int(shift), unit=(units or {}).get(key, ""),
+                   model_similarity=_nanmean(row_cosine(amp_x, amp_y)),
+                   raw_similarity=_nanmean(row_cosine(x, y)),
+                   unrelated_model_similarity=ref_model, unrelated_raw_similarity=ref_raw,
+                   model_match_rate=match_rate(amp_y, amp_x), raw_match_rate=match_rate(y, x),
+                   n_items=len(x), ftm2d_similarity=None, unrelated_ftm2d_similarity=None,
+                   ftm2d_match_rate=None)
+        if reference:
+            ref_y = reference(y)
+            row.update(ftm2d_similarity=_nanmean(row_cosine(ref_x, ref_y)),
+                       unrelated_ftm2d_similarity=ref_ftm,
+                       ftm2d_match_rate=match_rate(ref_y, ref_x))
+        rows.append(row)
     return rows
 
 
@@ -247,7 +262,8 @@ def summarise_similarity(rows):
     -------
     dict
         ``transform -> {"model", "raw", "model_match", "raw_match", "n_items",
-        "unrelated_model", "unrelated_raw", "max_shift", "unit"}``.
+        "unrelated_model", "unrelated_raw", "max_shift", "unit"}``, and ``"ftm2d"``,
+        ``"ftm2d_match"``, ``"unrelated_ftm2d"`` when the rows have them.
     """
     out = {}
     for key in dict.fromkeys(r["transform"] for r in rows):
@@ -262,6 +278,10 @@ def summarise_similarity(rows):
                         unrelated_model=sel[0]["unrelated_model_similarity"],
                         unrelated_raw=sel[0]["unrelated_raw_similarity"],
                         max_shift=max(abs(r["shift"]) for r in sel), unit=sel[0]["unit"])
+        if sel[0].get("ftm2d_similarity") is not None:
+            out[key].update(ftm2d=_nanmean([r["ftm2d_similarity"] for r in sel]),
+                            ftm2d_match=_nanmean([r["ftm2d_match_rate"] for r in sel]),
+                            unrelated_ftm2d=sel[0]["unrelated_ftm2d_similarity"])
     return out
 
 
@@ -462,7 +482,8 @@ def items_similarity(encode, items, rng, n):
             yield t.key, s, items.shifted(pos, t, s)[1]
 
     units = {t.key: t.unit for t in items.transformations}
-    return similarity_curves(encode, x, shifted(), unrelated=z, units=units)
+    return similarity_curves(encode, x, shifted(), unrelated=z, units=units,
+                             reference=getattr(items, "reference", None))
 
 
 def items_pairs(encode, items, rng, n):

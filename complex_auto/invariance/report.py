@@ -37,9 +37,10 @@ def write_csv(path, rows, columns):
 def plot_invariance(rows, transformations, path, title=""):
     """Similarity against shift, one panel per transformation; match rates below.
 
-    Top row: mean cosine similarity of the model's amplitudes and of the raw inputs to those
-    of the unshifted items (one curve each), with the unrelated-item references as dashed
-    horizontal lines. Bottom row: the match rates, with chance (``1 / n_items``) dashed.
+    Top row: mean cosine similarity of the model's amplitudes and of the raw inputs (and,
+    for CQT, of their 2-D Fourier magnitudes) to those of the unshifted items (one curve
+    each), with the unrelated-item references as dashed horizontal lines. Bottom row: the
+    match rates, with chance (``1 / n_items``) dashed.
     """
     from ..plots import plt
     from ..utils import save_figure
@@ -54,6 +55,12 @@ def plot_invariance(rows, transformations, path, title=""):
         ax.plot(s, [r["model_similarity"] for r in sel], "o-", ms=3, color="C0",
                 label="model amplitudes")
         ax.plot(s, [r["raw_similarity"] for r in sel], "s-", ms=3, color="C1", label="raw input")
+        ftm = bool(sel) and sel[0].get("ftm2d_similarity") is not None
+        if ftm:
+            ax.plot(s, [r["ftm2d_similarity"] for r in sel], "^-", ms=3, color="C2",
+                    label="2-D Fourier magnitude of the input")
+            ax.axhline(sel[0]["unrelated_ftm2d_similarity"], color="C2", ls="--", lw=1,
+                       label="2-D Fourier magnitude, unrelated items")
         if sel:
             ax.axhline(sel[0]["unrelated_model_similarity"], color="C0", ls="--", lw=1,
                        label="amplitudes, unrelated items")
@@ -67,6 +74,9 @@ def plot_invariance(rows, transformations, path, title=""):
         ax.plot(s, [r["model_match_rate"] for r in sel], "o-", ms=3, color="C0",
                 label="model amplitudes")
         ax.plot(s, [r["raw_match_rate"] for r in sel], "s-", ms=3, color="C1", label="raw input")
+        if ftm:
+            ax.plot(s, [r["ftm2d_match_rate"] for r in sel], "^-", ms=3, color="C2",
+                    label="2-D Fourier magnitude")
         if sel:
             ax.axhline(1.0 / sel[0]["n_items"], color="0.4", ls="--", lw=1,
                        label=f"chance (1/{sel[0]['n_items']})")
@@ -154,6 +164,10 @@ def headline(result, transformations):
                      f"{s['unrelated_raw']:.3f} (raw); nearest-item match rate "
                      f"{s['model_match']:.3f} (amplitudes), {s['raw_match']:.3f} (raw), "
                      f"chance {1 / s['n_items']:.3f}")
+        if "ftm2d" in s:
+            lines.append(f"{t.name}, 2-D Fourier magnitude of the input: similarity "
+                         f"{s['ftm2d']:.3f}, unrelated items {s['unrelated_ftm2d']:.3f}, "
+                         f"match rate {s['ftm2d_match']:.3f}")
     by = {(r["target"], r["features"], r["classifier"]): r for r in result["transformations"]}
     for target in dict.fromkeys(r["target"] for r in result["transformations"]):
         for feat in FEATURES:
