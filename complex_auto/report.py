@@ -28,6 +28,7 @@ import logging
 import math
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 #: Longest clip, in seconds: 16 beats (the finder's shortest pattern, four bars of 4/4) at 64
 #: bpm, enough to hear a theme through and to compare its occurrences by ear. Longer
 #: occurrences (whole sections, up to most of a piece) play their first 15 s, and the page
-#: says so: the occurrences of the five JKU pieces overlap and together last about four times the
-#: recordings (an hour), which uncapped would make their clips 7.5 MB instead of 5.
+#: says so. The occurrences of the five JKU pieces overlap and together last about an hour,
+#: four times the recordings; capped, their clips last 44 minutes.
 MAX_CLIP_SECONDS = 15.0
 #: Fade in and out at each clip's ends, in seconds: removes the click of a cut through a sound,
 #: shorter than a note's attack so that no onset is lost.
@@ -55,9 +56,9 @@ FADE_SECONDS = 0.015
 #: pitches and the timbre recognisable (5.5 kHz of bandwidth) at a quarter of CD rate.
 CLIP_SR = 11025
 #: libsndfile's MP3 compression level, with an average bit rate: about 13 kbit/s (1.7 kB per
-#: second of clip) at 11025 Hz mono, measured on the JKU clips. MP3 plays in every browser; unlike constant bit
-#: rate, this mode writes the LAME header that tells decoders the exact length (without it a
-#: clip plays ~0.1 s of encoder padding too).
+#: second of clip) at 11025 Hz mono, measured on the JKU clips. MP3 plays in every browser;
+#: unlike a constant bit rate, this mode writes the LAME header that tells decoders the exact
+#: length (without it a clip plays ~0.1 s of encoder padding too).
 CLIP_COMPRESSION = 0.9
 #: Colour of the ground truth's lanes (found patterns take ``PIECE_patterns.png``'s colours).
 TRUTH_COLOUR = (110, 110, 110)
@@ -69,7 +70,7 @@ SCORE_SUFFIXES = ("_F", "_P", "_R")
 
 
 def format_time(seconds):
-    """Seconds as ``m:ss.s`` (``73.25`` → ``'1:13.3'``; negative times keep their sign)."""
+    """Seconds as ``m:ss.s`` (``73.26`` → ``'1:13.3'``; negative times keep their sign)."""
     sign = "-" if seconds < 0 else ""
     tenths = int(round(abs(seconds) * 10))
     minutes, tenths = divmod(tenths, 600)
@@ -85,7 +86,7 @@ def read_patterns_csv(path):
     Returns
     -------
     list of dict
-        One per pattern, in order of first appearance (the finder writes them best first):
+        One per pattern, in order of first appearance (the finder's order):
         ``pattern`` (int), ``score`` (float or None) and ``occurrences``, a list of
         ``(occurrence, start_s, end_s)``.
 
@@ -113,7 +114,9 @@ def read_patterns_csv(path):
             except (TypeError, ValueError):
                 raise DataError(f"{path}, line {lineno}: cannot read "
                                 f"'{','.join(str(v) for v in row.values())[:60]}'") from None
-            if not (np.isfinite(start) and np.isfinite(end)) or end < start:
+            if not (np.isfinite(start) and np.isfinite(end)):
+                raise DataError(f"{path}, line {lineno}: times must be finite numbers")
+            if end < start:
                 raise DataError(f"{path}, line {lineno}: occurrence ends ({end}) before it "
                                 f"starts ({start})")
             entry = patterns.setdefault(p, {"pattern": p, "score": score, "occurrences": []})
@@ -163,7 +166,8 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio"):
         Tempo of the recording.
     domain : {'audio', 'symbolic'}
         Time 0 of the recording is the score's first onset (``'audio'``, the JKU renditions)
-        or beat 0 (``'symbolic'``), as for the extractor (:func:`~complex_auto.patterns.score_offset`).
+        or beat 0 (``'symbolic'``), as for the extractor
+        (:func:`~complex_auto.patterns.score_offset`).
 
     Returns
     -------
@@ -213,7 +217,7 @@ def _score_lists(csv_list):
 
 
 def read_extraction_info(layout):
-    """``extraction.json`` (what ``extract_motives.py`` used per piece) as a dict; ``{}`` if none."""
+    """``extraction.json`` (what ``extract_motives.py`` used per piece); ``{}`` when none."""
     try:
         info = json.loads(layout.extraction_info.read_text())
     except FileNotFoundError:
@@ -461,9 +465,11 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.2em auto;max-width:1200px;paddi
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.2em 0 .4em}
 a{color:#1f5fa8}.meta{color:#555}.note{color:#7a4b00;background:#fff6e0;padding:.3em .6em}
 table{border-collapse:collapse;margin:.4em 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;
-text-align:right}th{background:#f2f2f2}th[colspan]{text-align:center}td.l,th.l{text-align:left}tr.mean td{font-weight:bold}
+text-align:right}th{background:#f2f2f2}th[colspan]{text-align:center}
+td.l,th.l{text-align:left}tr.mean td{font-weight:bold}
 tr.pattern td{background:#f7f7f7;font-weight:bold;text-align:left;padding-top:6px}
-.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;margin-right:4px}
+.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;
+margin-right:4px}
 svg.timeline{display:block;margin:.4em 0;background:#fff}svg .lane{fill:#f4f4f4}
 svg .tick{stroke:#ddd;stroke-width:1}svg .ticklabel{font-size:10px;fill:#666;text-anchor:middle}
 svg .lanelabel{font-size:10px;text-anchor:end;fill:#333}svg .lanelabel.truth{fill:#777}
@@ -508,6 +514,11 @@ document.querySelectorAll('svg .occ').forEach(r => r.addEventListener('click',
 """
 
 
+def _url(path):
+    """A relative path as an attribute value: URL-quoted (spaces, ``#``, ``?``), HTML-escaped."""
+    return html.escape(quote(str(path)))
+
+
 def _page(title, body, script=""):
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><link rel=\"icon\" href=\"data:,\">"
@@ -524,7 +535,7 @@ def scores_table(scores, pieces, link=False):
     for piece in list(pieces) + ["mean"]:
         if piece not in scores:
             continue
-        name = (f'<a href="{html.escape(piece)}.html">{html.escape(piece)}</a>'
+        name = (f'<a href="{_url(piece + ".html")}">{html.escape(piece)}</a>'
                 if link and piece != "mean" else html.escape(piece))
         cells = "".join(f"<td>{scores[piece].get(c, float('nan')):.3f}</td>" for c in columns)
         rows.append(f'<tr{" class=mean" if piece == "mean" else ""}><td class="l">{name}'
@@ -571,7 +582,7 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
               timeline_svg(lanes, duration)]
     if info.get("image"):
         parts += ["<h2>Self-similarity matrix and the segments found</h2>",
-                  f'<img class="matrix" src="{html.escape(info["image"])}" '
+                  f'<img class="matrix" src="{_url(info["image"])}" '
                   f'alt="matrix of {html.escape(piece)} with its segments">']
     parts += ["<h2>Patterns and occurrences</h2>",
               f'<p class="meta">Clips are mono MP3 at {CLIP_SR} Hz with {FADE_SECONDS * 1000:g} '
@@ -595,7 +606,7 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
                 src, (a, b) = clip
                 cut = (f" first {b - a:.1f} s" if b - a < min(end, duration) - start - 1e-6
                        else "")
-                cell = (f'<audio controls preload="metadata" src="{html.escape(src)}" '
+                cell = (f'<audio controls preload="metadata" src="{_url(src)}" '
                         f'data-pattern="{p["pattern"]}" data-occurrence="{o}" '
                         f'data-start="{a:.3f}" data-duration="{b - a:.3f}"></audio>'
                         + (f'<span class="meta">{cut}</span>' if cut else ""))
@@ -619,7 +630,7 @@ def index_page(run, summaries, scores, notes, size, how=""):
                  "<th class=\"l\">ground truth</th></tr>")
     for s in summaries:
         name = html.escape(s["piece"])
-        parts.append(f'<tr><td class="l"><a href="{name}.html">{name}</a></td>'
+        parts.append(f'<tr><td class="l"><a href="{_url(s["piece"] + ".html")}">{name}</a></td>'
                      f'<td>{format_time(s["duration"])}</td>'
                      f'<td>{format(s["bpm"], "g") if s["bpm"] else "—"}</td>'
                      f'<td>{s["patterns"]}</td><td>{s["occurrences"]}</td>'

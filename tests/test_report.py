@@ -11,6 +11,7 @@ import html
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pytest
@@ -34,6 +35,8 @@ GROUNDTRUTH = ROOT / "data" / "jku" / "groundtruth"
 JKU_ROWS = [(1, 1, 1.0, 9.5, 0.9), (1, 2, 20.0, 28.5, 0.9), (1, 3, 40.2, 48.7, 0.9),
             (2, 1, 0.5, 30.0, 0.5), (2, 2, 30.0, 59.5, 0.5),
             (3, 1, 60.0, 70.0, 0.2), (3, 2, 75.0, 90.0, 0.2)]
+PLAIN = "my tones #2"            # a name to quote in URLs
+PLAIN_WAV = f"{PLAIN}.wav"
 PLAIN_ROWS = [(1, 1, 0.5, 3.0), (1, 2, 6.5, 9.0), (2, 1, 2.0, 4.0), (2, 2, 4.0, 6.0),
               (2, 3, 8.0, 11.5)]
 
@@ -83,11 +86,11 @@ def runs(tmp_path_factory):
     # plain: synthetic recording of an unknown piece, tempo in the matrix list, no truth
     plain = base / "output" / "plain"
     plain.mkdir(parents=True)
-    sf.write(base / "tones.wav", tones(12.0), 22050)
+    sf.write(base / PLAIN_WAV, tones(12.0), 22050)
     (plain / "conversion.json").write_text(json.dumps({
-        "frame_seconds": 0.09, "files": [{"piece": "tones", "audio": "tones.wav", "bpm": None}]}))
-    (plain / "ss_matrices_filelist.txt").write_text("output/plain/tones.wav.npy\t100\n")
-    write_rows(plain / "tones.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
+        "frame_seconds": 0.09, "files": [{"piece": PLAIN, "audio": PLAIN_WAV, "bpm": None}]}))
+    (plain / "ss_matrices_filelist.txt").write_text(f"output/plain/{PLAIN}.wav.npy\t100\n")
+    write_rows(plain / f"{PLAIN}.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
                PLAIN_ROWS)
 
     import os
@@ -101,7 +104,7 @@ def runs(tmp_path_factory):
         summary = build_report("plain")
     finally:
         os.chdir(cwd)
-    assert summary["pieces"] == ["tones"]
+    assert summary["pieces"] == [PLAIN]
     return base
 
 
@@ -269,7 +272,7 @@ def test_report_files_and_scores(runs):
 
 def test_report_of_a_run_without_ground_truth(runs):
     report = runs / "output" / "plain" / "report"
-    page = (report / "tones.html").read_text()
+    page = (report / f"{PLAIN}.html").read_text()
     index = (report / "index.html").read_text()
     assert "no ground truth" in page
     assert 'class="truth"' not in page and "MIREX" not in page and "MIREX" not in index
@@ -283,11 +286,11 @@ def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
     src = runs / "output" / "plain"
     run = tmp_path / "output" / "plain"
     shutil.copytree(src, run)
-    shutil.copy2(runs / "tones.wav", tmp_path / "tones.wav")     # same recording, same time
+    shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)     # same recording, same time
     monkeypatch.chdir(tmp_path)
-    clips = run / "report" / "clips" / "tones"
+    clips = run / "report" / "clips" / PLAIN
     before = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
-    write_rows(run / "tones.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
+    write_rows(run / f"{PLAIN}.patterns.csv", ["pattern", "occurrence", "start_s", "end_s"],
                PLAIN_ROWS[:2])
     build_report("plain")
     after = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
@@ -298,10 +301,10 @@ def test_report_without_the_recording_and_of_a_run_without_patterns(runs, tmp_pa
                                                                     monkeypatch, capsys):
     run = tmp_path / "output" / "plain"
     run.mkdir(parents=True)
-    shutil.copy(runs / "output" / "plain" / "tones.patterns.csv", run)
+    shutil.copy(runs / "output" / "plain" / f"{PLAIN}.patterns.csv", run)
     monkeypatch.chdir(tmp_path)
     build_report("plain")                       # no conversion.json: no recording known
-    page = (run / "report" / "tones.html").read_text()
+    page = (run / "report" / f"{PLAIN}.html").read_text()
     assert "does not record this piece's recording" in html.unescape(page)
     assert "<audio" not in page and page.count('class="occ"') == len(PLAIN_ROWS)
     (tmp_path / "output" / "empty").mkdir()
@@ -315,7 +318,9 @@ def test_extract_motives_writes_the_report_unless_told_not_to(tmp_path, monkeypa
     sf.write(tmp_path / "tones.wav", tones(27.0), 22050)
     n = 300                                     # 27 s at 0.09 s a frame
     i, j = np.indices((n, n))
-    X = np.where(np.abs(i - j) % 100 == 0, 1.0, 0.05) + 0.01 * np.random.default_rng(0).random((n, n))
+    # a passage that repeats every 100 frames: stripes on the diagonals at +-100 and +-200
+    X = np.where(np.abs(i - j) % 100 == 0, 1.0, 0.05) + 0.01 * np.random.default_rng(0).random(
+        (n, n))
     for name in ("with", "without"):
         run = tmp_path / "output" / name
         run.mkdir(parents=True)
@@ -347,7 +352,7 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     truth = read_mirex(GROUNDTRUTH / f"{JKU_PIECE}.txt")
     report = runs / "output" / "jku" / "report"
     cases = [(report / f"{JKU_PIECE}.html", JKU_ROWS, duration, sum(len(p) for p in truth), 1),
-             (runs / "output" / "plain" / "report" / "tones.html", PLAIN_ROWS, 12.0, 0, 0)]
+             (runs / "output" / "plain" / "report" / f"{PLAIN}.html", PLAIN_ROWS, 12.0, 0, 0)]
     for page, rows, length, n_truth, n_images in cases:
         media, severe = open_page(browser, page)
         assert severe == [], f"{page.name}: console errors {severe}"
@@ -356,7 +361,7 @@ def test_pages_in_chromium(runs, browser, tmp_path):
         spans = {(r[0], r[1]): (r[2], r[3]) for r in rows}
         assert len(media) == len(rows)             # every occurrence has a clip
         for m in media:
-            assert (page.parent / m["src"]).is_file(), m
+            assert (page.parent / unquote(m["src"])).is_file(), m
             assert m["error"] is None and m["state"] >= 4, m
             start, end = spans[(m["pattern"], m["occurrence"])]
             assert abs(m["duration"] - expected_clip(start, end, length)) < 0.1, m
@@ -385,6 +390,11 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     links = browser.execute_script(
         "return Array.from(document.querySelectorAll('table.pieces a')).map(a => a.href)")
     assert len(links) == 1 and links[0].endswith(f"{JKU_PIECE}.html")
+    # a piece whose name needs quoting in a URL is reached from its index
+    _, severe = open_page(browser, runs / "output" / "plain" / "report" / "index.html")
+    assert severe == []
+    browser.find_element("css selector", "table.pieces a").click()
+    assert browser.find_element("css selector", "h1").text == PLAIN
 
 
 def test_play_all_plays_a_patterns_clips_in_turn(runs, browser):
