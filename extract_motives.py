@@ -12,6 +12,7 @@ import argparse
 import time
 
 from complex_auto import cli
+from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run
@@ -86,6 +87,7 @@ def parser():
                         "a timeline of the patterns beside the ground truth, the matrix picture "
                         "and a playable clip of every occurrence; see python -m "
                         "complex_auto.report --help)")
+    add_shard_arguments(p, "pieces")
     cli.add_verbose(p)
     return p
 
@@ -102,10 +104,14 @@ def main(args):
                           rho=args.rho, jobs=args.jobs, domain=args.domain,
                           frame_seconds=args.frame_seconds, refdir=args.refdir,
                           load_segments=args.load_segments, save_segments=args.save_segments,
-                          plot=args.plot, method=args.method)
+                          plot=args.plot, method=args.method, shard=args.shard,
+                          overwrite=args.overwrite)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
-    if args.report:
+    if args.report and not is_whole(args.shard):
+        cli.log.info("shard %d/%d: no report; after the last shard run python -m "
+                     "complex_auto.report %s", *args.shard, args.run)
+    elif args.report:
         build_report(args.run, refdir=args.refdir, csv_list=args.csv, bpm=args.bpm)
 
 

@@ -36,6 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .memory import check_memory
 from .runinfo import read_conversion_info
 from .utils import atomic_path, atomic_write_text
 
@@ -405,6 +406,14 @@ def _max_pool(X, factor):
     return pool_rows(pool_rows(X).T).T
 
 
+def _max_pool_bands(X, factor, band_bytes=2 ** 28):
+    """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time (H14): a
+    memory-mapped matrix of a long recording is never loaded whole."""
+    band = max(factor, band_bytes // (4 * max(len(X), 1)) // factor * factor)
+    return np.vstack([_max_pool(np.asarray(X[a:a + band], dtype=np.float32), factor)
+                      for a in range(0, len(X), band)])
+
+
 #: Colours of successive patterns (matplotlib's tab10).
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
@@ -438,7 +447,7 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
 
     N = len(X)
     factor = max(1, -(-N // max_pixels))
-    shown = _max_pool(np.asarray(X, dtype=np.float32), factor)
+    shown = _max_pool_bands(X, factor)
     # Contrast from percentiles: a few near-identical frames can hold the maximum while the
     # rest of the matrix sits in a narrow band far below it.
     lo, hi = (float(v) for v in np.percentile(shown, [2, 99.5]))
@@ -636,6 +645,11 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
     else:
+        if not load_segments:      # H14: the search holds the matrix, a copy and the median's
+            N = len(np.load(matrix_path, mmap_mode="r"))
+            check_memory(28 * N * N, f"{piece}: the nf14 search of its {N}x{N} matrix",
+                         "use --method families (it reads a downsampled matrix), or a "
+                         "machine with more memory")
         X = load_matrix(matrix_path)
         N = len(X)
         cache = layout.segments_cache(piece)
@@ -803,8 +817,12 @@ def run_timing(layout, frame_seconds=None):
 def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, jobs=1,
                 domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                 load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
-                method="nf14"):
+                method="nf14", shard=None, overwrite=True):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
+
+    ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
+    ``overwrite=False`` skips pieces whose outputs exist, are newer than their matrix and were
+    made with the same settings (``extraction.json``).
 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
@@ -833,6 +851,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                                              "matrix": str(p["matrix"])} for p in plan]}
     if method == "nf14":
         record.update(th=th, rho=rho)
+    plan = _pieces_to_do(layout, plan, record, shard,
+                         overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
     jobs_list = [dict(p, **extra) for p in plan]
     for p in jobs_list:
@@ -859,6 +879,37 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
             results[k] = res
             _log_summary(res)
     return results
+
+
+def _pieces_to_do(layout, plan, record, shard, overwrite, plot):
+    """The pieces of ``plan`` in part ``shard`` whose outputs are missing, stale or unwanted."""
+    from .shards import outputs_complete, shard_range
+
+    plan = [plan[i] for i in shard_range(len(plan), shard)]
+    if overwrite:
+        return plan
+    try:
+        before = json.loads(layout.extraction_info.read_text())
+    except (OSError, ValueError):
+        before = {}
+    if any(before.get(k) != v for k, v in record.items() if k != "pieces"):
+        return plan                     # other settings: every piece again
+    same = {json.dumps(q, sort_keys=True) for q in before.get("pieces", [])}
+    now = {q["piece"]: json.dumps(q, sort_keys=True) for q in record["pieces"]}
+
+    def done(p):
+        if now[p["piece"]] not in same:     # another tempo, score or matrix than last time
+            return False
+        outputs = [layout.segraw(p["piece"]), layout.patterns_csv(p["piece"])]
+        outputs += [layout.seg(p["piece"])] if p["csv"] else []
+        outputs += [layout.patterns_image(p["piece"])] if plot else []
+        return outputs_complete(outputs, [Path(p["matrix"])])
+
+    todo = [p for p in plan if not done(p)]
+    if len(todo) < len(plan):
+        log.info("%d of %d pieces already extracted: skipped (--overwrite redoes them)",
+                 len(plan) - len(todo), len(plan))
+    return todo
 
 
 def _log_summary(r):

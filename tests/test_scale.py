@@ -188,3 +188,36 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     assert convert(sharded, monkeypatch, capsys, *common, "--shard", "1/3",
                    "--overwrite")[0] == 0
     assert (folder / f"{paths[0].name}_repres.pyc.bz").stat().st_mtime_ns > before
+
+    # Extraction in two shards equals one run; a piece whose outputs were lost is redone.
+    ext = ("--bpm", "120", "-csv", "none", "--no-report")
+    monkeypatch.chdir(one)
+    assert run_script("extract_motives.py", "coll", *ext, capsys=capsys)[0] == 0
+    expected = run_folder_bytes(one / "output" / "coll")
+    monkeypatch.chdir(sharded)
+    for k in (1, 2):
+        code, err = run_script("extract_motives.py", "coll", *ext, "--shard", f"{k}/2",
+                               capsys=capsys)
+        assert code == 0, err
+    assert run_folder_bytes(folder) == expected
+    lost = folder / f"{paths[0].name.split('.')[0]}.segraw"
+    lost.unlink()
+    code, err = run_script("extract_motives.py", "coll", *ext, "--shard", "1/2", capsys=capsys)
+    assert code == 0 and "2 of 3 pieces already extracted" in err, err
+    assert run_folder_bytes(folder) == expected
+
+
+def test_nf14_search_too_big_for_the_cap_is_refused(in_tmp, monkeypatch, capsys):
+    layout = RunLayout("big").make()
+    np.save(layout.matrix("big.wav"), self_similarity(repeating_features(300)))
+    layout.matrix_list.write_text(f"{layout.matrix('big.wav')}\n")
+    monkeypatch.setenv(MAX_MEMORY_ENV, "1M")      # the search needs ~2.6 MB (28 bytes a cell)
+    code, err = run_script("extract_motives.py", "big", "--bpm", "120", "--no-report",
+                           capsys=capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1 and "Traceback" not in err
+    assert errors[0].startswith("error: big: the nf14 search of its 309x309 matrix needs 2.5 MB")
+    assert "--method families" in err and not layout.segraw("big").exists()
+    monkeypatch.setenv(MAX_MEMORY_ENV, "4M")
+    assert run_script("extract_motives.py", "big", "--bpm", "120", "--no-report",
+                      capsys=capsys)[0] == 0
