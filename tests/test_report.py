@@ -270,6 +270,22 @@ def test_report_files_and_scores(runs):
     assert "report.json" in {p.name for p in report.iterdir()}
 
 
+def test_scores_older_than_the_patterns_are_marked(runs, tmp_path, monkeypatch):
+    import os
+
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    monkeypatch.chdir(tmp_path)
+    later = (run / "results.csv").stat().st_mtime + 60
+    os.utime(run / f"{JKU_PIECE}.patterns.csv", (later, later))
+    summary = build_report("jku")               # options as recorded by the first build
+    assert summary["clips"] == len(JKU_ROWS)    # one per distinct span
+    page = (run / "report" / f"{JKU_PIECE}.html").read_text()
+    assert "written before these patterns" in page and "MIREX scores" in page
+    assert page.count('class="truth"') == sum(len(p) for p in read_mirex(
+        GROUNDTRUTH / f"{JKU_PIECE}.txt"))
+
+
 def test_report_of_a_run_without_ground_truth(runs):
     report = runs / "output" / "plain" / "report"
     page = (report / f"{PLAIN}.html").read_text()
