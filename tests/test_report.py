@@ -413,20 +413,26 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     assert browser.find_element("css selector", "h1").text == PLAIN
 
 
+def wait_until(driver, script, seconds=10.0):
+    """Poll a script until it returns something true (a busy CI machine may be slow)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(
+        lambda d: d.execute_script(script))
+
+
 def test_play_all_plays_a_patterns_clips_in_turn(runs, browser):
     open_page(browser, runs / "output" / "jku" / "report" / f"{JKU_PIECE}.html")
     browser.find_element("css selector", 'button.playall[data-pattern="1"]').click()
-    state = """return Array.from(document.querySelectorAll('audio[data-pattern="1"]'))
-               .map(a => [a.paused, a.currentTime]);"""
-    browser.execute_async_script("setTimeout(arguments[0], 700)")
-    first = browser.execute_script(state)
-    assert not first[0][0] and first[0][1] > 0 and all(p for p, _ in first[1:])
+    audios = "Array.from(document.querySelectorAll('audio[data-pattern=\"1\"]'))"
+    # the first clip plays, the others wait, its bar on the timeline is lit
+    wait_until(browser, f"const a = {audios}; return !a[0].paused && a[0].currentTime > 0.2;")
+    assert browser.execute_script(f"return {audios}.slice(1).every(a => a.paused)")
     assert browser.execute_script(
         "return document.querySelector('svg .occ[data-pattern=\"1\"][data-occurrence=\"1\"]')"
         ".classList.contains('playing')")
     # near its end the first clip hands over to the second
-    browser.execute_script("const a = document.querySelector('audio[data-pattern=\"1\"]');"
-                           "a.currentTime = a.duration - 0.2;")
-    browser.execute_async_script("setTimeout(arguments[0], 1200)")
-    second = browser.execute_script(state)
-    assert second[0][0] and not second[1][0] and second[1][1] > 0
+    browser.execute_script(f"const a = {audios}[0]; a.currentTime = a.duration - 0.2;")
+    wait_until(browser, f"const a = {audios}; return a[0].paused && !a[1].paused "
+                        "&& a[1].currentTime > 0.1;")
+    assert browser.execute_script(f"return {audios}[2].paused")
