@@ -786,13 +786,18 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         audio = info["audio"]
         last = max([e for p in patterns for _, _, e in p["occurrences"]] + [0.0])
         clips = {}
+        duration = None
         if audio is not None and audio.is_file():
-            duration, clips = _clips_for_piece(out / "clips" / piece, audio, patterns)
+            try:
+                duration, clips = _clips_for_piece(out / "clips" / piece, audio, patterns)
+            except DataError as e:      # the patterns are still worth seeing
+                notes.append(f"{e}: no clips")
         else:
-            duration = max(last, 1.0)
             notes.append(f"recording {audio} not found: no clips" if audio else
                          "the run does not record this piece's recording (conversion.json): "
                          "no clips")
+        if duration is None:
+            duration = max(last, 1.0)
         if last > duration + 0.5:
             notes.append(f"occurrences reach {format_time(last)}, past the recording's end "
                          f"({format_time(duration)})")
@@ -801,8 +806,11 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         if image.is_file():
             _copy_if_changed(image, out / "img" / image.name)
             info["image"] = f"img/{image.name}"
+        for n in notes:
+            log.warning("report, %s: %s", piece, n)
         if scores.get(piece) and layout.results_csv.stat().st_mtime \
                 < info["patterns_csv"].stat().st_mtime:
+            # expected between extraction and evaluation: said on the page, not as a warning
             notes.append("scores are from results.csv, written before these patterns: "
                          "run extract_motives_eval.py again")
         lanes = timeline_data(patterns, references, duration)

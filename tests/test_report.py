@@ -323,6 +323,14 @@ def test_report_without_the_recording_and_of_a_run_without_patterns(runs, tmp_pa
     page = (run / "report" / f"{PLAIN}.html").read_text()
     assert "does not record this piece's recording" in html.unescape(page)
     assert "<audio" not in page and page.count('class="occ"') == len(PLAIN_ROWS)
+    # a recording that cannot be decoded: the page says so, the rest is there
+    (tmp_path / "broken.wav").write_text("not audio")
+    (run / "conversion.json").write_text(json.dumps(
+        {"frame_seconds": 0.09, "files": [{"piece": PLAIN, "audio": "broken.wav"}]}))
+    build_report("plain")
+    page = html.unescape((run / "report" / f"{PLAIN}.html").read_text())
+    assert "broken.wav: cannot read the recording" in page
+    assert "<audio" not in page and page.count('class="occ"') == len(PLAIN_ROWS)
     (tmp_path / "output" / "empty").mkdir()
     assert run_report("empty") == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
