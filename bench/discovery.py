@@ -1,0 +1,99 @@
+#!/usr/bin/env python
+"""Pattern discovery on an annotated set, every finder beside its own chance control.
+
+Converts the recordings of a data set once (shipped model unless --model), runs every
+``extract_motives.py --method`` on the same matrices, scores each with the MIREX measures, and
+scores each run's own patterns moved to random places (complex_auto.chance, three seeds). A
+finder that does not beat its chance control has found nothing.
+
+    python bench/discovery.py                          # the JKU PDD in data/jku
+    python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
+
+A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
+``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
+output/bench_discovery_NAME_{features}/ (--keep to reuse a conversion).
+"""
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from complex_auto.chance import chance_scores  # noqa: E402
+from complex_auto.evaluation import evaluate_folder  # noqa: E402
+from complex_auto.patterns import METHODS, extract_run  # noqa: E402
+
+SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+
+
+def dataset_lists(folder, tmp):
+    """Absolute-path copies of a data set's audio and csv lists; (audio list, csv list, refdir)."""
+    if folder is None:
+        return ROOT / "jku_input_audio.txt", ROOT / "jku_csv_files.txt", ROOT / "data/jku/groundtruth"
+    folder = Path(folder).resolve()
+    out = []
+    for name in ("input_audio.txt", "csv_files.txt"):
+        lines = []
+        for line in (folder / name).read_text().splitlines():
+            if line.strip():
+                first, *rest = line.split("\t")
+                lines.append("\t".join([str(folder / first)] + rest))
+        path = tmp / f"{folder.name}_{name}"
+        path.write_text("\n".join(lines) + "\n")
+        out.append(path)
+    return out[0], out[1], folder / "groundtruth"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("folder", nargs="?", help="data set folder (default: the JKU PDD in data/jku)")
+    p.add_argument("--model", default=str(ROOT / "models/cqt_jku/model_complex_auto_cqt.save"))
+    p.add_argument("--config", default=str(ROOT / "models/cqt_jku/config_cqt.ini"))
+    p.add_argument("--features", default="cae", help="convert.py --features (default cae)")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
+    p.add_argument("--keep", action="store_true", help="reuse an earlier conversion")
+    args = p.parse_args()
+
+    name = Path(args.folder).name if args.folder else "jku"
+    base = f"bench_discovery_{name}_{args.features}"
+    tmp = ROOT / "output" / base
+    tmp.mkdir(parents=True, exist_ok=True)
+    audio, csvs, refdir = dataset_lists(args.folder, tmp)
+    t0 = time.perf_counter()
+    if not (args.keep and (tmp / "ss_matrices_filelist.txt").is_file()):
+        cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), args.config,
+               "--self-sim-matrix", "--model", args.model]
+        if args.features != "cae":
+            cmd += ["--features", args.features]
+        subprocess.run(cmd, cwd=ROOT, check=True)
+    print(f"converted in {time.perf_counter() - t0:.1f} s")
+
+    rows = []
+    for method in args.methods:
+        t1 = time.perf_counter()
+        extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
+                    root=ROOT / "output")
+        seconds = time.perf_counter() - t1
+        pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
+        chance = chance_scores(base, seeds=range(args.seeds), refdir=refdir, root=ROOT / "output")
+        rows.append((method, mean, chance, seconds))
+        print(f"\n{method}, per piece")
+        for r in pieces:
+            print(f"{r['piece']:<20}" + "".join(f"{r[c]:14.3f}" for c in SHOWN))
+
+    print(f"\n{name}, features {args.features}: mean over pieces "
+          f"(chance = the run's own patterns at random places, {args.seeds} seeds)")
+    print(f"{'method':<10} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN) + f"{'extract s':>11}")
+    for method, mean, chance, seconds in rows:
+        print(f"{method:<10} {'run':<7}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN)
+              + f"{seconds:11.1f}")
+        print(f"{'':<10} {'chance':<7}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
+        print(f"{'':<10} {'margin':<7}" + "".join(f"{mean[c] - chance[c]:+14.3f}" for c in SHOWN))
+
+
+if __name__ == "__main__":
+    main()
