@@ -18,7 +18,7 @@ from .memory import available_memory, check_disk, check_memory
 from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
                       matrix_needs, write_self_similarity)
 from .shards import is_whole, outputs_complete, shard_range
-from .utils import atomic_path, atomic_write_text, progress_map, save_pyc_bz
+from .utils import atomic_path, atomic_write_text, default_jobs, progress_map, save_pyc_bz
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
 
 
 def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layout, device,
-                    features="cae"):
+                    features="cae", threads=1):
     """Encode one CQT and write its features (and matrix); returns (features, matrix or None).
 
     ``features`` other than ``'cae'`` (:mod:`complex_auto.representations`) need no model:
@@ -67,12 +67,12 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
     if self_sim:
         matrix = layout.matrix(path.name)
         view = (write_ti_matrix(feats[0], matrix, length) if features == "tichroma"
-                else write_matrix(feats[0], matrix))
+                else write_matrix(feats[0], matrix, threads))
         save_matrix_image(view, layout.matrix_image(path.name))
     return out, matrix
 
 
-def write_matrix(features, path):
+def write_matrix(features, path, threads=1):
     """Write the self-similarity matrix block by block, in the memory at hand.
 
     Returns the downsampled view of :func:`~complex_auto.selfsim.write_self_similarity`.
@@ -88,8 +88,9 @@ def write_matrix(features, path):
     check_memory(need, what, "free memory, or convert without --self-sim-matrix")
     check_disk(disk, path.parent, what, "free disk space, or convert without --self-sim-matrix")
     budget = min(BLOCK_BYTES, available_memory()[0] - need + block_memory(size, BLOCK_MIN))
-    return write_self_similarity(features, path, block_rows=default_block_rows(size, budget),
-                                 view_pixels=IMAGE_MAX_PIXELS)
+    threads = max(1, min(threads, budget // block_memory(size, BLOCK_MIN)))
+    return write_self_similarity(features, path, view_pixels=IMAGE_MAX_PIXELS, threads=threads,
+                                 block_rows=default_block_rows(size, budget // threads))
 
 
 _WORKER = {}
@@ -184,8 +185,10 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                  len(part) - len(todo), len(part))
     if self_sim and todo:
         check_matrix_resources([files[i] for i in todo], cfg, step, layout, jobs)
+    # CPUs left to a file's matrix by the files converted beside it.
+    threads = max(1, default_jobs() // max(1, min(jobs, len(todo))))
     options = dict(layout=layout, step=step, self_sim=self_sim, legacy_layout=legacy_layout,
-                   features=features)
+                   features=features, threads=threads)
     if not todo:
         pass
     elif str(device) == "cpu":

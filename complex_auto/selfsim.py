@@ -11,6 +11,8 @@ so that the smoothing does not reintroduce values next to the trivial main diago
 at a time, so an hour-long recording (a 40,000-frame matrix, 6.4 GB in float32) converts in
 a few hundred MB. Both compute the same rows (:func:`smoothed_blocks`).
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
@@ -267,7 +269,7 @@ def _smooth_diagonal(sim):
     return out
 
 
-def smoothed_blocks(features, block_rows=None):
+def smoothed_blocks(features, block_rows=None, threads=1):
     """The matrix before min-max normalisation, a block of rows at a time.
 
     Parameters
@@ -275,6 +277,9 @@ def smoothed_blocks(features, block_rows=None):
     features : np.ndarray, shape (N, dims)
     block_rows : int, optional
         Rows per block (default :func:`default_block_rows`).
+    threads : int
+        Blocks computed at a time (the matrix product, the divisions and the smoothing
+        release the GIL); memory grows with it.
 
     Yields
     ------
@@ -291,11 +296,16 @@ def smoothed_blocks(features, block_rows=None):
     block_rows = int(block_rows or default_block_rows(size))
     first = max(n - _BELOW, 0)           # rows from here on depend on the padding
     dmax = -np.inf
-    for r0 in range(0, first, block_rows):
-        # Padding not known yet: 1 / inf = 0 there (a large stand-in would cost precision).
-        rows, m = _smoothed_rows(fn, r0, min(r0 + block_rows, first), np.inf)
-        dmax = max(dmax, m)
-        yield r0, rows
+    starts = list(range(0, first, block_rows))
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for k in range(0, len(starts), max(1, threads)):
+            # Padding not known yet: 1 / inf = 0 there (a large stand-in would cost precision).
+            batch = [(r0, pool.submit(_smoothed_rows, fn, r0, min(r0 + block_rows, first),
+                                      np.inf)) for r0 in starts[k:k + max(1, threads)]]
+            for r0, future in batch:
+                rows, m = future.result()
+                dmax = max(dmax, m)
+                yield r0, rows
     # The last block's halo reaches back to row first - 5; those rows' distances may hold the
     # largest one, so take it before the padding value is used.
     tail = _distance_rows(fn, max(first - _ABOVE, 0), n)
@@ -306,7 +316,8 @@ def smoothed_blocks(features, block_rows=None):
     yield first, rows
 
 
-def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixels=1500):
+def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixels=1500,
+                          threads=1):
     """Compute the self-similarity matrix block by block into a ``.npy`` file.
 
     Memory stays at one block of rows (:func:`block_memory`) plus the features, whatever the
@@ -325,6 +336,8 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
         Rows per block (default :func:`default_block_rows`).
     view_pixels : int
         Largest side of the returned view.
+    threads : int
+        Blocks computed at a time (see :func:`smoothed_blocks`).
 
     Returns
     -------
@@ -346,7 +359,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
         row_bytes = size * dtype.itemsize
         lo, hi = np.inf, -np.inf
         with open(tmp, "r+b") as fh:
-            for r0, rows in smoothed_blocks(features, block_rows):
+            for r0, rows in smoothed_blocks(features, block_rows, threads):
                 first, last = r0, rows
                 valid = rows if r0 + len(rows) == size else rows[:, :_valid_columns(features)]
                 lo, hi = min(lo, valid.min()), max(hi, valid.max())

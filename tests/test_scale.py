@@ -41,7 +41,7 @@ def test_blocks_equal_whole(n, tmp_path):
         np.testing.assert_allclose(self_similarity(f, block_rows=rows), ref, rtol=0, atol=1e-12)
     for dtype, atol in ((np.float64, 1e-12), (np.float32, 2e-7)):
         view = write_self_similarity(f, tmp_path / "m.npy", dtype=dtype, block_rows=7,
-                                     view_pixels=40)
+                                     view_pixels=40, threads=2)
         m = np.load(tmp_path / "m.npy")
         assert m.dtype == dtype and m.shape == ref.shape
         np.testing.assert_allclose(m, ref, rtol=0, atol=atol)
