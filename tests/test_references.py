@@ -19,7 +19,8 @@ from complex_auto import cqt as cqt_module
 from complex_auto.config import load_config
 from complex_auto.features import (conversion_cqt, encode_features, n_windows, window_batch,
                                    window_starts)
-from complex_auto.selfsim import self_similarity
+from complex_auto.selfsim import (convolve_same, diagonal_kernel, self_similarity,
+                                  write_self_similarity)
 from complex_auto.training import build_model
 
 from .conftest import JKU_AUDIO, ROOT
@@ -116,14 +117,36 @@ def reference_self_similarity(features):
     return (sim - sim.min()) / (sim.max() - sim.min())
 
 
-@pytest.mark.parametrize("n", [12, 40, 73])
-def test_self_similarity_equals_design_recipe(n):
-    g = np.random.default_rng(n)
-    # Non-negative amplitudes with a repeated stretch, so the matrix has structure.
+def structured_features(n, seed):
+    """Non-negative amplitudes with a repeated stretch, so the matrix has structure."""
+    g = np.random.default_rng(seed)
     feats = np.abs(g.standard_normal((n, 7)))
     feats[n // 2:n // 2 + n // 4] = feats[:n // 4] + 0.01 * g.standard_normal((n // 4, 7))
-    np.testing.assert_allclose(self_similarity(feats), reference_self_similarity(feats),
+    return feats
+
+
+@pytest.mark.parametrize("n", [12, 40, 73])
+@pytest.mark.parametrize("block_rows", [None, 16])
+def test_self_similarity_equals_design_recipe(n, block_rows):
+    feats = structured_features(n, n)
+    np.testing.assert_allclose(self_similarity(feats, block_rows=block_rows),
+                               reference_self_similarity(feats), atol=1e-10)
+
+
+def test_matrix_written_block_by_block_equals_design_recipe(tmp_path):
+    feats = structured_features(90, 5)
+    write_self_similarity(feats, tmp_path / "m.npy", block_rows=16)
+    np.testing.assert_allclose(np.load(tmp_path / "m.npy"), reference_self_similarity(feats),
                                atol=1e-10)
+
+
+def test_smoothing_kernel_and_convolution():
+    kernel = diagonal_kernel()
+    assert kernel.shape == (10, 10) and kernel.sum() == 28
+    assert all(kernel[i, j] == (abs(i - j) <= 1) for i in range(10) for j in range(10))
+    x = np.random.default_rng(0).standard_normal((23, 23))
+    np.testing.assert_allclose(convolve_same(x, kernel), convolve2d(x, kernel, mode="same"),
+                               atol=1e-12)
 
 
 def test_self_similarity_of_real_features(cfg):
