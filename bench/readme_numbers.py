@@ -155,6 +155,133 @@ def _():
     return pretrained_scores()["ThreeLayer_F"]
 
 
+# -- Which Representation Finds Repeats (python -m complex_auto.compare) ----------------------
+
+_COMPARE = "Which Representation Finds Repeats"
+_SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+_SHIFTS = ("+1", "+2", "+5", "+7")
+#: The README's comparison table, cell for cell: features|finder -> the four scores, the four
+#: chance scores, the transposed windows found at +1/+2/+5/+7 semitones.
+_COMPARE_TABLE = {
+    "cae|nf14": "0.546 0.683 0.634 0.515 0.54 0.39 0.38 0.34 51% 50% 51% 48%",
+    "cae|families": "0.640 0.717 0.534 0.515 0.61 0.41 0.38 0.34 51% 50% 51% 48%",
+    "cqt|nf14": "0.547 0.666 0.622 0.515 0.51 0.33 0.38 0.33 3% 0% 0% 5%",
+    "cqt|families": "0.620 0.594 0.436 0.429 0.59 0.33 0.36 0.33 3% 0% 0% 5%",
+    "chroma|nf14": "0.546 0.651 0.608 0.518 0.47 0.27 0.35 0.32 0% 0% 0% 3%",
+    "chroma|families": "0.607 0.509 0.481 0.420 0.61 0.31 0.37 0.32 0% 0% 0% 3%",
+    "ftm2d|nf14": "0.514 0.538 0.502 0.412 0.56 0.41 0.39 0.37 100% 100% 100% 100%",
+    "ftm2d|families": "0.560 0.651 0.572 0.460 0.61 0.37 0.37 0.32 100% 100% 100% 100%",
+    "tichroma|nf14": "0.547 0.655 0.611 0.518 0.49 0.37 0.34 0.31 97% 100% 99% 94%",
+    "tichroma|families": "0.599 0.561 0.443 0.393 0.64 0.32 0.33 0.31 97% 100% 99% 94%",
+    "VMO (published outputs)|vmo": "0.528 0.705 0.674 0.483",
+}
+
+
+@functools.cache
+def compare_rows():
+    """python -m complex_auto.compare RUN -j 2, output/RUN/compare.csv (about 7 minutes)"""
+    run(sys.executable, "-m", "complex_auto.compare", "readme_compare", "-j", "2",
+        "--threads", "1")
+    with open(ROOT / "output" / "readme_compare" / "compare.csv") as f:
+        return {f"{r['features']}|{r['method']}": r for r in csv.DictReader(f)}
+
+
+def _compare_cell(key, column, scale):
+    def compute():
+        return scale * float(compare_rows()[key][column])
+    compute.__doc__ = compare_rows.__doc__
+    return compute
+
+
+for _key, _cells in _COMPARE_TABLE.items():
+    _columns = (list(_SHOWN) + [f"chance_{c}" for c in _SHOWN]
+                + [f"transposed_{s}" for s in _SHIFTS])
+    for _column, _text in zip(_columns, _cells.split()):
+        number(_COMPARE, f"{_key}: {_column}", _text, slow=True)(
+            _compare_cell(_key, _column, 100.0 if _text.endswith("%") else 1.0))
+
+
+@number(_COMPARE, "transposition test: chance", "chance 2 %", slow=True)
+def _():
+    """python -m complex_auto.compare RUN, output/RUN/compare.csv (transposed_chance)"""
+    return 100 * float(compare_rows()["cae|nf14"]["transposed_chance"])
+
+
+# -- What a Model Learned: the 2-D Fourier magnitude and the transposition test --------------
+
+_LEARNED = "What a Model Learned"
+
+
+@functools.cache
+def invariance_tables():
+    """python -m complex_auto.invariance RUN filelist_audio.txt models/cqt_jku/config_cqt.ini --model models/cqt_jku/model_complex_auto_cqt.save"""
+    run(sys.executable, "-m", "complex_auto.invariance", "readme_invariance",
+        "filelist_audio.txt", "models/cqt_jku/config_cqt.ini", "--model",
+        "models/cqt_jku/model_complex_auto_cqt.save", "-j", "2", "--threads", "1")
+    out = ROOT / "output" / "readme_invariance"
+    with open(out / "invariance.csv") as f:
+        invariance = list(csv.DictReader(f))
+    with open(out / "transposition.csv") as f:
+        transposition = list(csv.DictReader(f))
+    return invariance, transposition
+
+
+def _pitch_mean(column):
+    rows = [r for r in invariance_tables()[0] if r["transform"] == "pitch" and r["shift"] != "0"]
+    return sum(float(r[column]) for r in rows) / len(rows)
+
+
+def _found(kind):
+    return [100 * float(r["found"]) for r in invariance_tables()[1] if r["features"] == kind]
+
+
+@number(_LEARNED, "2-D Fourier magnitude: similarity to the pitch-shifted n-gram", "0.988",
+        slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., invariance.csv ftm2d_similarity, mean over pitch shifts"""
+    return _pitch_mean("ftm2d_similarity")
+
+
+@number(_LEARNED, "2-D Fourier magnitude: pitch-shifted n-gram finds its original", "99.0 %",
+        slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., invariance.csv ftm2d_match_rate, mean over pitch shifts"""
+    return 100 * _pitch_mean("ftm2d_match_rate")
+
+
+@number(_LEARNED, "transposition test +1..+7: model, least", "46–51 %", slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., transposition.csv"""
+    return min(_found("cae"))
+
+
+@number(_LEARNED, "transposition test +1..+7: model, most", "–51 % of the transposed",
+        slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., transposition.csv"""
+    return max(_found("cae"))
+
+
+@number(_LEARNED, "transposition test +1..+7: raw CQT, least", "raw CQT n-grams 0–5 %",
+        slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., transposition.csv"""
+    return min(_found("cqt"))
+
+
+@number(_LEARNED, "transposition test +1..+7: raw CQT, most", "–5 %, their", slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., transposition.csv"""
+    return max(_found("cqt"))
+
+
+@number(_LEARNED, "transposition test +1..+7: 2-D Fourier magnitude, least",
+        "magnitude 100 %.", slow=True)
+def _():
+    """python -m complex_auto.invariance RUN ..., transposition.csv"""
+    return min(_found("ftm2d"))
+
+
 # -- command line ---------------------------------------------------------------------------
 
 def main(argv=None):

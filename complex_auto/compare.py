@@ -104,13 +104,15 @@ def find_and_score(layout, kind, method, jobs=1, chance_seeds=(0, 1, 2), root=OU
 
 
 def transposition_row(kind, cfg, model, audio, semitones, cache_dir):
-    """``{transposed_+S: share}`` of one kind on the excerpt."""
-    from .transposition import transposition_test
+    """``{transposed_+S: share}`` of one kind on the excerpt, and ``transposed_chance``."""
+    from .transposition import chance_share, transposition_test
 
     featurize = featurizer(kind, cfg, model)
     result = transposition_test(featurize, audio, cfg["sr"], semitones, cache_dir=cache_dir,
                                 similarity=similarity_function(kind, cfg["length_ngram"]))
-    return {shifted_key(s): v for s, v in result.items()}
+    row = {shifted_key(s): v for s, v in result.items()}
+    row["transposed_chance"] = chance_share(len(featurize(audio)))
+    return row
 
 
 def peer_rows(peers=PEERS):
@@ -234,8 +236,10 @@ def _num(v, fmt="{:.3f}"):
 def format_markdown(rows, semitones):
     """The comparison as a markdown table: scores, chance, transposed windows found."""
     shifts = " / ".join(f"{s:+g}" for s in semitones)
+    chance = next((r["transposed_chance"] for r in rows if r.get("transposed_chance")), None)
     head = ["features", "finder"] + list(SHOWN) + [
-        "chance " + " / ".join(SHOWN), f"transposed windows found, {shifts} semitones"]
+        "chance " + " / ".join(SHOWN), f"transposed windows found, {shifts} semitones"
+        + (f" (chance {chance:.0%})" if chance else "")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         label = LABELS.get(r["features"], r["features"])
