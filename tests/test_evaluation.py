@@ -85,7 +85,10 @@ def test_run_results_files(tmp_path):
     assert "sonata01-3-poly" in unpaired["reference_only"]
     with open(layout.results_csv) as f:
         table = list(csv.reader(f))
-    assert tuple(table[0]) == COLUMNS
+    assert tuple(table[0]) == COLUMNS == (
+        "piece", "Est_F", "Est_P", "Est_R", "Occ.75_F", "Occ.75_P", "Occ.75_R", "ThreeLayer_F",
+        "ThreeLayer_P", "ThreeLayer_R", "Occ.5_F", "Occ.5_P", "Occ.5_R", "Std_F", "Std_P",
+        "Std_R")                                    # the results.csv format users read
     assert [row[0] for row in table[1:]] == ["mazurka24-4-poly", "silverswan-poly", "mean"]
     mean_est_f = (float(table[1][1]) + float(table[2][1])) / 2
     assert float(table[3][1]) == pytest.approx(mean_est_f, abs=1e-6)

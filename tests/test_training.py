@@ -175,12 +175,15 @@ def test_evaluation_set_is_the_last_fifth_of_the_files(tmp_path, tiny_config):
     from complex_auto.cqt_pairs import training_sets
 
     cfg = load_config(tiny_config)
-    files = noise_files(tmp_path, [2 + 0.5 * i for i in range(11)])
-    frames = [1 + int((2 + 0.5 * i) * 22050) // cfg["hop_length"] for i in range(11)]
-    train_set, eval_set = training_sets(files, cfg, "eleven")
-    # 11 // 5 = 2 evaluation files: the last two of the list, the rest train.
-    assert eval_set.lengths.tolist() == frames[9:]
-    assert train_set.lengths.tolist() == frames[:9]
+    seconds = [2 + 0.25 * i for i in range(14)]
+    files = noise_files(tmp_path, seconds)
+    frames = [1 + int(sec * 22050) // cfg["hop_length"] for sec in seconds]
+    # len // 5 evaluation files, the last ones of the list: 5 -> 1, 9 -> 1, 14 -> 2
+    # (len // 4 or len // 6 would differ in one of these).
+    for n, n_eval in ((5, 1), (9, 1), (14, 2)):
+        train_set, eval_set = training_sets(files[:n], cfg, f"list{n}")
+        assert eval_set.lengths.tolist() == frames[n - n_eval:n], n
+        assert train_set.lengths.tolist() == frames[:n - n_eval], n
 
 
 def test_fewer_than_five_files_evaluate_on_held_out_frames(tmp_path, tiny_config, caplog):
