@@ -164,27 +164,26 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
         The rows of ``compare.csv``.
     """
     from . import transposition as tp
+    from .data import input_shape
     from .filelist import read_list
     from .figures import model_config
+    from .training import load_model
 
     kinds = [check_kind(k) for k in kinds]
     methods = check_methods(methods or available_methods())
     semitones = tuple(semitones or tp.SEMITONES)
-    layout = RunLayout(run, root).make()
+    model = None
     if "cae" in kinds:
         cfg = model_config("cqt", model_path, config_path)
-        from .data import input_shape
-        from .training import load_model
-
         model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
-    else:
+    else:   # the baselines need only the CQT and window settings
         cfg = model_config("cqt", model_path, config_path or DEFAULT_CONFIG)
-        model = None
     config_path = config_path or cfg.get("config_path", "")
     entries = read_list(filelist, "audio")
     files, tempi = [f for f, _, _ in entries], [b for _, b, _ in entries]
     excerpt = tp.excerpt(audio or tp.DEFAULT_AUDIO, cfg["sr"], seconds or tp.SECONDS)
     cache_dir = cache_dir or tp.CACHE_DIR
+    layout = RunLayout(run, root).make()
 
     rows = []
     for kind in kinds:
@@ -318,6 +317,7 @@ def write_outputs(layout, rows, semitones):
 
 def parser():
     p = argparse.ArgumentParser(
+        prog="python -m complex_auto.compare",
         description="Compare feature kinds for pattern discovery on the JKU recordings: convert "
                     "with every kind (convert.py --features), find patterns with every finder "
                     "(extract_motives.py --method), score them (MIREX measures, beside the same "

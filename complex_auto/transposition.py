@@ -208,6 +208,7 @@ def format_result(name, result, n_windows=None):
 
 def parser():
     p = argparse.ArgumentParser(
+        prog="python -m complex_auto.transposition",
         description="Transposition test of a trained CQT model: pitch-shift the middle of a "
                     "recording with librosa and report the share of windows of the shifted "
                     "version whose nearest neighbour (cosine, CAE amplitudes) among the "
