@@ -21,12 +21,15 @@ page: the folder opens from disk, or anywhere it is copied to, with no network a
 The recordings themselves stay where they are.
 """
 import argparse
+import contextlib
 import csv
 import html
 import json
 import logging
 import math
+import os
 import shutil
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -327,30 +330,102 @@ def clip_span(start, end, duration, max_seconds=MAX_CLIP_SECONDS):
     return (a, b) if b > a else None
 
 
-def load_recording(path, max_sr=CLIP_SR):
-    """A recording as mono float32 at ``min(its rate, max_sr)``; returns ``(y, sr)``.
-
-    Read with soundfile (WAV, FLAC, OGG, MP3, ...), else with librosa's decoders; a higher
-    rate is brought down by polyphase filtering.
-    """
-    import soundfile as sf
+def _downsample(y, sr, max_sr):
+    """``(y, sr)`` brought down to ``max_sr`` by polyphase filtering when above it."""
     from scipy.signal import resample_poly
 
-    try:
-        y, sr = sf.read(str(path), dtype="float32", always_2d=True)
-        y = y.mean(axis=1)
-    except Exception:               # formats libsndfile cannot read (m4a, ...)
-        import librosa
-
-        try:
-            y, sr = librosa.load(str(path), sr=None, mono=True)
-        except Exception as e:      # decoders raise many types; the user needs the file name
-            raise DataError(f"{path}: cannot read the recording "
-                            f"({type(e).__name__}: {e})") from None
     if sr > max_sr:
         g = math.gcd(int(sr), int(max_sr))
         y, sr = resample_poly(y, max_sr // g, int(sr) // g), max_sr
-    return y.astype(np.float32), int(sr)
+    return np.asarray(y, dtype=np.float32), int(sr)
+
+
+#: How much of a recording's end is decoded to learn its true length, in seconds (an MP3's
+#: header may be off by tenths of a second; the JKU ones by up to 0.4 s).
+END_PROBE_SECONDS = 30.0
+#: Decoded and dropped before each span, in seconds: an MP3 frame may draw on bits of the
+#: frames before it (its bit reservoir), so the first frames after a seek come out wrong;
+#: 0.25 s is several frames at any rate (0.1 s already gave the exact samples on the JKU MP3s).
+PREROLL_SECONDS = 0.25
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence what C libraries print on stderr (mpg123 complains after every seek)."""
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def open_recording(path, max_sr=CLIP_SR):
+    """A recording's decoded length, and a reader of its spans.
+
+    With soundfile (WAV, FLAC, OGG, MP3, ...) spans are read by seeking, so an hour-long
+    recording is never held whole; other formats (m4a, ...) are decoded whole by librosa.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_sr : int
+        Highest sample rate of what ``read`` returns (Hz).
+
+    Returns
+    -------
+    duration : float
+        Seconds of audio, as decoded.
+    read : callable
+        ``read(start, end)`` → ``(y, sr)``: the span ``[start, end)`` seconds (clipped to the
+        recording) as mono float32 at ``min(rate, max_sr)``.
+
+    Raises
+    ------
+    DataError
+        When no decoder reads the file.
+    """
+    import soundfile as sf
+
+    path = str(path)
+    try:
+        with _quiet_stderr(), sf.SoundFile(path) as f:
+            rate = f.samplerate
+            f.seek(max(0, f.frames - int(END_PROBE_SECONDS * rate)))
+            frames = f.tell() + len(f.read(dtype="float32", always_2d=True))
+    except (RuntimeError, TypeError, ValueError):   # libsndfile cannot read it
+        y, sr = _load_whole(path, max_sr)
+        return len(y) / sr, lambda start, end: (
+            y[max(int(round(start * sr)), 0):max(int(round(end * sr)), 0)], sr)
+
+    def read(start, end):
+        a = min(max(int(round(start * rate)), 0), frames)
+        b = min(max(int(round(end * rate)), a), frames)
+        a0 = max(a - int(PREROLL_SECONDS * rate), 0)
+        with _quiet_stderr(), sf.SoundFile(path) as f:
+            f.seek(a0)
+            y = f.read(b - a0, dtype="float32", always_2d=True)[a - a0:].mean(axis=1)
+        return _downsample(y, rate, max_sr)
+
+    return frames / rate, read
+
+
+def _load_whole(path, max_sr):
+    """A whole recording through librosa's decoders, mono, at ``min(rate, max_sr)``."""
+    import warnings
+
+    import librosa
+
+    try:
+        with warnings.catch_warnings():     # its fallback warnings; failure is said below
+            warnings.simplefilter("ignore")
+            y, sr = librosa.load(str(path), sr=None, mono=True)
+    except Exception as e:      # decoders raise many types; the user needs the file name
+        raise DataError(f"{path}: cannot read the recording ({type(e).__name__}: {e})") from None
+    return _downsample(y, sr, max_sr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -679,7 +754,7 @@ def _clips_for_piece(folder, audio, patterns):
               "mtime": audio.stat().st_mtime, "sr": CLIP_SR, "max_seconds": MAX_CLIP_SECONDS,
               "fade": FADE_SECONDS, "compression": CLIP_COMPRESSION, "format": "mp3 abr"}
     record = folder / "source.json"
-    y = None
+    read = None
     try:
         saved = json.loads(record.read_text())
         duration = float(saved.pop("duration"))
@@ -688,8 +763,7 @@ def _clips_for_piece(folder, audio, patterns):
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         for f in folder.glob("*.mp3"):
             f.unlink()
-        y, sr = load_recording(audio)
-        duration = len(y) / sr
+        duration, read = open_recording(audio)
     wanted = {}
     for p in patterns:
         for o, start, end in p["occurrences"]:
@@ -703,11 +777,12 @@ def _clips_for_piece(folder, audio, patterns):
     if missing:
         from tqdm import tqdm
 
-        if y is None:
-            y, sr = load_recording(audio)
+        if read is None:
+            _, read = open_recording(audio)
         for name, (a, b) in tqdm(missing, desc=f"clips {folder.name}", unit="clip",
                                  leave=False):
-            write_clip(folder / name, cut_clip(y, sr, a, b), sr)
+            y, sr = read(a, b)
+            write_clip(folder / name, cut_clip(y, sr, 0.0, b - a), sr)
     keep = {name for name, _ in wanted.values()}
     for f in folder.glob("*.mp3"):
         if f.name not in keep:

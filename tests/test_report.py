@@ -22,8 +22,8 @@ from complex_auto.browser import chromium
 from complex_auto.errors import DataError
 from complex_auto.jku import read_mirex
 from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, build_report, cut_clip,
-                                 format_time, read_patterns_csv, reference_seconds,
-                                 timeline_data, write_clip)
+                                 format_time, open_recording, read_patterns_csv,
+                                 reference_seconds, timeline_data, write_clip)
 
 from .conftest import ROOT, run_script
 
@@ -195,6 +195,33 @@ def test_written_clip_decodes_to_its_length_and_pitch(tmp_path):
     spectrum = np.abs(np.fft.rfft(back))
     assert abs(np.argmax(spectrum) * sr / len(back) - 440) < 5
     assert (tmp_path / "c.mp3").stat().st_size < 2.5 * 2500      # under 2.5 kB a second
+
+
+def test_recording_spans_and_decoded_length(tmp_path):
+    # a span read by seeking is the very samples of the file (8 kHz: no resampling)
+    y = np.random.default_rng(1).uniform(-0.5, 0.5, 8000 * 5).astype(np.float32)
+    sf.write(tmp_path / "r.wav", np.stack([y, -y], axis=1), 8000, subtype="FLOAT")
+    duration, read = open_recording(tmp_path / "r.wav")
+    assert duration == 5.0
+    span, sr = read(1.25, 2.0)
+    assert sr == 8000 and np.array_equal(span, np.zeros(6000, np.float32))   # mono: L+R / 2
+    sf.write(tmp_path / "m.wav", y, 8000, subtype="FLOAT")
+    _, read = open_recording(tmp_path / "m.wav")
+    assert np.array_equal(read(1.25, 2.0)[0], y[10000:16000])
+    assert len(read(4.5, 9.0)[0]) == 4000                  # clipped at the end
+    # above CLIP_SR, spans come resampled; an MP3's length is its decoded one, not its header's
+    _, read = open_recording(ROOT / "data" / "jku" / "audio" / f"{JKU_PIECE}.mp3", max_sr=8000)
+    assert read(10.0, 12.0)[1] == 8000 and len(read(10.0, 12.0)[0]) == 16000
+    duration, read = open_recording(JKU_WAV)
+    decoded = sf.read(JKU_WAV, dtype="float32")[0]
+    assert round(duration * 11025) == len(decoded) != sf.info(str(JKU_WAV)).frames
+    # spans read by seeking an MP3 are the samples of a whole decode
+    for start in (0.0, 17.3, 61.9):
+        a, b = round(start * 11025), round((start + 1.0) * 11025)
+        assert np.allclose(read(start, start + 1.0)[0], decoded[a:b], atol=1e-6)
+    with pytest.raises(DataError, match="cannot read the recording"):
+        (tmp_path / "x.wav").write_text("no audio")
+        open_recording(tmp_path / "x.wav")
 
 
 def test_read_patterns_csv_by_column_name(tmp_path):
