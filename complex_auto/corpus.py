@@ -290,14 +290,32 @@ def render_one(rendering, out_dir, soundfont=SOUNDFONT):
     return out
 
 
+def split_pieces(pieces, share=HELDOUT_SHARE):
+    """Training and held-out pieces: the last ``share`` of the pieces are held out, except
+    other renderings of scores the training part has (a work heard in training tests nothing).
+
+    Parameters
+    ----------
+    pieces : list of (Rendering, files)
+
+    Returns
+    -------
+    train, heldout : list of (Rendering, files)
+    """
+    n_held = max(1, round(share * len(pieces))) if len(pieces) > 1 else 0
+    train, held = pieces[:len(pieces) - n_held], pieces[len(pieces) - n_held:]
+    trained = {r.source for r, _ in train}
+    return train, [p for p in held if p[0].source not in trained]
+
+
 def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None):
     """Render the corpus of ``seed`` until it holds ``hours`` of audio.
 
     Scores are rendered in plan order, in batches over ``jobs`` processes; the corpus is the
     shortest prefix of the plan reaching ``hours``, so the result does not depend on ``jobs``.
-    The last :data:`HELDOUT_SHARE` of the pieces (whole pieces, all their files) are listed in
-    ``heldout.txt``, the rest in ``filelist.txt``; ``corpus.csv`` lists every file with its
-    source and rendering parameters.
+    The last :data:`HELDOUT_SHARE` of the pieces (whole pieces, all their files; see
+    :func:`split_pieces`) are listed in ``heldout.txt``, the rest in ``filelist.txt``;
+    ``corpus.csv`` lists every file with its source and rendering parameters.
 
     ``sources`` (default :func:`corpus_sources`) maps group names to corpus paths.
 
@@ -328,8 +346,12 @@ def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None)
             done.append((r, files))
             total += sum(s for _, s in files)
     pieces = [(r, files) for r, files in done if files]
-    n_held = max(1, round(HELDOUT_SHARE * len(pieces))) if len(pieces) > 1 else 0
-    train, held = pieces[:len(pieces) - n_held], pieces[len(pieces) - n_held:]
+    train, held = split_pieces(pieces)
+    kept = {id(p) for p in train + held}
+    for piece in pieces:
+        if id(piece) not in kept:          # a re-rendering of a training score, not held out
+            for name, _ in piece[1]:
+                (out_dir / name).unlink(missing_ok=True)
     rows = ["file,source,group,semitones,bpm,program,seconds,set"]
     lists = {}
     for label, part in (("train", train), ("heldout", held)):

@@ -68,6 +68,16 @@ def test_plan_is_fixed_by_the_seed_and_mostly_piano():
     assert len({r.group for r in a}) == len(corpus.GROUPS)
 
 
+def test_held_out_pieces_are_works_training_never_heard():
+    plan = [corpus.Rendering(i, src, "chorale", 0, 100.0, 0)
+            for i, src in enumerate(["a", "b", "c", "d", "e", "f", "g", "h", "b", "i"])]
+    pieces = [(r, [(f"{r.index}.ogg", 60.0)]) for r in plan]
+    train, held = corpus.split_pieces(pieces, share=0.2)
+    assert [r.source for r, _ in train] == list("abcdefgh")
+    assert [r.source for r, _ in held] == ["i"]       # "b" again is no held-out work
+    assert corpus.split_pieces(pieces[:1]) == (pieces[:1], [])
+
+
 def test_missing_fluidsynth_is_named(monkeypatch, tmp_path):
     monkeypatch.setattr(corpus.shutil, "which", lambda name: None)
     with pytest.raises(ComplexAutoError, match="fluidsynth"):
