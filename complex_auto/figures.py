@@ -158,6 +158,27 @@ def fourier_concentration(weight, shape):
     return near / (flat.sum(axis=1) + 1e-20)
 
 
+def start_similarity(weight, shape):
+    """Cosine between every row of a model trained from ``init = fourier`` and its start.
+
+    Parameters
+    ----------
+    weight : np.ndarray, shape (2 * n_bases, n_bins * length_ngram)
+    shape : tuple
+        ``(n_bins, length_ngram)``.
+
+    Returns
+    -------
+    np.ndarray, shape (2 * n_bases,)
+        1 for a row still equal (up to scale) to its initial grating, about 0 for one that
+        training replaced.
+    """
+    from .model import fourier_bases
+
+    start = fourier_bases(shape, weight.shape[0] // 2).numpy()
+    return np.einsum("ij,ij->i", weight, start) / (np.linalg.norm(weight, axis=1) + 1e-20)
+
+
 # -- loading and drawing ----------------------------------------------------------------------
 def model_config(kind, model_path, config_path=None):
     """The config for a model: ``config_path``, else one beside it, else the shipped one.
@@ -222,11 +243,17 @@ def draw(kind, model_path, out_path, config_path=None):
                 f"(random filters: about 0.05), {np.mean(purity > 0.5):.0%} above 0.5")
     conc = fourier_concentration(weight, shape)
     k = min(n, CQT_SHOWN)
-    plot_filters(weight, shape, out_path, f"{TITLES[kind]}\nthe {k} of {n} bases closest to 2-D "
+    title, moved = TITLES[kind], ""
+    if cfg.get("init") == "fourier":
+        # Gratings from a Fourier start say little by themselves: show how far training took them.
+        cos = start_similarity(weight, shape)
+        title += f",\ntrained from 2-D Fourier gratings (mean cosine to its start {np.mean(cos):.2f})"
+        moved = f", mean cosine to the initial gratings {np.mean(cos):.3f}"
+    plot_filters(weight, shape, out_path, f"{title}\nthe {k} of {n} bases closest to 2-D "
                  "Fourier components (low bins at the bottom of each tile)",
                  order=np.argsort(-conc, kind="stable"), max_filters=k, pairs=True)
     return (f"{n} bases of {shape[0]} bins x {shape[1]} frames: median 2-D Fourier "
-            f"concentration {np.median(conc):.2f}")
+            f"concentration {np.median(conc):.2f}{moved}")
 
 
 def parser():

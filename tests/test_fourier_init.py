@@ -1,6 +1,7 @@
 """The ``init`` config key: random (the paper's) or 2-D Fourier gratings."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,3 +75,13 @@ def test_fourier_init_needs_2d_inputs(tmp_path):
     path.write_text(text.replace("init = fourier", "init = wavelet"))
     with pytest.raises(ConfigError, match="key 'init' = 'wavelet'"):
         load_config(path)
+
+
+def test_figure_measures_how_far_training_took_the_gratings():
+    from complex_auto.figures import start_similarity
+
+    shape = (24, 8)
+    start = ComplexAutoEncoder(24 * 8, 40, init="fourier", shape=shape).weight.detach().numpy()
+    assert np.allclose(start_similarity(3.0 * start, shape), 1.0, atol=1e-5)   # scale ignored
+    rand = ComplexAutoEncoder(24 * 8, 40).weight.detach().numpy()
+    assert np.abs(start_similarity(rand, shape)).mean() < 0.2
