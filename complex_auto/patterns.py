@@ -36,7 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .memory import check_memory
+from .memory import check_memory, fits_in_memory
 from .runinfo import read_conversion_info
 from .utils import atomic_path, atomic_write_text
 
@@ -645,16 +645,24 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
     else:
-        if not load_segments:      # H14: the search holds the matrix, a copy and the median's
-            N = len(np.load(matrix_path, mmap_mode="r"))
-            check_memory(28 * N * N, f"{piece}: the nf14 search of its {N}x{N} matrix",
-                         "use --method families (it reads a downsampled matrix), or a "
-                         "machine with more memory")
-        X = load_matrix(matrix_path)
-        N = len(X)
+        # H14: in memory the search holds the matrix, a copy and the median's (28 bytes a
+        # cell); when that does not fit it reads the file a window of rows at a time.
+        N = len(np.load(matrix_path, mmap_mode="r"))
+        streamed = not load_segments and not fits_in_memory(28 * N * N)
+        if streamed:
+            from .nf14_stream import find_segments_file, window_memory
+
+            check_memory(window_memory(N), f"{piece}: the nf14 search of its {N}x{N} matrix",
+                         "use --method families, or a machine with more memory")
+            X = np.load(matrix_path, mmap_mode="r")
+        else:
+            X = load_matrix(matrix_path)
         cache = layout.segments_cache(piece)
         if load_segments:
             segments, th_used = load_segment_cache(cache, N, min_dur)
+        elif streamed:
+            log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
+            segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
         else:
             work = X - np.median(X)
             segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)

@@ -69,14 +69,14 @@ def test_sizes_and_shards_parse():
 
 @pytest.fixture(scope="module")
 def long_wav(tmp_path_factory):
-    """100 s of synthetic music: a 10 s phrase of tones over noise, repeated with variations."""
+    """60 s of synthetic music: a 10 s phrase of tones over noise, repeated with variations."""
     sr = 22050
     g = np.random.default_rng(0)
     t = np.arange(10 * sr) / sr
     phrase = sum(np.sin(2 * np.pi * f0 * t) * (((t * 2) % 1) < 0.6 * (k + 1) / 4)
                  for k, f0 in enumerate((220.0, 277.2, 329.6, 440.0)))
     y = np.concatenate([phrase * (0.8 + 0.2 * g.random()) + 0.05 * g.standard_normal(len(t))
-                        for _ in range(10)]).astype(np.float32)
+                        for _ in range(6)]).astype(np.float32)
     path = tmp_path_factory.mktemp("long") / "long.wav"
     sf.write(path, y / np.abs(y).max(), sr)
     return path
@@ -89,14 +89,14 @@ def test_matrix_over_the_cap_is_made_block_by_block_or_refused(in_tmp, long_wav,
     flist = write_filelist(in_tmp / "list.txt", [long_wav])
     args = ("--model", "m.save", "--self-sim-matrix", "-j", "1")
 
-    # 8 MB: less than the whole matrix (~1100 rows, 9.7 MB in float64), more than a block.
-    monkeypatch.setenv(MAX_MEMORY_ENV, "8M")
+    # 3 MB: less than the whole matrix (~670 rows, 3.6 MB in float64), more than a block.
+    monkeypatch.setenv(MAX_MEMORY_ENV, "3M")
     code, err = run_script("convert.py", "capped", flist, tiny_config, *args, capsys=capsys)
     assert code == 0, err
     layout = RunLayout("capped")
     feats = load_pyc_bz(layout.features("long.wav"))[0]
     m = np.load(layout.matrix("long.wav"))
-    assert m.nbytes > parse_size("8M") and len(m) == len(feats) + 9
+    assert m.nbytes > parse_size("3M") and len(m) == len(feats) + 9
     with pytest.raises(MemoryLimitError, match=f"needs .* of memory .*{MAX_MEMORY_ENV}"):
         self_similarity(feats)                 # the whole matrix in memory: refused
     monkeypatch.delenv(MAX_MEMORY_ENV)
@@ -207,17 +207,50 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     assert run_folder_bytes(folder) == expected
 
 
-def test_nf14_search_too_big_for_the_cap_is_refused(in_tmp, monkeypatch, capsys):
-    layout = RunLayout("big").make()
-    np.save(layout.matrix("big.wav"), self_similarity(repeating_features(300)))
-    layout.matrix_list.write_text(f"{layout.matrix('big.wav')}\n")
-    monkeypatch.setenv(MAX_MEMORY_ENV, "1M")      # the search needs ~2.6 MB (28 bytes a cell)
-    code, err = run_script("extract_motives.py", "big", "--bpm", "120", "--no-report",
-                           capsys=capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+@pytest.mark.parametrize("seed", range(6))
+def test_nf14_search_from_the_file_equals_the_search_in_memory(seed, tmp_path, monkeypatch):
+    from complex_auto import nf14_stream
+    from complex_auto.patterns import find_segments
+
+    monkeypatch.setattr(nf14_stream, "MEDIAN_SORT", 50)     # several passes for the median
+    g = np.random.default_rng(seed)
+    n = int(g.integers(40, 260))
+    X = self_similarity(repeating_features(n, seed=seed))
+    for dtype in (np.float64, np.float32):
+        np.save(tmp_path / "m.npy", X.astype(dtype))
+        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+        X64 = np.array(stored, dtype=np.float64)
+        assert nf14_stream.exact_median(stored) == np.median(X64)
+        min_dur, th = int(g.integers(3, 30)), float(g.choice([0.0105, 0.05, 0.3]))
+        expected = find_segments(X64 - np.median(X64), min_dur, th)
+        for rows in (2, 5, 40, 10 ** 4):        # windows of rows, down to the smallest
+            got = nf14_stream.find_segments_file(stored, min_dur, th, 0.001,
+                                                 window_bytes=8 * len(X) * rows)
+            assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
+
+
+def test_nf14_search_over_the_cap_reads_the_file_or_is_refused(in_tmp, monkeypatch, capsys):
+    def extract(run):
+        code, err = run_script("extract_motives.py", run, "--bpm", "120", "--no-report",
+                               "-csv", "none", "--overwrite", capsys=capsys)
+        return code, err, [line for line in err.splitlines() if line.startswith("error:")]
+
+    big = RunLayout("big").make()
+    np.save(big.matrix("big.wav"), self_similarity(repeating_features(1500, seed=4)))
+    big.matrix_list.write_text(f"{big.matrix('big.wav')}\n")
+    code, err, _ = extract("big")                       # in memory: needs 28 bytes a cell
+    assert code == 0 and "searched from the file" not in err
+    expected = run_folder_bytes(big.dir)
+    monkeypatch.setenv(MAX_MEMORY_ENV, "45M")           # < 28 x 1509^2 = 61 MB
+    code, err, _ = extract("big")
+    assert code == 0 and "searched from the file" in err, err
+    assert run_folder_bytes(big.dir) == expected and big.segraw("big").stat().st_size > 20
+
+    small = RunLayout("small").make()
+    np.save(small.matrix("small.wav"), self_similarity(repeating_features(300)))
+    small.matrix_list.write_text(f"{small.matrix('small.wav')}\n")
+    monkeypatch.setenv(MAX_MEMORY_ENV, "1M")
+    code, err, errors = extract("small")
     assert code == 1 and len(errors) == 1 and "Traceback" not in err
-    assert errors[0].startswith("error: big: the nf14 search of its 309x309 matrix needs 2.5 MB")
-    assert "--method families" in err and not layout.segraw("big").exists()
-    monkeypatch.setenv(MAX_MEMORY_ENV, "4M")
-    assert run_script("extract_motives.py", "big", "--bpm", "120", "--no-report",
-                      capsys=capsys)[0] == 0
+    assert errors[0].startswith("error: small: the nf14 search of its 309x309 matrix needs ")
+    assert "--method families" in errors[0] and not small.segraw("small").exists()

@@ -1,0 +1,246 @@
+"""The ``nf14`` segment search over a matrix file too big for memory, with the same result.
+
+:func:`complex_auto.patterns.find_segments` holds the median-subtracted matrix in float64 and
+erases each find in place. Here the matrix stays on disk: a window of rows (median-subtracted,
+float64) moves down the file as the search's row ``i`` does. The search at row ``i`` reads rows
+``i .. i + M`` along a diagonal and erases a band of the block it finds; every value read is
+either in the window, or, for the rare diagonal that grows past it, read from the file (via a
+memory map) and checked against the finds whose erased band reaches beyond the window (kept in
+a short list and applied to rows as they enter the window). Values, order of work and
+arithmetic are those of the in-memory search, so the segments are identical
+(``tests/test_scale.py`` checks it against :func:`~complex_auto.patterns.find_segments`).
+
+The median is found exactly in two or three passes over the file: a histogram of the values'
+bit patterns (ordered like the values) narrows down the bin holding the middle, whose values
+are then sorted.
+"""
+import logging
+
+import numba
+import numpy as np
+
+from ._segment_kernel import ERASE_BAND, SCORE_WINDOW
+from .errors import DataError
+
+log = logging.getLogger(__name__)
+
+#: Largest window of rows (float64), in bytes; less when memory is short.
+WINDOW_BYTES = 512 * 2 ** 20
+#: Values sorted in memory once the median's bin holds no more than this many.
+MEDIAN_SORT = 2 ** 20
+#: Bytes of the matrix read at a time by the median's passes.
+READ_BYTES = 2 ** 22
+
+
+def _row_blocks(X, rows_bytes=READ_BYTES):
+    step = max(1, rows_bytes // max(1, X.shape[1] * X.dtype.itemsize))
+    for a in range(0, len(X), step):
+        yield np.array(X[a:a + step])
+
+
+def _sort_keys(values):
+    """Unsigned integers ordered as the float ``values`` are (IEEE bit patterns, sign fixed)."""
+    bits = values.view(np.uint32 if values.dtype == np.float32 else np.uint64)
+    top = bits.dtype.type(1) << bits.dtype.type(8 * bits.dtype.itemsize - 1)
+    return np.where(bits & top, ~bits, bits | top)
+
+
+def exact_median(X):
+    """``np.median(X)`` in float64 of a (memory-mapped) matrix, in bounded memory.
+
+    Parameters
+    ----------
+    X : np.ndarray or np.memmap, float32 or float64
+
+    Returns
+    -------
+    float
+        The mean of the two middle values (even count) or the middle one, as ``np.median``.
+    """
+    total = X.size
+    targets = [(total - 1) // 2, total // 2]
+    bits = 8 * X.dtype.itemsize
+    lo, hi, below = 0, 1 << bits, 0        # keys in [lo, hi); `below` values have smaller keys
+    while True:
+        shift = max(0, (hi - lo - 1).bit_length() - 20)
+        counts = np.zeros(((hi - lo - 1) >> shift) + 1, np.int64)
+        for block in _row_blocks(X):
+            keys = _sort_keys(block.ravel())
+            if (lo, hi) != (0, 1 << bits):
+                keys = keys[(keys >= lo) & (keys <= hi - 1)]
+            counts += np.bincount(((keys - keys.dtype.type(lo)) >> keys.dtype.type(shift))
+                                  .astype(np.int64), minlength=len(counts))[:len(counts)]
+        cum = below + np.cumsum(counts)
+        first, last = (int(np.searchsorted(cum, t, side="right")) for t in targets)
+        new_below = below + int(cum[first - 1] - below if first else 0)
+        lo, hi = lo + (first << shift), min(hi, lo + ((last + 1) << shift))
+        below = new_below
+        if int(cum[last] - (cum[first - 1] if first else below)) <= MEDIAN_SORT or shift == 0:
+            break
+    kept = []
+    for block in _row_blocks(X):
+        v = block.ravel()
+        keys = _sort_keys(v)
+        kept.append(v[(keys >= lo) & (keys <= hi - 1)].astype(np.float64))
+    kept = np.sort(np.concatenate(kept))
+    middle = kept[[t - below for t in targets]]
+    return float(np.mean(middle))
+
+
+@numba.njit(cache=True, nogil=True)
+def _value(win, base, n_win, src, med, far, n_far, a, b):
+    # The working value of cell (a, b): in the window, or from the file unless a find erased it.
+    if a < base + n_win:
+        return win[a - base, b]
+    for s in range(n_far):
+        r = a - far[s, 0]
+        c = b - far[s, 2]
+        if 0 <= r < far[s, 1] and 0 <= c < far[s, 1] and abs(r - c) <= ERASE_BAND:
+            return 0.0
+    return np.float64(src[a, b]) - med
+
+
+@numba.njit(cache=True, nogil=True)
+def _score(win, base, n_win, src, med, far, n_far, i, j, M):
+    # As _segment_kernel.diagonal_score, value by value in the same order.
+    w = M if M < SCORE_WINDOW else SCORE_WINDOW
+    total = 0.0
+    for k in range(1, w + 1):
+        t = M - w + k - 1
+        total += k * _value(win, base, n_win, src, med, far, n_far, i + t, j + t)
+    return total / (w * (w + 1) // 2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _search_rows(win, base, n_win, src, med, far, n_far, i_lo, i_hi, min_dur, th, out, n):
+    # Rows i_lo..i_hi of one pass of _segment_kernel.search_pass.
+    N = src.shape[0]
+    skip_low = th >= 0.0
+    for i in range(i_lo, i_hi):
+        for j in range(i + 1, N - min_dur):
+            if skip_low and win[i - base, j] <= th:
+                continue
+            M = 1
+            prev = 0.0
+            while i + M < N and j + M < N:
+                s = _score(win, base, n_win, src, med, far, n_far, i, j, M)
+                if s <= th:
+                    break
+                prev = s
+                M += 1
+            seg_score = 0.0 if (M < min_dur or M == 1) else prev
+            if seg_score > th:
+                if n == out.shape[0]:
+                    bigger = np.empty((2 * n, 4), np.int64)
+                    bigger[:n] = out
+                    out = bigger
+                out[n, 0] = i
+                out[n, 1] = i + M
+                out[n, 2] = j
+                out[n, 3] = j + M
+                n += 1
+                for k in range(-ERASE_BAND, ERASE_BAND + 1):
+                    for r in range(M):
+                        c = r + k
+                        if 0 <= c < M and i + r < base + n_win:
+                            win[i + r - base, j + c] = 0.0
+                if i + M > base + n_win:        # the band goes on below the window
+                    if n_far == far.shape[0]:
+                        bigger_far = np.empty((2 * n_far, 3), np.int64)
+                        bigger_far[:n_far] = far
+                        far = bigger_far
+                    far[n_far, 0] = i
+                    far[n_far, 1] = M
+                    far[n_far, 2] = j
+                    n_far += 1
+    return out, n, far, n_far
+
+
+@numba.njit(cache=True, nogil=True)
+def _erase_entering(win, base, lo, hi, far, n_far):
+    # Apply the remembered erasures to window rows lo..hi (absolute) that just entered.
+    for s in range(n_far):
+        i0, M, j0 = far[s, 0], far[s, 1], far[s, 2]
+        for a in range(max(lo, i0), min(hi, i0 + M)):
+            r = a - i0
+            for c in range(max(0, r - ERASE_BAND), min(M, r + ERASE_BAND + 1)):
+                win[a - base, j0 + c] = 0.0
+
+
+def _load(src, lo, hi, med):
+    rows = np.asarray(src[lo:hi], dtype=np.float64) - med
+    if not np.isfinite(rows).all():
+        raise DataError("self-similarity matrix holds NaN or infinite values")
+    return rows
+
+
+def search_pass_file(src, med, min_dur, th, window_rows):
+    """One pass of the search over the memory-mapped matrix ``src`` (median ``med``)."""
+    N = len(src)
+    R = max(2, min(window_rows, N))
+    win = np.empty((R, N))
+    win[:R] = _load(src, 0, R, med)
+    base, n_win = 0, R
+    far, n_far = np.zeros((16, 3), np.int64), 0
+    out, n = np.empty((16, 4), np.int64), 0
+    i, last = 0, N - min_dur
+    while i < last:
+        i_hi = last if base + n_win >= N else min(last, base + max(1, R // 2))
+        out, n, far, n_far = _search_rows(win, base, n_win, src, med, far, n_far, i, i_hi,
+                                          min_dur, th, out, n)
+        i = i_hi
+        if i >= last:
+            break
+        keep = base + n_win - i
+        win[:keep] = win[i - base:i - base + keep].copy()
+        lo, hi = base + n_win, min(i + R, N)
+        win[keep:keep + hi - lo] = _load(src, lo, hi, med)
+        base, n_win = i, keep + hi - lo
+        _erase_entering(win, base, lo, hi, far, n_far)
+        alive = far[:n_far, 0] + far[:n_far, 1] > base + n_win
+        far, n_far = np.ascontiguousarray(far[:n_far][alive]), int(alive.sum())
+        if len(far) == 0:
+            far = np.zeros((16, 3), np.int64)
+    return out[:n].copy()
+
+
+def find_segments_file(X, min_dur, th, step, window_bytes=None):
+    """:func:`complex_auto.patterns.find_segments` of ``X - median(X)`` without holding it.
+
+    Parameters
+    ----------
+    X : np.memmap, shape (N, N), float32 or float64
+        The matrix as stored (not median-subtracted), e.g. ``np.load(path, mmap_mode='r')``.
+    min_dur : int
+    th, step : float
+        Threshold and its lowering step, as for ``find_segments``.
+    window_bytes : int, optional
+        Memory of the window of rows (default: :data:`WINDOW_BYTES`, or what memory allows).
+
+    Returns
+    -------
+    segments : np.ndarray, shape (n_segments, 4), int64
+    th : float
+    """
+    N = len(X)
+    min_dur, th = int(min_dur), float(th)
+    if N - min_dur < 2:
+        return np.zeros((0, 4), np.int64), th
+    med = exact_median(X)
+    if window_bytes is None:
+        from .memory import available_memory
+
+        window_bytes = min(WINDOW_BYTES, available_memory()[0] - window_memory(N))
+    rows = max(2, window_bytes // (8 * N))
+    while True:
+        segments = search_pass_file(X, med, min_dur, th, rows)
+        if len(segments):
+            return segments, th
+        log.debug("no segment at th=%.4f; lowering it by %g", th, step)
+        th = th - step
+
+
+def window_memory(n):
+    """Least bytes :func:`find_segments_file` needs for an ``n``-row matrix: a read block with
+    its sort keys, the median's last bin, and a window of two rows."""
+    return 3 * min(READ_BYTES, 8 * n * n) + 16 * min(MEDIAN_SORT, n * n) + 16 * n
