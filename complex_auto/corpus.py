@@ -332,7 +332,7 @@ def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None)
     sources = corpus_sources() if sources is None else sources
     sources = {g: [p for p in paths if not denied(p)] for g, paths in sources.items()}
     target = hours * 3600.0
-    done, total, batch = [], 0.0, 4 * jobs
+    done, total, batch = [], 0.0, 2 * jobs
     while total < target:
         todo = plan(seed, len(done) + batch, sources)[len(done):]
         results = progress_map(functools.partial(render_one, out_dir=out_dir, soundfont=soundfont),
