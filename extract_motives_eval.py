@@ -4,7 +4,7 @@
 Examples
 --------
     python extract_motives_eval.py jku
-    python extract_motives_eval.py vmo_check --estdir ../shared/peers/vmo
+    python extract_motives_eval.py vmo --estdir data/peers/vmo     # VMO's published outputs
 """
 import argparse
 
