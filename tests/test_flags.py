@@ -1,0 +1,52 @@
+"""One spelling per flag across commands (GNU long form), the original's spellings still accepted."""
+import importlib.util
+
+import pytest
+
+from .conftest import ROOT
+
+
+def parser(script):
+    spec = importlib.util.spec_from_file_location(f"_flags_{script[:-3]}", ROOT / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parser()
+
+
+@pytest.mark.parametrize("script, old, new", [
+    ("extract_motives.py",
+     ["-th", "0.02", "-r", "3", "-csv", "a.txt", "-j", "2", "-dom", "symbolic", "-pk", "-spk",
+      "-t", "-refdir", "gt"],
+     ["--th", "0.02", "--rho", "3", "--csv", "a.txt", "--jobs", "2", "--domain", "symbolic",
+      "--load-segments", "--save-segments", "--tonnetz", "--refdir", "gt"]),
+    ("extract_motives_eval.py", ["-refdir", "gt", "-estdir", "peer"],
+     ["--refdir", "gt", "--estdir", "peer"]),
+    ("convert.py", ["-j", "3"], ["--jobs", "3"]),
+])
+def test_old_and_gnu_spellings_mean_the_same(script, old, new):
+    positional = {"extract_motives.py": ["RUN"], "extract_motives_eval.py": ["RUN"],
+                  "convert.py": ["RUN", "list.txt", "c.ini"]}[script]
+    p = parser(script)
+    a, b = vars(p.parse_args(positional + old)), vars(p.parse_args(positional + new))
+    assert a == b
+    assert a != vars(p.parse_args(positional))      # the flags changed something
+
+
+@pytest.mark.parametrize("script", ["train.py", "convert.py", "extract_motives.py",
+                                    "extract_motives_eval.py"])
+def test_every_flag_has_a_gnu_long_form(script):
+    for action in parser(script)._actions:
+        if action.option_strings:
+            assert any(o.startswith("--") for o in action.option_strings), action.option_strings
+
+
+def test_shared_flags_are_spelled_alike():
+    # The same meaning has the same long name in every command that has it.
+    names = {}
+    for script in ("train.py", "convert.py", "extract_motives.py", "extract_motives_eval.py"):
+        for action in parser(script)._actions:
+            for o in action.option_strings:
+                names.setdefault(action.dest, set()).add(o)
+    for dest in ("jobs", "refdir", "device", "threads", "verbose"):
+        long_forms = {o for o in names.get(dest, ()) if o.startswith("--")}
+        assert len(long_forms) <= 1, (dest, long_forms)
