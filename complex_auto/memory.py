@@ -11,6 +11,8 @@ stand for a small machine.
 import os
 import shutil
 
+import numpy as np
+
 from .errors import ComplexAutoError
 
 #: Environment variable capping the memory that steps may plan to use (``2G``, ``512M``, bytes).
@@ -122,3 +124,15 @@ def check_disk(need, folder, what, hint):
     if need > free:
         raise MemoryLimitError(f"{what} needs {format_size(need)} of disk in {folder} but "
                                f"{format_size(free)} is free; {hint}")
+
+
+def read_rows(X, lo, hi):
+    """Rows ``lo..hi`` of ``X`` as a new array. A memory-mapped ``X`` is read with plain file
+    reads: pages touched through the map would count as this process's memory."""
+    filename = getattr(X, "filename", None)
+    if filename is None:
+        return np.array(X[lo:hi])
+    n = X.shape[1]
+    with open(filename, "rb") as f:
+        f.seek(X.offset + lo * n * X.dtype.itemsize)
+        return np.fromfile(f, dtype=X.dtype, count=(hi - lo) * n).reshape(hi - lo, n)

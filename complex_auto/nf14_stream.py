@@ -21,6 +21,7 @@ import numpy as np
 
 from ._segment_kernel import ERASE_BAND, SCORE_WINDOW
 from .errors import DataError
+from .memory import read_rows
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ READ_BYTES = 2 ** 22
 def _row_blocks(X, rows_bytes=READ_BYTES):
     step = max(1, rows_bytes // max(1, X.shape[1] * X.dtype.itemsize))
     for a in range(0, len(X), step):
-        yield np.array(X[a:a + step])
+        yield read_rows(X, a, min(a + step, len(X)))
 
 
 def _sort_keys(values):
@@ -168,7 +169,7 @@ def _erase_entering(win, base, lo, hi, far, n_far):
 
 
 def _load(src, lo, hi, med):
-    rows = np.asarray(src[lo:hi], dtype=np.float64) - med
+    rows = read_rows(src, lo, hi).astype(np.float64) - med
     if not np.isfinite(rows).all():
         raise DataError("self-similarity matrix holds NaN or infinite values")
     return rows

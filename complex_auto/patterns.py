@@ -36,7 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .memory import check_memory, fits_in_memory
+from .memory import check_memory, fits_in_memory, read_rows
 from .runinfo import read_conversion_info
 from .utils import atomic_path, atomic_write_text
 
@@ -410,8 +410,8 @@ def _max_pool_bands(X, factor, band_bytes=2 ** 28):
     """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time (H14): a
     memory-mapped matrix of a long recording is never loaded whole."""
     band = max(factor, band_bytes // (4 * max(len(X), 1)) // factor * factor)
-    return np.vstack([_max_pool(np.asarray(X[a:a + band], dtype=np.float32), factor)
-                      for a in range(0, len(X), band)])
+    return np.vstack([_max_pool(read_rows(X, a, min(a + band, len(X))).astype(np.float32),
+                                factor) for a in range(0, len(X), band)])
 
 
 #: Colours of successive patterns (matplotlib's tab10).
