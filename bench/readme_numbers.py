@@ -25,8 +25,10 @@ Register a function that computes it with :func:`number`, under the README secti
 ``"1,699"``); :func:`stated` reads its value and decimals. Return the value in the README's
 unit (percent as 80.3, not 0.803). Share expensive work through cached helpers
 (``functools.cache``), as :func:`pretrained_scores` does. Pass ``slow=True`` for entries
-that train a model or take minutes; ``rel=0.25`` for machine-dependent timings, which match
-when within that fraction of the README's value (their README text should say the machine).
+that train a model or take minutes. For a time pass ``rel=0.5, bound="upper"`` (a rate:
+``bound="lower"``): it matches when at most (at least) that far above (below) the README's
+value, so a faster machine matches too; the README text should say the machine and its load.
+Give ``context`` (a longer README text around the number) when the number alone is ambiguous.
 Numbers that would need hours of training are recomputed from the shipped models and logs
 (``models/``), not retrained; the entry's ``how`` says so.
 """
@@ -37,6 +39,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,16 +59,22 @@ class Number:
     how: str = ""         #: the command or file it comes from (first docstring line)
     slow: bool = False    #: trains or takes minutes: only with --slow
     rel: float = 0.0      #: relative tolerance (timings); 0: the README's stated precision
+    context: str = ""     #: README text around the number, when the number alone is ambiguous
+    bound: str = ""       #: "upper" (a time) or "lower" (a rate): a faster machine also matches
 
 
 NUMBERS = []
 
 
-def number(section, name, readme, slow=False, rel=0.0):
-    """Decorator: register ``fn`` as the computation of a README number (see module doc)."""
+def number(section, name, readme, slow=False, rel=0.0, context="", bound=""):
+    """Decorator: register ``fn`` as the computation of a README number (see module doc).
+
+    ``context``: a longer README text that contains the number (e.g. a table row up to its
+    cell), checked for presence instead of ``readme`` when the number alone is ambiguous.
+    """
     def register(fn):
         how = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        NUMBERS.append(Number(section, name, readme, fn, how, slow, rel))
+        NUMBERS.append(Number(section, name, readme, fn, how, slow, rel, context, bound))
         return fn
     return register
 
@@ -76,15 +85,19 @@ def stated(text):
     ``"0.528"`` → (0.528, 3); ``"80.3 %"`` → (80.3, 1); ``"1,699"`` → (1699.0, 0);
     ``"49x"`` → (49.0, 0).
     """
-    m = re.search(r"-?\d[\d,]*(?:\.(\d+))?", text.replace("−", "-"))
+    m = re.search(r"-?(?:\d[\d,]*(?:\.(\d+))?|\.(\d+))", text.replace("−", "-"))
     if not m:
         raise ValueError(f"no number in {text!r}")
-    return float(m.group(0).replace(",", "")), len(m.group(1) or "")
+    return float(m.group(0).replace(",", "")), len(m.group(1) or m.group(2) or "")
 
 
 def matches(entry, value):
     """True when ``value`` agrees with the README's number within its stated precision."""
     want, decimals = stated(entry.readme)
+    if entry.bound == "upper":          # a time measured on a loaded machine: at most that
+        return value <= want * (1 + entry.rel)
+    if entry.bound == "lower":          # a rate: at least that
+        return value >= want * (1 - entry.rel)
     if entry.rel:
         return abs(value - want) <= entry.rel * abs(want)
     return abs(value - want) <= 0.5 * 10 ** -decimals + 1e-9
@@ -104,58 +117,193 @@ def python_env():
 
 
 def run(*cmd):
-    """Run a command in the repository root; stop with its output when it fails."""
-    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=python_env(),
+    """Run a command in the repository root (``X.py``: with this interpreter); stop with its
+    output when it fails."""
+    cmd = [str(c) for c in cmd]
+    if cmd[0].endswith(".py"):
+        cmd.insert(0, sys.executable)
+    proc = subprocess.run(cmd, cwd=ROOT, env=python_env(),
                           capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr[-3000:]}")
     return proc.stdout
 
 
+def score_rows(results_csv):
+    """piece → scores (floats) of a ``results.csv``, the ``mean`` row included."""
+    with open(results_csv) as f:
+        return {r.pop("piece"): {k: float(v) for k, v in r.items()} for r in csv.DictReader(f)}
+
+
 def mean_row(results_csv):
     """The ``mean`` row of a ``results.csv`` as floats."""
-    with open(results_csv) as f:
-        row = next(r for r in csv.DictReader(f) if r["piece"] == "mean")
-    return {k: float(v) for k, v in row.items() if k != "piece"}
+    return score_rows(results_csv)["mean"]
+
+
+OUT = ROOT / "output"
 
 
 @functools.cache
+def extract_flags():
+    """``--no-plot`` and, where the extractor has it, ``--no-report``: scores only, fast."""
+    return ["--no-plot"] + (["--no-report"] if "--no-report" in run(
+        "extract_motives.py", "--help") else [])
+
+
+def extract_and_score(run_name, *extract_args):
+    """Extract with the JKU csv scores and score a run; its per-piece rows and mean."""
+    run("extract_motives.py", run_name, "--csv", "jku_csv_files.txt", *extract_flags(),
+        *extract_args)
+    run("extract_motives_eval.py", run_name)
+    return score_rows(OUT / run_name / "results.csv")
+
+
+@functools.cache
+def quick_start():
+    """Seconds and per-piece scores of the Quick Start command, as a user runs it."""
+    t0 = time.perf_counter()
+    run("./run_batch_audio.sh", "readme_pretrained", "--pretrained")
+    seconds = time.perf_counter() - t0
+    return seconds, score_rows(OUT / "readme_pretrained" / "results.csv")
+
+
 def pretrained_scores():
     """Mean MIREX scores of the README's Quick Start command on the shipped model."""
-    run("./run_batch_audio.sh", "readme_pretrained", "--pretrained")
-    return mean_row(ROOT / "output" / "readme_pretrained" / "results.csv")
+    return quick_start()[1]["mean"]
+
+
+@functools.cache
+def vmo_rows():
+    """VMO's published outputs (data/peers/vmo) scored as any run."""
+    run("extract_motives_eval.py", "readme_vmo", "--estdir", "data/peers/vmo")
+    return score_rows(OUT / "readme_vmo" / "results.csv")
+
+
+@functools.cache
+def legacy_rows():
+    """The shipped model with the original's frame-major conversion (--legacy-layout)."""
+    run("convert.py", "readme_legacy", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
+        "--model", "models/cqt_jku/model_complex_auto_cqt.save", "--self-sim-matrix",
+        "--legacy-layout", "--threads", "1")
+    return extract_and_score("readme_legacy")
+
+
+@functools.cache
+def quick_training():
+    """Minutes and scores of ./run_batch_audio.sh RUN config_cqt_quick.ini (trains)."""
+    t0 = time.perf_counter()
+    run("./run_batch_audio.sh", "readme_quick", "config_cqt_quick.ini")
+    minutes = (time.perf_counter() - t0) / 60
+    return minutes, score_rows(OUT / "readme_quick" / "results.csv")
+
+
+@functools.cache
+def train_throughput():
+    """bench/train_throughput.py: (epoch pairs/s, epoch seconds, model-step pairs/s, ratio)."""
+    out = run("bench/train_throughput.py")
+    epoch = re.search(r"whole epoch.*?([\d.]+) pairs/s\s+\(([\d.]+) s\)", out)
+    model = re.search(r"model step alone\s+([\d.]+) pairs/s", out)
+    ratio = re.search(r"ratio ([\d.]+)", out)
+    return (float(epoch.group(1)), float(epoch.group(2)), float(model.group(1)),
+            float(ratio.group(1)))
+
+
+@functools.cache
+def jku_timings():
+    """Seconds of convert.py (five JKU recordings, matrices) and of extract_motives.py on them."""
+    t0 = time.perf_counter()
+    run("convert.py", "readme_timing", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
+        "--model", "models/cqt_jku/model_complex_auto_cqt.save", "--self-sim-matrix",
+        "--threads", "1")
+    convert_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run("extract_motives.py", "readme_timing", "--csv", "jku_csv_files.txt", *extract_flags())
+    return convert_s, time.perf_counter() - t0
+
 
 
 # -- the README's numbers, by section -------------------------------------------------------
 
+_QUICK = "Quick Start"
+
+
+@number(_QUICK, "Quick Start command, seconds", "60", rel=0.5, bound="upper",
+        context="JKU pieces (~60 s)")
+def _():
+    """./run_batch_audio.sh RUN --pretrained, timed (2-core CPU)"""
+    return quick_start()[0]
+
+
+@number("Training for Audio (CQT", "whole quick run, minutes", "5.9", slow=True,
+        rel=0.3, bound="upper", context="took 5.9 minutes")
+def _():
+    """./run_batch_audio.sh RUN config_cqt_quick.ini, timed"""
+    return quick_training()[0]
+
+
 _RESULTS = "Results on the JKU PDD"
+_MEASURES = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
 
 
-@number(_RESULTS, "shipped model, mean Est_F", "0.528")
+def _register_row(label, row, rows, slow=False):
+    """One entry per measure of a README results row: ``| label | Est_F | Occ.75_F | ...``."""
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    for i, measure in enumerate(_MEASURES, 1):
+        context = "| " + " | ".join(cells[:i + 1]) + " |"
+        number(_RESULTS, f"{label}, mean {measure}", cells[i].strip("*"), slow=slow,
+               context=context)(lambda m=measure: rows()["mean"][m])
+
+
+_register_row("shipped model", "| `./run_batch_audio.sh RUN --pretrained` (shipped model, 68 "
+              "epochs) | **0.546** | 0.683 | 0.634 | **0.515** |", lambda: quick_start()[1])
+_register_row("quick training", "| `./run_batch_audio.sh RUN config_cqt_quick.ini` (quick "
+              "training) | 0.507 | 0.671 | 0.614 | 0.498 |", lambda: quick_training()[1],
+              slow=True)
+_register_row("legacy layout", "| shipped model, `--legacy-layout` (the original's conversion) "
+              "| 0.558 | 0.677 | 0.641 | 0.518 |", legacy_rows)
+_register_row("VMO", "| VMO (Wang, Hsu & Dubnov 2015), audio: its published outputs in "
+              "`data/peers/vmo`, `python extract_motives_eval.py vmo --estdir data/peers/vmo` "
+              "| 0.528 | 0.705 | 0.674 | 0.483 |", vmo_rows)
+
+
+
+_BENCH = "Benchmarks"
+
+
+@number(_BENCH, "training epoch through the real code, pairs/s", "1,699", slow=True,
+        rel=0.3, bound="lower", context="through the real code: 1,699 pairs/s")
 def _():
-    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
-    return pretrained_scores()["Est_F"]
+    """python bench/train_throughput.py (one thread)"""
+    return train_throughput()[0]
 
 
-@number(_RESULTS, "shipped model, mean Occ.75_F", "0.650")
+@number(_BENCH, "model step alone, pairs/s", "1,938", slow=True, rel=0.3, bound="lower",
+        context="Adam step alone: 1,938 pairs/s")
 def _():
-    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
-    return pretrained_scores()["Occ.75_F"]
+    """python bench/train_throughput.py (one thread)"""
+    return train_throughput()[2]
 
 
-@number(_RESULTS, "shipped model, mean Occ.5_F", "0.610")
+@number(_BENCH, "ratio epoch / model step", "0.88", slow=True, rel=0.15,
+        context="`ratio 0.88`")
 def _():
-    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
-    return pretrained_scores()["Occ.5_F"]
+    """python bench/train_throughput.py (one thread)"""
+    return train_throughput()[3]
 
 
-@number(_RESULTS, "shipped model, mean ThreeLayer_F", "0.496")
+@number(_BENCH, "convert.py, five JKU recordings with matrices, seconds", "52", rel=0.5,
+        bound="upper", context="takes about 52 s")
 def _():
-    """./run_batch_audio.sh RUN --pretrained, output/RUN/results.csv mean row"""
-    return pretrained_scores()["ThreeLayer_F"]
+    """convert.py RUN jku_input_audio.txt (shipped model) --self-sim-matrix, timed"""
+    return jku_timings()[0]
 
 
-# -- Which Representation Finds Repeats (python -m complex_auto.compare) ----------------------
+@number(_BENCH, "extract_motives.py on them, seconds", "9", rel=0.5, bound="upper",
+        context="on them about 9 s")
+def _():
+    """python extract_motives.py RUN --csv jku_csv_files.txt --no-plot, timed"""
+    return jku_timings()[1]
+
 
 _COMPARE = "Which Representation Finds Repeats"
 _SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
@@ -305,7 +453,7 @@ def main(argv=None):
     head = f"{'section':<28} {'number':<46} {'README':>10} {'computed':>12}  status"
     print(head)
     for n in chosen:
-        present = n.readme in text
+        present = (n.context or n.readme) in text
         if args.list:
             print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} {'':>12}  "
                   f"{'slow' if n.slow else ''}  {n.how}")
