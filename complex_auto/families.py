@@ -20,7 +20,8 @@ representation, any recipe: only the *order* of the similarities is used) and:
    paths, after Müller, Grosche & Jiang, ISMIR 2011). Spans that overlap the candidate itself
    (the passage against itself a moment later) are not occurrences.
 6. :func:`select_patterns` ranks the families by how much they stand out and drops those that
-   repeat a better one (same occurrences within a tolerance).
+   repeat a better one (same occurrences within a tolerance, or parts of its occurrences at
+   the same translations).
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
 says why it has its value. Rows of the matrix are windows of ``window`` frames; a window is
@@ -337,6 +338,19 @@ def _share_matched(occ, other, iou=SAME_SPAN_IOU):
     return hits / len(occ)
 
 
+def _inside(occ, other, share=SAME_SPAN_IOU):
+    """True when every span of ``occ`` lies (by ``share`` of its length) in its own span of
+    ``other``: ``occ`` repeats exactly where ``other`` does, a part of it each time."""
+    used = set()
+    for a, b in occ:
+        hosts = [k for k, (c, d) in enumerate(other)
+                 if min(b, d) - max(a, c) >= share * (b - a) and k not in used]
+        if not hosts:
+            return False
+        used.add(hosts[0])
+    return True
+
+
 def select_patterns(families, redundant=REDUNDANT_SHARE):
     """Rank families by score and drop each one that repeats a better one.
 
@@ -349,13 +363,20 @@ def select_patterns(families, redundant=REDUNDANT_SHARE):
     -------
     list of (score, occurrences)
         Best first. A family is dropped when ``redundant`` of its occurrences are spans of an
-        already kept family (:data:`SAME_SPAN_IOU`), or the other way round.
+        already kept family (:data:`SAME_SPAN_IOU`), or the other way round, or when each of
+        its occurrences is a part of its own occurrence of a kept family: it then repeats
+        only where the larger pattern does, with the same translations, and adds nothing (a
+        motif that recurs *within* each occurrence of a section is kept). This is the
+        maximality of SIATEC's translational equivalence classes (Meredith, Lemström &
+        Wiggins 2002).
     """
     kept = []
     for score, occ in sorted(families, key=lambda f: -f[0]):
         spans = [tuple(o) for o in occ]
         if any(_share_matched(spans, k_spans) >= redundant
-               or _share_matched(k_spans, spans) >= redundant for _, k_spans in kept):
+               or _share_matched(k_spans, spans) >= redundant
+               or _inside(spans, k_spans)
+               for _, k_spans in kept):
             continue
         kept.append((score, spans))
     return [(s, np.array(sorted(o), np.int64)) for s, o in kept]

@@ -135,6 +135,16 @@ def test_diagonal_prefix_sums_diagonals():
     assert P[7, 5] - P[3, 1] == pytest.approx(sum(R[3 + t, 1 + t] for t in range(4)))
 
 
+def test_select_patterns_drops_repeats_and_parts_but_keeps_inner_motifs():
+    section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
+    same = (5.0, np.array([[2, 41], [99, 139], [301, 342]]))             # the same spans
+    part = (4.0, np.array([[10, 20], [110, 120], [310, 320]]))           # a part of each, same lags
+    inner = (3.0, np.array([[0, 8], [20, 28], [100, 108], [120, 128]]))  # twice in each occurrence
+    other = (2.0, np.array([[50, 60], [200, 210]]))
+    kept = F.select_patterns([part, other, section, inner, same])
+    assert [s for s, _ in kept] == [10.0, 3.0, 2.0]
+
+
 # ---------------------------------------------------------------------------------------------
 # planted repeats
 
