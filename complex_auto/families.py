@@ -130,30 +130,38 @@ def lag_normalise(S, min_lag):
 def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
     """Each value's quantile among the pairs ``lag >= min_lag`` of the piece, in [0, 1].
 
-    The quantiles are estimated from up to ``sample`` pairs drawn with a fixed seed, and values
-    are mapped by interpolation between ``levels`` of them. Pairs closer than ``min_lag`` get 0.
+    The quantiles are estimated from ``sample`` pairs drawn with a fixed seed (all of them
+    for a small matrix), and values are mapped by interpolation between ``levels`` of them.
+    Pairs closer than ``min_lag`` get 0.
 
     Returns
     -------
     np.ndarray, shape (n, n), float32
     """
+    from .selfsim import zero_band
+
     n = len(S)
-    iu, ju = np.triu_indices(n, k=max(min_lag, 1))
-    if len(iu) == 0:
+    min_lag = max(min_lag, 1)
+    if n - min_lag < 1:
         return np.zeros_like(S)
-    if len(iu) > sample:
-        pick = np.random.default_rng(seed).choice(len(iu), sample, replace=False)
-        iu, ju = iu[pick], ju[pick]
+    if n * (n - min_lag) // 2 <= sample:
+        i, j = np.triu_indices(n, k=min_lag)
+    else:
+        rng = np.random.default_rng(seed)
+        i, j = rng.integers(0, n, (2, int(sample * 1.2)))
+        keep = np.abs(i - j) >= min_lag
+        i, j = i[keep][:sample], j[keep][:sample]
     q = np.linspace(0.0, 1.0, levels + 1)
-    edges = np.quantile(S[iu, ju], q)
-    # Equal values (the zeroed band, flat stretches) must not map to a jump: make edges
-    # strictly increasing by taking each value's highest quantile.
+    edges = np.quantile(S[i, j], q)
+    del i, j
+    # Equal values (flat stretches) must not map to a jump: make the edges strictly
+    # increasing, each value taking its highest quantile.
     edges, idx = np.unique(edges, return_index=True)
     qs = q[np.r_[idx[1:] - 1, len(q) - 1]] if len(edges) > 1 else np.ones(1)
-    R = np.interp(S, edges, qs).astype(np.float32)
-    lags = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
-    R[lags < max(min_lag, 1)] = 0.0
-    return R
+    R = np.empty_like(S, dtype=np.float32)
+    for lo in range(0, n, 1024):            # a band of rows at a time: no float64 n x n
+        R[lo:lo + 1024] = np.interp(S[lo:lo + 1024], edges, qs)
+    return zero_band(R, min_lag - 1)
 
 
 @numba.njit(cache=True)
