@@ -67,6 +67,14 @@ def test_pool_matrix_averages_blocks_and_drops_padding():
     assert np.array_equal(F.pool_matrix(X, 1), X.astype(np.float32))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pool_matrix_reads_a_matrix_file_as_it_reads_memory(tmp_path, dtype):
+    X = np.random.default_rng(0).random((53, 53)).astype(dtype)
+    np.save(tmp_path / "x.npy", X)
+    on_disk = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert np.array_equal(F.pool_matrix(on_disk, 4, 50), F.pool_matrix(X, 4, 50))
+
+
 def test_lag_normalise_removes_each_diagonals_median():
     rng = np.random.default_rng(0)
     S = rng.random((30, 30)).astype(np.float32)
