@@ -28,13 +28,10 @@ says why it has its value. Rows of the matrix are windows of ``window`` frames; 
 placed at its centre by the caller, so that a span of windows maps onto the music it
 summarises.
 """
-import logging
 import math
 
 import numba
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 #: Grid of the search, in beats: fine enough for the boundaries of motifs (which start on
 #: eighths or sixteenths at worst a quarter beat from the grid), coarse enough to be quick.
@@ -59,7 +56,7 @@ OCCURRENCE_QUANTILE = 0.80
 SMOOTH_BEATS = 1.0
 #: At most this many candidates (the strongest runs) per piece get a path family.
 MAX_CANDIDATES = 400
-#: Two occurrences are the same span when they overlap by at least half of the longer one.
+#: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
 REDUNDANT_SHARE = 0.5
