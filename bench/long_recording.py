@@ -61,7 +61,7 @@ def load():
     return "load average %.1f %.1f %.1f on %d CPUs (shared)" % (*os.getloadavg(), os.cpu_count())
 
 
-def long_recording(minutes, cache, methods):
+def long_recording(minutes, cache, methods, convert=True):
     """Write the recording (once), then convert and extract it, each step measured."""
     import numpy as np
     import soundfile as sf
@@ -89,7 +89,7 @@ def long_recording(minutes, cache, methods):
     run = f"bench_long_{minutes}"
     steps = [("convert --self-sim-matrix",
               [sys.executable, "convert.py", run, lst, CONFIG, "--model", MODEL,
-               "--self-sim-matrix", "-j", "1", "--threads", "1", "--overwrite"])]
+               "--self-sim-matrix", "-j", "1", "--threads", "1", "--overwrite"])][:int(convert)]
     for m in methods:
         steps.append((f"extract --method {m}",
                       [sys.executable, "extract_motives.py", run, "--method", m, "-csv", "none",
@@ -105,6 +105,8 @@ def long_recording(minutes, cache, methods):
         m = np.load(npy, mmap_mode="r")
         print(f"  matrix {m.shape[0]} x {m.shape[1]} {m.dtype}, {npy.stat().st_size / 2 ** 30:.1f} GB "
               f"on disk")
+    if not convert:
+        return
     conv = results[steps[0][0]]
     for name, (code, peak, sec) in list(results.items())[1:]:
         if code != 0 or conv[0] != 0:
@@ -187,9 +189,11 @@ def main():
     p.add_argument("--method", action="append", choices=METHODS,
                    help=f"finders to run on the long recording (default: all, {METHODS})")
     p.add_argument("--cache", type=Path, default=ROOT / "cache" / "bench_long")
+    p.add_argument("--no-convert", dest="convert", action="store_false",
+                   help="extract only, from the matrix of an earlier run of this bench")
     args = p.parse_args()
     if args.what in ("long", "both"):
-        long_recording(args.minutes, args.cache, args.method or list(METHODS))
+        long_recording(args.minutes, args.cache, args.method or list(METHODS), args.convert)
     if args.what in ("shards", "both"):
         collection(args.files, args.cache)
 

@@ -168,11 +168,14 @@ def _erase_entering(win, base, lo, hi, far, n_far):
                 win[a - base, j0 + c] = 0.0
 
 
-def _load(src, lo, hi, med):
-    rows = read_rows(src, lo, hi).astype(np.float64) - med
-    if not np.isfinite(rows).all():
-        raise DataError("self-similarity matrix holds NaN or infinite values")
-    return rows
+def _load(src, lo, hi, med, out):
+    """Rows ``lo..hi`` of ``src`` minus ``med`` into ``out``, a few MB read at a time."""
+    step = max(1, READ_BYTES // (src.shape[1] * src.dtype.itemsize))
+    for a in range(lo, hi, step):
+        b = min(a + step, hi)
+        rows = np.subtract(read_rows(src, a, b), med, out=out[a - lo:b - lo], dtype=np.float64)
+        if not np.isfinite(rows).all():
+            raise DataError("self-similarity matrix holds NaN or infinite values")
 
 
 def search_pass_file(src, med, min_dur, th, window_rows):
@@ -180,7 +183,7 @@ def search_pass_file(src, med, min_dur, th, window_rows):
     N = len(src)
     R = max(2, min(window_rows, N))
     win = np.empty((R, N))
-    win[:R] = _load(src, 0, R, med)
+    _load(src, 0, R, med, win)
     base, n_win = 0, R
     far, n_far = np.zeros((16, 3), np.int64), 0
     out, n = np.empty((16, 4), np.int64), 0
@@ -193,9 +196,11 @@ def search_pass_file(src, med, min_dur, th, window_rows):
         if i >= last:
             break
         keep = base + n_win - i
-        win[:keep] = win[i - base:i - base + keep].copy()
+        shift = i - base            # move the kept rows up, in pieces that do not overlap
+        for a in range(0, keep, shift):
+            win[a:min(a + shift, keep)] = win[a + shift:min(a + 2 * shift, keep + shift)]
         lo, hi = base + n_win, min(i + R, N)
-        win[keep:keep + hi - lo] = _load(src, lo, hi, med)
+        _load(src, lo, hi, med, win[keep:keep + hi - lo])
         base, n_win = i, keep + hi - lo
         _erase_entering(win, base, lo, hi, far, n_far)
         alive = far[:n_far, 0] + far[:n_far, 1] > base + n_win
