@@ -33,6 +33,8 @@ import math
 import numba
 import numpy as np
 
+from .memory import read_rows
+
 #: Grid of the search, in beats: fine enough for the boundaries of motifs (which start on
 #: eighths or sixteenths at worst a quarter beat from the grid), coarse enough to be quick.
 RESOLUTION_BEATS = 0.25
@@ -66,25 +68,6 @@ REDUNDANT_SHARE = 0.5
 # 1-3. the matrix
 
 
-def _row_reader(X, n):
-    """``read(r0, r1)`` → rows ``r0:r1`` (first ``n`` columns) of ``X`` as float32.
-
-    A memory-mapped ``.npy`` is read with plain file reads: pages touched through a memory map
-    stay in the process's resident set, so a 25 GB matrix would seem to need 25 GB.
-    """
-    if isinstance(X, np.memmap) and X.flags.c_contiguous and X.filename:
-        width, item = X.shape[1], X.dtype.itemsize
-        base = X.offset
-
-        def read(r0, r1):
-            with open(X.filename, "rb") as f:
-                f.seek(base + r0 * width * item)
-                rows = np.fromfile(f, dtype=X.dtype, count=(r1 - r0) * width)
-            return rows.reshape(r1 - r0, width)[:, :n].astype(np.float32)
-        return read
-    return lambda r0, r1: np.asarray(X[r0:r1, :n], dtype=np.float32)
-
-
 def pool_matrix(X, factor, n=None):
     """Mean of ``factor × factor`` blocks of the top-left ``n × n`` of ``X``, float32.
 
@@ -105,9 +88,9 @@ def pool_matrix(X, factor, n=None):
     m = -(-n // factor)
     out = np.empty((m, m), np.float32)
     cols = np.minimum(np.arange(m + 1) * factor, n)
-    read = _row_reader(X, n)
     for r in range(m):
-        band = read(r * factor, min((r + 1) * factor, n))
+        # plain reads of a memory-mapped file: touched pages would count as resident memory
+        band = read_rows(X, r * factor, min((r + 1) * factor, n))[:, :n].astype(np.float32)
         # Sum the band's columns block by block (reduceat), then divide by the block sizes.
         sums = np.add.reduceat(band.sum(axis=0), cols[:-1])
         out[r] = sums / (len(band) * np.diff(cols))
