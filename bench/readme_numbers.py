@@ -143,6 +143,15 @@ def mean_row(results_csv):
 OUT = ROOT / "output"
 
 
+def fresh(run_name):
+    """Remove ``output/RUN/``: commands skip work whose outputs exist, so a rerun would time
+    nothing and score old files."""
+    import shutil
+
+    shutil.rmtree(OUT / run_name, ignore_errors=True)
+    return run_name
+
+
 @functools.cache
 def extract_flags():
     """``--no-plot`` and, where the extractor has it, ``--no-report``: scores only, fast."""
@@ -162,7 +171,7 @@ def extract_and_score(run_name, *extract_args):
 def quick_start():
     """Seconds and per-piece scores of the Quick Start command, as a user runs it."""
     t0 = time.perf_counter()
-    run("./run_batch_audio.sh", "readme_pretrained", "--pretrained")
+    run("./run_batch_audio.sh", fresh("readme_pretrained"), "--pretrained")
     seconds = time.perf_counter() - t0
     return seconds, score_rows(OUT / "readme_pretrained" / "results.csv")
 
@@ -175,14 +184,14 @@ def pretrained_scores():
 @functools.cache
 def vmo_rows():
     """VMO's published outputs (data/peers/vmo) scored as any run."""
-    run("extract_motives_eval.py", "readme_vmo", "--estdir", "data/peers/vmo")
+    run("extract_motives_eval.py", fresh("readme_vmo"), "--estdir", "data/peers/vmo")
     return score_rows(OUT / "readme_vmo" / "results.csv")
 
 
 @functools.cache
 def legacy_rows():
     """The shipped model with the original's frame-major conversion (--legacy-layout)."""
-    run("convert.py", "readme_legacy", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
+    run("convert.py", fresh("readme_legacy"), "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
         "--model", "models/cqt_jku/model_complex_auto_cqt.save", "--self-sim-matrix",
         "--legacy-layout", "--threads", "1")
     return extract_and_score("readme_legacy")
@@ -192,7 +201,7 @@ def legacy_rows():
 def quick_training():
     """Minutes and scores of ./run_batch_audio.sh RUN config_cqt_quick.ini (trains)."""
     t0 = time.perf_counter()
-    run("./run_batch_audio.sh", "readme_quick", "config_cqt_quick.ini")
+    run("./run_batch_audio.sh", fresh("readme_quick"), "config_cqt_quick.ini")
     minutes = (time.perf_counter() - t0) / 60
     return minutes, score_rows(OUT / "readme_quick" / "results.csv")
 
@@ -212,7 +221,7 @@ def train_throughput():
 def jku_timings():
     """Seconds of convert.py (five JKU recordings, matrices) and of extract_motives.py on them."""
     t0 = time.perf_counter()
-    run("convert.py", "readme_timing", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
+    run("convert.py", fresh("readme_timing"), "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
         "--model", "models/cqt_jku/model_complex_auto_cqt.save", "--self-sim-matrix",
         "--threads", "1")
     convert_s = time.perf_counter() - t0
