@@ -76,11 +76,10 @@ def test_estdir_reads_txt_files_when_no_seg(tmp_path):
 
 def test_run_results_files(tmp_path):
     layout = RunLayout("r", tmp_path).make()
-    for piece in ("silverswan-poly", "mazurka24-4-poly"):
-        patterns = load_patterns(GT / f"{piece}.txt")
-        if piece == "mazurka24-4-poly":
-            patterns = patterns[:1]
-        write_mirex(layout.seg(piece), patterns)
+    # Three pieces with different scores (with two, a median would pass for the mean).
+    for piece, keep in (("silverswan-poly", None), ("mazurka24-4-poly", 1),
+                        ("sonata04-2-poly", 2)):
+        write_mirex(layout.seg(piece), load_patterns(GT / f"{piece}.txt")[:keep])
     rows, mean, unpaired, text = evaluate_run("r", refdir=GT, root=tmp_path)
     assert "sonata01-3-poly" in unpaired["reference_only"]
     with open(layout.results_csv) as f:
@@ -89,10 +88,13 @@ def test_run_results_files(tmp_path):
         "piece", "Est_F", "Est_P", "Est_R", "Occ.75_F", "Occ.75_P", "Occ.75_R", "ThreeLayer_F",
         "ThreeLayer_P", "ThreeLayer_R", "Occ.5_F", "Occ.5_P", "Occ.5_R", "Std_F", "Std_P",
         "Std_R")                                    # the results.csv format users read
-    assert [row[0] for row in table[1:]] == ["mazurka24-4-poly", "silverswan-poly", "mean"]
-    mean_est_f = (float(table[1][1]) + float(table[2][1])) / 2
-    assert float(table[3][1]) == pytest.approx(mean_est_f, abs=1e-6)
-    assert float(table[2][1]) == pytest.approx(1.0)
+    assert [row[0] for row in table[1:]] == ["mazurka24-4-poly", "silverswan-poly",
+                                             "sonata04-2-poly", "mean"]
+    values = [[float(v) for v in row[1:]] for row in table[1:]]
+    assert len({v[0] for v in values[:3]}) == 3                # three different Est_F
+    for col in range(len(values[0])):
+        assert values[3][col] == pytest.approx(sum(v[col] for v in values[:3]) / 3, abs=1e-6)
+    assert values[1][0] == pytest.approx(1.0)
     evaluate_run("r", refdir=GT, root=tmp_path)
     results = layout.results_txt.read_text()
     assert results.count("\nmean ") == 2 and text in results    # appended, not replaced
