@@ -4,8 +4,8 @@
 erases each find in place. Here the matrix stays on disk: a window of rows (median-subtracted,
 float64) moves down the file as the search's row ``i`` does. The search at row ``i`` reads rows
 ``i .. i + M`` along a diagonal and erases a band of the block it finds; every value read is
-either in the window, or, for the rare diagonal that grows past it, read from the file (via a
-memory map) and checked against the finds whose erased band reaches beyond the window (kept in
+either in the window, or, for the rare diagonal that grows past it, read from the file (with
+``pread``, so that no page of the file counts as this process's memory) and checked against the finds whose erased band reaches beyond the window (kept in
 a short list and applied to rows as they enter the window). Values, order of work and
 arithmetic are those of the in-memory search, so the segments are identical
 (``tests/test_scale.py`` checks it against :func:`~complex_auto.patterns.find_segments`).
@@ -14,7 +14,9 @@ The median is found exactly in two or three passes over the file: a histogram of
 bit patterns (ordered like the values) narrows down the bin holding the middle, whose values
 are then sorted.
 """
+import ctypes
 import logging
+import os
 
 import numba
 import numpy as np
@@ -88,7 +90,26 @@ def exact_median(X):
     return float(np.mean(middle))
 
 
-@numba.njit(cache=True, nogil=True)
+# Values past the window are read with pread(2), not through the memory map: every page touched
+# through a map counts as resident memory, and a diagonal that runs on for thousands of rows
+# touches a page per row.
+_pread = ctypes.CDLL(None, use_errno=True).pread
+_pread.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64)
+_pread.restype = ctypes.c_ssize_t
+
+
+@numba.njit(nogil=True)      # not cached: calls pread through a ctypes pointer
+def _file_value(src, a, b):
+    # src = (fd, data offset, row length, float64?, 1-element float32 and float64 buffers)
+    fd, offset, n, wide, s32, s64 = src
+    if wide:
+        _pread(fd, s64.ctypes.data, 8, offset + (a * n + b) * 8)
+        return s64[0]
+    _pread(fd, s32.ctypes.data, 4, offset + (a * n + b) * 4)
+    return np.float64(s32[0])
+
+
+@numba.njit(nogil=True)
 def _value(win, base, n_win, src, med, far, n_far, a, b):
     # The working value of cell (a, b): in the window, or from the file unless a find erased it.
     if a < base + n_win:
@@ -98,10 +119,10 @@ def _value(win, base, n_win, src, med, far, n_far, a, b):
         c = b - far[s, 2]
         if 0 <= r < far[s, 1] and 0 <= c < far[s, 1] and abs(r - c) <= ERASE_BAND:
             return 0.0
-    return np.float64(src[a, b]) - med
+    return _file_value(src, a, b) - med
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(nogil=True)
 def _score(win, base, n_win, src, med, far, n_far, i, j, M):
     # As _segment_kernel.diagonal_score, value by value in the same order.
     w = M if M < SCORE_WINDOW else SCORE_WINDOW
@@ -112,10 +133,10 @@ def _score(win, base, n_win, src, med, far, n_far, i, j, M):
     return total / (w * (w + 1) // 2)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(nogil=True)
 def _search_rows(win, base, n_win, src, med, far, n_far, i_lo, i_hi, min_dur, th, out, n):
     # Rows i_lo..i_hi of one pass of _segment_kernel.search_pass.
-    N = src.shape[0]
+    N = win.shape[1]
     skip_low = th >= 0.0
     for i in range(i_lo, i_hi):
         for j in range(i + 1, N - min_dur):
@@ -181,6 +202,17 @@ def _load(src, lo, hi, med, out):
 def search_pass_file(src, med, min_dur, th, window_rows):
     """One pass of the search over the memory-mapped matrix ``src`` (median ``med``)."""
     N = len(src)
+    fd = os.open(src.filename, os.O_RDONLY)
+    try:
+        reader = (fd, int(src.offset), N, src.dtype == np.float64, np.zeros(1, np.float32),
+                  np.zeros(1, np.float64))
+        return _search_file(src, reader, med, min_dur, th, window_rows)
+    finally:
+        os.close(fd)
+
+
+def _search_file(src, reader, med, min_dur, th, window_rows):
+    N = len(src)
     R = max(2, min(window_rows, N))
     win = np.empty((R, N))
     _load(src, 0, R, med, win)
@@ -190,7 +222,7 @@ def search_pass_file(src, med, min_dur, th, window_rows):
     i, last = 0, N - min_dur
     while i < last:
         i_hi = last if base + n_win >= N else min(last, base + max(1, R // 2))
-        out, n, far, n_far = _search_rows(win, base, n_win, src, med, far, n_far, i, i_hi,
+        out, n, far, n_far = _search_rows(win, base, n_win, reader, med, far, n_far, i, i_hi,
                                           min_dur, th, out, n)
         i = i_hi
         if i >= last:
