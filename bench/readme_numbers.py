@@ -313,6 +313,81 @@ def _():
     """python extract_motives.py RUN --csv jku_csv_files.txt --no-plot, timed"""
     return jku_timings()[1]
 
+# Both finders per piece, their chance controls, and the same on the BPS-motif folder
+# (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
+
+@functools.cache
+def discovery(folder=None):
+    """bench/discovery.py: (method -> (rows, mean, chance, s), ceiling) for a data set."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+
+    return bench_discovery.run_dataset(folder)
+
+
+_SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
+          "sonata01-3": "sonata01-3-poly", "sonata04-2": "sonata04-2-poly",
+          "wtc2f20": "wtc2f20-poly"}
+
+
+def _row_cells(row_text):
+    """The numbers of a README row, in order, each with the row text up to and including it."""
+    out = []
+    for m in re.finditer(r"(?<![\w.])\.\d+|\d+\.\d+", row_text):
+        out.append((m.group(0), row_text[:m.end()]))
+    return out
+
+
+def _register_discovery_row(label, row_text, getters, slow=False):
+    cells = _row_cells(row_text)
+    assert len(cells) == len(getters), (label, len(cells), len(getters))
+    for (text, context), (name, fn) in zip(cells, getters):
+        number(_RESULTS, f"{label}: {name}", text, slow=slow, context=context)(fn)
+
+
+def _getters(folder, what, piece=None, methods=("nf14", "families")):
+    out = []
+    for method in methods:
+        for m in _MEASURES:
+            if what == "piece":
+                fn = (lambda method=method, m=m: next(
+                    r[m] for r in discovery(folder)[0][method][0] if r["piece"] == piece))
+            elif what == "mean":
+                fn = lambda method=method, m=m: discovery(folder)[0][method][1][m]
+            else:
+                fn = lambda method=method, m=m: discovery(folder)[0][method][2][m]
+            out.append((f"{method} {what} {m}", fn))
+    return out
+
+
+def _register_discovery():
+    text = README.read_text()
+    for short, piece in _SHORT.items():
+        row = next((l for l in text.splitlines() if l.startswith(f"| {short} |")), None)
+        if row:
+            vmo = [(f"VMO {m}", lambda piece=piece, m=m: vmo_rows()[piece][m]) for m in _MEASURES]
+            _register_discovery_row(piece, row, _getters(None, "piece", piece) + vmo)
+    row = next((l for l in text.splitlines() if l.startswith("| **mean** |")), None)
+    if row:
+        vmo = [(f"VMO mean {m}", lambda m=m: vmo_rows()["mean"][m]) for m in _MEASURES]
+        _register_discovery_row("JKU mean", row, _getters(None, "mean") + vmo)
+    row = next((l for l in text.splitlines() if l.startswith("| chance control (mean) |")), None)
+    if row:
+        _register_discovery_row("JKU chance", row, _getters(None, "chance"))
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    if Path(bps).is_dir():
+        for label, what in (("| run |", "mean"), ("| chance control |", "chance")):
+            row = next((l for l in text.splitlines() if l.startswith(label)), None)
+            if row:
+                _register_discovery_row(f"BPS {what}", row, _getters(bps, what), slow=True)
+        sentence = ".473 / .373 / .452 / .511"
+        if sentence in text:
+            _register_discovery_row("BPS ceiling", sentence, [
+                (f"ceiling {m}", lambda m=m: discovery(bps)[1][m]) for m in _MEASURES], slow=True)
+
+
+_register_discovery()
+
 
 _COMPARE = "Which Representation Finds Repeats"
 _SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
