@@ -282,3 +282,32 @@ def window_memory(n):
     """Least bytes :func:`find_segments_file` needs for an ``n``-row matrix: a read block with
     its sort keys, the median's last bin, and a window of two rows."""
     return 3 * min(READ_BYTES, 8 * n * n) + 16 * min(MEDIAN_SORT, n * n) + 16 * n
+
+
+def pattern_scores_file(X, patterns, read_bytes=2 ** 26):
+    """:func:`complex_auto.patterns.pattern_scores` of a matrix file, in one pass over its rows.
+
+    Each segment's diagonal values are gathered from blocks of rows read with plain file reads
+    (indexing the memory map along a diagonal touches a page per row, and a page stays
+    resident), then averaged exactly as there: same values, same dtype, same order.
+    """
+    segments = [(p, i0, i1, j0) for p, pattern in enumerate(patterns)
+                for i0, i1, j0, _ in pattern[1:] if i1 > i0]
+    values = [np.empty(i1 - i0, X.dtype) for _, i0, i1, _ in segments]
+    if segments:
+        starts = np.array([s[1] for s in segments])
+        ends = np.array([s[2] for s in segments])
+        step = max(1, read_bytes // (X.shape[1] * X.dtype.itemsize))
+        for a in range(int(starts.min()), int(ends.max()), step):
+            b = min(a + step, len(X))
+            block = None
+            for k in np.flatnonzero((starts < b) & (ends > a)):
+                _, i0, i1, j0 = segments[k]
+                if block is None:
+                    block = read_rows(X, a, b)
+                r = np.arange(max(a, i0), min(b, i1))
+                values[k][r - i0] = block[r - a, j0 + r - i0]
+    per_pattern = [[] for _ in patterns]
+    for (p, *_), v in zip(segments, values):
+        per_pattern[p].append(v.mean())
+    return [float(np.mean(v)) if v else 0.0 for v in per_pattern]

@@ -671,7 +671,12 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         if save_segments:
             save_segment_cache(cache, segments, th_used, N, min_dur)
         patterns = group_patterns(segments, max_diff)
-        scores = pattern_scores(X, patterns)
+        if streamed:      # H14: diagonals read from the file (through the map: a page a row)
+            from .nf14_stream import pattern_scores_file
+
+            scores = pattern_scores_file(X, patterns)
+        else:
+            scores = pattern_scores(X, patterns)
         shift, n_segments = None, len(segments)
 
     files = []
