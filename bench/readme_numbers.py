@@ -313,6 +313,26 @@ def _():
     """python extract_motives.py RUN --csv jku_csv_files.txt --no-plot, timed"""
     return jku_timings()[1]
 
+@functools.cache
+def segment_search():
+    """bench/segment_search.py: (oracle s, fast s, ratio); stops unless segments are identical."""
+    out = run("bench/segment_search.py")
+    m = re.search(r"oracle ([\d.]+) s, fast ([\d.]+) s \(identical segments\)", out)
+    if not m:
+        sys.exit(f"bench/segment_search.py: segments differ or output changed:\n{out[-500:]}")
+    return float(m.group(1)), float(m.group(2)), float(re.search(r"ratio oracle/fast: (\d+)x",
+                                                                  out).group(1))
+
+
+_SEARCH_ROW = "the five JKU matrices: "
+number("Benchmarks", "segment search: oracle seconds", "29.7 s", slow=True, rel=0.5,
+       context=_SEARCH_ROW + "29.7 s")(lambda: segment_search()[0])
+number("Benchmarks", "segment search: compiled seconds", "0.59 s", slow=True, rel=0.5,
+       context="against 0.59 s")(lambda: segment_search()[1])
+number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
+       context="`ratio oracle/fast: 50x`")(lambda: segment_search()[2])
+
+
 # Both finders per piece, their chance controls, and the same on the BPS-motif folder
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
