@@ -7,7 +7,7 @@
 #                                                    (default config_cqt.ini), then the rest
 #   ./run_batch_audio.sh RUN --pretrained [--method M]
 #                                                    skip training: use the shipped model
-#                                                    (models/cqt_jku/, with its own config)
+#                                                    (models/cqt_piano/, with its own config)
 #
 # --method M is passed on to extract_motives.py (nf14, the default, or families).
 # Environment: PYTHON (the interpreter; default python3, else python), EXTRACT_ARGS (extra flags
@@ -16,8 +16,8 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 # The shipped model and the config it was trained with.
-PRETRAINED_MODEL=models/cqt_jku/model_complex_auto_cqt.save
-PRETRAINED_CONFIG=models/cqt_jku/config_cqt.ini
+PRETRAINED_MODEL=models/cqt_piano/model_complex_auto_cqt.save
+PRETRAINED_CONFIG=models/cqt_piano/config_cqt.ini
 
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "error: $*" >&2; exit 2; }

@@ -263,8 +263,12 @@ def _register_row(label, row, rows, slow=False):
                context=context)(lambda m=measure: rows()["mean"][m])
 
 
-_register_row("shipped model", "| `./run_batch_audio.sh RUN --pretrained` (shipped model, 68 "
-              "epochs) | **0.546** | 0.683 | 0.634 | **0.515** |", lambda: quick_start()[1])
+_register_row("models/cqt_jku", "| `models/cqt_jku` (68 epochs on the JKU recordings; "
+              "`--pretrained` before `models/cqt_piano`) | **0.546** | 0.683 | 0.634 | **0.515** |",
+              lambda: jku_model_rows())
+_register_row("shipped model", "| `./run_batch_audio.sh RUN --pretrained` (`models/cqt_piano`, "
+              "28 epochs on rendered music21 scores) | 0.560 | 0.673 | 0.648 | 0.524 |",
+              lambda: quick_start()[1])
 _register_row("quick training", "| `./run_batch_audio.sh RUN config_cqt_quick.ini` (quick "
               "training) | 0.514 | 0.705 | 0.659 | 0.514 |", lambda: quick_training()[1],
               slow=True)
@@ -532,6 +536,90 @@ def _():
 def _():
     """python -m complex_auto.invariance RUN ..., transposition.csv"""
     return min(_found("ftm2d"))
+
+
+# -- Which model --pretrained uses: models/cqt_piano against models/cqt_jku (issue 12) -------
+
+_MODELS = "Which Model `--pretrained` Uses"
+PIANO = "models/cqt_piano/model_complex_auto_cqt.save"
+JKU_MODEL = "models/cqt_jku/model_complex_auto_cqt.save"
+JKU_AUDIO = sorted((ROOT / "data" / "jku" / "audio").glob("*.mp3"))
+
+
+@functools.cache
+def transposition_found(model, audio=None):
+    """python -m complex_auto.transposition --model MODEL [--audio FILE]: {semitones: % found}"""
+    extra = ["--audio", audio] if audio else []
+    out = run(sys.executable, "-m", "complex_auto.transposition", "--model", model,
+              "--threads", "1", *extra)
+    return {int(s): float(v) for s, v in re.findall(r"\+(\d+) (\d+) %", out)}
+
+
+def transposition_mean(model, semitones):
+    """Mean over the five JKU recordings of the share of transposed windows found."""
+    return sum(transposition_found(model, str(a))[semitones] for a in JKU_AUDIO) / len(JKU_AUDIO)
+
+
+@functools.cache
+def piano_rows():
+    """python convert.py RUN jku_input_audio.txt models/cqt_piano/config_cqt.ini --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py; extract_motives_eval.py"""
+    run("convert.py", "readme_piano", "jku_input_audio.txt", "models/cqt_piano/config_cqt.ini",
+        "--model", PIANO, "--self-sim-matrix", "--threads", "1")
+    return extract_and_score("readme_piano")
+
+
+@functools.cache
+def jku_model_rows():
+    """python convert.py RUN jku_input_audio.txt models/cqt_jku/config_cqt.ini --model models/cqt_jku/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py; extract_motives_eval.py"""
+    run("convert.py", "readme_jku_model", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
+        "--model", JKU_MODEL, "--self-sim-matrix", "--threads", "1")
+    return extract_and_score("readme_jku_model")
+
+
+def _transposition_entry(label, model, semitones, text, mean=False):
+    def compute():
+        return (transposition_mean(model, semitones) if mean
+                else transposition_found(model)[semitones])
+    compute.__doc__ = transposition_found.__doc__
+    number(_MODELS, f"{label}: transposed +{semitones} found{' (five pieces)' if mean else ''}",
+           text, context=_ROW if label == "cqt_piano" else "")(compute)
+
+
+def _scores_entry(label, rows, measure, text):
+    def compute():
+        return rows()["mean"][measure]
+    compute.__doc__ = getattr(rows, "__doc__", None) or quick_start.__doc__
+    number(_MODELS, f"{label}: mean {measure}", text, slow=True,
+           context="| JKU discovery, mean Est_F / Occ.75_F / Occ.5_F / ThreeLayer_F |")(compute)
+
+
+@number(_MODELS, "cqt_piano: epochs trained", "28", context="| 28 epochs of `models/cqt_piano")
+def _():
+    """models/cqt_piano/train_log.csv, rows"""
+    return len((ROOT / "models/cqt_piano/train_log.csv").read_text().splitlines()) - 1
+
+
+@number(_MODELS, "cqt_piano: hours of training audio", "2.32", slow=True,
+        context="| 2.32 h rendered from the scores")
+def _():
+    """python -m complex_auto.corpus build cache/corpus --hours 2.6 --seed 0; cache/corpus/corpus.csv"""
+    listing = ROOT / "cache" / "corpus" / "corpus.csv"
+    if not listing.is_file():
+        run(sys.executable, "-m", "complex_auto.corpus", "build", "cache/corpus", "--hours", "2.6",
+            "--seed", "0")
+    with open(listing) as f:
+        return sum(float(r["seconds"]) for r in csv.DictReader(f) if r["set"] == "train") / 3600
+
+
+_ROW = "| transposed windows found, +2 / +5 semitones, mean of the five JKU recordings (chance 2 %) | "
+_transposition_entry("cqt_piano", PIANO, 2, "91.2 %", mean=True)
+_transposition_entry("cqt_piano", PIANO, 5, "91.6 %", mean=True)
+_transposition_entry("cqt_jku", JKU_MODEL, 2, "53.8 %", mean=True)
+_transposition_entry("cqt_jku", JKU_MODEL, 5, "51.6 %", mean=True)
+for _i, (_m, _p, _j) in enumerate(zip(_MEASURES, "0.560 0.673 0.648 0.524".split(),
+                                      "0.546 0.683 0.634 0.515".split())):
+    _scores_entry("cqt_piano", lambda: quick_start()[1], _m, _p)
+    _scores_entry("cqt_jku", jku_model_rows, _m, _j)
 
 
 # -- command line ---------------------------------------------------------------------------

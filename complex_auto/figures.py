@@ -2,7 +2,8 @@
 
 ``python -m complex_auto.figures`` writes
 
-* ``images/filters_cqt.png``    from ``models/cqt_jku/model_complex_auto_cqt.save``,
+* ``images/filters_cqt.png``    from ``models/cqt_piano/model_complex_auto_cqt.save`` (the
+  model ``run_batch_audio.sh --pretrained`` uses),
 * ``images/filters_signal.png`` from ``models/signal/model_complex_auto_signal.save``,
 * ``images/filters_mnist.png``  from ``models/mnist/model_complex_auto_mnist.save``.
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("cqt", "signal", "mnist")
 DEFAULT_MODELS = {
-    "cqt": Path("models/cqt_jku/model_complex_auto_cqt.save"),
+    "cqt": Path("models/cqt_piano/model_complex_auto_cqt.save"),
     "signal": Path("models/signal/model_complex_auto_signal.save"),
     "mnist": Path("models/mnist/model_complex_auto_mnist.save"),
 }
