@@ -98,7 +98,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     for method in methods:
         t1 = time.perf_counter()
         extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
-                    root=ROOT / "output")
+                    root=ROOT / "output", overwrite=True)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")

@@ -341,12 +341,13 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 @functools.cache
-def discovery(folder=None):
+def discovery(folder=None, model="cqt_jku"):
     """bench/discovery.py: (method -> (rows, mean, chance, s), ceiling) for a data set."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
-    return bench_discovery.run_dataset(folder)
+    return bench_discovery.run_dataset(folder, model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
+                                       config=ROOT / f"models/{model}/config_cqt.ini")
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -369,17 +370,17 @@ def _register_discovery_row(label, row_text, getters, slow=False):
         number(_RESULTS, f"{label}: {name}", text, slow=slow, context=context)(fn)
 
 
-def _getters(folder, what, piece=None, methods=("nf14", "families")):
+def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_jku"):
     out = []
     for method in methods:
         for m in _MEASURES:
             if what == "piece":
                 fn = (lambda method=method, m=m: next(
-                    r[m] for r in discovery(folder)[0][method][0] if r["piece"] == piece))
+                    r[m] for r in discovery(folder, model)[0][method][0] if r["piece"] == piece))
             elif what == "mean":
-                fn = lambda method=method, m=m: discovery(folder)[0][method][1][m]
+                fn = lambda method=method, m=m: discovery(folder, model)[0][method][1][m]
             else:
-                fn = lambda method=method, m=m: discovery(folder)[0][method][2][m]
+                fn = lambda method=method, m=m: discovery(folder, model)[0][method][2][m]
             out.append((f"{method} {what} {m}", fn))
     return out
 
@@ -398,8 +399,18 @@ def _register_discovery():
     row = next((l for l in text.splitlines() if l.startswith("| chance control (mean) |")), None)
     if row:
         _register_discovery_row("JKU chance", row, _getters(None, "chance"))
+    for label, what in (("| JKU, run |", "mean"), ("| JKU, chance control |", "chance")):
+        row = next((l for l in text.splitlines() if l.startswith(label)), None)
+        if row:
+            _register_discovery_row(f"cqt_piano JKU {what}", row,
+                                    _getters(None, what, model="cqt_piano"))
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
     if Path(bps).is_dir():
+        for label, what in (("| BPS-dev, run |", "mean"), ("| BPS-dev, chance control |", "chance")):
+            row = next((l for l in text.splitlines() if l.startswith(label)), None)
+            if row:
+                _register_discovery_row(f"cqt_piano BPS {what}", row,
+                                        _getters(bps, what, model="cqt_piano"), slow=True)
         for label, what in (("| run |", "mean"), ("| chance control |", "chance")):
             row = next((l for l in text.splitlines() if l.startswith(label)), None)
             if row:
