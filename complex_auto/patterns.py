@@ -382,7 +382,8 @@ def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None,
 def pattern_scores(X, patterns):
     """Mean matrix value along each pattern's segments (rows 1.., the repeats of row 0).
 
-    The ``nf14`` search keeps patterns in the order it finds them; this score ranks them.
+    The ``nf14`` search keeps patterns in the order it finds them (the seed's order); this gives
+    each a score for the ``score`` column without reordering them.
     """
     scores = []
     for pattern in patterns:
