@@ -58,6 +58,9 @@ OCCURRENCE_QUANTILE = 0.80
 SMOOTH_BEATS = 1.0
 #: At most this many candidates (the strongest runs) per piece get a path family.
 MAX_CANDIDATES = 400
+#: Candidates whose ends agree to half a beat are one candidate: finer differences are below
+#: what the windows of the features resolve.
+CANDIDATE_GRID_BEATS = 0.5
 #: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
@@ -432,7 +435,7 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     del S
     smooth = max(1, int(round(SMOOTH_BEATS / cell_beats)))
     runs = diagonal_runs(smooth_diagonals(R, smooth), RUN_QUANTILE, min_len, max_len, min_len)
-    cands = candidates(runs, grid=max(1, int(round(0.5 / cell_beats))))
+    cands = candidates(runs, grid=max(1, int(round(CANDIDATE_GRID_BEATS / cell_beats))))
     P = diagonal_prefix(R)
     del R
     families = []
