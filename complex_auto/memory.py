@@ -8,9 +8,11 @@ environment variable ``COMPLEX_AUTO_MAX_MEMORY`` when set (e.g. ``2G``, ``500M``
 machine or a cluster job with a memory limit sets it to its share, and the tests use it to
 stand for a small machine.
 """
+import ctypes
 import os
 import shutil
 
+import numba
 import numpy as np
 
 from .errors import ComplexAutoError
@@ -136,3 +138,45 @@ def read_rows(X, lo, hi):
     with open(filename, "rb") as f:
         f.seek(X.offset + lo * n * X.dtype.itemsize)
         return np.fromfile(f, dtype=X.dtype, count=(hi - lo) * n).reshape(hi - lo, n)
+
+
+# pread(2) for numba: reading a few values of many rows through a memory map would touch (and
+# keep resident) a page, or the kernel's fault-around of 16 pages, per row.
+_pread = ctypes.CDLL(None, use_errno=True).pread
+_pread.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64)
+_pread.restype = ctypes.c_ssize_t
+
+
+@numba.njit(nogil=True)      # not cached: calls pread through a ctypes pointer
+def _pread_rows(fd, start, stride, out):
+    for r in range(out.shape[0]):
+        if _pread(fd, out[r].ctypes.data, out.shape[1], start + r * stride) != out.shape[1]:
+            return False
+    return True
+
+
+def read_columns(X, rows, cols):
+    """``X[rows, cols]`` of a memory-mapped C-ordered matrix as a new array, one ``pread`` per
+    row, so that memory holds the result only.
+
+    Parameters
+    ----------
+    X : np.memmap, shape (N, M)
+        Any C-ordered 2-D memory map (e.g. ``np.load(path, mmap_mode='r')``).
+    rows, cols : slice
+        With steps of 1.
+    """
+    r0, r1, _ = rows.indices(X.shape[0])
+    c0, c1, _ = cols.indices(X.shape[1])
+    out = np.empty((max(r1 - r0, 0), max(c1 - c0, 0)), X.dtype)
+    if out.size:
+        item = X.dtype.itemsize
+        fd = os.open(X.filename, os.O_RDONLY)
+        try:
+            ok = _pread_rows(fd, X.offset + (r0 * X.shape[1] + c0) * item, X.shape[1] * item,
+                             out.view(np.uint8).reshape(len(out), -1))
+        finally:
+            os.close(fd)
+        if not ok:
+            raise OSError(f"{X.filename}: short read")
+    return out

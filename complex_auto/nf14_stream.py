@@ -14,7 +14,6 @@ The median is found exactly in two or three passes over the file: a histogram of
 bit patterns (ordered like the values) narrows down the bin holding the middle, whose values
 are then sorted.
 """
-import ctypes
 import logging
 import os
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from ._segment_kernel import ERASE_BAND, SCORE_WINDOW
 from .errors import DataError
-from .memory import read_rows
+from .memory import _pread, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def _row_blocks(X, rows_bytes=READ_BYTES):
 
 def _sort_keys(values):
     """Unsigned integers ordered as the float ``values`` are (IEEE bit patterns, sign fixed)."""
-    bits = values.view(np.uint32 if values.dtype == np.float32 else np.uint64)
+    bits = values.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[values.dtype.itemsize])
     top = bits.dtype.type(1) << bits.dtype.type(8 * bits.dtype.itemsize - 1)
     return np.where(bits & top, ~bits, bits | top)
 
@@ -53,7 +52,7 @@ def exact_median(X):
 
     Parameters
     ----------
-    X : np.ndarray or np.memmap, float32 or float64
+    X : np.ndarray or np.memmap, float16, float32 or float64
 
     Returns
     -------
@@ -93,20 +92,33 @@ def exact_median(X):
 # Values past the window are read with pread(2), not through the memory map: every page touched
 # through a map counts as resident memory, and a diagonal that runs on for thousands of rows
 # touches a page per row.
-_pread = ctypes.CDLL(None, use_errno=True).pread
-_pread.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64)
-_pread.restype = ctypes.c_ssize_t
+
+
+@numba.njit(cache=True, nogil=True)
+def _half_to_double(h):
+    # IEEE 754 binary16 bits -> float64 (numba has no float16 on the CPU).
+    e, m = (h >> 10) & 0x1F, h & 0x3FF
+    if e == 0:
+        v = m * 2.0 ** -24
+    elif e == 31:
+        v = np.inf if m == 0 else np.nan
+    else:
+        v = (1.0 + m / 1024.0) * 2.0 ** (e - 15)
+    return -v if h >> 15 else v
 
 
 @numba.njit(nogil=True)      # not cached: calls pread through a ctypes pointer
 def _file_value(src, a, b):
-    # src = (fd, data offset, row length, float64?, 1-element float32 and float64 buffers)
-    fd, offset, n, wide, s32, s64 = src
-    if wide:
+    # src = (fd, data offset, row length, item size, 1-element uint16, float32, float64 buffers)
+    fd, offset, n, size, s16, s32, s64 = src
+    if size == 8:
         _pread(fd, s64.ctypes.data, 8, offset + (a * n + b) * 8)
         return s64[0]
-    _pread(fd, s32.ctypes.data, 4, offset + (a * n + b) * 4)
-    return np.float64(s32[0])
+    if size == 4:
+        _pread(fd, s32.ctypes.data, 4, offset + (a * n + b) * 4)
+        return np.float64(s32[0])
+    _pread(fd, s16.ctypes.data, 2, offset + (a * n + b) * 2)
+    return _half_to_double(np.int64(s16[0]))
 
 
 @numba.njit(nogil=True)
@@ -204,8 +216,8 @@ def search_pass_file(src, med, min_dur, th, window_rows):
     N = len(src)
     fd = os.open(src.filename, os.O_RDONLY)
     try:
-        reader = (fd, int(src.offset), N, src.dtype == np.float64, np.zeros(1, np.float32),
-                  np.zeros(1, np.float64))
+        reader = (fd, int(src.offset), N, src.dtype.itemsize, np.zeros(1, np.uint16),
+                  np.zeros(1, np.float32), np.zeros(1, np.float64))
         return _search_file(src, reader, med, min_dur, th, window_rows)
     finally:
         os.close(fd)
@@ -247,7 +259,7 @@ def find_segments_file(X, min_dur, th, step, window_bytes=None):
 
     Parameters
     ----------
-    X : np.memmap, shape (N, N), float32 or float64
+    X : np.memmap, shape (N, N), float16, float32 or float64
         The matrix as stored (not median-subtracted), e.g. ``np.load(path, mmap_mode='r')``.
     min_dur : int
     th, step : float

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from .memory import check_memory
+from .memory import check_memory, read_columns
 
 PAD = 9
 BAND = 8
@@ -145,6 +145,13 @@ BLOCK_MIN = 16
 #: Matrices up to this size are stored in float64, larger ones in float32 (half the disk and
 #: memory; within float32 rounding, ~6e-8 relative, of the float64 values).
 FLOAT64_MAX_SIZE = 8192
+#: Matrices beyond this size (about 49 minutes at the CQT hop of 0.09 s; 4 GiB in float32,
+#: more than a laptop keeps in its page cache) are stored in float16: half the disk and half
+#: the reading again. Their values, in [0, 1], keep 11 significant bits (within 2^-11 = 4.9e-4
+#: of the float64 values: one unit in the last place, as the first pass rounds too). Measured on the five JKU pieces stored so: nf14's mean scores are
+#: unchanged to three decimals and families' move by at most 0.004 (tests/test_scale.py
+#: checks both finders on a float16 matrix).
+FLOAT32_MAX_SIZE = 32768
 #: Rows beyond the diagonal that one row of the smoothed matrix depends on (kernel reach).
 _ABOVE, _BELOW = (KERNEL_SIZE - 1) - (KERNEL_SIZE - 1) // 2, (KERNEL_SIZE - 1) // 2
 
@@ -161,8 +168,11 @@ def default_block_rows(size, budget=BLOCK_BYTES):
 
 
 def storage_dtype(size):
-    """Stored type of a ``size × size`` matrix: float64 up to :data:`FLOAT64_MAX_SIZE`, else float32."""
-    return np.dtype(np.float64 if size <= FLOAT64_MAX_SIZE else np.float32)
+    """Stored type of a ``size × size`` matrix: float64 up to :data:`FLOAT64_MAX_SIZE`, float32
+    up to :data:`FLOAT32_MAX_SIZE`, float16 beyond."""
+    if size <= FLOAT64_MAX_SIZE:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32 if size <= FLOAT32_MAX_SIZE else np.float16)
 
 
 def matrix_needs(n, dims):
@@ -192,48 +202,53 @@ def normalised_features(features):
     return f / np.where(norms > 0, norms, 1.0)
 
 
-def _distance_rows(fn, lo, hi):
-    d = 1.0 - fn[lo:hi] @ fn.T
-    np.clip(d, 0.0, 2.0, out=d)
+def _distance_rows(fn, lo, hi, c0=0):
+    d = fn[lo:hi] @ fn[c0:].T
+    np.subtract(1.0, d, out=d)           # in place, and max/min for clip: fewer passes
+    np.maximum(d, 0.0, out=d)
+    np.minimum(d, 2.0, out=d)
     return d
 
 
-def _zero_band_rows(rows, r0, width=BAND):
-    """Zero the entries ``|r - c| <= width`` of rows ``r0 ..`` of a wider matrix, in place."""
+def _zero_band_rows(rows, r0, width=BAND, c0=0):
+    """Zero the entries ``|r - c| <= width`` of rows ``r0 ..`` (columns ``c0 ..``), in place."""
     r = np.arange(r0, r0 + len(rows))
     for k in range(-width, width + 1):
-        ok = (r + k >= 0) & (r + k < rows.shape[1])
-        rows[np.flatnonzero(ok), (r + k)[ok]] = 0.0
+        c = r + k - c0
+        ok = (c >= 0) & (c < rows.shape[1])
+        rows[np.flatnonzero(ok), c[ok]] = 0.0
 
 
-def _similarity_rows(fn, r0, r1, pad_value):
-    """Rows ``r0..r1`` of the padded, band-zeroed similarity; rows outside the matrix are 0.
+def _similarity_rows(fn, r0, r1, pad_value, c0=0):
+    """Rows ``r0..r1``, columns ``c0..``, of the padded, band-zeroed similarity; rows outside
+    the matrix are 0.
 
     Returns the rows and the largest distance among the real rows computed (-inf if none).
     """
     n = len(fn)
     size = n + PAD
-    rows = np.zeros((r1 - r0, size))
+    rows = np.zeros((r1 - r0, size - c0))
     a, b = max(r0, 0), min(r1, n)
     dmax = -np.inf
     if b > a:
-        d = _distance_rows(fn, a, b)
+        d = _distance_rows(fn, a, b, min(c0, n))
         dmax = d.max() if d.size else dmax
         d += 1e-6
-        np.divide(1.0, d, out=rows[a - r0:b - r0, :n])
-        rows[a - r0:b - r0, n:] = 1.0 / (pad_value + 1e-6)
+        np.divide(1.0, d, out=rows[a - r0:b - r0, :max(n - c0, 0)])
+        rows[a - r0:b - r0, max(n - c0, 0):] = 1.0 / (pad_value + 1e-6)
     lo, hi = max(r0, n), min(r1, size)
     if hi > lo:
         rows[lo - r0:hi - r0] = 1.0 / (pad_value + 1e-6)
-    _zero_band_rows(rows, r0)
+    _zero_band_rows(rows, r0, c0=c0)
     return rows, dmax
 
 
-def _smoothed_rows(fn, r0, r1, pad_value):
-    """Rows ``r0..r1`` of the smoothed, band-zeroed matrix (not normalised)."""
-    sim, dmax = _similarity_rows(fn, r0 - _ABOVE, r1 + _BELOW, pad_value)
-    out = _smooth_diagonal(sim)
-    _zero_band_rows(out, r0)
+def _smoothed_rows(fn, r0, r1, pad_value, c0=0):
+    """Rows ``r0..r1``, columns ``c0..``, of the smoothed, band-zeroed matrix (not normalised)."""
+    cs = max(c0 - _ABOVE, 0)             # the kernel reaches 5 columns left
+    sim, dmax = _similarity_rows(fn, r0 - _ABOVE, r1 + _BELOW, pad_value, cs)
+    out = _smooth_diagonal(sim)[:, c0 - cs:]
+    _zero_band_rows(out, r0, c0=c0)
     return out, dmax
 
 
@@ -243,33 +258,54 @@ def _smooth_diagonal(sim):
     # others are the halo), equal to convolve_same up to the order of the additions. Output
     # (t, j) sums sim[t + 9 - a, j + 4 - b] over |a - b| <= 1, a, b in 0..9: ten diagonal
     # steps of the three-wide row sums T, less the two terms T adds beyond the kernel's
-    # corners (b = -1 at a = 0, b = 10 at a = 9). About half the additions of 28 shifts.
+    # corners (b = -1 at a = 0, b = 10 at a = 9). About half the additions of 28 shifts;
+    # each output summed in a register, in the order of a, so any column gives the same bits.
     h, m = sim.shape
     rows = h - KERNEL_SIZE + 1
-    tri = np.zeros((h, m + 2))              # tri[r, c + 1] = sim[r, c-1] + sim[r, c] + sim[r, c+1]
+    tri = np.empty((h, m + 2))              # tri[r, c + 1] = sim[r, c-1] + sim[r, c] + sim[r, c+1]
     for r in range(h):
-        for c in range(m):
-            v = sim[r, c]
-            tri[r, c] += v
-            tri[r, c + 1] += v
-            tri[r, c + 2] += v
-    out = np.zeros((rows, m))
+        s, t = sim[r], tri[r]
+        if m == 1:
+            t[0] = t[1] = t[2] = s[0]
+            continue
+        t[0] = s[0]
+        t[1] = s[0] + s[1]
+        for k in range(2, m):
+            t[k] = (s[k - 2] + s[k - 1]) + s[k]
+        t[m] = s[m - 2] + s[m - 1]
+        t[m + 1] = s[m - 1]
+    out = np.empty((rows, m))
     for t in range(rows):
-        for a in range(KERNEL_SIZE):
-            r = t + KERNEL_SIZE - 1 - a
-            shift = 4 - a                   # column j + 4 - a, its neighbours in tri
-            lo, hi = max(0, -shift - 1), min(m, m - shift + 1)
-            for j in range(lo, hi):
-                out[t, j] += tri[r, j + shift + 1]
-        for j in range(m):
-            if j + 5 < m:
-                out[t, j] -= sim[t + KERNEL_SIZE - 1, j + 5]
-            if j - 6 >= 0:
-                out[t, j] -= sim[t, j - 6]
+        o, s9, s0 = out[t], sim[t + KERNEL_SIZE - 1], sim[t]
+        t0, t1, t2, t3, t4 = tri[t + 9], tri[t + 8], tri[t + 7], tri[t + 6], tri[t + 5]
+        t5, t6, t7, t8, t9 = tri[t + 4], tri[t + 3], tri[t + 2], tri[t + 1], tri[t]
+        lo, hi = min(6, m), max(m - 5, min(6, m))   # columns with every term inside
+        for j in range(lo):
+            o[j] = _smoothed_cell(tri, sim, t, j, m)
+        for j in range(lo, hi):
+            o[j] = (0.0 + t0[j + 5] + t1[j + 4] + t2[j + 3] + t3[j + 2] + t4[j + 1] + t5[j]
+                    + t6[j - 1] + t7[j - 2] + t8[j - 3] + t9[j - 4] - s9[j + 5] - s0[j - 6])
+        for j in range(hi, m):
+            o[j] = _smoothed_cell(tri, sim, t, j, m)
     return out
 
 
-def smoothed_blocks(features, block_rows=None, threads=1):
+@numba.njit(cache=True, nogil=True)
+def _smoothed_cell(tri, sim, t, j, m):
+    # One output of _smooth_diagonal near the left or right edge, where terms fall outside.
+    acc = 0.0
+    for a in range(KERNEL_SIZE):
+        k = j + 5 - a
+        if 0 <= k <= m + 1:
+            acc += tri[t + KERNEL_SIZE - 1 - a, k]
+    if j + 5 < m:
+        acc -= sim[t + KERNEL_SIZE - 1, j + 5]
+    if j >= 6:
+        acc -= sim[t, j - 6]
+    return acc
+
+
+def smoothed_blocks(features, block_rows=None, threads=1, upper=False):
     """The matrix before min-max normalisation, a block of rows at a time.
 
     Parameters
@@ -280,13 +316,17 @@ def smoothed_blocks(features, block_rows=None, threads=1):
     threads : int
         Blocks computed at a time (the matrix product, the divisions and the smoothing
         release the GIL); memory grows with it.
+    upper : bool
+        Compute every block but the last only from its own first row's column on (the
+        matrix is symmetric, so the rest is the transpose of earlier blocks): half the work.
 
     Yields
     ------
     r0 : int
         First row of the block.
-    rows : np.ndarray, shape (rows, N + 9), float64
-        The block. Every block but the last is valid only in its columns ``< F``, where
+    rows : np.ndarray, shape (rows, N + 9 - c0), float64
+        The block, its columns ``c0..`` (``c0 = r0`` with ``upper`` but for the last block,
+        else 0). Every block but the last is valid only in its columns ``< F``, where
         ``F`` is the ``r0`` of the last block (``max(N - 4, 0)``); their columns ``F..`` are
         the transpose of the last block's first ``F`` columns.
     """
@@ -301,7 +341,8 @@ def smoothed_blocks(features, block_rows=None, threads=1):
         for k in range(0, len(starts), max(1, threads)):
             # Padding not known yet: 1 / inf = 0 there (a large stand-in would cost precision).
             batch = [(r0, pool.submit(_smoothed_rows, fn, r0, min(r0 + block_rows, first),
-                                      np.inf)) for r0 in starts[k:k + max(1, threads)]]
+                                      np.inf, r0 if upper else 0))
+                     for r0 in starts[k:k + max(1, threads)]]
             for r0, future in batch:
                 rows, m = future.result()
                 dmax = max(dmax, m)
@@ -317,7 +358,7 @@ def smoothed_blocks(features, block_rows=None, threads=1):
 
 
 def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixels=1500,
-                          threads=1):
+                          threads=1, upper=None):
     """Compute the self-similarity matrix block by block into a ``.npy`` file.
 
     Memory stays at one block of rows (:func:`block_memory`) plus the features, whatever the
@@ -331,13 +372,17 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
     path : str or Path
         The ``.npy`` to write.
     dtype : numpy dtype, optional
-        Stored type; default float64 up to :data:`FLOAT64_MAX_SIZE` rows, float32 beyond.
+        Stored type; default :func:`storage_dtype`.
     block_rows : int, optional
         Rows per block (default :func:`default_block_rows`).
     view_pixels : int
         Largest side of the returned view.
     threads : int
         Blocks computed at a time (see :func:`smoothed_blocks`).
+    upper : bool, optional
+        Compute only the upper triangle and mirror it (half the work; default: for matrices
+        beyond :data:`FLOAT64_MAX_SIZE`, whose values are rounded to float32 or float16 anyway,
+        so that smaller ones keep the rounding of the whole rows bit for bit).
 
     Returns
     -------
@@ -349,9 +394,14 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
 
     size = len(features) + PAD
     dtype = np.dtype(dtype or storage_dtype(size))
+    upper = size > FLOAT64_MAX_SIZE if upper is None else upper
     f = max(1, -(-size // view_pixels))
     cut = size // f * f
     view = np.zeros((cut // f, cut // f))
+    valid = _valid_columns(features)
+    # float16 holds at most 65504, and the first pass stores values before normalisation, up to
+    # 28 x 1e6 (28 kernel cells of at most 1 / 1e-6): stored times 2^-9, exact in binary.
+    stage = 2.0 ** -9 if dtype == np.float16 else 1.0
     with atomic_path(path) as tmp:
         header = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(size, size))
         offset = header.offset
@@ -359,32 +409,60 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
         row_bytes = size * dtype.itemsize
         lo, hi = np.inf, -np.inf
         with open(tmp, "r+b") as fh:
-            for r0, rows in smoothed_blocks(features, block_rows, threads):
+            for r0, rows in smoothed_blocks(features, block_rows, threads, upper):
                 first, last = r0, rows
-                valid = rows if r0 + len(rows) == size else rows[:, :_valid_columns(features)]
-                lo, hi = min(lo, valid.min()), max(hi, valid.max())
-                fh.seek(offset + r0 * row_bytes)
-                fh.write(rows.astype(dtype, copy=False).tobytes())
+                c0 = size - rows.shape[1]
+                ok = rows if r0 + len(rows) == size else rows[:, :max(valid - c0, 0)]
+                if ok.size:
+                    lo, hi = min(lo, ok.min()), max(hi, ok.max())
+                stored = (rows * stage if stage != 1.0 else rows).astype(dtype, copy=False)
+                if c0 == 0:
+                    fh.seek(offset + r0 * row_bytes)
+                    fh.write(np.ascontiguousarray(stored))
+                else:                        # the upper part of each row
+                    stored = np.ascontiguousarray(stored)
+                    for k in range(len(rows)):
+                        fh.seek(offset + (r0 + k) * row_bytes + c0 * dtype.itemsize)
+                        fh.write(stored[k])
+            if upper:                        # the last rows' own square, mirrored too
+                square = last[:, first:]
+                square[:] = np.triu(square) + np.triu(square, 1).T
             scale = 1.0 / (hi - lo) if hi > lo else 0.0
-            step = f * max(1, (block_rows or default_block_rows(size)) // f)
+            step = f * max(1, _normalise_rows(size, block_rows) // f)
+            stored = np.memmap(tmp, dtype=dtype, mode="r", offset=offset, shape=(size, size))
             for a in range(0, size, step):
                 b = min(a + step, size)
+                fh.flush()
                 fh.seek(offset + a * row_bytes)
                 rows = np.fromfile(fh, dtype=dtype, count=(b - a) * size).reshape(b - a, size)
                 rows = rows.astype(np.float64)
+                if stage != 1.0:
+                    rows /= stage
+                if upper:                    # the square on the diagonal from its upper half
+                    square = rows[:, a:b]
+                    square[:] = np.triu(square) + np.triu(square, 1).T
                 if a < first:
                     rows[:min(b, first) - a, first:] = last[:, a:min(b, first)].T
                 if b > first:
                     rows[max(a, first) - a:] = last[max(a, first) - first:b - first]
-                rows -= lo
+                if lo:                       # 0 whenever the zeroed band is there
+                    rows -= lo
                 rows *= scale
+                if upper and a:              # left of the square: rows already normalised
+                    rows[:, :a] = read_columns(stored, slice(0, a), slice(a, b)).T
                 fh.seek(offset + a * row_bytes)
-                fh.write(rows.astype(dtype, copy=False).tobytes())
+                fh.write(rows.astype(dtype, copy=False))
                 if a < cut:
                     k = (min(b, cut) - a) // f
                     view[a // f:a // f + k] = (rows[:k * f, :cut]
                                                .reshape(k, f, cut // f, f).mean(axis=(1, 3)))
     return view
+
+
+def _normalise_rows(size, block_rows=None):
+    """Rows the normalising pass reads at a time: a given ``block_rows``, else about
+    :data:`BLOCK_BYTES` of float64 rows (more rows, fewer reads of the transposed columns)."""
+    return int(block_rows or max(BLOCK_MIN, min(size, BLOCK_BYTES // (2 * 8 * size))))
 
 
 def _valid_columns(features):

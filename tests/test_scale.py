@@ -1,4 +1,6 @@
 """Long recordings and large collections: block-wise matrices, memory limits, shards."""
+import itertools
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -39,12 +41,16 @@ def test_blocks_equal_whole(n, tmp_path):
     ref = whole_matrix(f)
     for rows in (1, 7, 64, 10 ** 6):
         np.testing.assert_allclose(self_similarity(f, block_rows=rows), ref, rtol=0, atol=1e-12)
-    for dtype, atol in ((np.float64, 1e-12), (np.float32, 2e-7)):
-        view = write_self_similarity(f, tmp_path / "m.npy", dtype=dtype, block_rows=7,
-                                     view_pixels=40, threads=2)
+    for (dtype, atol), upper, rows in itertools.product(
+            ((np.float64, 1e-12), (np.float32, 2e-7), (np.float16, 2 ** -11)), (False, True),
+            (3, 7, 10 ** 6)):
+        view = write_self_similarity(f, tmp_path / "m.npy", dtype=dtype, block_rows=rows,
+                                     view_pixels=40, threads=2, upper=upper)
         m = np.load(tmp_path / "m.npy")
         assert m.dtype == dtype and m.shape == ref.shape
         np.testing.assert_allclose(m, ref, rtol=0, atol=atol)
+        if upper:                       # mirrored, so exactly symmetric
+            assert np.array_equal(m, m.T)
         k = -(-len(m) // 40)
         cut = len(m) // k * k
         np.testing.assert_allclose(
@@ -216,7 +222,7 @@ def test_nf14_search_from_the_file_equals_the_search_in_memory(seed, tmp_path, m
     g = np.random.default_rng(seed)
     n = int(g.integers(40, 260))
     X = self_similarity(repeating_features(n, seed=seed))
-    for dtype in (np.float64, np.float32):
+    for dtype in (np.float64, np.float32, np.float16):
         np.save(tmp_path / "m.npy", X.astype(dtype))
         stored = np.load(tmp_path / "m.npy", mmap_mode="r")
         X64 = np.array(stored, dtype=np.float64)
@@ -254,3 +260,22 @@ def test_nf14_search_over_the_cap_reads_the_file_or_is_refused(in_tmp, monkeypat
     assert code == 1 and len(errors) == 1 and "Traceback" not in err
     assert errors[0].startswith("error: small: the nf14 search of its 309x309 matrix needs ")
     assert "--method families" in errors[0] and not small.segraw("small").exists()
+
+
+def test_long_matrices_are_stored_compactly_and_computed_once_per_pair(tmp_path, monkeypatch):
+    from complex_auto import selfsim
+
+    assert [selfsim.storage_dtype(n) for n in (8192, 8193, 32768, 32769)] == \
+        [np.float64, np.float32, np.float32, np.float16]
+    f = repeating_features(120, seed=3)
+    calls = []
+    real = selfsim._smoothed_rows
+    monkeypatch.setattr(selfsim, "_smoothed_rows",
+                        lambda fn, r0, r1, pad, c0=0: calls.append(c0) or real(fn, r0, r1, pad, c0))
+    monkeypatch.setattr(selfsim, "FLOAT64_MAX_SIZE", 100)     # 129 rows count as long
+    monkeypatch.setattr(selfsim, "FLOAT32_MAX_SIZE", 100)
+    write_self_similarity(f, tmp_path / "m.npy", block_rows=16)
+    m = np.load(tmp_path / "m.npy")
+    assert m.dtype == np.float16 and np.array_equal(m, m.T)
+    np.testing.assert_allclose(m, whole_matrix(f), rtol=0, atol=2 ** -11)
+    assert calls[:-1] == list(range(0, len(f) - 4, 16)) and calls[-1] == 0
