@@ -6,8 +6,10 @@ never leaves a truncated file behind.
 """
 import bz2
 import contextlib
+import glob
 import os
 import pickle
+import socket
 import tempfile
 from pathlib import Path
 
@@ -23,6 +25,43 @@ def _current_umask():
 _UMASK = _current_umask()
 
 
+_HOST = socket.gethostname().replace(".", "_")
+
+
+def remove_stale_temporaries(path):
+    """Delete the temporary files of ``path`` left by killed processes of this host.
+
+    A process killed by SIGKILL (or the out-of-memory killer, or a job's time limit) never
+    reaches its clean-up, and a matrix's temporary file may hold tens of GB. Its name,
+    ``.NAME.HOST.PID.XXXX.tmp``, says which process wrote it: one of this host whose PID no
+    longer runs is gone. Files of other hosts (a shared cluster disk) are left alone.
+
+    Returns
+    -------
+    list of Path
+        The files deleted.
+    """
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.{_HOST}.*.tmp"):
+        pid = tmp.name[len(path.name) + len(_HOST) + 3:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:         # someone else's process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
@@ -34,7 +73,9 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
     try:

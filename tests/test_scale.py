@@ -1,5 +1,6 @@
 """Long recordings and large collections: block-wise matrices, memory limits, shards."""
 import itertools
+import subprocess
 
 import numpy as np
 import pytest
@@ -177,7 +178,14 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     victim = paths[5].name
     (folder / f"{victim}.npy").unlink()
     (folder / f"{victim}.png").unlink()
-    (folder / f".{victim}.npy.x1y2z3.tmp").write_bytes(b"\x93NUMPY partial")
+    from complex_auto.utils import _HOST
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                  # the killed writer: its PID runs no more
+    partial = folder / f".{victim}.npy.{_HOST}.{gone.pid}.x1y2z3.tmp"
+    elsewhere = folder / f".{victim}.npy.other-node.{gone.pid}.x1y2z3.tmp"
+    for tmp in (partial, elsewhere):
+        tmp.write_bytes(b"\x93NUMPY partial")
     kept = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     code, err = convert(sharded, monkeypatch, capsys, *common, "--shard", "3/3")
     assert code == 0, err
@@ -185,7 +193,8 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     for name, mtime in kept.items():                             # only the victim was redone
         if not name.startswith(victim) and not name.startswith("."):
             assert (folder / name).stat().st_mtime_ns == mtime, name
-    (folder / f".{victim}.npy.x1y2z3.tmp").unlink()
+    assert not partial.exists() and elsewhere.exists()     # another host's file is its own
+    elsewhere.unlink()
     assert convert(sharded, monkeypatch, capsys, *common, "--merge")[0] == 0
     assert run_folder_bytes(folder) == expected                 # byte for byte
 
