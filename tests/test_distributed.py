@@ -73,3 +73,34 @@ def test_torchrun_two_cpu_processes_resume_and_match_one_process(signal_run, cap
     assert ckpt["epoch"] == 2
     epoch1 = torch.load(one.checkpoint("signal"), weights_only=False)["history"][0]
     assert abs(log_one[1, 1] - epoch1["train_loss"]) > 100 * 1e-5 * log_one[1, 1]
+
+
+def test_torchrun_two_nodes_by_rendezvous_match_one_process(signal_run, capsys):
+    # Two "machines": two torchrun launchers, one process each, meeting through the c10d
+    # rendezvous of the README's multi-node command (here both on localhost).
+    import socket
+
+    flist, cfg = signal_run
+    code, err = run_script("train.py", "one", flist, cfg, "--device", "cpu", capsys=capsys)
+    assert code == 0, err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
+                               "--nproc_per_node", "1", "--rdzv-backend", "c10d",
+                               "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "test",
+                               str(ROOT / "train.py"), "nodes", str(flist), str(cfg),
+                               "--device", "cpu"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    errs = [node.communicate(timeout=300)[1] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], errs[0][-2000:] + errs[1][-2000:]
+    assert sum("2 processes" in e for e in errs) == 1               # rank 0 alone reports
+    one, nodes_run = RunLayout("one"), RunLayout("nodes")
+    np.testing.assert_allclose(np.loadtxt(nodes_run.train_log, delimiter=",", skiprows=1)[:, 1:3],
+                               np.loadtxt(one.train_log, delimiter=",", skiprows=1)[:, 1:3],
+                               rtol=1e-5)
+    w1 = torch.load(one.model("signal"), weights_only=True)["layer.weight"]
+    w2 = torch.load(nodes_run.model("signal"), weights_only=True)["layer.weight"]
+    assert torch.allclose(w1, w2, atol=1e-5), (w1 - w2).abs().max()
