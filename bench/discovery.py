@@ -11,7 +11,8 @@ finder that does not beat its chance control has found nothing.
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
-output/bench_discovery_NAME_{features}/ (--keep to reuse a conversion).
+output/bench_discovery_NAME_{features}/ (--keep to reuse a conversion made there with the same
+model and config).
 """
 import argparse
 import subprocess
@@ -71,6 +72,19 @@ def ceiling(csvs, refdir):
     return {c: sum(r[c] for r in rows) / len(rows) for c in SHOWN}
 
 
+def _same_conversion(folder, model, config):
+    """Whether ``folder`` holds a complete conversion made with this model and config."""
+    import json
+
+    try:
+        info = json.loads((folder / "conversion.json").read_text())
+    except (OSError, ValueError):
+        return False
+    same = all(Path(info.get(k) or "").resolve() == Path(v).resolve()
+               for k, v in (("model", model), ("config", config)))
+    return same and (folder / "ss_matrices_filelist.txt").is_file()
+
+
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
                 config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae"):
@@ -88,7 +102,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     tmp = ROOT / "output" / base
     tmp.mkdir(parents=True, exist_ok=True)
     audio, csvs, refdir = dataset_lists(folder, tmp)
-    if not (keep and (tmp / "ss_matrices_filelist.txt").is_file()):
+    if not (keep and _same_conversion(tmp, model, config)):
         cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
                "--self-sim-matrix", "--model", str(model)]
         if features != "cae":
@@ -114,11 +128,13 @@ def main():
     p.add_argument("--features", default="cae", help="convert.py --features (default cae)")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
-    p.add_argument("--keep", action="store_true", help="reuse an earlier conversion")
+    p.add_argument("--keep", action="store_true",
+                   help="reuse an earlier conversion with the same model and config")
     args = p.parse_args()
     t0 = time.perf_counter()
-    results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep, args.model,
-                               args.config, args.features)
+    results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
+                               Path(args.model).resolve(), Path(args.config).resolve(),
+                               args.features)
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, _, _, _) in results.items():
         print(f"\n{method}, per piece")
