@@ -55,6 +55,10 @@ def parser():
                         "transposition-invariant similarity (max over 12 pitch-class shifts). "
                         "Non-cae files hold np.array([features]); see "
                         "complex_auto/representations.py")
+    p.add_argument("--focus-frames", type=int, metavar="N",
+                   help="encode only the central N frames of every window, the rest set to 0 "
+                        "(default: all length_ngram): a shorter view for motifs, with the same "
+                        "model; e.g. 16 = 1.4 s, about three beats at 120 bpm. cae features only")
     p.add_argument("--legacy-layout", action="store_true",
                    help="flatten windows frame-major, as the original implementation did "
                         "(a defect: the model was trained bin-major); only to compare with "
@@ -88,6 +92,15 @@ def main(args):
     entries = read_list(args.filelist, "audio")
     info = {"model": str(model_path) if args.features == "cae" else None,
             "config": str(args.config)}
+    if args.focus_frames is not None and args.focus_frames != cfg["length_ngram"]:
+        if not 1 <= args.focus_frames < cfg["length_ngram"]:
+            raise ComplexAutoError(f"--focus-frames {args.focus_frames}: must be 1.."
+                                   f"{cfg['length_ngram']} (length_ngram of {args.config})")
+        if args.features != "cae":
+            raise ComplexAutoError(f"--focus-frames: only for --features cae, "
+                                   f"not {args.features}")
+        cfg = dict(cfg, focus_frames=args.focus_frames)
+        info["focus_frames"] = args.focus_frames
     if args.merge:
         written = merge_run([f for f, _, _ in entries], cfg, layout, step=args.step_size,
                             legacy_layout=args.legacy_layout,

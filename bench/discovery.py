@@ -1,18 +1,19 @@
 #!/usr/bin/env python
 """Pattern discovery on an annotated set, every finder beside its own chance control.
 
-Converts the recordings of a data set once (shipped model unless --model), runs every
+Converts the recordings of a data set once (models/cqt_jku unless --model), runs every
 ``extract_motives.py --method`` on the same matrices, scores each with the MIREX measures, and
 scores each run's own patterns moved to random places (complex_auto.chance, three seeds). A
 finder that does not beat its chance control has found nothing.
 
     python bench/discovery.py                          # the JKU PDD in data/jku
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
+    python bench/discovery.py --focus-frames 16         # features of the windows' centres
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
-output/bench_discovery_NAME_{features}/ (--keep to reuse a conversion made there with the same
-model and config).
+output/bench_discovery_NAME_{features}[_focusN]/ (--keep to reuse a conversion made there with
+the same model and config).
 """
 import argparse
 import subprocess
@@ -72,8 +73,8 @@ def ceiling(csvs, refdir):
     return {c: sum(r[c] for r in rows) / len(rows) for c in SHOWN}
 
 
-def _same_conversion(folder, model, config):
-    """Whether ``folder`` holds a complete conversion made with this model and config."""
+def _same_conversion(folder, model, config, focus=None):
+    """Whether ``folder`` holds a complete conversion made with this model, config and focus."""
     import json
 
     try:
@@ -82,12 +83,13 @@ def _same_conversion(folder, model, config):
         return False
     same = all(Path(info.get(k) or "").resolve() == Path(v).resolve()
                for k, v in (("model", model), ("config", config)))
+    same = same and info.get("focus_frames") == focus
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
-                config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae"):
+                config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None):
     """Convert a data set once, run every finder, score it and its chance control.
 
     Returns
@@ -98,15 +100,17 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         :func:`ceiling` of the data set.
     """
     name = Path(folder).name if folder else "jku"
-    base = f"bench_discovery_{name}_{features}"
+    base = f"bench_discovery_{name}_{features}" + (f"_focus{focus}" if focus else "")
     tmp = ROOT / "output" / base
     tmp.mkdir(parents=True, exist_ok=True)
     audio, csvs, refdir = dataset_lists(folder, tmp)
-    if not (keep and _same_conversion(tmp, model, config)):
+    if not (keep and _same_conversion(tmp, model, config, focus)):
         cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
                "--self-sim-matrix", "--model", str(model)]
         if features != "cae":
             cmd += ["--features", features]
+        if focus:
+            cmd += ["--focus-frames", str(focus)]
         subprocess.run(cmd, cwd=ROOT, check=True)
     results = {}
     for method in methods:
@@ -127,6 +131,8 @@ def main():
     p.add_argument("--config", default=str(ROOT / "models/cqt_jku/config_cqt.ini"))
     p.add_argument("--features", default="cae", help="convert.py --features (default cae)")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--focus-frames", type=int, metavar="N",
+                   help="convert.py --focus-frames N (the central N frames of every window)")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
@@ -134,13 +140,14 @@ def main():
     t0 = time.perf_counter()
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
                                Path(args.model).resolve(), Path(args.config).resolve(),
-                               args.features)
+                               args.features, args.focus_frames)
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, _, _, _) in results.items():
         print(f"\n{method}, per piece")
         for r in pieces:
             print(f"{r['piece']:<20}" + "".join(f"{r[c]:14.3f}" for c in SHOWN))
-    print(f"\n{name}, features {args.features}: mean over pieces "
+    focus = f" (central {args.focus_frames} frames)" if args.focus_frames else ""
+    print(f"\n{name}, features {args.features}{focus}: mean over pieces "
           f"(chance = the run's own patterns at random places, {args.seeds} seeds); "
           f"{time.perf_counter() - t0:.0f} s in all")
     print(f"{'method':<10} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN) + f"{'extract s':>11}")

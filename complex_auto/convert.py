@@ -58,7 +58,8 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
                     path, spec.shape[1], length)
         return None, None
     if features == "cae":
-        feats = encode_features(model, spec, length, step, legacy_layout, device)
+        feats = encode_features(model, spec, length, step, legacy_layout, device,
+                                focus=cfg.get("focus_frames"))
     else:
         feats = window_features(features, spec, length, step, cfg["bins_per_oct"])[None]
     out = layout.features(path.name)
@@ -264,6 +265,8 @@ def _settings_changed(layout, step, legacy_layout, features, info):
     if done is None:
         return False
     now = dict(info or {}, step=int(step), legacy_layout=legacy_layout, features=features)
+    if done.get("focus_frames") != now.get("focus_frames"):     # absent means the whole window
+        return True
     return any(done.get(k, v) != v for k, v in now.items())
 
 

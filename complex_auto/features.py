@@ -12,6 +12,8 @@ reproduces that, only to compare with the original's numbers.
 import numpy as np
 import torch
 
+from .errors import ComplexAutoError
+
 CHUNK = 512
 
 
@@ -29,7 +31,7 @@ def n_windows(n_frames, length, step=1):
     return len(window_starts(n_frames, length, step))
 
 
-def window_batch(spec, starts, length, legacy_layout=False):
+def window_batch(spec, starts, length, legacy_layout=False, focus=None):
     """Flattened, standardised windows of a CQT.
 
     Parameters
@@ -41,11 +43,14 @@ def window_batch(spec, starts, length, legacy_layout=False):
         Frames per window.
     legacy_layout : bool
         Flatten frame-major (``frame * n_bins + bin``) as the original conversion did.
+    focus : int, optional
+        Keep only the central ``focus`` frames of every window (after standardising the
+        whole window) and set the others to 0 (:func:`focus_mask`); default all.
 
     Returns
     -------
     np.ndarray, shape (n, n_bins * length), float32
-        Every row has zero mean and unit variance.
+        Every row has zero mean and unit variance (before the focus).
     """
     idx = starts[:, None] + np.arange(length)[None, :]          # (n, length)
     win = spec[:, idx]                                           # (bins, n, length)
@@ -53,11 +58,33 @@ def window_batch(spec, starts, length, legacy_layout=False):
     flat = np.ascontiguousarray(win, dtype=np.float32).reshape(len(starts), -1)
     flat -= flat.mean(axis=1, keepdims=True)
     flat /= flat.std(axis=1, keepdims=True) + 1e-8
+    if focus is not None and focus < length:
+        keep = focus_mask(length, focus)
+        shape = (len(starts), length, -1) if legacy_layout else (len(starts), -1, length)
+        flat.reshape(shape)[...] *= keep[:, None] if legacy_layout else keep
     return flat
 
 
+def focus_mask(length, focus):
+    """1 on the central ``focus`` of ``length`` frames, 0 elsewhere, float32.
+
+    A model's window of ``length_ngram`` frames (32: 2.9 s, about six beats at 120 bpm) is longer
+    than most motifs, so two occurrences of a motif in different surroundings share only part
+    of their windows. Zeroing all but the centre gives the same model a shorter view (its
+    bases, near 2-D gratings, still measure a transposition-invariant magnitude there) and
+    keeps each window's centre where it was.
+    """
+    if not 1 <= focus <= length:
+        raise ComplexAutoError(f"focus of {focus} frames: must be 1..{length}")
+    mask = np.zeros(length, np.float32)
+    first = (length - focus) // 2
+    mask[first:first + focus] = 1.0
+    return mask
+
+
 @torch.no_grad()
-def encode_features(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
+def encode_features(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK,
+                    focus=None):
     """Amplitudes and phases of every window of a CQT, as one array.
 
     Parameters
@@ -71,6 +98,8 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
         Flatten windows frame-major, as the original conversion did.
     chunk : int
         Windows built and encoded at a time (bounds memory).
+    focus : int, optional
+        Encode only the central ``focus`` frames of every window (:func:`focus_mask`).
 
     Returns
     -------
@@ -81,7 +110,8 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
     starts = window_starts(spec.shape[1], length, step)
     out = np.empty((2, len(starts), model.n_bases), np.float32)
     for lo in range(0, len(starts), chunk):
-        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout))
+        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout,
+                                          focus))
         a, p = model.encode(x.to(device))
         out[0, lo:lo + len(a)] = a.cpu().numpy()
         out[1, lo:lo + len(a)] = p.cpu().numpy()

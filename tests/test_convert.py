@@ -214,3 +214,60 @@ def test_step_size_is_recorded_and_extraction_times_frames_by_it(in_tmp, capsys)
         starts[step] = float(table[0]["start_s"])
     # The same first pattern is found at the same time, whatever the step (one step apart).
     assert starts[2] == pytest.approx(starts[1], abs=0.5)
+
+
+def test_focus_keeps_the_central_frames_of_every_window():
+    g = np.random.default_rng(2)
+    spec = g.standard_normal((12, 60)).astype(np.float32)
+    starts = np.arange(0, 40, 3)
+    whole = window_batch(spec, starts, 8)
+
+    def by_frame(x, legacy):
+        return (x.reshape(len(starts), 8, 12) if legacy
+                else x.reshape(len(starts), 12, 8).transpose(0, 2, 1))
+
+    for legacy in (False, True):
+        frames = by_frame(window_batch(spec, starts, 8, legacy_layout=legacy, focus=4), legacy)
+        assert not frames[:, [0, 1, 6, 7]].any()           # frames 2..5 are the centre
+        ref = by_frame(window_batch(spec, starts, 8, legacy_layout=legacy), legacy)
+        np.testing.assert_array_equal(frames[:, 2:6], ref[:, 2:6])
+    assert np.array_equal(window_batch(spec, starts, 8, focus=8), whole)
+    model = build_model(dict(n_bases=5, dropout=0.5, learn_norm=False), 96)
+    a, _ = encode_spec(model, spec, 8)
+    with torch.no_grad():
+        expected = model.encode(torch.from_numpy(window_batch(spec, np.arange(52), 8,
+                                                              focus=3)))[0].numpy()
+    from complex_auto.features import encode_features
+
+    focused = encode_features(model, spec, 8, focus=3, chunk=7)[0]
+    np.testing.assert_allclose(focused, expected, atol=1e-5)
+    assert not np.allclose(focused, a, atol=1e-3)
+
+
+def test_convert_py_focus_frames_recorded_redone_and_checked(in_tmp, short_wavs, tiny_config,
+                                                              capsys):
+    import json
+
+    cfg = load_config(tiny_config)
+    model = save_random_model(cfg, in_tmp / "m.save")
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    args = ("convert.py", "foc", flist, tiny_config, "--model", "m.save", "-j", "1")
+    code, err = run_script(*args, "--focus-frames", "4", capsys=capsys)
+    assert code == 0, err
+    layout = RunLayout("foc")
+    assert json.loads(layout.conversion_info.read_text())["focus_frames"] == 4
+    feats = load_pyc_bz(layout.features(short_wavs[0].name))
+    from complex_auto.features import encode_features
+
+    spec = conversion_cqt(short_wavs[0], cfg)
+    np.testing.assert_allclose(feats[0], encode_features(model, spec, 8, focus=4)[0], atol=1e-4)
+    # the same command without the focus must not keep the focused features
+    code, err = run_script(*args, capsys=capsys)
+    assert code == 0 and "made with other settings" in err, err
+    assert "focus_frames" not in json.loads(layout.conversion_info.read_text())
+    np.testing.assert_allclose(load_pyc_bz(layout.features(short_wavs[0].name))[0],
+                               encode_spec(model, spec, 8)[0], atol=1e-4)
+    check_error(*run_script(*args, "--focus-frames", "9", capsys=capsys),
+                "--focus-frames 9: must be 1..8")
+    check_error(*run_script(*args, "--focus-frames", "4", "--features", "chroma", capsys=capsys),
+                "--focus-frames: only for --features cae")
