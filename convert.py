@@ -67,7 +67,8 @@ def parser():
     p.add_argument("--merge", action="store_true",
                    help="convert nothing: after all --shard jobs, write the run's "
                         "ss_matrices_filelist.txt and conversion.json in the list's order "
-                        "(give the same FILELIST, CONFIG, --step-size, --features and --model)")
+                        "(give the same FILELIST, CONFIG, --step-size, --features, --focus-frames "
+                        "and --model)")
     cli.add_jobs(p, "processes converting files")
     cli.add_device(p)
     cli.add_verbose(p)

@@ -341,13 +341,14 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 @functools.cache
-def discovery(folder=None, model="cqt_jku"):
-    """bench/discovery.py: (method -> (rows, mean, chance, s), ceiling) for a data set."""
+def discovery(folder=None, model="cqt_jku", focus=None):
+    """bench/discovery.py [--focus-frames N]: (method -> (rows, mean, chance, s), ceiling)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
     return bench_discovery.run_dataset(folder, model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
-                                       config=ROOT / f"models/{model}/config_cqt.ini")
+                                       config=ROOT / f"models/{model}/config_cqt.ini",
+                                       focus=focus)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -370,17 +371,19 @@ def _register_discovery_row(label, row_text, getters, slow=False):
         number(_RESULTS, f"{label}: {name}", text, slow=slow, context=context)(fn)
 
 
-def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_jku"):
+def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_jku",
+             focus=None):
     out = []
     for method in methods:
         for m in _MEASURES:
             if what == "piece":
                 fn = (lambda method=method, m=m: next(
-                    r[m] for r in discovery(folder, model)[0][method][0] if r["piece"] == piece))
+                    r[m] for r in discovery(folder, model, focus)[0][method][0]
+                    if r["piece"] == piece))
             elif what == "mean":
-                fn = lambda method=method, m=m: discovery(folder, model)[0][method][1][m]
+                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method][1][m]
             else:
-                fn = lambda method=method, m=m: discovery(folder, model)[0][method][2][m]
+                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method][2][m]
             out.append((f"{method} {what} {m}", fn))
     return out
 
@@ -405,6 +408,15 @@ def _register_discovery():
             _register_discovery_row(f"cqt_piano JKU {what}", row,
                                     _getters(None, what, model="cqt_piano"))
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    focus_table = text.split("| `models/cqt_piano`, central 16 frames |", 1)[1:]
+    for label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
+                                "chance", None), ("| BPS-dev, run |", "mean", bps),
+                                ("| BPS-dev, chance control |", "chance", bps)):
+        row = next((l for l in "".join(focus_table).splitlines() if l.startswith(label)), None)
+        if row and (folder is None or Path(bps).is_dir()):
+            _register_discovery_row(f"cqt_piano focus 16 {'BPS' if folder else 'JKU'} {what}",
+                                    row, _getters(folder, what, model="cqt_piano", focus=16),
+                                    slow=folder is not None)
     if Path(bps).is_dir():
         for label, what in (("| BPS-dev, run |", "mean"), ("| BPS-dev, chance control |", "chance")):
             row = next((l for l in text.splitlines() if l.startswith(label)), None)
