@@ -220,26 +220,32 @@ def test_long_recordings_use_a_coarser_grid():
     assert pattern_with(found, [(100, 220), (600, 720)], tol=12) is not None
 
 
-@pytest.fixture(scope="module")
-def shipped_model():
+def shipped(name):
     from complex_auto.config import load_config
     from complex_auto.data import input_shape
     from complex_auto.training import load_model
 
-    cfg = load_config(ROOT / "models/cqt_jku/config_cqt.ini")
+    cfg = load_config(ROOT / f"models/{name}/config_cqt.ini")
     model = load_model(cfg, int(np.prod(input_shape(cfg))),
-                       ROOT / "models/cqt_jku/model_complex_auto_cqt.save", "cpu")
+                       ROOT / f"models/{name}/model_complex_auto_cqt.save", "cpu")
     return cfg, model
 
 
-def test_a_transposed_repeat_is_a_stripe_through_the_model(shipped_model):
-    """A passage of a real recording, pitch-shifted 2 semitones and appended, is found."""
+@pytest.fixture(scope="module")
+def shipped_model():
+    return shipped("cqt_jku")
+
+
+@pytest.mark.parametrize("name, focus", [("cqt_jku", None), ("cqt_piano", 16)])
+def test_a_transposed_repeat_is_a_stripe_through_the_model(name, focus):
+    """A passage of a real recording, pitch-shifted 2 semitones and appended, is found, also
+    through the centre of the windows alone (``convert.py --focus-frames``)."""
     import librosa
 
     from complex_auto.cqt import standardise_frames
     from complex_auto.features import encode_features
 
-    cfg, model = shipped_model
+    cfg, model = shipped(name)
     sr = cfg["sr"]
     y, _ = librosa.load(ROOT / "data/jku/audio/sonata04-2-poly.mp3", sr=sr, offset=0.0,
                         duration=40.0)
@@ -249,7 +255,7 @@ def test_a_transposed_repeat_is_a_stripe_through_the_model(shipped_model):
     C = np.abs(librosa.cqt(audio, sr=sr, hop_length=cfg["hop_length"], fmin=cfg["fmin"],
                            n_bins=cfg["n_bins"], bins_per_octave=cfg["bins_per_oct"]))
     spec = standardise_frames(C)
-    amps = encode_features(model, spec, cfg["length_ngram"])[0]
+    amps = encode_features(model, spec, cfg["length_ngram"], focus=focus)[0]
     X = self_similarity(amps)
     fs = cfg["hop_length"] / sr
     h = fs * 120 / 60
