@@ -282,7 +282,8 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
     kind : str
         One of :data:`KINDS`.
     cfg : dict
-        CQT settings and ``length_ngram``.
+        CQT settings and ``length_ngram`` (and ``focus_frames`` for ``cae``, optional: see
+        :func:`~complex_auto.features.focus_mask`).
     model : ComplexAutoEncoder, optional
         Needed for ``cae``.
     """
@@ -294,6 +295,8 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
         from .cqt import cqt
         from .features import encode_features
 
-        return lambda y: encode_features(model, cqt(y, cfg), length, step, device=device)[0]
+        focus = cfg.get("focus_frames")          # convert.py --focus-frames
+        return lambda y: encode_features(model, cqt(y, cfg), length, step, device=device,
+                                         focus=focus)[0]
     return lambda y: window_features(kind, signal_input(kind, y, cfg), length, step,
                                      cfg["bins_per_oct"])

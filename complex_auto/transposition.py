@@ -226,6 +226,9 @@ def parser():
                    help="pitch shifts to test (default: 1 2 5 7)")
     p.add_argument("--tolerance", type=int, default=TOLERANCE,
                    help=f"frames a neighbour may lie off (default {TOLERANCE})")
+    p.add_argument("--focus-frames", type=int, metavar="N",
+                   help="encode only the central N frames of every window, as convert.py "
+                        "--focus-frames does (default: the whole window)")
     cli.add_device(p)
     cli.add_verbose(p)
     return p
@@ -236,6 +239,11 @@ def main(args):
 
     device = cli.resolve_device(args.device, args.threads)
     cfg = model_config("cqt", args.model, args.config)
+    if args.focus_frames is not None:
+        if not 1 <= args.focus_frames <= cfg["length_ngram"]:
+            raise ComplexAutoError(f"--focus-frames {args.focus_frames}: must be 1.."
+                                   f"{cfg['length_ngram']}")
+        cfg = dict(cfg, focus_frames=args.focus_frames)
     featurize = model_featurizer(args.model, cfg, device)
     audio = excerpt(args.audio, cfg["sr"], args.seconds)
     result = transposition_test(featurize, audio, cfg["sr"], args.semitones, args.tolerance)

@@ -75,3 +75,11 @@ def test_model_featurizer_gives_amplitudes_of_every_window(tmp_path):
     f = featurize(y)
     assert f.shape == (n_windows(1 + len(y) // 512, 8), 16)
     assert np.isfinite(f).all() and (f >= 0).all()
+    # --focus-frames: the centre of every window only, as convert.py encodes it
+    from complex_auto.cqt import cqt
+    from complex_auto.features import encode_features
+
+    focused = tp.model_featurizer(tmp_path / "m.save", dict(cfg, focus_frames=3))(y)
+    np.testing.assert_allclose(focused, encode_features(model, cqt(y, cfg), 8, focus=3)[0],
+                               atol=1e-5)
+    assert not np.allclose(focused, f, atol=1e-3)
