@@ -429,7 +429,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                 square[:] = np.triu(square) + np.triu(square, 1).T
             scale = 1.0 / (hi - lo) if hi > lo else 0.0
             step = f * max(1, _normalise_rows(size, block_rows) // f)
-            stored = np.memmap(tmp, dtype=dtype, mode="r", offset=offset, shape=(size, size))
+            written = np.memmap(tmp, dtype=dtype, mode="r", offset=offset, shape=(size, size))
             for a in range(0, size, step):
                 b = min(a + step, size)
                 fh.flush()
@@ -449,7 +449,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                     rows -= lo
                 rows *= scale
                 if upper and a:              # left of the square: rows already normalised
-                    rows[:, :a] = read_columns(stored, slice(0, a), slice(a, b)).T
+                    rows[:, :a] = read_columns(written, slice(0, a), slice(a, b)).T
                 fh.seek(offset + a * row_bytes)
                 fh.write(rows.astype(dtype, copy=False))
                 if a < cut:
