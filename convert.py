@@ -4,8 +4,11 @@
 Examples
 --------
     python convert.py jku jku_input_audio.txt config_cqt.ini --self-sim-matrix
-    python convert.py mine my_files.txt models/cqt_jku/config_cqt.ini \\
-        --model models/cqt_jku/model_complex_auto_cqt.save --self-sim-matrix
+    python convert.py mine my_files.txt models/cqt_piano/config_cqt.ini \\
+        --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix
+    python convert.py mine16 my_files.txt models/cqt_piano/config_cqt.ini \\
+        --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix \\
+        --focus-frames 16                                   # a shorter view, for motifs
     python convert.py jku_chroma jku_input_audio.txt config_cqt.ini --features chroma \\
         --self-sim-matrix                                   # a baseline: no model needed
 """
@@ -89,7 +92,7 @@ def main(args):
         raise ComplexAutoError(
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
-            "(e.g. models/cqt_jku/model_complex_auto_cqt.save)")
+            "(e.g. models/cqt_piano/model_complex_auto_cqt.save)")
     entries = read_list(args.filelist, "audio")
     info = {"model": str(model_path) if args.features == "cae" else None,
             "config": str(args.config)}
