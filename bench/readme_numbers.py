@@ -601,13 +601,16 @@ def jku_model_rows():
     return extract_and_score("readme_jku_model")
 
 
-def _transposition_entry(label, model, semitones, text, mean=False):
+def _transposition_entry(label, model, semitones, text, mean=False, focus=None,
+                         section=_MODELS, context=None):
     def compute():
-        return (transposition_mean(model, semitones) if mean
-                else transposition_found(model)[semitones])
+        return (transposition_mean(model, semitones, focus) if mean
+                else transposition_found(model, focus=focus)[semitones])
     compute.__doc__ = transposition_found.__doc__
-    number(_MODELS, f"{label}: transposed +{semitones} found{' (five pieces)' if mean else ''}",
-           text, context=_ROW if label == "cqt_piano" else "")(compute)
+    if context is None:
+        context = _ROW if label == "cqt_piano" else ""
+    number(section, f"{label}: transposed +{semitones} found{' (five pieces)' if mean else ''}",
+           text, context=context)(compute)
 
 
 def _scores_entry(label, rows, measure, text):
@@ -638,12 +641,8 @@ def _():
 
 _ROW = "| transposed windows found, +2 / +5 semitones, mean of the five JKU recordings (chance 2 %) | "
 for _s, _text in ((2, "89.4 %"), (5, "87.8 %")):
-    def _focus_mean(semitones=_s):
-        return transposition_mean(PIANO, semitones, 16)
-    _focus_mean.__doc__ = ("python -m complex_auto.transposition --model MODEL --audio FILE "
-                           "--focus-frames 16, mean of the five JKU recordings")
-    number(_RESULTS, f"cqt_piano, central 16 frames: transposed +{_s} found (five pieces)", _text,
-           context="mean of the five JKU recordings: 89.4 % found")(_focus_mean)
+    _transposition_entry("cqt_piano, central 16 frames", PIANO, _s, _text, mean=True, focus=16,
+                         section=_RESULTS, context="mean of the five JKU recordings: 89.4 % found")
 _transposition_entry("cqt_piano", PIANO, 2, "91.4 %", mean=True)
 _transposition_entry("cqt_piano", PIANO, 5, "91.4 %", mean=True)
 _transposition_entry("cqt_jku", JKU_MODEL, 2, "53.8 %", mean=True)

@@ -148,9 +148,9 @@ FLOAT64_MAX_SIZE = 8192
 #: Matrices beyond this size (about 49 minutes at the CQT hop of 0.09 s; 4 GiB in float32,
 #: more than a laptop keeps in its page cache) are stored in float16: half the disk and half
 #: the reading again. Their values, in [0, 1], keep 11 significant bits (within 2^-11 = 4.9e-4
-#: of the float64 values: one unit in the last place, as the first pass rounds too). Measured on the five JKU pieces stored so: nf14's mean scores are
-#: unchanged to three decimals and families' move by at most 0.004 (tests/test_scale.py
-#: checks both finders on a float16 matrix).
+#: of the float64 values: one unit in the last place, as the first pass rounds too). On the
+#: five JKU pieces stored so, nf14 finds the same segments and families' mean scores move by
+#: at most 0.002 (bench/storage.py).
 FLOAT32_MAX_SIZE = 32768
 #: Rows beyond the diagonal that one row of the smoothed matrix depends on (kernel reach).
 _ABOVE, _BELOW = (KERNEL_SIZE - 1) - (KERNEL_SIZE - 1) // 2, (KERNEL_SIZE - 1) // 2
@@ -425,8 +425,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                         fh.seek(offset + (r0 + k) * row_bytes + c0 * dtype.itemsize)
                         fh.write(stored[k])
             if upper:                        # the last rows' own square, mirrored too
-                square = last[:, first:]
-                square[:] = np.triu(square) + np.triu(square, 1).T
+                _mirror_upper(last[:, first:])
             scale = 1.0 / (hi - lo) if hi > lo else 0.0
             step = f * max(1, _normalise_rows(size, block_rows) // f)
             written = np.memmap(tmp, dtype=dtype, mode="r", offset=offset, shape=(size, size))
@@ -439,8 +438,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                 if stage != 1.0:
                     rows /= stage
                 if upper:                    # the square on the diagonal from its upper half
-                    square = rows[:, a:b]
-                    square[:] = np.triu(square) + np.triu(square, 1).T
+                    _mirror_upper(rows[:, a:b])
                 if a < first:
                     rows[:min(b, first) - a, first:] = last[:, a:min(b, first)].T
                 if b > first:
@@ -457,6 +455,11 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                     view[a // f:a // f + k] = (rows[:k * f, :cut]
                                                .reshape(k, f, cut // f, f).mean(axis=(1, 3)))
     return view
+
+
+def _mirror_upper(square):
+    """Make a square block symmetric from its upper triangle (diagonal included), in place."""
+    square[:] = np.triu(square) + np.triu(square, 1).T
 
 
 def _normalise_rows(size, block_rows=None):
