@@ -56,8 +56,8 @@ def parser():
                    help="pieces processed in parallel (default: %(default)s)")
     p.add_argument("--domain", "-dom", dest="domain", choices=DOMAINS, default="audio",
                    help="time base of the matrix frames against the score (default: "
-                        "%(default)s). audio: frame 0 is the score's first onset, as in the "
-                        "JKU audio renditions; symbolic: frame 0 is beat 0 of the score. (The "
+                        "%(default)s). audio: the score's first onset plays at --audio-start "
+                        "seconds of the recording; symbolic: frame 0 is beat 0 of the score. (The "
                         "reference's flag is undocumented; this is our reading of it.)")
     p.add_argument("--load-segments", "-pk", dest="load_segments", action="store_true",
                    help="read each piece's segments from output/RUN/PIECE.segments.json, saved "
@@ -77,6 +77,12 @@ def parser():
                    help="seconds per matrix frame (default: hop * step / sr from "
                         "output/RUN/conversion.json, 1984/22050 = 0.0900 s for config_cqt.ini); "
                         "0.0886 reproduces the reference's mapping")
+    p.add_argument("--audio-start", default="auto", metavar="S|auto",
+                   help="seconds into each recording where its score's first onset plays "
+                        "(audio domain). auto (default): with --method families, each "
+                        "recording's first sound (its first sample within 40 dB of the loudest "
+                        "of its first minute; the JKU renditions open with 0.7-1.2 s of "
+                        "silence); with nf14 0, the original's mapping")
     p.add_argument("--refdir", "-refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
                    help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
                         "(default: %(default)s)")
@@ -97,6 +103,13 @@ def main(args):
         raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
+    if args.audio_start != "auto":
+        try:
+            args.audio_start = float(args.audio_start)
+        except ValueError:
+            args.audio_start = -1.0
+        if not args.audio_start >= 0:
+            raise cli.ComplexAutoError("--audio-start: must be 'auto' or seconds (0 or more)")
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")
     t0 = time.perf_counter()
@@ -105,7 +118,7 @@ def main(args):
                           frame_seconds=args.frame_seconds, refdir=args.refdir,
                           load_segments=args.load_segments, save_segments=args.save_segments,
                           plot=args.plot, method=args.method, shard=args.shard,
-                          overwrite=args.overwrite)
+                          overwrite=args.overwrite, audio_start=args.audio_start)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
     if args.report and not is_whole(args.shard):

@@ -31,20 +31,69 @@ def load_audio(path, sr):
     DataError
         When the file is missing, unreadable or not audio.
     """
+    y = _decode(path, sr)
+    if y.size == 0:
+        raise DataError(f"{path}: audio file holds no samples")
+    return y
+
+
+def _decode(path, sr, seconds=None):
+    """Mono samples at ``sr`` Hz (the first ``seconds`` only, when given); one-line errors."""
     import librosa
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            y, _ = librosa.load(str(path), sr=sr, mono=True)
+            y, _ = librosa.load(str(path), sr=sr, mono=True, duration=seconds)
     except FileNotFoundError:
         raise DataError(f"{path}: audio file does not exist") from None
     except Exception as e:  # soundfile/audioread raise many types for bad files
         reason = str(e).splitlines()[0] if str(e) else "no decoder recognises its format"
         raise DataError(f"{path}: cannot read audio ({reason})") from None
-    if y.size == 0:
-        raise DataError(f"{path}: audio file holds no samples")
     return y
+
+
+#: A recording's first sound is its first sample within this many dB of the loudest sample of
+#: its opening: -40 dB is far below the attack of any played note and above the noise floor of
+#: a rendered or mastered recording (dither and hiss lie below -60 dB).
+FIRST_SOUND_DB = -40.0
+#: Seconds of the opening that :func:`first_sound` reads: long enough to hold the first notes
+#: after any lead-in, short enough to decode quickly.
+FIRST_SOUND_SECONDS = 60.0
+
+
+def first_sound(path, sr=22050, threshold_db=FIRST_SOUND_DB, seconds=FIRST_SOUND_SECONDS):
+    """Time of a recording's first sound, in seconds: where its score's first onset plays.
+
+    A rendition may start with silence (each JKU recording with 0.7-1.2 s), which shifts every
+    span of the recording against its score by that much.
+
+    Parameters
+    ----------
+    path : str or Path
+    sr : int
+        Sample rate to decode at, Hz.
+    threshold_db : float
+        Level of the first sound relative to the loudest sample of the first ``seconds``.
+    seconds : float
+        Length of the opening read.
+
+    Returns
+    -------
+    float
+        Seconds from the start of the file to its first sample at or above the threshold
+        (0 for a silent opening).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or unreadable.
+    """
+    level = np.abs(_decode(path, sr, seconds))
+    peak = float(level.max()) if level.size else 0.0
+    if peak == 0.0:
+        return 0.0
+    return float(np.argmax(level >= peak * 10.0 ** (threshold_db / 20.0))) / sr
 
 
 def middle_block(y, block_size):

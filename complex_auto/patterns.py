@@ -37,7 +37,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mir
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .memory import check_memory, fits_in_memory, read_rows
-from .runinfo import read_conversion_info
+from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -591,7 +591,7 @@ def families_to_patterns(found):
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
-                  window=0, pad=0):
+                  window=0, pad=0, audio_start=0.0):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -624,6 +624,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         centre, ``window / 2`` frames after its start.
     pad : int
         Rows at the end of the matrix that are padding, not windows (``families`` ignores them).
+    audio_start : float
+        Seconds into the recording where the score's first onset plays (``'audio'`` domain;
+        :func:`audio_starts`).
 
     Returns
     -------
@@ -689,7 +692,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     reference_spans = None
     if csv_path is not None:
         score = read_score_csv(csv_path)
-        offset = score_offset(score, domain)
+        offset = score_offset(score, domain) - audio_start * bpm / 60.0
         note_patterns = patterns_to_notes(patterns, score, h, offset, shift)
         n_with_notes = len(note_patterns)
         if not note_patterns:
@@ -792,6 +795,47 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     return plan
 
 
+def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"):
+    """Seconds into each recording of ``plan`` where its score's first onset plays.
+
+    A number applies to every piece. ``'auto'``: for ``families`` in the ``'audio'`` domain,
+    each recording's first sound (:func:`complex_auto.cqt.first_sound`; the recording is
+    found through ``conversion.json``), for pieces with a score; 0 otherwise. ``nf14`` keeps
+    the original's mapping, time 0 at the first onset: it places a segment at its first
+    window's start, half a window (3 beats at 120 bpm) before the music the window stands for,
+    which the lead-in of the JKU renditions (0.7–1.2 s) partly makes up for; so its segments
+    give the seed's results.
+
+    Returns
+    -------
+    list of float
+    """
+    if audio_start != "auto":
+        return [float(audio_start)] * len(plan)
+    if method == "nf14" or domain != "audio" or not any(p["csv"] for p in plan):
+        return [0.0] * len(plan)
+    from .cqt import first_sound
+
+    info = read_conversion_info(layout.conversion_info) or {}
+    records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
+    starts = []
+    for p in plan:
+        audio = records.get(p["piece"], {}).get("audio")
+        start = 0.0
+        if p["csv"] and audio:
+            try:
+                start = round(first_sound(recorded_path(audio, layout), info.get("sr", 22050)), 4)
+            except DataError as e:
+                log.warning("%s; the score's first onset is taken at 0 s (--audio-start "
+                            "sets it)", e)
+        elif p["csv"]:
+            log.warning("%s: %s records no recording of %s; the score's first onset is taken "
+                        "at 0 s (--audio-start sets it)", p["piece"], layout.conversion_info,
+                        p["piece"])
+        starts.append(start)
+    return starts
+
+
 def _extract_job(job):
     job = dict(job)
     layout = job.pop("layout")
@@ -831,7 +875,7 @@ def run_timing(layout, frame_seconds=None):
 def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, jobs=1,
                 domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                 load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
-                method="nf14", shard=None, overwrite=True):
+                method="nf14", shard=None, overwrite=True, audio_start="auto"):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
     ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
@@ -840,7 +884,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
-    ``conversion.json`` (:func:`run_timing`).
+    ``conversion.json`` (:func:`run_timing`); ``audio_start`` is :func:`audio_starts`'.
 
     Returns
     -------
@@ -856,13 +900,16 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root)
     frame_seconds, window, pad = run_timing(layout, frame_seconds)
+    for p, start in zip(plan, audio_starts(layout, plan, audio_start, method, domain)):
+        p["audio_start"] = start
     extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
                  refdir=refdir, load_segments=load_segments, save_segments=save_segments,
                  plot=plot, method=method, window=window, pad=pad)
     record = {"method": method, "frame_seconds": frame_seconds, "window": window, "pad": pad,
               "domain": domain, "pieces": [{"piece": p["piece"], "bpm": p["bpm"],
                                              "csv": str(p["csv"]) if p["csv"] else None,
-                                             "matrix": str(p["matrix"])} for p in plan]}
+                                             "matrix": str(p["matrix"]),
+                                             "audio_start": p["audio_start"]} for p in plan]}
     if method == "nf14":
         record.update(th=th, rho=rho)
     plan = _pieces_to_do(layout, plan, record, shard,

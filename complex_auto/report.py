@@ -41,7 +41,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mir
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .patterns import PALETTE, score_offset
-from .runinfo import read_conversion_info
+from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -151,13 +151,13 @@ def read_scores(path):
     return scores
 
 
-def reference_seconds(refpath, score_csv, bpm, domain="audio"):
+def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
     """Ground-truth occurrences as spans of the recording, in seconds.
 
-    A JKU rendition starts at the score's first onset and plays at ``bpm``, so beat ``b`` is at
-    ``(b - first_onset) · 60 / bpm`` seconds. An occurrence runs from its first onset to the end
-    of its last-ending note (the csv's duration column; its last onset when a note is not in
-    the csv).
+    A rendition plays at ``bpm`` and its score's first onset at ``audio_start`` seconds, so beat
+    ``b`` is at ``(b - first_onset) · 60 / bpm + audio_start`` seconds. An occurrence runs from
+    its first onset to the end of its last-ending note (the csv's duration column; its last
+    onset when a note is not in the csv).
 
     Parameters
     ----------
@@ -171,6 +171,9 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio"):
         Time 0 of the recording is the score's first onset (``'audio'``, the JKU renditions)
         or beat 0 (``'symbolic'``), as for the extractor
         (:func:`~complex_auto.patterns.score_offset`).
+    audio_start : float
+        Seconds of the recording before the first onset, as the extractor took it
+        (``extraction.json``, :func:`~complex_auto.patterns.audio_starts`).
 
     Returns
     -------
@@ -194,18 +197,10 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio"):
         for occ in pattern:
             start = min(on for on, _ in occ)
             end = max(ends.get((on, pitch), on) for on, pitch in occ)
-            occs.append(((start - offset) * beat, (end - offset) * beat))
+            occs.append(((start - offset) * beat + audio_start,
+                         (end - offset) * beat + audio_start))
         spans.append(occs)
     return spans
-
-
-def _resolve(path, layout):
-    """A recorded path as given, else taken from the folder that holds ``output/``."""
-    p = Path(path)
-    if p.is_absolute() or p.exists():
-        return p
-    alt = layout.dir.parent.parent / p
-    return alt if alt.exists() else p
 
 
 def _score_lists(csv_list):
@@ -244,7 +239,7 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     -------
     list of dict
         ``piece, patterns_csv, audio (Path or None), bpm (float or None), score_csv (Path or
-        None)``.
+        None), audio_start`` (seconds before the first onset, from ``extraction.json``).
     """
     info = read_conversion_info(layout.conversion_info) or {}
     records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
@@ -268,11 +263,12 @@ def run_pieces(layout, csv_list="auto", bpm=None):
             tempo = piece_bpm(piece, given)
         except DataError:
             tempo = None
-        audio = _resolve(record["audio"], layout) if record.get("audio") else None
+        audio = recorded_path(record["audio"], layout) if record.get("audio") else None
         score_csv = used.get("csv") or scores.get(piece)
-        score_csv = _resolve(score_csv, layout) if score_csv else None
+        score_csv = recorded_path(score_csv, layout) if score_csv else None
         pieces.append({"piece": piece, "patterns_csv": found[piece], "audio": audio,
-                       "bpm": tempo, "score_csv": score_csv})
+                       "bpm": tempo, "score_csv": score_csv,
+                       "audio_start": float(used.get("audio_start") or 0.0)})
     return pieces
 
 
@@ -853,7 +849,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         ref = groundtruth_path(piece, options["refdir"]) if options["refdir"] else None
         references = None
         if ref is not None and info["score_csv"] is not None and info["bpm"]:
-            references = reference_seconds(ref, info["score_csv"], info["bpm"], domain)
+            references = reference_seconds(ref, info["score_csv"], info["bpm"], domain,
+                                            info["audio_start"])
             info["reference"] = ref
         elif ref is not None:
             notes.append(f"ground truth {ref} not shown: no csv score"

@@ -14,6 +14,7 @@ each piece's recording through ``files``.
                 "bpm": 138 or null}, ...]}
 """
 import json
+from pathlib import Path
 
 from .errors import DataError
 from .utils import atomic_write_text
@@ -68,3 +69,13 @@ def read_conversion_info(path):
     if info["frame_seconds"] <= 0:
         raise DataError(f"{path}: frame_seconds must be positive, not {info['frame_seconds']}")
     return info
+
+
+def recorded_path(path, layout):
+    """A path recorded in a run's files: as given, else relative to the folder that holds
+    ``output/`` (runs record paths as the command line gave them)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    alt = layout.dir.parent.parent / p
+    return alt if alt.exists() else p

@@ -317,17 +317,29 @@ def excerpt_run(tmp_path_factory, shipped_model):
     return tmp
 
 
-def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
-    tmp = excerpt_run
-    monkeypatch.chdir(tmp)
+def extract_families(tmp, *options):
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
-                          "families", "-csv", "csv.txt", "--no-report"], cwd=tmp,
+                          "families", "-csv", "csv.txt", "--no-report", *options], cwd=tmp,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
+    from complex_auto.evaluation import evaluate_piece
+
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
     layout = RunLayout("ex", Path("output"))
+    ref = ROOT / "data/jku/groundtruth"
+    # the original's mapping: the score's first onset at 0 s, though the recording opens
+    # with 1.1 s of silence
+    extract_families(tmp, "--audio-start", "0")
+    unaligned = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    extract_families(tmp)
     info = json.loads(layout.extraction_info.read_text())
     assert info["method"] == "families" and info["frame_seconds"] == pytest.approx(1984 / 22050)
+    assert 1.0 < info["pieces"][0]["audio_start"] < 1.2        # the recording's first sound
     rows = layout.patterns_csv("sonata04-2-poly").read_text().splitlines()
     assert rows[0] == "pattern,occurrence,start_s,end_s,score"
     scores = {}
@@ -339,13 +351,16 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     assert list(scores.values()) == sorted(scores.values(), reverse=True)     # best first
     # the excerpt holds the theme and its repeat (bars 1-4 again from 8 s): found, and
     # better than the same patterns at random places
-    from complex_auto.evaluation import evaluate_piece
-
-    ref = ROOT / "data/jku/groundtruth"
     assert layout.seg("sonata04-2-poly").is_file()
     real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
     assert real["Occ.75_F"] > chance["Occ.75_F"]
+    # occurrences placed where the recording plays them match the annotations better
+    assert real["Occ.75_F"] > unaligned["Occ.75_F"] and real["Occ.5_F"] > unaligned["Occ.5_F"]
+    # the chance control maps its random spans the same way: past the end, nothing is left
+    info["pieces"][0]["audio_start"] = 1000.0
+    layout.extraction_info.write_text(json.dumps(info))
+    assert chance_scores("ex", seeds=(0,), refdir=ref)["Est_F"] == 0.0
 
 
 def test_bad_method_and_nf14_only_options(excerpt_run):
@@ -358,6 +373,11 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                           "families", "-spk"], cwd=tmp, env=env, capture_output=True, text=True)
     assert res.returncode == 1 and res.stderr.count("\n") == 1
     assert "nf14 search only" in res.stderr
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex",
+                          "--audio-start", "soon"], cwd=tmp, env=env, capture_output=True,
+                         text=True)
+    assert res.returncode == 1 and res.stderr == ("error: --audio-start: must be 'auto' or "
+                                                  "seconds (0 or more)\n")
     with pytest.raises(DataError, match="method must be one of"):
         extract_run("ex", method="bogus", root=tmp / "output")
 

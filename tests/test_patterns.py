@@ -191,6 +191,28 @@ def test_frames_to_notes_on_hand_made_csv(small_score):
     assert result[0][1].tolist() == [[4.0, 72]]        # frames 9..13 -> beats 4 (3.5) .. 6 (5.5)
 
 
+def test_first_sound_ends_a_silent_lead_in(tmp_path):
+    import soundfile as sf
+
+    from complex_auto.cqt import first_sound
+
+    sr = 22050
+    rng = np.random.default_rng(0)
+    lead = 1e-4 * rng.normal(size=int(0.75 * sr))           # -74 dB of hiss against the tone
+    t = np.arange(2 * sr) / sr
+    tone = 0.5 * np.sin(2 * np.pi * 440 * t + 0.5)
+    sf.write(tmp_path / "lead.wav", np.r_[lead, tone], sr)
+    assert first_sound(tmp_path / "lead.wav") == pytest.approx(0.75, abs=1e-3)
+    sf.write(tmp_path / "now.wav", tone, sr)
+    assert first_sound(tmp_path / "now.wav") == pytest.approx(0.0, abs=1e-3)
+    sf.write(tmp_path / "silent.wav", np.zeros(sr), sr)
+    assert first_sound(tmp_path / "silent.wav") == 0.0
+    with pytest.raises(DataError, match="nothing.wav: audio file does not exist"):
+        first_sound(tmp_path / "nothing.wav")
+    # the JKU renditions open with about a second of silence before the first onset
+    assert 1.0 < first_sound(REPO / "data/jku/audio/sonata04-2-poly.mp3") < 1.2
+
+
 def test_csv_errors_name_file_and_line(tmp_path):
     from complex_auto.jku import read_score_csv
 

@@ -272,6 +272,8 @@ def test_reference_seconds_from_score_time(tmp_path):
     assert spans == [[(0.5, 1.25), (1.5, 3.0)], [(0.0, 0.5)]]
     # symbolic time: the recording starts at beat 0, so everything is half a second earlier
     assert reference_seconds(ref, score, 120, "symbolic")[0] == [(0.0, 0.75), (1.0, 2.5)]
+    # a recording whose first onset plays 1.25 s in: everything 1.25 s later
+    assert reference_seconds(ref, score, 120, audio_start=1.25)[0] == [(1.75, 2.5), (2.75, 4.25)]
 
 
 # ---------------------------------------------------------------------------------------------
