@@ -15,7 +15,8 @@ from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run
+from complex_auto.patterns import (AUDIO_STARTS, DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS,
+                                   extract_run)
 from complex_auto.report import build_report
 
 
@@ -77,12 +78,12 @@ def parser():
                    help="seconds per matrix frame (default: hop * step / sr from "
                         "output/RUN/conversion.json, 1984/22050 = 0.0900 s for config_cqt.ini); "
                         "0.0886 reproduces the reference's mapping")
-    p.add_argument("--audio-start", default="auto", metavar="S|auto",
-                   help="seconds into each recording where its score's first onset plays "
-                        "(audio domain). auto (default): with --method families, each "
-                        "recording's first sound (its first sample within 40 dB of the loudest "
-                        "of its first minute; the JKU renditions open with 0.7-1.2 s of "
-                        "silence); with nf14 0, the original's mapping")
+    p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
+                   help="seconds into each recording where its score's first onset plays. "
+                        "first-sound: each recording's first sound (its first sample within "
+                        "40 dB of the loudest of its first minute; the JKU renditions open "
+                        "with 0.7-1.2 s of silence); auto (default): first-sound with "
+                        "--method families in the audio domain, else 0, the original's mapping")
     p.add_argument("--refdir", "-refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
                    help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
                         "(default: %(default)s)")
@@ -103,13 +104,14 @@ def main(args):
         raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
-    if args.audio_start != "auto":
+    if args.audio_start not in AUDIO_STARTS:
         try:
             args.audio_start = float(args.audio_start)
         except ValueError:
             args.audio_start = -1.0
         if not args.audio_start >= 0:
-            raise cli.ComplexAutoError("--audio-start: must be 'auto' or seconds (0 or more)")
+            raise cli.ComplexAutoError("--audio-start: must be 'auto', 'first-sound' or "
+                                       "seconds (0 or more)")
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")
     t0 = time.perf_counter()

@@ -30,7 +30,7 @@ from complex_auto.jku import read_mirex, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.patterns import span_notes  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
-from complex_auto.patterns import METHODS, extract_run  # noqa: E402
+from complex_auto.patterns import AUDIO_STARTS, METHODS, extract_run  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
 
@@ -89,7 +89,8 @@ def _same_conversion(folder, model, config, focus=None):
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
-                config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None):
+                config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
+                audio_start="auto"):
     """Convert a data set once, run every finder, score it and its chance control.
 
     Returns
@@ -116,7 +117,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     for method in methods:
         t1 = time.perf_counter()
         extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
-                    root=ROOT / "output", overwrite=True)
+                    root=ROOT / "output", overwrite=True, audio_start=audio_start)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")
@@ -133,6 +134,8 @@ def main():
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--focus-frames", type=int, metavar="N",
                    help="convert.py --focus-frames N (the central N frames of every window)")
+    p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
+                   help="extract_motives.py --audio-start (default auto)")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
@@ -140,7 +143,9 @@ def main():
     t0 = time.perf_counter()
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
                                Path(args.model).resolve(), Path(args.config).resolve(),
-                               args.features, args.focus_frames)
+                               args.features, args.focus_frames,
+                               args.audio_start if args.audio_start in AUDIO_STARTS
+                               else float(args.audio_start))
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, _, _, _) in results.items():
         print(f"\n{method}, per piece")

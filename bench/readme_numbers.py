@@ -341,14 +341,14 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 @functools.cache
-def discovery(folder=None, model="cqt_jku", focus=None):
-    """bench/discovery.py [--focus-frames N]: (method -> (rows, mean, chance, s), ceiling)."""
+def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto"):
+    """bench/discovery.py [--focus-frames N] [--audio-start S]: (method -> (rows, mean, chance, s), ceiling)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
     return bench_discovery.run_dataset(folder, model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
                                        config=ROOT / f"models/{model}/config_cqt.ini",
-                                       focus=focus)
+                                       focus=focus, audio_start=audio_start)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -364,11 +364,11 @@ def _row_cells(row_text):
     return out
 
 
-def _register_discovery_row(label, row_text, getters, slow=False):
+def _register_discovery_row(label, row_text, getters, slow=False, section=_RESULTS):
     cells = _row_cells(row_text)
     assert len(cells) == len(getters), (label, len(cells), len(getters))
     for (text, context), (name, fn) in zip(cells, getters):
-        number(_RESULTS, f"{label}: {name}", text, slow=slow, context=context)(fn)
+        number(section, f"{label}: {name}", text, slow=slow, context=context)(fn)
 
 
 def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_jku",
@@ -434,6 +434,16 @@ def _register_discovery():
 
 
 _register_discovery()
+
+_SEED_MAPPING = ("lower (.542 / .657 / .637 / .515 against .550 / .685 / .649 / .521, "
+                 "`models/cqt_piano`)")
+if _SEED_MAPPING in README.read_text():
+    _register_discovery_row("nf14 JKU mean, first onset at the first sound vs at 0 s",
+                            _SEED_MAPPING, [
+        (f"nf14 mean {m} ({start or 'auto'})", lambda m=m, start=start: discovery(
+            None, "cqt_piano", *(None, start) if start else ())[0]["nf14"][1][m])
+        for start in ("first-sound", None) for m in _MEASURES],
+        section="Differences from the Original Implementation")
 
 
 _COMPARE = "Which Representation Finds Repeats"

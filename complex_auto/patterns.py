@@ -64,6 +64,8 @@ NOTE_GRID = 0.125
 DOMAINS = ("audio", "symbolic")
 #: The pattern finders of ``extract_motives.py --method``; the first is the default.
 METHODS = ("nf14", "families")
+#: The named values of ``extract_motives.py --audio-start`` (else seconds); the first is the default.
+AUDIO_STARTS = ("auto", "first-sound")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -798,9 +800,10 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
 def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"):
     """Seconds into each recording of ``plan`` where its score's first onset plays.
 
-    A number applies to every piece. ``'auto'``: for ``families`` in the ``'audio'`` domain,
-    each recording's first sound (:func:`complex_auto.cqt.first_sound`; the recording is
-    found through ``conversion.json``), for pieces with a score; 0 otherwise. ``nf14`` keeps
+    A number applies to every piece. ``'first-sound'``: each recording's first sound
+    (:func:`complex_auto.cqt.first_sound`; the recording is found through
+    ``conversion.json``), for pieces with a score. ``'auto'``: the same for ``families`` in the
+    ``'audio'`` domain, 0 otherwise. ``nf14`` keeps
     the original's mapping, time 0 at the first onset: it places a segment at its first
     window's start, half a window (3 beats at 120 bpm) before the music the window stands for,
     which the lead-in of the JKU renditions (0.7–1.2 s) partly makes up for; so its segments
@@ -810,9 +813,10 @@ def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"
     -------
     list of float
     """
-    if audio_start != "auto":
+    if audio_start not in AUDIO_STARTS:
         return [float(audio_start)] * len(plan)
-    if method == "nf14" or domain != "audio" or not any(p["csv"] for p in plan):
+    if (audio_start == "auto" and (method == "nf14" or domain != "audio")
+            or not any(p["csv"] for p in plan)):
         return [0.0] * len(plan)
     from .cqt import first_sound
 

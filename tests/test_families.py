@@ -363,6 +363,19 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     assert chance_scores("ex", seeds=(0,), refdir=ref)["Est_F"] == 0.0
 
 
+def test_audio_start_of_each_method(excerpt_run):
+    tmp = excerpt_run
+    starts = {}
+    for options in (("--method", "nf14"), ("--method", "nf14", "--audio-start", "first-sound"),
+                    ("--method", "families", "--audio-start", "0.5")):
+        extract_families(tmp, *options)       # the later --method wins
+        info = json.loads((tmp / "output/ex/extraction.json").read_text())
+        starts[options[1:]] = info["pieces"][0]["audio_start"]
+    assert starts[("nf14",)] == 0.0                        # the original's mapping
+    assert 1.0 < starts[("nf14", "--audio-start", "first-sound")] < 1.2
+    assert starts[("families", "--audio-start", "0.5")] == 0.5
+
+
 def test_bad_method_and_nf14_only_options(excerpt_run):
     tmp = excerpt_run
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
@@ -376,8 +389,8 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex",
                           "--audio-start", "soon"], cwd=tmp, env=env, capture_output=True,
                          text=True)
-    assert res.returncode == 1 and res.stderr == ("error: --audio-start: must be 'auto' or "
-                                                  "seconds (0 or more)\n")
+    assert res.returncode == 1 and res.stderr == ("error: --audio-start: must be 'auto', "
+                                                  "'first-sound' or seconds (0 or more)\n")
     with pytest.raises(DataError, match="method must be one of"):
         extract_run("ex", method="bogus", root=tmp / "output")
 
