@@ -15,7 +15,8 @@
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
-        extraction.json                             how patterns were found: method, frame length
+        extraction.json                             how patterns were found: method, frame length,
+                                                    where each score starts in its recording
         results.txt, results.csv                    MIREX scores of the run
         report/                                     HTML report (complex_auto.report): index.html,
                                                     PIECE.html, img/, clips/PIECE/*.mp3

@@ -803,11 +803,10 @@ def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"
     A number applies to every piece. ``'first-sound'``: each recording's first sound
     (:func:`complex_auto.cqt.first_sound`; the recording is found through
     ``conversion.json``), for pieces with a score. ``'auto'``: the same for ``families`` in the
-    ``'audio'`` domain, 0 otherwise. ``nf14`` keeps
-    the original's mapping, time 0 at the first onset: it places a segment at its first
-    window's start, half a window (3 beats at 120 bpm) before the music the window stands for,
-    which the lead-in of the JKU renditions (0.7–1.2 s) partly makes up for; so its segments
-    give the seed's results.
+    ``'audio'`` domain, 0 otherwise. So ``nf14`` keeps the original's mapping, time 0 at the
+    first onset: it places a segment at its first window's start, half a window (3 beats at
+    120 bpm) before the music the window stands for, which the lead-in of the JKU renditions
+    (0.7–1.2 s) partly makes up for; its segments give the seed's results.
 
     Returns
     -------
@@ -888,7 +887,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
-    ``conversion.json`` (:func:`run_timing`); ``audio_start`` is :func:`audio_starts`'.
+    ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`.
 
     Returns
     -------
