@@ -15,8 +15,8 @@ from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import (AUDIO_STARTS, DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS,
-                                   extract_run)
+from complex_auto.patterns import (DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run,
+                                   parse_audio_start)
 from complex_auto.report import build_report
 
 
@@ -104,14 +104,7 @@ def main(args):
         raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
-    if args.audio_start not in AUDIO_STARTS:
-        try:
-            args.audio_start = float(args.audio_start)
-        except ValueError:
-            args.audio_start = -1.0
-        if not args.audio_start >= 0:
-            raise cli.ComplexAutoError("--audio-start: must be 'auto', 'first-sound' or "
-                                       "seconds (0 or more)")
+    args.audio_start = parse_audio_start(args.audio_start)
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")
     t0 = time.perf_counter()

@@ -30,7 +30,7 @@ from complex_auto.jku import read_mirex, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.patterns import span_notes  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
-from complex_auto.patterns import AUDIO_STARTS, METHODS, extract_run  # noqa: E402
+from complex_auto.patterns import METHODS, extract_run, parse_audio_start  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
 
@@ -144,8 +144,7 @@ def main():
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
-                               args.audio_start if args.audio_start in AUDIO_STARTS
-                               else float(args.audio_start))
+                               parse_audio_start(args.audio_start))
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, _, _, _) in results.items():
         print(f"\n{method}, per piece")

@@ -440,6 +440,7 @@ _SEED_MAPPING = ("lower (.542 / .657 / .637 / .515 against .550 / .685 / .649 / 
 if _SEED_MAPPING in README.read_text():
     _register_discovery_row("nf14 JKU mean, first onset at the first sound vs at 0 s",
                             _SEED_MAPPING, [
+        # start None: the same call as the tables', so their cached run is reused
         (f"nf14 mean {m} ({start or 'auto'})", lambda m=m, start=start: discovery(
             None, "cqt_piano", *(None, start) if start else ())[0]["nf14"][1][m])
         for start in ("first-sound", None) for m in _MEASURES],

@@ -87,8 +87,8 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
                 score = read_score_csv(p["csv"])
                 h = info["frame_seconds"] * p["bpm"] / 60.0
                 placed = random_placement(read_segraw(layout.segraw(p["piece"])), n, rng)
-                offset = (score_offset(score, info.get("domain", "audio"))
-                          - p.get("audio_start", 0.0) * p["bpm"] / 60.0)
+                offset = score_offset(score, info.get("domain", "audio"),
+                                      p.get("audio_start", 0.0), p["bpm"])
                 notes = patterns_to_notes(placed, score, h, offset, shift)
                 write_mirex(Path(tmp) / f"{p['piece']}.seg", notes)
             rows, mean, _ = evaluate_folder(tmp, refdir)

@@ -214,17 +214,17 @@ def group_patterns(segments, max_diff):
 # 4. frames -> beats -> notes
 
 
-def score_offset(score, domain="audio"):
+def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     """Score time (beats) at frame 0.
 
-    ``'audio'``: the JKU audio renditions start at the score's first onset, so the smallest
-    onset of the csv (−1 for a piece with a pick-up). ``'symbolic'``: frame 0 is beat 0.
+    ``'audio'``: the recording plays the score's first onset (the smallest onset of the csv,
+    −1 for a piece with a pick-up) ``audio_start`` seconds in, at ``bpm``. ``'symbolic'``:
+    frame 0 is beat 0, less ``audio_start``.
     """
-    if domain == "audio":
-        return float(np.min(score[:, 0]))
-    if domain == "symbolic":
-        return 0.0
-    raise ValueError(f"domain must be one of {DOMAINS}, not {domain!r}")
+    if domain not in DOMAINS:
+        raise ValueError(f"domain must be one of {DOMAINS}, not {domain!r}")
+    first = float(np.min(score[:, 0])) if domain == "audio" else 0.0
+    return first - audio_start * bpm / 60.0
 
 
 def span_to_beats(start, end, h, offset):
@@ -694,7 +694,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     reference_spans = None
     if csv_path is not None:
         score = read_score_csv(csv_path)
-        offset = score_offset(score, domain) - audio_start * bpm / 60.0
+        offset = score_offset(score, domain, audio_start, bpm)
         note_patterns = patterns_to_notes(patterns, score, h, offset, shift)
         n_with_notes = len(note_patterns)
         if not note_patterns:
@@ -797,6 +797,25 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     return plan
 
 
+def parse_audio_start(value):
+    """``--audio-start`` as given: one of :data:`AUDIO_STARTS`, else seconds (float, >= 0).
+
+    Raises
+    ------
+    DataError
+        For anything else.
+    """
+    if value in AUDIO_STARTS:
+        return value
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise DataError("--audio-start: must be 'auto', 'first-sound' or seconds (0 or more)")
+    return seconds
+
+
 def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"):
     """Seconds into each recording of ``plan`` where its score's first onset plays.
 
@@ -812,8 +831,9 @@ def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"
     -------
     list of float
     """
+    audio_start = parse_audio_start(audio_start)
     if audio_start not in AUDIO_STARTS:
-        return [float(audio_start)] * len(plan)
+        return [audio_start] * len(plan)
     if (audio_start == "auto" and (method == "nf14" or domain != "audio")
             or not any(p["csv"] for p in plan)):
         return [0.0] * len(plan)

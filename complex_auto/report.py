@@ -181,7 +181,7 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
         Per ground-truth pattern, per occurrence: ``(start_s, end_s)``.
     """
     score = read_score_csv(score_csv)
-    offset = score_offset(score, domain)
+    offset = score_offset(score, domain, audio_start, bpm)
     ends = {}
     try:
         full = np.loadtxt(score_csv, delimiter=",", usecols=(0, 1, 3), ndmin=2)
@@ -197,8 +197,7 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
         for occ in pattern:
             start = min(on for on, _ in occ)
             end = max(ends.get((on, pitch), on) for on, pitch in occ)
-            occs.append(((start - offset) * beat + audio_start,
-                         (end - offset) * beat + audio_start))
+            occs.append(((start - offset) * beat, (end - offset) * beat))
         spans.append(occs)
     return spans
 

@@ -317,9 +317,9 @@ def excerpt_run(tmp_path_factory, shipped_model):
     return tmp
 
 
-def extract_families(tmp, *options):
+def extract(tmp, *options, method="families"):
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
-                          "families", "-csv", "csv.txt", "--no-report", *options], cwd=tmp,
+                          method, "-csv", "csv.txt", "--no-report", *options], cwd=tmp,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
@@ -334,9 +334,9 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     ref = ROOT / "data/jku/groundtruth"
     # the original's mapping: the score's first onset at 0 s, though the recording opens
     # with 1.1 s of silence
-    extract_families(tmp, "--audio-start", "0")
+    extract(tmp, "--audio-start", "0")
     unaligned = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
-    extract_families(tmp)
+    extract(tmp)
     info = json.loads(layout.extraction_info.read_text())
     assert info["method"] == "families" and info["frame_seconds"] == pytest.approx(1984 / 22050)
     assert 1.0 < info["pieces"][0]["audio_start"] < 1.2        # the recording's first sound
@@ -366,11 +366,11 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
 def test_audio_start_of_each_method(excerpt_run):
     tmp = excerpt_run
     starts = {}
-    for options in (("--method", "nf14"), ("--method", "nf14", "--audio-start", "first-sound"),
-                    ("--method", "families", "--audio-start", "0.5")):
-        extract_families(tmp, *options)       # the later --method wins
+    for method, *options in (("nf14",), ("nf14", "--audio-start", "first-sound"),
+                             ("families", "--audio-start", "0.5")):
+        extract(tmp, *options, method=method)
         info = json.loads((tmp / "output/ex/extraction.json").read_text())
-        starts[options[1:]] = info["pieces"][0]["audio_start"]
+        starts[(method, *options)] = info["pieces"][0]["audio_start"]
     assert starts[("nf14",)] == 0.0                        # the original's mapping
     assert 1.0 < starts[("nf14", "--audio-start", "first-sound")] < 1.2
     assert starts[("families", "--audio-start", "0.5")] == 0.5
