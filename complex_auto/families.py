@@ -393,9 +393,9 @@ def select_patterns(families, redundant=REDUNDANT_SHARE):
     return [(s, np.array(sorted(o), np.int64)) for s, o in kept]
 
 
-def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                  max_cells=MAX_CELLS):
-    """Repeated patterns of a self-similarity matrix, ranked best first.
+def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
+                   max_cells=MAX_CELLS):
+    """Steps 1-3: the matrix the finder reads, on its grid of about ``resolution`` beats.
 
     Parameters
     ----------
@@ -413,6 +413,37 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
 
     Returns
     -------
+    R : np.ndarray, shape (n, n), float32, or None
+        Lag-normalised similarities as quantiles of the piece (:func:`rank_transform`); None
+        when the piece is too short for two patterns of :data:`MIN_BEATS`.
+    factor : int
+        Rows of ``X`` per grid cell.
+    min_len, max_len : int
+        :data:`MIN_BEATS` and :data:`MAX_BEATS` in cells.
+    """
+    n_rows = len(X) if n_rows is None else int(n_rows)
+    factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
+    cell_beats = factor * beats_per_frame
+    min_len = max(1, int(math.ceil(MIN_BEATS / cell_beats)))
+    max_len = max(min_len, int(MAX_BEATS / cell_beats))
+    S = pool_matrix(X, factor, n_rows)
+    if len(S) < 2 * min_len + 1:
+        return None, factor, min_len, max_len
+    R = rank_transform(lag_normalise(S, min_len), min_len)
+    return R, factor, min_len, max_len
+
+
+def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
+                  max_cells=MAX_CELLS):
+    """Repeated patterns of a self-similarity matrix, ranked best first.
+
+    Parameters
+    ----------
+    X, beats_per_frame, n_rows, resolution, max_cells
+        As for :func:`prepare_matrix`.
+
+    Returns
+    -------
     list of (float, np.ndarray)
         ``(score, spans)`` per pattern, best first; ``spans`` is ``(occurrences, 2)`` spans
         ``[start, end)`` of rows of ``X``, in time order (the caller places a window of
@@ -422,17 +453,11 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         pattern's length in beats: clear, frequent, long repeats first.
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
-    factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
-    cell_beats = factor * beats_per_frame
-    min_len = max(1, int(math.ceil(MIN_BEATS / cell_beats)))
-    max_len = max(min_len, int(MAX_BEATS / cell_beats))
-    S = pool_matrix(X, factor, n_rows)
-    n = len(S)
-    if n < 2 * min_len + 1:
+    R, factor, min_len, max_len = prepare_matrix(X, beats_per_frame, n_rows, resolution,
+                                                 max_cells)
+    if R is None:
         return []
-    S = lag_normalise(S, min_len)
-    R = rank_transform(S, min_len)
-    del S
+    cell_beats = factor * beats_per_frame
     smooth = max(1, int(round(SMOOTH_BEATS / cell_beats)))
     runs = diagonal_runs(smooth_diagonals(R, smooth), RUN_QUANTILE, min_len, max_len, min_len)
     cands = candidates(runs, grid=max(1, int(round(CANDIDATE_GRID_BEATS / cell_beats))))

@@ -1,0 +1,54 @@
+#!/usr/bin/env python
+"""How strongly a run's matrices mark the annotated repeats, beside random pairs of spans.
+
+    python bench/annotated_repeats.py RUN [--refdir DIR] [--seed 0]
+
+RUN must have been through ``extract_motives.py`` with csv scores (any method). For every pair
+of annotated occurrences of a pattern, the mean of the ``families`` finder's matrix
+(lag-normalised similarity as a quantile of the piece, 1 = the most similar pairs of the piece)
+along the pair's diagonal; beside it the same for random pairs of spans of the same lengths
+(complex_auto.annotated). Annotated pairs near 1 and random ones near 0.5 mean the
+representation marks the repeats and the finder has something to find.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from complex_auto.annotated import repeat_quantiles  # noqa: E402
+from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
+
+
+def summary(values):
+    """Median and the shares at least .8 and .9 of an array of quantiles."""
+    v = np.asarray(values)
+    return f"{np.median(v):7.2f}{np.mean(v >= 0.8):7.2f}{np.mean(v >= 0.9):7.2f}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--refdir", default=str(DEFAULT_REFDIR), help="ground truth folder")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random pairs")
+    args = p.parse_args()
+    pieces = repeat_quantiles(args.run, args.refdir, args.seed)
+    head = "".join(f"{c:>7}" for c in ("median", ">=.8", ">=.9"))
+    print(f"{'piece':<20}{'patterns':>9}{'pairs':>7}   annotated{head}   random{head}")
+    every = {"annotated": [], "random": []}
+    for piece, patterns in pieces.items():
+        ann = np.concatenate([q["annotated"] for q in patterns]) if patterns else np.zeros(1)
+        rnd = np.concatenate([q["random"] for q in patterns]) if patterns else np.zeros(1)
+        every["annotated"].append(ann)
+        every["random"].append(rnd)
+        print(f"{piece:<20}{len(patterns):>9}{len(ann):>7}   {'':9}{summary(ann)}   {'':6}"
+              f"{summary(rnd)}")
+    ann, rnd = (np.concatenate(every[k]) for k in ("annotated", "random"))
+    print(f"{'all pairs':<20}{'':>9}{len(ann):>7}   {'':9}{summary(ann)}   {'':6}{summary(rnd)}")
+
+
+if __name__ == "__main__":
+    main()

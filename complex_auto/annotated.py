@@ -1,0 +1,187 @@
+"""How strongly a run's matrices mark its annotated repeats: the features apart from the finder.
+
+A finder can only find a repeat that the matrix marks. :func:`repeat_quantiles` reads every
+pair of annotated occurrences of a pattern off the matrix the ``families`` finder reads
+(:func:`complex_auto.families.prepare_matrix`: lag-normalised, as quantiles of the piece) and
+averages it along the pair's diagonal. The same is done for pairs of spans of the same lengths
+at random places, the control: a representation that marks repeats well puts the annotated
+pairs near 1 and the random ones near 0.5. When the annotated pairs stand out and the finder
+still scores at chance, the finder is at fault; when they do not, no finder on this matrix can
+do much better.
+"""
+import json
+
+import numpy as np
+
+from .errors import DataError
+from .families import RESOLUTION_BEATS, diagonal_prefix, prepare_matrix
+from .jku import DEFAULT_REFDIR, read_mirex, read_score_csv
+from .layout import OUTPUT_ROOT, RunLayout
+from .patterns import score_offset
+
+#: Random pairs drawn per annotated pair for the control.
+DRAWS = 20
+
+
+def diagonal_means(P, first, second, lengths):
+    """Mean of a matrix along the diagonals from ``(first, second)``, ``lengths`` cells long.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (n + 1, n + 1)
+        :func:`complex_auto.families.diagonal_prefix` of the matrix.
+    first, second, lengths : np.ndarray of int, shape (pairs,)
+        Start cells of both spans and their common length; ``max(first, second) + lengths``
+        must not exceed ``n``.
+
+    Returns
+    -------
+    np.ndarray, shape (pairs,), float
+    """
+    first, second, lengths = (np.asarray(v, np.int64) for v in (first, second, lengths))
+    return (P[first + lengths, second + lengths] - P[first, second]) / lengths
+
+
+def occurrence_pairs(spans, n, min_lag):
+    """Every pair of occurrences of one pattern that fits the matrix, as diagonal segments.
+
+    Parameters
+    ----------
+    spans : np.ndarray, shape (occurrences, 2), int
+        ``[start, end)`` cells of each occurrence.
+    n : int
+        Cells of the matrix.
+    min_lag : int
+        Pairs closer than this (a passage against itself) are left out, as the finder leaves
+        them out.
+
+    Returns
+    -------
+    np.ndarray, shape (pairs, 3), int64
+        ``first, second, length`` with ``length`` the shorter occurrence's.
+    """
+    out = []
+    for i in range(len(spans)):
+        for j in range(i + 1, len(spans)):
+            a, b = sorted((int(spans[i, 0]), int(spans[j, 0])))
+            length = max(1, int(min(spans[i, 1] - spans[i, 0], spans[j, 1] - spans[j, 0])))
+            if b - a >= min_lag and a >= 0 and b + length <= n:
+                out.append((a, b, length))
+    return np.array(out, np.int64).reshape(-1, 3)
+
+
+def random_pairs(lengths, n, min_lag, rng, draws=DRAWS):
+    """``draws`` pairs of spans at uniformly random places per length, at least ``min_lag`` apart.
+
+    Returns
+    -------
+    np.ndarray, shape (len(lengths) * draws, 3), int64
+        ``first, second, length``.
+    """
+    lengths = np.repeat(np.asarray(lengths, np.int64), draws)
+    out = np.zeros((len(lengths), 3), np.int64)
+    out[:, 2] = lengths
+    todo = np.arange(len(lengths))
+    while len(todo):        # redraw the pairs that came out too close; few rounds
+        L = lengths[todo]
+        a, b = (rng.random((2, len(todo))) * (n - L + 1)).astype(np.int64)
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        ok = b - a >= min_lag
+        out[todo[ok], 0], out[todo[ok], 1] = a[ok], b[ok]
+        todo = todo[~ok]
+    return out
+
+
+def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
+                    resolution=RESOLUTION_BEATS):
+    """The annotated and random pairs of one piece and their mean quantiles.
+
+    Parameters
+    ----------
+    X : np.ndarray or np.memmap, shape (N, N)
+        The piece's matrix.
+    n_rows : int
+        Rows of ``X`` that are windows.
+    beats_per_frame : float
+    window : int
+        Frames per window: a row stands for the music at its window's centre.
+    offset : float
+        Score time (beats) at frame 0 (:func:`complex_auto.patterns.score_offset`).
+    reference : list
+        Ground-truth patterns as :func:`complex_auto.jku.read_mirex` reads them; an occurrence
+        spans its first to its last onset.
+    rng : np.random.Generator
+
+    Returns
+    -------
+    list of dict
+        Per annotated pattern: ``occurrences``, ``beats`` (median length), ``annotated``
+        (mean quantile per pair) and ``random`` (:data:`DRAWS` random pairs per pair).
+    """
+    R, factor, min_len, _ = prepare_matrix(X, beats_per_frame, n_rows, resolution)
+    if R is None:
+        return []
+    P = diagonal_prefix(R)
+    n = len(R)
+    out = []
+    for pattern in reference:
+        beats = np.array([(min(o for o, _ in occ), max(o for o, _ in occ)) for occ in pattern])
+        rows = (beats - offset) / beats_per_frame - window / 2.0
+        cells = np.round(rows / factor).astype(np.int64)
+        pairs = occurrence_pairs(cells, n, min_len)
+        if not len(pairs):
+            continue
+        control = random_pairs(pairs[:, 2], n, min_len, rng)
+        out.append({"occurrences": len(pattern),
+                    "beats": float(np.median(beats[:, 1] - beats[:, 0])),
+                    "annotated": diagonal_means(P, *pairs.T),
+                    "random": diagonal_means(P, *control.T)})
+    return out
+
+
+def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
+    """:func:`piece_quantiles` of every piece of an extracted run that has a ground truth.
+
+    Parameters
+    ----------
+    run : str
+        A run that ``extract_motives.py`` has processed with csv scores (its
+        ``extraction.json`` gives each piece's matrix, tempo, score and audio start).
+    refdir : str or Path
+        Ground truth folder (``PIECE.txt``).
+    seed : int
+        Seed of the random pairs.
+
+    Returns
+    -------
+    dict
+        Piece → list of per-pattern dicts (:func:`piece_quantiles`).
+
+    Raises
+    ------
+    DataError
+        When the run has no ``extraction.json`` or no piece has both a score and a ground truth.
+    """
+    from pathlib import Path
+
+    layout = RunLayout(run, root)
+    path = layout.extraction_info
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run extract_motives.py {run} first")
+    info = json.loads(path.read_text())
+    rng = np.random.default_rng(seed)
+    out = {}
+    for p in info["pieces"]:
+        ref = Path(refdir) / f"{p['piece']}.txt"
+        if not p["csv"] or not ref.is_file():
+            continue
+        X = np.load(p["matrix"], mmap_mode="r")
+        score = read_score_csv(p["csv"])
+        offset = score_offset(score, info.get("domain", "audio"), p.get("audio_start", 0.0),
+                              p["bpm"])
+        h = info["frame_seconds"] * p["bpm"] / 60.0
+        out[p["piece"]] = piece_quantiles(X, len(X) - info["pad"], h, info["window"], offset,
+                                          read_mirex(ref), rng)
+    if not out:
+        raise DataError(f"{run}: no piece has both a csv score and a ground truth in {refdir}")
+    return out

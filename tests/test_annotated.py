@@ -1,0 +1,63 @@
+"""How strongly a matrix marks annotated repeats (complex_auto.annotated), on planted repeats."""
+import numpy as np
+import pytest
+
+from complex_auto import annotated as A
+from complex_auto.errors import DataError
+from complex_auto.families import diagonal_prefix
+from complex_auto.selfsim import PAD, self_similarity
+from tests.test_families import features_with_repeats
+
+
+def occurrence(start_beat, end_beat, pitch=60):
+    """A ground-truth occurrence (read_mirex's layout) from its first to its last onset."""
+    onsets = list(np.arange(start_beat, end_beat, 0.5)) + [end_beat]
+    return [(float(b), pitch) for b in onsets]
+
+
+def test_diagonal_means_average_along_the_diagonal():
+    R = np.random.default_rng(0).random((30, 30))
+    P = diagonal_prefix(R)
+    got = A.diagonal_means(P, [2, 0, 5], [10, 20, 6], [5, 10, 1])
+    want = [np.mean([R[a + k, b + k] for k in range(L)]) for a, b, L in ((2, 10, 5), (0, 20, 10),
+                                                                          (5, 6, 1))]
+    assert np.allclose(got, want)
+
+
+def test_occurrence_pairs_leave_out_close_and_outside_pairs():
+    spans = np.array([[0, 8], [20, 26], [22, 30], [95, 105]])
+    pairs = A.occurrence_pairs(spans, n=100, min_lag=4)
+    # (20, 22) is a passage against itself a moment later; [95, 105) runs past the matrix
+    assert pairs.tolist() == [[0, 20, 6], [0, 22, 8]]
+
+
+def test_random_pairs_keep_lengths_and_distance():
+    pairs = A.random_pairs([5, 12], n=60, min_lag=8, rng=np.random.default_rng(1), draws=50)
+    assert len(pairs) == 100 and set(pairs[:50, 2]) == {5} and set(pairs[50:, 2]) == {12}
+    assert np.all(pairs[:, 1] - pairs[:, 0] >= 8) and np.all(pairs[:, 1] + pairs[:, 2] <= 60)
+
+
+def test_a_planted_repeat_stands_out_and_a_false_annotation_does_not():
+    # rows 40-99 are repeated at 200-259 and 400-459; at 0.25 beats a row (grid = rows), and
+    # a row standing for the music at its own start (window 0), beat = row / 4
+    f = features_with_repeats(600, [(40, 200, 60), (40, 400, 60)], seed=3)
+    X = self_similarity(f)
+    true = [occurrence(10, 24.75), occurrence(50, 64.75), occurrence(100, 114.75)]
+    false = [occurrence(30, 44.75), occurrence(80, 94.75), occurrence(125, 139.75)]
+    got = A.piece_quantiles(X, len(X) - PAD, 0.25, 0, 0.0, [true, false],
+                            np.random.default_rng(0))
+    assert [g["occurrences"] for g in got] == [3, 3] and got[0]["beats"] == pytest.approx(14.75)
+    assert len(got[0]["annotated"]) == 3 and len(got[0]["random"]) == 3 * A.DRAWS
+    assert got[0]["annotated"].min() > 0.95
+    assert np.median(got[1]["annotated"]) < 0.8
+    assert 0.3 < np.median(np.concatenate([g["random"] for g in got])) < 0.7
+    # a row stands for its window's centre: the same beats read with a window of 40 rows
+    # and frame 0 at beat -5 (20 rows = 5 beats earlier) find the same pairs
+    shifted = A.piece_quantiles(X, len(X) - PAD, 0.25, 40, -5.0, [true],
+                                np.random.default_rng(0))
+    assert np.allclose(shifted[0]["annotated"], got[0]["annotated"])
+
+
+def test_repeat_quantiles_needs_an_extracted_run(tmp_path):
+    with pytest.raises(DataError, match="extraction.json: missing"):
+        A.repeat_quantiles("nothing", root=tmp_path)
