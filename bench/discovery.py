@@ -12,8 +12,8 @@ finder that does not beat its chance control has found nothing.
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
-output/bench_discovery_NAME_{features}[_focusN]/ (--keep to reuse a conversion made there with
-the same model and config).
+output/bench_discovery_NAME_MODELDIR_{features}[_focusN]/ (MODELDIR: the folder of --model, e.g.
+cqt_jku; --keep to reuse a conversion made there with the same model and config).
 """
 import argparse
 import subprocess
@@ -101,7 +101,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         :func:`ceiling` of the data set.
     """
     name = Path(folder).name if folder else "jku"
-    base = f"bench_discovery_{name}_{features}" + (f"_focus{focus}" if focus else "")
+    # the model's folder in the name: runs of two models must not overwrite each other
+    base = (f"bench_discovery_{name}_{Path(model).parent.name}_{features}"
+            + (f"_focus{focus}" if focus else ""))
     tmp = ROOT / "output" / base
     tmp.mkdir(parents=True, exist_ok=True)
     audio, csvs, refdir = dataset_lists(folder, tmp)
