@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from complex_auto.annotated import repeat_quantiles  # noqa: E402
+from complex_auto.errors import DataError  # noqa: E402
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
 
 
@@ -35,7 +36,10 @@ def main():
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR), help="ground truth folder")
     p.add_argument("--seed", type=int, default=0, help="seed of the random pairs")
     args = p.parse_args()
-    pieces = repeat_quantiles(args.run, args.refdir, args.seed)
+    try:
+        pieces = repeat_quantiles(args.run, args.refdir, args.seed)
+    except DataError as e:
+        sys.exit(f"error: {e}")
     head = "".join(f"{c:>7}" for c in ("median", ">=.8", ">=.9"))
     print(f"{'piece':<20}{'patterns':>9}{'pairs':>7}   annotated{head}   random{head}")
     every = {"annotated": [], "random": []}

@@ -4,6 +4,7 @@
     python bench/readme_numbers.py                  # the cheap entries (about a minute)
     python bench/readme_numbers.py --slow           # also those that train or time (longer)
     python bench/readme_numbers.py --only "Results on the JKU"   # one README section
+    python bench/readme_numbers.py --only "marks" --slow         # entries whose name says so
     python bench/readme_numbers.py --list           # the entries, without computing
 
 One line per number: README section, name, the README's text, the recomputed value, and
@@ -459,6 +460,52 @@ for _i, (_name, _text, _context) in enumerate((
         lambda c=_col, pct=_text.endswith("%"): annotated_repeats()[c] * (100 if pct else 1))
 
 
+@functools.cache
+def marks(features, folder=None):
+    """python bench/discovery.py [FOLDER] --features F --methods families --model models/cqt_piano/model_complex_auto_cqt.save --config models/cqt_piano/config_cqt.ini; python bench/annotated_repeats.py bench_discovery_NAME_cqt_piano_F [--refdir FOLDER/groundtruth]: (annotated median, share >= .9, families mean, chance)"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+
+    results, _ = bench_discovery.run_dataset(
+        folder, methods=("families",), features=features,
+        model=ROOT / "models/cqt_piano/model_complex_auto_cqt.save",
+        config=ROOT / "models/cqt_piano/config_cqt.ini")
+    name = Path(folder).name if folder else "jku"
+    extra = ["--refdir", str(Path(folder) / "groundtruth")] if folder else []
+    line = next(l for l in run("bench/annotated_repeats.py", f"bench_discovery_{name}_cqt_piano_"
+                               f"{features}", *extra).splitlines() if l.startswith("all pairs"))
+    values = [float(v) for v in line.split()[2:]]
+    return values[1], values[3], results["families"][1], results["families"][2]
+
+
+def _register_marks():
+    """The table of README's 'Which representation marks the annotated repeats'."""
+    text = README.read_text()
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    rows = {"CAE amplitudes (`models/cqt_piano`)": "cae", "raw CQT n-grams": "cqt",
+            "chroma n-grams": "chroma", "2-D Fourier magnitude": "ftm2d",
+            "transposition-invariant chroma": "tichroma"}
+    for label, features in rows.items():
+        row = next((l for l in text.splitlines() if l.startswith(f"| {label} | 0.")), None)
+        if row is None:
+            continue
+        cells = [(m.group(0), row[:m.end()]) for m in re.finditer(r"\d*\.\d+|\d+(?= %)", row)]
+        getters = [("JKU median", lambda f=features: marks(f)[0]),
+                   ("JKU share >= .9", lambda f=features: 100 * marks(f)[1])]
+        if Path(bps).is_dir():
+            getters += [("BPS median", lambda f=features: marks(f, bps)[0]),
+                        ("BPS share >= .9", lambda f=features: 100 * marks(f, bps)[1])]
+            getters += [(f"BPS families {m}", lambda f=features, m=m: marks(f, bps)[2][m])
+                        for m in _MEASURES]
+            getters += [(f"BPS chance {m}", lambda f=features, m=m: marks(f, bps)[3][m])
+                        for m in _MEASURES]
+        for (value, context), (name, fn) in zip(cells, getters):
+            number("Which Representation Finds Repeats", f"marks {features}: {name}", value,
+                   slow=True, context=context)(fn)
+
+
+_register_marks()
+
 _SEED_MAPPING = ("lower (.542 / .657 / .637 / .515 against .550 / .685 / .649 / .521, "
                  "`models/cqt_piano`)")
 if _SEED_MAPPING in README.read_text():
@@ -700,7 +747,8 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n", 1)[1])
     p.add_argument("--only", metavar="SECTION",
-                   help="only the entries whose section contains SECTION (case-insensitive)")
+                   help="only the entries whose section or name contains SECTION "
+                        "(case-insensitive)")
     p.add_argument("--slow", action="store_true",
                    help="also the entries that train a model or take minutes")
     p.add_argument("--list", action="store_true", help="list the entries without computing")
@@ -708,7 +756,8 @@ def main(argv=None):
 
     text = README.read_text()
     chosen = [n for n in NUMBERS
-              if (not args.only or args.only.lower() in n.section.lower())
+              if (not args.only or args.only.lower() in n.section.lower()
+                  or args.only.lower() in n.name.lower())
               and (args.slow or not n.slow or args.list)]
     if not chosen:
         sys.exit(f"no entry matches --only {args.only!r}")

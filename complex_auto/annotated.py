@@ -73,12 +73,16 @@ def occurrence_pairs(spans, n, min_lag):
 def random_pairs(lengths, n, min_lag, rng, draws=DRAWS):
     """``draws`` pairs of spans at uniformly random places per length, at least ``min_lag`` apart.
 
+    Raises ``ValueError`` when a length leaves no room for such a pair in ``n`` cells.
+
     Returns
     -------
     np.ndarray, shape (len(lengths) * draws, 3), int64
         ``first, second, length``.
     """
     lengths = np.repeat(np.asarray(lengths, np.int64), draws)
+    if len(lengths) and lengths.max() + min_lag > n:
+        raise ValueError(f"no two spans of {lengths.max()} cells fit {min_lag} apart in {n}")
     out = np.zeros((len(lengths), 3), np.int64)
     out[:, 2] = lengths
     todo = np.arange(len(lengths))
@@ -175,6 +179,8 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
         ref = Path(refdir) / f"{p['piece']}.txt"
         if not p["csv"] or not ref.is_file():
             continue
+        if not Path(p["matrix"]).is_file():
+            raise DataError(f"{p['matrix']}: missing; convert.py writes it (run {run})")
         X = np.load(p["matrix"], mmap_mode="r")
         score = read_score_csv(p["csv"])
         offset = score_offset(score, info.get("domain", "audio"), p.get("audio_start", 0.0),

@@ -429,8 +429,8 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     S = pool_matrix(X, factor, n_rows)
     if len(S) < 2 * min_len + 1:
         return None, factor, min_len, max_len
-    R = rank_transform(lag_normalise(S, min_len), min_len)
-    return R, factor, min_len, max_len
+    S = lag_normalise(S, min_len)   # drops the pooled matrix: one n x n array fewer at a time
+    return rank_transform(S, min_len), factor, min_len, max_len
 
 
 def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,

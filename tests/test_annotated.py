@@ -35,6 +35,8 @@ def test_random_pairs_keep_lengths_and_distance():
     pairs = A.random_pairs([5, 12], n=60, min_lag=8, rng=np.random.default_rng(1), draws=50)
     assert len(pairs) == 100 and set(pairs[:50, 2]) == {5} and set(pairs[50:, 2]) == {12}
     assert np.all(pairs[:, 1] - pairs[:, 0] >= 8) and np.all(pairs[:, 1] + pairs[:, 2] <= 60)
+    with pytest.raises(ValueError, match="no two spans of 55 cells"):
+        A.random_pairs([55], n=60, min_lag=8, rng=np.random.default_rng(1))
 
 
 def test_a_planted_repeat_stands_out_and_a_false_annotation_does_not():
@@ -61,3 +63,19 @@ def test_a_planted_repeat_stands_out_and_a_false_annotation_does_not():
 def test_repeat_quantiles_needs_an_extracted_run(tmp_path):
     with pytest.raises(DataError, match="extraction.json: missing"):
         A.repeat_quantiles("nothing", root=tmp_path)
+
+
+def test_repeat_quantiles_names_a_missing_matrix(tmp_path):
+    import json
+
+    run = tmp_path / "r"
+    run.mkdir()
+    ref = tmp_path / "gt"
+    ref.mkdir()
+    (ref / "p.txt").write_text("pattern1\noccurrence1\n1.0, 60\n")
+    (run / "extraction.json").write_text(json.dumps({
+        "method": "families", "frame_seconds": 0.09, "window": 32, "pad": 9, "domain": "audio",
+        "pieces": [{"piece": "p", "bpm": 120.0, "csv": "p.csv",
+                    "matrix": str(run / "p.npy"), "audio_start": 0.0}]}))
+    with pytest.raises(DataError, match=r"p\.npy: missing"):
+        A.repeat_quantiles("r", refdir=ref, root=tmp_path)
