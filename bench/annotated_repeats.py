@@ -44,12 +44,17 @@ def main():
     print(f"{'piece':<20}{'patterns':>9}{'pairs':>7}   annotated{head}   random{head}")
     every = {"annotated": [], "random": []}
     for piece, patterns in pieces.items():
-        ann = np.concatenate([q["annotated"] for q in patterns]) if patterns else np.zeros(1)
-        rnd = np.concatenate([q["random"] for q in patterns]) if patterns else np.zeros(1)
+        if not patterns:        # no two occurrences of a pattern fit the matrix
+            print(f"{piece:<20}{0:>9}{0:>7}")
+            continue
+        ann = np.concatenate([q["annotated"] for q in patterns])
+        rnd = np.concatenate([q["random"] for q in patterns])
         every["annotated"].append(ann)
         every["random"].append(rnd)
         print(f"{piece:<20}{len(patterns):>9}{len(ann):>7}   {'':9}{summary(ann)}   {'':6}"
               f"{summary(rnd)}")
+    if not every["annotated"]:
+        sys.exit(f"error: {args.run}: no pair of annotated occurrences fits its matrices")
     ann, rnd = (np.concatenate(every[k]) for k in ("annotated", "random"))
     print(f"{'all pairs':<20}{'':>9}{len(ann):>7}   {'':9}{summary(ann)}   {'':6}{summary(rnd)}")
 

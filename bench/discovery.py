@@ -87,6 +87,15 @@ def _same_conversion(folder, model, config, focus=None):
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 
 
+def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
+             features="cae", focus=None):
+    """The run :func:`run_dataset` writes: ``bench_discovery_NAME_MODELDIR_FEATURES[_focusN]``."""
+    name = Path(folder).name if folder else "jku"
+    # the model's folder in the name: runs of two models must not overwrite each other
+    return (f"bench_discovery_{name}_{Path(model).parent.name}_{features}"
+            + (f"_focus{focus}" if focus else ""))
+
+
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
                 config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
@@ -100,10 +109,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     ceiling : dict
         :func:`ceiling` of the data set.
     """
-    name = Path(folder).name if folder else "jku"
-    # the model's folder in the name: runs of two models must not overwrite each other
-    base = (f"bench_discovery_{name}_{Path(model).parent.name}_{features}"
-            + (f"_focus{focus}" if focus else ""))
+    base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
     tmp.mkdir(parents=True, exist_ok=True)
     audio, csvs, refdir = dataset_lists(folder, tmp)

@@ -436,6 +436,7 @@ def _register_discovery():
 
 _register_discovery()
 
+
 @functools.cache
 def annotated_repeats():
     """python convert.py RUN jku_input_audio.txt models/cqt_piano/config_cqt.ini --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py RUN --method families; python bench/annotated_repeats.py RUN: the 'all pairs' line"""
@@ -449,13 +450,13 @@ def annotated_repeats():
     return [float(v) for v in line.split()[2:]]
 
 
-for _i, (_name, _text, _context) in enumerate((
-        ("pairs", "275", "the 275 annotated"),
-        ("annotated median", "0.93", "pairs of the JKU have a median of 0.93"),
-        ("annotated share >= .9", "55 %", "and 55 %"),
-        ("random median", "0.52", "of 0.52"),
-        ("random share >= .9", "4 %", "and 4 % reach 0.9"))):
-    _col = (0, 1, 3, 4, 6)[_i]
+# columns of the 'all pairs' line: pairs, annotated median, >= .8, >= .9, random median, ...
+for _name, _text, _context, _col in (
+        ("pairs", "275", "the 275 annotated", 0),
+        ("annotated median", "0.93", "pairs of the JKU have a median of 0.93", 1),
+        ("annotated share >= .9", "55 %", "and 55 %", 3),
+        ("random median", "0.52", "of 0.52", 4),
+        ("random share >= .9", "4 %", "and 4 % reach 0.9", 6)):
     number(_RESULTS, f"JKU annotated repeats (cqt_piano): {_name}", _text, context=_context)(
         lambda c=_col, pct=_text.endswith("%"): annotated_repeats()[c] * (100 if pct else 1))
 
@@ -466,14 +467,14 @@ def marks(features, folder=None):
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
-    results, _ = bench_discovery.run_dataset(
-        folder, methods=("families",), features=features,
-        model=ROOT / "models/cqt_piano/model_complex_auto_cqt.save",
-        config=ROOT / "models/cqt_piano/config_cqt.ini")
-    name = Path(folder).name if folder else "jku"
+    model = ROOT / "models/cqt_piano/model_complex_auto_cqt.save"
+    results, _ = bench_discovery.run_dataset(folder, methods=("families",), features=features,
+                                             model=model,
+                                             config=ROOT / "models/cqt_piano/config_cqt.ini")
     extra = ["--refdir", str(Path(folder) / "groundtruth")] if folder else []
-    line = next(l for l in run("bench/annotated_repeats.py", f"bench_discovery_{name}_cqt_piano_"
-                               f"{features}", *extra).splitlines() if l.startswith("all pairs"))
+    line = next(l for l in run("bench/annotated_repeats.py",
+                               bench_discovery.run_name(folder, model, features), *extra)
+                .splitlines() if l.startswith("all pairs"))
     values = [float(v) for v in line.split()[2:]]
     return values[1], values[3], results["families"][1], results["families"][2]
 
