@@ -438,32 +438,8 @@ _register_discovery()
 
 
 @functools.cache
-def annotated_repeats():
-    """python convert.py RUN jku_input_audio.txt models/cqt_piano/config_cqt.ini --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py RUN --method families; python bench/annotated_repeats.py RUN: the 'all pairs' line"""
-    run("convert.py", "readme_marks", "jku_input_audio.txt", "models/cqt_piano/config_cqt.ini",
-        "--model", "models/cqt_piano/model_complex_auto_cqt.save", "--self-sim-matrix",
-        "--threads", "1")
-    run("extract_motives.py", "readme_marks", "--csv", "jku_csv_files.txt", "--method",
-        "families", "--no-plot", "--no-report")
-    line = next(l for l in run("bench/annotated_repeats.py", "readme_marks").splitlines()
-                if l.startswith("all pairs"))
-    return [float(v) for v in line.split()[2:]]
-
-
-# columns of the 'all pairs' line: pairs, annotated median, >= .8, >= .9, random median, ...
-for _name, _text, _context, _col in (
-        ("pairs", "275", "the 275 annotated", 0),
-        ("annotated median", "0.93", "pairs of the JKU have a median of 0.93", 1),
-        ("annotated share >= .9", "55 %", "and 55 %", 3),
-        ("random median", "0.52", "of 0.52", 4),
-        ("random share >= .9", "4 %", "and 4 % reach 0.9", 6)):
-    number(_RESULTS, f"JKU annotated repeats (cqt_piano): {_name}", _text, context=_context)(
-        lambda c=_col, pct=_text.endswith("%"): annotated_repeats()[c] * (100 if pct else 1))
-
-
-@functools.cache
 def marks(features, folder=None):
-    """python bench/discovery.py [FOLDER] --features F --methods families --model models/cqt_piano/model_complex_auto_cqt.save --config models/cqt_piano/config_cqt.ini; python bench/annotated_repeats.py bench_discovery_NAME_cqt_piano_F [--refdir FOLDER/groundtruth]: (annotated median, share >= .9, families mean, chance)"""
+    """python bench/discovery.py [FOLDER] --features F --methods families --model models/cqt_piano/model_complex_auto_cqt.save --config models/cqt_piano/config_cqt.ini; python bench/annotated_repeats.py bench_discovery_NAME_cqt_piano_F [--refdir FOLDER/groundtruth]: (the numbers of its 'all pairs' line, families mean, chance)"""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
@@ -475,8 +451,18 @@ def marks(features, folder=None):
     line = next(l for l in run("bench/annotated_repeats.py",
                                bench_discovery.run_name(folder, model, features), *extra)
                 .splitlines() if l.startswith("all pairs"))
-    values = [float(v) for v in line.split()[2:]]
-    return values[1], values[3], results["families"][1], results["families"][2]
+    return [float(v) for v in line.split()[2:]], results["families"][1], results["families"][2]
+
+
+# columns of the 'all pairs' line: pairs, annotated median, >= .8, >= .9, random median, ...
+for _name, _text, _context, _col in (
+        ("pairs", "275", "the 275 annotated", 0),
+        ("annotated median", "0.93", "pairs of the JKU have a median of 0.93", 1),
+        ("annotated share >= .9", "55 %", "and 55 %", 3),
+        ("random median", "0.52", "of 0.52", 4),
+        ("random share >= .9", "4 %", "and 4 % reach 0.9", 6)):
+    number(_RESULTS, f"JKU annotated repeats (cqt_piano): {_name}", _text, context=_context)(
+        lambda c=_col, pct=_text.endswith("%"): marks("cae")[0][c] * (100 if pct else 1))
 
 
 def _register_marks():
@@ -491,14 +477,14 @@ def _register_marks():
         if row is None:
             continue
         cells = [(m.group(0), row[:m.end()]) for m in re.finditer(r"\d*\.\d+|\d+(?= %)", row)]
-        getters = [("JKU median", lambda f=features: marks(f)[0]),
-                   ("JKU share >= .9", lambda f=features: 100 * marks(f)[1])]
+        getters = [("JKU median", lambda f=features: marks(f)[0][1]),
+                   ("JKU share >= .9", lambda f=features: 100 * marks(f)[0][3])]
         if Path(bps).is_dir():
-            getters += [("BPS median", lambda f=features: marks(f, bps)[0]),
-                        ("BPS share >= .9", lambda f=features: 100 * marks(f, bps)[1])]
-            getters += [(f"BPS families {m}", lambda f=features, m=m: marks(f, bps)[2][m])
+            getters += [("BPS median", lambda f=features: marks(f, bps)[0][1]),
+                        ("BPS share >= .9", lambda f=features: 100 * marks(f, bps)[0][3])]
+            getters += [(f"BPS families {m}", lambda f=features, m=m: marks(f, bps)[1][m])
                         for m in _MEASURES]
-            getters += [(f"BPS chance {m}", lambda f=features, m=m: marks(f, bps)[3][m])
+            getters += [(f"BPS chance {m}", lambda f=features, m=m: marks(f, bps)[2][m])
                         for m in _MEASURES]
         for (value, context), (name, fn) in zip(cells, getters):
             number("Which Representation Finds Repeats", f"marks {features}: {name}", value,

@@ -9,15 +9,15 @@ pairs near 1 and the random ones near 0.5. When the annotated pairs stand out an
 still scores at chance, the finder is at fault; when they do not, no finder on this matrix can
 do much better.
 """
-import json
+from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError
 from .families import RESOLUTION_BEATS, diagonal_prefix, prepare_matrix
-from .jku import DEFAULT_REFDIR, read_mirex, read_score_csv
+from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout
-from .patterns import score_offset
+from .patterns import piece_timing, read_extraction
 
 #: Random pairs drawn per annotated pair for the control.
 DRAWS = 20
@@ -166,13 +166,7 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
     DataError
         When the run has no ``extraction.json`` or no piece has both a score and a ground truth.
     """
-    from pathlib import Path
-
-    layout = RunLayout(run, root)
-    path = layout.extraction_info
-    if not path.is_file():
-        raise DataError(f"{path}: missing; run extract_motives.py {run} first")
-    info = json.loads(path.read_text())
+    info = read_extraction(RunLayout(run, root))
     rng = np.random.default_rng(seed)
     out = {}
     for p in info["pieces"]:
@@ -182,10 +176,7 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
         if not Path(p["matrix"]).is_file():
             raise DataError(f"{p['matrix']}: missing; convert.py writes it (run {run})")
         X = np.load(p["matrix"], mmap_mode="r")
-        score = read_score_csv(p["csv"])
-        offset = score_offset(score, info.get("domain", "audio"), p.get("audio_start", 0.0),
-                              p["bpm"])
-        h = info["frame_seconds"] * p["bpm"] / 60.0
+        _, offset, h = piece_timing(info, p)
         out[p["piece"]] = piece_quantiles(X, len(X) - info["pad"], h, info["window"], offset,
                                           read_mirex(ref), rng)
     if not out:

@@ -7,7 +7,6 @@ their lengths, draws each occurrence's start uniformly over the piece, maps the 
 score exactly as the run's method does (:func:`complex_auto.patterns.patterns_to_notes`), and
 scores them with the same MIREX measures.
 """
-import json
 import tempfile
 from pathlib import Path
 
@@ -15,9 +14,10 @@ import numpy as np
 
 from .errors import DataError
 from .evaluation import SCORE_COLUMNS, evaluate_folder
-from .jku import DEFAULT_REFDIR, read_score_csv
+from .jku import DEFAULT_REFDIR
 from .layout import OUTPUT_ROOT, RunLayout
-from .patterns import patterns_to_notes, read_segraw, score_offset, write_mirex
+from .patterns import (patterns_to_notes, piece_timing, read_extraction, read_segraw,
+                       write_mirex)
 
 
 def random_placement(spans, n_frames, rng):
@@ -70,27 +70,22 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
         When the run has no ``extraction.json`` or no piece with a score.
     """
     layout = RunLayout(run, root)
-    path = layout.extraction_info
-    if not path.is_file():
-        raise DataError(f"{path}: missing; run extract_motives.py {run} first")
-    info = json.loads(path.read_text())
+    info = read_extraction(layout)
     shift = None if info["method"] == "nf14" else info["window"] / 2.0
     pieces = [p for p in info["pieces"] if p["csv"] and layout.segraw(p["piece"]).is_file()]
     if not pieces:
         raise DataError(f"{run}: no piece was extracted with a csv score")
+    # what each piece needs, read once for all seeds: frames, spans, score, timing
+    inputs = [(p["piece"], np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"],
+               read_segraw(layout.segraw(p["piece"])), *piece_timing(info, p)) for p in pieces]
     per_seed = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
         with tempfile.TemporaryDirectory() as tmp:
-            for p in pieces:
-                n = np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"]
-                score = read_score_csv(p["csv"])
-                h = info["frame_seconds"] * p["bpm"] / 60.0
-                placed = random_placement(read_segraw(layout.segraw(p["piece"])), n, rng)
-                offset = score_offset(score, info.get("domain", "audio"),
-                                      p.get("audio_start", 0.0), p["bpm"])
+            for piece, n, spans, score, offset, h in inputs:
+                placed = random_placement(spans, n, rng)
                 notes = patterns_to_notes(placed, score, h, offset, shift)
-                write_mirex(Path(tmp) / f"{p['piece']}.seg", notes)
+                write_mirex(Path(tmp) / f"{piece}.seg", notes)
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
     return {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}

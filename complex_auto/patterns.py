@@ -227,6 +227,36 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     return first - audio_start * bpm / 60.0
 
 
+def read_extraction(layout):
+    """A run's ``extraction.json``, which every reader of extracted patterns needs.
+
+    Raises
+    ------
+    DataError
+        When the run has not been through ``extract_motives.py``.
+    """
+    path = layout.extraction_info
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run extract_motives.py {layout.run} first")
+    return json.loads(path.read_text())
+
+
+def piece_timing(info, piece):
+    """An extracted piece's score, the score time (beats) at frame 0, and beats per frame.
+
+    Parameters
+    ----------
+    info : dict
+        :func:`read_extraction`.
+    piece : dict
+        One of ``info['pieces']``; it must have a csv score.
+    """
+    score = read_score_csv(piece["csv"])
+    offset = score_offset(score, info.get("domain", "audio"), piece.get("audio_start", 0.0),
+                          piece["bpm"])
+    return score, offset, info["frame_seconds"] * piece["bpm"] / 60.0
+
+
 def span_to_beats(start, end, h, offset):
     """Frames ``[start, end)`` to whole beats ``(round(start·h + offset), round(end·h + offset))``."""
     return round(start * h + offset), round(end * h + offset)
