@@ -431,7 +431,16 @@ def _register_discovery():
         sentence = ".473 / .373 / .452 / .511"
         if sentence in text:
             _register_discovery_row("BPS ceiling", sentence, [
-                (f"ceiling {m}", lambda m=m: discovery(bps)[1][m]) for m in _MEASURES], slow=True)
+                (f"ceiling {m}", lambda m=m: discovery(bps)[1][0][m]) for m in _MEASURES], slow=True)
+        sentence = ".416 / .049 / .074 / .097"
+        if sentence in text:
+            _register_discovery_row("BPS ceiling chance", sentence, [
+                (f"ceiling chance {m}", lambda m=m: discovery(bps)[1][1][m]) for m in _MEASURES],
+                slow=True)
+    for k, sentence in enumerate((".841 / .884 / .885 / .828", ".574 / .385 / .377 / .298")):
+        if sentence in text:
+            _register_discovery_row(f"JKU ceiling{' chance' if k else ''}", sentence, [
+                (f"{m}", lambda k=k, m=m: discovery()[1][k][m]) for m in _MEASURES])
 
 
 _register_discovery()

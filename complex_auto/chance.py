@@ -17,7 +17,11 @@ from .evaluation import SCORE_COLUMNS, evaluate_folder
 from .jku import DEFAULT_REFDIR
 from .layout import OUTPUT_ROOT, RunLayout
 from .patterns import (patterns_to_notes, piece_timing, read_extraction, read_segraw,
-                       write_mirex)
+                       span_notes, write_mirex)
+
+#: Grid of the ceiling's random starts, in beats: finer than every onset of the scores but
+#: triplets, so placing on it differs from uniform placement by nothing a score can show.
+CEILING_GRID_BEATS = 1 / 16
 
 
 def random_placement(spans, n_frames, rng):
@@ -89,3 +93,57 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
     return {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}
+
+
+def _spans_to_notes(score, spans):
+    # every note each span [start, end) in beats covers; as patterns_to_notes: occurrences
+    # without notes dropped, then patterns left with fewer than two occurrences
+    out = []
+    for pattern in spans:
+        occs = [[tuple(n) for n in span_notes(score, a, b)] for a, b in pattern]
+        occs = [o for o in occs if o]
+        if len(occs) >= 2:
+            out.append(occs)
+    return out
+
+
+def ceiling_scores(score, reference, seeds=(0, 1, 2)):
+    """What a perfect audio finder scores on a piece, and what its chance control scores.
+
+    The perfect finder reports every annotated occurrence's span exactly; like every audio
+    finder, a span stands for all the notes it covers, while an annotation may hold a single
+    voice. Its chance control moves each occurrence to a uniformly random start within the
+    score (same length; on a grid of :data:`CEILING_GRID_BEATS`), as :func:`chance_scores` does
+    for a run. The difference is the most by which any finder can beat its chance control on
+    each measure: where it is small, the measure cannot tell a finder from chance on the piece.
+
+    Parameters
+    ----------
+    score : np.ndarray, shape (notes, >= 2)
+        ``(onset in beats, pitch, ...)`` (:func:`complex_auto.jku.read_score_csv`).
+    reference : list
+        Annotated patterns, each a list of occurrences of ``(onset, pitch)`` notes
+        (:func:`complex_auto.evaluation.load_patterns`).
+    seeds : sequence of int
+        One random placement per seed.
+
+    Returns
+    -------
+    top, chance : dict
+        :data:`~complex_auto.evaluation.SCORE_COLUMNS` → score; ``chance`` averaged over seeds.
+    """
+    from .evaluation import evaluate_piece
+
+    # an occurrence's span: from its first onset to just past its last
+    spans = [np.array([[min(n[0] for n in occ), max(n[0] for n in occ) + 1e-3]
+                       for occ in pattern]) for pattern in reference]
+    top = evaluate_piece(reference, _spans_to_notes(score, spans))
+    first = float(score[:, 0].min())
+    grid = [np.round((s - first) / CEILING_GRID_BEATS).astype(np.int64) for s in spans]
+    n = int(np.ceil((score[:, 0].max() - first) / CEILING_GRID_BEATS)) + 1
+    per_seed = []
+    for seed in seeds:
+        placed = random_placement(grid, n, np.random.default_rng(seed))
+        per_seed.append(evaluate_piece(reference, _spans_to_notes(
+            score, [p[:, 2:4] * CEILING_GRID_BEATS + first for p in placed])))
+    return top, {c: float(np.mean([r[c] for r in per_seed])) for c in SCORE_COLUMNS}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from complex_auto import families as F
-from complex_auto.chance import chance_scores, random_placement
+from complex_auto.chance import ceiling_scores, chance_scores, random_placement
 from complex_auto.errors import DataError
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import extract_run
@@ -289,6 +289,34 @@ def test_random_placement_keeps_counts_and_lengths():
     assert all(np.array_equal(a, b) for a, b in zip(placed, again))
     moved = random_placement(spans, 150, np.random.default_rng(1))
     assert not all(np.array_equal(a, b) for a, b in zip(placed, moved))
+
+
+def _line_score(beats, voices=1, seed=0):
+    # a note on every beat in each voice, random pitches: (onset, pitch) rows
+    rng = np.random.default_rng(seed)
+    return np.array([(float(t), float(rng.integers(40 + 20 * v, 60 + 20 * v)))
+                     for t in range(beats) for v in range(voices)])
+
+
+def test_ceiling_of_exact_spans_is_perfect_and_above_its_chance():
+    # A single voice: an annotated occurrence's span holds its notes and no others, so the
+    # perfect finder scores 1; moved to random places, the same spans score far less.
+    score = _line_score(200)
+    ref = [[[tuple(score[t]) for t in range(s, s + 4)] for s in (10, 60, 130)],
+           [[tuple(score[t]) for t in range(s, s + 8)] for s in (30, 150)]]
+    top, chance = ceiling_scores(score, ref, seeds=(0, 1, 2))
+    assert top["Est_F"] == pytest.approx(1.0) and top["ThreeLayer_F"] == pytest.approx(1.0)
+    assert chance["Est_F"] < 0.8 and chance["ThreeLayer_F"] < 0.5
+
+
+def test_ceiling_counts_every_note_a_span_covers():
+    # A second voice the annotation leaves out halves what an exact span can score.
+    score = _line_score(200, voices=2)
+    melody = score[score[:, 1] < 60]
+    ref = [[[tuple(melody[t]) for t in range(s, s + 4)] for s in (10, 60, 130)]]
+    top, chance = ceiling_scores(score, ref, seeds=(0,))
+    assert top["Est_F"] == pytest.approx(0.5)
+    assert chance["Est_F"] <= top["Est_F"]
 
 
 # ---------------------------------------------------------------------------------------------
