@@ -418,6 +418,16 @@ def _register_discovery():
             _register_discovery_row(f"cqt_piano focus 16 {'BPS' if folder else 'JKU'} {what}",
                                     row, _getters(folder, what, model="cqt_piano", focus=16),
                                     slow=folder is not None)
+    n8_table = "".join(text.split("| `models/cqt_piano_n8` | `nf14` | `families` |", 1)[1:])
+    n8_table = n8_table.split("\n\n", 1)[0]
+    for label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
+                                "chance", None), ("| BPS-dev, run |", "mean", bps),
+                                ("| BPS-dev, chance control |", "chance", bps)):
+        row = next((l for l in n8_table.splitlines() if l.startswith(label)), None)
+        if row and (folder is None or Path(bps).is_dir()):
+            _register_discovery_row(f"cqt_piano_n8 {'BPS' if folder else 'JKU'} {what}", row,
+                                    _getters(folder, what, model="cqt_piano_n8"),
+                                    slow=folder is not None)
     if Path(bps).is_dir():
         for label, what in (("| BPS-dev, run |", "mean"), ("| BPS-dev, chance control |", "chance")):
             row = next((l for l in text.splitlines() if l.startswith(label)), None)
@@ -728,6 +738,11 @@ for _s, _text in ((2, "89.4 %"), (5, "87.8 %")):
                          section=_RESULTS, context="mean of the five JKU recordings: 89.4 % found")
 _transposition_entry("cqt_piano", PIANO, 2, "91.4 %", mean=True)
 _transposition_entry("cqt_piano", PIANO, 5, "91.4 %", mean=True)
+for _s, _text in ((2, "85.6 %"), (5, "84.8 %")):
+    _transposition_entry("cqt_piano_n8", "models/cqt_piano_n8/model_complex_auto_cqt.save", _s,
+                         _text, mean=True, section=_RESULTS,
+                         context=(f"{_text} of the windows at +2" if _s == 2
+                                  else f"and {_text} at +5 (chance 2 %)"))
 _transposition_entry("cqt_jku", JKU_MODEL, 2, "53.8 %", mean=True)
 _transposition_entry("cqt_jku", JKU_MODEL, 5, "51.6 %", mean=True)
 for _i, (_m, _p, _j) in enumerate(zip(_MEASURES, "0.550 0.685 0.649 0.521".split(),

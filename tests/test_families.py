@@ -236,10 +236,12 @@ def shipped_model():
     return shipped("cqt_jku")
 
 
-@pytest.mark.parametrize("name, focus", [("cqt_jku", None), ("cqt_piano", 16)])
+@pytest.mark.parametrize("name, focus", [("cqt_jku", None), ("cqt_piano", 16),
+                                         ("cqt_piano_n8", None)])
 def test_a_transposed_repeat_is_a_stripe_through_the_model(name, focus):
     """A passage of a real recording, pitch-shifted 2 semitones and appended, is found, also
-    through the centre of the windows alone (``convert.py --focus-frames``)."""
+    through the centre of the windows alone (``convert.py --focus-frames``) and through the
+    8-frame windows of the motif model."""
     import librosa
 
     from complex_auto.cqt import standardise_frames
