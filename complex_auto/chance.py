@@ -6,6 +6,10 @@ with the annotated ones. :func:`chance_scores` keeps every pattern's number of o
 their lengths, draws each occurrence's start uniformly over the piece, maps the spans onto the
 score exactly as the run's method does (:func:`complex_auto.patterns.patterns_to_notes`), and
 scores them with the same MIREX measures.
+
+:func:`ceiling_scores` does the same for the annotated spans themselves: what a perfect audio
+finder scores, and what its own chance control scores. Their difference bounds the margin any
+finder can show on a measure.
 """
 import tempfile
 from pathlib import Path
@@ -13,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .evaluation import SCORE_COLUMNS, evaluate_folder
+from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
 from .jku import DEFAULT_REFDIR
 from .layout import OUTPUT_ROOT, RunLayout
 from .patterns import (patterns_to_notes, piece_timing, read_extraction, read_segraw,
@@ -132,8 +136,6 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     top, chance : dict
         :data:`~complex_auto.evaluation.SCORE_COLUMNS` → score; ``chance`` averaged over seeds.
     """
-    from .evaluation import evaluate_piece
-
     # an occurrence's span: from its first onset to just past its last
     spans = [np.array([[min(n[0] for n in occ), max(n[0] for n in occ) + 1e-3]
                        for occ in pattern]) for pattern in reference]
