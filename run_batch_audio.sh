@@ -8,6 +8,10 @@
 #   ./run_batch_audio.sh RUN --pretrained [--method M]
 #                                                    skip training: use the shipped model
 #                                                    (models/cqt_piano/, with its own config)
+#   ./run_batch_audio.sh RUN --pretrained=NAME [--method M]
+#                                                    another shipped CQT model, models/NAME/
+#                                                    (e.g. cqt_piano_n8, 8-frame windows for
+#                                                    motifs, with --method families)
 #
 # --method M is passed on to extract_motives.py (nf14, the default, or families).
 # Environment: PYTHON (the interpreter; default python3, else python), EXTRACT_ARGS (extra flags
@@ -19,7 +23,7 @@ cd "$(dirname "$0")"
 PRETRAINED_MODEL=models/cqt_piano/model_complex_auto_cqt.save
 PRETRAINED_CONFIG=models/cqt_piano/config_cqt.ini
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "error: $*" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 case "$1" in -h|--help) usage 0 ;; -*) die "the first argument is the run keyword, not $1" ;; esac
@@ -30,6 +34,14 @@ METHOD=
 while [ $# -gt 0 ]; do
     case "$1" in
         --pretrained) PRETRAINED=1 ;;
+        --pretrained=*) PRETRAINED=1; NAME=${1#--pretrained=}
+                        [ -n "$NAME" ] || die "--pretrained= needs a model folder name"
+                        PRETRAINED_MODEL=models/$NAME/model_complex_auto_cqt.save
+                        PRETRAINED_CONFIG=models/$NAME/config_cqt.ini
+                        [ -f "$PRETRAINED_MODEL" ] && [ -f "$PRETRAINED_CONFIG" ] ||
+                            die "--pretrained=$NAME: no CQT model in models/$NAME/ (shipped:" \
+                                "$(cd models && ls -d */model_complex_auto_cqt.save 2>/dev/null |
+                                   sed 's,/.*,,' | paste -sd ' ' -))" ;;
         --method) [ $# -ge 2 ] || die "--method needs a value (nf14 or families)"
                   METHOD=$2; shift ;;
         --method=*) METHOD=${1#--method=} ;;

@@ -113,8 +113,22 @@ def test_training_run_passes_config_and_method(recorder):
     assert ext[ext.index("--method") + 1] == "nf14"
 
 
+def test_pretrained_name_picks_another_shipped_model(recorder):
+    fake, log = recorder
+    proc = batch("rec", "--pretrained=cqt_piano_n8", "--method", "families",
+                 env={"PYTHON": str(fake)})
+    assert proc.returncode == 0, proc.stderr
+    conv = calls(log)["convert.py"]
+    assert conv[2] == "models/cqt_piano_n8/config_cqt.ini"
+    assert conv[conv.index("--model") + 1] == "models/cqt_piano_n8/model_complex_auto_cqt.save"
+    assert all((ROOT / a).is_file() for a in conv if a.startswith("models/"))
+
+
 @pytest.mark.parametrize("args, message", [
     (["rec", "config_cqt_quick.ini", "--pretrained"], "--pretrained uses the shipped model"),
+    (["rec", "--pretrained=mnist"], "--pretrained=mnist: no CQT model in models/mnist/ (shipped: "
+                                    "cqt_jku cqt_piano"),
+    (["rec", "--pretrained="], "--pretrained= needs a model folder name"),
     (["rec", "a.ini", "b.ini"], "two configs given"),
     (["rec", "--method"], "--method needs a value"),
     (["rec", "--fast"], "unknown option --fast"),
