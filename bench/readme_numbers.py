@@ -389,6 +389,19 @@ def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_
     return out
 
 
+def _register_model_table(text, header, label, model, focus, bps):
+    """The JKU and BPS-dev rows (run, chance control) of the README table under ``header``."""
+    table = "".join(text.split(header, 1)[1:]).split("\n\n", 1)[0]
+    for row_label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
+                                    "chance", None), ("| BPS-dev, run |", "mean", bps),
+                                    ("| BPS-dev, chance control |", "chance", bps)):
+        row = next((l for l in table.splitlines() if l.startswith(row_label)), None)
+        if row and (folder is None or Path(bps).is_dir()):
+            _register_discovery_row(f"{label} {'BPS' if folder else 'JKU'} {what}", row,
+                                    _getters(folder, what, model=model, focus=focus),
+                                    slow=folder is not None)
+
+
 def _register_discovery():
     text = README.read_text()
     for short, piece in _SHORT.items():
@@ -409,25 +422,10 @@ def _register_discovery():
             _register_discovery_row(f"cqt_piano JKU {what}", row,
                                     _getters(None, what, model="cqt_piano"))
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
-    focus_table = text.split("| `models/cqt_piano`, central 16 frames |", 1)[1:]
-    for label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
-                                "chance", None), ("| BPS-dev, run |", "mean", bps),
-                                ("| BPS-dev, chance control |", "chance", bps)):
-        row = next((l for l in "".join(focus_table).splitlines() if l.startswith(label)), None)
-        if row and (folder is None or Path(bps).is_dir()):
-            _register_discovery_row(f"cqt_piano focus 16 {'BPS' if folder else 'JKU'} {what}",
-                                    row, _getters(folder, what, model="cqt_piano", focus=16),
-                                    slow=folder is not None)
-    n8_table = "".join(text.split("| `models/cqt_piano_n8` | `nf14` | `families` |", 1)[1:])
-    n8_table = n8_table.split("\n\n", 1)[0]
-    for label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
-                                "chance", None), ("| BPS-dev, run |", "mean", bps),
-                                ("| BPS-dev, chance control |", "chance", bps)):
-        row = next((l for l in n8_table.splitlines() if l.startswith(label)), None)
-        if row and (folder is None or Path(bps).is_dir()):
-            _register_discovery_row(f"cqt_piano_n8 {'BPS' if folder else 'JKU'} {what}", row,
-                                    _getters(folder, what, model="cqt_piano_n8"),
-                                    slow=folder is not None)
+    for header, label, model, focus in (
+            ("| `models/cqt_piano`, central 16 frames |", "cqt_piano focus 16", "cqt_piano", 16),
+            ("| `models/cqt_piano_n8` |", "cqt_piano_n8", "cqt_piano_n8", None)):
+        _register_model_table(text, header, label, model, focus, bps)
     if Path(bps).is_dir():
         for label, what in (("| BPS-dev, run |", "mean"), ("| BPS-dev, chance control |", "chance")):
             row = next((l for l in text.splitlines() if l.startswith(label)), None)

@@ -21,7 +21,7 @@ from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
 from .jku import DEFAULT_REFDIR
 from .layout import OUTPUT_ROOT, RunLayout
 from .patterns import (patterns_to_notes, piece_timing, read_extraction, read_segraw,
-                       span_notes, write_mirex)
+                       write_mirex)
 
 #: Grid of the ceiling's random starts, in beats: finer than every onset of the scores but
 #: triplets, so placing on it differs from uniform placement by nothing a score can show.
@@ -99,16 +99,9 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
     return {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}
 
 
-def _spans_to_notes(score, spans):
-    # every note each span [start, end) in beats covers; as patterns_to_notes: occurrences
-    # without notes dropped, then patterns left with fewer than two occurrences
-    out = []
-    for pattern in spans:
-        occs = [[tuple(n) for n in span_notes(score, a, b)] for a, b in pattern]
-        occs = [o for o in occs if o]
-        if len(occs) >= 2:
-            out.append(occs)
-    return out
+def _as_tuples(note_patterns):
+    # patterns_to_notes gives (n, 2) arrays; mir_eval compares occurrences as sets of tuples
+    return [[[tuple(n) for n in occ] for occ in p] for p in note_patterns]
 
 
 def ceiling_scores(score, reference, seeds=(0, 1, 2)):
@@ -139,13 +132,15 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     # an occurrence's span: from its first onset to just past its last
     spans = [np.array([[min(n[0] for n in occ), max(n[0] for n in occ) + 1e-3]
                        for occ in pattern]) for pattern in reference]
-    top = evaluate_piece(reference, _spans_to_notes(score, spans))
+    # in beats (h = 1, offset 0), every note a span covers, as for a families run
+    exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, shift=0.0)
+    top = evaluate_piece(reference, _as_tuples(exact))
     first = float(score[:, 0].min())
     grid = [np.round((s - first) / CEILING_GRID_BEATS).astype(np.int64) for s in spans]
     n = int(np.ceil((score[:, 0].max() - first) / CEILING_GRID_BEATS)) + 1
     per_seed = []
     for seed in seeds:
         placed = random_placement(grid, n, np.random.default_rng(seed))
-        per_seed.append(evaluate_piece(reference, _spans_to_notes(
-            score, [p[:, 2:4] * CEILING_GRID_BEATS + first for p in placed])))
+        notes = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, shift=0.0)
+        per_seed.append(evaluate_piece(reference, _as_tuples(notes)))
     return top, {c: float(np.mean([r[c] for r in per_seed])) for c in SCORE_COLUMNS}
