@@ -8,7 +8,10 @@ On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume`
 """
 import logging
 import math
+import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -17,7 +20,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError
 from .model import ComplexAutoEncoder, pair_loss
-from .utils import atomic_path, atomic_write_text
+from .utils import atomic_path, atomic_write_text, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +87,46 @@ def _to_device(arrays, device):
     return [torch.from_numpy(a).to(device, non_blocking=True) for a in arrays]
 
 
+def build_threads(device):
+    """Threads that cut training pairs ahead of the model: none on the CPU, where the model
+    step needs every core, else the cores of this process's share of the machine (torchrun
+    sets ``LOCAL_WORLD_SIZE``) but the one that drives the GPU. numpy releases the GIL while
+    it cuts and scales n-grams, and one thread alone keeps a GPU idle most of the time."""
+    if torch.device(device).type == "cpu":
+        return 0
+    return max(1, default_jobs() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")) - 1)
+
+
+def _prefetched(fn, items, threads):
+    """``(item, fn(item))`` for each item, in order, computed up to ``2 * threads`` items
+    ahead in ``threads`` threads (in this thread when 0). ``items`` is consumed here, in
+    order, so random draws in it happen exactly as without threads."""
+    if threads == 0:
+        for item in items:
+            yield item, fn(item)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        queue = deque()
+        for item in items:
+            queue.append((item, pool.submit(fn, item)))
+            if len(queue) > 2 * threads:
+                item, done = queue.popleft()
+                yield item, done.result()
+        while queue:
+            item, done = queue.popleft()
+            yield item, done.result()
+
+
 @torch.no_grad()
-def evaluate(model, pairs, draws, batch_size, power, device):
+def evaluate(model, pairs, draws, batch_size, power, device, threads=0):
     """Mean reconstruction loss over ``draws`` (no dropout); NaN when there are none."""
     if len(draws) == 0:
         return float("nan")
     model.eval()
     total, count = 0.0, 0
-    for lo in range(0, len(draws), batch_size):
-        sub = _slice(draws, lo, lo + batch_size)
-        x, y = _to_device(pairs.build(sub), device)
+    subs = (_slice(draws, lo, lo + batch_size) for lo in range(0, len(draws), batch_size))
+    for sub, built in _prefetched(pairs.build, subs, threads):
+        x, y = _to_device(built, device)
         _, rec = pair_loss(model, x, y, power)
         total += rec.item() * len(sub)
         count += len(sub)
@@ -105,7 +138,7 @@ def _slice(draws, lo, hi):
 
 
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
-          plotter=None, context=SINGLE):
+          plotter=None, context=SINGLE, threads=None):
     """Train a CAE on pairs and save it into the run folder.
 
     Parameters
@@ -126,6 +159,9 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         This process's rank among data-parallel processes (:func:`~complex_auto.distributed.setup`):
         each rank builds and trains on its part of every batch, gradients are averaged, and
         only rank 0 evaluates and writes files.
+    threads : int, optional
+        Threads that cut pairs ahead of the model step (default :func:`build_threads`). The
+        batches, and so the trained model, are the same for any number.
 
     Returns
     -------
@@ -169,6 +205,15 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                      sparsity_reg=cfg["sparsity_reg"], weight_reg=cfg["weight_reg"])
 
     net = wrap(model, context)      # DistributedDataParallel when there are several ranks
+    threads = build_threads(device) if threads is None else threads
+
+    def batches(rng):
+        for b in range(n_batches):
+            draws = train_pairs.draw(rng, min(bs, n - b * bs))
+            # Every rank draws the whole batch (cheap) and builds its own part (costly).
+            lo, hi = context.part(len(draws))
+            # An empty part still takes a step.
+            yield len(draws), lo, hi, _slice(draws, lo, max(hi, lo + 1))
 
     def checkpoint(epoch):
         if not context.main:
@@ -195,22 +240,20 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             torch.manual_seed(cfg["seed"] * 100003 + epoch + 7919 * context.rank)  # dropout
             model.train()
             total = 0.0
-            for b in range(n_batches):
-                draws = train_pairs.draw(rng, min(bs, n - b * bs))
-                # Every rank draws the whole batch (cheap) and builds its own part (costly).
-                lo, hi = context.part(len(draws))
-                own = _slice(draws, lo, max(hi, lo + 1))   # an empty part still takes a step
-                x, y = _to_device(train_pairs.build(own), device)
+            for (size, lo, hi, own), built in _prefetched(
+                    lambda batch: train_pairs.build(batch[3]), batches(rng), threads):
+                x, y = _to_device(built, device)
                 loss, rec = pair_loss(net, x, y, power, **penalties)
                 opt.zero_grad(set_to_none=True)
                 # Weighted by the part's share, the gradients averaged over the ranks are
                 # those of the whole batch's mean loss (the factor is 1 on one process).
-                (loss * ((hi - lo) * context.world / len(draws))).backward()
+                (loss * ((hi - lo) * context.world / size)).backward()
                 opt.step()
                 model.set_to_norm(cfg["set_to_norm"])
                 total += rec.item() * (hi - lo)
             total = sum_over_ranks(total, context, device)
-            ev = (evaluate(model, eval_pairs, eval_draws, bs, power, device) if context.main
+            ev = (evaluate(model, eval_pairs, eval_draws, bs, power, device, threads)
+                  if context.main
                   else float("nan"))
             history.append({"epoch": epoch + 1, "train_loss": total / n, "eval_loss": ev,
                             "seconds": time.perf_counter() - t0})

@@ -48,6 +48,28 @@ def test_resume_continues_epochs_and_loss_curve(tmp_path):
     assert ",".join(rows[0]) == LOG_HEADER and [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
 
 
+def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
+    """On a GPU, threads cut the batches ahead of the model; the batches, in their order,
+    and so the model, must be those of one thread. Uneven batches exercise the queue's end."""
+    from complex_auto import training
+
+    tr, ev = synthetic_sets()
+    cfg = dict(CFG, samples_epoch=70, batch_size=8)
+    runs = {}
+    for threads in (0, 3):
+        layout = RunLayout(f"t{threads}", tmp_path)
+        runs[threads] = train(cfg, layout, tr, ev, "cpu", threads=threads)[1]
+        runs[threads] = (runs[threads], torch.load(layout.model("cqt"), weights_only=True))
+    (h0, m0), (h3, m3) = runs[0], runs[3]
+    assert [h["train_loss"] for h in h0] == [h["train_loss"] for h in h3]
+    assert [h["eval_loss"] for h in h0] == [h["eval_loss"] for h in h3]
+    assert all(torch.equal(m0[k], m3[k]) for k in m0)
+    assert training.build_threads("cpu") == 0
+    monkeypatch.setattr(training, "default_jobs", lambda: 16)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert training.build_threads(torch.device("cuda", 0)) == 7
+
+
 def test_training_lowers_the_loss(tmp_path):
     tr, ev = synthetic_sets()
     _, h = train(dict(CFG, epochs=8), RunLayout("r", tmp_path), tr, ev, "cpu")
