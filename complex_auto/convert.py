@@ -2,10 +2,12 @@
 
 On the CPU every file is handled whole (decode, CQT, encode, matrix, writes) by one of
 ``jobs`` worker processes, each running torch on one thread; with CUDA the CQTs are computed
-in workers and the encoding runs on the GPU in this process.
+in workers, the encoding runs on the GPU in this process, and threads write each
+file's outputs while the GPU encodes the next.
 """
 import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -52,22 +54,33 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
     ``spec`` is then :func:`~complex_auto.representations.file_input` of that kind and the
     file holds ``np.array([features])``.
     """
+    feats = encode(spec, model, cfg, path, step, legacy_layout, device, features)
+    if feats is None:
+        return None, None
+    return save_outputs(path, feats, cfg, layout, self_sim, features, threads)
+
+
+def encode(spec, model, cfg, path, step, legacy_layout, device, features="cae"):
+    """Features of one CQT, ``(2, n_windows, n_bases)`` for ``'cae'``; None if too short."""
     length = cfg["length_ngram"]
     if spec.shape[1] <= length:
         log.warning("skipping %s: %d CQT frames, not more than one window of %d",
                     path, spec.shape[1], length)
-        return None, None
+        return None
     if features == "cae":
-        feats = encode_features(model, spec, length, step, legacy_layout, device,
-                                focus=cfg.get("focus_frames"))
-    else:
-        feats = window_features(features, spec, length, step, cfg["bins_per_oct"])[None]
+        return encode_features(model, spec, length, step, legacy_layout, device,
+                               focus=cfg.get("focus_frames"))
+    return window_features(features, spec, length, step, cfg["bins_per_oct"])[None]
+
+
+def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1):
+    """Write one file's features (and its matrix and picture); returns (features, matrix)."""
     out = layout.features(path.name)
     save_pyc_bz(feats, out)
     matrix = None
     if self_sim:
         matrix = layout.matrix(path.name)
-        view = (write_ti_matrix(feats[0], matrix, length) if features == "tichroma"
+        view = (write_ti_matrix(feats[0], matrix, cfg["length_ngram"]) if features == "tichroma"
                 else write_matrix(feats[0], matrix, threads))
         save_matrix_image(view, layout.matrix_image(path.name))
     return out, matrix
@@ -206,8 +219,17 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         params = {k: cfg[k] for k in CQT_KEYS}
         specs = progress_map(functools.partial(file_input, features, cfg=params),
                              [files[i] for i in todo], jobs=jobs, desc="CQT")
-        for i, s in zip(todo, tqdm(specs, desc="encode", unit="file")):
-            results[i] = encode_and_save(files[i], s, model, cfg, device=device, **options)
+        # The GPU encodes one file while threads write the ones before it: the writes
+        # (compression, matrix, picture) take longer than the encoding, and release the GIL.
+        with ThreadPoolExecutor(max(1, min(jobs, len(todo)))) as pool:
+            writes = {}
+            for i, s in zip(todo, tqdm(specs, desc="encode", unit="file")):
+                feats = encode(s, model, cfg, files[i], step, legacy_layout, device, features)
+                if feats is not None:
+                    writes[i] = pool.submit(save_outputs, files[i], feats, cfg, layout,
+                                            self_sim, features, threads)
+            for i, w in writes.items():
+                results[i] = w.result()
     results = [r if r is not None else (None, None) for r in results]
     written = [f for f, _ in results if f is not None]
     if not is_whole(shard):

@@ -113,6 +113,31 @@ def test_convert_py_writes_features_matrices_and_list(in_tmp, short_wavs, tiny_c
         assert layout.matrix_image(w.name).stat().st_size > 100
 
 
+def test_in_process_path_writes_what_the_workers_write(in_tmp, short_wavs, tiny_config):
+    """A device other than plain 'cpu' (CUDA) encodes here and writes in threads; its files
+    must be those of the worker processes. torch.device('cpu', 0) takes that path on a CPU."""
+    from complex_auto.convert import convert_files
+
+    cfg = load_config(tiny_config)
+    model = save_random_model(cfg, in_tmp / "m.save")
+    runs = {}
+    for name, device in (("workers", "cpu"), ("inprocess", torch.device("cpu", 0))):
+        runs[name] = RunLayout(name).make()
+        written = convert_files(model, list(short_wavs), cfg, runs[name], self_sim=True,
+                                device=device, jobs=2)
+        assert sorted(p.name for p in written) == sorted(
+            runs[name].features(w.name).name for w in short_wavs)
+    for w in short_wavs:
+        a, b = (load_pyc_bz(runs[k].features(w.name)) for k in ("workers", "inprocess"))
+        np.testing.assert_allclose(a[0], b[0], atol=1e-4)    # more threads, other rounding
+        np.testing.assert_allclose(a[1], b[1], atol=1e-3)
+        a, b = (np.load(runs[k].matrix(w.name)) for k in ("workers", "inprocess"))
+        np.testing.assert_allclose(a, b, atol=1e-6)
+        assert runs["inprocess"].matrix_image(w.name).stat().st_size > 100
+    assert (runs["inprocess"].matrix_list.read_text().split()
+            == [str(runs["inprocess"].matrix(w.name)) for w in short_wavs])
+
+
 def test_convert_py_with_model_path_creates_run_folder(in_tmp, short_wavs, tiny_config, capsys):
     cfg = load_config(tiny_config)
     save_random_model(cfg, in_tmp / "m.save")
