@@ -62,12 +62,13 @@ class Number:
     rel: float = 0.0      #: relative tolerance (timings); 0: the README's stated precision
     context: str = ""     #: README text around the number, when the number alone is ambiguous
     bound: str = ""       #: "upper" (a time) or "lower" (a rate): a faster machine also matches
+    cuda: bool = False    #: measured on a CUDA GPU: not run where there is none
 
 
 NUMBERS = []
 
 
-def number(section, name, readme, slow=False, rel=0.0, context="", bound=""):
+def number(section, name, readme, slow=False, rel=0.0, context="", bound="", cuda=False):
     """Decorator: register ``fn`` as the computation of a README number (see module doc).
 
     ``context``: a longer README text that contains the number (e.g. a table row up to its
@@ -75,7 +76,7 @@ def number(section, name, readme, slow=False, rel=0.0, context="", bound=""):
     """
     def register(fn):
         how = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        NUMBERS.append(Number(section, name, readme, fn, how, slow, rel, context, bound))
+        NUMBERS.append(Number(section, name, readme, fn, how, slow, rel, context, bound, cuda))
         return fn
     return register
 
@@ -219,6 +220,19 @@ def train_throughput():
 
 
 @functools.cache
+def device_speed():
+    """bench/device_speed.py: name → value of its result lines (seconds, pairs/s, ratios)."""
+    out = run("bench/device_speed.py")
+    pick = {"train cuda s/epoch": r"train cuda\s+([\d.]+) s/epoch",
+            "train cpu s/epoch": r"train cpu\s+([\d.]+) s/epoch",
+            "training speed-up": r"training speed-up CUDA/CPU ([\d.]+)x",
+            "convert cuda s": r"convert cuda\s+([\d.]+) s",
+            "convert cpu s": r"convert cpu\s+([\d.]+) s",
+            "largest difference": r"recordings: ([\d.e+-]+)"}
+    return {k: float(re.search(v, out).group(1)) for k, v in pick.items()}
+
+
+@functools.cache
 def jku_timings():
     """Seconds of convert.py (five JKU recordings, matrices) and of extract_motives.py on them."""
     t0 = time.perf_counter()
@@ -303,6 +317,30 @@ def _():
 def _():
     """python bench/train_throughput.py (one thread)"""
     return train_throughput()[3]
+
+
+def _device_number(name, readme, key, unit=1.0, **kw):
+    """A number of bench/device_speed.py (H200 and its 16 cores), in units of ``unit``:
+    checked on a CUDA machine."""
+    def compute():
+        """python bench/device_speed.py (CUDA)"""
+        return device_speed()[key] / unit
+
+    number(_BENCH, name, readme, slow=True, cuda=True, **kw)(compute)
+
+
+_device_number("CUDA training, s/epoch", "1.0", "train cuda s/epoch", rel=0.5, bound="upper",
+               context="1.0 s/epoch on CUDA")
+_device_number("CPU training on the GPU machine, s/epoch", "12.1", "train cpu s/epoch", rel=0.5,
+               context="12.1 s/epoch on its 16 CPU cores")
+_device_number("training speed-up CUDA/CPU", "11.6", "training speed-up", rel=0.5,
+               context="`training speed-up CUDA/CPU 11.6x`")
+_device_number("conversion with CUDA, s", "4.9", "convert cuda s", rel=0.5,
+               context="4.9 s with CUDA")
+_device_number("conversion on 16 CPU workers, s", "3.3", "convert cpu s", rel=0.5,
+               context="3.3 s on 16 CPU workers")
+_device_number("largest |CUDA - CPU| matrix entry, 1e-6", "1.25", "largest difference",
+               unit=1e-6, rel=10.0, bound="upper", context="matrices within 1.25e-06")
 
 
 @number(_BENCH, "convert.py, five JKU recordings with matrices, seconds", "52", rel=0.5,
@@ -751,6 +789,12 @@ for _i, (_m, _p, _j) in enumerate(zip(_MEASURES, "0.550 0.685 0.649 0.521".split
 
 # -- command line ---------------------------------------------------------------------------
 
+def has_cuda():
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -770,7 +814,7 @@ def main(argv=None):
               and (args.slow or not n.slow or args.list)]
     if not chosen:
         sys.exit(f"no entry matches --only {args.only!r}")
-    bad = 0
+    bad = skipped = 0
     head = f"{'section':<28} {'number':<46} {'README':>10} {'computed':>12}  status"
     print(head)
     for n in chosen:
@@ -779,6 +823,12 @@ def main(argv=None):
             print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} {'':>12}  "
                   f"{'slow' if n.slow else ''}  {n.how}")
             continue
+        if n.cuda and not has_cuda():
+            skipped += 1
+            print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} {'':>12}  "
+                  f"{'needs CUDA' if present else 'MISSING'}", flush=True)
+            bad += not present
+            continue
         value = n.compute()
         ok = matches(n, value) and present
         bad += not ok
@@ -786,7 +836,9 @@ def main(argv=None):
         print(f"{n.section[:28]:<28} {n.name[:46]:<46} {n.readme:>10} "
               f"{format_value(n, value):>12}  {status}", flush=True)
     if not args.list:
-        print(f"{len(chosen) - bad} of {len(chosen)} numbers reproduced")
+        print(f"{len(chosen) - bad - skipped} of {len(chosen)} numbers reproduced"
+              + (f"; {skipped} need a CUDA GPU (bench/device_speed.py), not run here"
+                 if skipped else ""))
     return 1 if bad else 0
 
 

@@ -6,7 +6,7 @@ step, evaluation pass, checkpoint and log writing), pairs/s of the model's forwa
 Adam step alone on random tensors of the same shapes, and their ratio as the last line. A
 ratio near 1 means the model step is the cost and the sampler is not in the way.
 
-    python bench/train_throughput.py [--config config_cqt.ini] [--samples N]
+    python bench/train_throughput.py [--config config_cqt.ini] [--samples N] [--device cuda]
 """
 import argparse
 import sys
@@ -30,23 +30,25 @@ def main():
     p.add_argument("--config", default="config_cqt.ini")
     p.add_argument("--filelist", default="filelist_audio.txt")
     p.add_argument("--samples", type=int, help="pairs per epoch (default: the config's)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = p.parse_args()
 
     cfg = load_config(args.config, epochs=1, plot_interval=10 ** 6)
     args.samples = args.samples or cfg["samples_epoch"]
     cfg["samples_epoch"] = args.samples
     data = training_data(cfg, args.filelist)
+    device = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        train(cfg, RunLayout("bench", tmp), data.train, data.eval, torch.device("cpu"))
+        train(cfg, RunLayout("bench", tmp), data.train, data.eval, device)
         epoch_s = time.perf_counter() - t0
     epoch_rate = args.samples / epoch_s
 
     torch.manual_seed(0)
-    model = build_model(cfg, data.train.n_in)
+    model = build_model(cfg, data.train.n_in).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     bs = cfg["batch_size"]
-    x, y = torch.randn(bs, data.train.n_in) * 0.1, torch.randn(bs, data.train.n_in) * 0.1
+    x, y = (torch.randn(bs, data.train.n_in, device=device) * 0.1 for _ in range(2))
     n_batches = args.samples // bs
     model.train()
     t0 = time.perf_counter()
@@ -55,6 +57,8 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     model_rate = n_batches * bs / (time.perf_counter() - t0)
 
     print(f"threads {torch.get_num_threads()}, batch {bs}, input {data.train.n_in}, "
