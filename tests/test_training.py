@@ -68,6 +68,9 @@ def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "default_jobs", lambda: 16)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
     assert training.build_threads(torch.device("cuda", 0)) == 7
+    # batches of 100 MB: 5 threads keep 10 of them, 1 GB, in flight
+    assert training.build_threads("cuda", 100 * 2 ** 20) == 5
+    assert training.build_threads("cuda", 2 ** 32) == 1
 
 
 def test_training_lowers_the_loss(tmp_path):
