@@ -262,8 +262,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 total += rec.item() * (hi - lo)
             total = sum_over_ranks(total, context, device)
             ev = (evaluate(model, eval_pairs, eval_draws, bs, power, device, threads)
-                  if context.main
-                  else float("nan"))
+                  if context.main else float("nan"))
             history.append({"epoch": epoch + 1, "train_loss": total / n, "eval_loss": ev,
                             "seconds": time.perf_counter() - t0})
             bar.set_postfix(train=f"{total / n:.4f}", eval=f"{ev:.4f}")
