@@ -429,12 +429,13 @@ def _max_pool(X, factor):
     """Largest value of each ``factor × factor`` block (edge blocks may be smaller)."""
     if factor <= 1:
         return X
-    n = len(X)
-    full = n // factor * factor
 
-    def pool_rows(A):
-        head = A[:full].reshape(full // factor, factor, -1).max(axis=1)
-        return np.vstack([head, A[full:].max(axis=0, keepdims=True)]) if full < n else head
+    def pool_rows(A):       # A's own length: a band of rows is not square
+        full = len(A) // factor * factor
+        parts = [A[:full].reshape(full // factor, factor, -1).max(axis=1)] if full else []
+        if full < len(A):   # the last, shorter block (a whole band, when it is short)
+            parts.append(A[full:].max(axis=0, keepdims=True))
+        return np.vstack(parts)
 
     return pool_rows(pool_rows(X).T).T
 

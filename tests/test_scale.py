@@ -288,3 +288,20 @@ def test_long_matrices_are_stored_compactly_and_computed_once_per_pair(tmp_path,
     assert m.dtype == np.float16 and np.array_equal(m, m.T)
     np.testing.assert_allclose(m, whole_matrix(f), rtol=0, atol=2 ** -11)
     assert calls[:-1] == list(range(0, len(f) - 4, 16)) and calls[-1] == 0
+
+
+@pytest.mark.parametrize("n, factor", [(103, 4), (100, 5), (61, 7)])
+def test_picture_pooled_in_bands_equals_the_whole_matrix_pooled(n, factor):
+    """The picture of a long recording's matrix is max-pooled a band of rows at a time; every
+    band is wider than tall, and the result must be the pooling of the whole matrix."""
+    from complex_auto.patterns import _max_pool_bands
+
+    X = np.random.default_rng(n).random((n, n)).astype(np.float32)
+    cells = -(-n // factor)
+    # the reference, one block at a time: max over rows [i*f, (i+1)*f) and columns alike
+    want = np.array([[X[i * factor:(i + 1) * factor, j * factor:(j + 1) * factor].max()
+                      for j in range(cells)] for i in range(cells)])
+    row_bytes = 4 * n
+    for rows_per_band in (factor, 2 * factor, n):      # several bands, then one
+        got = _max_pool_bands(X, factor, band_bytes=rows_per_band * row_bytes)
+        np.testing.assert_array_equal(got, want)
