@@ -137,6 +137,43 @@ def evaluate_piece(reference, estimate):
     return scores
 
 
+def establishment_matrix(reference, estimate):
+    """How well each estimated pattern matches each reference pattern.
+
+    Entry ``(i, j)`` is the best cardinality score over the occurrences of reference pattern
+    ``i`` and estimated pattern ``j``: the distinct notes (onset, pitch) two occurrences
+    share, over the length of the longer one's note list (duplicates counted, as mir_eval
+    counts them). This is the matrix behind establishment precision (the mean of
+    its column maxima) and recall (the mean of its row maxima): Collins (2013), as computed by
+    ``mir_eval.pattern.establishment_FPR``.
+
+    Parameters
+    ----------
+    reference, estimate : str or Path or list
+        MIREX files, or pattern lists as returned by :func:`load_patterns`.
+
+    Returns
+    -------
+    np.ndarray, shape (n_reference_patterns, n_estimated_patterns)
+        Values in [0, 1].
+    """
+    ref = load_patterns(reference) if isinstance(reference, (str, Path)) else reference
+    est = load_patterns(estimate) if isinstance(estimate, (str, Path)) else estimate
+
+    def note_sets(pattern):
+        return [(set(map(tuple, occ)), len(occ)) for occ in pattern]
+
+    est_sets = [note_sets(q) for q in est]
+    S = np.zeros((len(ref), len(est)))
+    for i, p in enumerate(ref):
+        for a, n_a in note_sets(p):
+            for j, q in enumerate(est_sets):
+                for b, n_b in q:
+                    if n_a and n_b:
+                        S[i, j] = max(S[i, j], len(a & b) / max(n_a, n_b))
+    return S
+
+
 def mean_scores(rows):
     """Column means of per-piece score dicts."""
     return {c: float(np.mean([r[c] for r in rows])) for c in SCORE_COLUMNS}

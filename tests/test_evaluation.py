@@ -212,3 +212,34 @@ def test_results_csv_columns_carry_precision_and_recall(tmp_path):
     values = text.splitlines()[2].split()
     assert dict(zip(header, values))["Est_P"] == "0.500"
     assert dict(zip(header, values))["Est_R"] == "0.750"
+
+
+def test_establishment_matrix_by_hand_with_a_doubled_note():
+    from complex_auto.evaluation import establishment_matrix
+
+    # the reference doubles a note (two voices in unison): mir_eval counts it in the length
+    ref = [[[(0.0, 60.0), (0.0, 60.0), (1.0, 62.0)], [(8.0, 60.0), (9.0, 62.0)]]]
+    est = [[[(0.0, 60.0), (1.0, 62.0)]],                      # 2 shared of 3 listed
+           [[(8.0, 60.0), (9.0, 62.0), (10.0, 64.0), (11.0, 65.0)]],   # 2 of 4, better: 1st
+           [[(20.0, 60.0)]]]
+    S = establishment_matrix(ref, est)
+    assert S.shape == (1, 3)
+    assert S[0] == pytest.approx([2 / 3, 2 / 4, 0.0])
+
+
+@pytest.mark.parametrize("piece, other", [("mazurka24-4-poly", "silverswan-poly"),
+                                          ("sonata04-2-poly", "wtc2f20-poly")])
+def test_establishment_matrix_gives_mir_evals_precision_and_recall(piece, other):
+    """Column maxima average to Est_P, row maxima to Est_R, on a real reference against a
+    thinned copy of itself (every other note of every occurrence) and another piece's."""
+    from complex_auto.evaluation import establishment_matrix
+
+    ref = load_patterns(GT / f"{piece}.txt")
+    thinned = [[occ[::2] for occ in pattern] for pattern in ref]
+    est = thinned[::2] + load_patterns(GT / f"{other}.txt")
+    S = establishment_matrix(ref, est)
+    scores = evaluate_piece(ref, est)
+    assert S.shape == (len(ref), len(est))
+    assert S.max(axis=0).mean() == pytest.approx(scores["Est_P"], abs=1e-12)
+    assert S.max(axis=1).mean() == pytest.approx(scores["Est_R"], abs=1e-12)
+    assert 0 < scores["Est_R"] < 1
