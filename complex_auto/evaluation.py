@@ -110,6 +110,11 @@ def pair_by_name(estimates, references):
             sorted(set(references) - set(estimates)))
 
 
+def _as_patterns(patterns):
+    """A MIREX file read by :func:`load_patterns`, or patterns already read."""
+    return load_patterns(patterns) if isinstance(patterns, (str, Path)) else patterns
+
+
 def evaluate_piece(reference, estimate):
     """All scores of one estimate against its reference.
 
@@ -125,8 +130,7 @@ def evaluate_piece(reference, estimate):
     """
     import mir_eval.pattern
 
-    ref = load_patterns(reference) if isinstance(reference, (str, Path)) else reference
-    est = load_patterns(estimate) if isinstance(estimate, (str, Path)) else estimate
+    ref, est = _as_patterns(reference), _as_patterns(estimate)
     scores = {}
     with warnings.catch_warnings():
         # mir_eval warns about empty pattern lists, and then scores them 0.
@@ -149,16 +153,15 @@ def establishment_matrix(reference, estimate):
 
     Parameters
     ----------
-    reference, estimate : str or Path or list
-        MIREX files, or pattern lists as returned by :func:`load_patterns`.
+    reference, estimate
+        As for :func:`evaluate_piece`.
 
     Returns
     -------
     np.ndarray, shape (n_reference_patterns, n_estimated_patterns)
         Values in [0, 1].
     """
-    ref = load_patterns(reference) if isinstance(reference, (str, Path)) else reference
-    est = load_patterns(estimate) if isinstance(estimate, (str, Path)) else estimate
+    ref, est = _as_patterns(reference), _as_patterns(estimate)
 
     def note_sets(pattern):
         return [(set(map(tuple, occ)), len(occ)) for occ in pattern]
