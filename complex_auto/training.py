@@ -193,6 +193,13 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     if resume or cfg["continue_train"]:
         if ckpt_path.exists():
             ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+            if "model" not in ckpt:
+                # A shipped checkpoint leaves its weights to the model file saved beside it
+                # at the same epoch, which halves its size.
+                if not model_path.exists():
+                    raise ComplexAutoError(f"{ckpt_path} holds no weights and {model_path}, "
+                                           "whose weights it continues, does not exist")
+                ckpt["model"] = torch.load(model_path, map_location=device, weights_only=True)
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
             start, history = ckpt["epoch"], ckpt["history"]

@@ -7,6 +7,7 @@ import soundfile as sf
 import torch
 
 from complex_auto.cqt_pairs import CQTPairs
+from complex_auto.errors import ComplexAutoError
 from complex_auto.layout import RunLayout
 from complex_auto.training import LOG_HEADER, load_model, train
 
@@ -46,6 +47,28 @@ def test_resume_continues_epochs_and_loss_curve(tmp_path):
     assert torch.allclose(a, b, atol=1e-6)
     rows = list(csv.reader(part.train_log.open()))
     assert ",".join(rows[0]) == LOG_HEADER and [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_checkpoint_without_weights_resumes_from_the_model_file(tmp_path):
+    """The shipped checkpoint leaves its weights to the model file beside it: resuming from
+    it must continue exactly as from a whole checkpoint, and say so when the file is gone."""
+    tr, ev = synthetic_sets()
+    runs = {}
+    for name in ("whole", "stripped"):
+        runs[name] = RunLayout(name, tmp_path)
+        train(CFG, runs[name], tr, ev, "cpu", epochs=2)
+    path = runs["stripped"].checkpoint("cqt")
+    ckpt = torch.load(path, weights_only=False)
+    del ckpt["model"]
+    torch.save(ckpt, path)
+    h = {k: train(CFG, layout, tr, ev, "cpu", resume=True)[1] for k, layout in runs.items()}
+    assert [r["train_loss"] for r in h["whole"]] == [r["train_loss"] for r in h["stripped"]]
+    a, b = (torch.load(runs[k].model("cqt"), weights_only=True) for k in runs)
+    assert torch.equal(a["layer.weight"], b["layer.weight"])
+    torch.save(ckpt, path)                  # epoch 2 again, without weights or model file
+    runs["stripped"].model("cqt").unlink()
+    with pytest.raises(ComplexAutoError, match="holds no weights"):
+        train(CFG, runs["stripped"], tr, ev, "cpu", resume=True)
 
 
 def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
