@@ -225,7 +225,9 @@ def device_speed():
     out = run("bench/device_speed.py")
     pick = {"train cuda s/epoch": r"train cuda\s+([\d.]+) s/epoch",
             "train cpu s/epoch": r"train cpu\s+([\d.]+) s/epoch",
+            "train cuda pairs/s": r"train cuda\s+[\d.]+ s/epoch\s+(\d+) pairs/s",
             "training speed-up": r"training speed-up CUDA/CPU ([\d.]+)x",
+            "conversion speed-up": r"conversion speed-up CUDA/CPU ([\d.]+)x",
             "convert cuda s": r"convert cuda\s+([\d.]+) s",
             "convert cpu s": r"convert cpu\s+([\d.]+) s",
             "largest difference": r"recordings: ([\d.e+-]+)"}
@@ -335,6 +337,10 @@ _device_number("CPU training on the GPU machine, s/epoch", "12.1", "train cpu s/
                context="12.1 s/epoch on its 16 CPU cores")
 _device_number("training speed-up CUDA/CPU", "11.6", "training speed-up", rel=0.5,
                context="`training speed-up CUDA/CPU 11.6x`")
+_device_number("CUDA training, pairs/s", "95,640", "train cuda pairs/s", rel=0.5,
+               bound="lower", context="on CUDA (95,640 pairs/s)")
+_device_number("conversion speed-up CUDA/CPU", "0.7", "conversion speed-up", rel=0.5,
+               context="(`0.7x`)")
 _device_number("conversion with CUDA, s", "4.9", "convert cuda s", rel=0.5,
                context="4.9 s with CUDA")
 _device_number("conversion on 16 CPU workers, s", "3.3", "convert cpu s", rel=0.5,

@@ -164,17 +164,13 @@ def establishment_matrix(reference, estimate):
     ref, est = _as_patterns(reference), _as_patterns(estimate)
 
     def note_sets(pattern):
-        return [(set(map(tuple, occ)), len(occ)) for occ in pattern]
+        return [(set(map(tuple, occ)), len(occ)) for occ in pattern if len(occ)]
 
-    est_sets = [note_sets(q) for q in est]
-    S = np.zeros((len(ref), len(est)))
-    for i, p in enumerate(ref):
-        for a, n_a in note_sets(p):
-            for j, q in enumerate(est_sets):
-                for b, n_b in q:
-                    if n_a and n_b:
-                        S[i, j] = max(S[i, j], len(a & b) / max(n_a, n_b))
-    return S
+    def best(p, q):
+        return max((len(a & b) / max(n_a, n_b) for a, n_a in p for b, n_b in q), default=0.0)
+
+    ref_sets, est_sets = [note_sets(p) for p in ref], [note_sets(q) for q in est]
+    return np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(len(ref), len(est))
 
 
 def mean_scores(rows):
