@@ -42,6 +42,12 @@ def parser():
                         "16 beats, in the order found. families: patterns of every length from "
                         "2 beats (motifs) to sections, each a path family of a rank-normalised "
                         "matrix, ranked best first (complex_auto/families.py)")
+    p.add_argument("--occurrence-p", type=float, metavar="P",
+                   help="families only: an occurrence must also be as similar to its "
+                        "pattern as at most a share P of random pairs of spans of its length "
+                        "in the piece (0.005 suggested: about one chance occurrence per motif "
+                        "family). Fewer occurrences, better placed than chance; off by default "
+                        "(see README, 'Occurrences tested against chance')")
     p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
@@ -113,7 +119,8 @@ def main(args):
                           frame_seconds=args.frame_seconds, refdir=args.refdir,
                           load_segments=args.load_segments, save_segments=args.save_segments,
                           plot=args.plot, method=args.method, shard=args.shard,
-                          overwrite=args.overwrite, audio_start=args.audio_start)
+                          overwrite=args.overwrite, audio_start=args.audio_start,
+                          occurrence_p=args.occurrence_p)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
     if args.report and not is_whole(args.shard):

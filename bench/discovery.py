@@ -9,6 +9,7 @@ finder that does not beat its chance control has found nothing.
     python bench/discovery.py                          # the JKU PDD in data/jku
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
+    python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
@@ -95,8 +96,10 @@ def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.sa
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
                 config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
-                audio_start="auto"):
+                audio_start="auto", occurrence_p=None):
     """Convert a data set once, run every finder, score it and its chance control.
+
+    ``occurrence_p`` goes to ``families`` (``extract_motives.py --occurrence-p``).
 
     Returns
     -------
@@ -121,7 +124,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     for method in methods:
         t1 = time.perf_counter()
         extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
-                    root=ROOT / "output", overwrite=True, audio_start=audio_start)
+                    root=ROOT / "output", overwrite=True, audio_start=audio_start,
+                    occurrence_p=occurrence_p if method == "families" else None)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")
@@ -140,6 +144,8 @@ def main():
                    help="convert.py --focus-frames N (the central N frames of every window)")
     p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
                    help="extract_motives.py --audio-start (default auto)")
+    p.add_argument("--occurrence-p", type=float, metavar="P",
+                   help="extract_motives.py --occurrence-p P for families (default off)")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
@@ -148,7 +154,7 @@ def main():
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
-                               parse_audio_start(args.audio_start))
+                               parse_audio_start(args.audio_start), args.occurrence_p)
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, _, _, _) in results.items():
         print(f"\n{method}, per piece")

@@ -65,6 +65,15 @@ CANDIDATE_GRID_BEATS = 0.5
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
 REDUNDANT_SHARE = 0.5
+#: Suggested ``occurrence_p`` (``extract_motives.py --occurrence-p``; off by default): an
+#: occurrence must be as similar to its candidate as at most 1 in 200 pairs of spans of its
+#: length placed at random in the piece. A candidate of a few beats is tried against a few
+#: hundred placements, so this admits about one chance occurrence per motif family, and fewer
+#: for longer patterns.
+OCCURRENCE_P = 0.005
+#: Random pairs of spans drawn per pattern length to estimate that level (fixed seed): enough
+#: for a 1-in-200 quantile to rest on 250 pairs above it.
+NULL_PAIRS = 50_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,6 +344,44 @@ def path_family(P, start, end, threshold=OCCURRENCE_QUANTILE):
     return starts, means[starts]
 
 
+def chance_level(P, length, p, pairs=NULL_PAIRS, seed=0):
+    """Mean similarity that only a share ``p`` of random pairs of spans of ``length`` exceed.
+
+    With a fixed :data:`OCCURRENCE_QUANTILE`, a short span collects chance occurrences: its
+    mean is over few (and, through the windows, overlapping) cells, so it reaches a level that
+    a long span's mean almost never does. Its family is then no better placed than the same
+    spans at random. This level is the ``1 - p`` quantile of the mean over ``length`` cells
+    along a diagonal, for pairs of non-overlapping spans drawn uniformly in the piece.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (n + 1, n + 1)
+        :func:`diagonal_prefix` of the rank-transformed matrix.
+    length : int
+        Span length in cells.
+    p : float
+        Share of random pairs above the level, in (0, 1).
+    pairs : int
+        Random pairs drawn (:data:`NULL_PAIRS`).
+    seed : int
+
+    Returns
+    -------
+    float
+        The level, never below :data:`OCCURRENCE_QUANTILE`; 1.0 when no two spans of
+        ``length`` fit apart in the piece.
+    """
+    starts = len(P) - length           # spans [c, c + length) with c in 0 .. n - length
+    if starts < length + 1:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, starts, (2, int(pairs * 1.5)))
+    keep = np.abs(i - j) >= length
+    i, j = i[keep][:pairs], j[keep][:pairs]
+    means = (P[i + length, j + length] - P[i, j]) / length
+    return max(OCCURRENCE_QUANTILE, float(np.quantile(means, 1.0 - p)))
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. patterns
 
@@ -434,13 +481,17 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
 
 
 def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                  max_cells=MAX_CELLS):
+                  max_cells=MAX_CELLS, occurrence_p=None):
     """Repeated patterns of a self-similarity matrix, ranked best first.
 
     Parameters
     ----------
     X, beats_per_frame, n_rows, resolution, max_cells
         As for :func:`prepare_matrix`.
+    occurrence_p : float, optional
+        When given (e.g. :data:`OCCURRENCE_P`), an occurrence must also reach the
+        :func:`chance_level` of its length for this share, and excess is measured from that
+        level: fewer, better placed occurrences. Default: :data:`OCCURRENCE_QUANTILE` alone.
 
     Returns
     -------
@@ -449,7 +500,8 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         ``[start, end)`` of rows of ``X``, in time order (the caller places a window of
         features at its centre). The score is the
         sum over the occurrences other than the first of how far their mean similarity
-        exceeds :data:`OCCURRENCE_QUANTILE` (in quantiles), times the square root of the
+        exceeds :data:`OCCURRENCE_QUANTILE` (or the chance level; as a share of the distance
+        from it to 1), squared, times the square root of the
         pattern's length in beats: clear, frequent, long repeats first.
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
@@ -463,12 +515,19 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     cands = candidates(runs, grid=max(1, int(round(CANDIDATE_GRID_BEATS / cell_beats))))
     P = diagonal_prefix(R)
     del R
+    levels = {}
     families = []
     for a, b in cands:
-        starts, means = path_family(P, a, b)
+        if occurrence_p is None:
+            level = OCCURRENCE_QUANTILE
+        else:
+            if b - a not in levels:
+                levels[b - a] = chance_level(P, b - a, occurrence_p)
+            level = levels[b - a]
+        starts, means = path_family(P, a, b, level)
         if len(starts) == 0:
             continue
-        excess = (means - OCCURRENCE_QUANTILE) / (1 - OCCURRENCE_QUANTILE)
+        excess = (means - level) / (1 - level)
         score = float((excess ** 2).sum() * math.sqrt((b - a) * cell_beats))
         occ = np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
         families.append((score, occ))

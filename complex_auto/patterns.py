@@ -624,7 +624,7 @@ def families_to_patterns(found):
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
-                  window=0, pad=0, audio_start=0.0):
+                  window=0, pad=0, audio_start=0.0, occurrence_p=None):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -660,6 +660,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     audio_start : float
         Seconds into the recording where the score's first onset plays (``'audio'`` domain;
         :func:`audio_starts`).
+    occurrence_p : float, optional
+        ``families`` only: occurrences must also beat the chance level of their length for
+        this share of random span pairs (:func:`complex_auto.families.chance_level`).
 
     Returns
     -------
@@ -677,7 +680,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
 
         X = np.load(matrix_path, mmap_mode="r")
         N = len(X)
-        found = find_patterns(X, h, n_rows=N - pad)
+        found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p)
         patterns = families_to_patterns(found)
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
@@ -740,7 +743,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         layout.seg(piece).unlink()
         log.info("%s: removed stale %s (no csv score this time)", piece, layout.seg(piece))
     if plot:
-        how = f"th {th_used:.4f}" if method == "nf14" else "families"
+        how = (f"th {th_used:.4f}" if method == "nf14" else "families" if occurrence_p is None
+               else f"families, occurrences p < {occurrence_p:g}")
         title = (f"{piece}: {len(patterns)} patterns, best first ({how}, {bpm:g} bpm)"
                  if method == "families" else
                  f"{piece}: {n_segments} segments, {len(patterns)} patterns ({how}, {bpm:g} bpm)")
@@ -929,7 +933,8 @@ def run_timing(layout, frame_seconds=None):
 def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, jobs=1,
                 domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                 load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
-                method="nf14", shard=None, overwrite=True, audio_start="auto"):
+                method="nf14", shard=None, overwrite=True, audio_start="auto",
+                occurrence_p=None):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
     ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
@@ -938,7 +943,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
-    ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`.
+    ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`,
+    for ``occurrence_p`` :func:`extract_piece`.
 
     Returns
     -------
@@ -951,6 +957,10 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
     if method != "nf14" and (load_segments or save_segments):
         raise DataError("-pk and -spk save and load the segments of the nf14 search only")
+    if occurrence_p is not None and method != "families":
+        raise DataError("--occurrence-p is an option of --method families")
+    if occurrence_p is not None and not 0 < occurrence_p < 1:
+        raise DataError(f"--occurrence-p {occurrence_p:g}: must be between 0 and 1")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root)
     frame_seconds, window, pad = run_timing(layout, frame_seconds)
@@ -958,7 +968,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         p["audio_start"] = start
     extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
                  refdir=refdir, load_segments=load_segments, save_segments=save_segments,
-                 plot=plot, method=method, window=window, pad=pad)
+                 plot=plot, method=method, window=window, pad=pad, occurrence_p=occurrence_p)
     record = {"method": method, "frame_seconds": frame_seconds, "window": window, "pad": pad,
               "domain": domain, "pieces": [{"piece": p["piece"], "bpm": p["bpm"],
                                              "csv": str(p["csv"]) if p["csv"] else None,
@@ -966,6 +976,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                                              "audio_start": p["audio_start"]} for p in plan]}
     if method == "nf14":
         record.update(th=th, rho=rho)
+    if occurrence_p is not None:
+        record["occurrence_p"] = occurrence_p
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")

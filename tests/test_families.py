@@ -137,6 +137,23 @@ def test_path_family_excludes_the_candidate_a_moment_later():
     assert (means >= F.OCCURRENCE_QUANTILE).all()
 
 
+def test_chance_level_is_the_quantile_of_random_span_pairs_and_stricter_when_short():
+    rng = np.random.default_rng(7)
+    R = rng.random((120, 120)).astype(np.float32)     # quantiles, as rank_transform gives
+    P = F.diagonal_prefix(R)
+    # brute force: the mean of every pair of non-overlapping spans of 3 cells
+    L = 3
+    means = [np.mean([R[i + t, j + t] for t in range(L)])
+             for i in range(121 - L) for j in range(121 - L) if abs(i - j) >= L]
+    assert np.quantile(means, 0.99) > F.OCCURRENCE_QUANTILE
+    assert F.chance_level(P, L, 0.01) == pytest.approx(np.quantile(means, 0.99), abs=0.01)
+    # a short span's mean reaches high levels by chance, a long one's does not
+    short, long_ = F.chance_level(P, 2, 0.005), F.chance_level(P, 40, 0.005)
+    assert short > 0.9 and long_ == F.OCCURRENCE_QUANTILE
+    assert F.chance_level(P, 4, 0.001) > F.chance_level(P, 4, 0.05)
+    assert F.chance_level(P, 70, 0.005) == 1.0      # two spans of 70 do not fit apart
+
+
 def test_diagonal_prefix_sums_diagonals():
     R = np.random.default_rng(2).random((9, 9))
     P = F.diagonal_prefix(R)
@@ -206,6 +223,24 @@ def test_nothing_repeats_nothing_long_is_found():
 
     assert longest(find(features_with_repeats(300, [], seed=6))) < 30
     assert longest(find(features_with_repeats(300, [(20, 180, 40)], seed=6))) >= 34
+
+
+def test_occurrences_tested_against_chance_keep_planted_repeats_and_drop_chance_ones():
+    def occurrences(found):
+        return sum(len(s) for _, s in found)
+
+    f = features_with_repeats(600, [(50, 263, 48), (50, 471, 48)], noise=0.3, seed=3)
+    X = self_similarity(f)
+    plain = F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+    tested = F.find_patterns(X, 0.25, n_rows=len(X) - PAD, occurrence_p=F.OCCURRENCE_P)
+    hit = pattern_with(tested, [(50, 98), (263, 311), (471, 519)], tol=6)
+    assert hit is not None and len(hit[2]) == 3
+    assert occurrences(tested) < occurrences(plain)
+    # where nothing was planted, the short chance matches lose most of their occurrences
+    X = self_similarity(features_with_repeats(400, [], seed=6))
+    plain = F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+    tested = F.find_patterns(X, 0.25, n_rows=len(X) - PAD, occurrence_p=F.OCCURRENCE_P)
+    assert occurrences(tested) < occurrences(plain) / 2
 
 
 def test_too_short_matrix_gives_nothing():
@@ -438,6 +473,36 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                                                   "'first-sound' or seconds (0 or more)\n")
     with pytest.raises(DataError, match="method must be one of"):
         extract_run("ex", method="bogus", root=tmp / "output")
+    for options in (("--method", "nf14", "--occurrence-p", "0.005"),
+                    ("--method", "families", "--occurrence-p", "2")):
+        res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", *options],
+                             cwd=tmp, env=env, capture_output=True, text=True)
+        assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
+        assert "--occurrence-p" in res.stderr
+
+
+def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeypatch):
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
+    layout = RunLayout("ex", tmp / "output")
+
+    def occurrences():
+        rows = layout.patterns_csv("sonata04-2-poly").read_text().splitlines()[1:]
+        return len(rows)
+
+    extract(tmp)
+    plain = occurrences()
+    extract(tmp, "--occurrence-p", "0.005")
+    info = json.loads(layout.extraction_info.read_text())
+    assert info["occurrence_p"] == 0.005
+    assert 2 <= occurrences() < plain
+    # the theme and its repeat are still found, better than at random places
+    from complex_auto.evaluation import evaluate_piece
+
+    ref = ROOT / "data/jku/groundtruth"
+    real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    assert real["Occ.75_F"] > chance["Occ.75_F"]
 
 
 def test_chance_control_needs_an_extracted_run(tmp_path):
