@@ -386,14 +386,17 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 @functools.cache
-def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto"):
-    """bench/discovery.py [--focus-frames N] [--audio-start S]: (method -> (rows, mean, chance, s), ceiling)."""
+def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto", occurrence_p=None):
+    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families]: (method -> (rows, mean, chance, s), ceiling)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
-    return bench_discovery.run_dataset(folder, model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
+    methods = ("families",) if occurrence_p else bench_discovery.METHODS
+    return bench_discovery.run_dataset(folder, methods=methods,
+                                       model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
                                        config=ROOT / f"models/{model}/config_cqt.ini",
-                                       focus=focus, audio_start=audio_start)
+                                       focus=focus, audio_start=audio_start,
+                                       occurrence_p=occurrence_p)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -496,6 +499,35 @@ def _register_discovery():
 
 
 _register_discovery()
+
+
+def _register_occurrence_p():
+    """The table and per-piece sentence of README's '--occurrence-p' paragraph."""
+    text = README.read_text()
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    for row_label, model, folder in (("| JKU, `models/cqt_piano` |", "cqt_piano", None),
+                                     ("| JKU, `models/cqt_jku` |", "cqt_jku", None),
+                                     ("| BPS-dev, `models/cqt_piano` |", "cqt_piano", bps)):
+        row = next((l for l in text.splitlines() if l.startswith(row_label)), None)
+        if row is None or (folder and not Path(folder).is_dir()):
+            continue
+        getters = [(f"families p .005 {what} {m}",
+                    lambda f=folder, mo=model, k=k, m=m: discovery(f, mo, None, "auto", 0.005)
+                    [0]["families"][k][m]) for k, what in ((1, "mean"), (2, "chance"))
+                   for m in _MEASURES]
+        where = "BPS" if folder else "JKU"
+        _register_discovery_row(f"--occurrence-p {where} {model}", row, getters,
+                                slow=folder is not None)
+    for short, piece in _SHORT.items():
+        match = re.search(rf"{short} \.\d+ /\s+\.\d+ /\s+\.\d+ /\s+\.\d+", text)
+        if match:
+            _register_discovery_row(f"--occurrence-p {piece}", match.group(0), [
+                (f"families p .005 piece {m}", lambda piece=piece, m=m: next(
+                    r[m] for r in discovery(None, "cqt_piano", None, "auto", 0.005)[0]
+                    ["families"][0] if r["piece"] == piece)) for m in _MEASURES])
+
+
+_register_occurrence_p()
 
 
 @functools.cache

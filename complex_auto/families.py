@@ -18,7 +18,8 @@ representation, any recipe: only the *order* of the similarities is used) and:
 5. :func:`path_family` gives each candidate its occurrences: the best set of non-overlapping
    spans of the same length whose mean similarity to it is high (a *path family* with diagonal
    paths, after Müller, Grosche & Jiang, ISMIR 2011). Spans that overlap the candidate itself
-   (the passage against itself a moment later) are not occurrences.
+   (the passage against itself a moment later) are not occurrences. Optionally
+   (``occurrence_p``) an occurrence must also beat the :func:`chance_level` of its length.
 6. :func:`select_patterns` ranks the families by how much they stand out and drops those that
    repeat a better one (same occurrences within a tolerance, or parts of its occurrences at
    the same translations).
