@@ -379,6 +379,11 @@ def chance_level(P, length, p, pairs=NULL_PAIRS, seed=0):
     i, j = rng.integers(0, starts, (2, int(pairs * 1.5)))
     keep = np.abs(i - j) >= length
     i, j = i[keep][:pairs], j[keep][:pairs]
+    if len(i) < pairs:
+        # Spans long against the piece leave few pairs apart (none, by chance, when two
+        # just fit): draw those pairs directly, the later one moved past the earlier's end.
+        a, b = rng.integers(0, starts - length, (2, pairs))
+        i, j = np.minimum(a, b), np.maximum(a, b) + length
     means = (P[i + length, j + length] - P[i, j]) / length
     return max(OCCURRENCE_QUANTILE, float(np.quantile(means, 1.0 - p)))
 

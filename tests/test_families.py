@@ -152,6 +152,10 @@ def test_chance_level_is_the_quantile_of_random_span_pairs_and_stricter_when_sho
     assert short > 0.9 and long_ == F.OCCURRENCE_QUANTILE
     assert F.chance_level(P, 4, 0.001) > F.chance_level(P, 4, 0.05)
     assert F.chance_level(P, 70, 0.005) == 1.0      # two spans of 70 do not fit apart
+    # a piece in two equal halves: the only pair of spans of half its length is the repeat
+    R = np.zeros((2000, 2000), np.float32)
+    R[np.arange(1000), np.arange(1000) + 1000] = 0.9
+    assert F.chance_level(F.diagonal_prefix(R), 1000, 0.005) == pytest.approx(0.9)
 
 
 def test_diagonal_prefix_sums_diagonals():
