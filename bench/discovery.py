@@ -4,12 +4,16 @@
 Converts the recordings of a data set once (models/cqt_jku unless --model), runs every
 ``extract_motives.py --method`` on the same matrices, scores each with the MIREX measures, and
 scores each run's own patterns moved to random places (complex_auto.chance, three seeds). A
-finder that does not beat its chance control has found nothing.
+finder that does not beat its chance control has found nothing. With --best-subset it also
+prints what the best choice among each run's own patterns scores (picked with the answers,
+complex_auto.evaluation.best_subset): far above the run, the ranking loses what the
+candidates found; close to it, the candidates themselves fall short.
 
     python bench/discovery.py                          # the JKU PDD in data/jku
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
+    python bench/discovery.py --best-subset             # what a perfect choice of its patterns scores
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
@@ -28,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
-from complex_auto.evaluation import evaluate_folder, load_patterns  # noqa: E402
+from complex_auto.evaluation import (best_subset, evaluate_folder, list_mirex_files,  # noqa: E402
+                                     load_patterns, pair_by_name)
 from complex_auto.patterns import METHODS, extract_run, parse_audio_start  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
@@ -70,6 +75,21 @@ def ceiling(csvs, refdir, seeds=3):
     return tuple({c: sum(r[k][c] for r in rows) / len(rows) for c in SHOWN} for k in (0, 1))
 
 
+def subset_bound(estdir, refdir, measures=SHOWN):
+    """Mean over pieces of :func:`complex_auto.evaluation.best_subset`, per measure.
+
+    Each measure gets its own best subset of each piece's patterns (``.seg`` files of
+    ``estdir`` paired by name with ``refdir/PIECE.txt``).
+    """
+    pairs, _, _ = pair_by_name(list_mirex_files(estdir, (".seg",)),
+                               list_mirex_files(refdir, (".txt",)))
+    rows = []
+    for _, est, ref in pairs:
+        est, ref = load_patterns(est), load_patterns(ref)
+        rows.append({m: best_subset(ref, est, m)[0] for m in measures})
+    return {m: sum(r[m] for r in rows) / len(rows) for m in measures}
+
+
 def _same_conversion(folder, model, config, focus=None):
     """Whether ``folder`` holds a complete conversion made with this model, config and focus."""
     import json
@@ -96,15 +116,17 @@ def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.sa
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
                 config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
-                audio_start="auto", occurrence_p=None):
+                audio_start="auto", occurrence_p=None, subset=False):
     """Convert a data set once, run every finder, score it and its chance control.
 
-    ``occurrence_p`` goes to ``families`` (``extract_motives.py --occurrence-p``).
+    ``occurrence_p`` goes to ``families`` (``extract_motives.py --occurrence-p``); with
+    ``subset``, each run's :func:`subset_bound` is computed too.
 
     Returns
     -------
     results : dict
-        method -> (per-piece score rows, mean, chance mean, extraction seconds)
+        method -> (per-piece score rows, mean, chance mean, extraction seconds, subset bound
+        or None)
     ceiling : tuple of dict
         :func:`ceiling` of the data set and its chance control (``seeds`` draws).
     """
@@ -129,7 +151,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")
-        results[method] = (pieces, mean, chance, seconds)
+        bound = subset_bound(tmp, refdir) if subset else None
+        results[method] = (pieces, mean, chance, seconds, bound)
     return results, ceiling(csvs, refdir, seeds)
 
 
@@ -146,6 +169,9 @@ def main():
                    help="extract_motives.py --audio-start (default auto)")
     p.add_argument("--occurrence-p", type=float, metavar="P",
                    help="extract_motives.py --occurrence-p P for families (default off)")
+    p.add_argument("--best-subset", action="store_true",
+                   help="also score the best choice among each run's own patterns, picked "
+                        "with the answers (about a minute on BPS-dev)")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
@@ -154,9 +180,10 @@ def main():
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
-                               parse_audio_start(args.audio_start), args.occurrence_p)
+                               parse_audio_start(args.audio_start), args.occurrence_p,
+                               args.best_subset)
     name = Path(args.folder).name if args.folder else "jku"
-    for method, (pieces, _, _, _) in results.items():
+    for method, (pieces, *_) in results.items():
         print(f"\n{method}, per piece")
         for r in pieces:
             print(f"{r['piece']:<20}" + "".join(f"{r[c]:14.3f}" for c in SHOWN))
@@ -165,11 +192,14 @@ def main():
           f"(chance = the run's own patterns at random places, {args.seeds} seeds); "
           f"{time.perf_counter() - t0:.0f} s in all")
     print(f"{'method':<10} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN) + f"{'extract s':>11}")
-    for method, (_, mean, chance, seconds) in results.items():
+    for method, (_, mean, chance, seconds, bound) in results.items():
         print(f"{method:<10} {'run':<7}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN)
               + f"{seconds:11.1f}")
         print(f"{'':<10} {'chance':<7}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
         print(f"{'':<10} {'margin':<7}" + "".join(f"{mean[c] - chance[c]:+14.3f}" for c in SHOWN))
+        if bound:
+            print(f"{'':<10} {'subset':<7}" + "".join(f"{bound[c]:14.3f}" for c in SHOWN)
+                  + "   (the best choice among its patterns, picked with the answers)")
     print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top[0][c]:14.3f}" for c in SHOWN)
           + "   (the annotated spans, every note they cover)")
     print(f"{'':<10} {'chance':<7}" + "".join(f"{top[1][c]:14.3f}" for c in SHOWN)

@@ -386,8 +386,9 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 @functools.cache
-def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto", occurrence_p=None):
-    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families]: (method -> (rows, mean, chance, s), ceiling)."""
+def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto", occurrence_p=None,
+              subset=False):
+    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families] [--best-subset]: (method -> (rows, mean, chance, s, subset bound), ceiling)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
@@ -396,7 +397,7 @@ def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto", occu
                                        model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
                                        config=ROOT / f"models/{model}/config_cqt.ini",
                                        focus=focus, audio_start=audio_start,
-                                       occurrence_p=occurrence_p)
+                                       occurrence_p=occurrence_p, subset=subset)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -528,6 +529,32 @@ def _register_occurrence_p():
 
 
 _register_occurrence_p()
+
+
+def _register_best_subset():
+    """The table of README's '--best-subset' paragraph: run and best subset per finder."""
+    text = README.read_text()
+    header = "| `models/cqt_piano` | run | best subset |"
+    if header not in text:
+        return
+    table = text.split(header, 1)[1].split("\n\n", 1)[0]
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    for where, folder in (("JKU", None), ("BPS-dev", bps)):
+        for label, method, p in (("`nf14`", "nf14", None), ("`families`", "families", None),
+                                 ("`families --occurrence-p 0.005`", "families", 0.005)):
+            prefix = f"| {where}, {label} |"
+            row = next((l for l in table.splitlines() if l.startswith(prefix)), None)
+            if row is None or (folder and not Path(folder).is_dir()):
+                continue
+            row = row[len(prefix):]     # the label's own number (0.005) is not a result
+            getters = [(f"{what} {m}", lambda f=folder, me=method, p=p, k=k, m=m: discovery(
+                f, "cqt_piano", None, "auto", p, True)[0][me][k][m])
+                for k, what in ((1, "run"), (4, "best subset")) for m in _MEASURES]
+            _register_discovery_row(f"--best-subset {where} {label}", row, getters,
+                                    slow=folder is not None)
+
+
+_register_best_subset()
 
 
 @functools.cache

@@ -128,17 +128,23 @@ def evaluate_piece(reference, estimate):
     dict
         ``SCORE_COLUMNS`` → float in [0, 1]. An empty estimate scores 0 everywhere.
     """
-    import mir_eval.pattern
-
     ref, est = _as_patterns(reference), _as_patterns(estimate)
     scores = {}
+    for name, _, _ in MEASURES:
+        f, p, r = _measure(ref, est, name)
+        scores.update({f"{name}_F": f, f"{name}_P": p, f"{name}_R": r})
+    return scores
+
+
+def _measure(ref, est, name):
+    # (F, P, R) of one of MEASURES, by its column prefix
+    import mir_eval.pattern
+
+    fn, kwargs = next((fn, kwargs) for n, fn, kwargs in MEASURES if n == name)
     with warnings.catch_warnings():
         # mir_eval warns about empty pattern lists, and then scores them 0.
         warnings.filterwarnings("ignore", message=".*patterns are empty")
-        for name, fn, kwargs in MEASURES:
-            f, p, r = getattr(mir_eval.pattern, fn)(ref, est, **kwargs)
-            scores.update({f"{name}_F": float(f), f"{name}_P": float(p), f"{name}_R": float(r)})
-    return scores
+        return tuple(float(v) for v in getattr(mir_eval.pattern, fn)(ref, est, **kwargs))
 
 
 def establishment_matrix(reference, estimate):
@@ -171,6 +177,65 @@ def establishment_matrix(reference, estimate):
 
     ref_sets, est_sets = [note_sets(p) for p in ref], [note_sets(q) for q in est]
     return np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(len(ref), len(est))
+
+
+def best_subset(reference, estimate, measure="Est_F"):
+    """The best score a choice among the estimated patterns reaches: what ranking could do.
+
+    A finder falls short in one of two ways: none of its patterns lies where an annotated one
+    does (its candidates), or the good ones are drowned among bad ones (its choice). This
+    separates the two. It picks, with the reference at hand, the subset of ``estimate`` that
+    scores best on ``measure``: greedy forward selection (add the pattern that raises the score
+    most; stop when none does), compared with the whole estimate. The result is therefore at
+    least the estimate's own score, and a lower bound on the best subset's.
+
+    Parameters
+    ----------
+    reference, estimate
+        As for :func:`evaluate_piece`.
+    measure : str
+        An F, P or R column of :data:`SCORE_COLUMNS`, e.g. ``"Est_F"`` or ``"ThreeLayer_F"``.
+
+    Returns
+    -------
+    score : float
+        In [0, 1].
+    chosen : list of int
+        Indices into ``estimate`` of the subset, in the order chosen (all of them, in order,
+        when the whole estimate scores best).
+
+    Raises
+    ------
+    DataError
+        When ``measure`` is not a score column.
+    """
+    if measure not in SCORE_COLUMNS:
+        raise DataError(f"best_subset: unknown measure {measure!r}; "
+                        f"one of {', '.join(SCORE_COLUMNS)}")
+    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    name, stat = measure.rsplit("_", 1)
+    if name == "Est":
+        # every subset's Est scores are read off one matrix: column and row maxima
+        S = establishment_matrix(ref, est)
+
+        def score(chosen):
+            if not chosen or not len(ref):
+                return 0.0
+            p, r = S[:, chosen].max(axis=0).mean(), S[:, chosen].max(axis=1).mean()
+            return {"P": p, "R": r, "F": 2 * p * r / (p + r) if p + r else 0.0}[stat]
+    else:
+        def score(chosen):
+            if not chosen:
+                return 0.0
+            return dict(zip("FPR", _measure(ref, [est[k] for k in chosen], name)))[stat]
+    chosen, best = [], 0.0
+    while len(chosen) < len(est):
+        value, k = max((score(chosen + [k]), k) for k in range(len(est)) if k not in chosen)
+        if value <= best:
+            break
+        chosen, best = chosen + [k], value
+    whole = score(list(range(len(est))))
+    return (whole, list(range(len(est)))) if whole > best else (float(best), chosen)
 
 
 def mean_scores(rows):

@@ -243,3 +243,59 @@ def test_establishment_matrix_gives_mir_evals_precision_and_recall(piece, other)
     assert S.max(axis=0).mean() == pytest.approx(scores["Est_P"], abs=1e-12)
     assert S.max(axis=1).mean() == pytest.approx(scores["Est_R"], abs=1e-12)
     assert 0 < scores["Est_R"] < 1
+
+
+def _pattern(start, length=3, pitch=60.0, occurrences=(0.0, 16.0)):
+    return [[(start + at + k, pitch + k) for k in range(length)] for at in occurrences]
+
+
+# Occurrence F only weighs the patterns it finds established: one of them scores 1 already,
+# and the junk costs nothing.
+# Est and F3 of the whole: precision 2/4, recall 1, F 2/3.
+@pytest.mark.parametrize("measure, wanted, whole", [("Est_F", [[1, 3]], 2 / 3),
+                                                    ("ThreeLayer_F", [[1, 3]], 2 / 3),
+                                                    ("Occ.5_F", [[1], [3]], 1.0)])
+def test_best_subset_leaves_out_the_junk_and_scores_its_choice(measure, wanted, whole):
+    from complex_auto.evaluation import best_subset
+
+    a, b = _pattern(0.0), _pattern(4.0, pitch=70.0)
+    junk = [_pattern(40.0, pitch=50.0), _pattern(50.0, pitch=40.0)]
+    est = [junk[0], a, junk[1], b]
+    score, chosen = best_subset([a, b], est, measure)
+    assert sorted(chosen) in wanted
+    assert score == pytest.approx(1.0)
+    assert evaluate_piece([a, b], est)[measure] == pytest.approx(whole)
+
+
+def test_best_subset_agrees_with_mir_eval_on_real_patterns():
+    """Est_F is read off one matrix for every subset; the subset it picks must score the same
+    through mir_eval, and never less than the whole estimate."""
+    from complex_auto.evaluation import best_subset
+
+    ref = load_patterns(GT / "sonata04-2-poly.txt")
+    est = [[occ[::2] for occ in p] for p in ref[::3]] + load_patterns(GT / "wtc2f20-poly.txt")
+    whole = evaluate_piece(ref, est)
+    for measure in ("Est_F", "Est_P", "Est_R"):
+        score, chosen = best_subset(ref, est, measure)
+        assert score == pytest.approx(evaluate_piece(ref, [est[k] for k in chosen])[measure],
+                                      abs=1e-12)
+        assert score >= whole[measure] - 1e-12
+    # the wtc2f20 patterns share nothing with sonata04-2: a best choice of precision drops them
+    _, chosen = best_subset(ref, est, "Est_P")
+    assert all(k < len(ref[::3]) for k in chosen)
+
+
+def test_best_subset_keeps_the_whole_estimate_when_it_scores_best():
+    from complex_auto.evaluation import best_subset
+
+    ref = [_pattern(0.0), _pattern(4.0, pitch=70.0)]
+    score, chosen = best_subset(ref, ref, "ThreeLayer_F")
+    assert score == pytest.approx(1.0) and sorted(chosen) == [0, 1]
+    assert best_subset(ref, [], "Est_F") == (0.0, [])
+
+
+def test_best_subset_names_an_unknown_measure():
+    from complex_auto.evaluation import best_subset
+
+    with pytest.raises(DataError, match="unknown measure 'Est'"):
+        best_subset([_pattern(0.0)], [_pattern(0.0)], "Est")
