@@ -1019,7 +1019,9 @@ def _pieces_to_do(layout, plan, record, shard, overwrite, plot):
         before = json.loads(layout.extraction_info.read_text())
     except (OSError, ValueError):
         before = {}
-    if any(before.get(k) != v for k, v in record.items() if k != "pieces"):
+    # every setting of either run: one that only the earlier run had (an option given then,
+    # not now) makes its outputs stale too
+    if any(before.get(k) != record.get(k) for k in (set(before) | set(record)) - {"pieces"}):
         return plan                     # other settings: every piece again
     same = {json.dumps(q, sort_keys=True) for q in before.get("pieces", [])}
     now = {q["piece"]: json.dumps(q, sort_keys=True) for q in record["pieces"]}

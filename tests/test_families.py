@@ -509,6 +509,27 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     assert real["Occ.75_F"] > chance["Occ.75_F"]
 
 
+@pytest.mark.parametrize("option", ["occurrence_p", "th"])
+def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, option):
+    """The outputs of a run with an option are not those of a run without it: a later run
+    without the option must not skip the pieces (it once did, and kept the old files under
+    an extraction.json that no longer named the option)."""
+    from complex_auto.patterns import _pieces_to_do
+
+    layout = RunLayout("r", tmp_path).make()
+    matrix = layout.dir / "a.npy"
+    np.save(matrix, np.zeros((2, 2)))
+    for path in (layout.segraw("a"), layout.patterns_csv("a")):
+        path.write_text("x\n")
+    piece = {"piece": "a", "bpm": 120.0, "csv": None, "matrix": str(matrix)}
+    plain = {"method": "families", "pieces": [piece]}
+    with_option = dict(plain, **{option: 8.0})
+    for before, now, redone in ((plain, plain, 0), (with_option, with_option, 0),
+                                (with_option, plain, 1), (plain, with_option, 1)):
+        layout.extraction_info.write_text(json.dumps(before))
+        assert len(_pieces_to_do(layout, [piece], now, None, False, False)) == redone
+
+
 def test_chance_control_needs_an_extracted_run(tmp_path):
     with pytest.raises(DataError, match="extraction.json: missing"):
         chance_scores("nothing", root=tmp_path)
