@@ -48,6 +48,11 @@ def parser():
                         "in the piece (0.005 suggested: about one chance occurrence per motif "
                         "family). Fewer occurrences, better placed than chance; off by default "
                         "(see README, 'Occurrences tested against chance')")
+    p.add_argument("--max-beats", type=float, metavar="B",
+                   help="families only: the longest pattern in beats (default 128, a section "
+                        "of 32 bars of 4/4). 8 (two bars) searches motifs only, for "
+                        "annotations that mark motifs and not sections (see README, "
+                        "'Motifs only')")
     p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
@@ -120,7 +125,7 @@ def main(args):
                           load_segments=args.load_segments, save_segments=args.save_segments,
                           plot=args.plot, method=args.method, shard=args.shard,
                           overwrite=args.overwrite, audio_start=args.audio_start,
-                          occurrence_p=args.occurrence_p)
+                          occurrence_p=args.occurrence_p, max_beats=args.max_beats)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
     if args.report and not is_whole(args.shard):

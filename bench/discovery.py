@@ -14,6 +14,7 @@ candidates found; close to it, the candidates themselves fall short.
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
     python bench/discovery.py --best-subset             # what a perfect choice of its patterns scores
+    python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
@@ -116,10 +117,11 @@ def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.sa
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
                 config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
-                audio_start="auto", occurrence_p=None, subset=False):
+                audio_start="auto", occurrence_p=None, subset=False, max_beats=None):
     """Convert a data set once, run every finder, score it and its chance control.
 
-    ``occurrence_p`` goes to ``families`` (``extract_motives.py --occurrence-p``); with
+    ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
+    --occurrence-p``, ``--max-beats``); with
     ``subset``, each run's :func:`subset_bound` is computed too.
 
     Returns
@@ -147,7 +149,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         t1 = time.perf_counter()
         extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
                     root=ROOT / "output", overwrite=True, audio_start=audio_start,
-                    occurrence_p=occurrence_p if method == "families" else None)
+                    occurrence_p=occurrence_p if method == "families" else None,
+                    max_beats=max_beats if method == "families" else None)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")
@@ -169,6 +172,8 @@ def main():
                    help="extract_motives.py --audio-start (default auto)")
     p.add_argument("--occurrence-p", type=float, metavar="P",
                    help="extract_motives.py --occurrence-p P for families (default off)")
+    p.add_argument("--max-beats", type=float, metavar="B",
+                   help="extract_motives.py --max-beats B for families (default 128)")
     p.add_argument("--best-subset", action="store_true",
                    help="also score the best choice among each run's own patterns, picked "
                         "with the answers (about a minute on BPS-dev)")
@@ -181,7 +186,7 @@ def main():
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
                                parse_audio_start(args.audio_start), args.occurrence_p,
-                               args.best_subset)
+                               args.best_subset, args.max_beats)
     name = Path(args.folder).name if args.folder else "jku"
     for method, (pieces, *_) in results.items():
         print(f"\n{method}, per piece")

@@ -387,17 +387,18 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 
 @functools.cache
 def discovery(folder=None, model="cqt_jku", focus=None, audio_start="auto", occurrence_p=None,
-              subset=False):
-    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families] [--best-subset]: (method -> (rows, mean, chance, s, subset bound), ceiling)."""
+              subset=False, max_beats=None):
+    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families] [--best-subset] [--max-beats B --methods families]: (method -> (rows, mean, chance, s, subset bound), ceiling)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
-    methods = ("families",) if occurrence_p else bench_discovery.METHODS
+    methods = ("families",) if occurrence_p or max_beats else bench_discovery.METHODS
     return bench_discovery.run_dataset(folder, methods=methods,
                                        model=ROOT / f"models/{model}/model_complex_auto_cqt.save",
                                        config=ROOT / f"models/{model}/config_cqt.ini",
                                        focus=focus, audio_start=audio_start,
-                                       occurrence_p=occurrence_p, subset=subset)
+                                       occurrence_p=occurrence_p, subset=subset,
+                                       max_beats=max_beats)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -555,6 +556,27 @@ def _register_best_subset():
 
 
 _register_best_subset()
+
+
+def _register_max_beats():
+    """The table of README's '--max-beats' paragraph: run and chance control."""
+    text = README.read_text()
+    header = "| `families --max-beats 8`, `models/cqt_piano` | run | chance control |"
+    if header not in text:
+        return
+    table = text.split(header, 1)[1].split("\n\n", 1)[0]
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    for where, folder in (("JKU", None), ("BPS-dev", bps)):
+        row = next((l for l in table.splitlines() if l.startswith(f"| {where} |")), None)
+        if row is None or (folder and not Path(folder).is_dir()):
+            continue
+        getters = [(f"{what} {m}", lambda f=folder, k=k, m=m: discovery(
+            f, "cqt_piano", None, "auto", None, False, 8.0)[0]["families"][k][m])
+            for k, what in ((1, "run"), (2, "chance")) for m in _MEASURES]
+        _register_discovery_row(f"--max-beats 8 {where}", row, getters, slow=folder is not None)
+
+
+_register_max_beats()
 
 
 @functools.cache

@@ -47,6 +47,9 @@ MAX_CELLS = 6000
 MIN_BEATS = 2.0
 #: Longest pattern in beats: a section of about 32 bars of 4/4.
 MAX_BEATS = 128.0
+#: Longest pattern of a search for motifs only (``extract_motives.py --max-beats 8``): two
+#: bars of 4/4. A motif is the shortest idea of a piece, a bar or two; four bars make a phrase.
+MOTIF_BEATS = 8.0
 #: A pair of frames counts as similar when it is among the top 10 % of all pairs of the piece
 #: (after lag normalisation). Relative thresholds of this order are the usual choice for
 #: path extraction (libfmp's ``threshold_matrix`` with ``thresh=0.1..0.15``, relative).
@@ -447,7 +450,7 @@ def select_patterns(families, redundant=REDUNDANT_SHARE):
 
 
 def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                   max_cells=MAX_CELLS):
+                   max_cells=MAX_CELLS, max_beats=MAX_BEATS):
     """Steps 1-3: the matrix the finder reads, on its grid of about ``resolution`` beats.
 
     Parameters
@@ -463,6 +466,8 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         Grid of the search in beats (:data:`RESOLUTION_BEATS`).
     max_cells : int
         Largest grid (:data:`MAX_CELLS`).
+    max_beats : float
+        Longest pattern in beats (:data:`MAX_BEATS`).
 
     Returns
     -------
@@ -472,13 +477,13 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     factor : int
         Rows of ``X`` per grid cell.
     min_len, max_len : int
-        :data:`MIN_BEATS` and :data:`MAX_BEATS` in cells.
+        :data:`MIN_BEATS` and ``max_beats`` in cells.
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
     factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
     cell_beats = factor * beats_per_frame
     min_len = max(1, int(math.ceil(MIN_BEATS / cell_beats)))
-    max_len = max(min_len, int(MAX_BEATS / cell_beats))
+    max_len = max(min_len, int(max_beats / cell_beats))
     S = pool_matrix(X, factor, n_rows)
     if len(S) < 2 * min_len + 1:
         return None, factor, min_len, max_len
@@ -487,13 +492,14 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
 
 
 def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                  max_cells=MAX_CELLS, occurrence_p=None):
+                  max_cells=MAX_CELLS, occurrence_p=None, max_beats=MAX_BEATS):
     """Repeated patterns of a self-similarity matrix, ranked best first.
 
     Parameters
     ----------
-    X, beats_per_frame, n_rows, resolution, max_cells
-        As for :func:`prepare_matrix`.
+    X, beats_per_frame, n_rows, resolution, max_cells, max_beats
+        As for :func:`prepare_matrix`; ``max_beats`` of :data:`MOTIF_BEATS` searches motifs
+        only.
     occurrence_p : float, optional
         When given (e.g. :data:`OCCURRENCE_P`), an occurrence must also reach the
         :func:`chance_level` of its length for this share, and excess is measured from that
@@ -512,7 +518,7 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
     R, factor, min_len, max_len = prepare_matrix(X, beats_per_frame, n_rows, resolution,
-                                                 max_cells)
+                                                 max_cells, max_beats)
     if R is None:
         return []
     cell_beats = factor * beats_per_frame

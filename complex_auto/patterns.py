@@ -624,7 +624,7 @@ def families_to_patterns(found):
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
-                  window=0, pad=0, audio_start=0.0, occurrence_p=None):
+                  window=0, pad=0, audio_start=0.0, occurrence_p=None, max_beats=None):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -663,6 +663,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     occurrence_p : float, optional
         ``families`` only: occurrences must also beat the chance level of their length for
         this share of random span pairs (:func:`complex_auto.families.chance_level`).
+    max_beats : float, optional
+        ``families`` only: the longest pattern in beats (default
+        :data:`complex_auto.families.MAX_BEATS`; ``MOTIF_BEATS`` for motifs only).
 
     Returns
     -------
@@ -676,11 +679,12 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     piece = piece_name(matrix_path)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
     if method == "families":
-        from .families import find_patterns
+        from .families import MAX_BEATS, find_patterns
 
         X = np.load(matrix_path, mmap_mode="r")
         N = len(X)
-        found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p)
+        found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
+                              max_beats=MAX_BEATS if max_beats is None else max_beats)
         patterns = families_to_patterns(found)
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
@@ -745,6 +749,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     if plot:
         how = (f"th {th_used:.4f}" if method == "nf14" else "families" if occurrence_p is None
                else f"families, occurrences p < {occurrence_p:g}")
+        if max_beats is not None:
+            how += f", at most {max_beats:g} beats"
         title = (f"{piece}: {len(patterns)} patterns, best first ({how}, {bpm:g} bpm)"
                  if method == "families" else
                  f"{piece}: {n_segments} segments, {len(patterns)} patterns ({how}, {bpm:g} bpm)")
@@ -934,7 +940,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                 domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                 load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
                 method="nf14", shard=None, overwrite=True, audio_start="auto",
-                occurrence_p=None):
+                occurrence_p=None, max_beats=None):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
     ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
@@ -944,7 +950,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
     ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`,
-    for ``occurrence_p`` :func:`extract_piece`.
+    for ``occurrence_p`` and ``max_beats`` :func:`extract_piece`.
 
     Returns
     -------
@@ -961,6 +967,14 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         raise DataError("--occurrence-p is an option of --method families")
     if occurrence_p is not None and not 0 < occurrence_p < 1:
         raise DataError(f"--occurrence-p {occurrence_p:g}: must be between 0 and 1")
+    if max_beats is not None and method != "families":
+        raise DataError("--max-beats is an option of --method families")
+    if max_beats is not None:
+        from .families import MIN_BEATS
+
+        if not (math.isfinite(max_beats) and max_beats >= MIN_BEATS):
+            raise DataError(f"--max-beats {max_beats:g}: must be a number of beats, at least "
+                            f"{MIN_BEATS:g} (the shortest pattern)")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root)
     frame_seconds, window, pad = run_timing(layout, frame_seconds)
@@ -968,7 +982,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         p["audio_start"] = start
     extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
                  refdir=refdir, load_segments=load_segments, save_segments=save_segments,
-                 plot=plot, method=method, window=window, pad=pad, occurrence_p=occurrence_p)
+                 plot=plot, method=method, window=window, pad=pad, occurrence_p=occurrence_p,
+                 max_beats=max_beats)
     record = {"method": method, "frame_seconds": frame_seconds, "window": window, "pad": pad,
               "domain": domain, "pieces": [{"piece": p["piece"], "bpm": p["bpm"],
                                              "csv": str(p["csv"]) if p["csv"] else None,
@@ -978,6 +993,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         record.update(th=th, rho=rho)
     if occurrence_p is not None:
         record["occurrence_p"] = occurrence_p
+    if max_beats is not None:
+        record["max_beats"] = max_beats
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")

@@ -247,6 +247,19 @@ def test_occurrences_tested_against_chance_keep_planted_repeats_and_drop_chance_
     assert occurrences(tested) < occurrences(plain) / 2
 
 
+def test_max_beats_keeps_the_motif_and_cuts_the_section():
+    # a 2.5-beat motif three times and a 15-beat section twice, at 0.25 beats per frame
+    f = features_with_repeats(500, [(40, 150, 10), (40, 230, 10), (280, 420, 60)], seed=5,
+                              smooth=2)
+    X = self_similarity(f)
+    motif, section = [(40, 50), (150, 160), (230, 240)], [(280, 340), (420, 480)]
+    plain = F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+    motifs = F.find_patterns(X, 0.25, n_rows=len(X) - PAD, max_beats=F.MOTIF_BEATS)
+    assert pattern_with(plain, motif, tol=4) and pattern_with(plain, section, tol=6)
+    assert pattern_with(motifs, motif, tol=4) and not pattern_with(motifs, section, tol=6)
+    assert max(s[0, 1] - s[0, 0] for _, s in motifs) * 0.25 <= F.MOTIF_BEATS
+
+
 def test_too_short_matrix_gives_nothing():
     X = self_similarity(np.random.default_rng(0).normal(size=(3, 4)))
     assert F.find_patterns(X, 0.25, n_rows=3) == []
@@ -483,6 +496,32 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                              cwd=tmp, env=env, capture_output=True, text=True)
         assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
         assert "--occurrence-p" in res.stderr
+    for options in (("--method", "nf14", "--max-beats", "8"),
+                    ("--method", "families", "--max-beats", "1"),
+                    ("--method", "families", "--max-beats", "inf")):
+        res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", *options],
+                             cwd=tmp, env=env, capture_output=True, text=True)
+        assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
+        assert "--max-beats" in res.stderr
+
+
+def test_max_beats_is_recorded_and_bounds_every_pattern(excerpt_run, monkeypatch):
+    import csv
+
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
+    layout = RunLayout("ex", tmp / "output")
+    def longest():
+        with open(layout.patterns_csv("sonata04-2-poly")) as fh:
+            return max(float(r["end_s"]) - float(r["start_s"]) for r in csv.DictReader(fh))
+
+    extract(tmp, "--max-beats", "4")
+    assert json.loads(layout.extraction_info.read_text())["max_beats"] == 4.0
+    # sonata04-2 at 120 bpm: 4 beats are 2 s
+    assert longest() <= 2.0
+    extract(tmp)
+    assert "max_beats" not in json.loads(layout.extraction_info.read_text())
+    assert longest() > 3.0
 
 
 def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeypatch):
@@ -509,7 +548,7 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     assert real["Occ.75_F"] > chance["Occ.75_F"]
 
 
-@pytest.mark.parametrize("option", ["occurrence_p", "th"])
+@pytest.mark.parametrize("option", ["occurrence_p", "max_beats"])
 def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, option):
     """The outputs of a run with an option are not those of a run without it: a later run
     without the option must not skip the pieces (it once did, and kept the old files under
