@@ -532,20 +532,24 @@ def _register_occurrence_p():
 _register_occurrence_p()
 
 
+def _table_rows(header):
+    """The rows of the README table under ``header`` (none when it is gone), and the
+    BPS-dev folder (``BPS_DEV``) when it is there."""
+    text = README.read_text()
+    table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    return table.splitlines(), (bps if Path(bps).is_dir() else None)
+
+
 def _register_best_subset():
     """The table of README's '--best-subset' paragraph: run and best subset per finder."""
-    text = README.read_text()
-    header = "| `models/cqt_piano` | run | best subset |"
-    if header not in text:
-        return
-    table = text.split(header, 1)[1].split("\n\n", 1)[0]
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    rows, bps = _table_rows("| `models/cqt_piano` | run | best subset |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
         for label, method, p in (("`nf14`", "nf14", None), ("`families`", "families", None),
                                  ("`families --occurrence-p 0.005`", "families", 0.005)):
             prefix = f"| {where}, {label} |"
-            row = next((l for l in table.splitlines() if l.startswith(prefix)), None)
-            if row is None or (folder and not Path(folder).is_dir()):
+            row = next((l for l in rows if l.startswith(prefix)), None)
+            if row is None or (where == "BPS-dev" and folder is None):
                 continue
             row = row[len(prefix):]     # the label's own number (0.005) is not a result
             getters = [(f"{what} {m}", lambda f=folder, me=method, p=p, k=k, m=m: discovery(
@@ -560,15 +564,11 @@ _register_best_subset()
 
 def _register_max_beats():
     """The table of README's '--max-beats' paragraph: run and chance control."""
-    text = README.read_text()
-    header = "| `families --max-beats 8`, `models/cqt_piano` | run | chance control |"
-    if header not in text:
-        return
-    table = text.split(header, 1)[1].split("\n\n", 1)[0]
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    rows, bps = _table_rows(
+        "| `families --max-beats 8`, `models/cqt_piano` | run | chance control |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
-        row = next((l for l in table.splitlines() if l.startswith(f"| {where} |")), None)
-        if row is None or (folder and not Path(folder).is_dir()):
+        row = next((l for l in rows if l.startswith(f"| {where} |")), None)
+        if row is None or (where == "BPS-dev" and folder is None):
             continue
         getters = [(f"{what} {m}", lambda f=folder, k=k, m=m: discovery(
             f, "cqt_piano", None, "auto", None, False, 8.0)[0]["families"][k][m])
