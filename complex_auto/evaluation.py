@@ -16,6 +16,10 @@ the .75 ones.
 
 Estimates and references are paired by piece name (the file name up to its first dot), never by
 position in a sorted listing; unpaired files are reported.
+
+:func:`best_subset` scores the best choice among an estimate's patterns, made with the
+reference at hand: a bound on what a better ranking of the same patterns could reach
+(``bench/discovery.py --best-subset``).
 """
 import csv
 import datetime
