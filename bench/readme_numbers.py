@@ -438,17 +438,28 @@ def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_
     return out
 
 
-def _register_model_table(text, header, label, model, focus, bps):
+def _table_rows(header):
+    """The rows of the README table under ``header`` (none when it is gone), and the
+    BPS-dev folder (``BPS_DEV``) when it is there."""
+    text = README.read_text()
+    table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    return table.splitlines(), (bps if Path(bps).is_dir() else None)
+
+
+def _register_model_table(header, label, model, focus):
     """The JKU and BPS-dev rows (run, chance control) of the README table under ``header``."""
-    table = "".join(text.split(header, 1)[1:]).split("\n\n", 1)[0]
-    for row_label, what, folder in (("| JKU, run |", "mean", None), ("| JKU, chance control |",
-                                    "chance", None), ("| BPS-dev, run |", "mean", bps),
-                                    ("| BPS-dev, chance control |", "chance", bps)):
-        row = next((l for l in table.splitlines() if l.startswith(row_label)), None)
-        if row and (folder is None or Path(bps).is_dir()):
-            _register_discovery_row(f"{label} {'BPS' if folder else 'JKU'} {what}", row,
-                                    _getters(folder, what, model=model, focus=focus),
-                                    slow=folder is not None)
+    rows, bps = _table_rows(header)
+    for where, folder in (("JKU", None), ("BPS-dev", bps)):
+        if where == "BPS-dev" and folder is None:
+            continue
+        for row_label, what in ((f"| {where}, run |", "mean"),
+                                (f"| {where}, chance control |", "chance")):
+            row = next((l for l in rows if l.startswith(row_label)), None)
+            if row:
+                _register_discovery_row(f"{label} {'BPS' if folder else 'JKU'} {what}", row,
+                                        _getters(folder, what, model=model, focus=focus),
+                                        slow=folder is not None)
 
 
 def _register_discovery():
@@ -474,7 +485,7 @@ def _register_discovery():
     for header, label, model, focus in (
             ("| `models/cqt_piano`, central 16 frames |", "cqt_piano focus 16", "cqt_piano", 16),
             ("| `models/cqt_piano_n8` |", "cqt_piano_n8", "cqt_piano_n8", None)):
-        _register_model_table(text, header, label, model, focus, bps)
+        _register_model_table(header, label, model, focus)
     if Path(bps).is_dir():
         for label, what in (("| BPS-dev, run |", "mean"), ("| BPS-dev, chance control |", "chance")):
             row = next((l for l in text.splitlines() if l.startswith(label)), None)
@@ -530,15 +541,6 @@ def _register_occurrence_p():
 
 
 _register_occurrence_p()
-
-
-def _table_rows(header):
-    """The rows of the README table under ``header`` (none when it is gone), and the
-    BPS-dev folder (``BPS_DEV``) when it is there."""
-    text = README.read_text()
-    table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
-    return table.splitlines(), (bps if Path(bps).is_dir() else None)
 
 
 def _register_best_subset():
