@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Pattern discovery on an annotated set, every finder beside its own chance control.
 
-Converts the recordings of a data set once (models/cqt_jku unless --model), runs every
+Converts the recordings of a data set once (with the model that ``run_batch_audio.sh
+--pretrained`` uses, models/cqt_piano, unless --model), runs every
 ``extract_motives.py --method`` on the same matrices, scores each with the MIREX measures, and
 scores each run's own patterns moved to random places (complex_auto.chance, three seeds). A
 finder that does not beat its chance control has found nothing. With --best-subset it also
@@ -19,7 +20,7 @@ candidates found; close to it, the candidates themselves fall short.
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
 output/bench_discovery_NAME_MODELDIR_{features}[_focusN]/ (MODELDIR: the folder of --model, e.g.
-cqt_jku; --keep to reuse a conversion made there with the same model and config).
+cqt_piano; --keep to reuse a conversion made there with the same model and config).
 """
 import argparse
 import subprocess
@@ -38,6 +39,10 @@ from complex_auto.evaluation import (best_subset, evaluate_folder, list_mirex_fi
 from complex_auto.patterns import METHODS, extract_run, parse_audio_start  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+#: The model and config of ``run_batch_audio.sh --pretrained``: never trained on the JKU
+#: pieces (models/cqt_jku was), so its scores there are a fair test.
+MODEL = ROOT / "models/cqt_piano/model_complex_auto_cqt.save"
+CONFIG = ROOT / "models/cqt_piano/config_cqt.ini"
 
 
 def dataset_lists(folder, tmp):
@@ -105,7 +110,7 @@ def _same_conversion(folder, model, config, focus=None):
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 
 
-def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
+def run_name(folder=None, model=MODEL,
              features="cae", focus=None):
     """The run :func:`run_dataset` writes: ``bench_discovery_NAME_MODELDIR_FEATURES[_focusN]``."""
     name = Path(folder).name if folder else "jku"
@@ -115,8 +120,7 @@ def run_name(folder=None, model=ROOT / "models/cqt_jku/model_complex_auto_cqt.sa
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
-                model=ROOT / "models/cqt_jku/model_complex_auto_cqt.save",
-                config=ROOT / "models/cqt_jku/config_cqt.ini", features="cae", focus=None,
+                model=MODEL, config=CONFIG, features="cae", focus=None,
                 audio_start="auto", occurrence_p=None, subset=False, max_beats=None):
     """Convert a data set once, run every finder, score it and its chance control.
 
@@ -162,8 +166,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", nargs="?", help="data set folder (default: the JKU PDD in data/jku)")
-    p.add_argument("--model", default=str(ROOT / "models/cqt_jku/model_complex_auto_cqt.save"))
-    p.add_argument("--config", default=str(ROOT / "models/cqt_jku/config_cqt.ini"))
+    p.add_argument("--model", default=str(MODEL),
+                   help="the CAE (default: the one --pretrained uses, models/cqt_piano)")
+    p.add_argument("--config", default=str(CONFIG), help="its config (default: models/cqt_piano's)")
     p.add_argument("--features", default="cae", help="convert.py --features (default cae)")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--focus-frames", type=int, metavar="N",

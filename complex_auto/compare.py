@@ -40,8 +40,10 @@ from .representations import KINDS, LABELS, check_kind, featurizer, similarity_f
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = Path("models/cqt_jku/model_complex_auto_cqt.save")
-DEFAULT_CONFIG = Path("models/cqt_jku/config_cqt.ini")
+#: The model of ``run_batch_audio.sh --pretrained``, never trained on the JKU pieces
+#: (``models/cqt_jku`` was, which would flatter the CAE here).
+DEFAULT_MODEL = Path("models/cqt_piano/model_complex_auto_cqt.save")
+DEFAULT_CONFIG = Path("models/cqt_piano/config_cqt.ini")
 DEFAULT_FILELIST = Path("jku_input_audio.txt")
 PEERS = {"VMO (published outputs)": Path("data/peers/vmo")}
 #: The four measures the table shows (all of :data:`~complex_auto.evaluation.SCORE_COLUMNS`
