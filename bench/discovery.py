@@ -20,7 +20,9 @@ candidates found; close to it, the candidates themselves fall short.
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
 output/bench_discovery_NAME_MODELDIR_{features}[_focusN]/ (MODELDIR: the folder of --model, e.g.
-cqt_piano; --keep to reuse a conversion made there with the same model and config).
+cqt_piano; --keep to reuse a conversion made there with the same model and config). The finders
+run there one after the other, so the folder keeps the last one's patterns: extract_motives.py
+on it again (or --methods with one finder) gives the files of another.
 """
 import argparse
 import subprocess
