@@ -792,6 +792,72 @@ def _():
     return min(_found("ftm2d"))
 
 
+def _shift_mean(transform, column):
+    rows = [r for r in invariance_tables()[0] if r["transform"] == transform and r["shift"] != "0"]
+    return sum(float(r[column]) for r in rows) / len(rows)
+
+
+def _classifier(target, features, column="accuracy"):
+    """transformations.csv: the logistic regression's ``column`` for ``target`` from ``features``."""
+    with open(ROOT / "output" / "readme_invariance" / "transformations.csv") as f:
+        row = next(r for r in csv.DictReader(f) if r["target"] == target
+                   and r["features"] == features and r["classifier"] == "logistic")
+    return float(row[column])
+
+
+def _register_learned():
+    """The two tables of README's 'What a Model Learned', cell by cell, and the ratio below."""
+    text = README.read_text()
+    pct = lambda fn: (lambda: 100 * fn())  # noqa: E731
+    tables = {
+        "| cosine similarity to the pitch-shifted n-gram (±24 bins, mean) |": [
+            lambda: _shift_mean("pitch", "model_similarity"),
+            lambda: _shift_mean("pitch", "raw_similarity"),
+            lambda: _shift_mean("pitch", "unrelated_model_similarity"),
+            lambda: _shift_mean("pitch", "unrelated_raw_similarity")],
+        "| the pitch-shifted n-gram's nearest neighbour among 1000 is its original |": [
+            pct(lambda: _shift_mean("pitch", "model_match_rate")),
+            pct(lambda: _shift_mean("pitch", "raw_match_rate")),
+            lambda: 100 / float(invariance_tables()[0][0]["n_items"])],
+        "| cosine similarity to the time-shifted n-gram (±12 frames, mean) |": [
+            lambda: _shift_mean("time", "model_similarity"),
+            lambda: _shift_mean("time", "raw_similarity")],
+        "| pitch shift in bins (48 classes) |": [
+            pct(lambda: _classifier("pitch_shift", "phase")),
+            pct(lambda: _classifier("pitch_shift", "phase", "accuracy_within_1")),
+            pct(lambda: _classifier("pitch_shift", "amplitude")),
+            pct(lambda: _classifier("pitch_shift", "phase", "chance"))],
+        "| time shift in frames (24 classes) |": [
+            pct(lambda: _classifier("time_shift", "phase")),
+            pct(lambda: _classifier("time_shift", "phase", "accuracy_within_1")),
+            pct(lambda: _classifier("time_shift", "amplitude")),
+            pct(lambda: _classifier("time_shift", "phase", "chance"))],
+        "| pitch or time shift |": [
+            pct(lambda: _classifier("type", "phase")),
+            pct(lambda: _classifier("type", "amplitude")),
+            pct(lambda: _classifier("type", "phase", "chance"))],
+    }
+    for label, getters in tables.items():
+        row = next((l for l in text.splitlines() if l.startswith(label)), None)
+        if row is None:
+            continue
+        # the numbers after the label (which holds numbers of its own), each with its row up to it
+        cells = [(m.group(0), row[:m.end()])
+                 for m in re.compile(r"\d+\.\d+(?: %)?|\d+ %").finditer(row, len(label))]
+        assert len(cells) == len(getters), (label, cells)
+        for k, ((value, context), fn) in enumerate(zip(cells, getters)):
+            number(_LEARNED, f"{label.strip('| ')}: cell {k + 1}", value, slow=True,
+                   context=context)(fn)
+    for value, fn in (("(0.88)", lambda: _shift_mean("pitch", "unrelated_model_similarity")),
+                      ("4.7 times", lambda: _shift_mean("pitch", "model_match_rate")
+                       / _shift_mean("pitch", "raw_match_rate"))):
+        if value in text:
+            number(_LEARNED, f"invariance: {value}", value, slow=True)(fn)
+
+
+_register_learned()
+
+
 # -- Which model --pretrained uses: models/cqt_piano against models/cqt_jku (issue 12) -------
 
 _MODELS = "Which Model `--pretrained` Uses"
