@@ -314,6 +314,40 @@ for _i, _m in enumerate(_MEASURES):
 
 
 
+# -- Long Recordings: the matrices stored in float16 (bench/storage.py) ----------------------
+
+_LONG = "Long Recordings and Large Collections"
+
+
+@functools.cache
+def storage_rows():
+    """python bench/storage.py: (method, stored type) -> (the four means, .seg files differing from float64's)"""
+    out = {}
+    for line in run("bench/storage.py").splitlines():
+        parts = line.split()
+        if len(parts) >= 9 and parts[1].startswith("float") and parts[-2] == "of":
+            out[parts[0], parts[1]] = (dict(zip(_MEASURES, map(float, parts[2:6]))),
+                                       int(parts[-3]))
+    return out
+
+
+for _m, _dtype, _text, _context in (
+        ("Est_F", "float64", ".593", "(Est_F .593"), ("Est_F", "float16", ".596", "Est_F .593 → .596"),
+        ("Occ.5_F", "float64", ".622", "Occ.5_F .622"), ("Occ.5_F", "float16", ".618", ".622 → .618"),
+        ("ThreeLayer_F", "float64", ".500", "F3 .500"),
+        ("ThreeLayer_F", "float16", ".502", ".500 → .502")):
+    number(_LONG, f"families, matrices in {_dtype}: mean {_m}", _text, context=_context)(
+        lambda m=_m, d=_dtype: storage_rows()["families", d][0][m])
+number(_LONG, "families, float16: .seg files differing from float64", "2", context="changes 2 of its 5")(
+    lambda: storage_rows()["families", "float16"][1])
+number(_LONG, "nf14, float16: .seg files differing from float64 (the same segments)", "0",
+       context="give `nf14` the same segments")(lambda: storage_rows()["nf14", "float16"][1])
+number(_LONG, "families, float16: largest change of a mean score", "0.004",
+       context="by at most 0.004")(lambda: max(
+    abs(storage_rows()["families", "float16"][0][m] - storage_rows()["families", "float64"][0][m])
+    for m in _MEASURES))
+
+
 _BENCH = "Benchmarks"
 
 
