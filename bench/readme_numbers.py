@@ -314,6 +314,27 @@ for _i, _m in enumerate(_MEASURES):
 
 
 
+# -- See and Hear What Was Found: the Quick Start run's report -------------------------------
+
+@functools.cache
+def report_summary():
+    """./run_batch_audio.sh RUN --pretrained, then python -m complex_auto.report RUN: (clips, minutes, MB)"""
+    quick_start()
+    proc = subprocess.run([sys.executable, "-m", "complex_auto.report", "readme_pretrained"],
+                          cwd=ROOT, env=python_env(), capture_output=True, text=True)
+    # the summary is a log line, on stderr
+    m = re.search(r"(\d+) clips, ([\d.]+) min of audio; ([\d.]+) MB", proc.stderr)
+    if proc.returncode or not m:
+        sys.exit(f"python -m complex_auto.report readme_pretrained: no summary\n{proc.stderr[-2000:]}")
+    return int(m.group(1)), float(m.group(2)), float(m.group(3))
+
+
+for _k, (_text, _context) in enumerate((("208", "makes 208 clips"), ("39.9", "(39.9 minutes"),
+                                        ("5.3", "a 5.3 MB report"))):
+    number("See and Hear What Was Found", ("clips", "minutes of audio", "MB")[_k], _text,
+           context=_context)(lambda k=_k: report_summary()[k])
+
+
 # -- Long Recordings: the matrices stored in float16 (bench/storage.py) ----------------------
 
 _LONG = "Long Recordings and Large Collections"
