@@ -369,6 +369,39 @@ number(_LONG, "families, float16: largest change of a mean score", "0.004",
     for m in _MEASURES))
 
 
+@functools.cache
+def long_recording():
+    """python bench/long_recording.py long --minutes 120: step -> (peak GB, minutes); 'nf14' and 'families': conversion + extraction"""
+    out = run("bench/long_recording.py", "long", "--minutes", "120")
+    steps = {m.group(1).split()[-1]: (float(m.group(2)), float(m.group(3))) for m in re.finditer(
+        r"^\s+(convert --self-sim-matrix|extract --method \w+)\s+peak\s+([\d.]+) GB\s+([\d.]+) min",
+        out, re.M)}
+    for m in re.finditer(r"convert \+ extract --method (\w+): peak ([\d.]+) GB .*?, ([\d.]+) min",
+                         out):
+        steps["with " + m.group(1)] = (float(m.group(2)), float(m.group(3)))
+    return steps
+
+
+for _step, _row in (("--self-sim-matrix", "| `convert.py --self-sim-matrix` |"),
+                    ("nf14", "| `extract_motives.py --method nf14` (searched from the file) |"),
+                    ("families", "| `extract_motives.py --method families` |")):
+    _cells = [c.strip() for c in next((l for l in README.read_text().splitlines()
+                                       if l.startswith(_row)), _row + " | |").split("|")[2:4]]
+    if all(_cells):
+        number(_LONG, f"2-hour recording, {_step}: peak memory", _cells[0], slow=True, rel=0.1,
+               context=f"{_row} {_cells[0]}")(lambda s=_step: long_recording()[s][0])
+        number(_LONG, f"2-hour recording, {_step}: minutes", _cells[1], slow=True, rel=0.3,
+               bound="upper", context=f"{_row} {_cells[0]} | {_cells[1]}")(
+            lambda s=_step: long_recording()[s][1])
+for _method, _gb, _minutes in (("nf14", "1.32 GB", "9.9 minutes"),
+                               ("families", "1.32 GB", "9.0 minutes")):
+    _context = f"{_gb} and {_minutes} with `{_method}`"
+    number(_LONG, f"2-hour recording with {_method}: peak memory", _gb, slow=True, rel=0.1,
+           context=_context)(lambda m=_method: long_recording()["with " + m][0])
+    number(_LONG, f"2-hour recording with {_method}: minutes", _minutes, slow=True, rel=0.3,
+           bound="upper", context=_context)(lambda m=_method: long_recording()["with " + m][1])
+
+
 _BENCH = "Benchmarks"
 
 
