@@ -313,7 +313,6 @@ for _i, _m in enumerate(_MEASURES):
         lambda m=_m: original_frame_rows()["mean"][m])
 
 
-
 # -- See and Hear What Was Found: the Quick Start run's report -------------------------------
 
 @functools.cache
@@ -824,8 +823,9 @@ def invariance_tables():
     return invariance, transposition
 
 
-def _pitch_mean(column):
-    rows = [r for r in invariance_tables()[0] if r["transform"] == "pitch" and r["shift"] != "0"]
+def _shift_mean(transform, column):
+    """invariance.csv: mean of ``column`` over the shifts of ``transform`` but 0."""
+    rows = [r for r in invariance_tables()[0] if r["transform"] == transform and r["shift"] != "0"]
     return sum(float(r[column]) for r in rows) / len(rows)
 
 
@@ -837,14 +837,14 @@ def _found(kind):
         slow=True)
 def _():
     """python -m complex_auto.invariance RUN ..., invariance.csv ftm2d_similarity, mean over pitch shifts"""
-    return _pitch_mean("ftm2d_similarity")
+    return _shift_mean("pitch", "ftm2d_similarity")
 
 
 @number(_LEARNED, "2-D Fourier magnitude: pitch-shifted n-gram finds its original", "99.0 %",
         slow=True)
 def _():
     """python -m complex_auto.invariance RUN ..., invariance.csv ftm2d_match_rate, mean over pitch shifts"""
-    return 100 * _pitch_mean("ftm2d_match_rate")
+    return 100 * _shift_mean("pitch", "ftm2d_match_rate")
 
 
 @number(_LEARNED, "transposition test +1..+7: model, least", "46–51 %", slow=True)
@@ -880,13 +880,9 @@ def _():
     return min(_found("ftm2d"))
 
 
-def _shift_mean(transform, column):
-    rows = [r for r in invariance_tables()[0] if r["transform"] == transform and r["shift"] != "0"]
-    return sum(float(r[column]) for r in rows) / len(rows)
-
-
 def _classifier(target, features, column="accuracy"):
     """transformations.csv: the logistic regression's ``column`` for ``target`` from ``features``."""
+    invariance_tables()                 # runs the command when no entry before has
     with open(ROOT / "output" / "readme_invariance" / "transformations.csv") as f:
         row = next(r for r in csv.DictReader(f) if r["target"] == target
                    and r["features"] == features and r["classifier"] == "logistic")
@@ -896,7 +892,9 @@ def _classifier(target, features, column="accuracy"):
 def _register_learned():
     """The two tables of README's 'What a Model Learned', cell by cell, and the ratio below."""
     text = README.read_text()
-    pct = lambda fn: (lambda: 100 * fn())  # noqa: E731
+    def pct(fn):
+        return lambda: 100 * fn()
+
     tables = {
         "| cosine similarity to the pitch-shifted n-gram (±24 bins, mean) |": [
             lambda: _shift_mean("pitch", "model_similarity"),
