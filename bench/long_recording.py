@@ -31,8 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODEL = ROOT / "models" / "cqt_jku" / "model_complex_auto_cqt.save"
-CONFIG = ROOT / "models" / "cqt_jku" / "config_cqt.ini"
+# the model run_batch_audio.sh --pretrained uses (any CQT model of the paper's size costs the same)
+MODEL = ROOT / "models" / "cqt_piano" / "model_complex_auto_cqt.save"
+CONFIG = ROOT / "models" / "cqt_piano" / "config_cqt.ini"
 JKU = sorted((ROOT / "data" / "jku" / "audio").glob("*.mp3"))
 GOAL_GB, GOAL_MINUTES = 4.0, 10.0
 

@@ -19,7 +19,7 @@ signal at the excerpt's sample rate: :func:`model_featurizer` makes one from a t
 
 Example
 -------
-    python -m complex_auto.transposition --model models/cqt_jku/model_complex_auto_cqt.save
+    python -m complex_auto.transposition --model models/cqt_piano/model_complex_auto_cqt.save
 """
 import argparse
 import hashlib
@@ -214,8 +214,9 @@ def parser():
                     "version whose nearest neighbour (cosine, CAE amplitudes) among the "
                     "original's windows is the same window within ±TOLERANCE frames.",
         epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=Path("models/cqt_jku/model_complex_auto_cqt.save"),
-                   metavar="PATH", help="model file (default: the shipped JKU model)")
+    p.add_argument("--model", type=Path, default=Path("models/cqt_piano/model_complex_auto_cqt.save"),
+                   metavar="PATH",
+                   help="model file (default: the one run_batch_audio.sh --pretrained uses)")
     p.add_argument("--config", type=Path, metavar="INI",
                    help="the model's config (default: the config*.ini beside the model)")
     p.add_argument("--audio", type=Path, default=DEFAULT_AUDIO, metavar="FILE",
