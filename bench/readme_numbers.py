@@ -118,9 +118,10 @@ def python_env():
                 PYTHONPATH=str(ROOT))
 
 
-def run(*cmd):
-    """Run a command in the repository root (``X.py``: with this interpreter); stop with its
-    output when it fails."""
+def run(*cmd, stream="stdout"):
+    """Run a command in the repository root (``X.py``: with this interpreter); its ``stream``
+    (``"stdout"``, or ``"stderr"`` for what a command logs); stop with its output when it
+    fails."""
     cmd = [str(c) for c in cmd]
     if cmd[0].endswith(".py"):
         cmd.insert(0, sys.executable)
@@ -128,7 +129,7 @@ def run(*cmd):
                           capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr[-3000:]}")
-    return proc.stdout
+    return getattr(proc, stream)
 
 
 def score_rows(results_csv):
@@ -319,12 +320,11 @@ for _i, _m in enumerate(_MEASURES):
 def report_summary():
     """./run_batch_audio.sh RUN --pretrained, then python -m complex_auto.report RUN: (clips, minutes, MB)"""
     quick_start()
-    proc = subprocess.run([sys.executable, "-m", "complex_auto.report", "readme_pretrained"],
-                          cwd=ROOT, env=python_env(), capture_output=True, text=True)
     # the summary is a log line, on stderr
-    m = re.search(r"(\d+) clips, ([\d.]+) min of audio; ([\d.]+) MB", proc.stderr)
-    if proc.returncode or not m:
-        sys.exit(f"python -m complex_auto.report readme_pretrained: no summary\n{proc.stderr[-2000:]}")
+    log = run(sys.executable, "-m", "complex_auto.report", "readme_pretrained", stream="stderr")
+    m = re.search(r"(\d+) clips, ([\d.]+) min of audio; ([\d.]+) MB", log)
+    if not m:
+        sys.exit(f"python -m complex_auto.report readme_pretrained: no summary\n{log[-2000:]}")
     return int(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
