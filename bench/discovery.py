@@ -4,8 +4,10 @@
 Converts the recordings of a data set once (with the model that ``run_batch_audio.sh
 --pretrained`` uses, models/cqt_piano, unless --model), runs every
 ``extract_motives.py --method`` on the same matrices, scores each with the MIREX measures, and
-scores each run's own patterns moved to random places (complex_auto.chance, three seeds). A
-finder that does not beat its chance control has found nothing. With --best-subset it also
+scores each run's own patterns moved to random places (complex_auto.chance, three seeds), per
+piece (with the number of pieces where the run beats its chance) and on the mean, then the
+last finder's mean less the first's (families less nf14). A finder that does not beat its
+chance control has found nothing. With --best-subset it also
 prints what the best choice among each run's own patterns scores (picked with the answers,
 complex_auto.evaluation.best_subset): far above the run, the ranking loses what the
 candidates found; close to it, the candidates themselves fall short.
@@ -134,7 +136,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     -------
     results : dict
         method -> (per-piece score rows, mean, chance mean, extraction seconds, subset bound
-        or None)
+        or None, per-piece chance: piece -> scores)
     ceiling : tuple of dict
         :func:`ceiling` of the data set and its chance control (``seeds`` draws).
     """
@@ -159,9 +161,10 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                     max_beats=max_beats if method == "families" else None)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
-        chance = chance_scores(base, seeds=range(seeds), refdir=refdir, root=ROOT / "output")
+        chance, piece_chance = chance_scores(base, seeds=range(seeds), refdir=refdir,
+                                             root=ROOT / "output", by_piece=True)
         bound = subset_bound(tmp, refdir) if subset else None
-        results[method] = (pieces, mean, chance, seconds, bound)
+        results[method] = (pieces, mean, chance, seconds, bound, piece_chance)
     return results, ceiling(csvs, refdir, seeds)
 
 
@@ -195,16 +198,20 @@ def main():
                                parse_audio_start(args.audio_start), args.occurrence_p,
                                args.best_subset, args.max_beats)
     name = Path(args.folder).name if args.folder else "jku"
-    for method, (pieces, *_) in results.items():
-        print(f"\n{method}, per piece")
+    for method, (pieces, *_, piece_chance) in results.items():
+        print(f"\n{method}, per piece: run (chance)")
+        print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
         for r in pieces:
-            print(f"{r['piece']:<20}" + "".join(f"{r[c]:14.3f}" for c in SHOWN))
+            print(f"{r['piece']:<20}" + "".join(f"{r[c]:8.3f} ({piece_chance[r['piece']][c]:.3f})"
+                                                for c in SHOWN))
+        wins = [sum(r[c] > piece_chance[r["piece"]][c] for r in pieces) for c in SHOWN]
+        print(f"{'above chance':<20}" + "".join(f"{w:>8} of {len(pieces):<4}" for w in wins))
     focus = f" (central {args.focus_frames} frames)" if args.focus_frames else ""
     print(f"\n{name}, features {args.features}{focus}: mean over pieces "
           f"(chance = the run's own patterns at random places, {args.seeds} seeds); "
           f"{time.perf_counter() - t0:.0f} s in all")
     print(f"{'method':<10} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN) + f"{'extract s':>11}")
-    for method, (_, mean, chance, seconds, bound) in results.items():
+    for method, (_, mean, chance, seconds, bound, _) in results.items():
         print(f"{method:<10} {'run':<7}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN)
               + f"{seconds:11.1f}")
         print(f"{'':<10} {'chance':<7}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
@@ -212,6 +219,11 @@ def main():
         if bound:
             print(f"{'':<10} {'subset':<7}" + "".join(f"{bound[c]:14.3f}" for c in SHOWN)
                   + "   (the best choice among its patterns, picked with the answers)")
+    if len(results) > 1:                # the new finder against the seed's (nf14, the first)
+        first, last = list(results)[0], list(results)[-1]
+        print(f"{last:<10} {'- ' + first:<7}"
+              + "".join(f"{results[last][1][c] - results[first][1][c]:+14.3f}" for c in SHOWN)
+              + f"   (run of {last} less run of {first})")
     print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top[0][c]:14.3f}" for c in SHOWN)
           + "   (the annotated spans, every note they cover)")
     print(f"{'':<10} {'chance':<7}" + "".join(f"{top[1][c]:14.3f}" for c in SHOWN)

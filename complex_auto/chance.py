@@ -54,7 +54,7 @@ def random_placement(spans, n_frames, rng):
     return out
 
 
-def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT):
+def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT, by_piece=False):
     """Mean MIREX scores of a run's patterns moved to random places, averaged over seeds.
 
     Parameters
@@ -66,11 +66,15 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
         One random placement per seed.
     refdir : str or Path
         Ground truth folder.
+    by_piece : bool
+        Also return every piece's scores.
 
     Returns
     -------
     dict
         :data:`~complex_auto.evaluation.SCORE_COLUMNS` → mean over seeds of the mean over pieces.
+    pieces : dict, only with ``by_piece``
+        Piece name → :data:`~complex_auto.evaluation.SCORE_COLUMNS` → mean over seeds.
 
     Raises
     ------
@@ -86,7 +90,7 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
     # what each piece needs, read once for all seeds: frames, spans, score, timing
     inputs = [(p["piece"], np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"],
                read_segraw(layout.segraw(p["piece"])), *piece_timing(info, p)) for p in pieces]
-    per_seed = []
+    per_seed, rows_per_seed = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
         with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +100,12 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT)
                 write_mirex(Path(tmp) / f"{piece}.seg", notes)
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
-    return {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}
+        rows_per_seed.append({r["piece"]: r for r in rows})
+    mean = {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}
+    if not by_piece:
+        return mean
+    return mean, {piece: {c: float(np.mean([rows[piece][c] for rows in rows_per_seed]))
+                          for c in SCORE_COLUMNS} for piece in rows_per_seed[0]}
 
 
 def _as_tuples(note_patterns):
@@ -138,7 +147,7 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     first = float(score[:, 0].min())
     grid = [np.round((s - first) / CEILING_GRID_BEATS).astype(np.int64) for s in spans]
     n = int(np.ceil((score[:, 0].max() - first) / CEILING_GRID_BEATS)) + 1
-    per_seed = []
+    per_seed, rows_per_seed = [], []
     for seed in seeds:
         placed = random_placement(grid, n, np.random.default_rng(seed))
         notes = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, shift=0.0)

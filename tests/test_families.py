@@ -437,6 +437,10 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
     assert real["Occ.75_F"] > chance["Occ.75_F"]
+    # per piece (bench/discovery.py prints it): the same draws, so the one piece is the mean
+    mean, pieces = chance_scores("ex", seeds=(0, 1, 2), refdir=ref, by_piece=True)
+    assert mean == chance and list(pieces) == ["sonata04-2-poly"]
+    assert pieces["sonata04-2-poly"] == pytest.approx(chance)
     # occurrences placed where the recording plays them match the annotations better
     assert real["Occ.75_F"] > unaligned["Occ.75_F"] and real["Occ.5_F"] > unaligned["Occ.5_F"]
     # the chance control maps its random spans the same way: past the end, nothing is left
@@ -546,6 +550,10 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
     assert real["Occ.75_F"] > chance["Occ.75_F"]
+    # per piece (bench/discovery.py prints it): the same draws, so the one piece is the mean
+    mean, pieces = chance_scores("ex", seeds=(0, 1, 2), refdir=ref, by_piece=True)
+    assert mean == chance and list(pieces) == ["sonata04-2-poly"]
+    assert pieces["sonata04-2-poly"] == pytest.approx(chance)
 
 
 @pytest.mark.parametrize("option", ["occurrence_p", "max_beats"])
