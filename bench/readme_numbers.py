@@ -300,10 +300,8 @@ _register_row("VMO", "| VMO (Wang, Hsu & Dubnov 2015), audio: its published outp
 @functools.cache
 def original_frame_rows():
     """python convert.py RUN jku_input_audio.txt models/cqt_jku/config_cqt.ini --model models/cqt_jku/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py RUN --frame-seconds 0.0886; extract_motives_eval.py RUN"""
-    run("convert.py", "readme_frame_0886", "jku_input_audio.txt", "models/cqt_jku/config_cqt.ini",
-        "--model", "models/cqt_jku/model_complex_auto_cqt.save", "--self-sim-matrix",
-        "--threads", "1")
-    return extract_and_score("readme_frame_0886", "--frame-seconds", "0.0886")
+    jku_model_rows()        # the same conversion: extract its matrices again, frames of 0.0886 s
+    return extract_and_score("readme_jku_model", "--frame-seconds", "0.0886")
 
 
 _ORIGINAL_FRAME = ".528 / .650 / .610 / .496"
@@ -491,7 +489,7 @@ number("Benchmarks", "segment search: ratio", "50x", slow=True, rel=0.5,
 
 def discovery(folder=None, model="cqt_piano", focus=None, audio_start="auto", occurrence_p=None,
               subset=False, max_beats=None):
-    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families] [--best-subset] [--max-beats B --methods families]: (method -> (rows, mean, chance, s, subset bound), ceiling)."""
+    """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods families] [--best-subset] [--max-beats B --methods families]: (method -> (rows, mean, chance, s, subset bound, per-piece chance), ceiling)."""
     # every argument passed, so that calls spelled differently share one cached run
     return _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats)
 
