@@ -44,7 +44,9 @@ def measured(cmd, cwd=ROOT):
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "_measure", *map(str, cmd)], cwd=cwd,
                           capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1"))
+                          env=dict(os.environ, OMP_NUM_THREADS="1",
+                                   PYTHONPATH=os.pathsep.join(
+                                       filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))))
     seconds = time.perf_counter() - t0
     lines = proc.stdout.strip().splitlines()
     peak = int(lines[-1]) if lines and lines[-1].isdigit() else 0
@@ -171,7 +173,9 @@ def collection(n_files, cache):
 
 def _run(cmd, cwd):
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1"))
+                          env=dict(os.environ, OMP_NUM_THREADS="1",
+                                   PYTHONPATH=os.pathsep.join(
+                                       filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))))
     if proc.returncode:
         sys.exit(f"{' '.join(map(str, cmd))} failed: {proc.stderr.strip().splitlines()[-1:]}")
 
