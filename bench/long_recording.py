@@ -38,15 +38,20 @@ JKU = sorted((ROOT / "data" / "jku" / "audio").glob("*.mp3"))
 GOAL_GB, GOAL_MINUTES = 4.0, 10.0
 
 
+def child_env():
+    """The environment of every step: one thread, and the project ahead of the caller's
+    PYTHONPATH (kept: packages installed with ``pip --target`` live there)."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1")
+
+
 def measured(cmd, cwd=ROOT):
     """Run ``cmd`` in a fresh wrapper process; returns (exit code, peak RSS in bytes, seconds,
     last lines of its stderr)."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "_measure", *map(str, cmd)], cwd=cwd,
                           capture_output=True, text=True,
-                          env=dict(os.environ, OMP_NUM_THREADS="1",
-                                   PYTHONPATH=os.pathsep.join(
-                                       filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))))
+                          env=child_env())
     seconds = time.perf_counter() - t0
     lines = proc.stdout.strip().splitlines()
     peak = int(lines[-1]) if lines and lines[-1].isdigit() else 0
@@ -173,9 +178,7 @@ def collection(n_files, cache):
 
 def _run(cmd, cwd):
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ, OMP_NUM_THREADS="1",
-                                   PYTHONPATH=os.pathsep.join(
-                                       filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))))
+                          env=child_env())
     if proc.returncode:
         sys.exit(f"{' '.join(map(str, cmd))} failed: {proc.stderr.strip().splitlines()[-1:]}")
 
