@@ -147,7 +147,7 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     first = float(score[:, 0].min())
     grid = [np.round((s - first) / CEILING_GRID_BEATS).astype(np.int64) for s in spans]
     n = int(np.ceil((score[:, 0].max() - first) / CEILING_GRID_BEATS)) + 1
-    per_seed, rows_per_seed = [], []
+    per_seed = []
     for seed in seeds:
         placed = random_placement(grid, n, np.random.default_rng(seed))
         notes = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, shift=0.0)
