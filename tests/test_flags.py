@@ -50,3 +50,15 @@ def test_shared_flags_are_spelled_alike():
     for dest in ("jobs", "refdir", "device", "threads", "verbose"):
         long_forms = {o for o in names.get(dest, ()) if o.startswith("--")}
         assert len(long_forms) <= 1, (dest, long_forms)
+
+
+def test_extract_help_states_the_finders_constants():
+    # --help spells these out instead of importing complex_auto.families (and numba) to parse
+    # arguments: a change of the constants must change the help as well.
+    from complex_auto import families
+
+    p = parser("extract_motives.py")
+    helps = {a.dest: " ".join(a.help.split()) for a in p._actions if a.help}
+    assert f"(default {families.MAX_BEATS:g}," in helps["max_beats"]
+    assert f"from {families.MIN_BEATS:g} beats (motifs)" in helps["method"]
+    assert f"{families.MOTIF_BEATS:g} (two bars) searches motifs only" in helps["max_beats"]
