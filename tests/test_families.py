@@ -332,6 +332,14 @@ def test_a_transposed_repeat_is_a_stripe_through_the_model(name, focus):
 # the chance control
 
 
+def assert_chance_by_piece_is_the_mean(chance, ref):
+    """Per piece (bench/discovery.py prints it): the same draws, so the excerpt's one piece
+    has the mean's scores."""
+    mean, pieces = chance_scores("ex", seeds=(0, 1, 2), refdir=ref, by_piece=True)
+    assert mean == chance and list(pieces) == ["sonata04-2-poly"]
+    assert pieces["sonata04-2-poly"] == pytest.approx(chance)
+
+
 def test_random_placement_keeps_counts_and_lengths():
     spans = [np.array([[0, 10], [50, 60], [80, 90]]), np.array([[5, 45], [100, 140]])]
     placed = random_placement(spans, 150, np.random.default_rng(0))
@@ -437,10 +445,7 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
     assert real["Occ.75_F"] > chance["Occ.75_F"]
-    # per piece (bench/discovery.py prints it): the same draws, so the one piece is the mean
-    mean, pieces = chance_scores("ex", seeds=(0, 1, 2), refdir=ref, by_piece=True)
-    assert mean == chance and list(pieces) == ["sonata04-2-poly"]
-    assert pieces["sonata04-2-poly"] == pytest.approx(chance)
+    assert_chance_by_piece_is_the_mean(chance, ref)
     # occurrences placed where the recording plays them match the annotations better
     assert real["Occ.75_F"] > unaligned["Occ.75_F"] and real["Occ.5_F"] > unaligned["Occ.5_F"]
     # the chance control maps its random spans the same way: past the end, nothing is left
@@ -550,10 +555,7 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
     assert real["Occ.75_F"] > chance["Occ.75_F"]
-    # per piece (bench/discovery.py prints it): the same draws, so the one piece is the mean
-    mean, pieces = chance_scores("ex", seeds=(0, 1, 2), refdir=ref, by_piece=True)
-    assert mean == chance and list(pieces) == ["sonata04-2-poly"]
-    assert pieces["sonata04-2-poly"] == pytest.approx(chance)
+    assert_chance_by_piece_is_the_mean(chance, ref)
 
 
 @pytest.mark.parametrize("option", ["occurrence_p", "max_beats"])
