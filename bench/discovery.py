@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -123,6 +124,23 @@ def run_name(folder=None, model=MODEL,
             + (f"_focus{focus}" if focus else ""))
 
 
+class MethodResult(NamedTuple):
+    """What :func:`run_dataset` gives for one finder."""
+
+    #: Per-piece score rows (``evaluate_folder``'s, with a ``piece`` key).
+    pieces: list
+    #: Mean scores over the pieces.
+    mean: dict
+    #: Mean scores of the chance control (the run's own patterns at random places).
+    chance: dict
+    #: Wall time of the extraction, in seconds.
+    seconds: float
+    #: :func:`subset_bound` (``subset=True``), else None.
+    bound: dict
+    #: Piece -> scores of its chance control.
+    piece_chance: dict
+
+
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=MODEL, config=CONFIG, features="cae", focus=None,
                 audio_start="auto", occurrence_p=None, subset=False, max_beats=None):
@@ -135,8 +153,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     Returns
     -------
     results : dict
-        method -> (per-piece score rows, mean, chance mean, extraction seconds, subset bound
-        or None, per-piece chance: piece -> scores)
+        method -> :class:`MethodResult`
     ceiling : tuple of dict
         :func:`ceiling` of the data set and its chance control (``seeds`` draws).
     """
@@ -164,7 +181,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         chance, piece_chance = chance_scores(base, seeds=range(seeds), refdir=refdir,
                                              root=ROOT / "output", by_piece=True)
         bound = subset_bound(tmp, refdir) if subset else None
-        results[method] = (pieces, mean, chance, seconds, bound, piece_chance)
+        results[method] = MethodResult(pieces, mean, chance, seconds, bound, piece_chance)
     return results, ceiling(csvs, refdir, seeds)
 
 
@@ -198,7 +215,8 @@ def main():
                                parse_audio_start(args.audio_start), args.occurrence_p,
                                args.best_subset, args.max_beats)
     name = Path(args.folder).name if args.folder else "jku"
-    for method, (pieces, *_, piece_chance) in results.items():
+    for method, res in results.items():
+        pieces, piece_chance = res.pieces, res.piece_chance
         print(f"\n{method}, per piece: run (chance)")
         print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
         for r in pieces:
@@ -211,9 +229,10 @@ def main():
           f"(chance = the run's own patterns at random places, {args.seeds} seeds); "
           f"{time.perf_counter() - t0:.0f} s in all")
     print(f"{'method':<10} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN) + f"{'extract s':>11}")
-    for method, (_, mean, chance, seconds, bound, _) in results.items():
+    for method, res in results.items():
+        mean, chance, bound = res.mean, res.chance, res.bound
         print(f"{method:<10} {'run':<7}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN)
-              + f"{seconds:11.1f}")
+              + f"{res.seconds:11.1f}")
         print(f"{'':<10} {'chance':<7}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
         print(f"{'':<10} {'margin':<7}" + "".join(f"{mean[c] - chance[c]:+14.3f}" for c in SHOWN))
         if bound:
@@ -222,7 +241,7 @@ def main():
     if len(results) > 1:                # the new finder against the seed's (nf14, the first)
         first, last = list(results)[0], list(results)[-1]
         print(f"{last:<10} {'- ' + first:<7}"
-              + "".join(f"{results[last][1][c] - results[first][1][c]:+14.3f}" for c in SHOWN)
+              + "".join(f"{results[last].mean[c] - results[first].mean[c]:+14.3f}" for c in SHOWN)
               + f"   (run of {last} less run of {first})")
     print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top[0][c]:14.3f}" for c in SHOWN)
           + "   (the annotated spans, every note they cover)")

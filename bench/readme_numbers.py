@@ -535,12 +535,12 @@ def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_
         for m in _MEASURES:
             if what == "piece":
                 fn = (lambda method=method, m=m: next(
-                    r[m] for r in discovery(folder, model, focus)[0][method][0]
+                    r[m] for r in discovery(folder, model, focus)[0][method].pieces
                     if r["piece"] == piece))
             elif what == "mean":
-                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method][1][m]
+                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method].mean[m]
             else:
-                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method][2][m]
+                fn = lambda method=method, m=m: discovery(folder, model, focus)[0][method].chance[m]
             out.append((f"{method} {what} {m}", fn))
     return out
 
@@ -623,9 +623,9 @@ def _register_occurrence_p():
         if row is None or (folder and not Path(folder).is_dir()):
             continue
         getters = [(f"families p .005 {what} {m}",
-                    lambda f=folder, mo=model, k=k, m=m: discovery(f, mo, None, "auto", 0.005)
-                    [0]["families"][k][m]) for k, what in ((1, "mean"), (2, "chance"))
-                   for m in _MEASURES]
+                    lambda f=folder, mo=model, what=what, m=m: getattr(
+                        discovery(f, mo, None, "auto", 0.005)[0]["families"], what)[m])
+                   for what in ("mean", "chance") for m in _MEASURES]
         where = "BPS" if folder else "JKU"
         _register_discovery_row(f"--occurrence-p {where} {model}", row, getters,
                                 slow=folder is not None)
@@ -635,7 +635,7 @@ def _register_occurrence_p():
             _register_discovery_row(f"--occurrence-p {piece}", match.group(0), [
                 (f"families p .005 piece {m}", lambda piece=piece, m=m: next(
                     r[m] for r in discovery(None, "cqt_piano", None, "auto", 0.005)[0]
-                    ["families"][0] if r["piece"] == piece)) for m in _MEASURES])
+                    ["families"].pieces if r["piece"] == piece)) for m in _MEASURES])
 
 
 _register_occurrence_p()
@@ -670,9 +670,9 @@ def _register_max_beats():
         row = next((l for l in rows if l.startswith(f"| {where} |")), None)
         if row is None or (where == "BPS-dev" and folder is None):
             continue
-        getters = [(f"{what} {m}", lambda f=folder, k=k, m=m: discovery(
-            f, "cqt_piano", None, "auto", None, False, 8.0)[0]["families"][k][m])
-            for k, what in ((1, "run"), (2, "chance")) for m in _MEASURES]
+        getters = [(f"{what} {m}", lambda f=folder, k=k, m=m: getattr(discovery(
+            f, "cqt_piano", None, "auto", None, False, 8.0)[0]["families"], k)[m])
+            for k, what in (("mean", "run"), ("chance", "chance")) for m in _MEASURES]
         _register_discovery_row(f"--max-beats 8 {where}", row, getters, slow=folder is not None)
 
 
@@ -693,7 +693,7 @@ def marks(features, folder=None):
     line = next(l for l in run("bench/annotated_repeats.py",
                                bench_discovery.run_name(folder, model, features), *extra)
                 .splitlines() if l.startswith("all pairs"))
-    return [float(v) for v in line.split()[2:]], results["families"][1], results["families"][2]
+    return [float(v) for v in line.split()[2:]], results["families"].mean, results["families"].chance
 
 
 # columns of the 'all pairs' line: pairs, annotated median, >= .8, >= .9, random median, ...
@@ -742,14 +742,14 @@ if _SEED_MAPPING in README.read_text():
                             _SEED_MAPPING, [
         # start None: the same call as the tables', so their cached run is reused
         (f"nf14 mean {m} ({start or 'auto'})", lambda m=m, start=start: discovery(
-            None, "cqt_piano", *(None, start) if start else ())[0]["nf14"][1][m])
+            None, "cqt_piano", *(None, start) if start else ())[0]["nf14"].mean[m])
         for start in ("first-sound", None) for m in _MEASURES],
         section="Differences from the Original Implementation")
 _OLD_MAPPING = ".569 / .677 / .674 / .476 to these numbers"
 if _OLD_MAPPING in README.read_text():
     _register_discovery_row("families JKU mean, --audio-start 0", _OLD_MAPPING, [
         (f"families mean {m}", lambda m=m: discovery(None, "cqt_piano", None, 0.0)[0]
-         ["families"][1][m]) for m in _MEASURES])
+         ["families"].mean[m]) for m in _MEASURES])
 
 
 _COMPARE = "Which Representation Finds Repeats"
