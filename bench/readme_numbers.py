@@ -705,7 +705,8 @@ def marks(features, folder=None):
     line = next(l for l in run("bench/annotated_repeats.py",
                                bench_discovery.run_name(folder, model, features), *extra)
                 .splitlines() if l.startswith("all pairs"))
-    return [float(v) for v in line.split()[2:]], results["families"].mean, results["families"].chance
+    families = results["families"]
+    return [float(v) for v in line.split()[2:]], families.mean, families.chance
 
 
 # columns of the 'all pairs' line: pairs, annotated median, >= .8, >= .9, random median, ...
