@@ -136,7 +136,7 @@ class MethodResult(NamedTuple):
     #: Wall time of the extraction, in seconds.
     seconds: float
     #: :func:`subset_bound` (``subset=True``), else None.
-    bound: dict
+    bound: dict | None
     #: Piece -> scores of its chance control.
     piece_chance: dict
 
