@@ -34,6 +34,7 @@ import math
 import numba
 import numpy as np
 
+from .half import as_float
 from .memory import read_rows
 
 #: Grid of the search, in beats: fine enough for the boundaries of motifs (which start on
@@ -106,7 +107,7 @@ def pool_matrix(X, factor, n=None):
     cols = np.minimum(np.arange(m + 1) * factor, n)
     for r in range(m):
         # plain reads of a memory-mapped file: touched pages would count as resident memory
-        band = read_rows(X, r * factor, min((r + 1) * factor, n))[:, :n].astype(np.float32)
+        band = as_float(read_rows(X, r * factor, min((r + 1) * factor, n)), np.float32)[:, :n]
         # Sum the band's columns block by block (reduceat), then divide by the block sizes.
         sums = np.add.reduceat(band.sum(axis=0), cols[:-1])
         out[r] = sums / (len(band) * np.diff(cols))

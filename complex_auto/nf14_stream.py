@@ -22,6 +22,7 @@ import numpy as np
 
 from ._segment_kernel import ERASE_BAND, SCORE_WINDOW
 from .errors import DataError
+from .half import as_float
 from .memory import _pread, read_rows
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ def _load(src, lo, hi, med, out):
     step = max(1, READ_BYTES // (src.shape[1] * src.dtype.itemsize))
     for a in range(lo, hi, step):
         b = min(a + step, hi)
-        rows = np.subtract(read_rows(src, a, b), med, out=out[a - lo:b - lo], dtype=np.float64)
+        rows = np.subtract(as_float(read_rows(src, a, b)), med, out=out[a - lo:b - lo])
         if not np.isfinite(rows).all():
             raise DataError("self-similarity matrix holds NaN or infinite values")
 

@@ -36,6 +36,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .half import as_float
 from .memory import check_memory, fits_in_memory, read_rows
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text
@@ -444,7 +445,7 @@ def _max_pool_bands(X, factor, band_bytes=2 ** 28):
     """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time (H14): a
     memory-mapped matrix of a long recording is never loaded whole."""
     band = max(factor, band_bytes // (4 * max(len(X), 1)) // factor * factor)
-    return np.vstack([_max_pool(read_rows(X, a, min(a + band, len(X))).astype(np.float32),
+    return np.vstack([_max_pool(as_float(read_rows(X, a, min(a + band, len(X))), np.float32),
                                 factor) for a in range(0, len(X), band)])
 
 
@@ -591,7 +592,7 @@ def load_matrix(path):
         raise DataError(f"{path}: cannot read matrix ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     if X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
-    X = np.array(X, dtype=np.float64, order="C")
+    X = np.ascontiguousarray(as_float(X))
     if not np.isfinite(X).all():
         raise DataError(f"{path}: matrix holds NaN or infinite values")
     return X

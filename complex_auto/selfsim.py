@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from .half import as_float, to_float16
 from .memory import check_memory, read_columns
 
 PAD = 9
@@ -415,7 +416,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                 ok = rows if r0 + len(rows) == size else rows[:, :max(valid - c0, 0)]
                 if ok.size:
                     lo, hi = min(lo, ok.min()), max(hi, ok.max())
-                stored = (rows * stage if stage != 1.0 else rows).astype(dtype, copy=False)
+                stored = _stored(rows, dtype, stage)
                 if c0 == 0:
                     fh.seek(offset + r0 * row_bytes)
                     fh.write(np.ascontiguousarray(stored))
@@ -434,7 +435,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                 fh.flush()
                 fh.seek(offset + a * row_bytes)
                 rows = np.fromfile(fh, dtype=dtype, count=(b - a) * size).reshape(b - a, size)
-                rows = rows.astype(np.float64)
+                rows = as_float(rows)
                 if stage != 1.0:
                     rows /= stage
                 if upper:                    # the square on the diagonal from its upper half
@@ -447,14 +448,23 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                     rows -= lo
                 rows *= scale
                 if upper and a:              # left of the square: rows already normalised
-                    rows[:, :a] = read_columns(written, slice(0, a), slice(a, b)).T
+                    rows[:, :a] = as_float(read_columns(written, slice(0, a), slice(a, b))).T
                 fh.seek(offset + a * row_bytes)
-                fh.write(rows.astype(dtype, copy=False))
+                fh.write(_stored(rows, dtype))
                 if a < cut:
                     k = (min(b, cut) - a) // f
                     view[a // f:a // f + k] = (rows[:k * f, :cut]
                                                .reshape(k, f, cut // f, f).mean(axis=(1, 3)))
     return view
+
+
+def _stored(rows, dtype, stage=1.0):
+    """``(rows * stage).astype(dtype)``; float16 through :func:`complex_auto.half.to_float16`:
+    most normalised values are float16 subnormals, which NumPy rounds some 40 times slower
+    (``python bench/float16.py``)."""
+    if dtype == np.float16:
+        return to_float16(rows, stage)
+    return (rows * stage if stage != 1.0 else rows).astype(dtype, copy=False)
 
 
 def _mirror_upper(square):
