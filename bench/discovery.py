@@ -76,14 +76,19 @@ def ceiling(csvs, refdir, seeds=3):
     -------
     top, top_chance : dict
         Measure -> mean over pieces.
+    per_piece : dict
+        Piece -> ``(top, top_chance)`` of that piece: where a finder has room to gain.
     """
-    rows = []
+    rows = {}
     for line in Path(csvs).read_text().splitlines():
         if line.strip():
             path = line.split("\t")[0]
             ref = Path(refdir) / f"{piece_name(path)}.txt"
-            rows.append(ceiling_scores(read_score_csv(path), load_patterns(ref), range(seeds)))
-    return tuple({c: sum(r[k][c] for r in rows) / len(rows) for c in SHOWN} for k in (0, 1))
+            rows[piece_name(path)] = ceiling_scores(read_score_csv(path), load_patterns(ref),
+                                                    range(seeds))
+    means = tuple({c: sum(r[k][c] for r in rows.values()) / len(rows) for c in SHOWN}
+                  for k in (0, 1))
+    return means + (rows,)
 
 
 def subset_bound(estdir, refdir, measures=SHOWN):
@@ -154,8 +159,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     -------
     results : dict
         method -> :class:`MethodResult`
-    ceiling : tuple of dict
-        :func:`ceiling` of the data set and its chance control (``seeds`` draws).
+    ceiling : tuple
+        :func:`ceiling` of the data set, its chance control (``seeds`` draws), and both per
+        piece.
     """
     base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
@@ -224,6 +230,10 @@ def main():
                                                 for c in SHOWN))
         wins = [sum(r[c] > piece_chance[r["piece"]][c] for r in pieces) for c in SHOWN]
         print(f"{'above chance':<20}" + "".join(f"{w:>8} of {len(pieces):<4}" for w in wins))
+    print("\nceiling, per piece: the annotated spans (the same at random places)")
+    print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
+    for piece, (spans, placed) in top[2].items():
+        print(f"{piece:<20}" + "".join(f"{spans[c]:8.3f} ({placed[c]:.3f})" for c in SHOWN))
     focus = f" (central {args.focus_frames} frames)" if args.focus_frames else ""
     print(f"\n{name}, features {args.features}{focus}: mean over pieces "
           f"(chance = the run's own patterns at random places, {args.seeds} seeds); "

@@ -643,6 +643,19 @@ def _register_discovery():
             _register_discovery_row(f"JKU ceiling{' chance' if k else ''}", sentence, [
                 (f"{m}", lambda k=k, m=m: discovery()[1][k][m]) for m in _MEASURES])
 
+    _PIECES = ("the annotated\nspans is .997 in sonata01-3, .999 in mazurka24-4 and .967 in sonata04-2, "
+               "whose annotations\nhold every voice, but .580 in wtc2f20 and .597 in silverswan")
+    for piece, value in (("sonata01-3", ".997"), ("mazurka24-4", ".999"), ("sonata04-2", ".967"),
+                         ("wtc2f20", ".580"), ("silverswan", ".597")):
+        number(_RESULTS, f"JKU ceiling, {piece}: ThreeLayer_F", value, context=_PIECES)(
+            lambda p=piece: discovery()[1][2][p + "-poly"][0]["ThreeLayer_F"])
+    _FAM = "(`families` scores .716, .583 and .536 there)"
+    for piece, value in (("sonata01-3", ".716"), ("mazurka24-4", ".583"), ("sonata04-2", ".536")):
+        number(_RESULTS, f"JKU families, {piece}: ThreeLayer_F (beside its ceiling)", value,
+               context=_FAM)(lambda p=piece: next(
+                   r["ThreeLayer_F"] for r in discovery()[0]["families"].pieces
+                   if r["piece"] == p + "-poly"))
+
 
 _register_discovery()
 
