@@ -416,7 +416,8 @@ def float16_casts():
                                  r"\s+([\d.]+) ns\s+ratio numpy/half\s+([\d.]+)x", out, re.M)}
 
 
-_CASTS = "subnormal float64 → float16 85.3 ns against 1.9 ns (44x), float16 → float32 11.4 ns against 0.5 ns (22x)"
+_CASTS = ("subnormal float64 → float16 85.3 ns against 1.9 ns (44x), float16 → float32 11.4 ns "
+          "against 0.5 ns (22x)")
 for _what, _text, _key, _k, _bound in (
         ("NumPy, subnormal float64 -> float16, ns", "85.3 ns", "float64 -> float16", 0, "lower"),
         ("half, subnormal float64 -> float16, ns", "1.9 ns", "float64 -> float16", 1, "upper"),
@@ -643,8 +644,9 @@ def _register_discovery():
             _register_discovery_row(f"JKU ceiling{' chance' if k else ''}", sentence, [
                 (f"{m}", lambda k=k, m=m: discovery()[1][k][m]) for m in _MEASURES])
 
-    _PIECES = ("the annotated\nspans is .997 in sonata01-3, .999 in mazurka24-4 and .967 in sonata04-2, "
-               "whose annotations\nhold every voice, but .580 in wtc2f20 and .597 in silverswan")
+    _PIECES = ("the annotated\nspans is .997 in sonata01-3, .999 in mazurka24-4 and .967 in "
+               "sonata04-2, whose annotations\nhold every voice, but .580 in wtc2f20 and .597 in "
+               "silverswan")
     for piece, value in (("sonata01-3", ".997"), ("mazurka24-4", ".999"), ("sonata04-2", ".967"),
                          ("wtc2f20", ".580"), ("silverswan", ".597")):
         number(_RESULTS, f"JKU ceiling, {piece}: ThreeLayer_F", value, context=_PIECES)(

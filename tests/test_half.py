@@ -1,4 +1,4 @@
-"""complex_auto.half: float16 casts bit for bit those of NumPy, and the stored matrices they write."""
+"""complex_auto.half: float16 casts bit for bit those of NumPy, and the matrices they store."""
 import numpy as np
 import pytest
 
