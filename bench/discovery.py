@@ -68,27 +68,36 @@ def dataset_lists(folder, tmp):
     return out[0], out[1], folder / "groundtruth"
 
 
+class Ceiling(NamedTuple):
+    """What a perfect audio finder scores on a data set (:func:`ceiling`)."""
+
+    #: Mean over pieces of the annotated spans' scores (every note they cover).
+    top: dict
+    #: Mean over pieces of the same spans at random places.
+    chance: dict
+    #: Piece -> ``(top, chance)`` of that piece: where a finder has room to gain.
+    pieces: dict
+
+
 def ceiling(csvs, refdir, seeds=3):
-    """Mean over pieces of :func:`complex_auto.chance.ceiling_scores`: the annotated spans
-    themselves (every note they cover) and the same spans at random places (``seeds`` draws).
+    """:func:`complex_auto.chance.ceiling_scores` of every piece and their means: the
+    annotated spans themselves (every note they cover) and the same spans at random places
+    (``seeds`` draws).
 
     Returns
     -------
-    top, top_chance : dict
-        Measure -> mean over pieces.
-    per_piece : dict
-        Piece -> ``(top, top_chance)`` of that piece: where a finder has room to gain.
+    Ceiling
     """
-    rows = {}
+    pieces = {}
     for line in Path(csvs).read_text().splitlines():
         if line.strip():
             path = line.split("\t")[0]
             ref = Path(refdir) / f"{piece_name(path)}.txt"
-            rows[piece_name(path)] = ceiling_scores(read_score_csv(path), load_patterns(ref),
-                                                    range(seeds))
-    means = tuple({c: sum(r[k][c] for r in rows.values()) / len(rows) for c in SHOWN}
-                  for k in (0, 1))
-    return means + (rows,)
+            pieces[piece_name(path)] = ceiling_scores(read_score_csv(path), load_patterns(ref),
+                                                      range(seeds))
+    top, chance = ({c: sum(r[k][c] for r in pieces.values()) / len(pieces) for c in SHOWN}
+                   for k in (0, 1))
+    return Ceiling(top, chance, pieces)
 
 
 def subset_bound(estdir, refdir, measures=SHOWN):
@@ -159,9 +168,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     -------
     results : dict
         method -> :class:`MethodResult`
-    ceiling : tuple
-        :func:`ceiling` of the data set, its chance control (``seeds`` draws), and both per
-        piece.
+    ceiling : Ceiling
+        :func:`ceiling` of the data set: its means, their chance control (``seeds`` draws),
+        and both per piece.
     """
     base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
@@ -232,7 +241,7 @@ def main():
         print(f"{'above chance':<20}" + "".join(f"{w:>8} of {len(pieces):<4}" for w in wins))
     print("\nceiling, per piece: the annotated spans (the same at random places)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
-    for piece, (spans, placed) in top[2].items():
+    for piece, (spans, placed) in top.pieces.items():
         print(f"{piece:<20}" + "".join(f"{spans[c]:8.3f} ({placed[c]:.3f})" for c in SHOWN))
     focus = f" (central {args.focus_frames} frames)" if args.focus_frames else ""
     print(f"\n{name}, features {args.features}{focus}: mean over pieces "
@@ -253,11 +262,11 @@ def main():
         print(f"{last:<10} {'- ' + first:<7}"
               + "".join(f"{results[last].mean[c] - results[first].mean[c]:+14.3f}" for c in SHOWN)
               + f"   (run of {last} less run of {first})")
-    print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top[0][c]:14.3f}" for c in SHOWN)
+    print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top.top[c]:14.3f}" for c in SHOWN)
           + "   (the annotated spans, every note they cover)")
-    print(f"{'':<10} {'chance':<7}" + "".join(f"{top[1][c]:14.3f}" for c in SHOWN)
+    print(f"{'':<10} {'chance':<7}" + "".join(f"{top.chance[c]:14.3f}" for c in SHOWN)
           + "   (the same spans at random places)")
-    print(f"{'':<10} {'margin':<7}" + "".join(f"{top[0][c] - top[1][c]:+14.3f}" for c in SHOWN)
+    print(f"{'':<10} {'margin':<7}" + "".join(f"{top.top[c] - top.chance[c]:+14.3f}" for c in SHOWN)
           + "   (the most any finder can beat its chance control by)")
 
 

@@ -633,11 +633,11 @@ def _register_discovery():
         sentence = ".473 / .373 / .452 / .511"
         if sentence in text:
             _register_discovery_row("BPS ceiling", sentence, [
-                (f"ceiling {m}", lambda m=m: discovery(bps)[1][0][m]) for m in _MEASURES], slow=True)
+                (f"ceiling {m}", lambda m=m: discovery(bps)[1].top[m]) for m in _MEASURES], slow=True)
         sentence = ".416 / .049 / .074 / .097"
         if sentence in text:
             _register_discovery_row("BPS ceiling chance", sentence, [
-                (f"ceiling chance {m}", lambda m=m: discovery(bps)[1][1][m]) for m in _MEASURES],
+                (f"ceiling chance {m}", lambda m=m: discovery(bps)[1].chance[m]) for m in _MEASURES],
                 slow=True)
     for k, sentence in enumerate((".841 / .884 / .885 / .828", ".574 / .385 / .377 / .298")):
         if sentence in text:
@@ -650,7 +650,7 @@ def _register_discovery():
     for piece, value in (("sonata01-3", ".997"), ("mazurka24-4", ".999"), ("sonata04-2", ".967"),
                          ("wtc2f20", ".580"), ("silverswan", ".597")):
         number(_RESULTS, f"JKU ceiling, {piece}: ThreeLayer_F", value, context=_PIECES)(
-            lambda p=piece: discovery()[1][2][p + "-poly"][0]["ThreeLayer_F"])
+            lambda p=piece: discovery()[1].pieces[p + "-poly"][0]["ThreeLayer_F"])
     _FAM = "(`families` scores .716, .583 and .536 there)"
     for piece, value in (("sonata01-3", ".716"), ("mazurka24-4", ".583"), ("sonata04-2", ".536")):
         number(_RESULTS, f"JKU families, {piece}: ThreeLayer_F (beside its ceiling)", value,

@@ -33,10 +33,10 @@ import numpy as np
 
 from .errors import DataError
 from .filelist import read_list
+from .half import as_float
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .half import as_float
 from .memory import check_memory, fits_in_memory, read_rows
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text
