@@ -20,7 +20,8 @@ from .memory import available_memory, check_disk, check_memory
 from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
                       matrix_needs, write_self_similarity)
 from .shards import is_whole, outputs_complete, shard_range
-from .utils import atomic_path, atomic_write_text, default_jobs, progress_map, save_pyc_bz
+from .utils import (atomic_path, atomic_write_text, default_jobs, progress, progress_map,
+                    save_pyc_bz)
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,6 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     DataError
         When no recording is long enough for one window.
     """
-    from tqdm import tqdm
-
     tempi = tempi or [None] * len(files)
     if not overwrite and _settings_changed(layout, step, legacy_layout, features, info):
         log.info("%s was made with other settings: converting every file again",
@@ -223,7 +222,7 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         # (compression, matrix, picture) take longer than the encoding, and release the GIL.
         with ThreadPoolExecutor(max(1, min(jobs, len(todo)))) as pool:
             writes = {}
-            for i, s in zip(todo, tqdm(specs, desc="encode", unit="file")):
+            for i, s in zip(todo, progress(specs, desc="encode", unit="file")):
                 feats = encode(s, model, cfg, files[i], step, legacy_layout, device, features)
                 if feats is not None:
                     writes[i] = pool.submit(save_outputs, files[i], feats, cfg, layout,

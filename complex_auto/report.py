@@ -42,7 +42,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mir
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .patterns import PALETTE, score_offset
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text
+from .utils import atomic_path, atomic_write_text, progress
 
 log = logging.getLogger(__name__)
 
@@ -770,12 +770,10 @@ def _clips_for_piece(folder, audio, patterns):
     missing = sorted({name: span for name, span in wanted.values()
                       if not (folder / name).is_file()}.items())
     if missing:
-        from tqdm import tqdm
-
         if read is None:
             _, read = open_recording(audio)
-        for name, (a, b) in tqdm(missing, desc=f"clips {folder.name}", unit="clip",
-                                 leave=False):
+        for name, (a, b) in progress(missing, desc=f"clips {folder.name}", unit="clip",
+                                     leave=False):
             y, sr = read(a, b)
             write_clip(folder / name, cut_clip(y, sr, 0.0, b - a), sr)
     keep = {name for name, _ in wanted.values()}

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError
 from .model import ComplexAutoEncoder, pair_loss
-from .utils import atomic_path, atomic_write_text, default_jobs
+from .utils import atomic_path, atomic_write_text, default_jobs, progress
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +246,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     log.info("training on %s: %d epochs of %d pairs (%d batches), model %d -> %d complex bases%s",
              device, epochs, n, n_batches, train_pairs.n_in, cfg["n_bases"],
              f", {context.world} processes" if context.active else "")
-    bar = tqdm(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
-               disable=not context.main)
+    bar = progress(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
+                   disable=not context.main)
     epoch = start
     try:
         for epoch in bar:

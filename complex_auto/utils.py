@@ -10,6 +10,7 @@ import glob
 import os
 import pickle
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -142,19 +143,37 @@ def load_pyc_bz(filename):
         return pickle.load(f)
 
 
+#: Seconds between updates of a progress bar written to a file or pipe rather than a
+#: terminal: a batch job's log then gets a line every half minute, not ten a second.
+LOG_INTERVAL = 30.0
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm bar on stderr: live on a terminal, every :data:`LOG_INTERVAL` s in a log.
+
+    tqdm redraws up to ten times a second wherever stderr goes, which fills a redirected
+    log with thousands of carriage-return updates; the first and last states are kept
+    either way. ``kwargs`` go to ``tqdm`` (``desc``, ``unit``, ``total``, ...).
+    """
+    from tqdm import tqdm
+
+    stream = kwargs.get("file") or sys.stderr
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        kwargs.setdefault("mininterval", LOG_INTERVAL)
+    return tqdm(iterable, **kwargs)
+
+
 def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, initargs=()):
     """``[fn(item) for item in items]`` with a tqdm bar, in ``jobs`` processes when > 1.
 
     Results keep the order of ``items``. The first exception raised by ``fn`` propagates.
     ``initializer(*initargs)`` runs once in every worker (or once here when ``jobs <= 1``).
     """
-    from tqdm import tqdm
-
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
         if initializer is not None:
             initializer(*initargs)
-        with tqdm(items, desc=desc, unit=unit) as bar:  # closed (newline) also on errors
+        with progress(items, desc=desc, unit=unit) as bar:  # closed (newline) also on errors
             return [fn(item) for item in bar]
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -162,7 +181,7 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
     with ProcessPoolExecutor(min(jobs, len(items)), initializer=initializer,
                              initargs=initargs) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-        with tqdm(as_completed(futures), total=len(items), desc=desc, unit=unit) as bar:
+        with progress(as_completed(futures), total=len(items), desc=desc, unit=unit) as bar:
             for fut in bar:
                 results[futures[fut]] = fut.result()
     return results

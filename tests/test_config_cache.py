@@ -1,6 +1,8 @@
 """Config validation and the preprocessing cache."""
 import bz2
+import io
 import logging
+import sys
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from complex_auto.cache import cache_key, cache_path, cached
 from complex_auto.config import load_config
 from complex_auto.errors import ConfigError
-from complex_auto.utils import load_pyc_bz, save_pyc_bz
+from complex_auto.utils import LOG_INTERVAL, load_pyc_bz, progress, save_pyc_bz
 
 from .conftest import ROOT, write_config
 
@@ -115,3 +117,28 @@ def test_atomic_writes_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bars_redraw_seldom_in_a_log(monkeypatch):
+    """Redirected to a file, a bar keeps its first and last states but redraws every
+    LOG_INTERVAL s, not ten times a second; on a terminal it stays live."""
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    with progress(range(40), desc="files", unit="file") as bar:
+        assert sum(1 for _ in bar) == 40
+    assert bar.mininterval == LOG_INTERVAL
+    out = log.getvalue()
+    assert "files:   0%" in out and "40/40" in out
+    assert progress(range(3), mininterval=2.0).mininterval == 2.0   # an explicit choice wins
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = progress(range(3), desc="files")
+    assert bar.mininterval < 1 and bar.fp is not None
+    list(bar)
+    assert "3/3" in terminal.getvalue()

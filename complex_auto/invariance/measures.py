@@ -469,7 +469,7 @@ def items_similarity(encode, items, rng, n):
     list of dict
         Rows of ``invariance.csv``.
     """
-    from tqdm import tqdm
+    from ..utils import progress
 
     pos = items.draw(rng, n)
     first = items.transformations[0]
@@ -478,7 +478,7 @@ def items_similarity(encode, items, rng, n):
     jobs = [(t, s) for t in items.transformations for s in t.shifts]
 
     def shifted():
-        for t, s in tqdm(jobs, desc="similarity", unit="shift"):
+        for t, s in progress(jobs, desc="similarity", unit="shift"):
             yield t.key, s, items.shifted(pos, t, s)[1]
 
     units = {t.key: t.unit for t in items.transformations}
