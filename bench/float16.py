@@ -50,5 +50,6 @@ def main():
             print(f"{kind:<10} {name:<19} numpy {a / n * 1e9:6.1f} ns  half {b / n * 1e9:6.1f} ns"
                   f"  ratio numpy/half {a / b:5.1f}x")
 
+
 if __name__ == "__main__":
     main()
