@@ -15,8 +15,8 @@ from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import (DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, extract_run,
-                                   parse_audio_start)
+from complex_auto.patterns import (DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, NOTES,
+                                   extract_run, parse_audio_start)
 from complex_auto.report import build_report
 
 
@@ -53,6 +53,13 @@ def parser():
                         "of 32 bars of 4/4). 8 (two bars) searches motifs only, for "
                         "annotations that mark motifs and not sections (see README, "
                         "'Motifs only')")
+    p.add_argument("--notes", choices=NOTES, default=NOTES[0],
+                   help="the notes of an occurrence in PIECE.seg (default: %(default)s). span: "
+                        "every note of the score in its span, as in the reference. recurring: "
+                        "those of them that recur in another occurrence of the same pattern, "
+                        "under one shift in time (within a beat of the spans') and pitch (at "
+                        "most an octave): the repeated material without what sounds beside it "
+                        "(complex_auto/recurrence.py; see README, 'Recurring notes')")
     p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
@@ -125,7 +132,8 @@ def main(args):
                           load_segments=args.load_segments, save_segments=args.save_segments,
                           plot=args.plot, method=args.method, shard=args.shard,
                           overwrite=args.overwrite, audio_start=args.audio_start,
-                          occurrence_p=args.occurrence_p, max_beats=args.max_beats)
+                          occurrence_p=args.occurrence_p, max_beats=args.max_beats,
+                          notes=args.notes)
     cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
                  RunLayout(args.run).dir)
     if args.report and not is_whole(args.shard):

@@ -18,6 +18,7 @@ candidates found; close to it, the candidates themselves fall short.
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
     python bench/discovery.py --best-subset             # what a perfect choice of its patterns scores
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
+    python bench/discovery.py --notes recurring         # an occurrence's notes that recur
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
@@ -41,7 +42,7 @@ from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.evaluation import (best_subset, evaluate_folder, list_mirex_files,  # noqa: E402
                                      load_patterns, pair_by_name)
-from complex_auto.patterns import METHODS, extract_run, parse_audio_start  # noqa: E402
+from complex_auto.patterns import METHODS, NOTES, extract_run, parse_audio_start  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
 #: The model and config of ``run_batch_audio.sh --pretrained``: never trained on the JKU
@@ -79,10 +80,10 @@ class Ceiling(NamedTuple):
     pieces: dict
 
 
-def ceiling(csvs, refdir, seeds=3):
+def ceiling(csvs, refdir, seeds=3, notes="span"):
     """:func:`complex_auto.chance.ceiling_scores` of every piece and their means: the
-    annotated spans themselves (every note they cover) and the same spans at random places
-    (``seeds`` draws).
+    annotated spans themselves (every note they cover, or with ``notes="recurring"`` those
+    that recur) and the same spans at random places (``seeds`` draws).
 
     Returns
     -------
@@ -94,7 +95,7 @@ def ceiling(csvs, refdir, seeds=3):
             path = line.split("\t")[0]
             ref = Path(refdir) / f"{piece_name(path)}.txt"
             pieces[piece_name(path)] = ceiling_scores(read_score_csv(path), load_patterns(ref),
-                                                      range(seeds))
+                                                      range(seeds), notes)
     top, chance = ({c: sum(r[k][c] for r in pieces.values()) / len(pieces) for c in SHOWN}
                    for k in (0, 1))
     return Ceiling(top, chance, pieces)
@@ -157,12 +158,13 @@ class MethodResult(NamedTuple):
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=MODEL, config=CONFIG, features="cae", focus=None,
-                audio_start="auto", occurrence_p=None, subset=False, max_beats=None):
+                audio_start="auto", occurrence_p=None, subset=False, max_beats=None,
+                notes="span"):
     """Convert a data set once, run every finder, score it and its chance control.
 
     ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
-    --occurrence-p``, ``--max-beats``); with
-    ``subset``, each run's :func:`subset_bound` is computed too.
+    --occurrence-p``, ``--max-beats``), ``notes`` to every finder and the ceiling
+    (``--notes``); with ``subset``, each run's :func:`subset_bound` is computed too.
 
     Returns
     -------
@@ -190,14 +192,14 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
                     root=ROOT / "output", overwrite=True, audio_start=audio_start,
                     occurrence_p=occurrence_p if method == "families" else None,
-                    max_beats=max_beats if method == "families" else None)
+                    max_beats=max_beats if method == "families" else None, notes=notes)
         seconds = time.perf_counter() - t1
         pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
         chance, piece_chance = chance_scores(base, seeds=range(seeds), refdir=refdir,
                                              root=ROOT / "output", by_piece=True)
         bound = subset_bound(tmp, refdir) if subset else None
         results[method] = MethodResult(pieces, mean, chance, seconds, bound, piece_chance)
-    return results, ceiling(csvs, refdir, seeds)
+    return results, ceiling(csvs, refdir, seeds, notes)
 
 
 def main():
@@ -216,6 +218,9 @@ def main():
                    help="extract_motives.py --occurrence-p P for families (default off)")
     p.add_argument("--max-beats", type=float, metavar="B",
                    help="extract_motives.py --max-beats B for families (default 128)")
+    p.add_argument("--notes", choices=NOTES, default=NOTES[0],
+                   help="extract_motives.py --notes for every finder and the ceiling "
+                        "(default span: every note of an occurrence's span)")
     p.add_argument("--best-subset", action="store_true",
                    help="also score the best choice among each run's own patterns, picked "
                         "with the answers (about a minute on BPS-dev)")
@@ -228,7 +233,7 @@ def main():
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
                                parse_audio_start(args.audio_start), args.occurrence_p,
-                               args.best_subset, args.max_beats)
+                               args.best_subset, args.max_beats, args.notes)
     name = Path(args.folder).name if args.folder else "jku"
     for method, res in results.items():
         pieces, piece_chance = res.pieces, res.piece_chance
@@ -263,7 +268,8 @@ def main():
               + "".join(f"{results[last].mean[c] - results[first].mean[c]:+14.3f}" for c in SHOWN)
               + f"   (run of {last} less run of {first})")
     print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top.top[c]:14.3f}" for c in SHOWN)
-          + "   (the annotated spans, every note they cover)")
+          + ("   (the annotated spans, every note they cover)" if args.notes == "span"
+             else "   (the annotated spans, the notes of them that recur)"))
     print(f"{'':<10} {'chance':<7}" + "".join(f"{top.chance[c]:14.3f}" for c in SHOWN)
           + "   (the same spans at random places)")
     print(f"{'':<10} {'margin':<7}" + "".join(f"{top.top[c] - top.chance[c]:+14.3f}" for c in SHOWN)

@@ -524,16 +524,16 @@ for _what, _text, _k, _context in (
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 def discovery(folder=None, model="cqt_piano", focus=None, audio_start="auto", occurrence_p=None,
-              subset=False, max_beats=None):
+              subset=False, max_beats=None, notes="span"):
     """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods
-    families] [--best-subset] [--max-beats B --methods families]: ``run_dataset``'s (method ->
-    MethodResult, Ceiling)."""
+    families] [--best-subset] [--max-beats B --methods families] [--notes N]:
+    ``run_dataset``'s (method -> MethodResult, Ceiling)."""
     # every argument passed, so that calls spelled differently share one cached run
-    return _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats)
+    return _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes)
 
 
 @functools.cache
-def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats):
+def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes):
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
@@ -543,7 +543,7 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        config=ROOT / f"models/{model}/config_cqt.ini",
                                        focus=focus, audio_start=audio_start,
                                        occurrence_p=occurrence_p, subset=subset,
-                                       max_beats=max_beats)
+                                       max_beats=max_beats, notes=notes)
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
@@ -727,6 +727,73 @@ def _register_max_beats():
 
 
 _register_max_beats()
+
+
+def _register_recurring():
+    """The table of README's '--notes recurring' paragraph: run and chance control of both
+    finders, and the ceiling with its chance control."""
+    rows, bps = _table_rows("| `--notes recurring`, `models/cqt_piano` | run | chance control |")
+    for where, folder in (("JKU", None), ("BPS-dev", bps)):
+        if where == "BPS-dev" and folder is None:
+            continue
+
+        def run_of(f=folder):
+            return discovery(f, "cqt_piano", None, "auto", None, False, None, "recurring")
+
+        for label, method in (("`nf14`", "nf14"), ("`families`", "families"),
+                              ("ceiling (annotated spans)", None)):
+            row = next((l for l in rows if l.startswith(f"| {where}, {label} |")), None)
+            if row is None:
+                continue
+            if method:
+                getters = [(f"{k} {m}", lambda me=method, k=k, m=m, r=run_of: getattr(
+                    r()[0][me], k)[m]) for k in ("mean", "chance") for m in _MEASURES]
+            else:
+                getters = [(f"{k} {m}", lambda k=k, m=m, r=run_of: getattr(r()[1], k)[m])
+                           for k in ("top", "chance") for m in _MEASURES]
+            _register_discovery_row(f"--notes recurring {where} {method or 'ceiling'}", row,
+                                    getters, slow=folder is not None)
+
+
+    # the paragraph below the table: margins, and what the same runs score with every note
+    def margin(folder, method, m="Est_F", notes="recurring"):
+        r = discovery(folder, "cqt_piano", None, "auto", None, False, None, notes)[0][method]
+        return r.mean[m] - r.chance[m]
+
+    def ceiling_of(k, notes):
+        return getattr(discovery(None, "cqt_piano", None, "auto", None, False, None,
+                                 notes)[1], k)["Est_F"]
+
+    said = [("families Est_F margin", "+.182", "establishment F included (`families` +.182",
+             lambda: margin(None, "families")),
+            ("families Est_F margin, every note", "−.004", "+.182, against −.004",
+             lambda: margin(None, "families", notes="span")),
+            ("nf14 Est_F margin", "+.231", "`nf14` +.231", lambda: margin(None, "nf14")),
+            ("nf14 Est_F margin, every note", "+.027", "+.231 against +.027",
+             lambda: margin(None, "nf14", notes="span")),
+            ("ceiling Est_F, every note", ".841", "(.841 → .846",
+             lambda: ceiling_of("top", "span")),
+            ("ceiling Est_F", ".846", ".841 → .846", lambda: ceiling_of("top", "recurring")),
+            ("ceiling chance Est_F, every note", ".574", "(.574 → .336",
+             lambda: ceiling_of("chance", "span")),
+            ("ceiling chance Est_F", ".336", ".574 → .336",
+             lambda: ceiling_of("chance", "recurring"))]
+    if bps:
+        said += [("BPS families Est_F, every note", ".167", "(`families` .167 → .182",
+                  lambda: discovery(bps)[0]["families"].mean["Est_F"]),
+                 ("BPS families Est_F", ".182", ".167 → .182", lambda: discovery(
+                     bps, "cqt_piano", None, "auto", None, False, None,
+                     "recurring")[0]["families"].mean["Est_F"]),
+                 ("BPS families Est_F margin", "−.042", "stays below chance (−.042",
+                  lambda: margin(bps, "families")),
+                 ("BPS families Est_F margin, every note", "−.027", "against −.027 with every",
+                  lambda: margin(bps, "families", notes="span"))]
+    for name, text, context, fn in said:
+        number(_RESULTS, f"--notes recurring: {name}", text, context=context,
+               slow=name.startswith("BPS"))(fn)
+
+
+_register_recurring()
 
 
 @functools.cache

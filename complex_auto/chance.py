@@ -4,8 +4,8 @@ A finder that scores no better than its patterns dropped at random has found not
 where every stretch holds many notes and patterns are long, random spans already share notes
 with the annotated ones. :func:`chance_scores` keeps every pattern's number of occurrences and
 their lengths, draws each occurrence's start uniformly over the piece, maps the spans onto the
-score exactly as the run's method does (:func:`complex_auto.patterns.patterns_to_notes`), and
-scores them with the same MIREX measures.
+score exactly as the run's method does (:func:`complex_auto.patterns.patterns_to_notes`, with
+the run's ``--notes``), and scores them with the same MIREX measures.
 
 :func:`ceiling_scores` does the same for the annotated spans themselves: what a perfect audio
 finder scores, and what its own chance control scores. Their difference bounds the margin any
@@ -84,6 +84,7 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
     layout = RunLayout(run, root)
     info = read_extraction(layout)
     shift = None if info["method"] == "nf14" else info["window"] / 2.0
+    notes = info.get("notes", "span")
     pieces = [p for p in info["pieces"] if p["csv"] and layout.segraw(p["piece"]).is_file()]
     if not pieces:
         raise DataError(f"{run}: no piece was extracted with a csv score")
@@ -96,8 +97,8 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
         with tempfile.TemporaryDirectory() as tmp:
             for piece, n, spans, score, offset, h in inputs:
                 placed = random_placement(spans, n, rng)
-                notes = patterns_to_notes(placed, score, h, offset, shift)
-                write_mirex(Path(tmp) / f"{piece}.seg", notes)
+                write_mirex(Path(tmp) / f"{piece}.seg",
+                            patterns_to_notes(placed, score, h, offset, shift, notes))
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
         rows_per_seed.append({r["piece"]: r for r in rows})
@@ -113,7 +114,7 @@ def _as_tuples(note_patterns):
     return [[[tuple(n) for n in occ] for occ in p] for p in note_patterns]
 
 
-def ceiling_scores(score, reference, seeds=(0, 1, 2)):
+def ceiling_scores(score, reference, seeds=(0, 1, 2), notes="span"):
     """What a perfect audio finder scores on a piece, and what its chance control scores.
 
     The perfect finder reports every annotated occurrence's span exactly; like every audio
@@ -132,6 +133,8 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
         (:func:`complex_auto.evaluation.load_patterns`).
     seeds : sequence of int
         One random placement per seed.
+    notes : {'span', 'recurring'}
+        What an occurrence's notes are, as for a run (``extract_motives.py --notes``).
 
     Returns
     -------
@@ -142,7 +145,7 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     spans = [np.array([[min(n[0] for n in occ), max(n[0] for n in occ) + 1e-3]
                        for occ in pattern]) for pattern in reference]
     # in beats (h = 1, offset 0), every note a span covers, as for a families run
-    exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, shift=0.0)
+    exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, 0.0, notes)
     top = evaluate_piece(reference, _as_tuples(exact))
     first = float(score[:, 0].min())
     grid = [np.round((s - first) / CEILING_GRID_BEATS).astype(np.int64) for s in spans]
@@ -150,6 +153,6 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2)):
     per_seed = []
     for seed in seeds:
         placed = random_placement(grid, n, np.random.default_rng(seed))
-        notes = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, shift=0.0)
-        per_seed.append(evaluate_piece(reference, _as_tuples(notes)))
+        found = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, 0.0, notes)
+        per_seed.append(evaluate_piece(reference, _as_tuples(found)))
     return top, {c: float(np.mean([r[c] for r in per_seed])) for c in SCORE_COLUMNS}

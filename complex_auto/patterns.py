@@ -15,7 +15,8 @@ matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
 3. :func:`group_patterns`: segments that start and end near each other are occurrences of one
    pattern.
 4. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
-   (:func:`write_mirex`). Without a score, :func:`write_patterns_csv` gives the spans in seconds.
+   (:func:`write_mirex`); with ``--notes recurring`` only the notes that recur in another
+   occurrence (:mod:`complex_auto.recurrence`). Without a score, :func:`write_patterns_csv` gives the spans in seconds.
 
 :func:`extract_piece` runs all of it for one matrix and writes the files of
 :class:`~complex_auto.layout.RunLayout`; :func:`extract_run` does it for a run's matrix list.
@@ -38,6 +39,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mir
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .memory import check_memory, fits_in_memory, read_rows
+from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text
 
@@ -65,6 +67,10 @@ NOTE_GRID = 0.125
 DOMAINS = ("audio", "symbolic")
 #: The pattern finders of ``extract_motives.py --method``; the first is the default.
 METHODS = ("nf14", "families")
+#: What an occurrence's notes are (``extract_motives.py --notes``); the first is the default.
+#: span: every note in its span, as in the reference; recurring: those of them that recur in
+#: another occurrence of the pattern (:mod:`complex_auto.recurrence`).
+NOTES = ("span", "recurring")
 #: The named values of ``extract_motives.py --audio-start`` (else seconds); the first is the default.
 AUDIO_STARTS = ("auto", "first-sound")
 
@@ -303,13 +309,15 @@ def span_notes(score, start_beat, end_beat):
     return score[idx, :2]
 
 
-def patterns_to_notes(patterns, score, h, offset, shift=None):
+def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
     """Map each occurrence's span (columns 2, 3) to score notes (DESIGN.md §8, step 4).
 
     With ``shift=None`` (``nf14``) spans become whole beats and notes on the 1/8-beat grid, as
     in the reference; otherwise (``families``) frame ``f`` is at beat ``(f + shift)·h + offset``
-    and every note in the span counts (:func:`span_notes`). Occurrences without notes are
-    dropped, then patterns left with fewer than two occurrences.
+    and every note in the span counts (:func:`span_notes`). With ``notes="recurring"`` each
+    occurrence then keeps the notes that recur in another occurrence of its pattern
+    (:func:`complex_auto.recurrence.recurring_notes`). Occurrences without notes are dropped,
+    then patterns left with fewer than two occurrences.
 
     Parameters
     ----------
@@ -321,23 +329,31 @@ def patterns_to_notes(patterns, score, h, offset, shift=None):
         Score time of frame 0 in beats (:func:`score_offset`).
     shift : float, optional
         Frames from a matrix row to the music it stands for (half a window for ``families``).
+    notes : {'span', 'recurring'}
+        :data:`NOTES`: every note of the span, or the notes of it that recur.
 
     Returns
     -------
     list of list of np.ndarray (n, 2)
         Patterns, occurrences, ``(onset, pitch)`` rows.
     """
+    if notes not in NOTES:
+        raise DataError(f"notes must be one of {', '.join(NOTES)}, not '{notes}'")
     result = []
     for pattern in patterns:
-        occurrences = []
+        occurrences, starts = [], []
         for occ in pattern:
             if shift is None:
-                notes = occurrence_notes(score, *span_to_beats(occ[2], occ[3], h, offset))
+                start, end = span_to_beats(occ[2], occ[3], h, offset)
+                found = occurrence_notes(score, start, end)
             else:
-                notes = span_notes(score, (occ[2] + shift) * h + offset,
-                                   (occ[3] + shift) * h + offset)
-            if len(notes):
-                occurrences.append(notes)
+                start, end = (occ[2] + shift) * h + offset, (occ[3] + shift) * h + offset
+                found = span_notes(score, start, end)
+            if len(found):
+                occurrences.append(found)
+                starts.append(start)
+        if notes == "recurring" and len(occurrences) >= 2:
+            occurrences = recurring_notes(occurrences, starts)
         if len(occurrences) >= 2:
             result.append(occurrences)
     return result
@@ -625,7 +641,8 @@ def families_to_patterns(found):
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
-                  window=0, pad=0, audio_start=0.0, occurrence_p=None, max_beats=None):
+                  window=0, pad=0, audio_start=0.0, occurrence_p=None, max_beats=None,
+                  notes="span"):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -667,6 +684,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     max_beats : float, optional
         ``families`` only: the longest pattern in beats (default
         :data:`complex_auto.families.MAX_BEATS`; ``MOTIF_BEATS`` for motifs only).
+    notes : {'span', 'recurring'}
+        The notes of an occurrence in ``PIECE.seg`` (:data:`NOTES`, :func:`patterns_to_notes`).
 
     Returns
     -------
@@ -734,7 +753,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     if csv_path is not None:
         score = read_score_csv(csv_path)
         offset = score_offset(score, domain, audio_start, bpm)
-        note_patterns = patterns_to_notes(patterns, score, h, offset, shift)
+        note_patterns = patterns_to_notes(patterns, score, h, offset, shift, notes)
         n_with_notes = len(note_patterns)
         if not note_patterns:
             log.warning("%s: no pattern has two occurrences with notes in %s; %s is empty",
@@ -941,7 +960,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                 domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                 load_segments=False, save_segments=False, plot=True, root=OUTPUT_ROOT,
                 method="nf14", shard=None, overwrite=True, audio_start="auto",
-                occurrence_p=None, max_beats=None):
+                occurrence_p=None, max_beats=None, notes="span"):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
     ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
@@ -951,7 +970,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
     processes. ``frame_seconds=None`` takes the frame length from the run's
     ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`,
-    for ``occurrence_p`` and ``max_beats`` :func:`extract_piece`.
+    for ``occurrence_p``, ``max_beats`` and ``notes`` :func:`extract_piece`.
 
     Returns
     -------
@@ -970,6 +989,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         raise DataError(f"--occurrence-p {occurrence_p:g}: must be between 0 and 1")
     if max_beats is not None and method != "families":
         raise DataError("--max-beats is an option of --method families")
+    if notes not in NOTES:
+        raise DataError(f"--notes {notes}: must be one of {', '.join(NOTES)}")
     if max_beats is not None:
         from .families import MIN_BEATS
 
@@ -984,7 +1005,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     extra = dict(layout=layout, th=th, rho=rho, domain=domain, frame_seconds=frame_seconds,
                  refdir=refdir, load_segments=load_segments, save_segments=save_segments,
                  plot=plot, method=method, window=window, pad=pad, occurrence_p=occurrence_p,
-                 max_beats=max_beats)
+                 max_beats=max_beats, notes=notes)
     record = {"method": method, "frame_seconds": frame_seconds, "window": window, "pad": pad,
               "domain": domain, "pieces": [{"piece": p["piece"], "bpm": p["bpm"],
                                              "csv": str(p["csv"]) if p["csv"] else None,
@@ -996,6 +1017,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         record["occurrence_p"] = occurrence_p
     if max_beats is not None:
         record["max_beats"] = max_beats
+    if notes != NOTES[0]:
+        record["notes"] = notes
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")

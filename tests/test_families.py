@@ -558,7 +558,41 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     assert_chance_by_piece_is_the_mean(chance, ref)
 
 
-@pytest.mark.parametrize("option", ["occurrence_p", "max_beats"])
+def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(excerpt_run,
+                                                                             monkeypatch):
+    from complex_auto.evaluation import evaluate_piece, load_patterns
+
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
+    layout = RunLayout("ex", tmp / "output")
+    ref = ROOT / "data/jku/groundtruth"
+    extract(tmp)
+    every = load_patterns(layout.seg("sonata04-2-poly"))
+    chance_every = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    extract(tmp, "--notes", "recurring")
+    assert json.loads(layout.extraction_info.read_text())["notes"] == "recurring"
+    recurring = load_patterns(layout.seg("sonata04-2-poly"))
+    # the same patterns and occurrences, each a subset of its span's notes, some thinned
+    assert [len(p) for p in recurring] == [len(p) for p in every]
+    assert all(set(r) <= set(e) for p, q in zip(every, recurring) for e, r in zip(p, q))
+    assert sum(map(len, sum(recurring, []))) < sum(map(len, sum(every, [])))
+    # random spans keep fewer of their notes than the found repeats do: the chance control,
+    # mapped the same way, falls, and the run stays far above it
+    real = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    assert chance["Est_F"] < chance_every["Est_F"] - 0.1
+    assert real["Est_F"] > chance["Est_F"] + 0.1 and real["Occ.75_F"] > chance["Occ.75_F"]
+    extract(tmp)
+    assert "notes" not in json.loads(layout.extraction_info.read_text())
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--notes",
+                          "all"], cwd=tmp, env=env, capture_output=True, text=True)
+    assert res.returncode == 2 and "invalid choice: 'all'" in res.stderr
+    with pytest.raises(DataError, match="--notes all: must be one of span, recurring"):
+        extract_run("ex", notes="all", root=tmp / "output")
+
+
+@pytest.mark.parametrize("option", ["occurrence_p", "max_beats", "notes"])
 def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, option):
     """The outputs of a run with an option are not those of a run without it: a later run
     without the option must not skip the pieces (it once did, and kept the old files under
