@@ -16,7 +16,8 @@ matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
    pattern.
 4. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
    (:func:`write_mirex`); with ``--notes recurring`` only the notes that recur in another
-   occurrence (:mod:`complex_auto.recurrence`). Without a score, :func:`write_patterns_csv` gives the spans in seconds.
+   occurrence (:mod:`complex_auto.recurrence`). Without a score, :func:`write_patterns_csv`
+   gives the spans in seconds.
 
 :func:`extract_piece` runs all of it for one matrix and writes the files of
 :class:`~complex_auto.layout.RunLayout`; :func:`extract_run` does it for a run's matrix list.
