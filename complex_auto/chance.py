@@ -20,7 +20,7 @@ from .errors import DataError
 from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
 from .jku import DEFAULT_REFDIR
 from .layout import OUTPUT_ROOT, RunLayout
-from .patterns import (patterns_to_notes, piece_timing, read_extraction, read_segraw,
+from .patterns import (NOTES, patterns_to_notes, piece_timing, read_extraction, read_segraw,
                        write_mirex)
 
 #: Grid of the ceiling's random starts, in beats: finer than every onset of the scores but
@@ -84,7 +84,7 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
     layout = RunLayout(run, root)
     info = read_extraction(layout)
     shift = None if info["method"] == "nf14" else info["window"] / 2.0
-    notes = info.get("notes", "span")
+    notes = info.get("notes", NOTES[0])
     pieces = [p for p in info["pieces"] if p["csv"] and layout.segraw(p["piece"]).is_file()]
     if not pieces:
         raise DataError(f"{run}: no piece was extracted with a csv score")
