@@ -287,8 +287,8 @@ _register_row("models/cqt_jku", "| `models/cqt_jku` (68 epochs on the JKU record
 _register_row("shipped model", "| `./run_batch_audio.sh RUN --pretrained` (`models/cqt_piano`, "
               "69 epochs on rendered music21 scores) | 0.550 | 0.685 | 0.649 | 0.521 |",
               lambda: quick_start()[1])
-# Training is seeded and repeats to the bit on one machine, but its float sums depend on the
-# processor: another machine gave .514 / .705 / .659 / .514 (the README says so), hence 1 %.
+# Training is seeded and gives the same scores twice on one machine, but its float sums depend
+# on the processor: another machine gave .514 / .705 / .659 / .514 (the README says so), hence 1 %.
 _register_row("quick training", "| `./run_batch_audio.sh RUN config_cqt_quick.ini` (quick "
               "training; see below) | 0.516 | 0.708 | 0.660 | 0.514 |", lambda: quick_training()[1],
               slow=True, rel=0.01)
@@ -741,7 +741,7 @@ def _register_recurring():
             continue
 
         def run_of(f=folder):
-            return discovery(f, "cqt_piano", None, "auto", None, False, None, "recurring")
+            return discovery(f, notes="recurring")
 
         for label, method in (("`nf14`", "nf14"), ("`families`", "families"),
                               ("ceiling (annotated spans)", None)):
@@ -757,15 +757,13 @@ def _register_recurring():
             _register_discovery_row(f"--notes recurring {where} {method or 'ceiling'}", row,
                                     getters, slow=folder is not None)
 
-
     # the paragraph below the table: margins, and what the same runs score with every note
     def margin(folder, method, m="Est_F", notes="recurring"):
-        r = discovery(folder, "cqt_piano", None, "auto", None, False, None, notes)[0][method]
+        r = discovery(folder, notes=notes)[0][method]
         return r.mean[m] - r.chance[m]
 
     def ceiling_of(k, notes):
-        return getattr(discovery(None, "cqt_piano", None, "auto", None, False, None,
-                                 notes)[1], k)["Est_F"]
+        return getattr(discovery(notes=notes)[1], k)["Est_F"]
 
     said = [("families Est_F margin", "+.182", "establishment F included (`families` +.182",
              lambda: margin(None, "families")),
@@ -784,9 +782,8 @@ def _register_recurring():
     if bps:
         said += [("BPS families Est_F, every note", ".167", "(`families` .167 → .182",
                   lambda: discovery(bps)[0]["families"].mean["Est_F"]),
-                 ("BPS families Est_F", ".182", ".167 → .182", lambda: discovery(
-                     bps, "cqt_piano", None, "auto", None, False, None,
-                     "recurring")[0]["families"].mean["Est_F"]),
+                 ("BPS families Est_F", ".182", ".167 → .182",
+                  lambda: discovery(bps, notes="recurring")[0]["families"].mean["Est_F"]),
                  ("BPS families Est_F margin", "−.042", "stays below chance (−.042",
                   lambda: margin(bps, "families")),
                  ("BPS families Est_F margin, every note", "−.027", "against −.027 with every",
