@@ -113,9 +113,11 @@ def format_value(entry, value):
 # -- shared, cached computations ------------------------------------------------------------
 
 def python_env():
-    """Environment for the repository's commands: this interpreter, one torch thread."""
+    """Environment for the repository's commands: this interpreter, one torch thread, the
+    repository first on PYTHONPATH and the caller's entries kept (``pip --target`` installs)."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS="1", MPLBACKEND="Agg",
-                PYTHONPATH=str(ROOT))
+                PYTHONPATH=path)
 
 
 def run(*cmd, stream="stdout"):

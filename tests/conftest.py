@@ -1,4 +1,5 @@
 """Shared fixtures: tiny configs, short real excerpts, the repository root."""
+import os
 import shutil
 from pathlib import Path
 
@@ -100,13 +101,25 @@ def run_script(script, *args, capsys=None):
     return code, err
 
 
+def child_env(clean=False, **extra):
+    """Environment for a child ``python``: this repository first on ``PYTHONPATH``.
+
+    The caller's ``PYTHONPATH`` is kept after it, because packages installed with
+    ``pip install --target`` (as on a GPU machine whose image lacks librosa) live there.
+    ``clean`` starts from ``PATH=/usr/bin:/bin`` alone instead of this process's environment,
+    so that a command is shown to need no activated environment; ``extra`` adds variables.
+    """
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    base = {"PATH": "/usr/bin:/bin"} if clean else dict(os.environ)
+    return dict(base, PYTHONPATH=path, **extra)
+
+
 def run_cli(script, *args, cwd=None):
     """Run ``python SCRIPT ARGS`` in a subprocess; returns the CompletedProcess."""
-    import os
     import subprocess
     import sys
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_env()
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=600)
 

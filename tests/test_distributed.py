@@ -1,5 +1,4 @@
 """Data-parallel training with ``torchrun`` (complex_auto/distributed.py) on 2 CPU processes."""
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ import torch
 from complex_auto.distributed import SINGLE, Context
 from complex_auto.layout import RunLayout
 
-from .conftest import JKU_AUDIO, ROOT, excerpt, run_script, write_config, write_filelist
+from .conftest import JKU_AUDIO, ROOT, child_env, excerpt, run_script, write_config, write_filelist
 
 
 def test_parts_cover_a_batch_once():
@@ -48,7 +47,7 @@ def test_torchrun_two_cpu_processes_resume_and_match_one_process(signal_run, cap
     code, err = run_script("train.py", "two", flist, cfg, "--device", "cpu", "--epochs", "1",
                            capsys=capsys)
     assert code == 0, err
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    env = child_env(OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                            "--nproc_per_node", "2", str(ROOT / "train.py"), "two", str(flist),
                            str(cfg), "--device", "cpu", "--resume"],
@@ -86,7 +85,7 @@ def test_torchrun_two_nodes_by_rendezvous_match_one_process(signal_run, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    env = child_env(OMP_NUM_THREADS="1")
     nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
                                "--nproc_per_node", "1", "--rdzv-backend", "c10d",
                                "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "test",

@@ -1,6 +1,5 @@
 """MIREX scoring of ``complex_auto.evaluation`` and ``extract_motives_eval.py``."""
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from complex_auto.evaluation import (COLUMNS, SCORE_COLUMNS, evaluate_folder, ev
                                      evaluate_run, load_patterns, pair_by_name)
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import write_mirex
+from tests.conftest import child_env
 
 REPO = Path(__file__).resolve().parents[1]
 GT = REPO / "data" / "jku" / "groundtruth"
@@ -125,7 +125,7 @@ def test_bad_estimate_line_is_named(tmp_path):
 
 
 def test_script_prints_table_and_fails_in_one_line(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = child_env()
     script = str(REPO / "extract_motives_eval.py")
     peer = tmp_path / "peer"
     peer.mkdir()

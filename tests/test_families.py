@@ -18,6 +18,7 @@ from complex_auto.errors import DataError
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import extract_run
 from complex_auto.selfsim import PAD, self_similarity
+from tests.conftest import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -397,7 +398,7 @@ def excerpt_run(tmp_path_factory, shipped_model):
     sf.write(wav, excerpt(ROOT / "data/jku/audio/sonata04-2-poly.mp3", 60.0), 22050)
     (tmp / "list.txt").write_text(f"{wav}\n")
     (tmp / "csv.txt").write_text(f"{ROOT / 'data/jku/csv/sonata04-2-poly.csv'}\n")
-    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    env = child_env(clean=True, OMP_NUM_THREADS="1")
     res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
                           str(ROOT / "models/cqt_jku/config_cqt.ini"), "--model",
                           str(ROOT / "models/cqt_jku/model_complex_auto_cqt.save"),
@@ -410,7 +411,7 @@ def excerpt_run(tmp_path_factory, shipped_model):
 def extract(tmp, *options, method="families"):
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
                           method, "-csv", "csv.txt", "--no-report", *options], cwd=tmp,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                         env=child_env(clean=True),
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
 
@@ -484,7 +485,7 @@ def test_audio_start_of_each_method(excerpt_run):
 
 def test_bad_method_and_nf14_only_options(excerpt_run):
     tmp = excerpt_run
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = child_env(clean=True)
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
                           "nope"], cwd=tmp, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "invalid choice: 'nope'" in res.stderr
@@ -584,7 +585,7 @@ def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(exc
     assert real["Est_F"] > chance["Est_F"] + 0.1 and real["Occ.75_F"] > chance["Occ.75_F"]
     extract(tmp)
     assert "notes" not in json.loads(layout.extraction_info.read_text())
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = child_env(clean=True)
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--notes",
                           "all"], cwd=tmp, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "invalid choice: 'all'" in res.stderr

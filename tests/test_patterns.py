@@ -1,5 +1,4 @@
 """Segment search, pattern grouping, notes and files of ``complex_auto.patterns``."""
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from complex_auto.patterns import (DEFAULT_TH, extract_piece, extract_run, find_
                                    format_mirex, group_patterns, occurrence_notes, plan_run,
                                    patterns_to_notes, read_segraw, score_offset, search_params,
                                    span_to_beats, write_mirex, write_patterns_csv, write_segraw)
+from tests.conftest import child_env
 from tests.segment_oracle import oracle_find_segments, raw_cqt_matrix
 
 REPO = Path(__file__).resolve().parents[1]
@@ -342,7 +342,7 @@ def test_plan_errors(tmp_path, small_score):
 
 
 def run_script(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = child_env()
     return subprocess.run([sys.executable, str(REPO / "extract_motives.py")] + args, cwd=cwd,
                           env=env, capture_output=True, text=True)
 

@@ -12,6 +12,7 @@ from complex_auto.cqt import standardise_frames
 from complex_auto.errors import ComplexAutoError
 from complex_auto.features import n_windows
 from complex_auto.selfsim import cosine_distances, self_similarity
+from tests.conftest import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LENGTH = 8
@@ -136,8 +137,7 @@ def test_cae_needs_a_model(jku_cfg):
 def run_convert(tmp_path, *args):
     return subprocess.run([sys.executable, str(ROOT / "convert.py"), *args], cwd=tmp_path,
                           capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
-                               "PATH": "/usr/bin:/bin"})
+                          env=child_env(clean=True, OMP_NUM_THREADS="1"))
 
 
 def test_convert_bad_features_is_one_line(tmp_path):
