@@ -860,6 +860,80 @@ def _register_marks():
 
 _register_marks()
 
+
+@functools.cache
+def score_features(folder=None, transpose=12, window_beats=None):
+    """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import score_features as bench_score
+
+    discovery(folder)       # a fresh conversion of the set, which the benchmark reuses
+    return bench_score.score_features(folder, transpose=transpose, window_beats=window_beats,
+                                      keep=True)
+
+
+def _score_marks(folder=None):
+    """bench/annotated_repeats.py on the score's matrices: the numbers of its 'all pairs' line."""
+    score_features(folder)
+    name = Path(folder).name if folder else "jku"
+    extra = ["--refdir", str(Path(folder) / "groundtruth")] if folder else []
+    line = next(l for l in run("bench/annotated_repeats.py", f"bench_score_features_{name}_t12",
+                               *extra).splitlines() if l.startswith("all pairs"))
+    return [float(v) for v in line.split()[2:]]
+
+
+def _occurrence_counts(run_folder, piece):
+    """Occurrences of each pattern of a run's PIECE.patterns.csv, best pattern first."""
+    rows = (ROOT / "output" / run_folder / f"{piece}.patterns.csv").read_text().splitlines()[1:]
+    counts = {}
+    for row in rows:
+        counts[int(row.split(",")[0])] = counts.get(int(row.split(",")[0]), 0) + 1
+    return [counts[k] for k in sorted(counts)]
+
+
+def _register_score_features():
+    """The table and the sentences of README's 'A perfect transcription as features'."""
+    rows, bps = _table_rows("| `families` on | run | chance control |")
+    variants = (("exact repeats only", dict(transpose=0)),
+                ("central 2 beats", dict(window_beats=2.0)), ("the score's notes", {}))
+    for row in rows[2:]:
+        label, cells = row.split("|")[1].strip(), row.split("|", 2)[2]
+        where = label.split(",")[0]
+        folder = bps if where == "BPS-dev" else None
+        if where == "BPS-dev" and bps is None:
+            continue
+        if "CAE" in label:
+            def result(f=folder):
+                return score_features(f).cae
+        else:
+            kw = next(k for text, k in variants if text in label)
+
+            def result(f=folder, kw=kw):
+                return score_features(f, **kw)
+        getters = [(f"{what} {m}", lambda r=result, k=k, m=m: getattr(r(), k)[m])
+                   for k, what in (("mean", "run"), ("chance", "chance")) for m in _MEASURES]
+        _register_discovery_row(f"score features {label}", cells, getters,
+                                slow=folder is not None, section=_COMPARE_SECTION)
+    text = README.read_text()
+    for name, value, context, fn in (
+            ("JKU median", "94th", "at the piece's 94th percentile",
+             lambda: 100 * _score_marks()[1]),
+            ("BPS median", "85th", "and at the\n85th on the motifs",
+             lambda: 100 * _score_marks(bps)[1]),
+            ("BPS share >= .9", "45 %", "85th on the motifs of BPS-dev (CAE 75th), 45 %",
+             lambda: 100 * _score_marks(bps)[3]),
+            ("mazurka best pattern occurrences", "21", "the best pattern has 21 occurrences",
+             lambda: _occurrence_counts("bench_score_features_jku_t12", "mazurka24-4-poly")[0]),
+            ("mazurka third pattern occurrences", "14", "the third 14",
+             lambda: _occurrence_counts("bench_score_features_jku_t12", "mazurka24-4-poly")[2])):
+        if context.replace("\n", " ") in text.replace("\n", " ") and (bps or "BPS" not in name):
+            number(_COMPARE_SECTION, f"score features: {name}", value, slow="BPS" in name,
+                   context=context)(lambda fn=fn: (score_features(), fn())[1])
+
+
+_COMPARE_SECTION = "Which Representation Finds Repeats"
+_register_score_features()
+
 _SEED_MAPPING = ("lower (.542 / .657 / .637 / .515 against .550 / .685 / .649 / .521, "
                  "`models/cqt_piano`)")
 if _SEED_MAPPING in README.read_text():
