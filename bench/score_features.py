@@ -72,13 +72,13 @@ def note_similarity(seconds, pitches, n_rows, window, frame_seconds,
         Windows (row ``i`` covers frames ``i .. i + window - 1``, as ``convert.py``'s n-grams).
     window : int
         Frames per window.
-    span : int, optional
-        Compare only the central ``span`` frames of each window (default all ``window``): a
-        finer time resolution, with every row still placed where ``convert.py`` places it.
     frame_seconds : float
         Seconds per frame.
     transpose, tolerance
         See :data:`TRANSPOSE` and :data:`TOLERANCE_FRAMES`.
+    span : int, optional
+        Compare only the central ``span`` frames of each window (default all ``window``): a
+        finer time resolution, with every row still placed where ``convert.py`` places it.
 
     Returns
     -------
