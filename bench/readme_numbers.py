@@ -863,14 +863,14 @@ _register_marks()
 
 
 @functools.cache
-def score_features(folder=None, transpose=12, window_beats=None):
-    """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
+def score_features(folder=None, transpose=12, window_beats=None, subset=False):
+    """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B] [--best-subset]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
     sys.path.insert(0, str(ROOT / "bench"))
     import score_features as bench_score
 
     discovery(folder)       # a fresh conversion of the set, which the benchmark reuses
     return bench_score.score_features(folder, transpose=transpose, window_beats=window_beats,
-                                      keep=True)
+                                      keep=True, subset=subset)
 
 
 def _score_marks(folder=None):
@@ -921,7 +921,13 @@ def _register_score_features():
                  ("mazurka best pattern occurrences", "21", "the best pattern has 21 occurrences",
                   lambda: (score_features(), _occurrence_counts(*mazurka))[1][0]),
                  ("mazurka third pattern occurrences", "14", "the third 14",
-                  lambda: (score_features(), _occurrence_counts(*mazurka))[1][2])]
+                  lambda: (score_features(), _occurrence_counts(*mazurka))[1][2]),
+                 ("best subset F3", ".494", "reaches F3 .494",
+                  lambda: score_features(subset=True).bound["ThreeLayer_F"]),
+                 ("best subset F3, 2 beats", ".545", "(.545 with `--window-beats 2`)",
+                  lambda: score_features(window_beats=2.0, subset=True).bound["ThreeLayer_F"]),
+                 ("best subset F3, CAE", ".627", "against .627 on the CAE's matrices",
+                  lambda: score_features(subset=True).cae.bound["ThreeLayer_F"])]
     if bps:
         sentences += [("BPS median", "85th", "and at the\n85th on the motifs",
                        lambda: 100 * _score_marks(bps)[1]),

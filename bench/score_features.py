@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import MODEL, SHOWN, run_dataset, run_name  # noqa: E402
+from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
 from complex_auto.chance import chance_scores  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
@@ -174,12 +174,18 @@ class Result(NamedTuple):
     cae: object
     #: Wall time of the extraction on the score's matrices, in seconds.
     seconds: float
+    #: ``subset_bound`` of the run on the score's matrices (``subset=True``), else None.
+    bound: dict | None
 
 
 def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
-                   window_beats=None, seeds=3, keep=True):
-    """Run ``families`` on matrices made from the scores of a data set; see the module doc."""
-    results, _ = run_dataset(folder, ("families",), seeds, keep)
+                   window_beats=None, seeds=3, keep=True, subset=False):
+    """Run ``families`` on matrices made from the scores of a data set; see the module doc.
+
+    With ``subset``, the best choice among each run's own patterns (picked with the answers,
+    ``bench/discovery.py --best-subset``) is scored too, on both kinds of matrices.
+    """
+    results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset)
     name = Path(folder).name if folder else "jku"
     run = (f"bench_score_features_{name}_t{transpose}"
            + (f"_w{window_beats:g}" if window_beats else ""))
@@ -192,7 +198,8 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     pieces, mean, _ = evaluate_folder(ROOT / "output" / run, refdir, est_extensions=(".seg",))
     chance, piece_chance = chance_scores(run, seeds=range(seeds), refdir=refdir,
                                          root=ROOT / "output", by_piece=True)
-    return Result(pieces, mean, chance, piece_chance, results["families"], seconds)
+    bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
+    return Result(pieces, mean, chance, piece_chance, results["families"], seconds, bound)
 
 
 def main():
@@ -206,13 +213,16 @@ def main():
     p.add_argument("--window-beats", type=float, metavar="B",
                    help="compare only the central B beats of every window (default: the whole "
                         "window of the CAE's n-grams, 32 frames, about 6 beats at 120 bpm)")
+    p.add_argument("--best-subset", action="store_true",
+                   help="also score the best choice among each run's own patterns, picked "
+                        "with the answers: what the candidates hold, whatever the ranking")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse the CAE run of bench/discovery.py if it is there")
     args = p.parse_args()
     t0 = time.perf_counter()
     res = score_features(args.folder, args.transpose, args.tolerance_frames, args.window_beats,
-                         args.seeds, args.keep)
+                         args.seeds, args.keep, args.best_subset)
     window = f", central {args.window_beats:g} beats" if args.window_beats else ""
     print(f"\nfamilies on the score's notes (transpose {args.transpose}{window}), per piece: "
           f"run (chance); below it the CAE's run (chance)")
@@ -229,11 +239,14 @@ def main():
           f"places, {args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all, "
           f"extraction on the score's matrices {res.seconds:.1f} s")
     print(f"{'features':<12} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN))
-    for label, m, ch in (("score notes", res.mean, res.chance),
-                         ("CAE", res.cae.mean, res.cae.chance)):
+    for label, m, ch, bound in (("score notes", res.mean, res.chance, res.bound),
+                                ("CAE", res.cae.mean, res.cae.chance, res.cae.bound)):
         print(f"{label:<12} {'run':<7}" + "".join(f"{m[c]:14.3f}" for c in SHOWN))
         print(f"{'':<12} {'chance':<7}" + "".join(f"{ch[c]:14.3f}" for c in SHOWN))
         print(f"{'':<12} {'margin':<7}" + "".join(f"{m[c] - ch[c]:+14.3f}" for c in SHOWN))
+        if bound:
+            print(f"{'':<12} {'subset':<7}" + "".join(f"{bound[c]:14.3f}" for c in SHOWN)
+                  + "   (the best choice among its patterns, picked with the answers)")
 
 
 if __name__ == "__main__":
