@@ -873,6 +873,7 @@ def score_features(folder=None, transpose=12, window_beats=None, subset=False):
                                       keep=True, subset=subset)
 
 
+@functools.cache
 def _score_marks(folder=None):
     """bench/annotated_repeats.py on the score's matrices: the numbers of its 'all pairs' line."""
     score_features(folder)
@@ -926,7 +927,7 @@ def _register_score_features():
                   lambda: score_features(subset=True).bound["ThreeLayer_F"]),
                  ("best subset F3, 2 beats", ".545", "(.545 with `--window-beats 2`)",
                   lambda: score_features(window_beats=2.0, subset=True).bound["ThreeLayer_F"]),
-                 ("best subset F3, CAE", ".627", "against .627 on the CAE's matrices",
+                 ("best subset F3, CAE", ".627", "against .627 on the CAE's",
                   lambda: score_features(subset=True).cae.bound["ThreeLayer_F"])]
     if bps:
         sentences += [("BPS median", "85th", "and at the\n85th on the motifs",
