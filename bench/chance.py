@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import chance_scores  # noqa: E402
+from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
 from complex_auto.layout import RunLayout  # noqa: E402
@@ -40,4 +41,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ComplexAutoError as e:      # a folder or run it cannot use: one line, exit 1
+        sys.exit(f"error: {e}")

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
+from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.evaluation import (best_subset, evaluate_folder, list_mirex_files,  # noqa: E402
@@ -52,21 +53,36 @@ CONFIG = ROOT / "models/cqt_piano/config_cqt.ini"
 
 
 def dataset_lists(folder, tmp):
-    """Absolute-path copies of a data set's audio and csv lists; (audio list, csv list, refdir)."""
+    """Absolute-path copies of a data set's audio and csv lists; (audio list, csv list, refdir).
+
+    The copies are written into ``tmp`` (made here). Raises DataError when ``folder`` is not
+    laid out as the module's docstring says, before anything is written.
+    """
     if folder is None:
+        tmp.mkdir(parents=True, exist_ok=True)
         return ROOT / "jku_input_audio.txt", ROOT / "jku_csv_files.txt", ROOT / "data/jku/groundtruth"
     folder = Path(folder).resolve()
-    out = []
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder")
+    for need in ("input_audio.txt", "csv_files.txt", "groundtruth"):
+        if not (folder / need).exists():
+            raise DataError(f"{folder}: no {need}; a data set folder holds input_audio.txt, "
+                            f"csv_files.txt and groundtruth/ (see bench/discovery.py --help)")
+    lists = {}
     for name in ("input_audio.txt", "csv_files.txt"):
         lines = []
-        for line in (folder / name).read_text().splitlines():
+        for k, line in enumerate((folder / name).read_text().splitlines(), 1):
             if line.strip():
                 first, *rest = line.split("\t")
+                if not (folder / first).is_file():
+                    raise DataError(f"{folder / name}, line {k}: {folder / first} does not exist")
                 lines.append("\t".join([str(folder / first)] + rest))
-        path = tmp / f"{folder.name}_{name}"
-        path.write_text("\n".join(lines) + "\n")
-        out.append(path)
-    return out[0], out[1], folder / "groundtruth"
+        lists[tmp / f"{folder.name}_{name}"] = "\n".join(lines) + "\n"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for path, text in lists.items():
+        path.write_text(text)
+    audio, csvs = lists
+    return audio, csvs, folder / "groundtruth"
 
 
 class Ceiling(NamedTuple):
@@ -176,7 +192,6 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     """
     base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
-    tmp.mkdir(parents=True, exist_ok=True)
     audio, csvs, refdir = dataset_lists(folder, tmp)
     if not (keep and _same_conversion(tmp, model, config, focus)):
         cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
@@ -185,7 +200,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
             cmd += ["--features", features]
         if focus:
             cmd += ["--focus-frames", str(focus)]
-        subprocess.run(cmd, cwd=ROOT, check=True)
+        if subprocess.run(cmd, cwd=ROOT).returncode:
+            raise DataError(f"convert.py failed on the recordings of {audio} (its error is above)")
     results = {}
     for method in methods:
         t1 = time.perf_counter()
@@ -204,7 +220,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("folder", nargs="?", help="data set folder (default: the JKU PDD in data/jku)")
+    p.add_argument("folder", nargs="?",
+                   help="data set folder holding input_audio.txt (audio<TAB>bpm), csv_files.txt "
+                        "and groundtruth/PIECE.txt (default: the JKU PDD in data/jku)")
     p.add_argument("--model", default=str(MODEL),
                    help="the CAE (default: the one --pretrained uses, models/cqt_piano)")
     p.add_argument("--config", default=str(CONFIG), help="its config (default: models/cqt_piano's)")
@@ -277,4 +295,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ComplexAutoError as e:      # a folder or run it cannot use: one line, exit 1
+        sys.exit(f"error: {e}")

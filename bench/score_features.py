@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
 from complex_auto.chance import chance_scores  # noqa: E402
+from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.patterns import extract_run  # noqa: E402
@@ -204,7 +205,9 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("folder", nargs="?", help="data set folder (default: the JKU PDD in data/jku)")
+    p.add_argument("folder", nargs="?",
+                   help="data set folder, laid out as for bench/discovery.py (default: the JKU "
+                        "PDD in data/jku)")
     p.add_argument("--transpose", type=int, default=TRANSPOSE, metavar="T",
                    help=f"largest transposition between windows in semitones (default "
                         f"{TRANSPOSE}; 0: exact repeats only)")
@@ -250,4 +253,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ComplexAutoError as e:      # a folder or run it cannot use: one line, exit 1
+        sys.exit(f"error: {e}")

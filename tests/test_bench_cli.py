@@ -1,0 +1,54 @@
+"""The benchmarks that take a data set folder or a run: bad input is one line, exit 1, no files."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def one_line_error(proc, *words):
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def bad_folder(tmp_path, layout):
+    """A data set folder named uniquely, holding the files of ``layout`` (name -> text)."""
+    folder = tmp_path / f"set_{tmp_path.name}"
+    (folder / "groundtruth").mkdir(parents=True)
+    for name, text in layout.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("script", ["discovery.py", "score_features.py"])
+@pytest.mark.parametrize("case", ["missing", "no lists", "missing audio"])
+def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
+    if case == "missing":
+        folder, words = tmp_path / f"nowhere_{tmp_path.name}", ("nowhere", "no such folder")
+    elif case == "no lists":
+        folder = bad_folder(tmp_path, {"csv_files.txt": ""})
+        words = (str(folder), "no input_audio.txt")
+    else:
+        folder = bad_folder(tmp_path, {"input_audio.txt": "a.wav\t120\n",
+                                       "csv_files.txt": "csv/a.csv\n"})
+        (folder / "csv").mkdir()
+        (folder / "csv" / "a.csv").write_text("0,60,60,1,0\n")
+        words = ("input_audio.txt, line 1", "a.wav does not exist")
+    one_line_error(bench(script, folder), *words)
+    # nothing written for it under output/
+    assert not list((ROOT / "output").glob(f"bench_*{folder.name}*"))
+
+
+def test_chance_of_a_run_that_was_not_extracted(tmp_path):
+    one_line_error(bench("chance.py", f"no_such_run_{tmp_path.name}"), "does not exist")
