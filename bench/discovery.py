@@ -64,8 +64,9 @@ def dataset_lists(folder, tmp):
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder")
-    for need in ("input_audio.txt", "csv_files.txt", "groundtruth"):
-        if not (folder / need).exists():
+    for need, there in (("input_audio.txt", Path.is_file), ("csv_files.txt", Path.is_file),
+                        ("groundtruth/", Path.is_dir)):
+        if not there(folder / need):
             raise DataError(f"{folder}: no {need}; a data set folder holds input_audio.txt, "
                             f"csv_files.txt and groundtruth/ (see bench/discovery.py --help)")
     lists = {}
@@ -77,6 +78,8 @@ def dataset_lists(folder, tmp):
                 if not (folder / first).is_file():
                     raise DataError(f"{folder / name}, line {k}: {folder / first} does not exist")
                 lines.append("\t".join([str(folder / first)] + rest))
+        if not lines:
+            raise DataError(f"{folder / name}: lists no file")
         lists[tmp / f"{folder.name}_{name}"] = "\n".join(lines) + "\n"
     tmp.mkdir(parents=True, exist_ok=True)
     for path, text in lists.items():

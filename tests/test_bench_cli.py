@@ -32,13 +32,16 @@ def bad_folder(tmp_path, layout):
 
 
 @pytest.mark.parametrize("script", ["discovery.py", "score_features.py"])
-@pytest.mark.parametrize("case", ["missing", "no lists", "missing audio"])
+@pytest.mark.parametrize("case", ["missing", "no lists", "empty list", "missing audio"])
 def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
     if case == "missing":
         folder, words = tmp_path / f"nowhere_{tmp_path.name}", ("nowhere", "no such folder")
     elif case == "no lists":
         folder = bad_folder(tmp_path, {"csv_files.txt": ""})
         words = (str(folder), "no input_audio.txt")
+    elif case == "empty list":
+        folder = bad_folder(tmp_path, {"input_audio.txt": "\n", "csv_files.txt": ""})
+        words = ("input_audio.txt: lists no file",)
     else:
         folder = bad_folder(tmp_path, {"input_audio.txt": "a.wav\t120\n",
                                        "csv_files.txt": "csv/a.csv\n"})
