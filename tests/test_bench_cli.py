@@ -1,16 +1,11 @@
 """The benchmarks that take a data set folder or a run: bad input is one line, exit 1, no files."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, run_cli
 
 
 def bench(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return run_cli(f"bench/{script}", *args, cwd=ROOT)
 
 
 def one_line_error(proc, *words):
