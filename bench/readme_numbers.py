@@ -34,7 +34,6 @@ Numbers that would need hours of training are recomputed from the shipped models
 (``models/``), not retrained; the entry's ``how`` says so.
 """
 import argparse
-import collections
 import csv
 import functools
 import os
@@ -884,11 +883,20 @@ def _score_marks(folder=None):
     return [float(v) for v in line.split()[2:]]
 
 
-def _occurrence_counts(run_folder, piece):
-    """Occurrences of each pattern of a run's PIECE.patterns.csv, best pattern first."""
-    rows = (ROOT / "output" / run_folder / f"{piece}.patterns.csv").read_text().splitlines()[1:]
-    counts = collections.Counter(int(row.split(",")[0]) for row in rows)
-    return [counts[k] for k in sorted(counts)]
+def _mazurka_counts():
+    """Occurrences of each pattern of mazurka24-4 on the score's matrices, best pattern first
+    (output/bench_score_features_jku_t12/, which score_features() writes)."""
+    sys.path.insert(0, str(ROOT))
+    from complex_auto.report import read_patterns_csv
+
+    score_features()
+    path = ROOT / "output/bench_score_features_jku_t12/mazurka24-4-poly.patterns.csv"
+    return [len(p["occurrences"]) for p in read_patterns_csv(path)]
+
+
+def _margin(result, measure):
+    """A run's mean less its chance control's, on one measure."""
+    return result.mean[measure] - result.chance[measure]
 
 
 def _register_score_features():
@@ -916,13 +924,12 @@ def _register_score_features():
                                 slow=folder is not None, section=_COMPARE)
     # the sentences: bench/annotated_repeats.py and the patterns of mazurka24-4 on the score's
     # matrices (the default run, bench_score_features_jku_t12, made by score_features())
-    mazurka = ("bench_score_features_jku_t12", "mazurka24-4-poly")
     sentences = [("JKU median", "94th", "at the piece's 94th percentile",
                   lambda: 100 * _score_marks()[1]),
                  ("mazurka best pattern occurrences", "21", "the best pattern has 21 occurrences",
-                  lambda: (score_features(), _occurrence_counts(*mazurka))[1][0]),
+                  lambda: _mazurka_counts()[0]),
                  ("mazurka third pattern occurrences", "14", "the third 14",
-                  lambda: (score_features(), _occurrence_counts(*mazurka))[1][2]),
+                  lambda: _mazurka_counts()[2]),
                  ("best subset F3", ".494", "reaches F3 .494",
                   lambda: score_features(subset=True).bound["ThreeLayer_F"]),
                  ("best subset F3, 2 beats", ".545", "(.545 with `--window-beats 2`)",
@@ -933,7 +940,9 @@ def _register_score_features():
         sentences += [("BPS median", "85th", "and at the\n85th on the motifs",
                        lambda: 100 * _score_marks(bps)[1]),
                       ("BPS share >= .9", "45 %", "85th on the motifs of BPS-dev (CAE 75th), 45 %",
-                       lambda: 100 * _score_marks(bps)[3])]
+                       lambda: 100 * _score_marks(bps)[3]),
+                      ("BPS F3 margin, 2 beats", "+.032", "(+.032 against +.028)",
+                       lambda: _margin(score_features(bps, window_beats=2.0), "ThreeLayer_F"))]
     for name, value, context, fn in sentences:
         number(_COMPARE, f"score features: {name}", value, slow="BPS" in name,
                context=context)(fn)
