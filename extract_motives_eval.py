@@ -5,11 +5,13 @@ Examples
 --------
     python extract_motives_eval.py jku
     python extract_motives_eval.py vmo --estdir data/peers/vmo     # VMO's published outputs
+    python extract_motives_eval.py jku --matches     # and which annotation each pattern finds
 """
 import argparse
 
 from complex_auto import cli
-from complex_auto.evaluation import evaluate_run, format_table
+from complex_auto.evaluation import (establishment_matrices, evaluate_run, format_matches,
+                                     format_table)
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.report import refresh_report
@@ -32,6 +34,11 @@ def parser():
                    help="score this folder's MIREX files (PIECE.seg, or PIECE.txt when it has "
                         "no .seg, e.g. a peer's published outputs) instead of output/RUN/*.seg; "
                         "results still go to output/RUN/")
+    p.add_argument("--matches", action="store_true",
+                   help="also print, per piece, how well each found pattern matches each "
+                        "annotated one (the establishment matrix: rows found patterns in file "
+                        "order, columns annotated ones), to see which patterns cost "
+                        "precision and which annotations were missed")
     cli.add_verbose(p)
     return p
 
@@ -44,6 +51,11 @@ def main(args):
         cli.log.warning("no estimate for reference %s (not scored)", piece)
     print(format_table(rows, mean))
     layout = RunLayout(args.run)
+    if args.matches:
+        estdir, ext = ((layout.dir, (".seg",)) if args.estdir is None
+                       else (args.estdir, (".seg", ".txt")))
+        for piece, S in establishment_matrices(estdir, args.refdir, ext):
+            print("\n" + format_matches(S, piece))
     cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
     if args.estdir is None:         # a peer's files are not the patterns of this run's report
         refresh_report(args.run)

@@ -551,6 +551,26 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        max_beats=max_beats, notes=notes)
 
 
+@number("Extract Repeated Themes and Sections", "--matches: mazurka24-4 patterns 3-5, best",
+        ".19", context="reach .19 at most against any annotation")
+def _():
+    """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
+    mazurka24-4-poly's rows 3 to 5, their largest entry"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+    from complex_auto.evaluation import establishment_matrices
+    from complex_auto.patterns import extract_run
+
+    discovery()
+    # extracted again: later entries extract other variants into the same run folder
+    base = bench_discovery.run_name()
+    _, csvs, refdir = bench_discovery.dataset_lists(None, ROOT / "output" / base)
+    extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
+                root=ROOT / "output", overwrite=True)
+    S = dict(establishment_matrices(ROOT / "output" / base, refdir, (".seg",)))
+    return float(S["mazurka24-4-poly"][:, 2:5].max())
+
+
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
           "sonata01-3": "sonata01-3-poly", "sonata04-2": "sonata04-2-poly",
           "wtc2f20": "wtc2f20-poly"}

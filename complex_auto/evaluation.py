@@ -183,6 +183,62 @@ def establishment_matrix(reference, estimate):
     return np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(len(ref), len(est))
 
 
+def format_matches(S, piece=""):
+    """The establishment matrix as a table: where establishment precision and recall go.
+
+    Rows are the estimated patterns (``P1`` ... in file order), columns the reference ones
+    (``A1`` ...). Each row ends with its best entry and the reference pattern it matches
+    best (none when it shares no note with any), and a last row holds each reference pattern's best: their means are establishment
+    precision and recall (:func:`establishment_matrix`). A row of zeros is a pattern that no
+    annotation shares a note with; a low column, an annotation that nothing found.
+
+    Parameters
+    ----------
+    S : np.ndarray, shape (n_reference_patterns, n_estimated_patterns)
+        As returned by :func:`establishment_matrix`.
+    piece : str
+        Title of the table.
+
+    Returns
+    -------
+    str
+        Fixed-width text, without a final newline.
+    """
+    S = np.asarray(S, float)
+    n_ref, n_est = S.shape
+    title = (f"{piece}: " if piece else "") + (f"establishment of {n_est} found patterns "
+                                               f"(rows) against {n_ref} annotated (columns)")
+    head = "      " + "".join(f"{f'A{i + 1}':>6}" for i in range(n_ref)) + "    best"
+    lines = [title, head]
+    for j in range(n_est):
+        row = "".join(f"{v:6.2f}" for v in S[:, j])
+        best = S[:, j].max(initial=0.0)
+        best = f"{best:6.2f}" + (f" A{S[:, j].argmax() + 1}" if best > 0 else "")
+        lines.append(f"{f'P{j + 1}':<6}{row}  {best}")
+    lines.append("best  " + "".join(f"{v:6.2f}" for v in (S.max(axis=1) if n_est
+                                                          else np.zeros(n_ref))))
+    precision = S.max(axis=0).mean() if n_ref and n_est else 0.0
+    recall = S.max(axis=1).mean() if n_ref and n_est else 0.0
+    lines.append(f"precision {precision:.3f} (mean of the rows' best), "
+                 f"recall {recall:.3f} (mean of the last row)")
+    return "\n".join(lines)
+
+
+def establishment_matrices(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
+    """:func:`establishment_matrix` of every estimate of a folder that has a reference.
+
+    Files are found and paired as by :func:`evaluate_folder`; unpaired ones are left out.
+
+    Returns
+    -------
+    list of (str, np.ndarray)
+        ``(piece, S)`` sorted by piece, ``S`` of shape (reference patterns, estimated ones).
+    """
+    pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
+                               list_mirex_files(refdir, (".txt",)))
+    return [(piece, establishment_matrix(ref, est)) for piece, est, ref in pairs]
+
+
 def best_subset(reference, estimate, measure="Est_F"):
     """The best score a choice among the estimated patterns reaches: what ranking could do.
 

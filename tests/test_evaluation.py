@@ -299,3 +299,39 @@ def test_best_subset_names_an_unknown_measure():
 
     with pytest.raises(DataError, match="unknown measure 'Est'"):
         best_subset([_pattern(0.0)], [_pattern(0.0)], "Est")
+
+
+def test_format_matches_reads_precision_and_recall_off_the_table():
+    from complex_auto.evaluation import establishment_matrix, format_matches
+
+    est = [REF_A, HALF_B, JUNK]
+    text = format_matches(establishment_matrix([REF_A, REF_B], est), "toy")
+    lines = text.splitlines()
+    assert lines[0] == "toy: establishment of 3 found patterns (rows) against 2 annotated (columns)"
+    assert lines[1].split() == ["A1", "A2", "best"]
+    assert lines[2].split() == ["P1", "1.00", "0.00", "1.00", "A1"]
+    assert lines[3].split() == ["P2", "0.00", "0.50", "0.50", "A2"]
+    assert lines[4].split() == ["P3", "0.00", "0.00", "0.00"]        # matches nothing
+    assert lines[5].split() == ["best", "1.00", "0.50"]
+    scores = evaluate_piece([REF_A, REF_B], est)
+    assert lines[6].startswith(f"precision {scores['Est_P']:.3f} (") and \
+        f"recall {scores['Est_R']:.3f} (" in lines[6]
+    # an estimate without patterns: no rows, every annotation missed
+    empty = format_matches(establishment_matrix([REF_A, REF_B], [])).splitlines()
+    assert empty[2].split() == ["best", "0.00", "0.00"] and "precision 0.000" in empty[3]
+
+
+def test_script_prints_matches_per_piece(tmp_path):
+    peer = tmp_path / "peer"
+    peer.mkdir()
+    # silverswan's annotation, its patterns in reverse order, scored against itself
+    write_mirex(peer / "silverswan-poly.txt", load_patterns(GT / "silverswan-poly.txt")[::-1])
+    res = subprocess.run([sys.executable, str(REPO / "extract_motives_eval.py"), "r",
+                          "--estdir", str(peer), "--refdir", str(GT), "--matches"],
+                         cwd=tmp_path, env=child_env(), capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    table = res.stdout.split("silverswan-poly: establishment of 4 found patterns")[1]
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[2:6]}
+    assert [rows[f"P{j}"][-2:] for j in range(1, 5)] == [["1.00", f"A{5 - j}"]
+                                                         for j in range(1, 5)]
+    assert "precision 1.000" in table and "recall 1.000" in table
