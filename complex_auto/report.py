@@ -271,6 +271,45 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     return pieces
 
 
+def best_matches(seg, reference, n_patterns):
+    """Each found pattern's best annotated pattern: which annotation it finds, and how well.
+
+    Parameters
+    ----------
+    seg : Path
+        The run's ``PIECE.seg`` (the patterns' notes, in the order of ``PIECE.patterns.csv``).
+    reference : Path
+        The ground truth ``PIECE.txt``.
+    n_patterns : int
+        Patterns in ``PIECE.patterns.csv``.
+
+    Returns
+    -------
+    matches : list of (int, float) or None
+        Per found pattern, the 1-based number of the annotated pattern with the highest
+        establishment score against it, and that score
+        (:func:`~complex_auto.evaluation.establishment_matrix`); None when they cannot be told.
+    note : str or None
+        Why not, when the page should say so: the ``.seg`` lists another number of patterns
+        (those without two occurrences with notes are left out of it), or a file is
+        unreadable. None also when the run has no ``.seg`` (no csv score: nothing to match).
+    """
+    from .evaluation import establishment_matrix, load_patterns
+
+    if not Path(seg).is_file():
+        return None, None
+    try:
+        S = establishment_matrix(load_patterns(reference), load_patterns(seg))
+    except DataError as e:
+        return None, f"{e}: best matches with the ground truth not shown"
+    if S.shape[1] != n_patterns:
+        return None, (f"{Path(seg).name} lists {S.shape[1]} patterns with notes of the "
+                      f"{n_patterns} found: best matches with the ground truth not shown")
+    if not len(S):
+        return None, None
+    return [(int(S[:, k].argmax()) + 1, float(S[:, k].max())) for k in range(n_patterns)], None
+
+
 # ---------------------------------------------------------------------------------------------
 # clips
 
@@ -629,8 +668,9 @@ def piece_scores_table(scores, piece):
             f'<tr>{sub}</tr>{"".join(rows)}</table>')
 
 
-def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
-    """The HTML of one piece's page (see the module docstring)."""
+def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, matches=None):
+    """The HTML of one piece's page (see the module docstring); ``matches``: each pattern's
+    best annotated pattern and its establishment score (:func:`best_matches`), or None."""
     piece = info["piece"]
     bpm = info["bpm"]
     n_occ = sum(len(p["occurrences"]) for p in patterns)
@@ -663,9 +703,14 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes):
     for k, p in enumerate(patterns):
         colour = _rgb(PALETTE[k % len(PALETTE)])
         score = f", score {p['score']:.4g}" if p["score"] is not None else ""
+        match = ""
+        if matches:
+            truth, value = matches[k]
+            match = (f"; best match truth {truth}, establishment {value:.2f}" if value > 0
+                     else "; shares no note with any annotated pattern")
         parts.append(f'<tr class="pattern"><td colspan="6"><span class="swatch" '
                      f'style="background:{colour}"></span>Pattern {p["pattern"]}{score}: '
-                     f'{len(p["occurrences"])} occurrences <button class="playall" '
+                     f'{len(p["occurrences"])} occurrences{match} <button class="playall" '
                      f'data-pattern="{p["pattern"]}" onclick="playAll({p["pattern"]})">'
                      "▶ play all</button></td></tr>")
         for o, start, end in p["occurrences"]:
@@ -852,6 +897,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         elif ref is not None:
             notes.append(f"ground truth {ref} not shown: no csv score"
                          + ("" if info["bpm"] else " and no tempo") + " to place it in time")
+        matches = None
+        if references is not None:
+            matches, why = best_matches(layout.seg(piece), ref, len(patterns))
+            notes += [why] if why else []
         audio = info["audio"]
         last = max([e for p in patterns for _, _, e in p["occurrences"]] + [0.0])
         clips = {}
@@ -885,7 +934,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         lanes = timeline_data(patterns, references, duration)
         atomic_write_text(out / f"{piece}.html",
                           piece_page(run, info, patterns, lanes, duration, clips, scores,
-                                     notes))
+                                     notes, matches))
         clip_dir = out / "clips" / piece
         summaries.append({"piece": piece, "duration": duration, "bpm": info["bpm"],
                           "patterns": len(patterns),

@@ -21,8 +21,8 @@ from PIL import Image
 from complex_auto.browser import chromium
 from complex_auto.errors import DataError
 from complex_auto.jku import read_mirex
-from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, build_report, cut_clip,
-                                 format_time, open_recording, read_patterns_csv,
+from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
+                                 cut_clip, format_time, open_recording, read_patterns_csv,
                                  reference_seconds, timeline_data, write_clip)
 
 from .conftest import ROOT, run_script
@@ -297,6 +297,33 @@ def test_report_files_and_scores(runs):
     assert (report / "img" / f"{JKU_PIECE}_patterns.png").is_file()
     assert f"first {MAX_CLIP_SECONDS:.1f} s" in page
     assert "report.json" in {p.name for p in report.iterdir()}
+    # the .seg is the ground truth itself: pattern k finds annotated pattern k, fully
+    for k in (1, 2, 3):
+        assert f"Pattern {k}, score 0.{(9, 5, 2)[k - 1]}: {(3, 2, 2)[k - 1]} occurrences; " \
+               f"best match truth {k}, establishment 1.00 <button" in page
+
+
+def test_best_matches_against_the_ground_truth(tmp_path):
+    from complex_auto.patterns import write_mirex
+
+    def occ(onset, pitches):
+        return [(float(onset + i), float(p)) for i, p in enumerate(pitches)]
+
+    ref, seg = tmp_path / "piece.txt", tmp_path / "piece.seg"
+    write_mirex(ref, [[occ(0, [60, 62, 64, 65]), occ(20, [60, 62, 64, 65])],
+                      [occ(40, [70, 71, 72, 73]), occ(60, [70, 71, 72, 73])]])
+    # found: B with half its notes wrong, then A exactly, then something else entirely
+    write_mirex(seg, [[occ(40, [70, 71, 50, 51]), occ(60, [70, 71, 50, 51])],
+                      [occ(0, [60, 62, 64, 65]), occ(20, [60, 62, 64, 65])],
+                      [occ(100, [40, 45, 41, 47]), occ(120, [40, 45, 41, 47])]])
+    assert best_matches(seg, ref, 3) == ([(2, 0.5), (1, 1.0), (1, 0.0)], None)
+    # a pattern without notes is not in the .seg: numbers no longer line up, say so
+    matches, note = best_matches(seg, ref, 4)
+    assert matches is None and "piece.seg lists 3 patterns with notes of the 4 found" in note
+    assert best_matches(tmp_path / "none.seg", ref, 3) == (None, None)   # no csv score
+    seg.write_text("pattern1\noccurrence1\n1.0 60.0\n")
+    matches, note = best_matches(seg, ref, 1)
+    assert matches is None and "piece.seg, line 3" in note
 
 
 def test_scores_older_than_the_patterns_are_marked(runs, tmp_path, monkeypatch):
