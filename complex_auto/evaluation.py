@@ -188,9 +188,10 @@ def format_matches(S, piece=""):
 
     Rows are the estimated patterns (``P1`` ... in file order), columns the reference ones
     (``A1`` ...). Each row ends with its best entry and the reference pattern it matches
-    best (none when it shares no note with any), and a last row holds each reference pattern's best: their means are establishment
-    precision and recall (:func:`establishment_matrix`). A row of zeros is a pattern that no
-    annotation shares a note with; a low column, an annotation that nothing found.
+    best (none when it shares no note with any); a last row holds each reference pattern's
+    best. The means of the two are establishment precision and recall
+    (:func:`establishment_matrix`). A row of zeros is a pattern that no annotation shares a
+    note with; a low column, an annotation that nothing found.
 
     Parameters
     ----------
