@@ -17,6 +17,7 @@ candidates found; close to it, the candidates themselves fall short.
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
     python bench/discovery.py --best-subset             # what a perfect choice of its patterns scores
+    python bench/discovery.py --candidates              # what its candidates could recall at best
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
     python bench/discovery.py --notes recurring         # an occurrence's notes that recur
 
@@ -135,6 +136,53 @@ def subset_bound(estdir, refdir, measures=SHOWN):
     return {m: sum(r[m] for r in rows) / len(rows) for m in measures}
 
 
+def _mean(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def candidate_bound(run, refdir, root=ROOT / "output"):
+    """Establishment recall of every candidate family of a ``families`` run, before its choice.
+
+    Runs :func:`complex_auto.families.find_patterns` again on the run's matrices, with the
+    run's settings (``extraction.json``) but ``select=False``, maps every family to notes as
+    the run did, and gives each annotated pattern the best establishment score any family
+    reaches (:func:`complex_auto.evaluation.establishment_matrix`). The mean of these is what
+    establishment recall could be for *any* choice among the candidates: below it, the
+    candidates themselves miss the annotation.
+
+    Returns
+    -------
+    dict
+        piece -> ``(bound, families)``: the mean over its annotated patterns, and how many
+        families there were.
+    """
+    import numpy as np
+
+    from complex_auto.evaluation import establishment_matrix
+    from complex_auto.families import MAX_BEATS, find_patterns
+    from complex_auto.layout import RunLayout
+    from complex_auto.patterns import (families_to_patterns, patterns_to_notes, piece_timing,
+                                       read_extraction)
+
+    layout = RunLayout(run, root)
+    info = read_extraction(layout)
+    if info.get("method") != "families":
+        raise DataError(f"{layout.extraction_info}: not a families run")
+    out = {}
+    for piece in info["pieces"]:
+        score, offset, h = piece_timing(info, piece)
+        X = np.load(piece["matrix"], mmap_mode="r")
+        found = find_patterns(X, h, n_rows=len(X) - info["pad"],
+                              occurrence_p=info.get("occurrence_p"),
+                              max_beats=info.get("max_beats", MAX_BEATS), select=False)
+        notes = patterns_to_notes(families_to_patterns(found), score, h, offset,
+                                  info["window"] / 2.0, info.get("notes", NOTES[0]))
+        S = establishment_matrix(load_patterns(Path(refdir) / f"{piece['piece']}.txt"), notes)
+        out[piece["piece"]] = (float(S.max(axis=1).mean()) if S.size else 0.0, len(found))
+    return out
+
+
 def _same_conversion(folder, model, config, focus=None):
     """Whether ``folder`` holds a complete conversion made with this model, config and focus."""
     import json
@@ -173,17 +221,20 @@ class MethodResult(NamedTuple):
     bound: dict | None
     #: Piece -> scores of its chance control.
     piece_chance: dict
+    #: :func:`candidate_bound` (``families`` with ``candidates=True``), else None.
+    candidates: dict | None = None
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=MODEL, config=CONFIG, features="cae", focus=None,
                 audio_start="auto", occurrence_p=None, subset=False, max_beats=None,
-                notes="span"):
+                notes="span", candidates=False):
     """Convert a data set once, run every finder, score it and its chance control.
 
     ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
     --occurrence-p``, ``--max-beats``), ``notes`` to every finder and the ceiling
-    (``--notes``); with ``subset``, each run's :func:`subset_bound` is computed too.
+    (``--notes``); with ``subset``, each run's :func:`subset_bound` is computed too, with
+    ``candidates`` the :func:`candidate_bound` of the ``families`` run.
 
     Returns
     -------
@@ -217,7 +268,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         chance, piece_chance = chance_scores(base, seeds=range(seeds), refdir=refdir,
                                              root=ROOT / "output", by_piece=True)
         bound = subset_bound(tmp, refdir) if subset else None
-        results[method] = MethodResult(pieces, mean, chance, seconds, bound, piece_chance)
+        cands = candidate_bound(base, refdir) if candidates and method == "families" else None
+        results[method] = MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands)
     return results, ceiling(csvs, refdir, seeds, notes)
 
 
@@ -245,6 +297,10 @@ def main():
     p.add_argument("--best-subset", action="store_true",
                    help="also score the best choice among each run's own patterns, picked "
                         "with the answers (about a minute on BPS-dev)")
+    p.add_argument("--candidates", action="store_true",
+                   help="also give the establishment recall that every candidate of families "
+                        "reaches before its choice, per piece and mean, beside the run's: below "
+                        "it the candidates themselves miss an annotation (a few seconds)")
     p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
@@ -254,7 +310,7 @@ def main():
                                Path(args.model).resolve(), Path(args.config).resolve(),
                                args.features, args.focus_frames,
                                parse_audio_start(args.audio_start), args.occurrence_p,
-                               args.best_subset, args.max_beats, args.notes)
+                               args.best_subset, args.max_beats, args.notes, args.candidates)
     name = Path(args.folder).name if args.folder else "jku"
     for method, res in results.items():
         pieces, piece_chance = res.pieces, res.piece_chance
@@ -265,6 +321,15 @@ def main():
                                                 for c in SHOWN))
         wins = [sum(r[c] > piece_chance[r["piece"]][c] for r in pieces) for c in SHOWN]
         print(f"{'above chance':<20}" + "".join(f"{w:>8} of {len(pieces):<4}" for w in wins))
+        if res.candidates:
+            print(f"\n{method}, establishment recall of every candidate before the choice "
+                  "(a bound for any choice) and of the run")
+            print(f"{'piece':<20}{'candidates':>11}{'Est_R bound':>14}{'Est_R run':>12}")
+            for r in pieces:
+                bound, n = res.candidates[r["piece"]]
+                print(f"{r['piece']:<20}{n:11d}{bound:14.3f}{r['Est_R']:12.3f}")
+            print(f"{'mean':<20}{'':11}{_mean(v[0] for v in res.candidates.values()):14.3f}"
+                  f"{res.mean['Est_R']:12.3f}")
     print("\nceiling, per piece: the annotated spans (the same at random places)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
     for piece, (spans, placed) in top.pieces.items():

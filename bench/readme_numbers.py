@@ -737,6 +737,46 @@ def _register_best_subset():
 _register_best_subset()
 
 
+@functools.cache
+def candidates(folder=None, max_beats=None):
+    """bench/discovery.py [FOLDER] --methods families --candidates [--max-beats B]: piece ->
+    establishment recall of every candidate, and the run's mean establishment recall"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+
+    res = bench_discovery.run_dataset(folder, methods=("families",), seeds=1, keep=True,
+                                      max_beats=max_beats, candidates=True)[0]["families"]
+    return {piece: bound for piece, (bound, _) in res.candidates.items()}, res.mean["Est_R"]
+
+
+def _register_candidates():
+    """The table and the sentence of README's '--candidates' paragraph."""
+    rows, bps = _table_rows("| `families`, `models/cqt_piano` | candidates | run |")
+    for prefix, folder, max_beats in (("| JKU |", None, None), ("| BPS-dev |", bps, None),
+                                      ("| BPS-dev, `--max-beats 8` |", bps, 8.0)):
+        row = next((l for l in rows if l.startswith(prefix)), None)
+        if row is None or (prefix != "| JKU |" and folder is None):
+            continue
+        getters = [("candidates", lambda f=folder, b=max_beats: sum(
+                        candidates(f, b)[0].values()) / len(candidates(f, b)[0])),
+                   ("run", lambda f=folder, b=max_beats: candidates(f, b)[1])]
+        _register_discovery_row(f"--candidates {prefix.strip('| ')}", row[len(prefix):],
+                                getters, slow=folder is not None)
+    for name, value, context, fn in (
+            ("wtc2f20", ".525", "wtc2f20\n(.525)", lambda: candidates()[0]["wtc2f20-poly"]),
+            ("silverswan", ".582", "silverswan (.582)",
+             lambda: candidates()[0]["silverswan-poly"]),
+            ("lowest of the other three", ".791", "against .791 to",
+             lambda: min(v for k, v in candidates()[0].items()
+                         if k not in ("wtc2f20-poly", "silverswan-poly"))),
+            ("highest of the other three", ".889", ".791 to .889",
+             lambda: max(candidates()[0].values()))):
+        number(_RESULTS, f"--candidates JKU {name}", value, context=context)(fn)
+
+
+_register_candidates()
+
+
 def _register_max_beats():
     """The table of README's '--max-beats' paragraph: run and chance control."""
     rows, bps = _table_rows(

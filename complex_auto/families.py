@@ -493,7 +493,7 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
 
 
 def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                  max_cells=MAX_CELLS, occurrence_p=None, max_beats=MAX_BEATS):
+                  max_cells=MAX_CELLS, occurrence_p=None, max_beats=MAX_BEATS, select=True):
     """Repeated patterns of a self-similarity matrix, ranked best first.
 
     Parameters
@@ -505,6 +505,9 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         When given (e.g. :data:`OCCURRENCE_P`), an occurrence must also reach the
         :func:`chance_level` of its length for this share, and excess is measured from that
         level: fewer, better placed occurrences. Default: :data:`OCCURRENCE_QUANTILE` alone.
+    select : bool
+        False: every candidate's family, best first, without step 6's choice (what any choice
+        among them could reach: ``bench/discovery.py --candidates``).
 
     Returns
     -------
@@ -544,4 +547,5 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
         score = float((excess ** 2).sum() * math.sqrt((b - a) * cell_beats))
         occ = np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
         families.append((score, occ))
-    return [(score, np.minimum(occ * factor, n_rows)) for score, occ in select_patterns(families)]
+    chosen = select_patterns(families) if select else sorted(families, key=lambda f: -f[0])
+    return [(score, np.minimum(occ * factor, n_rows)) for score, occ in chosen]

@@ -617,3 +617,36 @@ def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, opti
 def test_chance_control_needs_an_extracted_run(tmp_path):
     with pytest.raises(DataError, match="extraction.json: missing"):
         chance_scores("nothing", root=tmp_path)
+
+
+def test_every_selected_family_is_a_candidate():
+    f = features_with_repeats(600, [(50, 263, 48), (50, 471, 48), (400, 120, 20)], seed=4)
+    chosen = find(f)
+    X = self_similarity(f)
+    every = F.find_patterns(X, 0.25, n_rows=len(X) - PAD, select=False)
+    assert len(every) > len(chosen) >= 2
+    assert [s for s, _ in every] == sorted((s for s, _ in every), reverse=True)
+    spans = {tuple(sorted(map(tuple, occ.tolist()))) for _, occ in every}
+    assert all(tuple(map(tuple, occ.tolist())) in spans for _, occ in chosen)
+
+
+def test_candidates_bound_the_runs_establishment_recall(excerpt_run, monkeypatch):
+    """bench/discovery.py --candidates: any choice among the candidates, the run's included,
+    recalls at most what all of them do."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from discovery import candidate_bound
+
+    from complex_auto.evaluation import evaluate_piece
+
+    monkeypatch.chdir(excerpt_run)
+    extract(excerpt_run)
+    ref = ROOT / "data/jku/groundtruth"
+    run = evaluate_piece(ref / "sonata04-2-poly.txt", Path("output/ex/sonata04-2-poly.seg"))
+    bound, n = candidate_bound("ex", ref, root=Path("output"))["sonata04-2-poly"]
+    n_run = len({line.split(",")[0] for line in
+                 Path("output/ex/sonata04-2-poly.patterns.csv").read_text().splitlines()[1:]})
+    assert n > n_run
+    assert run["Est_R"] - 1e-9 <= bound <= 1.0
+    extract(excerpt_run, method="nf14")
+    with pytest.raises(DataError, match="not a families run"):
+        candidate_bound("ex", ref, root=Path("output"))
