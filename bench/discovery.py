@@ -32,6 +32,7 @@ import argparse
 import subprocess
 import sys
 import time
+from statistics import fmean
 from pathlib import Path
 from typing import NamedTuple
 
@@ -136,11 +137,6 @@ def subset_bound(estdir, refdir, measures=SHOWN):
     return {m: sum(r[m] for r in rows) / len(rows) for m in measures}
 
 
-def _mean(values):
-    values = list(values)
-    return sum(values) / len(values)
-
-
 def candidate_bound(run, refdir, root=ROOT / "output"):
     """Establishment recall of every candidate family of a ``families`` run, before its choice.
 
@@ -171,6 +167,8 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
         raise DataError(f"{layout.extraction_info}: not a families run")
     out = {}
     for piece in info["pieces"]:
+        if not piece["csv"]:            # no score: the run has no notes to match either
+            continue
         score, offset, h = piece_timing(info, piece)
         X = np.load(piece["matrix"], mmap_mode="r")
         found = find_patterns(X, h, n_rows=len(X) - info["pad"],
@@ -328,7 +326,7 @@ def main():
             for r in pieces:
                 bound, n = res.candidates[r["piece"]]
                 print(f"{r['piece']:<20}{n:11d}{bound:14.3f}{r['Est_R']:12.3f}")
-            print(f"{'mean':<20}{'':11}{_mean(v[0] for v in res.candidates.values()):14.3f}"
+            print(f"{'mean':<20}{'':11}{fmean(v[0] for v in res.candidates.values()):14.3f}"
                   f"{res.mean['Est_R']:12.3f}")
     print("\nceiling, per piece: the annotated spans (the same at random places)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
