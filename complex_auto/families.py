@@ -14,7 +14,9 @@ representation, any recipe: only the *order* of the similarities is used) and:
    that thresholds mean the same in every piece and for every representation.
 4. :func:`diagonal_runs` finds stretches of high similarity along each diagonal (a repeat in
    another key is such a stretch too, when the features are transposition invariant, as the
-   CAE amplitudes are): every stretch is a candidate pattern, at whatever length it has.
+   CAE amplitudes are): every stretch is a candidate pattern, at whatever length it has, up
+   to its lag (longer, it would overlap its own repeat: then pieces from its start and one
+   that ends where it ends).
 5. :func:`path_family` gives each candidate its occurrences: the best set of non-overlapping
    spans of the same length whose mean similarity to it is high (a *path family* with diagonal
    paths, after Müller, Grosche & Jiang, ISMIR 2011). Spans that overlap the candidate itself
@@ -43,6 +45,10 @@ RESOLUTION_BEATS = 0.25
 #: Most grid cells a side: bounds memory (a few float arrays of this size squared) for
 #: hour-long recordings, whose grid becomes coarser instead.
 MAX_CELLS = 6000
+#: Version of the search, recorded in ``extraction.json``: outputs of another version are
+#: stale, so that ``extract_motives.py`` without ``--overwrite`` redoes them. 2: a run longer
+#: than its lag is cut at the lag, and one piece ends where the run ends.
+VERSION = 2
 #: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
 #: ornament rather than a motif, and the windows of the features are longer than that anyway.
 MIN_BEATS = 2.0
@@ -207,6 +213,15 @@ def smooth_diagonals(R, width):
 
 
 @numba.njit(cache=True)
+def _run_piece(R, a, b, d, threshold):
+    # a row of diagonal_runs: the piece [a, b) of the diagonal at lag d
+    tot = 0.0
+    for k in range(a, b):
+        tot += R[k, k + d]
+    return float(a), float(b), float(d), tot / (b - a), tot - threshold * (b - a)
+
+
+@numba.njit(cache=True)
 def diagonal_runs(R, threshold, min_len, max_len, min_lag):
     """Maximal stretches of ``R >= threshold`` along the diagonals ``lag >= min_lag``.
 
@@ -214,8 +229,13 @@ def diagonal_runs(R, threshold, min_len, max_len, min_lag):
     -------
     np.ndarray, shape (runs, 5), float64
         Rows ``start, end (exclusive), lag, mean of R over the run, strength``; strength is
-        ``sum(R - threshold)`` over the run. Runs longer than ``max_len`` are cut into pieces
-        of at most ``max_len``.
+        ``sum(R - threshold)`` over the run. A run longer than ``max_len`` or than its lag is
+        cut into pieces of at most that length from its start, plus one piece of that length
+        that ends where the run ends. A piece longer than the lag would overlap its own
+        repeat; and where the similarity stops is a boundary of the repeated passage as much
+        as where it starts. (A section X·A·A repeated, after the A·A that opens a piece, is a
+        stripe from the first A to the second section's end, longer than its lag: the piece
+        anchored at its end is X·A·A, the annotated section of mazurka24-4.)
     """
     n = R.shape[0]
     out = []
@@ -229,17 +249,16 @@ def diagonal_runs(R, threshold, min_len, max_len, min_lag):
             s = t
             while t < m and R[t, t + d] >= threshold:
                 t += 1
-            # [s, t) is a run
+            # [s, t) is a run. A piece longer than the lag d would overlap its own repeat.
+            limit = min(max_len, d)
             a = s
             while a < t:
-                b = min(t, a + max_len)
+                b = min(t, a + limit)
                 if b - a >= min_len:
-                    tot = 0.0
-                    for k in range(a, b):
-                        tot += R[k, k + d]
-                    out.append((float(a), float(b), float(d), tot / (b - a),
-                                tot - threshold * (b - a)))
+                    out.append(_run_piece(R, a, b, d, threshold))
                 a = b
+            if t - s > limit and (t - s) % limit:     # the last piece was cut short
+                out.append(_run_piece(R, t - limit, t, d, threshold))
     res = np.zeros((len(out), 5))
     for k in range(len(out)):
         for c in range(5):

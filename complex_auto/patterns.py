@@ -1014,6 +1014,10 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                                              "audio_start": p["audio_start"]} for p in plan]}
     if method == "nf14":
         record.update(th=th, rho=rho)
+    else:
+        from .families import VERSION
+
+        record["families_version"] = VERSION
     if occurrence_p is not None:
         record["occurrence_p"] = occurrence_p
     if max_beats is not None:

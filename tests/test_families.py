@@ -113,7 +113,18 @@ def test_diagonal_runs_find_a_planted_stripe():
     assert (a, b, lag) == (10, 25, 30)
     assert mean == pytest.approx(0.95) and strength == pytest.approx(15 * 0.05, rel=1e-5)
     assert len(F.diagonal_runs(R, 0.9, 16, 100, 3)) == 0          # shorter than min_len
-    assert [tuple(r[:2]) for r in F.diagonal_runs(R, 0.9, 5, 8, 3)] == [(10, 18), (18, 25)]
+    # cut into pieces of max_len, and one more that ends where the run ends
+    assert [tuple(r[:2]) for r in F.diagonal_runs(R, 0.9, 5, 8, 3)] == [(10, 18), (18, 25),
+                                                                        (17, 25)]
+
+
+def test_a_run_longer_than_its_lag_is_cut_at_the_lag_from_both_ends():
+    R = np.zeros((60, 60), np.float32)
+    for t in range(5, 32):                  # 27 cells at lag 10: overlaps its own repeat
+        R[t, t + 10] = R[t + 10, t] = 0.95
+    runs = F.diagonal_runs(R, 0.9, 5, 100, 3)
+    assert [tuple(r[:3]) for r in runs if r[2] == 10] == [(5, 15, 10), (15, 25, 10),
+                                                          (25, 32, 10), (22, 32, 10)]
 
 
 def test_best_intervals_picks_the_heaviest_non_overlapping_set():
@@ -198,6 +209,19 @@ def test_finds_a_repeat_a_few_frames_off_and_with_noise():
     hit = pattern_with(find(f), [(50, 98), (263, 311), (471, 519)], tol=6)
     assert hit is not None
     assert len(hit[2]) == 3
+
+
+def test_a_section_that_ends_with_the_opening_theme_twice_is_a_candidate():
+    # A A X A A X A A, then other music (A: 20 frames, X: 60). The stripe at lag 100 runs
+    # from the first A to the last but two, longer than its lag; the repeated section X A A
+    # (a rounded binary form's B) is its piece that ends there, A A X the one that starts
+    # there. Both are candidates; which one a piece's annotation marks is the choice's job.
+    f = features_with_repeats(600, [(0, 20, 20), (0, 100, 20), (0, 120, 20), (40, 140, 60),
+                                    (0, 200, 20), (0, 220, 20)], seed=5)
+    X = self_similarity(f)
+    every = F.find_patterns(X, 0.25, n_rows=len(X) - PAD, select=False)
+    for section in ([(40, 140), (140, 240)], [(0, 100), (100, 200)]):
+        assert pattern_with(every, section, tol=6) is not None, section
 
 
 def test_short_motif_of_two_beats_is_found():
@@ -612,6 +636,22 @@ def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, opti
                                 (with_option, plain, 1), (plain, with_option, 1)):
         layout.extraction_info.write_text(json.dumps(before))
         assert len(_pieces_to_do(layout, [piece], now, None, False, False)) == redone
+
+
+def test_a_run_of_an_earlier_version_of_the_search_is_redone(excerpt_run, monkeypatch):
+    monkeypatch.chdir(excerpt_run)
+    layout = RunLayout("ex", Path("output"))
+    extract(excerpt_run)
+    info = json.loads(layout.extraction_info.read_text())
+    assert info["families_version"] == F.VERSION
+    csv_file = layout.patterns_csv("sonata04-2-poly")
+    csv_file.write_text("pattern,occurrence,start_s,end_s,score\n")   # as an older search left it
+    extract(excerpt_run)                                                # same version: kept
+    assert csv_file.read_text().count("\n") == 1
+    del info["families_version"]
+    layout.extraction_info.write_text(json.dumps(info))
+    extract(excerpt_run)                                                # older version: redone
+    assert csv_file.read_text().count("\n") > 2
 
 
 def test_chance_control_needs_an_extracted_run(tmp_path):
