@@ -32,8 +32,8 @@ import argparse
 import subprocess
 import sys
 import time
-from statistics import fmean
 from pathlib import Path
+from statistics import fmean
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,6 +43,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -763,8 +764,8 @@ def _register_candidates():
         row = next((l for l in rows if l.startswith(prefix)), None)
         if row is None or (prefix != "| JKU |" and folder is None):
             continue
-        getters = [("candidates", lambda f=folder, b=max_beats: sum(
-                        candidates(f, b)[0].values()) / len(candidates(f, b)[0])),
+        getters = [("candidates", lambda f=folder, b=max_beats: fmean(
+                        candidates(f, b)[0].values())),
                    ("run", lambda f=folder, b=max_beats: candidates(f, b)[1])]
         _register_discovery_row(f"--candidates {prefix.strip('| ')}", row[len(prefix):],
                                 getters, slow=folder is not None)
