@@ -10,8 +10,9 @@ Examples
 import argparse
 
 from complex_auto import cli
-from complex_auto.evaluation import (establishment_matrices, evaluate_run, format_matches,
-                                     format_table)
+from complex_auto.evaluation import (establishment_matrix, evaluate_run, format_matches,
+                                     format_table, format_three_layer, piece_matrices,
+                                     three_layer_matrix)
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.report import refresh_report
@@ -38,7 +39,10 @@ def parser():
                    help="also print, per piece, how well each found pattern matches each "
                         "annotated one (the establishment matrix: rows found patterns in file "
                         "order, columns annotated ones), to see which patterns cost "
-                        "precision and which annotations were missed")
+                        "precision and which annotations were missed; and for each annotated "
+                        "pattern the found one that matches it best by three-layer F, with "
+                        "how many of the found occurrences are right (occ P) and how many of "
+                        "the annotated ones were found (occ R)")
     cli.add_verbose(p)
     return p
 
@@ -54,8 +58,10 @@ def main(args):
     if args.matches:
         estdir, ext = ((layout.dir, (".seg",)) if args.estdir is None
                        else (args.estdir, (".seg", ".txt")))
-        for piece, S in establishment_matrices(estdir, args.refdir, ext):
+        layers = dict(piece_matrices(three_layer_matrix, estdir, args.refdir, ext))
+        for piece, S in piece_matrices(establishment_matrix, estdir, args.refdir, ext):
             print("\n" + format_matches(S, piece))
+            print("\n" + format_three_layer(layers[piece], piece))
     cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
     if args.estdir is None:         # a peer's files are not the patterns of this run's report
         refresh_report(args.run)

@@ -552,13 +552,12 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        max_beats=max_beats, notes=notes)
 
 
-@functools.cache
-def mazurka_matches():
+def jku_matches(measure, piece):
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
-    mazurka24-4-poly's establishment matrix (annotated x found)"""
+    ``measure`` (establishment_matrix or three_layer_matrix) of one JKU piece"""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
-    from complex_auto.evaluation import establishment_matrices
+    from complex_auto.evaluation import piece_matrices
     from complex_auto.patterns import extract_run
 
     discovery()
@@ -567,8 +566,24 @@ def mazurka_matches():
     _, csvs, refdir = bench_discovery.dataset_lists(None, ROOT / "output" / base)
     extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
                 root=ROOT / "output", overwrite=True)
-    return dict(establishment_matrices(ROOT / "output" / base, refdir, (".seg",)))[
-        "mazurka24-4-poly"]
+    return dict(piece_matrices(measure, ROOT / "output" / base, refdir, (".seg",)))[piece]
+
+
+@functools.cache
+def mazurka_matches():
+    """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
+    mazurka24-4-poly's establishment matrix (annotated x found)"""
+    from complex_auto.evaluation import establishment_matrix
+    return jku_matches(establishment_matrix, "mazurka24-4-poly")
+
+
+@functools.cache
+def sonata04_matches():
+    """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
+    sonata04-2-poly's establishment matrix and three-layer match (annotated x found)"""
+    from complex_auto.evaluation import establishment_matrix, three_layer_matrix
+    return (jku_matches(establishment_matrix, "sonata04-2-poly"),
+            jku_matches(three_layer_matrix, "sonata04-2-poly"))
 
 
 number("Extract Repeated Themes and Sections", "--matches: mazurka24-4 patterns 3, 5, 6, best",
@@ -576,6 +591,20 @@ number("Extract Repeated Themes and Sections", "--matches: mazurka24-4 patterns 
     lambda: float(mazurka_matches()[:, [2, 4, 5]].max()))
 number("Extract Repeated Themes and Sections", "--matches: mazurka24-4 pattern 4 on annotation 2",
        ".99", context="which pattern 4 finds, at .99")(lambda: float(mazurka_matches()[1, 3]))
+for _name, _text, _context, _fn in (
+        ("establishment", ".84", "by its pattern 2 at establishment .84",
+         lambda: sonata04_matches()[0][1, 1]),
+        ("found occurrences", "13", "pattern 2 lists 13 occurrences",
+         lambda: sonata04_matches()[1].est_occurrences[1]),
+        ("occurrence precision", ".28", "occurrence precision is .28",
+         lambda: sonata04_matches()[1].P[1, 1]),
+        ("occurrence recall", ".91", "occurrence recall .91",
+         lambda: sonata04_matches()[1].R[1, 1]),
+        ("three-layer F", ".43", "its three-layer F .43", lambda: sonata04_matches()[1].F[1, 1]),
+        ("best by three-layer F", "2", "best by three-layer F is pattern 2",
+         lambda: 1 + sonata04_matches()[1].F[1].argmax())):
+    number("Extract Repeated Themes and Sections", f"--matches: sonata04-2 annotation 2, {_name}",
+           _text, context=_context)(lambda f=_fn: float(f()))
 
 
 _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",

@@ -19,7 +19,9 @@ position in a sorted listing; unpaired files are reported.
 
 :func:`best_subset` scores the best choice among an estimate's patterns, made with the
 reference at hand: a bound on what a better ranking of the same patterns could reach
-(``bench/discovery.py --best-subset``).
+(``bench/discovery.py --best-subset``). :func:`establishment_matrix` and
+:func:`three_layer_matrix` show, pattern by pattern, where the establishment and three-layer
+scores come from (``extract_motives_eval.py --matches``).
 """
 import csv
 import datetime
@@ -27,6 +29,7 @@ import io
 import logging
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -225,19 +228,140 @@ def format_matches(S, piece=""):
     return "\n".join(lines)
 
 
-def establishment_matrices(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
-    """:func:`establishment_matrix` of every estimate of a folder that has a reference.
+class PatternLayer(NamedTuple):
+    """:func:`three_layer_matrix`: the second layer of the three-layer measure, per pair."""
+
+    #: (reference patterns, estimated ones): the pair's F, harmonic mean of ``P`` and ``R``.
+    F: np.ndarray
+    #: Mean over the estimated pattern's occurrences of their best note F against the
+    #: reference pattern's: how many of the found occurrences are right.
+    P: np.ndarray
+    #: Mean over the reference pattern's occurrences of their best: how many were found.
+    R: np.ndarray
+    #: Occurrences of each reference pattern.
+    ref_occurrences: tuple
+    #: Occurrences of each estimated pattern.
+    est_occurrences: tuple
+
+
+def three_layer_matrix(reference, estimate):
+    """How well each estimated pattern's occurrences match each reference pattern's.
+
+    The three-layer measure (Meredith 2013, as ``mir_eval.pattern.three_layer_FPR`` computes
+    it) scores every pair of occurrences by the F of their shared notes (onset, pitch; the
+    first layer), every pair of patterns by the F of the means of the first layer's column
+    and row maxima (the second), and the estimate by the means of the second layer's column
+    and row maxima (three-layer precision and recall). Unlike establishment, which takes each
+    pair's one best occurrence, it weighs every occurrence: a found pattern with the right
+    occurrences and some wrong ones has a low ``P``, one that misses some has a low ``R``.
+
+    Parameters
+    ----------
+    reference, estimate
+        As for :func:`evaluate_piece`.
+
+    Returns
+    -------
+    PatternLayer
+        ``F``, ``P``, ``R`` of shape (n_reference_patterns, n_estimated_patterns), values in
+        [0, 1]; the occurrence counts of both.
+    """
+    ref, est = _as_patterns(reference), _as_patterns(estimate)
+
+    def notes(pattern):
+        return [(set(map(tuple, occ)), len(occ)) for occ in pattern]
+
+    def occurrence_f(a, n_a, b, n_b):
+        # mir_eval's first layer: shared distinct notes over each list's length
+        shared = len(a & b)
+        return 2 * shared / (n_a + n_b) if shared else 0.0
+
+    ref_notes, est_notes = [notes(p) for p in ref], [notes(q) for q in est]
+    shape = (len(ref), len(est))
+    F, P, R = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for i, p in enumerate(ref_notes):
+        for j, q in enumerate(est_notes):
+            first = np.array([[occurrence_f(a, n_a, b, n_b) for b, n_b in q] for a, n_a in p])
+            P[i, j], R[i, j] = first.max(axis=0).mean(), first.max(axis=1).mean()
+            F[i, j] = 2 * P[i, j] * R[i, j] / (P[i, j] + R[i, j]) if P[i, j] + R[i, j] else 0.0
+    return PatternLayer(F, P, R, tuple(len(p) for p in ref), tuple(len(q) for q in est))
+
+
+def format_three_layer(layer, piece=""):
+    """The second layer of the three-layer measure as a table: where its F goes.
+
+    One row per reference pattern (``A1`` ...): the estimated pattern (``P1`` ... in file
+    order) that matches it best, the pair's F, the share of the found occurrences that are
+    right (occurrence precision) and of the annotated ones that were found (occurrence
+    recall), and how many occurrences the two have (``found``, ``annotated``). Then each
+    estimated pattern's best F. The means of the two
+    "best" columns are three-layer precision and recall (:func:`three_layer_matrix`).
+
+    Parameters
+    ----------
+    layer : PatternLayer
+        As returned by :func:`three_layer_matrix`.
+    piece : str
+        Title of the table.
+
+    Returns
+    -------
+    str
+        Fixed-width text, without a final newline.
+    """
+    F, P, R = (np.asarray(a, float) for a in layer[:3])
+    n_ref, n_est = F.shape
+    title = (f"{piece}: " if piece else "") + (f"three-layer match of {n_ref} annotated "
+                                               f"patterns (rows) by {n_est} found")
+    lines = [title, f"{'':6}{'best':>6}{'F':>7}{'occ P':>7}{'occ R':>7}{'found':>7}"
+                    f"{'annotated':>11}"]
+    for i in range(n_ref):
+        if n_est and F[i].max() > 0:
+            j = int(F[i].argmax())
+            lines.append(f"{f'A{i + 1}':<6}{f'P{j + 1}':>6}{F[i, j]:7.2f}{P[i, j]:7.2f}"
+                         f"{R[i, j]:7.2f}{layer.est_occurrences[j]:7d}"
+                         f"{layer.ref_occurrences[i]:11d}")
+        else:
+            lines.append(f"{f'A{i + 1}':<6}{'none':>6}{0.0:7.2f}")
+    best = F.max(axis=0) if n_ref else np.zeros(n_est)
+    lines.append("found " + "".join(f"{f'P{j + 1}':>6}" for j in range(n_est)))
+    lines.append("best  " + "".join(f"{v:6.2f}" for v in best))
+    precision = best.mean() if n_ref and n_est else 0.0
+    recall = F.max(axis=1).mean() if n_ref and n_est else 0.0
+    lines.append(f"precision {precision:.3f} (mean of the found patterns' best), "
+                 f"recall {recall:.3f} (mean of the annotated patterns' F)")
+    return "\n".join(lines)
+
+
+def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
+    """``measure(reference, estimate)`` of every estimate of a folder that has a reference.
 
     Files are found and paired as by :func:`evaluate_folder`; unpaired ones are left out.
+
+    Parameters
+    ----------
+    measure : callable
+        :func:`establishment_matrix` or :func:`three_layer_matrix`.
+
+    Returns
+    -------
+    list of (str, object)
+        ``(piece, measure(reference, estimate))`` sorted by piece.
+    """
+    pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
+                               list_mirex_files(refdir, (".txt",)))
+    return [(piece, measure(ref, est)) for piece, est, ref in pairs]
+
+
+def establishment_matrices(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
+    """:func:`establishment_matrix` of every estimate of a folder that has a reference.
 
     Returns
     -------
     list of (str, np.ndarray)
         ``(piece, S)`` sorted by piece, ``S`` of shape (reference patterns, estimated ones).
     """
-    pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
-                               list_mirex_files(refdir, (".txt",)))
-    return [(piece, establishment_matrix(ref, est)) for piece, est, ref in pairs]
+    return piece_matrices(establishment_matrix, estdir, refdir, est_extensions)
 
 
 def best_subset(reference, estimate, measure="Est_F"):

@@ -321,6 +321,62 @@ def test_format_matches_reads_precision_and_recall_off_the_table():
     assert empty[2].split() == ["best", "0.00", "0.00"] and "precision 0.000" in empty[3]
 
 
+def test_three_layer_matrix_by_hand():
+    from complex_auto.evaluation import three_layer_matrix
+
+    # the first annotated occurrence doubles a note (two voices in unison): mir_eval counts
+    # it in the length, 5 notes listed, 4 distinct
+    ref = [occurrence(0, [60, 62, 64, 65]) + [(0.0, 60.0)], occurrence(20, [60, 62, 64, 65])]
+    est = [occurrence(0, [60, 62, 64, 65]),         # the first occurrence: F 2*4/(5+4)
+           occurrence(20, [60, 62, 64, 65])[:2],    # 2 of the second's 4 notes: F 2*2/(4+2)
+           occurrence(100, [40, 45, 41, 47])]       # nothing
+    layer = three_layer_matrix([ref], [est, JUNK])
+    # first layer (annotated x found occurrences) [[8/9, 0, 0], [0, 2/3, 0]]:
+    # P = mean of column maxima over the 3 found, R = mean of row maxima over the 2 annotated
+    p, r = (8 / 9 + 2 / 3) / 3, (8 / 9 + 2 / 3) / 2
+    assert layer.P[0] == pytest.approx([p, 0.0]) and layer.R[0] == pytest.approx([r, 0.0])
+    assert layer.F[0] == pytest.approx([2 * p * r / (p + r), 0.0])
+    assert layer.ref_occurrences == (2,) and layer.est_occurrences == (3, 2)
+
+
+@pytest.mark.parametrize("piece, other", [("mazurka24-4-poly", "silverswan-poly"),
+                                          ("sonata04-2-poly", "wtc2f20-poly")])
+def test_three_layer_matrix_gives_mir_evals_precision_and_recall(piece, other):
+    """Column maxima of F average to ThreeLayer_P, row maxima to ThreeLayer_R, on a real
+    reference against a thinned copy of part of itself and another piece's patterns."""
+    from complex_auto.evaluation import three_layer_matrix
+
+    ref = load_patterns(GT / f"{piece}.txt")
+    thinned = [[occ[::2] for occ in pattern[:-1]] for pattern in ref]   # and one occurrence less
+    est = thinned[::2] + load_patterns(GT / f"{other}.txt")
+    layer = three_layer_matrix(ref, est)
+    scores = evaluate_piece(ref, est)
+    assert layer.F.shape == (len(ref), len(est))
+    assert layer.F.max(axis=0).mean() == pytest.approx(scores["ThreeLayer_P"], abs=1e-12)
+    assert layer.F.max(axis=1).mean() == pytest.approx(scores["ThreeLayer_R"], abs=1e-12)
+    assert 0 < scores["ThreeLayer_R"] < 1
+
+
+def test_format_three_layer_reads_precision_and_recall_off_the_table():
+    from complex_auto.evaluation import format_three_layer, three_layer_matrix
+
+    est = [REF_A, HALF_B, JUNK]
+    text = format_three_layer(three_layer_matrix([REF_A, REF_B], est), "toy")
+    lines = text.splitlines()
+    assert lines[0] == "toy: three-layer match of 2 annotated patterns (rows) by 3 found"
+    assert lines[1].split() == ["best", "F", "occ", "P", "occ", "R", "found", "annotated"]
+    assert lines[2].split() == ["A1", "P1", "1.00", "1.00", "1.00", "2", "2"]
+    assert lines[3].split() == ["A2", "P2", "0.50", "0.50", "0.50", "2", "2"]   # half the notes
+    assert lines[4].split() == ["found", "P1", "P2", "P3"]
+    assert lines[5].split() == ["best", "1.00", "0.50", "0.00"]                   # P3: nothing
+    scores = evaluate_piece([REF_A, REF_B], est)
+    assert lines[6].startswith(f"precision {scores['ThreeLayer_P']:.3f} (") and \
+        f"recall {scores['ThreeLayer_R']:.3f} (" in lines[6]
+    # an estimate without patterns: every annotation unmatched
+    empty = format_three_layer(three_layer_matrix([REF_A, REF_B], [])).splitlines()
+    assert empty[2].split() == ["A1", "none", "0.00"] and "precision 0.000" in empty[-1]
+
+
 def test_script_prints_matches_per_piece(tmp_path):
     peer = tmp_path / "peer"
     peer.mkdir()
@@ -335,3 +391,8 @@ def test_script_prints_matches_per_piece(tmp_path):
     assert [rows[f"P{j}"][-2:] for j in range(1, 5)] == [["1.00", f"A{5 - j}"]
                                                          for j in range(1, 5)]
     assert "precision 1.000" in table and "recall 1.000" in table
+    layer = res.stdout.split("silverswan-poly: three-layer match of 4 annotated patterns "
+                             "(rows) by 4 found")[1].splitlines()
+    assert [line.split()[:3] for line in layer[2:6]] == [[f"A{i}", f"P{5 - i}", "1.00"]
+                                                         for i in range(1, 5)]
+    assert "precision 1.000" in layer[8] and "recall 1.000" in layer[8]
