@@ -154,6 +154,12 @@ def _measure(ref, est, name):
         return tuple(float(v) for v in getattr(mir_eval.pattern, fn)(ref, est, **kwargs))
 
 
+def _note_sets(pattern):
+    # each non-empty occurrence's distinct notes, and its length with duplicates (a note
+    # doubled in unison), as mir_eval counts them
+    return [(set(map(tuple, occ)), len(occ)) for occ in pattern if len(occ)]
+
+
 def establishment_matrix(reference, estimate):
     """How well each estimated pattern matches each reference pattern.
 
@@ -176,13 +182,10 @@ def establishment_matrix(reference, estimate):
     """
     ref, est = _as_patterns(reference), _as_patterns(estimate)
 
-    def note_sets(pattern):
-        return [(set(map(tuple, occ)), len(occ)) for occ in pattern if len(occ)]
-
     def best(p, q):
         return max((len(a & b) / max(n_a, n_b) for a, n_a in p for b, n_b in q), default=0.0)
 
-    ref_sets, est_sets = [note_sets(p) for p in ref], [note_sets(q) for q in est]
+    ref_sets, est_sets = [_note_sets(p) for p in ref], [_note_sets(q) for q in est]
     return np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(len(ref), len(est))
 
 
@@ -268,19 +271,18 @@ def three_layer_matrix(reference, estimate):
     """
     ref, est = _as_patterns(reference), _as_patterns(estimate)
 
-    def notes(pattern):
-        return [(set(map(tuple, occ)), len(occ)) for occ in pattern]
-
     def occurrence_f(a, n_a, b, n_b):
         # mir_eval's first layer: shared distinct notes over each list's length
         shared = len(a & b)
         return 2 * shared / (n_a + n_b) if shared else 0.0
 
-    ref_notes, est_notes = [notes(p) for p in ref], [notes(q) for q in est]
+    ref_notes, est_notes = [_note_sets(p) for p in ref], [_note_sets(q) for q in est]
     shape = (len(ref), len(est))
     F, P, R = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     for i, p in enumerate(ref_notes):
         for j, q in enumerate(est_notes):
+            if not p or not q:
+                continue
             first = np.array([[occurrence_f(a, n_a, b, n_b) for b, n_b in q] for a, n_a in p])
             P[i, j], R[i, j] = first.max(axis=0).mean(), first.max(axis=1).mean()
             F[i, j] = 2 * P[i, j] * R[i, j] / (P[i, j] + R[i, j]) if P[i, j] + R[i, j] else 0.0
