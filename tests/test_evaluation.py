@@ -337,6 +337,8 @@ def test_three_layer_matrix_by_hand():
     assert layer.P[0] == pytest.approx([p, 0.0]) and layer.R[0] == pytest.approx([r, 0.0])
     assert layer.F[0] == pytest.approx([2 * p * r / (p + r), 0.0])
     assert layer.ref_occurrences == (2,) and layer.est_occurrences == (3, 2)
+    # a found pattern without occurrences matches nothing (and does not fail)
+    assert three_layer_matrix([ref], [[]]).F.tolist() == [[0.0]]
 
 
 @pytest.mark.parametrize("piece, other", [("mazurka24-4-poly", "silverswan-poly"),
