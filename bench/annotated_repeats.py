@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How strongly a run's matrices mark the annotated repeats, beside random pairs of spans.
 
-    python bench/annotated_repeats.py RUN [--refdir DIR] [--seed 0]
+    python bench/annotated_repeats.py RUN [--refdir DIR] [--seed 0] [--boundaries]
 
 RUN must have been through ``extract_motives.py`` with csv scores (any method). For every pair
 of annotated occurrences of a pattern, the mean of the ``families`` finder's matrix
@@ -9,6 +9,10 @@ of annotated occurrences of a pattern, the mean of the ``families`` finder's mat
 along the pair's diagonal; beside it the same for random pairs of spans of the same lengths
 (complex_auto.annotated). Annotated pairs near 1 and random ones near 0.5 mean the
 representation marks the repeats and the finder has something to find.
+
+``--boundaries`` also prints the same matrix along the annotated pairs' diagonals at a few
+beats before and after their annotated start and end (the last onset): how the similarity of
+a repeat rises and falls across its boundaries, which the windows of the features smear.
 """
 import argparse
 import sys
@@ -19,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from complex_auto.annotated import repeat_quantiles  # noqa: E402
+from complex_auto.annotated import PROFILE_BEATS, repeat_quantiles  # noqa: E402
 from complex_auto.errors import DataError  # noqa: E402
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
 
@@ -35,6 +39,10 @@ def main():
     p.add_argument("run", metavar="RUN")
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR), help="ground truth folder")
     p.add_argument("--seed", type=int, default=0, help="seed of the random pairs")
+    p.add_argument("--boundaries", action="store_true",
+                   help="also print the mean quantile along the annotated pairs at "
+                        f"{', '.join(f'{b:+d}' for b in PROFILE_BEATS)} beats from their "
+                        "annotated start and end")
     args = p.parse_args()
     try:
         pieces = repeat_quantiles(args.run, args.refdir, args.seed)
@@ -57,6 +65,25 @@ def main():
         sys.exit(f"error: {args.run}: no pair of annotated occurrences fits its matrices")
     ann, rnd = (np.concatenate(every[k]) for k in ("annotated", "random"))
     print(f"{'all pairs':<20}{'':>9}{len(ann):>7}   {'':9}{summary(ann)}   {'':6}{summary(rnd)}")
+    if args.boundaries:
+        print_boundaries(pieces)
+
+
+def print_boundaries(pieces):
+    """Per piece and over all pairs, the mean quantile at PROFILE_BEATS from the annotated
+    start and from the annotated end (NaN where a pair runs off the matrix is left out)."""
+    cols = "".join(f"{b:>+6d}" for b in PROFILE_BEATS)
+    for edge in ("start", "end"):
+        print(f"\naround the annotated {edge}: mean quantile, beats from it")
+        print(f"{'piece':<20}{'pairs':>7}{cols}")
+        rows = []
+        for piece, patterns in pieces.items():
+            if patterns:
+                v = np.vstack([q[edge] for q in patterns])
+                rows.append(v)
+                print(f"{piece:<20}{len(v):>7}" + "".join(f"{m:6.2f}" for m in np.nanmean(v, 0)))
+        v = np.vstack(rows)
+        print(f"{'all pairs':<20}{len(v):>7}" + "".join(f"{m:6.2f}" for m in np.nanmean(v, 0)))
 
 
 if __name__ == "__main__":

@@ -928,6 +928,49 @@ for _name, _text, _context, _col in (
         lambda c=_col, pct=_text.endswith("%"): marks("cae")[0][c] * (100 if pct else 1))
 
 
+@functools.cache
+def boundaries(folder=None):
+    """python bench/annotated_repeats.py bench_discovery_NAME_cqt_piano_cae [--refdir FOLDER/groundtruth] --boundaries (after bench/discovery.py as for the line above): the 'all pairs' rows around the annotated start and end"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+
+    marks("cae", folder)        # converts and extracts the run, as the README's command does
+    model = ROOT / "models/cqt_piano/model_complex_auto_cqt.save"
+    extra = ["--refdir", str(Path(folder) / "groundtruth")] if folder else []
+    out = run("bench/annotated_repeats.py", bench_discovery.run_name(folder, model, "cae"),
+              *extra, "--boundaries").split("around the annotated ")
+    rows = {}
+    for block in out[1:]:
+        edge = block.split(":")[0]
+        line = next(l for l in block.splitlines() if l.startswith("all pairs"))
+        rows[edge] = dict(zip((-4, -2, -1, 0, 1, 2, 4), map(float, line.split()[3:])))
+    return rows
+
+
+for _name, _text, _context, _edge, _beat in (
+        ("start -2", "0.53", "from 0.53 two beats", "start", -2),
+        ("start 0", "0.72", "to 0.72 at it", "start", 0),
+        ("start +2", "0.82", "and 0.82 two beats after", "start", 2),
+        ("end 0", "0.81", "from 0.81 there", "end", 0),
+        ("end +2", "0.64", "to 0.64 two beats later", "end", 2)):
+    number(_RESULTS, f"JKU annotated boundaries (cqt_piano): {_name}", _text, context=_context)(
+        lambda e=_edge, b=_beat: boundaries()[e][b])
+
+
+def _register_bps_boundaries():
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    if not Path(bps).is_dir():
+        return
+    for name, text, context, beat in (("start -2", "0.59", "flatter: 0.59", -2),
+                                      ("start 0", "0.67", "0.67 at the start", 0),
+                                      ("start +2", "0.68", "0.68 two beats after it", 2)):
+        number(_RESULTS, f"BPS-dev annotated boundaries (cqt_piano): {name}", text, slow=True,
+               context=context)(lambda b=beat: boundaries(bps)["start"][b])
+
+
+_register_bps_boundaries()
+
+
 def _register_marks():
     """The table of README's 'Which representation marks the annotated repeats'."""
     text = README.read_text()

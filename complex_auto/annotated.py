@@ -21,6 +21,10 @@ from .patterns import piece_timing, read_extraction
 
 #: Random pairs drawn per annotated pair for the control.
 DRAWS = 20
+#: Beats before (negative) and after an annotated boundary at which :func:`boundary_profiles`
+#: reads the matrix: out to 4 beats, about the half-width of a 32-frame window at 120-160 bpm,
+#: so the whole smear of a window centred on the boundary is in view.
+PROFILE_BEATS = (-4, -2, -1, 0, 1, 2, 4)
 
 
 def diagonal_means(P, first, second, lengths):
@@ -68,6 +72,42 @@ def occurrence_pairs(spans, n, min_lag):
             if b - a >= min_lag and a >= 0 and b + length <= n:
                 out.append((a, b, length))
     return np.array(out, np.int64).reshape(-1, 3)
+
+
+def boundary_profiles(R, pairs, offsets):
+    """The matrix along each pair's diagonal around the pair's start and around its end.
+
+    Where a repeat starts, the similarity of its two occurrences does not jump: windows
+    centred before the start hold some of the repeat, those after it some of what preceded.
+    These profiles show how the matrix the finder reads rises across the annotated start
+    and falls across the annotated end.
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (n, n)
+        The matrix (:func:`complex_auto.families.prepare_matrix`).
+    pairs : np.ndarray, shape (pairs, 3), int
+        ``first, second, length`` (:func:`occurrence_pairs`).
+    offsets : sequence of int
+        Cells from the boundary, negative before it.
+
+    Returns
+    -------
+    start, end : np.ndarray, shape (pairs, len(offsets)), float
+        ``R[first + k, second + k]`` and ``R[first + length + k, second + length + k]`` for
+        each offset ``k``; NaN where that lies outside the matrix.
+    """
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 3)
+    k = np.asarray(offsets, np.int64)
+    n = len(R)
+    out = []
+    for anchor in (pairs[:, :2], pairs[:, :2] + pairs[:, 2:3]):
+        rows, cols = anchor[:, :1] + k, anchor[:, 1:] + k
+        inside = (rows >= 0) & (cols < n)
+        values = np.full(rows.shape, np.nan)
+        values[inside] = R[rows[inside], cols[inside]]
+        out.append(values)
+    return tuple(out)
 
 
 def random_pairs(lengths, n, min_lag, rng, draws=DRAWS):
@@ -120,13 +160,17 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
     -------
     list of dict
         Per annotated pattern: ``occurrences``, ``beats`` (median length), ``annotated``
-        (mean quantile per pair) and ``random`` (:data:`DRAWS` random pairs per pair).
+        (mean quantile per pair), ``random`` (:data:`DRAWS` random pairs per pair), and
+        ``start`` and ``end``, shape (pairs, len(PROFILE_BEATS)): each pair's quantile at
+        :data:`PROFILE_BEATS` from its annotated start and end (:func:`boundary_profiles`;
+        the end is the last onset).
     """
     R, factor, min_len, _ = prepare_matrix(X, beats_per_frame, n_rows, resolution)
     if R is None:
         return []
     P = diagonal_prefix(R)
     n = len(R)
+    offsets = np.round(np.array(PROFILE_BEATS) / (factor * beats_per_frame)).astype(np.int64)
     out = []
     for pattern in reference:
         beats = np.array([(min(o for o, _ in occ), max(o for o, _ in occ)) for occ in pattern])
@@ -136,10 +180,12 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
         if not len(pairs):
             continue
         control = random_pairs(pairs[:, 2], n, min_len, rng)
+        start, end = boundary_profiles(R, pairs, offsets)
         out.append({"occurrences": len(pattern),
                     "beats": float(np.median(beats[:, 1] - beats[:, 0])),
                     "annotated": diagonal_means(P, *pairs.T),
-                    "random": diagonal_means(P, *control.T)})
+                    "random": diagonal_means(P, *control.T),
+                    "start": start, "end": end})
     return out
 
 

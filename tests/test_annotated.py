@@ -31,6 +31,32 @@ def test_occurrence_pairs_leave_out_close_and_outside_pairs():
     assert pairs.tolist() == [[0, 20, 6], [0, 22, 8]]
 
 
+def test_boundary_profiles_read_the_diagonal_around_start_and_end():
+    R = np.random.default_rng(2).random((40, 40))
+    pairs = np.array([[3, 20, 10], [30, 36, 2]])
+    start, end = A.boundary_profiles(R, pairs, [-4, 0, 5])
+    # 4 cells before (3, 20) is row -1: off the matrix, NaN
+    assert np.isnan(start[0][0]) and start[0][1:].tolist() == [R[3, 20], R[8, 25]]
+    assert end[0].tolist() == [R[9, 26], R[13, 30], R[18, 35]]
+    # the second pair runs off the matrix after its end: NaN there, not a wrapped index
+    assert start[1].tolist()[:2] == [R[26, 32], R[30, 36]] and np.isnan(start[1][2])
+    assert end[1][1] == R[32, 38] and np.isnan(end[1][2])
+
+
+def test_boundary_profiles_of_a_planted_repeat_rise_at_its_start_and_fall_at_its_end():
+    # rows 40-99 repeated at 200-259: a row per quarter beat, beat = row / 4
+    f = features_with_repeats(400, [(40, 200, 60)], seed=3)
+    X = self_similarity(f)
+    got = A.piece_quantiles(X, len(X) - PAD, 0.25, 0, 0.0,
+                            [[occurrence(10, 24.75), occurrence(50, 64.75)]],
+                            np.random.default_rng(0))
+    start, end = got[0]["start"][0], got[0]["end"][0]
+    before, inside = [A.PROFILE_BEATS.index(b) for b in (-4, 2)]
+    assert start[inside] > 0.95 and start[before] < 0.8
+    # the end is the last onset, a quarter beat before the repeat stops: +4 beats is outside
+    assert end[A.PROFILE_BEATS.index(-2)] > 0.95 and end[A.PROFILE_BEATS.index(4)] < 0.8
+
+
 def test_random_pairs_keep_lengths_and_distance():
     pairs = A.random_pairs([5, 12], n=60, min_lag=8, rng=np.random.default_rng(1), draws=50)
     assert len(pairs) == 100 and set(pairs[:50, 2]) == {5} and set(pairs[50:, 2]) == {12}
