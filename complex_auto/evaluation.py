@@ -296,8 +296,8 @@ def format_three_layer(layer, piece=""):
     order) that matches it best, the pair's F, the share of the found occurrences that are
     right (occurrence precision) and of the annotated ones that were found (occurrence
     recall), and how many occurrences the two have (``found``, ``annotated``). Then each
-    estimated pattern's best F. The means of the two
-    "best" columns are three-layer precision and recall (:func:`three_layer_matrix`).
+    estimated pattern's best F. The mean of those is three-layer precision, the mean of the
+    rows' F three-layer recall (:func:`three_layer_matrix`).
 
     Parameters
     ----------
@@ -353,17 +353,6 @@ def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg
     pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
                                list_mirex_files(refdir, (".txt",)))
     return [(piece, measure(ref, est)) for piece, est, ref in pairs]
-
-
-def establishment_matrices(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt")):
-    """:func:`establishment_matrix` of every estimate of a folder that has a reference.
-
-    Returns
-    -------
-    list of (str, np.ndarray)
-        ``(piece, S)`` sorted by piece, ``S`` of shape (reference patterns, estimated ones).
-    """
-    return piece_matrices(establishment_matrix, estdir, refdir, est_extensions)
 
 
 def best_subset(reference, estimate, measure="Est_F"):
