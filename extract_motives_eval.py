@@ -58,10 +58,12 @@ def main(args):
     if args.matches:
         estdir, ext = ((layout.dir, (".seg",)) if args.estdir is None
                        else (args.estdir, (".seg", ".txt")))
-        layers = dict(piece_matrices(three_layer_matrix, estdir, args.refdir, ext))
-        for piece, S in piece_matrices(establishment_matrix, estdir, args.refdir, ext):
+        both = piece_matrices(lambda ref, est: (establishment_matrix(ref, est),
+                                                three_layer_matrix(ref, est)),
+                              estdir, args.refdir, ext)
+        for piece, (S, layer) in both:
             print("\n" + format_matches(S, piece))
-            print("\n" + format_three_layer(layers[piece], piece))
+            print("\n" + format_three_layer(layer, piece))
     cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
     if args.estdir is None:         # a peer's files are not the patterns of this run's report
         refresh_report(args.run)

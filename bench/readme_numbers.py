@@ -552,9 +552,9 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        max_beats=max_beats, notes=notes)
 
 
-def jku_matches(measure, piece):
+def jku_matches(piece, *measures):
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
-    ``measure`` (establishment_matrix or three_layer_matrix) of one JKU piece"""
+    each of ``measures`` (establishment_matrix, three_layer_matrix) of one JKU piece"""
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
     from complex_auto.evaluation import piece_matrices
@@ -566,7 +566,8 @@ def jku_matches(measure, piece):
     _, csvs, refdir = bench_discovery.dataset_lists(None, ROOT / "output" / base)
     extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
                 root=ROOT / "output", overwrite=True)
-    return dict(piece_matrices(measure, ROOT / "output" / base, refdir, (".seg",)))[piece]
+    return dict(piece_matrices(lambda ref, est: tuple(m(ref, est) for m in measures),
+                               ROOT / "output" / base, refdir, (".seg",)))[piece]
 
 
 @functools.cache
@@ -574,7 +575,7 @@ def mazurka_matches():
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
     mazurka24-4-poly's establishment matrix (annotated x found)"""
     from complex_auto.evaluation import establishment_matrix
-    return jku_matches(establishment_matrix, "mazurka24-4-poly")
+    return jku_matches("mazurka24-4-poly", establishment_matrix)[0]
 
 
 @functools.cache
@@ -582,8 +583,7 @@ def sonata04_matches():
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
     sonata04-2-poly's establishment matrix and three-layer match (annotated x found)"""
     from complex_auto.evaluation import establishment_matrix, three_layer_matrix
-    return (jku_matches(establishment_matrix, "sonata04-2-poly"),
-            jku_matches(three_layer_matrix, "sonata04-2-poly"))
+    return jku_matches("sonata04-2-poly", establishment_matrix, three_layer_matrix)
 
 
 number("Extract Repeated Themes and Sections", "--matches: mazurka24-4 patterns 3, 5, 6, best",
@@ -951,10 +951,12 @@ for _name, _text, _context, _edge, _beat in (
         ("start -2", "0.53", "from 0.53 two beats", "start", -2),
         ("start 0", "0.72", "to 0.72 at it", "start", 0),
         ("start +2", "0.82", "and 0.82 two beats after", "start", 2),
+        ("halfway between start -2 and +2", "0.68", "against 0.68 halfway", "start", None),
         ("end 0", "0.81", "from 0.81 there", "end", 0),
         ("end +2", "0.64", "to 0.64 two beats later", "end", 2)):
     number(_RESULTS, f"JKU annotated boundaries (cqt_piano): {_name}", _text, context=_context)(
-        lambda e=_edge, b=_beat: boundaries()[e][b])
+        lambda e=_edge, b=_beat: boundaries()[e][b] if b is not None
+        else (boundaries()[e][-2] + boundaries()[e][2]) / 2)
 
 
 def _register_bps_boundaries():
@@ -962,7 +964,7 @@ def _register_bps_boundaries():
     if not Path(bps).is_dir():
         return
     for name, text, context, beat in (("start -2", "0.59", "flatter: 0.59", -2),
-                                      ("start 0", "0.67", "0.67 at the start", 0),
+                                      ("start 0", "0.67", "two beats before, 0.67", 0),
                                       ("start +2", "0.68", "0.68 two beats after it", 2)):
         number(_RESULTS, f"BPS-dev annotated boundaries (cqt_piano): {name}", text, slow=True,
                context=context)(lambda b=beat: boundaries(bps)["start"][b])

@@ -343,7 +343,8 @@ def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg
     Parameters
     ----------
     measure : callable
-        :func:`establishment_matrix` or :func:`three_layer_matrix`.
+        :func:`establishment_matrix`, :func:`three_layer_matrix`, or any function of the two
+        pattern lists (each file is read once).
 
     Returns
     -------
@@ -352,7 +353,7 @@ def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg
     """
     pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
                                list_mirex_files(refdir, (".txt",)))
-    return [(piece, measure(ref, est)) for piece, est, ref in pairs]
+    return [(piece, measure(_as_patterns(ref), _as_patterns(est))) for piece, est, ref in pairs]
 
 
 def best_subset(reference, estimate, measure="Est_F"):
