@@ -223,6 +223,59 @@ class MethodResult(NamedTuple):
     candidates: dict | None = None
 
 
+def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, features="cae",
+                    focus=None):
+    """Convert a data set's recordings once (``keep``: reuse the same model's conversion).
+
+    Returns
+    -------
+    run : str
+        The run's name (:func:`run_name`).
+    csvs : Path
+        Its list of csv scores.
+    refdir : Path
+        Its ground truth folder.
+    """
+    base = run_name(folder, model, features, focus)
+    tmp = ROOT / "output" / base
+    audio, csvs, refdir = dataset_lists(folder, tmp)
+    if not (keep and _same_conversion(tmp, model, config, focus)):
+        cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
+               "--self-sim-matrix", "--model", str(model)]
+        if features != "cae":
+            cmd += ["--features", features]
+        if focus:
+            cmd += ["--focus-frames", str(focus)]
+        if subprocess.run(cmd, cwd=ROOT).returncode:
+            raise DataError(f"convert.py failed on the recordings of {audio} (its error is above)")
+    return base, csvs, refdir
+
+
+def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurrence_p=None,
+                 max_beats=None, notes="span", subset=False, candidates=False):
+    """Run one finder on a converted data set and score it beside its chance control.
+
+    ``occurrence_p`` and ``max_beats`` go to ``families`` only; see :func:`run_dataset`.
+
+    Returns
+    -------
+    MethodResult
+    """
+    t1 = time.perf_counter()
+    families = method == "families"
+    extract_run(run, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
+                root=ROOT / "output", overwrite=True, audio_start=audio_start,
+                occurrence_p=occurrence_p if families else None,
+                max_beats=max_beats if families else None, notes=notes)
+    seconds = time.perf_counter() - t1
+    pieces, mean, _ = evaluate_folder(ROOT / "output" / run, refdir, est_extensions=(".seg",))
+    chance, piece_chance = chance_scores(run, seeds=range(seeds), refdir=refdir,
+                                         root=ROOT / "output", by_piece=True)
+    bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
+    cands = candidate_bound(run, refdir) if candidates and families else None
+    return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands)
+
+
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=MODEL, config=CONFIG, features="cae", focus=None,
                 audio_start="auto", occurrence_p=None, subset=False, max_beats=None,
@@ -242,32 +295,10 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         :func:`ceiling` of the data set: its means, their chance control (``seeds`` draws),
         and both per piece.
     """
-    base = run_name(folder, model, features, focus)
-    tmp = ROOT / "output" / base
-    audio, csvs, refdir = dataset_lists(folder, tmp)
-    if not (keep and _same_conversion(tmp, model, config, focus)):
-        cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
-               "--self-sim-matrix", "--model", str(model)]
-        if features != "cae":
-            cmd += ["--features", features]
-        if focus:
-            cmd += ["--focus-frames", str(focus)]
-        if subprocess.run(cmd, cwd=ROOT).returncode:
-            raise DataError(f"convert.py failed on the recordings of {audio} (its error is above)")
-    results = {}
-    for method in methods:
-        t1 = time.perf_counter()
-        extract_run(base, csv_list=str(csvs), method=method, refdir=refdir, plot=False,
-                    root=ROOT / "output", overwrite=True, audio_start=audio_start,
-                    occurrence_p=occurrence_p if method == "families" else None,
-                    max_beats=max_beats if method == "families" else None, notes=notes)
-        seconds = time.perf_counter() - t1
-        pieces, mean, _ = evaluate_folder(tmp, refdir, est_extensions=(".seg",))
-        chance, piece_chance = chance_scores(base, seeds=range(seeds), refdir=refdir,
-                                             root=ROOT / "output", by_piece=True)
-        bound = subset_bound(tmp, refdir) if subset else None
-        cands = candidate_bound(base, refdir) if candidates and method == "families" else None
-        results[method] = MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands)
+    base, csvs, refdir = convert_dataset(folder, keep, model, config, features, focus)
+    results = {method: score_method(base, csvs, refdir, method, seeds, audio_start,
+                                    occurrence_p, max_beats, notes, subset, candidates)
+               for method in methods}
     return results, ceiling(csvs, refdir, seeds, notes)
 
 

@@ -27,7 +27,8 @@ representation, any recipe: only the *order* of the similarities is used) and:
    the same translations).
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
-says why it has its value. Rows of the matrix are windows of ``window`` frames; a window is
+says why it has its value. The constants are read when the search runs, not when the module
+is imported, so that a study can move one (``bench/sensitivity.py``). Rows of the matrix are windows of ``window`` frames; a window is
 placed at its centre by the caller, so that a span of windows maps onto the music it
 summarises.
 """
@@ -266,14 +267,15 @@ def diagonal_runs(R, threshold, min_len, max_len, min_lag):
     return res
 
 
-def candidates(runs, max_count=MAX_CANDIDATES, grid=1):
+def candidates(runs, max_count=None, grid=1):
     """Distinct spans to try as patterns: both sides of every run, strongest first.
 
     Parameters
     ----------
     runs : np.ndarray, shape (runs, 5)
         From :func:`diagonal_runs`.
-    max_count : int
+    max_count : int, optional
+        Default :data:`MAX_CANDIDATES`.
     grid : int
         Spans are compared after rounding their ends to this many cells.
 
@@ -282,6 +284,7 @@ def candidates(runs, max_count=MAX_CANDIDATES, grid=1):
     np.ndarray, shape (k, 2), int64
         ``start, end`` in cells.
     """
+    max_count = MAX_CANDIDATES if max_count is None else max_count
     if len(runs) == 0:
         return np.zeros((0, 2), np.int64)
     order = np.argsort(-runs[:, 4], kind="stable")
@@ -338,7 +341,7 @@ def _best_intervals(gain, length):
     return np.array(starts[::-1], np.int64)
 
 
-def path_family(P, start, end, threshold=OCCURRENCE_QUANTILE):
+def path_family(P, start, end, threshold=None):
     """Occurrences of the span ``[start, end)``: the best non-overlapping diagonal paths.
 
     Parameters
@@ -347,8 +350,9 @@ def path_family(P, start, end, threshold=OCCURRENCE_QUANTILE):
         :func:`diagonal_prefix` of the rank-transformed matrix.
     start, end : int
         The candidate, in cells.
-    threshold : float
-        Least mean similarity of an occurrence to the candidate.
+    threshold : float, optional
+        Least mean similarity of an occurrence to the candidate (default
+        :data:`OCCURRENCE_QUANTILE`).
 
     Returns
     -------
@@ -358,6 +362,7 @@ def path_family(P, start, end, threshold=OCCURRENCE_QUANTILE):
     means : np.ndarray of float
         Their mean similarity to the candidate.
     """
+    threshold = OCCURRENCE_QUANTILE if threshold is None else threshold
     n = len(P) - 1
     length = end - start
     c = np.arange(0, n - length + 1)
@@ -420,12 +425,12 @@ def _iou(a0, a1, b0, b1):
     return inter / (max(a1, b1) - min(a0, b0)) if inter > 0 else 0.0
 
 
-def _share_matched(occ, other, iou=SAME_SPAN_IOU):
+def _share_matched(occ, other, iou):
     hits = sum(any(_iou(a, b, c, d) >= iou for c, d in other) for a, b in occ)
     return hits / len(occ)
 
 
-def _inside(occ, other, share=SAME_SPAN_IOU):
+def _inside(occ, other, share):
     """True when every span of ``occ`` lies (by ``share`` of its length) in its own span of
     ``other``: ``occ`` repeats exactly where ``other`` does, a part of it each time."""
     used = set()
@@ -438,39 +443,46 @@ def _inside(occ, other, share=SAME_SPAN_IOU):
     return True
 
 
-def select_patterns(families, redundant=REDUNDANT_SHARE):
+def select_patterns(families, redundant=None, iou=None):
     """Rank families by score and drop each one that repeats a better one.
 
     Parameters
     ----------
     families : list of (score, occurrences)
         ``occurrences`` is an ``(k, 2)`` array of spans in cells, the candidate first.
+    redundant : float, optional
+        Default :data:`REDUNDANT_SHARE`.
+    iou : float, optional
+        Least intersection over union of two spans that are the same (default
+        :data:`SAME_SPAN_IOU`).
 
     Returns
     -------
     list of (score, occurrences)
         Best first. A family is dropped when ``redundant`` of its occurrences are spans of an
-        already kept family (:data:`SAME_SPAN_IOU`), or the other way round, or when each of
+        already kept family (``iou``), or the other way round, or when each of
         its occurrences is a part of its own occurrence of a kept family: it then repeats
         only where the larger pattern does, with the same translations, and adds nothing (a
         motif that recurs *within* each occurrence of a section is kept). This is the
         maximality of SIATEC's translational equivalence classes (Meredith, Lemström &
         Wiggins 2002).
     """
+    redundant = REDUNDANT_SHARE if redundant is None else redundant
+    iou = SAME_SPAN_IOU if iou is None else iou
     kept = []
     for score, occ in sorted(families, key=lambda f: -f[0]):
         spans = [tuple(o) for o in occ]
-        if any(_share_matched(spans, k_spans) >= redundant
-               or _share_matched(k_spans, spans) >= redundant
-               or _inside(spans, k_spans)
+        if any(_share_matched(spans, k_spans, iou) >= redundant
+               or _share_matched(k_spans, spans, iou) >= redundant
+               or _inside(spans, k_spans, iou)
                for _, k_spans in kept):
             continue
         kept.append((score, spans))
     return [(s, np.array(sorted(o), np.int64)) for s, o in kept]
 
 
-def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                   max_cells=MAX_CELLS, max_beats=MAX_BEATS):
+def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=None, max_cells=None,
+                   max_beats=None):
     """Steps 1-3: the matrix the finder reads, on its grid of about ``resolution`` beats.
 
     Parameters
@@ -482,12 +494,12 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     n_rows : int, optional
         Rows of ``X`` that are windows (the rest, e.g. the recipe's 9 padding rows, are
         ignored); default all.
-    resolution : float
-        Grid of the search in beats (:data:`RESOLUTION_BEATS`).
-    max_cells : int
-        Largest grid (:data:`MAX_CELLS`).
-    max_beats : float
-        Longest pattern in beats (:data:`MAX_BEATS`).
+    resolution : float, optional
+        Grid of the search in beats (default :data:`RESOLUTION_BEATS`).
+    max_cells : int, optional
+        Largest grid (default :data:`MAX_CELLS`).
+    max_beats : float, optional
+        Longest pattern in beats (default :data:`MAX_BEATS`).
 
     Returns
     -------
@@ -499,6 +511,9 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     min_len, max_len : int
         :data:`MIN_BEATS` and ``max_beats`` in cells.
     """
+    resolution = RESOLUTION_BEATS if resolution is None else resolution
+    max_cells = MAX_CELLS if max_cells is None else max_cells
+    max_beats = MAX_BEATS if max_beats is None else max_beats
     n_rows = len(X) if n_rows is None else int(n_rows)
     factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
     cell_beats = factor * beats_per_frame
@@ -511,15 +526,15 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
     return rank_transform(S, min_len), factor, min_len, max_len
 
 
-def find_patterns(X, beats_per_frame, n_rows=None, resolution=RESOLUTION_BEATS,
-                  max_cells=MAX_CELLS, occurrence_p=None, max_beats=MAX_BEATS, select=True):
+def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=None,
+                  occurrence_p=None, max_beats=None, select=True):
     """Repeated patterns of a self-similarity matrix, ranked best first.
 
     Parameters
     ----------
     X, beats_per_frame, n_rows, resolution, max_cells, max_beats
-        As for :func:`prepare_matrix`; ``max_beats`` of :data:`MOTIF_BEATS` searches motifs
-        only.
+        As for :func:`prepare_matrix` (None: the module's constants); ``max_beats`` of
+        :data:`MOTIF_BEATS` searches motifs only.
     occurrence_p : float, optional
         When given (e.g. :data:`OCCURRENCE_P`), an occurrence must also reach the
         :func:`chance_level` of its length for this share, and excess is measured from that

@@ -700,12 +700,12 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     piece = piece_name(matrix_path)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
     if method == "families":
-        from .families import MAX_BEATS, find_patterns
+        from .families import find_patterns
 
         X = np.load(matrix_path, mmap_mode="r")
         N = len(X)
         found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
-                              max_beats=MAX_BEATS if max_beats is None else max_beats)
+                              max_beats=max_beats)
         patterns = families_to_patterns(found)
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)

@@ -26,7 +26,7 @@ def bad_folder(tmp_path, layout):
     return folder
 
 
-@pytest.mark.parametrize("script", ["discovery.py", "score_features.py"])
+@pytest.mark.parametrize("script", ["discovery.py", "score_features.py", "sensitivity.py"])
 @pytest.mark.parametrize("case", ["missing", "no lists", "empty list", "missing audio"])
 def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
     if case == "missing":
@@ -50,3 +50,38 @@ def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
 
 def test_chance_of_a_run_that_was_not_extracted(tmp_path):
     one_line_error(bench("chance.py", f"no_such_run_{tmp_path.name}"), "does not exist")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("NO_SUCH=1", ("NO_SUCH: not a constant of the families finder", "RUN_QUANTILE")),
+    ("RUN_QUANTILE", ("--set RUN_QUANTILE: not NAME=VALUE",)),
+    ("RUN_QUANTILE=high", ("--set RUN_QUANTILE=high", "'high' is not a number"))])
+def test_sensitivity_with_a_bad_setting(value, words):
+    one_line_error(bench("sensitivity.py", "--set", value), *words)
+
+
+def test_sensitivity_sets_one_constant_and_restores_it():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from sensitivity import NEIGHBOURS, setting, variants
+
+    from complex_auto import families
+
+    default = families.RUN_QUANTILE
+    with pytest.raises(RuntimeError):
+        with setting("RUN_QUANTILE", 0.5):
+            assert families.RUN_QUANTILE == 0.5
+            raise RuntimeError("an interrupted run")
+    assert families.RUN_QUANTILE == default
+    with setting("MAX_CANDIDATES", 800.0):                 # keeps the constant's type
+        assert families.MAX_CANDIDATES == 800 and isinstance(families.MAX_CANDIDATES, int)
+    # the defaults first, then each constant at both neighbours, or only the --set ones
+    every = variants()
+    assert every[0] == ("defaults", None, None) and len(every) == 1 + 2 * len(NEIGHBOURS)
+    assert {name for _, name, _ in every[1:]} == set(NEIGHBOURS)
+    assert all(getattr(families, name) not in NEIGHBOURS[name] for name in NEIGHBOURS)
+    assert [v[1:] for v in variants(extra=[("RUN_QUANTILE", 0.8)])] == [
+        (None, None), ("RUN_QUANTILE", 0.8)]
+    assert [v[1:] for v in variants(only=["MIN_BEATS"])][1:] == [
+        ("MIN_BEATS", 1.0), ("MIN_BEATS", 4.0)]

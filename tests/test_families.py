@@ -285,6 +285,42 @@ def test_max_beats_keeps_the_motif_and_cuts_the_section():
     assert max(s[0, 1] - s[0, 0] for _, s in motifs) * 0.25 <= F.MOTIF_BEATS
 
 
+def test_constants_are_read_when_the_search_runs(monkeypatch):
+    # bench/sensitivity.py moves one constant at a time: each must act when set, not only
+    # as the default it had when the module was imported
+    f = features_with_repeats(500, [(40, 150, 10), (40, 230, 10), (280, 420, 60)], seed=5,
+                              smooth=2)
+    X = self_similarity(f)
+    motif, section = [(40, 50), (150, 160), (230, 240)], [(280, 340), (420, 480)]
+
+    def search():
+        return F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+
+    def shortest(found):
+        return min(s[0, 1] - s[0, 0] for _, s in found) * 0.25
+
+    assert pattern_with(search(), motif, tol=4) and pattern_with(search(), section, tol=6)
+    assert shortest(search()) < 4
+    with monkeypatch.context() as m:
+        m.setattr(F, "MIN_BEATS", 4.0)                  # the 2.5-beat motif is too short
+        assert shortest(search()) >= 4 and pattern_with(search(), section, tol=6)
+    with monkeypatch.context() as m:
+        m.setattr(F, "MAX_BEATS", F.MOTIF_BEATS)        # the 15-beat section is too long
+        assert pattern_with(search(), motif, tol=4) and not pattern_with(search(), section, tol=6)
+    with monkeypatch.context() as m:
+        m.setattr(F, "MAX_CANDIDATES", 1)
+        assert len(search()) == 1
+    with monkeypatch.context() as m:
+        m.setattr(F, "OCCURRENCE_QUANTILE", 1.0)        # nothing is similar enough
+        assert search() == []
+    section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
+    same = (5.0, np.array([[2, 41], [99, 139], [301, 342]]))
+    assert len(F.select_patterns([section, same])) == 1
+    with monkeypatch.context() as m:
+        m.setattr(F, "SAME_SPAN_IOU", 0.99)             # nearly the same spans are now others
+        assert len(F.select_patterns([section, same])) == 2
+
+
 def test_too_short_matrix_gives_nothing():
     X = self_similarity(np.random.default_rng(0).normal(size=(3, 4)))
     assert F.find_patterns(X, 0.25, n_rows=3) == []
