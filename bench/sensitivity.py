@@ -36,13 +36,14 @@ from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noq
 #: The neighbours each constant is tried at. Lengths in beats and counts are halved and
 #: doubled: musical durations differ by factors of two, and a constant that matters only at
 #: that scale is not a fine-tuned one. Quantiles move by 0.05, half the distance from the run
-#: level (0.90) to the top. Shares of spans move halfway to 0 and to 1.
+#: level (0.90) to the top. Shares of spans move halfway to 0 and to 1. The candidates' grid
+#: is already the search's (``RESOLUTION_BEATS``): both its neighbours are coarser.
 NEIGHBOURS = {
     "RESOLUTION_BEATS": (0.125, 0.5),
     "MIN_BEATS": (1.0, 4.0),
     "MAX_BEATS": (64.0, 256.0),
     "SMOOTH_BEATS": (0.5, 2.0),
-    "CANDIDATE_GRID_BEATS": (0.25, 1.0),
+    "CANDIDATE_GRID_BEATS": (0.5, 1.0),     # a finer grid than the search's is the same
     "MAX_CANDIDATES": (200, 800),
     "RUN_QUANTILE": (0.85, 0.95),
     "OCCURRENCE_QUANTILE": (0.75, 0.85),

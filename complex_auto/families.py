@@ -48,8 +48,9 @@ RESOLUTION_BEATS = 0.25
 MAX_CELLS = 6000
 #: Version of the search, recorded in ``extraction.json``: outputs of another version are
 #: stale, so that ``extract_motives.py`` without ``--overwrite`` redoes them. 2: a run longer
-#: than its lag is cut at the lag, and one piece ends where the run ends.
-VERSION = 2
+#: than its lag is cut at the lag, and one piece ends where the run ends. 3: candidates are
+#: told apart at a quarter beat (:data:`CANDIDATE_GRID_BEATS`), not half a beat.
+VERSION = 3
 #: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
 #: ornament rather than a motif, and the windows of the features are longer than that anyway.
 MIN_BEATS = 2.0
@@ -70,9 +71,12 @@ OCCURRENCE_QUANTILE = 0.80
 SMOOTH_BEATS = 1.0
 #: At most this many candidates (the strongest runs) per piece get a path family.
 MAX_CANDIDATES = 400
-#: Candidates whose ends agree to half a beat are one candidate: finer differences are below
-#: what the windows of the features resolve.
-CANDIDATE_GRID_BEATS = 0.5
+#: Candidates are told apart at the grid of the search (a quarter beat): two runs whose ends
+#: differ by a cell both give a candidate, and the scores of their families choose between
+#: them in step 6. A coarser grid keeps whichever run came first instead: half a beat (the
+#: value before version 3) gave smaller margins over chance on the JKU and on BPS-dev
+#: (``bench/sensitivity.py``; README, *Are the constants tuned?*).
+CANDIDATE_GRID_BEATS = 0.25
 #: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
