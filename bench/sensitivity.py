@@ -16,8 +16,10 @@ default that wins on one set and loses on the other shows why no value is tuned 
     python bench/sensitivity.py --set OCCURRENCE_QUANTILE=0.9 # one variant beside the defaults
 
 Converts once (reusing ``bench/discovery.py``'s run folder when it holds the same model's
-conversion); each variant then takes as long as one ``families`` run and its chance control:
-about 10 s on the JKU, 40 s on BPS-dev. The run folder keeps the defaults' patterns at the end.
+conversion); each variant then takes as long as one ``families`` run and its chance control
+(10 seeds): about 7 s on the JKU and 35 s on BPS-dev on an idle 2-core machine, so the whole
+sweep of 21 runs takes 2-3 and about 12 minutes. The run folder keeps the defaults' patterns
+at the end.
 """
 import argparse
 import contextlib

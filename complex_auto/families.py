@@ -28,9 +28,9 @@ representation, any recipe: only the *order* of the similarities is used) and:
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
 says why it has its value. The constants are read when the search runs, not when the module
-is imported, so that a study can move one (``bench/sensitivity.py``). Rows of the matrix are windows of ``window`` frames; a window is
-placed at its centre by the caller, so that a span of windows maps onto the music it
-summarises.
+is imported, so that a study can move one (``bench/sensitivity.py``). Rows of the matrix are
+windows of ``window`` frames; a window is placed at its centre by the caller, so that a span
+of windows maps onto the music it summarises.
 """
 import math
 
@@ -73,7 +73,7 @@ SMOOTH_BEATS = 1.0
 MAX_CANDIDATES = 400
 #: Candidates are told apart at the grid of the search (a quarter beat): two runs whose ends
 #: differ by a cell both give a candidate, and the scores of their families choose between
-#: them in step 6. A coarser grid keeps whichever run came first instead: half a beat (the
+#: them in step 6. A coarser grid keeps only the stronger run's span: half a beat (the
 #: value before version 3) gave smaller margins over chance on the JKU and on BPS-dev
 #: (``bench/sensitivity.py``; README, *Are the constants tuned?*).
 CANDIDATE_GRID_BEATS = 0.25
