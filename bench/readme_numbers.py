@@ -1031,14 +1031,34 @@ def _register_constants_study():
             ("defaults", ("+.067", "+.466", "+.300", "+.240"), "+.067 / +.466 / +.300 / +.240")):
         said += [(f"{prefix} JKU margin {m}", t, context, cell(prefix, m, "margin"))
                  for m, t in zip(_MEASURES, texts)]
+    said += [(f"one-beat grid JKU {m}", t, "(Occ.75_F .715, F3 .497)",
+              cell("CANDIDATE_GRID_BEATS = 1", m)) for m, t in (("Occ.75_F", ".715"),
+                                                                  ("ThreeLayer_F", ".497"))]
     for name, text, context, fn in said:
         number(_RESULTS, f"constants study: {name}", text, context=context, slow=True)(fn)
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
     if not Path(bps).is_dir():
         return
-    said = [(f"half-beat grid BPS {m}", t, ".175 / .000 / .011 / .113 with margins",
-             cell("CANDIDATE_GRID_BEATS = 0.5", m, folder=bps, only=grid))
-            for m, t in zip(_MEASURES, (".175", ".000", ".011", ".113"))]
+
+    def margins(m, end):
+        return lambda: (min if end == "low" else max)(
+            r.mean[m] - r.chance[m] for label, r in constants_study(bps).items()
+            if label != "defaults")
+
+    said = [("BPS lowest Est_F margin", "−.028", "(margins −.028 to −.007)",
+             margins("Est_F", "low")),
+            ("BPS highest Est_F margin", "−.007", "(margins −.028 to −.007)",
+             margins("Est_F", "high")),
+            ("BPS lowest F3 margin", "+.025", "(+.025 to +.040)", margins("ThreeLayer_F", "low")),
+            ("BPS highest F3 margin", "+.040", "(+.025 to +.040)",
+             margins("ThreeLayer_F", "high")),
+            ("one-beat grid BPS Occ.5_F", ".101", ".101, +.064 over chance",
+             cell("CANDIDATE_GRID_BEATS = 1", "Occ.5_F", folder=bps)),
+            ("one-beat grid BPS Occ.5_F margin", "+.064", ".101, +.064 over chance",
+             cell("CANDIDATE_GRID_BEATS = 1", "Occ.5_F", "margin", bps))]
+    said += [(f"half-beat grid BPS {m}", t, ".175 / .000 / .011 / .113 with margins",
+              cell("CANDIDATE_GRID_BEATS = 0.5", m, folder=bps, only=grid))
+             for m, t in zip(_MEASURES, (".175", ".000", ".011", ".113"))]
     said += [(f"half-beat grid BPS margin {m}", t, "margins −.024 / .000 / −.016 / +.030",
               cell("CANDIDATE_GRID_BEATS = 0.5", m, "margin", bps, grid))
              for m, t in zip(_MEASURES, ("−.024", ".000", "−.016", "+.030"))]
