@@ -552,6 +552,19 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        max_beats=max_beats, notes=notes)
 
 
+def finder_score(method, m, what="mean", folder=None, model="cqt_piano", notes="span",
+                 piece=None):
+    """bench/discovery.py [FOLDER] [--model ...] [--notes N]: a finder's ``m`` as its run's
+    ``mean``, its ``chance`` control, or the ``margin`` between them; with ``piece``, that
+    piece's run score."""
+    res = discovery(folder, model, notes=notes)[0][method]
+    if piece is not None:
+        return next(r[m] for r in res.pieces if r["piece"] == piece + "-poly")
+    if what == "margin":
+        return res.mean[m] - res.chance[m]
+    return getattr(res, what)[m]
+
+
 def jku_matches(piece, *measures):
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
     each of ``measures`` (establishment_matrix, three_layer_matrix) of one JKU piece"""
@@ -720,9 +733,7 @@ def _register_discovery():
     _FAM = "(`families` scores .767, .813 and .544 there)"
     for piece, value in (("sonata01-3", ".767"), ("mazurka24-4", ".813"), ("sonata04-2", ".544")):
         number(_RESULTS, f"JKU families, {piece}: ThreeLayer_F (beside its ceiling)", value,
-               context=_FAM)(lambda p=piece: next(
-                   r["ThreeLayer_F"] for r in discovery()[0]["families"].pieces
-                   if r["piece"] == p + "-poly"))
+               context=_FAM)(lambda p=piece: finder_score("families", "ThreeLayer_F", piece=p))
 
 
 _register_discovery()
@@ -861,9 +872,8 @@ def _register_recurring():
                                     getters, slow=folder is not None)
 
     # the paragraph below the table: margins, and what the same runs score with every note
-    def margin(folder, method, m="Est_F", notes="recurring"):
-        r = discovery(folder, notes=notes)[0][method]
-        return r.mean[m] - r.chance[m]
+    def margin(folder, method, notes="recurring"):
+        return finder_score(method, "Est_F", "margin", folder, notes=notes)
 
     def ceiling_of(k, notes):
         return getattr(discovery(notes=notes)[1], k)["Est_F"]
@@ -907,14 +917,13 @@ _register_recurring()
 def _register_what_this_says():
     """The bullets under README's JKU table ('What this says')."""
     def piece(method, name, m):
-        return lambda: next(r[m] for r in discovery()[0][method].pieces
-                            if r["piece"] == name + "-poly")
+        return lambda: finder_score(method, m, piece=name)
 
-    def mean(method, m, what="mean"):
-        return lambda: getattr(discovery()[0][method], what)[m]
+    def mean(method, m):
+        return lambda: finder_score(method, m)
 
     def margin(method, m):
-        return lambda: mean(method, m)() - mean(method, m, "chance")()
+        return lambda: finder_score(method, m, "margin")
 
     for name, text, context, fn in (
             ("wtc2f20 families Est_F", ".510", "(wtc2f20: Est_F .510",
@@ -958,10 +967,10 @@ _register_what_this_says()
 def _register_cqt_jku_and_bps_sentences():
     """The sentences under README's models/cqt_jku table and its BPS-dev table."""
     def mean(what, m, folder=None, model="cqt_piano"):
-        return lambda: getattr(discovery(folder, model)[0]["families"], what)[m]
+        return lambda: finder_score("families", m, what, folder, model)
 
     def margin(m, folder=None, model="cqt_piano"):
-        return lambda: mean("mean", m, folder, model)() - mean("chance", m, folder, model)()
+        return mean("margin", m, folder, model)
 
     said = [("cqt_jku Est_F", ".656", "(.656 against .627)", mean("mean", "Est_F", None, "cqt_jku")),
             ("cqt_piano Est_F", ".627", "(.656 against .627)", mean("mean", "Est_F")),

@@ -54,6 +54,13 @@ NEIGHBOURS = {
 }
 
 
+def check_name(name):
+    """Raise :class:`DataError` unless ``name`` is one of :data:`NEIGHBOURS`' constants."""
+    if name not in NEIGHBOURS:
+        raise DataError(f"{name}: not a constant of the families finder "
+                        f"(one of {', '.join(NEIGHBOURS)})")
+
+
 @contextlib.contextmanager
 def setting(name, value):
     """``complex_auto.families.NAME`` set to ``value`` inside the block, restored after it.
@@ -63,9 +70,7 @@ def setting(name, value):
     DataError
         ``name`` is not one of :data:`NEIGHBOURS`' constants.
     """
-    if name not in NEIGHBOURS:
-        raise DataError(f"{name}: not a constant of the families finder "
-                        f"(one of {', '.join(NEIGHBOURS)})")
+    check_name(name)
     old = getattr(families, name)
     setattr(families, name, type(old)(value))
     try:
@@ -83,8 +88,7 @@ def parse_set(text):
         number = float(value)
     except ValueError:
         raise DataError(f"--set {text}: {value!r} is not a number") from None
-    with setting(name, number):          # checks the name
-        pass
+    check_name(name)
     return name, number
 
 
