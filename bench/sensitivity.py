@@ -18,7 +18,7 @@ default that wins on one set and loses on the other shows why no value is tuned 
 Converts once (reusing ``bench/discovery.py``'s run folder when it holds the same model's
 conversion); each variant then takes as long as one ``families`` run and its chance control
 (10 seeds): about 7 s on the JKU and 35 s on BPS-dev on an idle 2-core machine, so the whole
-sweep of 21 runs takes 2-3 and about 12 minutes. The run folder keeps the defaults' patterns
+sweep of 25 runs takes about 3 and 15 minutes. The run folder keeps the defaults' patterns
 at the end.
 """
 import argparse
@@ -51,6 +51,8 @@ NEIGHBOURS = {
     "OCCURRENCE_QUANTILE": (0.75, 0.85),
     "SAME_SPAN_IOU": (0.25, 0.75),
     "REDUNDANT_SHARE": (0.25, 0.75),
+    "PART_SHARE": (0.25, 0.75),
+    "MAX_PART_CANDIDATES": (25, 100),
 }
 
 

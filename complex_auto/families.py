@@ -25,6 +25,12 @@ representation, any recipe: only the *order* of the similarities is used) and:
 6. :func:`select_patterns` ranks the families by how much they stand out and drops those that
    repeat a better one (same occurrences within a tolerance, or parts of its occurrences at
    the same translations).
+7. :func:`find_parts` looks inside each chosen pattern for a shorter one that recurs more
+   widely: a motif that comes back within a theme, or elsewhere in the piece, as well as where
+   the theme does. Long strong runs fill the candidates of step 4, so such a motif is seldom
+   among them. Its occurrences elsewhere must be as similar to it as its own copies in the
+   pattern's other occurrences are (:func:`part_level`), and each pattern gives at most one
+   part, which step 6's rules must let through beside the patterns already chosen.
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
 says why it has its value. The constants are read when the search runs, not when the module
@@ -49,8 +55,9 @@ MAX_CELLS = 6000
 #: Version of the search, recorded in ``extraction.json``: outputs of another version are
 #: stale, so that ``extract_motives.py`` without ``--overwrite`` redoes them. 2: a run longer
 #: than its lag is cut at the lag, and one piece ends where the run ends. 3: candidates are
-#: told apart at a quarter beat (:data:`CANDIDATE_GRID_BEATS`), not half a beat.
-VERSION = 3
+#: told apart at a quarter beat (:data:`CANDIDATE_GRID_BEATS`), not half a beat. 4: the
+#: parts of the chosen patterns are searched (step 7).
+VERSION = 4
 #: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
 #: ornament rather than a motif, and the windows of the features are longer than that anyway.
 MIN_BEATS = 2.0
@@ -77,6 +84,13 @@ MAX_CANDIDATES = 400
 #: value before version 3) gave smaller margins over chance on the JKU and on BPS-dev
 #: (``bench/sensitivity.py``; README, *Are the constants tuned?*).
 CANDIDATE_GRID_BEATS = 0.25
+#: A part (step 7) is at most half as long as the pattern it lies in: longer, it is the
+#: pattern itself with its ends moved, which step 5 tried already and step 6 chose against.
+PART_SHARE = 0.5
+#: Candidate parts tried per pattern, the strongest runs inside its occurrences first. A
+#: motif that recurs is a strong run (the motif against its recurrence); a few dozen runs
+#: hold the recurring motifs of a section, and more add weaker, chance runs and time.
+MAX_PART_CANDIDATES = 50
 #: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
@@ -447,13 +461,16 @@ def _inside(occ, other, share):
     return True
 
 
-def select_patterns(families, redundant=None, iou=None):
+def select_patterns(families, redundant=None, iou=None, kept=()):
     """Rank families by score and drop each one that repeats a better one.
 
     Parameters
     ----------
     families : list of (score, occurrences)
         ``occurrences`` is an ``(k, 2)`` array of spans in cells, the candidate first.
+    kept : list of (score, occurrences), optional
+        Families chosen already (step 7 adds parts to step 6's choice): every family is
+        checked against them too, and they are returned first, as they are.
     redundant : float, optional
         Default :data:`REDUNDANT_SHARE`.
     iou : float, optional
@@ -473,16 +490,146 @@ def select_patterns(families, redundant=None, iou=None):
     """
     redundant = REDUNDANT_SHARE if redundant is None else redundant
     iou = SAME_SPAN_IOU if iou is None else iou
-    kept = []
+    chosen = [(score, [tuple(o) for o in occ]) for score, occ in kept]
     for score, occ in sorted(families, key=lambda f: -f[0]):
         spans = [tuple(o) for o in occ]
         if any(_share_matched(spans, k_spans, iou) >= redundant
                or _share_matched(k_spans, spans, iou) >= redundant
                or _inside(spans, k_spans, iou)
-               for _, k_spans in kept):
+               for _, k_spans in chosen):
             continue
-        kept.append((score, spans))
-    return [(s, np.array(sorted(o), np.int64)) for s, o in kept]
+        chosen.append((score, spans))
+    return [(s, np.array(sorted(o), np.int64)) for s, o in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. parts
+
+
+def part_candidates(runs, occurrences, max_len, max_count=None, tried=(), tolerance=0):
+    """Spans of runs that lie inside an occurrence of a pattern: its candidate parts.
+
+    Parameters
+    ----------
+    runs : np.ndarray, shape (runs, 5)
+        From :func:`diagonal_runs`.
+    occurrences : np.ndarray, shape (k, 2)
+        The pattern's spans in cells.
+    max_len : int
+        Longest part in cells (:data:`PART_SHARE` of the pattern).
+    max_count : int, optional
+        Default :data:`MAX_PART_CANDIDATES`.
+    tried : set of (int, int)
+        Spans that were step 5's candidates already: not tried again.
+    tolerance : int
+        A run that joins two occurrences at offsets from their starts that differ by at most
+        this many cells lies along the pattern's own diagonal: not a candidate.
+
+    Returns
+    -------
+    list of (int, int, int)
+        ``start, end, host``: the span in cells and the occurrence it lies in, both sides of
+        the strongest runs first.
+    """
+    max_count = MAX_PART_CANDIDATES if max_count is None else max_count
+    r = runs[np.argsort(-runs[:, 4], kind="stable")].astype(np.int64)
+    r = r[r[:, 1] - r[:, 0] <= max_len]
+    # both sides of every run, in the order of the runs
+    starts = np.column_stack([r[:, 0], r[:, 0] + r[:, 2]]).ravel()
+    ends = np.column_stack([r[:, 1], r[:, 1] + r[:, 2]]).ravel()
+    host = np.full(len(starts), -1)
+    for k, (c, d) in enumerate(occurrences[::-1]):   # the first host wins
+        host[(starts >= c) & (ends <= d)] = len(occurrences) - 1 - k
+    # A run between the same place of two occurrences is a piece of the pattern against
+    # itself: its part repeats only where the pattern does.
+    h = host.reshape(-1, 2)
+    both = (h >= 0).all(axis=1) & (h[:, 0] != h[:, 1])
+    offset = starts.reshape(-1, 2) - occurrences[np.maximum(h, 0), 0]
+    own = both & (np.abs(offset[:, 0] - offset[:, 1]) <= tolerance)
+    host[np.repeat(own, 2)] = -1
+    out, seen = [], set(tried)
+    for i in np.flatnonzero(host >= 0):
+        if len(out) >= max_count:
+            break
+        span = (int(starts[i]), int(ends[i]))
+        if span not in seen:
+            seen.add(span)
+            out.append((*span, int(host[i])))
+    return out
+
+
+def part_level(P, start, end, occurrences, host):
+    """Median similarity of a part to its copies in the other occurrences of its pattern.
+
+    Those copies (at the same offset from the start of each occurrence) are repeats found
+    already; how similar they are is what a true repeat of this span looks like in this
+    piece. A short span reaches the fixed :data:`OCCURRENCE_QUANTILE` by chance in many
+    places (:func:`chance_level`); its occurrences elsewhere must reach this level instead
+    (:func:`find_parts` caps it).
+
+    Returns
+    -------
+    float or None
+        None when no copy fits in the piece.
+    """
+    length = end - start
+    offset = start - occurrences[host][0]
+    copies = [c + offset for k, (c, _) in enumerate(occurrences)
+              if k != host and c + offset + length <= len(P) - 1]
+    if not copies:
+        return None
+    return float(np.median([(P[end, c + length] - P[start, c]) / length for c in copies]))
+
+
+def find_parts(P, runs, patterns, family, tried=(), tolerance=0):
+    """Step 7: for each pattern, the best of its parts that recurs beyond its copies.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (n + 1, n + 1)
+        :func:`diagonal_prefix` of the rank-transformed matrix.
+    runs : np.ndarray
+        From :func:`diagonal_runs`.
+    patterns : list of (score, occurrences)
+        Step 6's choice.
+    family : callable
+        ``family(start, end, level)`` -> ``(score, occurrences)`` or None: step 5 for one
+        candidate, whose occurrences must reach at least ``level``.
+    tried : set of (int, int)
+        Step 5's candidates (not tried again).
+    tolerance : int
+        Of :func:`part_candidates`.
+
+    Returns
+    -------
+    list of list of (score, occurrences)
+        Per pattern, the families of its parts, best first (empty when none recurs).
+
+    Notes
+    -----
+    A part's occurrences must reach its :func:`part_level`, but no more than the
+    :func:`chance_level` of its length for :data:`OCCURRENCE_P` (as similar as 1 in 200
+    random pairs of spans of that length): where a pattern's occurrences are exact copies,
+    context and all (a repeat rendered from the same notes), the part's copies are identical
+    and their level would admit nothing but themselves.
+    """
+    out, caps = [], {}
+    for _, occ in patterns:
+        fams = []
+        max_len = int(PART_SHARE * (occ[0, 1] - occ[0, 0]))
+        for a, b, host in part_candidates(runs, occ, max_len, tried=tried, tolerance=tolerance):
+            level = part_level(P, a, b, occ, host)
+            if level is None:
+                continue
+            if b - a not in caps:
+                caps[b - a] = chance_level(P, b - a, OCCURRENCE_P)
+            level = min(level, caps[b - a])
+            # inclusive: a span as similar as the median copy is an occurrence
+            fam = family(a, b, np.nextafter(level, -np.inf))
+            if fam is not None:
+                fams.append(fam)
+        out.append(sorted(fams, key=lambda f: -f[0]))
+    return out
 
 
 def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=None, max_cells=None,
@@ -544,8 +691,9 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         :func:`chance_level` of its length for this share, and excess is measured from that
         level: fewer, better placed occurrences. Default: :data:`OCCURRENCE_QUANTILE` alone.
     select : bool
-        False: every candidate's family, best first, without step 6's choice (what any choice
-        among them could reach: ``bench/discovery.py --candidates``).
+        False: every candidate's family and every part's (step 7, of the patterns step 6
+        chooses), best first, without the choice of steps 6 and 7 (what any choice among them
+        could reach: ``bench/discovery.py --candidates``).
 
     Returns
     -------
@@ -554,9 +702,9 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         ``[start, end)`` of rows of ``X``, in time order (the caller places a window of
         features at its centre). The score is the
         sum over the occurrences other than the first of how far their mean similarity
-        exceeds :data:`OCCURRENCE_QUANTILE` (or the chance level; as a share of the distance
-        from it to 1), squared, times the square root of the
-        pattern's length in beats: clear, frequent, long repeats first.
+        exceeds :data:`OCCURRENCE_QUANTILE` (or the chance level; for a part, its
+        :func:`part_level`; as a share of the distance from it to 1), squared, times the
+        square root of the pattern's length in beats: clear, frequent, long repeats first.
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
     R, factor, min_len, max_len = prepare_matrix(X, beats_per_frame, n_rows, resolution,
@@ -570,20 +718,32 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
     P = diagonal_prefix(R)
     del R
     levels = {}
-    families = []
-    for a, b in cands:
+
+    def family(a, b, least=0.0):
+        # step 5 for the span [a, b): its occurrences reach the level of its length, and least
         if occurrence_p is None:
             level = OCCURRENCE_QUANTILE
         else:
             if b - a not in levels:
                 levels[b - a] = chance_level(P, b - a, occurrence_p)
             level = levels[b - a]
+        level = max(level, least)
         starts, means = path_family(P, a, b, level)
         if len(starts) == 0:
-            continue
+            return None
         excess = (means - level) / (1 - level)
         score = float((excess ** 2).sum() * math.sqrt((b - a) * cell_beats))
-        occ = np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
-        families.append((score, occ))
-    chosen = select_patterns(families) if select else sorted(families, key=lambda f: -f[0])
+        return score, np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
+
+    families = [f for f in (family(a, b) for a, b in cands) if f is not None]
+    chosen = select_patterns(families)
+    # a run within a beat (the smoothing of the runs) of a pattern's own diagonal is the pattern
+    parts = find_parts(P, runs, chosen, family, tried={(int(a), int(b)) for a, b in cands},
+                       tolerance=smooth)
+    if select:
+        # one part per pattern, and only one that step 6 would let through beside them
+        chosen = select_patterns([p[0] for p in parts if p], kept=chosen)
+    else:
+        chosen = families + [f for p in parts for f in p]
+    chosen = sorted(chosen, key=lambda f: -f[0])
     return [(score, np.minimum(occ * factor, n_rows)) for score, occ in chosen]

@@ -186,6 +186,84 @@ def test_select_patterns_drops_repeats_and_parts_but_keeps_inner_motifs():
     assert [s for s, _ in kept] == [10.0, 3.0, 2.0]
 
 
+def test_select_patterns_keeps_the_patterns_chosen_already_first():
+    section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
+    same = (50.0, np.array([[2, 41], [99, 139], [301, 342]]))           # higher score, same spans
+    other = (20.0, np.array([[50, 60], [200, 210]]))
+    kept = F.select_patterns([same, other], kept=[section])
+    assert [s for s, _ in kept] == [10.0, 20.0]
+
+
+def test_part_candidates_lie_in_an_occurrence_strongest_first_off_the_patterns_diagonal():
+    occ = np.array([[100, 140], [300, 340]])
+    runs = np.array([
+        [110, 120, 200, 0.95, 9.0],    # the pattern against itself, 10 cells into each occurrence
+        [105, 135, 600, 0.95, 8.0],    # longer than max_len
+        [112, 122, 400, 0.95, 4.0],    # inside the first occurrence; its partner 512 is not
+        [120, 130, 450, 0.95, 3.5],    # tried in step 5 already
+        [50, 60, 265, 0.95, 3.0],      # its partner (315, 325) lies in the second occurrence
+        [112, 122, 400, 0.95, 2.0],    # the same span again
+        [10, 20, 30, 0.95, 1.0],       # nowhere near the pattern
+    ])
+    got = F.part_candidates(runs, occ, max_len=20, tried={(120, 130)}, tolerance=2)
+    assert got == [(112, 122, 0), (315, 325, 1)]
+    assert F.part_candidates(runs, occ, max_len=20, max_count=1, tried={(120, 130)}) == \
+        [(112, 122, 0)]
+    # without a tolerance the run at the pattern's own lag but 3 cells off is a candidate
+    runs[0, :3] = [110, 120, 203]
+    assert F.part_candidates(runs, occ, 20, tolerance=0)[0] == (110, 120, 0)
+    assert F.part_candidates(runs, occ, 20, tolerance=3)[0] == (112, 122, 0)
+
+
+def test_part_level_is_the_median_similarity_to_the_copies_in_the_other_occurrences():
+    R = np.zeros((70, 70))
+    for k in range(4):                         # the part [2, 6) of the occurrence at 0
+        R[2 + k, 22 + k] = 0.9                 # its copy in the occurrence at 20
+        R[2 + k, 42 + k] = 0.7                 # and in the one at 40
+        R[2 + k, 62 + k] = 0.2
+    P = F.diagonal_prefix(R)
+    occ = np.array([[0, 10], [20, 30], [40, 50]])
+    assert F.part_level(P, 2, 6, occ, 0) == pytest.approx(0.8)
+    occ = np.array([[0, 10], [20, 30], [40, 50], [60, 70]])
+    assert F.part_level(P, 2, 6, occ, 0) == pytest.approx(0.7)
+    assert F.part_level(P, 2, 6, np.array([[0, 10], [67, 77]]), 0) is None   # past the end
+
+
+def motif_in_a_section(seed=2, noise=0.2, motif=24):
+    """A 20-beat section twice (frames 100 and 300, 0.25 beats a frame), and a 6-beat motif
+    from inside it (frame 120) twice more elsewhere (480, 580), the copies noisy."""
+    rng = np.random.default_rng(100 + seed)
+    f = features_with_repeats(700, [(100, 300, 80)], seed=seed, smooth=2)
+    f[300:380] += noise * rng.normal(size=(80, f.shape[1])) * f.std()
+    for dst in (480, 580):
+        f[dst:dst + motif] = f[120:120 + motif] + noise * rng.normal(size=(motif, f.shape[1])) * f.std()
+    return f, [(120, 120 + motif), (320, 320 + motif), (480, 480 + motif), (580, 580 + motif)]
+
+
+def parts_of(found, targets):
+    """Patterns with one occurrence in each target span (by half their length) and few more."""
+    def holds(span, target):
+        return min(span[1], target[1]) - max(span[0], target[0]) >= 0.5 * (span[1] - span[0])
+
+    return [spans for _, spans in found if len(spans) <= len(targets) + 1
+            and all(any(holds(s, t) for s in spans) for t in targets)]
+
+
+def test_a_motif_inside_a_section_that_recurs_elsewhere_is_found_as_its_part(monkeypatch):
+    # Step 5 gets one candidate, the section: the motif, which recurs where the section does
+    # and twice more, is found inside it by step 7.
+    f, motif = motif_in_a_section()
+    X = self_similarity(f)
+    monkeypatch.setattr(F, "candidates", lambda runs, grid: np.array([[100, 180]]))
+    found = F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+    assert pattern_with(found, [(100, 180), (300, 380)], tol=6) is not None
+    parts = parts_of(found, motif)
+    assert parts, [s.tolist() for _, s in found]
+    assert all(b - a <= F.PART_SHARE * 80 for a, b in parts[0])
+    monkeypatch.setattr(F, "MAX_PART_CANDIDATES", 0)             # no step 7
+    assert not parts_of(F.find_patterns(X, 0.25, n_rows=len(X) - PAD), motif)
+
+
 # ---------------------------------------------------------------------------------------------
 # planted repeats
 
@@ -319,6 +397,11 @@ def test_constants_are_read_when_the_search_runs(monkeypatch):
         assert pattern_with(search(), motif, tol=4) and not pattern_with(search(), section, tol=6)
     with monkeypatch.context() as m:
         m.setattr(F, "MAX_CANDIDATES", 1)
+        assert len(search()) <= 2                       # one pattern, and at most one part
+        m.setattr(F, "MAX_PART_CANDIDATES", 0)
+        assert len(search()) == 1
+        m.setattr(F, "MAX_PART_CANDIDATES", 50)
+        m.setattr(F, "PART_SHARE", 0.0)                 # no part is short enough
         assert len(search()) == 1
     with monkeypatch.context() as m:
         m.setattr(F, "OCCURRENCE_QUANTILE", 1.0)        # nothing is similar enough
