@@ -614,6 +614,7 @@ def find_parts(P, runs, patterns, family, tried=(), tolerance=0):
     and their level would admit nothing but themselves.
     """
     out, caps = [], {}
+    runs = runs[np.argsort(-runs[:, 4], kind="stable")]   # once: sorted, each sort below is quick
     for _, occ in patterns:
         fams = []
         max_len = int(PART_SHARE * (occ[0, 1] - occ[0, 0]))
