@@ -41,7 +41,8 @@ def parser():
                         "(Nieto & Farbood, ISMIR 2014): greedy diagonal segments of at least "
                         "16 beats, in the order found. families: patterns of every length from "
                         "2 beats (motifs) to sections, each a path family of a rank-normalised "
-                        "matrix, ranked best first (complex_auto/families.py)")
+                        "matrix, and the motifs found inside them, ranked best first "
+                        "(complex_auto/families.py)")
     p.add_argument("--occurrence-p", type=float, metavar="P",
                    help="families only: an occurrence must also be as similar to its "
                         "pattern as at most a share P of random pairs of spans of its length "

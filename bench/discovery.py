@@ -141,7 +141,8 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
     """Establishment recall of every candidate family of a ``families`` run, before its choice.
 
     Runs :func:`complex_auto.families.find_patterns` again on the run's matrices, with the
-    run's settings (``extraction.json``) but ``select=False``, maps every family to notes as
+    run's settings (``extraction.json``) but ``select=False`` (step 5's families and every part
+    step 7 tried), maps every family to notes as
     the run did, and gives each annotated pattern the best establishment score any family
     reaches (:func:`complex_auto.evaluation.establishment_matrix`). The mean of these is what
     establishment recall could be for *any* choice among the candidates: below it, the
