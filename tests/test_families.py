@@ -236,7 +236,8 @@ def motif_in_a_section(seed=2, noise=0.2, motif=24):
     f = features_with_repeats(700, [(100, 300, 80)], seed=seed, smooth=2)
     f[300:380] += noise * rng.normal(size=(80, f.shape[1])) * f.std()
     for dst in (480, 580):
-        f[dst:dst + motif] = f[120:120 + motif] + noise * rng.normal(size=(motif, f.shape[1])) * f.std()
+        f[dst:dst + motif] = (f[120:120 + motif]
+                              + noise * rng.normal(size=(motif, f.shape[1])) * f.std())
     return f, [(120, 120 + motif), (320, 320 + motif), (480, 480 + motif), (580, 580 + motif)]
 
 
