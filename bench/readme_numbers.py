@@ -628,12 +628,11 @@ _SHORT = {"mazurka24-4": "mazurka24-4-poly", "silverswan": "silverswan-poly",
           "wtc2f20": "wtc2f20-poly"}
 
 
-def _row_cells(row_text):
-    """The numbers of a README row, in order, each with the row text up to and including it."""
-    out = []
-    for m in re.finditer(r"(?<![\w.])\.\d+|\d+\.\d+", row_text):
-        out.append((m.group(0), row_text[:m.end()]))
-    return out
+def _row_cells(row_text, signed=False):
+    """The numbers of a README row, in order, each with the row text up to and including it;
+    ``signed``: margins keep their sign (``+.052``, ``−.033``)."""
+    pattern = r"(?<![\w.])[+−]?\.\d+" if signed else r"(?<![\w.])\.\d+|\d+\.\d+"
+    return [(m.group(0), row_text[:m.end()]) for m in re.finditer(pattern, row_text)]
 
 
 def _register_discovery_row(label, row_text, getters, slow=False, section=_RESULTS):
@@ -1002,12 +1001,6 @@ def constants_study(folder=None, only=None):
     return bench_sensitivity.sensitivity(folder, only=only, log=lambda *a, **k: None)
 
 
-def _signed_cells(row_text):
-    """Like :func:`_row_cells`, with the sign of margins (``+.052``, ``−.033``) kept."""
-    return [(m.group(0), row_text[:m.end()])
-            for m in re.finditer(r"(?<![\w.])[+−]?\.\d+", row_text)]
-
-
 @functools.cache
 def parts_study(folder=None):
     """python bench/sensitivity.py [FOLDER] --set MAX_PART_CANDIDATES=0: variant -> MethodResult (10 seeds)"""
@@ -1027,7 +1020,7 @@ def _register_constants_study():
 
     def cell(label, m, what="mean", folder=None, only=None, study=None):
         def compute():
-            rows = (study or constants_study)(folder) if study else constants_study(folder, only)
+            rows = study(folder) if study else constants_study(folder, only)
             res = next(r for k, r in rows.items() if k.startswith(label))
             return res.mean[m] - (res.chance[m] if what == "margin" else 0.0)
         return compute
@@ -1060,7 +1053,7 @@ def _register_constants_study():
                  ("BPS", bps, "(margins −.024 / +.066 / +.063 / +.034", half, "margin"),
                  ("BPS", bps, "against −.033 / +.057 / +.030 / +.032):", "defaults", "margin")]
     for where, folder, context, label, what in rows:
-        for m, (text, _) in zip(_MEASURES, _signed_cells(context)):
+        for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
             said.append((f"{label} {where} {what} {m}", text, context,
                          cell(label, m, what, folder, grid)))
     if bps:
@@ -1094,7 +1087,7 @@ def _register_constants_study():
         row = next((line for line in table if line.startswith(f"| {where} | ")), None)
         if row is None:
             continue
-        cells = _signed_cells(row)
+        cells = _row_cells(row, signed=True)
         labels = [("MAX_PART_CANDIDATES = 0", w) for w in ("mean", "margin")] + \
                  [("defaults", w) for w in ("mean", "margin")]
         for k, (text, context) in enumerate(cells):

@@ -468,14 +468,14 @@ def select_patterns(families, redundant=None, iou=None, kept=()):
     ----------
     families : list of (score, occurrences)
         ``occurrences`` is an ``(k, 2)`` array of spans in cells, the candidate first.
-    kept : list of (score, occurrences), optional
-        Families chosen already (step 7 adds parts to step 6's choice): every family is
-        checked against them too, and they are returned first, as they are.
     redundant : float, optional
         Default :data:`REDUNDANT_SHARE`.
     iou : float, optional
         Least intersection over union of two spans that are the same (default
         :data:`SAME_SPAN_IOU`).
+    kept : list of (score, occurrences), optional
+        Families chosen already (step 7 adds parts to step 6's choice): every family is
+        checked against them too, and they are returned first, as they are.
 
     Returns
     -------
