@@ -10,13 +10,15 @@ last finder's mean less the first's (families less nf14). A finder that does not
 chance control has found nothing. With --best-subset it also
 prints what the best choice among each run's own patterns scores (picked with the answers,
 complex_auto.evaluation.best_subset): far above the run, the ranking loses what the
-candidates found; close to it, the candidates themselves fall short.
+candidates found; close to it, the candidates themselves fall short. Beside it, the run with
+only its occurrences that match an annotated one (complex_auto.evaluation.matching_occurrences):
+what a filter of the occurrences that knew the answers reaches.
 
     python bench/discovery.py                          # the JKU PDD in data/jku
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
-    python bench/discovery.py --best-subset             # what a perfect choice of its patterns scores
+    python bench/discovery.py --best-subset             # what a perfect choice of patterns or occurrences scores
     python bench/discovery.py --candidates              # what its candidates could recall at best
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
     python bench/discovery.py --notes recurring         # an occurrence's notes that recur
@@ -43,8 +45,9 @@ from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
-from complex_auto.evaluation import (best_subset, evaluate_folder, list_mirex_files,  # noqa: E402
-                                     load_patterns, pair_by_name)
+from complex_auto.evaluation import (best_subset, evaluate_folder, evaluate_piece,  # noqa: E402
+                                     list_mirex_files, load_patterns, matching_occurrences,
+                                     pair_by_name)
 from complex_auto.patterns import METHODS, NOTES, extract_run, parse_audio_start  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
@@ -122,19 +125,34 @@ def ceiling(csvs, refdir, seeds=3, notes="span"):
     return Ceiling(top, chance, pieces)
 
 
+def _scored_pieces(estdir, refdir, score):
+    # mean over pieces of score(reference, estimate) -> {measure: value}
+    pairs, _, _ = pair_by_name(list_mirex_files(estdir, (".seg",)),
+                               list_mirex_files(refdir, (".txt",)))
+    rows = [score(load_patterns(ref), load_patterns(est)) for _, est, ref in pairs]
+    return {m: sum(r[m] for r in rows) / len(rows) for m in rows[0]}
+
+
 def subset_bound(estdir, refdir, measures=SHOWN):
     """Mean over pieces of :func:`complex_auto.evaluation.best_subset`, per measure.
 
     Each measure gets its own best subset of each piece's patterns (``.seg`` files of
     ``estdir`` paired by name with ``refdir/PIECE.txt``).
     """
-    pairs, _, _ = pair_by_name(list_mirex_files(estdir, (".seg",)),
-                               list_mirex_files(refdir, (".txt",)))
-    rows = []
-    for _, est, ref in pairs:
-        est, ref = load_patterns(est), load_patterns(ref)
-        rows.append({m: best_subset(ref, est, m)[0] for m in measures})
-    return {m: sum(r[m] for r in rows) / len(rows) for m in measures}
+    return _scored_pieces(estdir, refdir,
+                          lambda ref, est: {m: best_subset(ref, est, m)[0] for m in measures})
+
+
+def occurrence_bound(estdir, refdir, measures=SHOWN):
+    """Mean over pieces of the scores of each piece's patterns with only the occurrences that
+    match an annotated one (:func:`complex_auto.evaluation.matching_occurrences`), or of the
+    whole estimate where that scores more: like :func:`subset_bound`, never below the run
+    (a perfect filter would keep everything rather than lose)."""
+    def score(ref, est):
+        whole, kept = evaluate_piece(ref, est), evaluate_piece(ref, matching_occurrences(ref, est))
+        return {m: max(whole[m], kept[m]) for m in measures}
+
+    return _scored_pieces(estdir, refdir, score)
 
 
 def candidate_bound(run, refdir, root=ROOT / "output"):
@@ -222,6 +240,8 @@ class MethodResult(NamedTuple):
     piece_chance: dict
     #: :func:`candidate_bound` (``families`` with ``candidates=True``), else None.
     candidates: dict | None = None
+    #: :func:`occurrence_bound` (``subset=True``), else None.
+    occurrences: dict | None = None
 
 
 def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, features="cae",
@@ -273,8 +293,9 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
     chance, piece_chance = chance_scores(run, seeds=range(seeds), refdir=refdir,
                                          root=ROOT / "output", by_piece=True)
     bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
+    occurrences = occurrence_bound(ROOT / "output" / run, refdir) if subset else None
     cands = candidate_bound(run, refdir) if candidates and families else None
-    return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands)
+    return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands, occurrences)
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
@@ -285,8 +306,9 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
 
     ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
     --occurrence-p``, ``--max-beats``), ``notes`` to every finder and the ceiling
-    (``--notes``); with ``subset``, each run's :func:`subset_bound` is computed too, with
-    ``candidates`` the :func:`candidate_bound` of the ``families`` run.
+    (``--notes``); with ``subset``, each run's :func:`subset_bound` and
+    :func:`occurrence_bound` are computed too, with ``candidates`` the :func:`candidate_bound`
+    of the ``families`` run.
 
     Returns
     -------
@@ -325,8 +347,10 @@ def main():
                    help="extract_motives.py --notes for every finder and the ceiling "
                         "(default span: every note of an occurrence's span)")
     p.add_argument("--best-subset", action="store_true",
-                   help="also score the best choice among each run's own patterns, picked "
-                        "with the answers (about a minute on BPS-dev)")
+                   help="also score the best choice among each run's own patterns, and the "
+                        "run with only its occurrences that match an annotated one (half "
+                        "their notes in common), both picked with the answers (about a minute "
+                        "on BPS-dev)")
     p.add_argument("--candidates", action="store_true",
                    help="also give the establishment recall that every candidate of families "
                         "reaches before its choice, per piece and mean, beside the run's: below "
@@ -378,6 +402,8 @@ def main():
         if bound:
             print(f"{'':<10} {'subset':<7}" + "".join(f"{bound[c]:14.3f}" for c in SHOWN)
                   + "   (the best choice among its patterns, picked with the answers)")
+            print(f"{'':<10} {'occ':<7}" + "".join(f"{res.occurrences[c]:14.3f}" for c in SHOWN)
+                  + "   (only its occurrences that match an annotated one, where that helps)")
     if len(results) > 1:                # the new finder against the seed's (nf14, the first)
         first, last = list(results)[0], list(results)[-1]
         print(f"{last:<10} {'- ' + first:<7}"

@@ -766,8 +766,9 @@ _register_occurrence_p()
 
 
 def _register_best_subset():
-    """The table of README's '--best-subset' paragraph: run and best subset per finder."""
-    rows, bps = _table_rows("| `models/cqt_piano` | run | best subset |")
+    """The table of README's '--best-subset' paragraph: run, best subset and annotated
+    occurrences per finder."""
+    rows, bps = _table_rows("| `models/cqt_piano` | run | best subset | annotated occurrences |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
         for label, method, p in (("`nf14`", "nf14", None), ("`families`", "families", None),
                                  ("`families --occurrence-p 0.005`", "families", 0.005)):
@@ -778,7 +779,8 @@ def _register_best_subset():
             row = row[len(prefix):]     # the label's own number (0.005) is not a result
             getters = [(f"{what} {m}", lambda f=folder, me=method, p=p, k=k, m=m: discovery(
                 f, "cqt_piano", None, "auto", p, True)[0][me][k][m])
-                for k, what in ((1, "run"), (4, "best subset")) for m in _MEASURES]
+                for k, what in ((1, "run"), (4, "best subset"), (7, "annotated occurrences"))
+                for m in _MEASURES]
             _register_discovery_row(f"--best-subset {where} {label}", row, getters,
                                     slow=folder is not None)
 

@@ -415,6 +415,49 @@ def best_subset(reference, estimate, measure="Est_F"):
     return (whole, list(range(len(est)))) if whole > best else (float(best), chosen)
 
 
+def matching_occurrences(reference, estimate, share=0.5):
+    """The estimate with only its occurrences that match an annotated one: what a perfect
+    filter of its occurrences could do.
+
+    :func:`best_subset` keeps or drops whole patterns; a finder also loses where a pattern
+    it found well lists occurrences that no annotation has. This keeps, with the reference at
+    hand, each occurrence whose notes reach a cardinality score of ``share`` against some
+    occurrence of any reference pattern (the distinct notes both hold over the longer one's
+    note count, as :func:`establishment_matrix` counts them), and drops the patterns left with
+    fewer than two occurrences: those no longer repeat.
+
+    Parameters
+    ----------
+    reference, estimate
+        As for :func:`evaluate_piece`.
+    share : float
+        Least cardinality score of a kept occurrence, in (0, 1]. The default is the looser
+        threshold of the MIREX occurrence measures (``Occ.5``): half its notes in common.
+
+    Returns
+    -------
+    list
+        Patterns in the layout of :func:`load_patterns`, in the estimate's order; empty when
+        no pattern keeps two occurrences.
+
+    Raises
+    ------
+    DataError
+        When ``share`` is not in (0, 1].
+    """
+    if not 0 < share <= 1:
+        raise DataError(f"matching_occurrences: share must be in (0, 1], not {share}")
+    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    annotated = [notes for pattern in ref for notes in _note_sets(pattern)]
+
+    def matches(occ):
+        notes, n = set(map(tuple, occ)), len(occ)
+        return bool(n) and any(len(notes & a) / max(n, n_a) >= share for a, n_a in annotated)
+
+    kept = [[occ for occ in pattern if matches(occ)] for pattern in est]
+    return [pattern for pattern in kept if len(pattern) >= 2]
+
+
 def mean_scores(rows):
     """Column means of per-piece score dicts."""
     return {c: float(np.mean([r[c] for r in rows])) for c in SCORE_COLUMNS}

@@ -301,6 +301,40 @@ def test_best_subset_names_an_unknown_measure():
         best_subset([_pattern(0.0)], [_pattern(0.0)], "Est")
 
 
+def test_matching_occurrences_keeps_those_that_share_half_their_notes():
+    from complex_auto.evaluation import matching_occurrences
+
+    a = _pattern(0.0)                                        # occurrences at beats 0 and 16
+    junk = _pattern(40.0, pitch=50.0)[0]
+    half = a[1] + [(30.0, 40.0), (31.0, 41.0), (32.0, 42.0)]  # a's notes and as many others: 3/6
+    est = [[a[0], junk, half],                               # two occurrences match
+           [junk, _pattern(60.0, pitch=45.0)[0]],            # none does: dropped
+           [a[1], junk]]                                     # one left: no longer a repeat
+    assert matching_occurrences([a], est) == [[a[0], half]]
+    assert matching_occurrences([a], est, share=0.6) == []
+    assert matching_occurrences([a], est, share=1.0) == []
+    assert matching_occurrences([a], [[a[0], junk, a[1]]], share=1.0) == [a]
+    assert evaluate_piece([a], [a])["ThreeLayer_F"] == pytest.approx(1.0)
+    assert evaluate_piece([a], [[a[0], junk, a[1]]])["ThreeLayer_F"] < 1.0
+
+
+def test_matching_occurrences_recovers_the_annotation_from_a_noisy_estimate():
+    """Real patterns with another piece's occurrences mixed in: only the annotated ones stay,
+    and every measure reaches the annotation's own score."""
+    from complex_auto.evaluation import matching_occurrences
+
+    ref = load_patterns(GT / "sonata04-2-poly.txt")
+    other = [occ for p in load_patterns(GT / "wtc2f20-poly.txt") for occ in p]
+    noisy = [p[:1] + other[k::7] + p[1:] for k, p in enumerate(ref)]
+    kept = matching_occurrences(ref, noisy)
+    assert [[sorted(o) for o in p] for p in kept] == [[sorted(o) for o in p] for p in ref]
+    assert evaluate_piece(ref, noisy)["ThreeLayer_F"] < 0.9
+    assert all(v == pytest.approx(1.0) for k, v in evaluate_piece(ref, kept).items()
+               if k.endswith("_F"))
+    with pytest.raises(DataError, match="share must be in"):
+        matching_occurrences(ref, noisy, share=0.0)
+
+
 def test_format_matches_reads_precision_and_recall_off_the_table():
     from complex_auto.evaluation import establishment_matrix, format_matches
 
