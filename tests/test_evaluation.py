@@ -314,6 +314,8 @@ def test_matching_occurrences_keeps_those_that_share_half_their_notes():
     assert matching_occurrences([a], est, share=0.6) == []
     assert matching_occurrences([a], est, share=1.0) == []
     assert matching_occurrences([a], [[a[0], junk, a[1]]], share=1.0) == [a]
+    # one note of three shares a third, though every note it has is annotated
+    assert matching_occurrences([a], [[a[0][:1], a[1][:1]]]) == []
     assert evaluate_piece([a], [a])["ThreeLayer_F"] == pytest.approx(1.0)
     assert evaluate_piece([a], [[a[0], junk, a[1]]])["ThreeLayer_F"] < 1.0
 
