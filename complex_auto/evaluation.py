@@ -19,7 +19,9 @@ position in a sorted listing; unpaired files are reported.
 
 :func:`best_subset` scores the best choice among an estimate's patterns, made with the
 reference at hand: a bound on what a better ranking of the same patterns could reach
-(``bench/discovery.py --best-subset``). :func:`establishment_matrix` and
+(``bench/discovery.py --best-subset``); :func:`matching_occurrences` keeps only the occurrences
+that match annotated ones, as a filter of the occurrences that knew the answers would.
+:func:`establishment_matrix` and
 :func:`three_layer_matrix` show, pattern by pattern, where the establishment and three-layer
 scores come from (``extract_motives_eval.py --matches``).
 """
@@ -416,8 +418,8 @@ def best_subset(reference, estimate, measure="Est_F"):
 
 
 def matching_occurrences(reference, estimate, share=0.5):
-    """The estimate with only its occurrences that match an annotated one: what a perfect
-    filter of its occurrences could do.
+    """The estimate with only its occurrences that match an annotated one: what a filter of
+    its occurrences that knew the answers would keep.
 
     :func:`best_subset` keeps or drops whole patterns; a finder also loses where a pattern
     it found well lists occurrences that no annotation has. This keeps, with the reference at
