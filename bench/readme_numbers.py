@@ -1205,6 +1205,70 @@ def _register_marks():
 _register_marks()
 
 
+def _register_prose_margins():
+    """Margins over chance that README's paragraphs quote beside their tables: each is a
+    run's mean less its chance control's, as bench/discovery.py prints it (unrounded means,
+    so it can differ by .001 from the difference of two rounded table cells)."""
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+
+    def margin(m, folder=bps, model="cqt_piano", focus=None, p=None, max_beats=None):
+        def compute():
+            r = discovery(folder, model, focus, "auto", p, False, max_beats)[0]["families"]
+            return r.mean[m] - r.chance[m]
+        return compute
+
+    def marks_margin(features, m):
+        return lambda: marks(features, bps)[1][m] - marks(features, bps)[2][m]
+
+    focus = "(margins: Occ.5_F +.022 against +.028, F3 +.033\nagainst +.031)"
+    n8 = ("the most (+.415), and there the margin grows from +.031 to +.044; the central 16 "
+          "frames give\n+.033. Establishment F stays below chance (−.043)")
+    p = ("move both ways (establishment F −.027 against −.035, Occ.5_F +.035 against +.028, "
+         "three-layer\nF +.047 against +.031, Occ.75_F .000 against +.054)")
+    beats = ("grows to +.060 (+.031 without); those of Occ.5_F and\nOcc.75_F shrink (+.015 and "
+             "−.016, against +.028 and +.054). Establishment F stays below its\nchance control "
+             "(−.044)")
+    kinds = "(Occ.75_F, Occ.5_F and F3: +.060, +.059, +.036), the CAE amplitudes next\n(+.054, +.028, +.031)"
+    said = [  # (name, text, context, computation), in the order of the context
+        ("focus 16 Occ.5_F", "+.022", focus, margin("Occ.5_F", focus=16)),
+        ("whole windows Occ.5_F", "+.028", focus, margin("Occ.5_F")),
+        ("focus 16 F3", "+.033", focus, margin("ThreeLayer_F", focus=16)),
+        ("whole windows F3", "+.031", focus, margin("ThreeLayer_F")),
+        ("ceiling F3", "+.415", n8,
+         lambda: discovery(bps)[1].top["ThreeLayer_F"] - discovery(bps)[1].chance["ThreeLayer_F"]),
+        ("n8 F3 (from)", "+.031", n8, margin("ThreeLayer_F")),
+        ("n8 F3", "+.044", n8, margin("ThreeLayer_F", model="cqt_piano_n8")),
+        ("n8 F3 (focus 16)", "+.033", n8, margin("ThreeLayer_F", focus=16)),
+        ("n8 Est_F", "−.043", n8, margin("Est_F", model="cqt_piano_n8")),
+        ("p .005 Est_F", "−.027", p, margin("Est_F", p=0.005)),
+        ("p .005: default Est_F", "−.035", p, margin("Est_F")),
+        ("p .005 Occ.5_F", "+.035", p, margin("Occ.5_F", p=0.005)),
+        ("p .005: default Occ.5_F", "+.028", p, margin("Occ.5_F")),
+        ("p .005 F3", "+.047", p, margin("ThreeLayer_F", p=0.005)),
+        ("p .005: default F3", "+.031", p, margin("ThreeLayer_F")),
+        ("p .005 Occ.75_F", ".000", p, margin("Occ.75_F", p=0.005)),
+        ("p .005: default Occ.75_F", "+.054", p, margin("Occ.75_F")),
+        ("max-beats 8 F3", "+.060", beats, margin("ThreeLayer_F", max_beats=8.0)),
+        ("max-beats 8: default F3", "+.031", beats, margin("ThreeLayer_F")),
+        ("max-beats 8 Occ.5_F", "+.015", beats, margin("Occ.5_F", max_beats=8.0)),
+        ("max-beats 8 Occ.75_F", "−.016", beats, margin("Occ.75_F", max_beats=8.0)),
+        ("max-beats 8: default Occ.5_F", "+.028", beats, margin("Occ.5_F")),
+        ("max-beats 8: default Occ.75_F", "+.054", beats, margin("Occ.75_F")),
+        ("max-beats 8 Est_F", "−.044", beats, margin("Est_F", max_beats=8.0)),
+    ] + [(f"{kind} {m}", text, kinds, marks_margin(kind, m))
+         for kind, texts in (("ftm2d", ("+.060", "+.059", "+.036")),
+                             ("cae", ("+.054", "+.028", "+.031")))
+         for m, text in zip(("Occ.75_F", "Occ.5_F", "ThreeLayer_F"), texts)]
+    if not Path(bps).is_dir():
+        return
+    for name, text, context, fn in said:
+        section = "Which Representation Finds Repeats" if context is kinds else _RESULTS
+        number(section, f"BPS margins in prose: {name}", text, slow=True, context=context)(fn)
+
+
+_register_prose_margins()
+
+
 @functools.cache
 def score_features(folder=None, transpose=12, window_beats=None, subset=False):
     """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B] [--best-subset]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
