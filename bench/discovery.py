@@ -18,7 +18,7 @@ what a filter of the occurrences that knew the answers reaches.
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
-    python bench/discovery.py --best-subset             # what a perfect choice of patterns or occurrences scores
+    python bench/discovery.py --best-subset             # best choices of patterns, of occurrences
     python bench/discovery.py --candidates              # what its candidates could recall at best
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
     python bench/discovery.py --notes recurring         # an occurrence's notes that recur

@@ -1234,7 +1234,8 @@ def _register_prose_margins():
     beats = ("grows to +.060 (+.031 without); those of Occ.5_F and\nOcc.75_F shrink (+.015 and "
              "−.016, against +.028 and +.054). Establishment F stays below its\nchance control "
              "(−.044)")
-    kinds = "(Occ.75_F, Occ.5_F and F3: +.060, +.059, +.036), the CAE amplitudes next\n(+.054, +.028, +.031)"
+    kinds = ("(Occ.75_F, Occ.5_F and F3: +.060, +.059, +.036), the CAE amplitudes next\n"
+             "(+.054, +.028, +.031)")
     said = [  # (name, text, context, computation), in the order of the context
         ("focus 16 Occ.5_F", "+.022", focus, margin("Occ.5_F", focus=16)),
         ("whole windows Occ.5_F", "+.028", focus, margin("Occ.5_F")),
@@ -1293,7 +1294,8 @@ def _register_prose_repeats():
         return lambda: vmo_rows()["mean"][m]
 
     E, O75, O5, F3 = _MEASURES
-    focus = "(establishment F .201 → .245, Occ.5_F .085 → .098, F3 .120 → .131) and loses Occ.75_F (.066 →\n.000)"
+    focus = ("(establishment F .201 → .245, Occ.5_F .085 → .098, F3 .120 → .131) and loses "
+             "Occ.75_F (.066 →\n.000)")
     focus_jku = "(establishment F .644 → .615, Occ.5_F .643 → .597, F3 .540 → .496)"
     n8 = ("establishment F .201 → .285 (but its chance control\nrises as much, .235 → .328), "
           "Occ.5_F .085 → .142 and F3 .120 → .145; Occ.75_F falls (.066 →\n.022")
