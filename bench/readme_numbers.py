@@ -1211,17 +1211,27 @@ def _register_marks():
 _register_marks()
 
 
+def _families_score(m, what="mean", folder=None, model="cqt_piano", focus=None, p=None,
+                    max_beats=None, subset=False, method="families"):
+    """A computation of one score of a :func:`discovery` run: its ``mean``, ``chance``,
+    ``bound`` or ``occurrences`` (``subset``) value of ``m``, or the ``margin`` (mean less
+    chance, unrounded, as bench/discovery.py prints it)."""
+    def compute():
+        r = discovery(folder, model, focus, "auto", p, subset, max_beats)[0][method]
+        if what == "margin":
+            return r.mean[m] - r.chance[m]
+        return getattr(r, what)[m]
+    return compute
+
+
 def _register_prose_margins():
     """Margins over chance that README's paragraphs quote beside their tables: each is a
     run's mean less its chance control's, as bench/discovery.py prints it (unrounded means,
     so it can differ by .001 from the difference of two rounded table cells)."""
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
 
-    def margin(m, folder=bps, model="cqt_piano", focus=None, p=None, max_beats=None):
-        def compute():
-            r = discovery(folder, model, focus, "auto", p, False, max_beats)[0]["families"]
-            return r.mean[m] - r.chance[m]
-        return compute
+    def margin(m, **run):
+        return _families_score(m, "margin", bps, **run)
 
     def marks_margin(features, m):
         return lambda: marks(features, bps)[1][m] - marks(features, bps)[2][m]
@@ -1280,15 +1290,7 @@ def _register_prose_repeats():
     """Scores that README's paragraphs repeat from the tables beside them (a run against
     another), so that a table updated without its prose shows here."""
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
-
-    def fam(m, what="mean", folder=None, model="cqt_piano", focus=None, p=None, max_beats=None,
-            subset=False, method="families"):
-        def compute():
-            r = discovery(folder, model, focus, "auto", p, subset, max_beats)[0][method]
-            if what == "margin":
-                return r.mean[m] - r.chance[m]
-            return getattr(r, what)[m]
-        return compute
+    fam = _families_score
 
     def vmo(m):
         return lambda: vmo_rows()["mean"][m]

@@ -541,7 +541,8 @@ def part_candidates(runs, occurrences, max_len, max_count=None, tried=(), tolera
     for k, (c, d) in enumerate(occurrences[::-1]):   # the first host wins
         host[(starts >= c) & (ends <= d)] = len(occurrences) - 1 - k
     # A run between the same place of two occurrences is a piece of the pattern against
-    # itself: its part repeats only where the pattern does.
+    # itself: it shows only the repeat that the pattern has already. (A part that also recurs
+    # elsewhere has runs off this diagonal, which are tried.)
     h = host.reshape(-1, 2)
     both = (h >= 0).all(axis=1) & (h[:, 0] != h[:, 1])
     offset = starts.reshape(-1, 2) - occurrences[np.maximum(h, 0), 0]
