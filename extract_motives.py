@@ -60,7 +60,10 @@ def parser():
                         "those of them that recur in another occurrence of the same pattern, "
                         "under one shift in time (within a beat of the spans') and pitch (at "
                         "most an octave): the repeated material without what sounds beside it "
-                        "(complex_auto/recurrence.py; see README, 'Recurring notes')")
+                        "(complex_auto/recurrence.py; see README, 'Recurring notes'). melody: "
+                        "those of them that are the highest note sounding at their onset, "
+                        "for annotations that mark one voice; needs the csv's duration "
+                        "column (complex_auto/melody.py; see README, 'Melody notes')")
     p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")

@@ -22,6 +22,7 @@ what a filter of the occurrences that knew the answers reaches.
     python bench/discovery.py --candidates              # what its candidates could recall at best
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
     python bench/discovery.py --notes recurring         # an occurrence's notes that recur
+    python bench/discovery.py --notes melody            # its highest sounding notes
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
 ``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
@@ -107,7 +108,8 @@ class Ceiling(NamedTuple):
 def ceiling(csvs, refdir, seeds=3, notes="span"):
     """:func:`complex_auto.chance.ceiling_scores` of every piece and their means: the
     annotated spans themselves (every note they cover, or with ``notes="recurring"`` those
-    that recur) and the same spans at random places (``seeds`` draws).
+    that recur, with ``notes="melody"`` their melody) and the same spans at random places
+    (``seeds`` draws).
 
     Returns
     -------
@@ -118,8 +120,9 @@ def ceiling(csvs, refdir, seeds=3, notes="span"):
         if line.strip():
             path = line.split("\t")[0]
             ref = Path(refdir) / f"{piece_name(path)}.txt"
-            pieces[piece_name(path)] = ceiling_scores(read_score_csv(path), load_patterns(ref),
-                                                      range(seeds), notes)
+            score = read_score_csv(path, durations=notes == "melody")
+            pieces[piece_name(path)] = ceiling_scores(score, load_patterns(ref), range(seeds),
+                                                      notes)
     top, chance = ({c: sum(r[k][c] for r in pieces.values()) / len(pieces) for c in SHOWN}
                    for k in (0, 1))
     return Ceiling(top, chance, pieces)
@@ -410,8 +413,9 @@ def main():
               + "".join(f"{results[last].mean[c] - results[first].mean[c]:+14.3f}" for c in SHOWN)
               + f"   (run of {last} less run of {first})")
     print(f"{'ceiling':<10} {'':<7}" + "".join(f"{top.top[c]:14.3f}" for c in SHOWN)
-          + ("   (the annotated spans, every note they cover)" if args.notes == "span"
-             else "   (the annotated spans, the notes of them that recur)"))
+          + {"span": "   (the annotated spans, every note they cover)",
+             "recurring": "   (the annotated spans, the notes of them that recur)",
+             "melody": "   (the annotated spans, their melody)"}[args.notes])
     print(f"{'':<10} {'chance':<7}" + "".join(f"{top.chance[c]:14.3f}" for c in SHOWN)
           + "   (the same spans at random places)")
     print(f"{'':<10} {'margin':<7}" + "".join(f"{top.top[c] - top.chance[c]:+14.3f}" for c in SHOWN)

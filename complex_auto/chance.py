@@ -133,7 +133,7 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2), notes="span"):
         (:func:`complex_auto.evaluation.load_patterns`).
     seeds : sequence of int
         One random placement per seed.
-    notes : {'span', 'recurring'}
+    notes : {'span', 'recurring', 'melody'}
         What an occurrence's notes are, as for a run (``extract_motives.py --notes``).
 
     Returns

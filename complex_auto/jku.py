@@ -61,17 +61,20 @@ def piece_bpm(piece, bpm=None):
                     f"column in the matrix list")
 
 
-def read_score_csv(path):
+def read_score_csv(path, durations=False):
     """Read a JKU csv score.
 
     Parameters
     ----------
     path : str or Path
+    durations : bool
+        Also read each note's duration (the fourth column, in beats), which the melody of
+        ``--notes melody`` needs (:func:`complex_auto.melody.skyline`).
 
     Returns
     -------
-    np.ndarray, shape (notes, 2), float64
-        Onset in beats and MIDI pitch of each note, in file order.
+    np.ndarray, shape (notes, 2), or (notes, 3) with ``durations``, float64
+        Onset in beats and MIDI pitch of each note (and its duration in beats), in file order.
 
     Raises
     ------
@@ -81,14 +84,17 @@ def read_score_csv(path):
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: csv score does not exist")
+    columns = (0, 1, 3) if durations else (0, 1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")         # an empty file warns; handled below
-            fast = np.loadtxt(path, delimiter=",", usecols=(0, 1), ndmin=2, dtype=np.float64)
-        if len(fast) and np.isfinite(fast).all():
+            fast = np.loadtxt(path, delimiter=",", usecols=columns, ndmin=2, dtype=np.float64)
+        if len(fast) and np.isfinite(fast).all() and (fast[:, 2:] >= 0).all():
             return fast
-    except ValueError:
+    except (ValueError, IndexError):
         pass                 # find and name the bad line below
+    expected = ("onset_in_beats, MIDI_pitch, morphetic_pitch, duration_in_beats, ..."
+                if durations else "onset_in_beats, MIDI_pitch, ...")
     rows = []
     with open(path, newline="") as f:
         for lineno, line in enumerate(f, 1):
@@ -97,16 +103,16 @@ def read_score_csv(path):
                 continue
             fields = text.split(",")
             try:
-                if len(fields) < 2:
+                if len(fields) <= columns[-1]:
                     raise ValueError
-                onset, pitch = float(fields[0]), float(fields[1])
-                if not (np.isfinite(onset) and np.isfinite(pitch)):
+                row = tuple(float(fields[c]) for c in columns)
+                if not np.isfinite(row).all() or (durations and row[2] < 0):
                     raise ValueError
             except ValueError:
                 shown = text if len(text) <= 60 else text[:57] + "..."
                 raise DataError(f"{path}, line {lineno}: cannot read '{shown}' as a score row "
-                                f"(onset_in_beats, MIDI_pitch, ...)") from None
-            rows.append((onset, pitch))
+                                f"({expected})") from None
+            rows.append(row)
     if not rows:
         raise DataError(f"{path}: csv score holds no notes")
     return np.array(rows, dtype=np.float64)

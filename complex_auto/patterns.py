@@ -16,7 +16,8 @@ matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
    pattern.
 4. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
    (:func:`write_mirex`); with ``--notes recurring`` only the notes that recur in another
-   occurrence (:mod:`complex_auto.recurrence`). Without a score, :func:`write_patterns_csv`
+   occurrence (:mod:`complex_auto.recurrence`), with ``--notes melody`` only the highest
+   sounding ones (:mod:`complex_auto.melody`). Without a score, :func:`write_patterns_csv`
    gives the spans in seconds.
 
 :func:`extract_piece` runs all of it for one matrix and writes the files of
@@ -39,6 +40,7 @@ from .half import as_float
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .melody import skyline
 from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
@@ -70,8 +72,9 @@ DOMAINS = ("audio", "symbolic")
 METHODS = ("nf14", "families")
 #: What an occurrence's notes are (``extract_motives.py --notes``); the first is the default.
 #: span: every note in its span, as in the reference; recurring: those of them that recur in
-#: another occurrence of the pattern (:mod:`complex_auto.recurrence`).
-NOTES = ("span", "recurring")
+#: another occurrence of the pattern (:mod:`complex_auto.recurrence`); melody: those that are
+#: the highest note sounding at their onset (:mod:`complex_auto.melody`).
+NOTES = ("span", "recurring", "melody")
 #: The named values of ``extract_motives.py --audio-start`` (else seconds); the first is the default.
 AUDIO_STARTS = ("auto", "first-sound")
 
@@ -259,7 +262,7 @@ def piece_timing(info, piece):
     piece : dict
         One of ``info['pieces']``; it must have a csv score.
     """
-    score = read_score_csv(piece["csv"])
+    score = read_score_csv(piece["csv"], durations=info.get("notes") == "melody")
     offset = score_offset(score, info.get("domain", "audio"), piece.get("audio_start", 0.0),
                           piece["bpm"])
     return score, offset, info["frame_seconds"] * piece["bpm"] / 60.0
@@ -317,21 +320,24 @@ def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
     in the reference; otherwise (``families``) frame ``f`` is at beat ``(f + shift)·h + offset``
     and every note in the span counts (:func:`span_notes`). With ``notes="recurring"`` each
     occurrence then keeps the notes that recur in another occurrence of its pattern
-    (:func:`complex_auto.recurrence.recurring_notes`). Occurrences without notes are dropped,
-    then patterns left with fewer than two occurrences.
+    (:func:`complex_auto.recurrence.recurring_notes`); with ``notes="melody"`` spans are
+    mapped onto the score's skyline only (:func:`complex_auto.melody.skyline`). Occurrences
+    without notes are dropped, then patterns left with fewer than two occurrences.
 
     Parameters
     ----------
     patterns : list of np.ndarray, each shape (occurrences, 4)
     score : np.ndarray, shape (notes, >=2)
+        ``(onset in beats, pitch)``; ``notes="melody"`` needs durations in a third column
+        (:func:`complex_auto.jku.read_score_csv` with ``durations=True``).
     h : float
         Beats per frame.
     offset : float
         Score time of frame 0 in beats (:func:`score_offset`).
     shift : float, optional
         Frames from a matrix row to the music it stands for (half a window for ``families``).
-    notes : {'span', 'recurring'}
-        :data:`NOTES`: every note of the span, or the notes of it that recur.
+    notes : {'span', 'recurring', 'melody'}
+        :data:`NOTES`: every note of the span, the notes of it that recur, or its melody.
 
     Returns
     -------
@@ -340,6 +346,8 @@ def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
     """
     if notes not in NOTES:
         raise DataError(f"notes must be one of {', '.join(NOTES)}, not '{notes}'")
+    if notes == "melody":
+        score = score[skyline(score)]
     result = []
     for pattern in patterns:
         occurrences, starts = [], []
@@ -685,7 +693,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     max_beats : float, optional
         ``families`` only: the longest pattern in beats (default
         :data:`complex_auto.families.MAX_BEATS`; ``MOTIF_BEATS`` for motifs only).
-    notes : {'span', 'recurring'}
+    notes : {'span', 'recurring', 'melody'}
         The notes of an occurrence in ``PIECE.seg`` (:data:`NOTES`, :func:`patterns_to_notes`).
 
     Returns
@@ -752,7 +760,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     n_with_notes = None
     reference_spans = None
     if csv_path is not None:
-        score = read_score_csv(csv_path)
+        score = read_score_csv(csv_path, durations=notes == "melody")
         offset = score_offset(score, domain, audio_start, bpm)
         note_patterns = patterns_to_notes(patterns, score, h, offset, shift, notes)
         n_with_notes = len(note_patterns)
@@ -788,7 +796,8 @@ def _count(n, noun):
     return f"{n} {noun if n == 1 else plural}"
 
 
-def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt"):
+def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt",
+             durations=False):
     """Check a run's inputs and pair every matrix with its tempo and score, before any work.
 
     Parameters
@@ -801,6 +810,12 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
         Tempo of the pieces that are not JKU pieces and have none in a list's second column.
         (Tempo precedence: list column of the matrix list, then of the csv list, then the
         JKU table by name, then ``bpm``.)
+    root : str or Path
+        Where the runs are.
+    jku_list : str or Path
+        The csv list of the JKU pieces, for ``csv_list='auto'``.
+    durations : bool
+        Also check each score's duration column (``--notes melody`` reads it).
 
     Returns
     -------
@@ -854,7 +869,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
         if given is None and piece not in JKU_BPM:
             given = bpm          # --bpm is for the pieces whose tempo is not known by name
         if c is not None:
-            read_score_csv(c)       # fail now on a bad row rather than after the searches
+            read_score_csv(c, durations)    # fail now on a bad row, not after the searches
         plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given), "csv": c})
     return plan
 
@@ -999,7 +1014,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
             raise DataError(f"--max-beats {max_beats:g}: must be a number of beats, at least "
                             f"{MIN_BEATS:g} (the shortest pattern)")
     layout = RunLayout(run, root)
-    plan = plan_run(run, csv_list, bpm, root)
+    plan = plan_run(run, csv_list, bpm, root, durations=notes == "melody")
     frame_seconds, window, pad = run_timing(layout, frame_seconds)
     for p, start in zip(plan, audio_starts(layout, plan, audio_start, method, domain)):
         p["audio_start"] = start

@@ -743,8 +743,46 @@ def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(exc
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--notes",
                           "all"], cwd=tmp, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "invalid choice: 'all'" in res.stderr
-    with pytest.raises(DataError, match="--notes all: must be one of span, recurring"):
+    with pytest.raises(DataError, match="--notes all: must be one of span, recurring, melody$"):
         extract_run("ex", notes="all", root=tmp / "output")
+
+
+def test_melody_notes_are_the_skyline_of_each_span_and_the_chance_control_maps_them(
+        excerpt_run, monkeypatch):
+    from complex_auto.evaluation import load_patterns
+    from complex_auto.jku import read_score_csv
+    from complex_auto.melody import skyline
+
+    tmp = excerpt_run
+    monkeypatch.chdir(tmp)
+    layout = RunLayout("ex", tmp / "output")
+    ref = ROOT / "data/jku/groundtruth"
+    extract(tmp)
+    every = load_patterns(layout.seg("sonata04-2-poly"))
+    chance_every = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    extract(tmp, "--notes", "melody")
+    assert json.loads(layout.extraction_info.read_text())["notes"] == "melody"
+    melody = load_patterns(layout.seg("sonata04-2-poly"))
+    score = read_score_csv(ROOT / "data/jku/csv/sonata04-2-poly.csv", durations=True)
+    top = set(map(tuple, score[skyline(score), :2]))
+    # the same patterns and occurrences, each the notes of its span that are the melody
+    assert [len(p) for p in melody] == [len(p) for p in every]
+    assert all(set(m) == set(e) & top for p, q in zip(every, melody) for e, m in zip(p, q))
+    assert sum(map(len, sum(melody, []))) < 0.8 * sum(map(len, sum(every, [])))
+    # the chance control reads the run's option and maps its random spans onto the melody,
+    # which a polyphonic annotation shares less of than it shares of whole spans
+    chance = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
+    assert chance["Est_F"] < chance_every["Est_F"] - 0.1
+    # a score without durations is refused before any search, naming the line
+    bad = tmp / "nodur.csv"
+    bad.write_text("-1.0, 74\n")
+    (tmp / "csv_nodur.txt").write_text(f"{bad}\n")
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
+                          "families", "-csv", "csv_nodur.txt", "--notes", "melody",
+                          "--no-report"], cwd=tmp, env=child_env(clean=True),
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "nodur.csv, line 1" in res.stderr and "duration_in_beats" in res.stderr
 
 
 @pytest.mark.parametrize("option", ["occurrence_p", "max_beats", "notes"])

@@ -93,7 +93,7 @@ def test_patterns_to_notes_lists_the_recurring_notes_of_each_span():
     assert [len(o) for o in span[0]] == [11, 11]
     assert rec[0][0].tolist() == [[10.0 + k, p] for k, p in enumerate(MOTIF[:, 1])]
     assert rec[0][1].tolist() == [[60.0 + k, p + 4] for k, p in enumerate(MOTIF[:, 1])]
-    with pytest.raises(DataError, match="notes must be one of span, recurring, not 'all'"):
+    with pytest.raises(DataError, match="notes must be one of span, recurring, melody, not 'all'"):
         patterns_to_notes(pattern, score, 1.0, 0.0, 0.0, notes="all")
 
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""How many voices the annotated occurrences of a data set hold, and how much of them is melody.
+
+    python bench/annotated_voices.py [FOLDER]
+
+FOLDER holds ``csv_files.txt`` and ``groundtruth/PIECE.txt``, as for bench/discovery.py
+(default: the JKU PDD, ``jku_csv_files.txt`` and ``data/jku/groundtruth``; ``PATH/TO/bps-dev``
+for the motifs of BPS-dev). Per piece: the annotated
+occurrences, the share of them that are one voice (no two notes with the same onset), and the
+share of their notes that are the highest sounding at their onset, the skyline that
+``extract_motives.py --notes melody`` keeps (complex_auto.melody). An audio finder's span
+stands for every note in it: where annotations hold one voice that is the melody,
+``--notes melody`` suits them; where they hold chords and several voices, the default.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from complex_auto.errors import DataError  # noqa: E402
+from complex_auto.evaluation import load_patterns  # noqa: E402
+from complex_auto.jku import read_csv_list, read_score_csv  # noqa: E402
+from complex_auto.layout import piece_name  # noqa: E402
+from complex_auto.melody import skyline  # noqa: E402
+
+
+def voices(folder=None):
+    """Piece -> (occurrences, one-voice occurrences, notes, notes on the skyline)."""
+    if folder is None:
+        csvs, refdir = ROOT / "jku_csv_files.txt", ROOT / "data/jku/groundtruth"
+    else:
+        csvs, refdir = Path(folder) / "csv_files.txt", Path(folder) / "groundtruth"
+    out = {}
+    for csv in read_csv_list(csvs):
+        score = read_score_csv(csv, durations=True)
+        top = set(map(tuple, score[skyline(score), :2]))
+        occurrences = [o for p in load_patterns(refdir / f"{piece_name(csv)}.txt") for o in p]
+        out[piece_name(csv)] = (len(occurrences),
+                                sum(len({n[0] for n in o}) == len(o) for o in occurrences),
+                                sum(map(len, occurrences)),
+                                sum(tuple(n) in top for o in occurrences for n in o))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("folder", nargs="?", metavar="FOLDER",
+                   help="data set folder (default: the JKU PDD)")
+    args = p.parse_args()
+    try:
+        pieces = voices(args.folder)
+    except DataError as e:
+        sys.exit(f"error: {e}")
+    print(f"{'piece':<20}{'occurrences':>12}{'one voice':>11}{'notes':>8}{'melody':>8}")
+    for piece, (n, mono, notes, top) in pieces.items():
+        print(f"{piece:<20}{n:>12}{mono / n:>11.2f}{notes:>8}{top / notes:>8.2f}")
+    n, mono, notes, top = np.sum(list(pieces.values()), axis=0)
+    print(f"{'all':<20}{n:>12}{mono / n:>11.2f}{notes:>8}{top / notes:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
