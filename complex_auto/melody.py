@@ -19,6 +19,7 @@ import heapq
 import numpy as np
 
 from .errors import DataError
+from .recurrence import TICKS_PER_BEAT
 
 
 def skyline(score):
@@ -46,11 +47,15 @@ def skyline(score):
     if score.ndim != 2 or score.shape[1] < 3:
         raise DataError(f"a melody needs each note's duration: the score has shape "
                         f"{score.shape}, not (notes, 3) of onset, pitch, duration")
-    onsets, pitches, ends = score[:, 0], score[:, 1], score[:, 0] + score[:, 2]
     if (score[:, 2] < 0).any():
         k = int(np.argmax(score[:, 2] < 0))
         raise DataError(f"a melody needs durations >= 0, but note {k} of the score lasts "
                         f"{score[k, 2]:g} beats")
+    # on the grid of recurrence.TICKS_PER_BEAT: a csv's rounded decimals (a triplet's
+    # 0.3333333333) would otherwise let a note end a hair after the next one starts
+    onsets = np.round(score[:, 0] * TICKS_PER_BEAT).astype(np.int64)
+    ends = np.round((score[:, 0] + score[:, 2]) * TICKS_PER_BEAT).astype(np.int64)
+    pitches = score[:, 1]
     order = np.argsort(onsets, kind="stable")
     keep = np.zeros(len(score), bool)
     held = []                       # (-pitch, end) of notes begun so far: a max-heap on pitch
