@@ -845,16 +845,16 @@ def _register_max_beats():
 _register_max_beats()
 
 
-def _register_recurring():
-    """The table of README's '--notes recurring' paragraph: run and chance control of both
-    finders, and the ceiling with its chance control."""
-    rows, bps = _table_rows("| `--notes recurring`, `models/cqt_piano` | run | chance control |")
+def _register_notes_table(notes):
+    """The table of README's '--notes NOTES' paragraph: run and chance control of both
+    finders, and the ceiling with its chance control. Returns the BPS-dev folder (or None)."""
+    rows, bps = _table_rows(f"| `--notes {notes}`, `models/cqt_piano` | run | chance control |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
         if where == "BPS-dev" and folder is None:
             continue
 
         def run_of(f=folder):
-            return discovery(f, notes="recurring")
+            return discovery(f, notes=notes)
 
         for label, method in (("`nf14`", "nf14"), ("`families`", "families"),
                               ("ceiling (annotated spans)", None)):
@@ -867,10 +867,16 @@ def _register_recurring():
             else:
                 getters = [(f"{k} {m}", lambda k=k, m=m, r=run_of: getattr(r()[1], k)[m])
                            for k in ("top", "chance") for m in _MEASURES]
-            _register_discovery_row(f"--notes recurring {where} {method or 'ceiling'}", row,
+            _register_discovery_row(f"--notes {notes} {where} {method or 'ceiling'}", row,
                                     getters, slow=folder is not None)
+    return bps
 
-    # the paragraph below the table: margins, and what the same runs score with every note
+
+def _register_recurring():
+    """README's '--notes recurring' paragraph: its table, and the margins and every-note
+    scores that the prose below it quotes."""
+    bps = _register_notes_table("recurring")
+
     def margin(folder, method, notes="recurring"):
         return finder_score(method, "Est_F", "margin", folder, notes=notes)
 
@@ -911,6 +917,95 @@ def _register_recurring():
 
 
 _register_recurring()
+
+
+def _register_melody():
+    """README's '--notes melody' paragraph: its table, the one-voice shares of the
+    annotations (bench/annotated_voices.py), and the margins and every-note scores its prose
+    quotes."""
+    bps = _register_notes_table("melody")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from annotated_voices import voices
+
+    def share(folder, k):
+        # voices(): piece -> (occurrences, one voice, notes, notes on the skyline); summed
+        n, mono, notes, top = map(sum, zip(*voices(folder).values()))
+        return {"occurrences": n, "one voice": mono, "one-voice %": 100 * mono / n,
+                "melody %": 100 * top / notes}[k]
+
+    def families(notes, m, what="mean", folder=None):
+        return finder_score("families", m, what, folder, notes=notes)
+
+    said = [("JKU one-voice occurrences", "42 %", "in the JKU 42 % of the occurrences",
+             lambda: share(None, "one-voice %")),
+            ("JKU melody notes", "42 %", "and 42 % of the annotated notes",
+             lambda: share(None, "melody %"))]
+    scores = " / ".join(["{}"] * 4)
+    for notes, line in (("melody", "`families` scores {} with it against"),
+                        ("span", "with it against {}.")):
+        for k, m in enumerate(_MEASURES):
+            cells = ["[.]" if j != k else "{}" for j in range(4)]
+            said.append((f"JKU families {m}, {notes}", None,
+                         line.format(scores.format(*cells)), lambda n=notes, m=m: families(n, m)))
+    if bps:
+        def ceiling_margin(notes):
+            top = discovery(bps, notes=notes)[1]
+            return top.top["Est_F"] - top.chance["Est_F"]
+
+        said += [("BPS one-voice occurrences", "574", "574 of BPS-dev's",
+                  lambda: share(bps, "one voice")),
+                 ("BPS occurrences", "575", "575 annotated motif occurrences",
+                  lambda: share(bps, "occurrences")),
+                 ("BPS melody notes", "88 %", "and 88 % of their notes are the highest note",
+                  lambda: share(bps, "melody %")),
+                 ("BPS one-voice occurrences, BPS paragraph", "574", "(574 of 575 occurrences",
+                  lambda: share(bps, "one voice")),
+                 ("BPS melody notes, BPS paragraph", "88 %", "and 88 % of their",
+                  lambda: share(bps, "melody %")),
+                 ("BPS ceiling Est_F margin", "+.246", "by +.246 on establishment F",
+                  lambda: ceiling_margin("melody")),
+                 ("BPS ceiling Est_F margin, every note", "+.057", "(+.057 with every",
+                  lambda: ceiling_margin("span")),
+                 ("BPS families Est_F margin", "−.041", "chance (−.041, against",
+                  lambda: families("melody", "Est_F", "margin", bps)),
+                 ("BPS families Est_F margin, every note", "−.035", "against −.035 with every",
+                  lambda: families("span", "Est_F", "margin", bps))]
+        for k, m in enumerate(_MEASURES):
+            said.append((f"BPS families {m}, every note", None,
+                         "(" + scores.format(*["[.]" if j != k else "{}" for j in range(4)])
+                         + "), beats `nf14` on all four",
+                         lambda m=m: families("span", m, folder=bps)))
+        for m, shown, mel, span in (("Occ.75_F", "Occ.75_F", "+.060", "+.054"),
+                                    ("Occ.5_F", "Occ.5_F", "+.083", "+.028"),
+                                    ("ThreeLayer_F", "F3", "+.060", "+.031")):
+            said += [(f"BPS families {m} margin", mel, f"{shown} {mel}",
+                      lambda m=m: families("melody", m, "margin", bps)),
+                     (f"BPS families {m} margin, every note", span, None,
+                      lambda m=m: families("span", m, "margin", bps))]
+        def motifs():
+            return discovery(bps, max_beats=8.0, notes="melody")[0]["families"]
+
+        for what, line in (("mean", "BPS-dev, {}, and shows"), ("chance", "scores {}.")):
+            for k, m in enumerate(_MEASURES):
+                said.append((f"BPS families --max-beats 8 {what} {m}", None,
+                             line.format(scores.format(*["[.]" if j != k else "{}"
+                                                         for j in range(4)])),
+                             lambda w=what, m=m: getattr(motifs(), w)[m]))
+    text = README.read_text()
+    every_note = text[text.find("(with every note +"):].split(")", 1)[0]
+    for name, shown, context, fn in said:
+        if shown is None:       # a cell of a score list "a / b / c / d": found by position
+            pattern = re.escape(context).replace(re.escape("[.]"), r"\.\d{3}")
+            found = re.search(pattern.replace(re.escape("{}"), r"(\.\d{3})"), text)
+            shown = found.group(1) if found else "?"
+            context = found.group(0) if found else context
+        elif context is None:   # the margins with every note, in their order
+            context = every_note
+        number(_RESULTS, f"--notes melody: {name}", shown, context=context,
+               slow=name.startswith("BPS"))(fn)
+
+
+_register_melody()
 
 
 def _register_what_this_says():

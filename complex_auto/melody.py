@@ -2,7 +2,7 @@
 
 A finder on audio says *where* a passage repeats; mapped onto a score, its span holds every
 note that sounds there. Annotations of motifs often hold one voice only: 574 of the 575
-annotated occurrences of BPS-dev's motifs are one voice, and 84 % of their notes are the
+annotated occurrences of BPS-dev's motifs are one voice, and 88 % of their notes are the
 highest note sounding at their onset (``python bench/annotated_voices.py PATH/TO/bps-dev``;
 in the JKU PDD 42 % of the occurrences are one voice, and 42 % of the notes are the highest).
 :func:`skyline` keeps those notes of a score, so that a span can stand for its melody instead

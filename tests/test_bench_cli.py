@@ -85,3 +85,23 @@ def test_sensitivity_sets_one_constant_and_restores_it():
         (None, None), ("RUN_QUANTILE", 0.8)]
     assert [v[1:] for v in variants(only=["MIN_BEATS"])][1:] == [
         ("MIN_BEATS", 1.0), ("MIN_BEATS", 4.0)]
+
+
+def test_annotated_voices_counts_the_jku_annotations_and_names_a_bad_score(tmp_path):
+    from complex_auto.evaluation import load_patterns
+
+    proc = bench("annotated_voices.py")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[1:]}
+    occurrences = [o for f in sorted((ROOT / "data/jku/groundtruth").glob("*.txt"))
+                   for p in load_patterns(f) for o in p]
+    one_voice = sum(len({n[0] for n in o}) == len(o) for o in occurrences)
+    n, share, notes, melody = rows["all"]
+    assert int(n) == len(occurrences) and int(notes) == sum(map(len, occurrences))
+    assert float(share) == round(one_voice / len(occurrences), 2)
+    assert 0 < float(melody) < 1 and len(rows) == 6          # five pieces and all
+    # a score without durations cannot give a melody
+    folder = bad_folder(tmp_path, {"csv_files.txt": "csv/a.csv\n"})
+    (folder / "csv").mkdir()
+    (folder / "csv" / "a.csv").write_text("0,60\n")
+    one_line_error(bench("annotated_voices.py", folder), "a.csv, line 1", "duration_in_beats")

@@ -713,20 +713,29 @@ def test_occurrence_p_is_recorded_and_thins_the_occurrences(excerpt_run, monkeyp
     assert_chance_by_piece_is_the_mean(chance, ref)
 
 
+def every_note_then(tmp, notes):
+    """The excerpt run extracted with every note, then with ``--notes NOTES`` (recorded in
+    extraction.json): its layout, the patterns and chance control with every note, and the
+    patterns with ``NOTES``."""
+    from complex_auto.evaluation import load_patterns
+
+    layout = RunLayout("ex", tmp / "output")
+    extract(tmp)
+    every = load_patterns(layout.seg("sonata04-2-poly"))
+    chance_every = chance_scores("ex", seeds=(0, 1, 2), refdir=ROOT / "data/jku/groundtruth")
+    extract(tmp, "--notes", notes)
+    assert json.loads(layout.extraction_info.read_text())["notes"] == notes
+    return layout, every, chance_every, load_patterns(layout.seg("sonata04-2-poly"))
+
+
 def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(excerpt_run,
                                                                              monkeypatch):
-    from complex_auto.evaluation import evaluate_piece, load_patterns
+    from complex_auto.evaluation import evaluate_piece
 
     tmp = excerpt_run
     monkeypatch.chdir(tmp)
-    layout = RunLayout("ex", tmp / "output")
     ref = ROOT / "data/jku/groundtruth"
-    extract(tmp)
-    every = load_patterns(layout.seg("sonata04-2-poly"))
-    chance_every = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
-    extract(tmp, "--notes", "recurring")
-    assert json.loads(layout.extraction_info.read_text())["notes"] == "recurring"
-    recurring = load_patterns(layout.seg("sonata04-2-poly"))
+    layout, every, chance_every, recurring = every_note_then(tmp, "recurring")
     # the same patterns and occurrences, each a subset of its span's notes, some thinned
     assert [len(p) for p in recurring] == [len(p) for p in every]
     assert all(set(r) <= set(e) for p, q in zip(every, recurring) for e, r in zip(p, q))
@@ -749,20 +758,13 @@ def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(exc
 
 def test_melody_notes_are_the_skyline_of_each_span_and_the_chance_control_maps_them(
         excerpt_run, monkeypatch):
-    from complex_auto.evaluation import load_patterns
     from complex_auto.jku import read_score_csv
     from complex_auto.melody import skyline
 
     tmp = excerpt_run
     monkeypatch.chdir(tmp)
-    layout = RunLayout("ex", tmp / "output")
     ref = ROOT / "data/jku/groundtruth"
-    extract(tmp)
-    every = load_patterns(layout.seg("sonata04-2-poly"))
-    chance_every = chance_scores("ex", seeds=(0, 1, 2), refdir=ref)
-    extract(tmp, "--notes", "melody")
-    assert json.loads(layout.extraction_info.read_text())["notes"] == "melody"
-    melody = load_patterns(layout.seg("sonata04-2-poly"))
+    layout, every, chance_every, melody = every_note_then(tmp, "melody")
     score = read_score_csv(ROOT / "data/jku/csv/sonata04-2-poly.csv", durations=True)
     top = set(map(tuple, score[skyline(score), :2]))
     # the same patterns and occurrences, each the notes of its span that are the melody
