@@ -985,7 +985,7 @@ def _register_melody():
         def motifs():
             return discovery(bps, max_beats=8.0, notes="melody")[0]["families"]
 
-        for what, line in (("mean", "BPS-dev, {}, and shows"), ("chance", "scores {}.")):
+        for what, line in (("mean", "{}, beside a chance"), ("chance", "control of {}: short")):
             for k, m in enumerate(_MEASURES):
                 said.append((f"BPS families --max-beats 8 {what} {m}", None,
                              line.format(scores.format(*["[.]" if j != k else "{}"
