@@ -919,6 +919,19 @@ def _register_recurring():
 _register_recurring()
 
 
+@functools.cache
+def _ten_seeds(folder, notes):
+    """bench/discovery.py FOLDER --methods families --notes NOTES --seeds 10: the run and its
+    chance control over 10 random placements (MethodResult)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+
+    return bench_discovery.run_dataset(folder, methods=("families",), seeds=10, notes=notes,
+                                       model=ROOT / "models/cqt_piano/model_complex_auto_cqt.save",
+                                       config=ROOT / "models/cqt_piano/config_cqt.ini",
+                                       keep=True)[0]["families"]
+
+
 def _register_melody():
     """README's '--notes melody' paragraph: its table, the one-voice shares of the
     annotations (bench/annotated_voices.py), and the margins and every-note scores its prose
@@ -991,6 +1004,14 @@ def _register_melody():
                              line.format(scores.format(*["[.]" if j != k else "{}"
                                                          for j in range(4)])),
                              lambda w=what, m=m: getattr(motifs(), w)[m]))
+        ten = ("−.046 / +.046 / +.084 / +.060 with the melody against "
+               "−.033 / +.057 / +.030 / +.032")
+        for notes, shown in (("melody", ten.split(" with")[0]),
+                             ("span", ten.split("against ")[1])):
+            for m, value in zip(_MEASURES, shown.split(" / ")):
+                said.append((f"BPS families {m} margin, 10 seeds, {notes}", value, ten,
+                             lambda n=notes, m=m: _ten_seeds(bps, n).mean[m]
+                             - _ten_seeds(bps, n).chance[m]))
     text = README.read_text()
     every_note = text[text.find("(with every note +"):].split(")", 1)[0]
     for name, shown, context, fn in said:
