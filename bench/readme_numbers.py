@@ -953,13 +953,15 @@ def _register_melody():
              lambda: share(None, "one-voice %")),
             ("JKU melody notes", "42 %", "and 42 % of the annotated notes",
              lambda: share(None, "melody %"))]
-    scores = " / ".join(["{}"] * 4)
+    def cell(k):
+        # a list "a / b / c / d" of the four measures, with cell k the one to read
+        return " / ".join("{}" if j == k else "[.]" for j in range(4))
+
     for notes, line in (("melody", "`families` scores {} with it against"),
                         ("span", "with it against {}.")):
         for k, m in enumerate(_MEASURES):
-            cells = ["[.]" if j != k else "{}" for j in range(4)]
-            said.append((f"JKU families {m}, {notes}", None,
-                         line.format(scores.format(*cells)), lambda n=notes, m=m: families(n, m)))
+            said.append((f"JKU families {m}, {notes}", None, line.format(cell(k)),
+                         lambda n=notes, m=m: families(n, m)))
     if bps:
         def ceiling_margin(notes):
             top = discovery(bps, notes=notes)[1]
@@ -985,8 +987,7 @@ def _register_melody():
                   lambda: families("span", "Est_F", "margin", bps))]
         for k, m in enumerate(_MEASURES):
             said.append((f"BPS families {m}, every note", None,
-                         "(" + scores.format(*["[.]" if j != k else "{}" for j in range(4)])
-                         + "), beats `nf14` on all four",
+                         f"({cell(k)}), beats `nf14` on all four",
                          lambda m=m: families("span", m, folder=bps)))
         for m, shown, mel, span in (("Occ.75_F", "Occ.75_F", "+.060", "+.054"),
                                     ("Occ.5_F", "Occ.5_F", "+.083", "+.028"),
@@ -995,15 +996,14 @@ def _register_melody():
                       lambda m=m: families("melody", m, "margin", bps)),
                      (f"BPS families {m} margin, every note", span, None,
                       lambda m=m: families("span", m, "margin", bps))]
+
         def motifs():
             return discovery(bps, max_beats=8.0, notes="melody")[0]["families"]
 
         for what, line in (("mean", "{}, beside a chance"), ("chance", "control of {}: short")):
             for k, m in enumerate(_MEASURES):
                 said.append((f"BPS families --max-beats 8 {what} {m}", None,
-                             line.format(scores.format(*["[.]" if j != k else "{}"
-                                                         for j in range(4)])),
-                             lambda w=what, m=m: getattr(motifs(), w)[m]))
+                             line.format(cell(k)), lambda w=what, m=m: getattr(motifs(), w)[m]))
         ten = ("−.046 / +.046 / +.084 / +.060 with the melody against "
                "−.033 / +.057 / +.030 / +.032")
         for notes, shown in (("melody", ten.split(" with")[0]),
@@ -1018,8 +1018,8 @@ def _register_melody():
         if shown is None:       # a cell of a score list "a / b / c / d": found by position
             pattern = re.escape(context).replace(re.escape("[.]"), r"\.\d{3}")
             found = re.search(pattern.replace(re.escape("{}"), r"(\.\d{3})"), text)
-            shown = found.group(1) if found else "?"
-            context = found.group(0) if found else context
+            # not found: the template is not in the README, so the entry shows as MISSING
+            shown, context = (found.group(1), found.group(0)) if found else ("0", context)
         elif context is None:   # the margins with every note, in their order
             context = every_note
         number(_RESULTS, f"--notes melody: {name}", shown, context=context,
