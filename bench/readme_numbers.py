@@ -997,6 +997,15 @@ def _register_melody():
                      (f"BPS families {m} margin, every note", span, None,
                       lambda m=m: families("span", m, "margin", bps))]
 
+        def ratios():
+            return [families("melody", m, folder=bps) / families("span", m, folder=bps)
+                    for m in _MEASURES]
+
+        said += [("BPS families melody / every note, least", "1.9", "scores 1.9 to 3.2 times",
+                  lambda: min(ratios())),
+                 ("BPS families melody / every note, most", "3.2", "scores 1.9 to 3.2 times",
+                  lambda: max(ratios()))]
+
         def motifs():
             return discovery(bps, max_beats=8.0, notes="melody")[0]["families"]
 
