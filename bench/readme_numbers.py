@@ -528,16 +528,17 @@ for _what, _text, _k, _context, _bound in (
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 
 def discovery(folder=None, model="cqt_piano", focus=None, audio_start="auto", occurrence_p=None,
-              subset=False, max_beats=None, notes="span"):
+              subset=False, max_beats=None, notes="span", seeds=3):
     """bench/discovery.py [--focus-frames N] [--audio-start S] [--occurrence-p P --methods
-    families] [--best-subset] [--max-beats B --methods families] [--notes N]:
+    families] [--best-subset] [--max-beats B --methods families] [--notes N] [--seeds K]:
     ``run_dataset``'s (method -> MethodResult, Ceiling)."""
     # every argument passed, so that calls spelled differently share one cached run
-    return _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes)
+    return _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes,
+                      seeds)
 
 
 @functools.cache
-def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes):
+def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beats, notes, seeds):
     sys.path.insert(0, str(ROOT / "bench"))
     import discovery as bench_discovery
 
@@ -547,15 +548,15 @@ def _discovery(folder, model, focus, audio_start, occurrence_p, subset, max_beat
                                        config=ROOT / f"models/{model}/config_cqt.ini",
                                        focus=focus, audio_start=audio_start,
                                        occurrence_p=occurrence_p, subset=subset,
-                                       max_beats=max_beats, notes=notes)
+                                       max_beats=max_beats, notes=notes, seeds=seeds)
 
 
 def finder_score(method, m, what="mean", folder=None, model="cqt_piano", notes="span",
-                 piece=None):
-    """bench/discovery.py [FOLDER] [--model ...] [--notes N]: a finder's ``m`` as its run's
-    ``mean``, its ``chance`` control, or the ``margin`` between them; with ``piece``, that
-    piece's run score."""
-    res = discovery(folder, model, notes=notes)[0][method]
+                 piece=None, seeds=3):
+    """bench/discovery.py [FOLDER] [--model ...] [--notes N] [--seeds K]: a finder's ``m`` as
+    its run's ``mean``, its ``chance`` control, or the ``margin`` between them; with
+    ``piece``, that piece's run score."""
+    res = discovery(folder, model, notes=notes, seeds=seeds)[0][method]
     if piece is not None:
         return next(r[m] for r in res.pieces if r["piece"] == piece + "-poly")
     if what == "margin":
@@ -919,19 +920,6 @@ def _register_recurring():
 _register_recurring()
 
 
-@functools.cache
-def _ten_seeds(folder, notes):
-    """bench/discovery.py FOLDER --methods families --notes NOTES --seeds 10: the run and its
-    chance control over 10 random placements (MethodResult)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import discovery as bench_discovery
-
-    return bench_discovery.run_dataset(folder, methods=("families",), seeds=10, notes=notes,
-                                       model=ROOT / "models/cqt_piano/model_complex_auto_cqt.save",
-                                       config=ROOT / "models/cqt_piano/config_cqt.ini",
-                                       keep=True)[0]["families"]
-
-
 def _register_melody():
     """README's '--notes melody' paragraph: its table, the one-voice shares of the
     annotations (bench/annotated_voices.py), and the margins and every-note scores its prose
@@ -953,6 +941,7 @@ def _register_melody():
              lambda: share(None, "one-voice %")),
             ("JKU melody notes", "42 %", "and 42 % of the annotated notes",
              lambda: share(None, "melody %"))]
+
     def cell(k):
         # a list "a / b / c / d" of the four measures, with cell k the one to read
         return " / ".join("{}" if j == k else "[.]" for j in range(4))
@@ -1019,8 +1008,8 @@ def _register_melody():
                              ("span", ten.split("against ")[1])):
             for m, value in zip(_MEASURES, shown.split(" / ")):
                 said.append((f"BPS families {m} margin, 10 seeds, {notes}", value, ten,
-                             lambda n=notes, m=m: _ten_seeds(bps, n).mean[m]
-                             - _ten_seeds(bps, n).chance[m]))
+                             lambda n=notes, m=m: finder_score("families", m, "margin", bps,
+                                                               notes=n, seeds=10)))
     text = README.read_text()
     every_note = text[text.find("(with every note +"):].split(")", 1)[0]
     for name, shown, context, fn in said:
