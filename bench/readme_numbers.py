@@ -1498,24 +1498,40 @@ _register_prose_repeats()
 
 
 @functools.cache
-def score_features(folder=None, transpose=12, window_beats=None, subset=False):
-    """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B] [--best-subset]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
+def score_features(folder=None, transpose=12, window_beats=None, subset=False, melody=False,
+                   notes="span"):
+    """python bench/score_features.py [FOLDER] [--transpose T] [--window-beats B] [--best-subset] [--melody] [--notes N]: its Result (families on the scores' own notes, and on the CAE's matrices)"""
     sys.path.insert(0, str(ROOT / "bench"))
     import score_features as bench_score
 
     discovery(folder)       # a fresh conversion of the set, which the benchmark reuses
     return bench_score.score_features(folder, transpose=transpose, window_beats=window_beats,
-                                      keep=True, subset=subset)
+                                      keep=True, subset=subset, melody=melody, notes=notes)
 
 
 @functools.cache
-def _score_marks(folder=None):
-    """bench/annotated_repeats.py on the score's matrices: the numbers of its 'all pairs' line."""
+def _score_marks(folder=None, melody=False):
+    """bench/annotated_repeats.py on the score's matrices (of its melody only): the numbers of
+    its 'all pairs' line."""
+    score_features(folder, melody=melody, notes="melody" if melody else "span")
+    name = Path(folder).name if folder else "jku"
+    return _repeat_marks(f"bench_score_features_{name}_t12" + ("_melody" if melody else ""),
+                         folder)
+
+
+@functools.cache
+def _cae_marks(folder=None):
+    """bench/annotated_repeats.py on the CAE's matrices that score_features() compares with."""
     score_features(folder)
     name = Path(folder).name if folder else "jku"
+    return _repeat_marks(f"bench_discovery_{name}_cqt_piano_cae", folder)
+
+
+def _repeat_marks(run_name, folder=None):
+    """The numbers of the 'all pairs' line of bench/annotated_repeats.py RUN."""
     extra = ["--refdir", str(Path(folder) / "groundtruth")] if folder else []
-    line = next(l for l in run("bench/annotated_repeats.py", f"bench_score_features_{name}_t12",
-                               *extra).splitlines() if l.startswith("all pairs"))
+    line = next(l for l in run("bench/annotated_repeats.py", run_name, *extra).splitlines()
+                if l.startswith("all pairs"))
     return [float(v) for v in line.split()[2:]]
 
 
@@ -1538,7 +1554,9 @@ def _margin(result, measure):
 def _register_score_features():
     """The table and the sentences of README's 'A perfect transcription as features'."""
     rows, bps = _table_rows("| `families` on | run | chance control |")
-    variants = (("exact repeats only", dict(transpose=0)),
+    melody = dict(melody=True, notes="melody")
+    variants = (("melody, central 2 beats", dict(melody, window_beats=2.0)),
+                ("the score's melody", melody), ("exact repeats only", dict(transpose=0)),
                 ("central 2 beats", dict(window_beats=2.0)), ("the score's notes", {}))
     for row in rows[2:]:
         label, cells = row.split("|")[1].strip(), row.split("|", 2)[2]
@@ -1547,8 +1565,9 @@ def _register_score_features():
         if where == "BPS-dev" and bps is None:
             continue
         if "CAE" in label:
-            def result(f=folder):
-                return score_features(f).cae
+            # the CAE's run with --notes melody is the one beside the melody's matrices
+            def result(f=folder, kw=melody if "--notes melody" in label else {}):
+                return score_features(f, **kw).cae
         else:
             kw = next(k for text, k in variants if text in label)
 
@@ -1589,9 +1608,44 @@ def _register_score_features():
                        lambda: score_features(bps, window_beats=2.0).mean["Est_F"]),
                       ("BPS Est_F chance, 2 beats", ".329", "(.315 against .329)",
                        lambda: score_features(bps, window_beats=2.0).chance["Est_F"])]
+        sentences += _melody_sentences(bps)
     for name, value, context, fn in sentences:
         number(_COMPARE, f"score features: {name}", value, slow="BPS" in name,
                context=context)(fn)
+
+
+def _melody_sentences(bps):
+    """The paragraph 'A transcription of the melody?': (name, README text, context, getter)."""
+    def mel(**kw):
+        return score_features(bps, melody=True, notes="melody", **kw)
+
+    def cae():
+        return mel().cae
+
+    return [
+        ("melody BPS median", "80th", "piece's 80th percentile",
+         lambda: 100 * _score_marks(bps, melody=True)[1]),
+        ("melody BPS median, every note", "85th", "against the 85th with every",
+         lambda: 100 * _score_marks(bps)[1]),
+        ("melody BPS median, CAE", "75th", "note and the CAE's 75th",
+         lambda: 100 * _cae_marks(bps)[1]),
+        ("melody BPS Est_F", ".631", "(.631 against .514)", lambda: mel().mean["Est_F"]),
+        ("melody BPS Est_F, CAE", ".514", "(.631 against .514)", lambda: cae().mean["Est_F"]),
+        ("melody BPS Est_F margin", "−.051", "(−.051 against −.041)",
+         lambda: _margin(mel(), "Est_F")),
+        ("melody BPS Est_F margin, CAE", "−.041", "(−.051 against −.041)",
+         lambda: _margin(cae(), "Est_F"))] + [
+        (f"melody BPS {m} margin", text, f"{m} {text}" if m != "ThreeLayer_F" else f"F3 {text}",
+         lambda m=m: _margin(mel(), m))
+        for m, text in (("Occ.75_F", "+.019"), ("Occ.5_F", "+.030"), ("ThreeLayer_F", "+.027"))] + [
+        (f"melody BPS {m} margin, CAE", text, context, lambda m=m: _margin(cae(), m))
+        for m, text, context in (("Occ.75_F", "+.060", "against +.060, +.083"),
+                                 ("Occ.5_F", "+.083", "+.060, +.083, +.060)"),
+                                 ("ThreeLayer_F", "+.060", "+.083, +.060)"))] + [
+        ("melody BPS Est_F margin, 2 beats", "−.051", "(establishment F −.051, F3 +.044)",
+         lambda: _margin(mel(window_beats=2.0), "Est_F")),
+        ("melody BPS F3 margin, 2 beats", "+.044", "(establishment F −.051, F3 +.044)",
+         lambda: _margin(mel(window_beats=2.0), "ThreeLayer_F"))]
 
 
 _COMPARE = "Which Representation Finds Repeats"

@@ -17,10 +17,17 @@ matrices, and its patterns are scored beside their chance control and beside the
     python bench/score_features.py                          # the JKU PDD in data/jku
     python bench/score_features.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/score_features.py --transpose 0            # exact repeats only
+    python bench/score_features.py --melody --notes melody  # a transcription of the melody
+
+With ``--melody`` the matrices are made from the score's melody alone (the notes no higher
+note covers at their onset, :func:`complex_auto.melody.skyline`): what a perfect melody
+transcription, or a perfect separation of the top voice, would give. ``--notes`` maps the
+patterns of both runs, on the score's matrices and on the CAE's, as ``extract_motives.py
+--notes`` does (``melody`` for annotations of one voice).
 
 It first runs (or, with --keep, reuses) ``bench/discovery.py --methods families`` on the set,
 whose folder gives the matrices' sizes and the recordings' first sounds. The score's matrices
-and patterns are written to output/bench_score_features_NAME_tT[_wB]/.
+and patterns are written to output/bench_score_features_NAME_tT[_wB][_melody]/.
 """
 import argparse
 import json
@@ -41,6 +48,8 @@ from complex_auto.chance import chance_scores  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
+from complex_auto.melody import skyline  # noqa: E402
+from complex_auto.patterns import NOTES  # noqa: E402
 from complex_auto.patterns import extract_run  # noqa: E402
 from complex_auto.selfsim import BAND, convolve_same, diagonal_kernel, zero_band  # noqa: E402
 
@@ -111,6 +120,15 @@ def note_similarity(seconds, pitches, n_rows, window, frame_seconds,
     return np.maximum(sim, sim.T)
 
 
+def score_notes(path, melody=False):
+    """Onsets (beats) and MIDI pitches of a score csv, shape (notes, 2): every note, or with
+    ``melody`` only those no higher note covers at their onset (the skyline)."""
+    score = np.asarray(read_score_csv(path, durations=melody))
+    if melody:
+        score = score[skyline(score)]
+    return score[:, :2]
+
+
 def recipe(sim):
     """The CAE matrix's smoothing (DESIGN.md §7): band zeroed, diagonal kernel, min-max."""
     out = convolve_same(zero_band(sim.astype(np.float64), BAND), diagonal_kernel())
@@ -119,8 +137,9 @@ def recipe(sim):
     return (out - lo) / (hi - lo) if hi > lo else out
 
 
-def score_run(source, run, transpose, tolerance, window_beats=None):
-    """Copy the CAE run ``source`` to ``run`` with every matrix made from the score's notes."""
+def score_run(source, run, transpose, tolerance, window_beats=None, melody=False):
+    """Copy the CAE run ``source`` to ``run`` with every matrix made from the score's notes
+    (with ``melody``, its melody's)."""
     src, dst = ROOT / "output" / source, ROOT / "output" / run
     if dst.exists():
         shutil.rmtree(dst)
@@ -134,7 +153,7 @@ def score_run(source, run, transpose, tolerance, window_beats=None):
         piece = pieces[entry["piece"]]
         cae = np.load(ROOT / entry["matrix"], mmap_mode="r")
         n_rows = len(cae) - extraction["pad"]
-        score = np.asarray(read_score_csv(ROOT / piece["csv"]))
+        score = score_notes(ROOT / piece["csv"], melody)
         # as the MIREX output maps them: the first onset at the first sound, at the piece's bpm
         seconds = (score[:, 0] - score[:, 0].min()) * 60.0 / piece["bpm"] + piece["audio_start"]
         M = np.zeros(cae.shape, np.float32)
@@ -146,7 +165,7 @@ def score_run(source, run, transpose, tolerance, window_beats=None):
         piece_of[name] = piece
         entry["matrix"] = str((dst / name).relative_to(ROOT))
         entry["features"] = None
-    conversion["features"] = "score notes"
+    conversion["features"] = "score melody" if melody else "score notes"
     (dst / "conversion.json").write_text(json.dumps(conversion, indent=1))
     # the source's lists in its order, each matrix replaced by this run's (a second column of
     # the matrix list is the bpm)
@@ -180,21 +199,25 @@ class Result(NamedTuple):
 
 
 def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
-                   window_beats=None, seeds=3, keep=True, subset=False):
+                   window_beats=None, seeds=3, keep=True, subset=False, melody=False,
+                   notes="span"):
     """Run ``families`` on matrices made from the scores of a data set; see the module doc.
 
     With ``subset``, the best choice among each run's own patterns (picked with the answers,
-    ``bench/discovery.py --best-subset``) is scored too, on both kinds of matrices.
+    ``bench/discovery.py --best-subset``) is scored too, on both kinds of matrices. With
+    ``melody`` the matrices hold the score's melody only; ``notes`` maps the patterns of both
+    runs (``extract_motives.py --notes``).
     """
-    results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset)
+    results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes)
     name = Path(folder).name if folder else "jku"
     run = (f"bench_score_features_{name}_t{transpose}"
-           + (f"_w{window_beats:g}" if window_beats else ""))
-    csvs = score_run(run_name(folder, MODEL, "cae"), run, transpose, tolerance, window_beats)
+           + (f"_w{window_beats:g}" if window_beats else "") + ("_melody" if melody else ""))
+    csvs = score_run(run_name(folder, MODEL, "cae"), run, transpose, tolerance, window_beats,
+                     melody)
     refdir = Path(folder).resolve() / "groundtruth" if folder else ROOT / "data/jku/groundtruth"
     t1 = time.perf_counter()
     extract_run(run, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
-                root=ROOT / "output", overwrite=True, audio_start="first-sound")
+                root=ROOT / "output", overwrite=True, audio_start="first-sound", notes=notes)
     seconds = time.perf_counter() - t1
     pieces, mean, _ = evaluate_folder(ROOT / "output" / run, refdir, est_extensions=(".seg",))
     chance, piece_chance = chance_scores(run, seeds=range(seeds), refdir=refdir,
@@ -216,6 +239,12 @@ def main():
     p.add_argument("--window-beats", type=float, metavar="B",
                    help="compare only the central B beats of every window (default: the whole "
                         "window of the CAE's n-grams, 32 frames, about 6 beats at 120 bpm)")
+    p.add_argument("--melody", action="store_true",
+                   help="make the matrices from the score's melody alone (the highest note "
+                        "sounding at each onset): a perfect melody transcription")
+    p.add_argument("--notes", choices=NOTES, default=NOTES[0],
+                   help="extract_motives.py --notes for both runs (default span: every note of "
+                        "an occurrence's span; melody: its highest sounding notes)")
     p.add_argument("--best-subset", action="store_true",
                    help="also score the best choice among each run's own patterns, picked "
                         "with the answers: what the candidates hold, whatever the ranking")
@@ -225,10 +254,11 @@ def main():
     args = p.parse_args()
     t0 = time.perf_counter()
     res = score_features(args.folder, args.transpose, args.tolerance_frames, args.window_beats,
-                         args.seeds, args.keep, args.best_subset)
+                         args.seeds, args.keep, args.best_subset, args.melody, args.notes)
     window = f", central {args.window_beats:g} beats" if args.window_beats else ""
-    print(f"\nfamilies on the score's notes (transpose {args.transpose}{window}), per piece: "
-          f"run (chance); below it the CAE's run (chance)")
+    source = "melody" if args.melody else "notes"
+    print(f"\nfamilies on the score's {source} (transpose {args.transpose}{window}; --notes "
+          f"{args.notes}), per piece: run (chance); below it the CAE's run (chance)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
     by_cae = {r["piece"]: r for r in res.cae.pieces}
     for r in res.pieces:
@@ -242,7 +272,7 @@ def main():
           f"places, {args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all, "
           f"extraction on the score's matrices {res.seconds:.1f} s")
     print(f"{'features':<12} {'':<7}" + "".join(f"{c:>14}" for c in SHOWN))
-    for label, m, ch, bound in (("score notes", res.mean, res.chance, res.bound),
+    for label, m, ch, bound in ((f"score {source}", res.mean, res.chance, res.bound),
                                 ("CAE", res.cae.mean, res.cae.chance, res.cae.bound)):
         print(f"{label:<12} {'run':<7}" + "".join(f"{m[c]:14.3f}" for c in SHOWN))
         print(f"{'':<12} {'chance':<7}" + "".join(f"{ch[c]:14.3f}" for c in SHOWN))

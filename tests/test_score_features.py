@@ -57,3 +57,25 @@ def test_the_central_span_compares_fewer_frames_at_the_same_rows():
     # rows 2 and 34 hold the motif's and the copy's first two notes, but not in their centres
     whole = note_similarity(*piece(), n_rows=60, window=WINDOW, frame_seconds=FRAME, transpose=5)
     assert whole[2, 34] == 1.0 and sim[2, 34] == 0.0
+
+
+def test_the_melody_is_the_highest_sounding_note_of_the_score(tmp_path):
+    from score_features import score_notes
+
+    # a tune over chords: C5 held over the chord at beat 1, then E5 over a chord, then a lone
+    # bass note that sounds after the tune has stopped
+    rows = [(0, 72, 2), (0, 60, 1), (0, 64, 1), (1, 55, 1), (2, 76, 1), (2, 67, 1), (3, 48, 1)]
+    path = tmp_path / "tune.csv"
+    path.write_text("".join(f"{t},{p},0,{d},0\n" for t, p, d in rows))
+    every = score_notes(path)
+    assert every.shape == (7, 2)
+    assert score_notes(path, melody=True).tolist() == [[0, 72], [2, 76], [3, 48]]
+    # on a real score: exactly the skyline's notes, fewer than all
+    from complex_auto.jku import read_score_csv
+    from complex_auto.melody import skyline
+
+    csv = Path(__file__).resolve().parents[1] / "data/jku/csv/wtc2f20-poly.csv"
+    score = read_score_csv(csv, durations=True)
+    melody = score_notes(csv, melody=True)
+    assert np.array_equal(melody, score[skyline(score)][:, :2])
+    assert 0 < len(melody) < len(score)
