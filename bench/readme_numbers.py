@@ -1027,6 +1027,48 @@ def _register_melody():
 _register_melody()
 
 
+def _register_density():
+    """README's BPS-dev paragraph: how much of each movement the annotated motifs cover
+    (bench/annotated_voices.py) beside each movement's establishment F margin."""
+    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    if not Path(bps).is_dir():
+        return
+    sys.path.insert(0, str(ROOT / "bench"))
+    from annotated_voices import coverage
+
+    sparse = ("bps30", "bps14")
+
+    def covered():
+        return {piece: 100 * share for piece, share in coverage(bps).items()}
+
+    def margins():
+        res = discovery(bps)[0]["families"]
+        return {r["piece"]: r["Est_F"] - res.piece_chance[r["piece"]]["Est_F"]
+                for r in res.pieces}
+
+    def dense(values):
+        return [v for k, v in values.items() if k not in sparse]
+
+    for name, text, context, fn in (
+            ("mean", "69 %", "cover 69 % of each movement's",
+             lambda: sum(covered().values()) / len(covered())),
+            ("bps30", "48 %", "(48 %) and bps14 (52 %)", lambda: covered()["bps30"]),
+            ("bps14", "52 %", "(48 %) and bps14 (52 %)", lambda: covered()["bps14"]),
+            ("bps30 Est_F margin", "+.004", "(+.004", lambda: margins()["bps30"]),
+            ("bps14 Est_F margin", "−.003", "and −.003)", lambda: margins()["bps14"]),
+            ("others, least covered", "73", "covered 73–87 %", lambda: min(dense(covered()))),
+            ("others, most covered", "87", "covered 73–87 %", lambda: max(dense(covered()))),
+            ("others, Est_F margin nearest", ".021", "it is .021 to .084 below",
+             lambda: -max(dense(margins()))),
+            ("others, Est_F margin farthest", ".084", "it is .021 to .084 below",
+             lambda: -min(dense(margins())))):
+        number(_RESULTS, f"BPS-dev motif coverage: {name}", text, slow=True,
+               context=context)(fn)
+
+
+_register_density()
+
+
 def _register_what_this_says():
     """The bullets under README's JKU table ('What this says')."""
     def piece(method, name, m):

@@ -1,4 +1,7 @@
 """The benchmarks that take a data set folder or a run: bad input is one line, exit 1, no files."""
+import sys
+
+import numpy as np
 import pytest
 
 from .conftest import ROOT, run_cli
@@ -96,7 +99,7 @@ def test_annotated_voices_counts_the_jku_annotations_and_names_a_bad_score(tmp_p
     occurrences = [o for f in sorted((ROOT / "data/jku/groundtruth").glob("*.txt"))
                    for p in load_patterns(f) for o in p]
     one_voice = sum(len({n[0] for n in o}) == len(o) for o in occurrences)
-    n, share, notes, melody = rows["all"]
+    n, share, notes, melody = rows["all"][:4]
     assert int(n) == len(occurrences) and int(notes) == sum(map(len, occurrences))
     assert float(share) == round(one_voice / len(occurrences), 2)
     assert 0 < float(melody) < 1 and len(rows) == 6          # five pieces and all
@@ -105,3 +108,34 @@ def test_annotated_voices_counts_the_jku_annotations_and_names_a_bad_score(tmp_p
     (folder / "csv").mkdir()
     (folder / "csv" / "a.csv").write_text("0,60\n")
     one_line_error(bench("annotated_voices.py", folder), "a.csv, line 1", "duration_in_beats")
+
+
+def test_annotated_voices_gives_the_share_of_the_annotated_stretch_that_occurrences_cover(
+        tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from annotated_voices import coverage
+
+    # occurrences over beats 0-4 and 2-6 (overlapping), 10-12, and 3-5 (inside): 8 of 12 beats
+    folder = bad_folder(tmp_path, {"csv_files.txt": "csv/a.csv\n"})
+    (folder / "csv").mkdir()
+    (folder / "csv" / "a.csv").write_text("0,60,60,1,0\n")
+    occurrences = [(0, 2, 4), (2, 6), (10, 11, 12), (3, 5)]
+    (folder / "groundtruth" / "a.txt").write_text("pattern1\n" + "".join(
+        f"occurrence{k + 1}\n" + "".join(f"{t}, 60\n" for t in o)
+        for k, o in enumerate(occurrences)))
+    assert coverage(folder) == {"a": 8 / 12}
+    # the printed column: on the JKU each piece against a fine grid of its annotated stretch
+    proc = bench("annotated_voices.py")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: float(line.split()[-1]) for line in proc.stdout.splitlines()[1:]}
+    from complex_auto.evaluation import load_patterns
+
+    for f in sorted((ROOT / "data/jku/groundtruth").glob("*.txt")):
+        spans = [(min(n[0] for n in o), max(n[0] for n in o))
+                 for p in load_patterns(f) for o in p]
+        grid = np.arange(min(a for a, _ in spans), max(b for _, b in spans), 1 / 64)
+        inside = np.zeros(len(grid), bool)
+        for a, b in spans:
+            inside |= (grid >= a) & (grid < b)
+        assert abs(rows[f.stem] - inside.mean()) <= 0.005 + 1e-9, f.stem
+    assert rows["all"] == round(float(np.mean(list(coverage().values()))), 2)
