@@ -49,8 +49,7 @@ from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
 from complex_auto.melody import skyline  # noqa: E402
-from complex_auto.patterns import NOTES  # noqa: E402
-from complex_auto.patterns import extract_run  # noqa: E402
+from complex_auto.patterns import NOTES, extract_run  # noqa: E402
 from complex_auto.selfsim import BAND, convolve_same, diagonal_kernel, zero_band  # noqa: E402
 
 #: Largest transposition between two windows, in semitones: repeats in another key move by less
