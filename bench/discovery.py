@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
-from complex_auto.jku import read_score_csv  # noqa: E402
+from complex_auto.jku import read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.evaluation import (best_subset, evaluate_folder, evaluate_piece,  # noqa: E402
                                      list_mirex_files, load_patterns, matching_occurrences,
@@ -58,13 +58,16 @@ MODEL = ROOT / "models/cqt_piano/model_complex_auto_cqt.save"
 CONFIG = ROOT / "models/cqt_piano/config_cqt.ini"
 
 
-def dataset_lists(folder, tmp):
+def dataset_lists(folder, tmp, durations=False):
     """Absolute-path copies of a data set's audio and csv lists; (audio list, csv list, refdir).
 
     The copies are written into ``tmp`` (made here). Raises DataError when ``folder`` is not
-    laid out as the module's docstring says, before anything is written.
+    laid out as the module's docstring says, or with ``durations`` when a score lacks the
+    durations that a melody needs (``--notes melody``), before anything is written or converted.
     """
     if folder is None:
+        if durations:
+            _read_durations(read_csv_list(ROOT / "jku_csv_files.txt"))
         tmp.mkdir(parents=True, exist_ok=True)
         return ROOT / "jku_input_audio.txt", ROOT / "jku_csv_files.txt", ROOT / "data/jku/groundtruth"
     folder = Path(folder).resolve()
@@ -87,11 +90,21 @@ def dataset_lists(folder, tmp):
         if not lines:
             raise DataError(f"{folder / name}: lists no file")
         lists[tmp / f"{folder.name}_{name}"] = "\n".join(lines) + "\n"
+    if durations:
+        _read_durations(folder / line.split("\t")[0]
+                        for line in (folder / "csv_files.txt").read_text().splitlines()
+                        if line.strip())
     tmp.mkdir(parents=True, exist_ok=True)
     for path, text in lists.items():
         path.write_text(text)
     audio, csvs = lists
     return audio, csvs, folder / "groundtruth"
+
+
+def _read_durations(paths):
+    # every score read as the melody reads it: a DataError names the first bad file and line
+    for path in paths:
+        read_score_csv(path, durations=True)
 
 
 class Ceiling(NamedTuple):
@@ -248,8 +261,9 @@ class MethodResult(NamedTuple):
 
 
 def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, features="cae",
-                    focus=None):
-    """Convert a data set's recordings once (``keep``: reuse the same model's conversion).
+                    focus=None, durations=False):
+    """Convert a data set's recordings once (``keep``: reuse the same model's conversion);
+    ``durations``: first check that every score has them (:func:`dataset_lists`).
 
     Returns
     -------
@@ -262,7 +276,7 @@ def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, feature
     """
     base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
-    audio, csvs, refdir = dataset_lists(folder, tmp)
+    audio, csvs, refdir = dataset_lists(folder, tmp, durations)
     if not (keep and _same_conversion(tmp, model, config, focus)):
         cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
                "--self-sim-matrix", "--model", str(model)]
@@ -304,14 +318,15 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
                 model=MODEL, config=CONFIG, features="cae", focus=None,
                 audio_start="auto", occurrence_p=None, subset=False, max_beats=None,
-                notes="span", candidates=False):
+                notes="span", candidates=False, durations=False):
     """Convert a data set once, run every finder, score it and its chance control.
 
     ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
     --occurrence-p``, ``--max-beats``), ``notes`` to every finder and the ceiling
     (``--notes``); with ``subset``, each run's :func:`subset_bound` and
     :func:`occurrence_bound` are computed too, with ``candidates`` the :func:`candidate_bound`
-    of the ``families`` run.
+    of the ``families`` run. Every score is checked for durations before the conversion when
+    ``notes`` is ``melody`` or ``durations`` is set.
 
     Returns
     -------
@@ -321,7 +336,8 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
         :func:`ceiling` of the data set: its means, their chance control (``seeds`` draws),
         and both per piece.
     """
-    base, csvs, refdir = convert_dataset(folder, keep, model, config, features, focus)
+    base, csvs, refdir = convert_dataset(folder, keep, model, config, features, focus,
+                                         durations or notes == "melody")
     results = {method: score_method(base, csvs, refdir, method, seeds, audio_start,
                                     occurrence_p, max_beats, notes, subset, candidates)
                for method in methods}

@@ -207,7 +207,8 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     ``melody`` the matrices hold the score's melody only; ``notes`` maps the patterns of both
     runs (``extract_motives.py --notes``).
     """
-    results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes)
+    results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes,
+                             durations=melody)
     name = Path(folder).name if folder else "jku"
     run = (f"bench_score_features_{name}_t{transpose}"
            + (f"_w{window_beats:g}" if window_beats else "") + ("_melody" if melody else ""))

@@ -51,6 +51,18 @@ def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
     assert not list((ROOT / "output").glob(f"bench_*{folder.name}*"))
 
 
+@pytest.mark.parametrize("script, option", [("discovery.py", ("--notes", "melody")),
+                                            ("score_features.py", ("--melody",))])
+def test_a_melody_needs_durations_and_is_refused_before_any_conversion(tmp_path, script, option):
+    folder = bad_folder(tmp_path, {"input_audio.txt": "a.wav\t120\n",
+                                   "csv_files.txt": "csv/a.csv\n"})
+    (folder / "a.wav").write_bytes(b"not audio: never read")
+    (folder / "csv").mkdir()
+    (folder / "csv" / "a.csv").write_text("0,60\n1,62\n")
+    one_line_error(bench(script, folder, *option), "a.csv, line 1", "duration_in_beats")
+    assert not list((ROOT / "output").glob(f"bench_*{folder.name}*"))
+
+
 def test_chance_of_a_run_that_was_not_extracted(tmp_path):
     one_line_error(bench("chance.py", f"no_such_run_{tmp_path.name}"), "does not exist")
 
