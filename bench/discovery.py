@@ -188,6 +188,53 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
         piece -> ``(bound, families)``: the mean over its annotated patterns, and how many
         families there were.
     """
+    out = {}
+    for piece, (found,), (S,), _ in _families_against_truth(run, refdir, root, (False,)):
+        out[piece] = (float(S.max(axis=1).mean()) if S.size else 0.0, len(found))
+    return out
+
+
+#: How :func:`lost_patterns` words the rules of :func:`complex_auto.families.excluded_by`.
+RULES = {"same spans": "same spans as", "its spans": "holds the spans of", "inside": "inside"}
+
+
+def lost_patterns(run, refdir, root=ROOT / "output", gap=0.1):
+    """The annotated patterns that a candidate of a ``families`` run matches better than the
+    run does, and which of the run's patterns step 6's rules dropped that candidate for.
+
+    Returns
+    -------
+    list of tuple
+        ``(piece, pattern, run's best, candidate's, candidate's length in beats, its
+        occurrences, reason)`` for every annotated pattern (1-based) whose best candidate's
+        establishment score exceeds the run's best by at least ``gap``. ``reason`` names the
+        rule of :func:`complex_auto.families.excluded_by` and the run's pattern (1-based, as
+        in ``PIECE.patterns.csv``), or says that no rule excluded it (a part of step 7, of
+        which each pattern keeps one).
+    """
+    from complex_auto.families import excluded_by
+
+    out = []
+    for piece, (found, chosen), (S, R), h in _families_against_truth(run, refdir, root,
+                                                                      (False, True)):
+        for i in range(S.shape[0]):
+            j = int(S[i].argmax())
+            best = float(R[i].max()) if R.size else 0.0
+            if S[i, j] - best < gap:
+                continue
+            occ = found[j][1]
+            why = excluded_by(occ, [c[1] for c in chosen])
+            reason = (f"{RULES[why[1]]} pattern {why[0] + 1}" if why
+                      else "no rule: a part not kept (one per pattern)")
+            out.append((piece, i + 1, best, float(S[i, j]), float((occ[0, 1] - occ[0, 0]) * h),
+                        len(occ), reason))
+    return out
+
+
+def _families_against_truth(run, refdir, root, select):
+    """Per piece with a score: (piece, the families of
+    :func:`complex_auto.families.find_patterns` with each ``select`` in turn, their
+    establishment matrices against the annotations, beats per frame)."""
     import numpy as np
 
     from complex_auto.evaluation import establishment_matrix
@@ -200,20 +247,22 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
     info = read_extraction(layout)
     if info.get("method") != "families":
         raise DataError(f"{layout.extraction_info}: not a families run")
-    out = {}
     for piece in info["pieces"]:
         if not piece["csv"]:            # no score: the run has no notes to match either
             continue
         score, offset, h = piece_timing(info, piece)
         X = np.load(piece["matrix"], mmap_mode="r")
-        found = find_patterns(X, h, n_rows=len(X) - info["pad"],
-                              occurrence_p=info.get("occurrence_p"),
-                              max_beats=info.get("max_beats", MAX_BEATS), select=False)
-        notes = patterns_to_notes(families_to_patterns(found), score, h, offset,
-                                  info["window"] / 2.0, info.get("notes", NOTES[0]))
-        S = establishment_matrix(load_patterns(Path(refdir) / f"{piece['piece']}.txt"), notes)
-        out[piece["piece"]] = (float(S.max(axis=1).mean()) if S.size else 0.0, len(found))
-    return out
+        truth = load_patterns(Path(refdir) / f"{piece['piece']}.txt")
+        founds, matrices = [], []
+        for sel in select:
+            found = find_patterns(X, h, n_rows=len(X) - info["pad"],
+                                  occurrence_p=info.get("occurrence_p"),
+                                  max_beats=info.get("max_beats", MAX_BEATS), select=sel)
+            notes = patterns_to_notes(families_to_patterns(found), score, h, offset,
+                                      info["window"] / 2.0, info.get("notes", NOTES[0]))
+            founds.append(found)
+            matrices.append(np.asarray(establishment_matrix(truth, notes)))
+        yield piece["piece"], founds, matrices, h
 
 
 def _same_conversion(folder, model, config, focus=None):
@@ -258,6 +307,8 @@ class MethodResult(NamedTuple):
     candidates: dict | None = None
     #: :func:`occurrence_bound` (``subset=True``), else None.
     occurrences: dict | None = None
+    #: :func:`lost_patterns` (``families`` with ``candidates=True``), else None.
+    lost: list | None = None
 
 
 def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, features="cae",
@@ -312,7 +363,9 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
     bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
     occurrences = occurrence_bound(ROOT / "output" / run, refdir) if subset else None
     cands = candidate_bound(run, refdir) if candidates and families else None
-    return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands, occurrences)
+    lost = lost_patterns(run, refdir) if candidates and families else None
+    return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands, occurrences,
+                        lost)
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
@@ -403,6 +456,12 @@ def main():
                 print(f"{r['piece']:<20}{n:11d}{bound:14.3f}{r['Est_R']:12.3f}")
             print(f"{'mean':<20}{'':11}{fmean(v[0] for v in res.candidates.values()):14.3f}"
                   f"{res.mean['Est_R']:12.3f}")
+            print(f"\nannotated patterns that a candidate matches better than the run (by .1 "
+                  f"or more; establishment score), and the rule of step 6 that dropped it")
+            print(f"{'piece':<20}{'pattern':>8}{'run':>7}{'cand.':>7}{'beats':>7}{'occ.':>6}"
+                  "  dropped for")
+            for piece, i, best, cand, beats, occ, reason in res.lost:
+                print(f"{piece:<20}{i:>8}{best:7.2f}{cand:7.2f}{beats:7.1f}{occ:6d}  {reason}")
     print("\nceiling, per piece: the annotated spans (the same at random places)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
     for piece, (spans, placed) in top.pieces.items():

@@ -798,7 +798,8 @@ def candidates(folder=None, max_beats=None):
 
     res = bench_discovery.run_dataset(folder, methods=("families",), seeds=1, keep=True,
                                       max_beats=max_beats, candidates=True)[0]["families"]
-    return {piece: bound for piece, (bound, _) in res.candidates.items()}, res.mean["Est_R"]
+    return ({piece: bound for piece, (bound, _) in res.candidates.items()}, res.mean["Est_R"],
+            res.lost, {r["piece"]: r["Est_R"] for r in res.pieces})
 
 
 def _register_candidates():
@@ -824,6 +825,48 @@ def _register_candidates():
             ("highest of the other three", ".988", ".838 to .988",
              lambda: max(candidates()[0].values()))):
         number(_RESULTS, f"--candidates JKU {name}", value, context=context)(fn)
+    _register_lost_patterns()
+
+
+@functools.cache
+def iou_study():
+    """python bench/sensitivity.py --set SAME_SPAN_IOU=0.67: variant -> MethodResult (10 seeds)"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import sensitivity as bench_sensitivity
+
+    return bench_sensitivity.sensitivity(None, extra=(("SAME_SPAN_IOU", 0.67),),
+                                         log=lambda *a, **k: None)
+
+
+def _register_lost_patterns():
+    """The sentences of README's '--candidates' paragraph on what the choice lost."""
+    def lost():
+        return candidates()[2]
+
+    def a6_beats():
+        return next(beats for piece, i, _, _, beats, _, _ in lost()
+                    if piece == "sonata04-2-poly" and i == 6)
+
+    said = [("sonata04-2 candidates", ".838", "(.838 against the run's .581)",
+             lambda: candidates()[0]["sonata04-2-poly"]),
+            ("sonata04-2 run Est_R", ".581", "(.838 against the run's .581)",
+             lambda: candidates()[3]["sonata04-2-poly"]),
+            ("patterns lost", "10", "JKU it lists 10 patterns", lambda: len(lost())),
+            ("patterns lost in sonata04-2", "7", "7 of them in sonata04-2",
+             lambda: sum(piece == "sonata04-2-poly" for piece, *_ in lost())),
+            ("sonata04-2 A6 candidate beats", "60", "(A6's candidate, 60 beats", a6_beats)]
+    for name, value, context, fn in said:
+        number(_RESULTS, f"--candidates JKU {name}", value, context=context)(fn)
+    for label, context, what in (
+            ("SAME_SPAN_IOU = 0.67", "JKU .652 / .796 / .629 / .550", "mean"),
+            ("SAME_SPAN_IOU = 0.67", "(+.051 / +.400 / +.276 / +.226", "margin"),
+            ("defaults", "+.052 / +.458 / +.314 / +.235), so the default stays", "margin")):
+        for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
+            def compute(label=label, m=m, what=what):
+                res = iou_study()[next(k for k in iou_study() if k.startswith(label))]
+                return res.mean[m] - (res.chance[m] if what == "margin" else 0.0)
+            number(_RESULTS, f"--candidates JKU {label} {what} {m}", text, slow=True,
+                   context=context)(compute)
 
 
 _register_candidates()

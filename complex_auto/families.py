@@ -488,18 +488,46 @@ def select_patterns(families, redundant=None, iou=None, kept=()):
         maximality of SIATEC's translational equivalence classes (Meredith, Lemström &
         Wiggins 2002).
     """
-    redundant = REDUNDANT_SHARE if redundant is None else redundant
-    iou = SAME_SPAN_IOU if iou is None else iou
     chosen = [(score, [tuple(o) for o in occ]) for score, occ in kept]
     for score, occ in sorted(families, key=lambda f: -f[0]):
         spans = [tuple(o) for o in occ]
-        if any(_share_matched(spans, k_spans, iou) >= redundant
-               or _share_matched(k_spans, spans, iou) >= redundant
-               or _inside(spans, k_spans, iou)
-               for _, k_spans in chosen):
-            continue
-        chosen.append((score, spans))
+        if excluded_by(spans, [k for _, k in chosen], redundant, iou) is None:
+            chosen.append((score, spans))
     return [(s, np.array(sorted(o), np.int64)) for s, o in chosen]
+
+
+def excluded_by(occurrences, chosen, redundant=None, iou=None):
+    """Which of the patterns chosen already excludes a family in :func:`select_patterns`.
+
+    Parameters
+    ----------
+    occurrences : array-like, shape (k, 2)
+        The family's spans.
+    chosen : list of array-like, each shape (k', 2)
+        The spans of the patterns chosen before it, best first.
+    redundant, iou : float, optional
+        As for :func:`select_patterns`.
+
+    Returns
+    -------
+    (int, str) or None
+        The index in ``chosen`` of the first pattern that excludes it and the rule:
+        ``"same spans"`` (``redundant`` of its spans are that pattern's), ``"its spans"`` (the
+        other way round) or ``"inside"`` (each of its spans lies in its own span of that
+        pattern); None when none does.
+    """
+    redundant = REDUNDANT_SHARE if redundant is None else redundant
+    iou = SAME_SPAN_IOU if iou is None else iou
+    spans = [tuple(o) for o in occurrences]
+    for k, other in enumerate(chosen):
+        other = [tuple(o) for o in other]
+        if _share_matched(spans, other, iou) >= redundant:
+            return k, "same spans"
+        if _share_matched(other, spans, iou) >= redundant:
+            return k, "its spans"
+        if _inside(spans, other, iou):
+            return k, "inside"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -186,6 +186,23 @@ def test_select_patterns_drops_repeats_and_parts_but_keeps_inner_motifs():
     assert [s for s, _ in kept] == [10.0, 3.0, 2.0]
 
 
+def test_excluded_by_names_the_first_chosen_pattern_and_its_rule():
+    section = np.array([[0, 40], [100, 140], [300, 340]])
+    other = np.array([[50, 60], [200, 210]])
+    assert F.excluded_by([[2, 41], [99, 139], [301, 342]], [other, section]) == (1, "same spans")
+    # a family with two of the section's three spans among five of its own: the section's
+    # spans are its spans (2 of 3), not the other way round (2 of 5)
+    wider = [[0, 40], [100, 140], [500, 540], [600, 640], [700, 740]]
+    assert F.excluded_by(wider, [section]) == (0, "its spans")
+    assert F.excluded_by([[10, 20], [110, 120], [310, 320]], [other, section]) == (1, "inside")
+    # twice in each occurrence, or elsewhere: kept
+    assert F.excluded_by([[0, 8], [20, 28], [100, 108], [120, 128]], [section]) is None
+    assert F.excluded_by([[400, 420], [450, 470]], [section, other]) is None
+    # the shares and the iou are the select_patterns' ones
+    assert F.excluded_by(wider, [section], redundant=0.7) is None
+    assert F.excluded_by([[2, 41], [99, 139], [301, 342]], [section], iou=0.99) is None
+
+
 def test_select_patterns_keeps_the_patterns_chosen_already_first():
     section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
     same = (50.0, np.array([[2, 41], [99, 139], [301, 342]]))           # higher score, same spans
@@ -844,9 +861,9 @@ def test_candidates_bound_the_runs_establishment_recall(excerpt_run, monkeypatch
     """bench/discovery.py --candidates: any choice among the candidates, the run's included,
     recalls at most what all of them do."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from discovery import candidate_bound
+    from discovery import candidate_bound, lost_patterns
 
-    from complex_auto.evaluation import evaluate_piece
+    from complex_auto.evaluation import establishment_matrix, evaluate_piece, load_patterns
 
     monkeypatch.chdir(excerpt_run)
     extract(excerpt_run)
@@ -857,6 +874,22 @@ def test_candidates_bound_the_runs_establishment_recall(excerpt_run, monkeypatch
                  Path("output/ex/sonata04-2-poly.patterns.csv").read_text().splitlines()[1:]})
     assert n > n_run
     assert run["Est_R"] - 1e-9 <= bound <= 1.0
+    # the annotated patterns a candidate matches better than the run: each by the gap or
+    # more, its run score the run's own establishment recall of it, and a reason
+    S = establishment_matrix(load_patterns(ref / "sonata04-2-poly.txt"),
+                             load_patterns(Path("output/ex/sonata04-2-poly.seg")))
+    lost = lost_patterns("ex", ref, root=Path("output"), gap=0.0)
+    assert [i for _, i, *_ in lost] == list(range(1, len(S) + 1))
+    for piece, i, best, cand, beats, occ, reason in lost:
+        assert piece == "sonata04-2-poly" and cand >= best
+        assert best == pytest.approx(S[i - 1].max())
+        assert beats >= 2.0 and occ >= 2
+        assert reason.startswith(("same spans as pattern", "holds the spans of pattern",
+                                  "inside pattern", "no rule"))
+        if not reason.startswith("no rule"):
+            assert 1 <= int(reason.split()[-1]) <= n_run
+    assert all(cand - best >= 0.2 for _, _, best, cand, *_ in
+               lost_patterns("ex", ref, root=Path("output"), gap=0.2))
     extract(excerpt_run, method="nf14")
     with pytest.raises(DataError, match="not a families run"):
         candidate_bound("ex", ref, root=Path("output"))
