@@ -217,6 +217,8 @@ def lost_patterns(run, refdir, root=ROOT / "output", gap=0.1):
     out = []
     for piece, (found, chosen), (S, R), h in _families_against_truth(run, refdir, root,
                                                                       (False, True)):
+        if S.size == 0:                 # no candidate at all: nothing was dropped
+            continue
         for i in range(S.shape[0]):
             j = int(S[i].argmax())
             best = float(R[i].max()) if R.size else 0.0
