@@ -80,20 +80,19 @@ def dataset_lists(folder, tmp, durations=False):
                             f"csv_files.txt and groundtruth/ (see bench/discovery.py --help)")
     lists = {}
     for name in ("input_audio.txt", "csv_files.txt"):
-        lines = []
+        lines, files = [], []
         for k, line in enumerate((folder / name).read_text().splitlines(), 1):
             if line.strip():
                 first, *rest = line.split("\t")
                 if not (folder / first).is_file():
                     raise DataError(f"{folder / name}, line {k}: {folder / first} does not exist")
                 lines.append("\t".join([str(folder / first)] + rest))
+                files.append(folder / first)
         if not lines:
             raise DataError(f"{folder / name}: lists no file")
         lists[tmp / f"{folder.name}_{name}"] = "\n".join(lines) + "\n"
     if durations:
-        _read_durations(folder / line.split("\t")[0]
-                        for line in (folder / "csv_files.txt").read_text().splitlines()
-                        if line.strip())
+        _read_durations(files)          # the files of the last list: the scores
     tmp.mkdir(parents=True, exist_ok=True)
     for path, text in lists.items():
         path.write_text(text)
@@ -171,7 +170,7 @@ def occurrence_bound(estdir, refdir, measures=SHOWN):
     return _scored_pieces(estdir, refdir, score)
 
 
-def candidate_bound(run, refdir, root=ROOT / "output"):
+def candidate_bound(run, refdir, root=ROOT / "output", pieces=None):
     """Establishment recall of every candidate family of a ``families`` run, before its choice.
 
     Runs :func:`complex_auto.families.find_patterns` again on the run's matrices, with the
@@ -180,7 +179,8 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
     the run did, and gives each annotated pattern the best establishment score any family
     reaches (:func:`complex_auto.evaluation.establishment_matrix`). The mean of these is what
     establishment recall could be for *any* choice among the candidates: below it, the
-    candidates themselves miss the annotation.
+    candidates themselves miss the annotation. ``pieces``: what
+    :func:`_families_against_truth` gave already (its first family list and matrix are used).
 
     Returns
     -------
@@ -188,8 +188,10 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
         piece -> ``(bound, families)``: the mean over its annotated patterns, and how many
         families there were.
     """
+    if pieces is None:
+        pieces = _families_against_truth(run, refdir, root, (False,))
     out = {}
-    for piece, (found,), (S,), _ in _families_against_truth(run, refdir, root, (False,)):
+    for piece, (found, *_), (S, *_), _ in pieces:
         out[piece] = (float(S.max(axis=1).mean()) if S.size else 0.0, len(found))
     return out
 
@@ -198,7 +200,7 @@ def candidate_bound(run, refdir, root=ROOT / "output"):
 RULES = {"same spans": "same spans as", "its spans": "holds the spans of", "inside": "inside"}
 
 
-def lost_patterns(run, refdir, root=ROOT / "output", gap=0.1):
+def lost_patterns(run, refdir, root=ROOT / "output", gap=0.1, pieces=None):
     """The annotated patterns that a candidate of a ``families`` run matches better than the
     run does, and which of the run's patterns step 6's rules dropped that candidate for.
 
@@ -210,13 +212,15 @@ def lost_patterns(run, refdir, root=ROOT / "output", gap=0.1):
         establishment score exceeds the run's best by at least ``gap``. ``reason`` names the
         rule of :func:`complex_auto.families.excluded_by` and the run's pattern (1-based, as
         in ``PIECE.patterns.csv``), or says that no rule excluded it (a part of step 7, of
-        which each pattern keeps one).
+        which each pattern keeps one). ``pieces``: what :func:`_families_against_truth` gave
+        already with ``select=(False, True)``.
     """
     from complex_auto.families import excluded_by
 
+    if pieces is None:
+        pieces = _families_against_truth(run, refdir, root, (False, True))
     out = []
-    for piece, (found, chosen), (S, R), h in _families_against_truth(run, refdir, root,
-                                                                      (False, True)):
+    for piece, (found, chosen), (S, R), h in pieces:
         if S.size == 0:                 # no candidate at all: nothing was dropped
             continue
         for i in range(S.shape[0]):
@@ -364,8 +368,12 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
                                          root=ROOT / "output", by_piece=True)
     bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
     occurrences = occurrence_bound(ROOT / "output" / run, refdir) if subset else None
-    cands = candidate_bound(run, refdir) if candidates and families else None
-    lost = lost_patterns(run, refdir) if candidates and families else None
+    cands = lost = None
+    if candidates and families:
+        # one search of each piece serves both: every candidate, and the run's choice
+        searched = list(_families_against_truth(run, refdir, ROOT / "output", (False, True)))
+        cands = candidate_bound(run, refdir, pieces=searched)
+        lost = lost_patterns(run, refdir, pieces=searched)
     return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands, occurrences,
                         lost)
 

@@ -829,13 +829,24 @@ def _register_candidates():
 
 
 @functools.cache
-def iou_study():
-    """python bench/sensitivity.py --set SAME_SPAN_IOU=0.67: variant -> MethodResult (10 seeds)"""
+def iou_study(folder=None):
+    """python bench/sensitivity.py [FOLDER] --set SAME_SPAN_IOU=0.67: variant -> MethodResult (10 seeds)"""
     sys.path.insert(0, str(ROOT / "bench"))
     import sensitivity as bench_sensitivity
 
-    return bench_sensitivity.sensitivity(None, extra=(("SAME_SPAN_IOU", 0.67),),
+    return bench_sensitivity.sensitivity(folder, extra=(("SAME_SPAN_IOU", 0.67),),
                                          log=lambda *a, **k: None)
+
+
+def _study_cell(label, m, what="mean", folder=None, only=None, study=None):
+    """A computation of one score of a bench/sensitivity.py study (default
+    :func:`constants_study`): the variant whose label starts with ``label``, its ``mean`` or
+    its ``margin`` over chance on ``m``."""
+    def compute():
+        rows = study(folder) if study else constants_study(folder, only)
+        res = next(r for k, r in rows.items() if k.startswith(label))
+        return res.mean[m] - (res.chance[m] if what == "margin" else 0.0)
+    return compute
 
 
 def _register_lost_patterns():
@@ -862,11 +873,8 @@ def _register_lost_patterns():
             ("SAME_SPAN_IOU = 0.67", "(+.051 / +.400 / +.276 / +.226", "margin"),
             ("defaults", "+.052 / +.458 / +.314 / +.235), so the default stays", "margin")):
         for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
-            def compute(label=label, m=m, what=what):
-                res = iou_study()[next(k for k in iou_study() if k.startswith(label))]
-                return res.mean[m] - (res.chance[m] if what == "margin" else 0.0)
             number(_RESULTS, f"--candidates JKU {label} {what} {m}", text, slow=True,
-                   context=context)(compute)
+                   context=context)(_study_cell(label, m, what, study=iou_study))
 
 
 _register_candidates()
@@ -1219,12 +1227,7 @@ def _register_constants_study():
             r.mean[m] - (r.chance[m] if margin else 0.0)
             for label, r in constants_study(folder).items() if label != "defaults")
 
-    def cell(label, m, what="mean", folder=None, only=None, study=None):
-        def compute():
-            rows = study(folder) if study else constants_study(folder, only)
-            res = next(r for k, r in rows.items() if k.startswith(label))
-            return res.mean[m] - (res.chance[m] if what == "margin" else 0.0)
-        return compute
+    cell = _study_cell
 
     bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
     bps = bps if Path(bps).is_dir() else None
