@@ -12,13 +12,15 @@ prints what the best choice among each run's own patterns scores (picked with th
 complex_auto.evaluation.best_subset): far above the run, the ranking loses what the
 candidates found; close to it, the candidates themselves fall short. Beside it, the run with
 only its occurrences that match an annotated one (complex_auto.evaluation.matching_occurrences):
-what a filter of the occurrences that knew the answers reaches.
+what a filter of the occurrences that knew the answers reaches; and the run with each
+occurrence moved onto the annotated occurrence it overlaps (boundary_bound): what boundaries
+placed with the answers reach.
 
     python bench/discovery.py                          # the JKU PDD in data/jku
     python bench/discovery.py ../shared/data/bps-dev    # a folder laid out like bps-dev
     python bench/discovery.py --focus-frames 16         # features of the windows' centres
     python bench/discovery.py --occurrence-p 0.005      # families' occurrences tested against chance
-    python bench/discovery.py --best-subset             # best choices of patterns, of occurrences
+    python bench/discovery.py --best-subset             # best choices of patterns, occurrences, boundaries
     python bench/discovery.py --candidates              # what its candidates could recall at best
     python bench/discovery.py FOLDER --max-beats 8      # families searches motifs only
     python bench/discovery.py --notes recurring         # an occurrence's notes that recur
@@ -170,6 +172,108 @@ def occurrence_bound(estdir, refdir, measures=SHOWN):
     return _scored_pieces(estdir, refdir, score)
 
 
+#: :func:`boundary_bound` moves a found occurrence onto an annotated one when their spans
+#: overlap by at least this intersection over union: the redundancy threshold of
+#: ``families`` (:data:`complex_auto.families.SAME_SPAN_IOU`), at which two spans are the
+#: same passage placed differently.
+SNAP_IOU = 0.5
+
+
+def snap_spans(spans, annotated, h, offset, shift=None, iou=SNAP_IOU):
+    """Found occurrences moved onto the annotated occurrences they overlap.
+
+    Parameters
+    ----------
+    spans : list of np.ndarray, each shape (occurrences, 2)
+        Frame spans ``[start, end)`` of each pattern (``.segraw``).
+    annotated : list of (float, float)
+        Annotated occurrences as ``(first onset, last onset)`` in beats.
+    h, offset, shift
+        As for :func:`complex_auto.patterns.patterns_to_notes`: frame ``f`` is at beat
+        ``(f + shift)·h + offset`` (``shift=None``: ``nf14``'s whole beats, shift 0).
+
+    Returns
+    -------
+    snapped : list of np.ndarray, each shape (occurrences, 2), float
+        The spans, each occurrence whose span in beats overlaps an annotated one by ``iou``
+        or more replaced by the best such: from its first onset to just after its last
+        (``nf14``: the whole beats that hold them).
+    moved : int
+        How many occurrences were replaced.
+    """
+    import numpy as np
+
+    if not annotated:
+        return [np.asarray(o, dtype=float) for o in spans], 0
+    ref = np.asarray(annotated, dtype=float)
+    sh = 0.0 if shift is None else shift
+    snapped, moved = [], 0
+    for pattern in spans:
+        out = np.asarray(pattern, dtype=float).copy()
+        for row in out:
+            b0, b1 = (row + sh) * h + offset
+            inter = np.clip(np.minimum(b1, ref[:, 1]) - np.maximum(b0, ref[:, 0]), 0, None)
+            union = np.maximum(b1, ref[:, 1]) - np.minimum(b0, ref[:, 0])
+            overlap = inter / np.maximum(union, 1e-9)
+            k = int(overlap.argmax())
+            if overlap[k] < iou:
+                continue
+            r0, r1 = ref[k]
+            # the end is exclusive: just past the last onset (families' spans map every note
+            # of [start, end)); nf14 maps whole beats, so the beats that hold the onsets
+            beats = ((r0, r1 + 1 / 64) if shift is not None
+                     else (np.floor(r0), np.floor(r1) + 1.0))
+            row[:] = (np.asarray(beats) - offset) / h - sh
+            moved += 1
+        snapped.append(out)
+    return snapped, moved
+
+
+def boundary_bound(run, refdir, root=ROOT / "output", measures=SHOWN):
+    """Mean over pieces of the scores of each piece's patterns with their occurrences moved
+    onto the annotated occurrences they overlap (:func:`snap_spans`), or of the run where
+    that scores more: what boundaries placed with the answers would reach.
+
+    Every pattern and occurrence of the run stays; only where an occurrence lies is changed,
+    and the moved spans are mapped onto notes as the run maps its own (``--notes``).
+
+    Returns
+    -------
+    scores : dict
+        measure -> mean over pieces.
+    moved : float
+        Share of the run's occurrences that were moved.
+    """
+    import numpy as np
+
+    from complex_auto.layout import RunLayout
+    from complex_auto.patterns import (patterns_to_notes, piece_timing, read_extraction,
+                                       read_segraw)
+
+    layout = RunLayout(run, root)
+    info = read_extraction(layout)
+    shift = info["window"] / 2.0 if info.get("method") == "families" else None
+    rows, moved, total = [], 0, 0
+    for piece in info["pieces"]:
+        if not piece["csv"]:            # no score: the run has no notes to match either
+            continue
+        score, offset, h = piece_timing(info, piece)
+        ref = load_patterns(Path(refdir) / f"{piece['piece']}.txt")
+        spans = read_segraw(layout.segraw(piece["piece"]))
+        annotated = [(min(n[0] for n in occ), max(n[0] for n in occ))
+                     for pattern in ref for occ in pattern if occ]
+        snapped, k = snap_spans(spans, annotated, h, offset, shift)
+        moved, total = moved + k, total + sum(len(o) for o in spans)
+        est = patterns_to_notes([np.hstack([o, o]) for o in snapped], score, h, offset, shift,
+                                info.get("notes", NOTES[0]))
+        whole = evaluate_piece(ref, layout.seg(piece["piece"]))
+        placed = evaluate_piece(ref, [[list(map(tuple, occ)) for occ in p] for p in est])
+        rows.append({m: max(whole[m], placed[m]) for m in measures})
+    if not rows:
+        raise DataError(f"{layout.extraction_info}: no piece with a score to place notes on")
+    return {m: fmean(r[m] for r in rows) for m in measures}, moved / max(total, 1)
+
+
 def candidate_bound(run, refdir, root=ROOT / "output", pieces=None):
     """Establishment recall of every candidate family of a ``families`` run, before its choice.
 
@@ -315,6 +419,9 @@ class MethodResult(NamedTuple):
     occurrences: dict | None = None
     #: :func:`lost_patterns` (``families`` with ``candidates=True``), else None.
     lost: list | None = None
+    #: :func:`boundary_bound` (``subset=True``): its scores and the share of occurrences it
+    #: moved, else None.
+    boundaries: tuple | None = None
 
 
 def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, features="cae",
@@ -368,6 +475,7 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
                                          root=ROOT / "output", by_piece=True)
     bound = subset_bound(ROOT / "output" / run, refdir) if subset else None
     occurrences = occurrence_bound(ROOT / "output" / run, refdir) if subset else None
+    boundaries = boundary_bound(run, refdir) if subset else None
     cands = lost = None
     if candidates and families:
         # one search of each piece serves both: every candidate, and the run's choice
@@ -375,7 +483,7 @@ def score_method(run, csvs, refdir, method, seeds=3, audio_start="auto", occurre
         cands = candidate_bound(run, refdir, pieces=searched)
         lost = lost_patterns(run, refdir, pieces=searched)
     return MethodResult(pieces, mean, chance, seconds, bound, piece_chance, cands, occurrences,
-                        lost)
+                        lost, boundaries)
 
 
 def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
@@ -387,7 +495,7 @@ def run_dataset(folder=None, methods=METHODS, seeds=3, keep=False,
     ``occurrence_p`` and ``max_beats`` go to ``families`` (``extract_motives.py
     --occurrence-p``, ``--max-beats``), ``notes`` to every finder and the ceiling
     (``--notes``); with ``subset``, each run's :func:`subset_bound` and
-    :func:`occurrence_bound` are computed too, with ``candidates`` the :func:`candidate_bound`
+    :func:`occurrence_bound` and :func:`boundary_bound` are computed too, with ``candidates`` the :func:`candidate_bound`
     of the ``families`` run. Every score is checked for durations before the conversion when
     ``notes`` is ``melody`` or ``durations`` is set.
 
@@ -429,10 +537,11 @@ def main():
                    help="extract_motives.py --notes for every finder and the ceiling "
                         "(default span: every note of an occurrence's span)")
     p.add_argument("--best-subset", action="store_true",
-                   help="also score the best choice among each run's own patterns, and the "
+                   help="also score the best choice among each run's own patterns, the "
                         "run with only its occurrences that match an annotated one (half "
-                        "their notes in common), both picked with the answers (about a minute "
-                        "on BPS-dev)")
+                        "their notes in common), and the run with its occurrences moved onto "
+                        "the annotated ones they overlap (IoU >= .5), all three picked with "
+                        "the answers (about a minute on BPS-dev)")
     p.add_argument("--candidates", action="store_true",
                    help="also give the establishment recall that every candidate of families "
                         "reaches before its choice, per piece and mean, beside the run's: below "
@@ -492,6 +601,10 @@ def main():
                   + "   (the best choice among its patterns, picked with the answers)")
             print(f"{'':<10} {'occ':<7}" + "".join(f"{res.occurrences[c]:14.3f}" for c in SHOWN)
                   + "   (only its occurrences that match an annotated one, where that helps)")
+            placed, moved = res.boundaries
+            print(f"{'':<10} {'bounds':<7}" + "".join(f"{placed[c]:14.3f}" for c in SHOWN)
+                  + f"   ({moved:.0%} of its occurrences moved onto the annotated ones they "
+                  "overlap, where that helps)")
     if len(results) > 1:                # the new finder against the seed's (nf14, the first)
         first, last = list(results)[0], list(results)[-1]
         print(f"{last:<10} {'- ' + first:<7}"

@@ -766,10 +766,28 @@ def _register_occurrence_p():
 _register_occurrence_p()
 
 
+def _families_score(m, what="mean", folder=None, model="cqt_piano", focus=None, p=None,
+                    max_beats=None, subset=False, method="families"):
+    """A computation of one score of a :func:`discovery` run: its ``mean``, ``chance``,
+    ``bound``, ``occurrences`` or ``boundaries`` (``subset``) value of ``m``, the ``margin``
+    (mean less chance, unrounded, as bench/discovery.py prints it), or the percentage of its
+    occurrences that ``boundaries`` ``moved``."""
+    def compute():
+        r = discovery(folder, model, focus, "auto", p, subset, max_beats)[0][method]
+        if what == "margin":
+            return r.mean[m] - r.chance[m]
+        if what in ("boundaries", "moved"):
+            placed, moved = r.boundaries
+            return placed[m] if what == "boundaries" else 100 * moved
+        return getattr(r, what)[m]
+    return compute
+
+
 def _register_best_subset():
     """The table of README's '--best-subset' paragraph: run, best subset and annotated
     occurrences per finder."""
-    rows, bps = _table_rows("| `models/cqt_piano` | run | best subset | annotated occurrences |")
+    rows, bps = _table_rows("| `models/cqt_piano` | run | best subset | annotated occurrences "
+                            "| annotated boundaries |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
         for label, method, p in (("`nf14`", "nf14", None), ("`families`", "families", None),
                                  ("`families --occurrence-p 0.005`", "families", 0.005)):
@@ -778,10 +796,10 @@ def _register_best_subset():
             if row is None or (where == "BPS-dev" and folder is None):
                 continue
             row = row[len(prefix):]     # the label's own number (0.005) is not a result
-            getters = [(f"{what} {m}", lambda f=folder, me=method, p=p, k=k, m=m: discovery(
-                f, "cqt_piano", None, "auto", p, True)[0][me][k][m])
-                for k, what in ((1, "run"), (4, "best subset"), (7, "annotated occurrences"))
-                for m in _MEASURES]
+            getters = [(f"{what} {m}", _families_score(m, what, folder, p=p, subset=True,
+                                                      method=method))
+                       for what in ("mean", "bound", "occurrences", "boundaries")
+                       for m in _MEASURES]
             _register_discovery_row(f"--best-subset {where} {label}", row, getters,
                                     slow=folder is not None)
 
@@ -1413,19 +1431,6 @@ def _register_marks():
 _register_marks()
 
 
-def _families_score(m, what="mean", folder=None, model="cqt_piano", focus=None, p=None,
-                    max_beats=None, subset=False, method="families"):
-    """A computation of one score of a :func:`discovery` run: its ``mean``, ``chance``,
-    ``bound`` or ``occurrences`` (``subset``) value of ``m``, or the ``margin`` (mean less
-    chance, unrounded, as bench/discovery.py prints it)."""
-    def compute():
-        r = discovery(folder, model, focus, "auto", p, subset, max_beats)[0][method]
-        if what == "margin":
-            return r.mean[m] - r.chance[m]
-        return getattr(r, what)[m]
-    return compute
-
-
 def _register_prose_margins():
     """Margins over chance that README's paragraphs quote beside their tables: each is a
     run's mean less its chance control's, as bench/discovery.py prints it (unrounded means,
@@ -1511,6 +1516,10 @@ def _register_prose_repeats():
     subset = ("establishment F .724 (the run has .644). But three-layer F, which weighs every "
               "occurrence,\nwould reach only .648 for `families` and .620 for `nf14`")
     filtered = "`families`' occurrences would reach F3 .623\nand Occ.5_F .773"
+    placed = ("raise\nestablishment F more than the filter of occurrences does (.690 against "
+              ".672), F3 less (.562\nagainst .623)")
+    placed_p = "would meet all three JKU goals (.651 / .837 / .804 / .604)"
+    placed_bps = "establishment F .233, level with its chance control (.235)"
     said = [  # (name, text, context, computation, on BPS-dev)
         ("VMO Occ.75_F", ".705", "above VMO's .528, .705 and .483", vmo(O75), False),
         ("VMO ThreeLayer_F", ".483", "above VMO's .528, .705 and .483", vmo(F3), False),
@@ -1546,6 +1555,25 @@ def _register_prose_repeats():
          fam(F3, "occurrences", subset=True), False),
         ("annotated occurrences JKU Occ.5_F", ".773", filtered,
          fam(O5, "occurrences", subset=True), False),
+        ("annotated boundaries JKU moved", "26 %", "move 26 % of",
+         fam(None, "moved", subset=True), False),
+        ("annotated boundaries JKU Est_F", ".690", placed,
+         fam(E, "boundaries", subset=True), False),
+        ("annotated boundaries: occurrences JKU Est_F", ".672", placed,
+         fam(E, "occurrences", subset=True), False),
+        ("annotated boundaries JKU F3", ".562", placed,
+         fam(F3, "boundaries", subset=True), False),
+        ("annotated boundaries: occurrences JKU F3", ".623", placed,
+         fam(F3, "occurrences", subset=True), False),
+        ("annotated boundaries --occurrence-p moved", "61 %", "move 61 %",
+         fam(None, "moved", p=0.005, subset=True), False),
+    ] + [(f"annotated boundaries --occurrence-p JKU {m}", text, placed_p,
+          fam(m, "boundaries", p=0.005, subset=True), False)
+         for m, text in zip(_MEASURES, (".651", ".837", ".804", ".604"))] + [
+        ("annotated boundaries BPS Est_F", ".233", placed_bps,
+         fam(E, "boundaries", folder=bps, subset=True), True),
+        ("annotated boundaries: BPS Est_F chance", ".235", placed_bps,
+         fam(E, "chance", folder=bps, subset=True), True),
         ("--max-beats 8: default JKU F3", ".540", ".540 → .287", fam(F3), False),
         ("--max-beats 8 JKU F3", ".287", ".540 → .287", fam(F3, max_beats=8.0), False),
         ("BPS ceiling Est_F margin", ".057", "by .057 at most",

@@ -893,3 +893,59 @@ def test_candidates_bound_the_runs_establishment_recall(excerpt_run, monkeypatch
     extract(excerpt_run, method="nf14")
     with pytest.raises(DataError, match="not a families run"):
         candidate_bound("ex", ref, root=Path("output"))
+
+
+def test_snap_spans_moves_an_overlapping_occurrence_onto_the_annotated_one():
+    """bench/discovery.py --best-subset, boundaries picked with the answers: an occurrence
+    overlapping an annotated one by IoU >= .5 takes its span (first onset to just past the
+    last), one that overlaps less stays, and nf14's spans become whole beats."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from discovery import snap_spans
+
+    h, offset, shift = 0.5, 1.0, 4.0             # frame f at beat (f + 4)·0.5 + 1
+    spans = [np.array([[0, 8], [20, 28]]), np.array([[40, 44], [60, 64]])]
+    # beats: [3, 7), [13, 17) | [23, 25), [33, 35)
+    annotated = [(4.0, 7.0), (13.5, 16.5), (23.0, 30.0)]
+    snapped, moved = snap_spans(spans, annotated, h, offset, shift)
+    assert moved == 2                             # [3, 7) → IoU .75; [13, 17) → .75; [23, 25) → .29
+    beats = [(o + shift) * h + offset for o in snapped]
+    np.testing.assert_allclose(beats[0], [[4.0, 7 + 1 / 64], [13.5, 16.5 + 1 / 64]])
+    np.testing.assert_allclose(beats[1], [[23.0, 25.0], [33.0, 35.0]])
+    # nf14: no shift, whole beats; [4.5, 8.5) against [4.5, 7.25] is .69, [1, 5) .17
+    snapped, moved = snap_spans([np.array([[7, 15], [0, 8]])], [(4.5, 7.25)], h, offset, None)
+    assert moved == 1
+    np.testing.assert_allclose(snapped[0] * h + offset, [[4.0, 8.0], [1.0, 5.0]])
+    assert snap_spans(spans, [], h, offset, shift)[1] == 0
+    assert snap_spans(spans, annotated, h, offset, shift, iou=1.0)[1] == 0
+
+
+@pytest.mark.parametrize("method", ["families", "nf14"])
+def test_boundary_bound_maps_spans_as_the_run_did_and_never_scores_below_it(
+        excerpt_run, monkeypatch, method):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from discovery import SHOWN, boundary_bound, snap_spans
+
+    from complex_auto.evaluation import evaluate_piece, load_patterns
+    from complex_auto.patterns import (patterns_to_notes, piece_timing, read_extraction,
+                                       read_segraw)
+
+    monkeypatch.chdir(excerpt_run)
+    extract(excerpt_run, method=method)
+    layout = RunLayout("ex", Path("output"))
+    info = read_extraction(layout)
+    piece = info["pieces"][0]
+    score, offset, h = piece_timing(info, piece)
+    shift = info["window"] / 2.0 if method == "families" else None
+    spans = read_segraw(layout.segraw("sonata04-2-poly"))
+    # unmoved spans give back the run's own notes: the bound changes where they lie, nothing else
+    same, moved = snap_spans(spans, [], h, offset, shift)
+    notes = patterns_to_notes([np.hstack([o, o]) for o in same], score, h, offset, shift)
+    assert moved == 0
+    assert [[list(map(tuple, o)) for o in p] for p in notes] == [
+        [[tuple(n) for n in o] for o in p] for p in load_patterns(layout.seg("sonata04-2-poly"))]
+    ref = ROOT / "data/jku/groundtruth"
+    run = evaluate_piece(ref / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    placed, share = boundary_bound("ex", ref, root=Path("output"))
+    assert 0 < share <= 1
+    assert all(placed[m] >= run[m] - 1e-12 for m in SHOWN)
+    assert any(placed[m] > run[m] for m in SHOWN)
