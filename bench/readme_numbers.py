@@ -784,8 +784,8 @@ def _families_score(m, what="mean", folder=None, model="cqt_piano", focus=None, 
 
 
 def _register_best_subset():
-    """The table of README's '--best-subset' paragraph: run, best subset and annotated
-    occurrences per finder."""
+    """The table of README's '--best-subset' paragraph: run, best subset, annotated
+    occurrences and annotated boundaries per finder."""
     rows, bps = _table_rows("| `models/cqt_piano` | run | best subset | annotated occurrences "
                             "| annotated boundaries |")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):
