@@ -47,6 +47,9 @@ from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+#: BPS-dev, for the numbers README reports on it; entries are skipped where it is missing
+#: (a fresh clone has no ../shared).
+BPS_DEV = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -665,7 +668,7 @@ def _table_rows(header):
     BPS-dev folder (``BPS_DEV``) when it is there."""
     text = README.read_text()
     table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     return table.splitlines(), (bps if Path(bps).is_dir() else None)
 
 
@@ -698,7 +701,7 @@ def _register_discovery():
     row = next((l for l in text.splitlines() if l.startswith("| chance control (mean) |")), None)
     if row:
         _register_discovery_row("JKU chance", row, _getters(None, "chance"))
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     for header, label, model, focus in (
             ("| `models/cqt_jku` (trained on the JKU recordings) |", "cqt_jku", "cqt_jku", None),
             ("| `models/cqt_piano`, central 16 frames |", "cqt_piano focus 16", "cqt_piano", 16),
@@ -740,7 +743,7 @@ _register_discovery()
 def _register_occurrence_p():
     """The table and per-piece sentence of README's '--occurrence-p' paragraph."""
     text = README.read_text()
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     for row_label, model, folder in (("| JKU, `models/cqt_piano` |", "cqt_piano", None),
                                      ("| JKU, `models/cqt_jku` |", "cqt_jku", None),
                                      ("| BPS-dev, `models/cqt_piano` |", "cqt_piano", bps)):
@@ -1099,7 +1102,7 @@ _register_melody()
 def _register_density():
     """README's BPS-dev paragraph: how much of each movement the annotated motifs cover
     (bench/annotated_voices.py) beside each movement's establishment F margin."""
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     if not Path(bps).is_dir():
         return
     sys.path.insert(0, str(ROOT / "bench"))
@@ -1204,7 +1207,7 @@ def _register_cqt_jku_and_bps_sentences():
             ("cqt_piano Occ.75_F", ".795", ".640 against .795", mean("mean", "Occ.75_F")),
             ("cqt_jku Occ.75_F margin", "+.28", "+.28 above chance", margin("Occ.75_F", None, "cqt_jku")),
             ("cqt_piano Occ.75_F margin", "+.46", "+.46). On the", margin("Occ.75_F"))]
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     if Path(bps).is_dir():
         for m, run_text, chance_text in (("Occ.75_F", ".066", ".012"), ("Occ.5_F", ".085", ".058"),
                                          ("ThreeLayer_F", ".120", ".089"), ("Est_F", ".201", ".235")):
@@ -1247,7 +1250,7 @@ def _register_constants_study():
 
     cell = _study_cell
 
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     bps = bps if Path(bps).is_dir() else None
     oq = "OCCURRENCE_QUANTILE = 0.75"
     said = [("OCCURRENCE_QUANTILE 0.75 JKU Est_F", ".676", "gives establishment F .676",
@@ -1389,7 +1392,7 @@ for _name, _text, _context, _edge, _beat in (
 
 
 def _register_bps_boundaries():
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     if not Path(bps).is_dir():
         return
     for name, text, context, beat in (("start -2", "0.59", "flatter: 0.59", -2),
@@ -1405,7 +1408,7 @@ _register_bps_boundaries()
 def _register_marks():
     """The table of README's 'Which representation marks the annotated repeats'."""
     text = README.read_text()
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     rows = {"CAE amplitudes (`models/cqt_piano`)": "cae", "raw CQT n-grams": "cqt",
             "chroma n-grams": "chroma", "2-D Fourier magnitude": "ftm2d",
             "transposition-invariant chroma": "tichroma"}
@@ -1435,7 +1438,7 @@ def _register_prose_margins():
     """Margins over chance that README's paragraphs quote beside their tables: each is a
     run's mean less its chance control's, as bench/discovery.py prints it (unrounded means,
     so it can differ by .001 from the difference of two rounded table cells)."""
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
 
     def margin(m, **run):
         return _families_score(m, "margin", bps, **run)
@@ -1496,7 +1499,7 @@ _register_prose_margins()
 def _register_prose_repeats():
     """Scores that README's paragraphs repeat from the tables beside them (a run against
     another), so that a table updated without its prose shows here."""
-    bps = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
+    bps = BPS_DEV
     fam = _families_score
 
     def vmo(m):
