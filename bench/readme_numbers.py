@@ -1641,9 +1641,11 @@ def _score_marks(folder=None, melody=False):
 @functools.cache
 def _cae_marks(folder=None):
     """bench/annotated_repeats.py on the CAE's matrices that score_features() compares with."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from discovery import run_name
+
     score_features(folder)
-    name = Path(folder).name if folder else "jku"
-    return _repeat_marks(f"bench_discovery_{name}_cqt_piano_cae", folder)
+    return _repeat_marks(run_name(folder), folder)
 
 
 def _repeat_marks(run_name, folder=None):
