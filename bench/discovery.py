@@ -172,14 +172,7 @@ def occurrence_bound(estdir, refdir, measures=SHOWN):
     return _scored_pieces(estdir, refdir, score)
 
 
-#: :func:`boundary_bound` moves a found occurrence onto an annotated one when their spans
-#: overlap by at least this intersection over union: the redundancy threshold of
-#: ``families`` (:data:`complex_auto.families.SAME_SPAN_IOU`), at which two spans are the
-#: same passage placed differently.
-SNAP_IOU = 0.5
-
-
-def snap_spans(spans, annotated, h, offset, shift=None, iou=SNAP_IOU):
+def snap_spans(spans, annotated, h, offset, shift=None, iou=None):
     """Found occurrences moved onto the annotated occurrences they overlap.
 
     Parameters
@@ -191,6 +184,10 @@ def snap_spans(spans, annotated, h, offset, shift=None, iou=SNAP_IOU):
     h, offset, shift
         As for :func:`complex_auto.patterns.patterns_to_notes`: frame ``f`` is at beat
         ``(f + shift)·h + offset`` (``shift=None``: ``nf14``'s whole beats, shift 0).
+    iou : float, optional
+        Least intersection over union of a found and an annotated span (in beats) for the
+        move; default :data:`complex_auto.families.SAME_SPAN_IOU`, at which ``families``
+        takes two spans for the same passage placed differently.
 
     Returns
     -------
@@ -203,6 +200,9 @@ def snap_spans(spans, annotated, h, offset, shift=None, iou=SNAP_IOU):
     """
     import numpy as np
 
+    from complex_auto import families
+
+    iou = families.SAME_SPAN_IOU if iou is None else iou
     if not annotated:
         return [np.asarray(o, dtype=float) for o in spans], 0
     ref = np.asarray(annotated, dtype=float)
