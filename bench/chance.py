@@ -1,13 +1,21 @@
 #!/usr/bin/env python
 """A run's scores beside its chance control: its own patterns moved to random places.
 
-    python bench/chance.py RUN [--refdir DIR] [--seeds 3]
+    python bench/chance.py RUN [--refdir DIR] [--seeds 3] [--shares]
 
 RUN must have been through ``extract_motives.py`` with csv scores. Every pattern keeps its
 number of occurrences and their lengths; each occurrence gets a uniformly random start in the
 piece; the spans are mapped onto the score the way the run's method maps them and scored with
 the same MIREX measures (complex_auto.chance). A finder that does not beat this has found
 nothing.
+
+``--shares`` also says why establishment recall is won or lost against chance. For each
+annotated pattern it takes the found occurrence that matches one of its occurrences best (the
+score behind establishment recall) and splits that score into the two shares it is the
+smaller of (complex_auto.evaluation.establishment_parts): *cover*, the share of the
+annotated occurrence's notes that the found one holds, and *purity*, the share of the found
+occurrence's notes that are annotated. Means over the annotated patterns, per piece and over
+the pieces, for the run and for its random placements.
 """
 import argparse
 import sys
@@ -16,13 +24,50 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from complex_auto.chance import chance_scores  # noqa: E402
+import numpy as np  # noqa: E402
+
+from complex_auto.chance import chance_patterns, chance_scores  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
-from complex_auto.evaluation import evaluate_folder  # noqa: E402
+from complex_auto.evaluation import (establishment_parts, evaluate_folder,  # noqa: E402
+                                     load_patterns)
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
 from complex_auto.layout import RunLayout  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+SHARES = ("score", "cover", "purity")
+
+
+def recall_shares(reference, estimate):
+    """Mean over the annotated patterns of their best match's (score, cover, purity).
+
+    The best match of an annotated pattern is the found pattern, and within the two the pair
+    of occurrences, of highest cardinality score (its mean is establishment recall); an
+    estimate without patterns gives zeros.
+
+    Returns
+    -------
+    np.ndarray, shape (3,)
+    """
+    score, cover, purity = establishment_parts(reference, estimate)
+    if score.size == 0:
+        return np.zeros(3)
+    rows = np.arange(len(score))
+    best = score.argmax(axis=1)
+    return np.array([m[rows, best].mean() for m in (score, cover, purity)])
+
+
+def shares_table(run, refdir, seeds):
+    """Per piece: (run's :func:`recall_shares`, their mean over the random placements)."""
+    placements = list(chance_patterns(run, seeds))
+    out = {}
+    for piece in placements[0]:
+        reference = load_patterns(Path(refdir) / f"{piece}.txt")
+        found = recall_shares(reference, load_patterns(RunLayout(run).dir / f"{piece}.seg"))
+        chance = np.mean([recall_shares(reference, [[[tuple(n) for n in occ] for occ in p]
+                                                     for p in placed[piece]])
+                          for placed in placements], axis=0)
+        out[piece] = (found, chance)
+    return out
 
 
 def main():
@@ -30,6 +75,10 @@ def main():
     p.add_argument("run", metavar="RUN")
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR))
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--shares", action="store_true",
+                   help="also split each annotated pattern's best match into the share of its "
+                        "notes the found occurrence holds (cover) and the share of the found "
+                        "occurrence's notes that are annotated (purity), run beside chance")
     args = p.parse_args()
     _, mean, _ = evaluate_folder(RunLayout(args.run).dir, args.refdir, est_extensions=(".seg",))
     chance = chance_scores(args.run, seeds=range(args.seeds), refdir=args.refdir)
@@ -38,6 +87,17 @@ def main():
     print(f"{'chance':<8}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
     print(f"{'ratio':<8}" + "".join(f"{mean[c] / chance[c] if chance[c] else float('inf'):14.2f}"
                                     for c in SHOWN))
+    if args.shares:
+        table = shares_table(args.run, args.refdir, range(args.seeds))
+        print("\neach annotated pattern's best match: score = min(cover, purity); "
+              "mean over the annotated patterns")
+        print(f"{'piece':<22}" + "".join(f"{'run ' + s:>13}" for s in SHARES)
+              + "".join(f"{'chance ' + s:>15}" for s in SHARES))
+        rows = list(table.items()) + [("mean", tuple(np.mean([v[k] for v in table.values()],
+                                                             axis=0) for k in (0, 1)))]
+        for piece, (found, rand) in rows:
+            print(f"{piece:<22}" + "".join(f"{v:13.3f}" for v in found)
+                  + "".join(f"{v:15.3f}" for v in rand))
 
 
 if __name__ == "__main__":

@@ -586,6 +586,28 @@ def jku_matches(piece, *measures):
 
 
 @functools.cache
+def chance_shares(folder=None):
+    """bench/discovery.py [FOLDER] --methods families, then bench/chance.py RUN --refdir
+    FOLDER/groundtruth --seeds 10 --shares: the mean over the pieces of (run's, chance's)
+    (score, cover, purity) of each annotated pattern's best match."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+    from chance import shares_table
+    from complex_auto.patterns import extract_run
+
+    discovery(folder)
+    # extracted again: later entries extract other variants into the same run folder
+    base = bench_discovery.run_name(folder)
+    _, csvs, refdir = bench_discovery.dataset_lists(folder, ROOT / "output" / base)
+    extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
+                root=ROOT / "output", overwrite=True)
+    table = shares_table(base, refdir, range(10))
+    return tuple(np.mean([v[k] for v in table.values()], axis=0) for k in (0, 1))
+
+
+@functools.cache
 def mazurka_matches():
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
     mazurka24-4-poly's establishment matrix (annotated x found)"""
@@ -1139,6 +1161,30 @@ def _register_density():
 
 
 _register_density()
+
+
+def _register_shares():
+    """README's BPS-dev paragraph: each annotated pattern's best match split into cover and
+    purity, run beside chance (bench/chance.py --shares), on BPS-dev and on the JKU."""
+    for folder, label, slow, entries in (
+            (BPS_DEV, "BPS-dev", True, (
+                ("run cover", ".825", "(cover .825 against", 0, 1),
+                ("chance cover", ".821", ".825 against\n.821)", 1, 1),
+                ("run purity", ".219", "(purity .219 against", 0, 2),
+                ("chance purity", ".272", ".219 against .272)", 1, 2))),
+            (None, "JKU", False, (
+                ("run cover", ".820", "(cover .820\nagainst", 0, 1),
+                ("chance cover", ".729", "against .729)", 1, 1),
+                ("run purity", ".720", "are as pure (.720", 0, 2),
+                ("chance purity", ".711", "(.720 against .711)", 1, 2)))):
+        if folder is not None and not Path(folder).is_dir():
+            continue
+        for name, text, context, side, share in entries:
+            number(_RESULTS, f"{label} establishment shares: {name}", text, slow=slow,
+                   context=context)(lambda f=folder, a=side, b=share: chance_shares(f)[a][b])
+
+
+_register_shares()
 
 
 def _register_what_this_says():

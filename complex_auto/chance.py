@@ -54,6 +54,50 @@ def random_placement(spans, n_frames, rng):
     return out
 
 
+def chance_patterns(run, seeds=(0, 1, 2), root=OUTPUT_ROOT):
+    """A run's patterns moved to random places and mapped onto notes, one placement a seed.
+
+    Every pattern keeps its number of occurrences and their lengths; each occurrence gets a
+    uniformly random start in its piece (:func:`random_placement`), and the spans are mapped
+    onto the score as the run's method maps its own (``extraction.json``: the window's
+    centre for ``families``, the run's ``--notes``).
+
+    Parameters
+    ----------
+    run : str
+        A run that ``extract_motives.py`` has processed with csv scores (it reads
+        ``extraction.json`` and every piece's ``.segraw``).
+    seeds : sequence of int
+        One random placement per seed.
+
+    Yields
+    ------
+    dict
+        Per seed, piece name → patterns of ``(notes, 2)`` arrays ``(onset, pitch)``, as
+        :func:`complex_auto.patterns.patterns_to_notes` gives them.
+
+    Raises
+    ------
+    DataError
+        When the run has no ``extraction.json`` or no piece with a score.
+    """
+    layout = RunLayout(run, root)
+    info = read_extraction(layout)
+    shift = None if info["method"] == "nf14" else info["window"] / 2.0
+    notes = info.get("notes", NOTES[0])
+    pieces = [p for p in info["pieces"] if p["csv"] and layout.segraw(p["piece"]).is_file()]
+    if not pieces:
+        raise DataError(f"{run}: no piece was extracted with a csv score")
+    # what each piece needs, read once for all seeds: frames, spans, score, timing
+    inputs = [(p["piece"], np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"],
+               read_segraw(layout.segraw(p["piece"])), *piece_timing(info, p)) for p in pieces]
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        yield {piece: patterns_to_notes(random_placement(spans, n, rng), score, h, offset,
+                                        shift, notes)
+               for piece, n, spans, score, offset, h in inputs}
+
+
 def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT, by_piece=False):
     """Mean MIREX scores of a run's patterns moved to random places, averaged over seeds.
 
@@ -63,7 +107,7 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
         A run that ``extract_motives.py`` has processed with csv scores (it reads
         ``extraction.json`` and every piece's ``.segraw``).
     seeds : sequence of int
-        One random placement per seed.
+        One random placement per seed (:func:`chance_patterns`).
     refdir : str or Path
         Ground truth folder.
     by_piece : bool
@@ -81,24 +125,11 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
     DataError
         When the run has no ``extraction.json`` or no piece with a score.
     """
-    layout = RunLayout(run, root)
-    info = read_extraction(layout)
-    shift = None if info["method"] == "nf14" else info["window"] / 2.0
-    notes = info.get("notes", NOTES[0])
-    pieces = [p for p in info["pieces"] if p["csv"] and layout.segraw(p["piece"]).is_file()]
-    if not pieces:
-        raise DataError(f"{run}: no piece was extracted with a csv score")
-    # what each piece needs, read once for all seeds: frames, spans, score, timing
-    inputs = [(p["piece"], np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"],
-               read_segraw(layout.segraw(p["piece"])), *piece_timing(info, p)) for p in pieces]
     per_seed, rows_per_seed = [], []
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
+    for placed in chance_patterns(run, seeds, root):
         with tempfile.TemporaryDirectory() as tmp:
-            for piece, n, spans, score, offset, h in inputs:
-                placed = random_placement(spans, n, rng)
-                write_mirex(Path(tmp) / f"{piece}.seg",
-                            patterns_to_notes(placed, score, h, offset, shift, notes))
+            for piece, patterns in placed.items():
+                write_mirex(Path(tmp) / f"{piece}.seg", patterns)
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
         rows_per_seed.append({r["piece"]: r for r in rows})

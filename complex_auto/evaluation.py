@@ -21,8 +21,8 @@ position in a sorted listing; unpaired files are reported.
 reference at hand: a bound on what a better ranking of the same patterns could reach
 (``bench/discovery.py --best-subset``); :func:`matching_occurrences` keeps only the occurrences
 that match annotated ones, as a filter of the occurrences that knew the answers would.
-:func:`establishment_matrix` and
-:func:`three_layer_matrix` show, pattern by pattern, where the establishment and three-layer
+:func:`establishment_matrix` (with :func:`establishment_parts`, the two shares behind
+each of its scores) and :func:`three_layer_matrix` show, pattern by pattern, where the establishment and three-layer
 scores come from (``extract_motives_eval.py --matches``).
 """
 import csv
@@ -182,13 +182,47 @@ def establishment_matrix(reference, estimate):
     np.ndarray, shape (n_reference_patterns, n_estimated_patterns)
         Values in [0, 1].
     """
+    return establishment_parts(reference, estimate)[0]
+
+
+def establishment_parts(reference, estimate):
+    """:func:`establishment_matrix` with the two shares its score is the smaller of.
+
+    Two occurrences that share ``k`` notes score ``k / max(n_ref, n_est)``, which is the
+    smaller of ``k / n_ref``, the share of the annotated occurrence that the found one
+    holds (*cover*), and ``k / n_est``, the share of the found occurrence that is annotated
+    (*purity*). A found span that lies on a one-voice motif covers it but is impure when it
+    holds the other voices too; a short one placed beside it is pure of what it holds but
+    covers little. For each pair of patterns the shares are those of its best pair of
+    occurrences (of equals, the first in the order of the annotated occurrences, then of the
+    found ones).
+
+    Parameters
+    ----------
+    reference, estimate
+        As for :func:`evaluate_piece`.
+
+    Returns
+    -------
+    score, cover, purity : np.ndarray, each shape (n_reference_patterns, n_estimated_patterns)
+        Values in [0, 1]; ``score`` is :func:`establishment_matrix`, and ``score = min(cover,
+        purity)`` everywhere.
+    """
     ref, est = _as_patterns(reference), _as_patterns(estimate)
 
     def best(p, q):
-        return max((len(a & b) / max(n_a, n_b) for a, n_a in p for b, n_b in q), default=0.0)
+        top = (0.0, 0.0, 0.0)
+        for a, n_a in p:
+            for b, n_b in q:
+                k = len(a & b)
+                if k / max(n_a, n_b) > top[0]:
+                    top = (k / max(n_a, n_b), k / n_a, k / n_b)
+        return top
 
     ref_sets, est_sets = [_note_sets(p) for p in ref], [_note_sets(q) for q in est]
-    return np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(len(ref), len(est))
+    parts = np.array([[best(p, q) for q in est_sets] for p in ref_sets]).reshape(
+        len(ref), len(est), 3)
+    return parts[..., 0], parts[..., 1], parts[..., 2]
 
 
 def format_matches(S, piece=""):

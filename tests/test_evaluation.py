@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import mir_eval
+import numpy as np
 import pytest
 
 from complex_auto.errors import DataError
@@ -243,6 +244,45 @@ def test_establishment_matrix_gives_mir_evals_precision_and_recall(piece, other)
     assert S.max(axis=0).mean() == pytest.approx(scores["Est_P"], abs=1e-12)
     assert S.max(axis=1).mean() == pytest.approx(scores["Est_R"], abs=1e-12)
     assert 0 < scores["Est_R"] < 1
+
+
+def test_establishment_parts_split_each_score_into_cover_and_purity():
+    from complex_auto.evaluation import establishment_parts
+
+    # a one-voice motif of 3 notes, and found occurrences that hold it among 6 notes (cover
+    # 1, purity 1/2), hold 2 of its notes alone (cover 2/3, purity 1), or miss it
+    motif = [(0.0, 72.0), (1.0, 74.0), (2.0, 76.0)]
+    ref = [[motif, [(t + 8.0, p) for t, p in motif]]]
+    chords = [(t, p - 12.0) for t, p in motif]
+    est = [[motif + chords],
+           [motif[:2], [(30.0, 60.0)]],
+           [[(20.0, 60.0)]]]
+    score, cover, purity = establishment_parts(ref, est)
+    assert score.shape == cover.shape == purity.shape == (1, 3)
+    assert cover[0] == pytest.approx([1.0, 2 / 3, 0.0])
+    assert purity[0] == pytest.approx([0.5, 1.0, 0.0])
+    assert score[0] == pytest.approx([0.5, 2 / 3, 0.0])
+    # of two pairs with one score, the first annotated occurrence's gives the shares: the
+    # second found occurrence against the first annotated one (2 of 3 notes, all annotated),
+    # not the first against the second (2 of 3 notes, 2 of 3 annotated)
+    tie = [[[(8.0, 72.0), (9.0, 74.0), (9.5, 50.0)], motif[:2]]]
+    score, cover, purity = establishment_parts(ref, tie)
+    assert (score[0, 0], cover[0, 0], purity[0, 0]) == pytest.approx((2 / 3, 2 / 3, 1.0))
+    assert [m.shape for m in establishment_parts(ref, [])] == [(1, 0)] * 3
+
+
+@pytest.mark.parametrize("piece, other", [("sonata04-2-poly", "wtc2f20-poly")])
+def test_establishment_parts_give_the_establishment_matrix(piece, other):
+    from complex_auto.evaluation import establishment_matrix, establishment_parts
+
+    ref = load_patterns(GT / f"{piece}.txt")
+    est = [[occ[::2] for occ in pattern] for pattern in ref][::2] + load_patterns(
+        GT / f"{other}.txt")
+    score, cover, purity = establishment_parts(ref, est)
+    np.testing.assert_array_equal(score, establishment_matrix(ref, est))
+    np.testing.assert_allclose(score, np.minimum(cover, purity))
+    # a thinned copy holds half of each annotated occurrence, all of it annotated
+    assert cover.max() < 1 and purity.max() == 1.0
 
 
 def _pattern(start, length=3, pitch=60.0, occurrences=(0.0, 16.0)):

@@ -626,6 +626,43 @@ def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
     assert chance_scores("ex", seeds=(0,), refdir=ref)["Est_F"] == 0.0
 
 
+def test_chance_shares_split_establishment_recall_for_the_run_and_its_placements(excerpt_run,
+                                                                                 monkeypatch):
+    """``bench/chance.py RUN --shares``: the run's score column is its establishment recall,
+    the chance column that of :func:`chance_scores`' own placements, and neither mean score
+    exceeds its cover or its purity (each pattern's score is the smaller of the two)."""
+    from complex_auto.chance import chance_patterns
+    from complex_auto.evaluation import evaluate_piece
+
+    from tests.conftest import run_cli
+
+    monkeypatch.chdir(excerpt_run)
+    extract(excerpt_run)
+    ref = ROOT / "data/jku/groundtruth"
+    res = run_cli("bench/chance.py", "ex", "--refdir", ref, "--seeds", "2", "--shares",
+                  cwd=excerpt_run)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("piece"))
+    assert lines[head].split()[1:] == ["run", "score", "run", "cover", "run", "purity",
+                                       "chance", "score", "chance", "cover", "chance", "purity"]
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines[head + 1:]}
+    assert set(rows) == {"sonata04-2-poly", "mean"}
+    run_score, run_cover, run_purity, rand_score, rand_cover, rand_purity = rows["mean"]
+    real = evaluate_piece(ref / "sonata04-2-poly.txt", RunLayout("ex").seg("sonata04-2-poly"))
+    assert run_score == pytest.approx(real["Est_R"], abs=5e-4)
+    placed = [evaluate_piece(ref / "sonata04-2-poly.txt",
+                             [[[tuple(n) for n in occ] for occ in pattern]
+                              for pattern in seeds["sonata04-2-poly"]])["Est_R"]
+              for seeds in chance_patterns("ex", seeds=(0, 1))]
+    assert rand_score == pytest.approx(np.mean(placed), abs=5e-4)
+    assert chance_scores("ex", seeds=(0, 1), refdir=ref)["Est_R"] == pytest.approx(
+        np.mean(placed), abs=1e-12)
+    for score, cover, purity in ((run_score, run_cover, run_purity),
+                                 (rand_score, rand_cover, rand_purity)):
+        assert 0 < score <= min(cover, purity) + 5e-4 and max(cover, purity) <= 1
+
+
 def test_the_excerpts_annotated_repeats_stand_out_of_random_pairs(excerpt_run, monkeypatch):
     from complex_auto.annotated import repeat_quantiles
 
