@@ -1187,6 +1187,42 @@ def _register_shares():
 _register_shares()
 
 
+def _register_bps_movements():
+    """README's BPS-dev paragraph: in how many movements each measure of ``families`` is above
+    its chance control (bench/discovery.py's 'above chance' row), and bps09's Occ.75_F."""
+    if not Path(BPS_DEV).is_dir():
+        return
+
+    def above(m):
+        res = discovery(BPS_DEV)[0]["families"]
+        return sum(r[m] > res.piece_chance[r["piece"]][m] for r in res.pieces)
+
+    def bps09(what):
+        res = discovery(BPS_DEV)[0]["families"]
+        row = next(r for r in res.pieces if r["piece"] == "bps09")
+        return row["Occ.75_F"] if what == "run" else res.piece_chance["bps09"]["Occ.75_F"]
+
+    def others_occ75():
+        res = discovery(BPS_DEV)[0]["families"]
+        return max(max(r["Occ.75_F"], res.piece_chance[r["piece"]]["Occ.75_F"])
+                   for r in res.pieces if r["piece"] != "bps09")
+
+    for name, text, context, fn in (
+            ("F3 above chance", "5", "chance control in 5 of 6 movements",
+             lambda: above("ThreeLayer_F")),
+            ("Occ.75_F above chance", "1", "but Occ.75_F only in bps09", lambda: above("Occ.75_F")),
+            ("bps09 Occ.75_F", ".399", "(.399 against .074;", lambda: bps09("run")),
+            ("bps09 Occ.75_F chance", ".074", "(.399 against .074;", lambda: bps09("chance")),
+            ("others' Occ.75_F, run and chance, at most", "0",
+             "five score 0, as their chance controls do", others_occ75),
+            ("Occ.5_F above chance", "2", "Occ.5_F in 2 of 6", lambda: above("Occ.5_F")),
+            ("Est_F above chance", "1", "establishment F in 1 of 6", lambda: above("Est_F"))):
+        number(_RESULTS, f"BPS-dev movements: {name}", text, slow=True, context=context)(fn)
+
+
+_register_bps_movements()
+
+
 def _register_what_this_says():
     """The bullets under README's JKU table ('What this says')."""
     def piece(method, name, m):
