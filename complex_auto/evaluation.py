@@ -21,9 +21,9 @@ position in a sorted listing; unpaired files are reported.
 reference at hand: a bound on what a better ranking of the same patterns could reach
 (``bench/discovery.py --best-subset``); :func:`matching_occurrences` keeps only the occurrences
 that match annotated ones, as a filter of the occurrences that knew the answers would.
-:func:`establishment_matrix` (with :func:`establishment_parts`, the two shares behind
-each of its scores) and :func:`three_layer_matrix` show, pattern by pattern, where the establishment and three-layer
-scores come from (``extract_motives_eval.py --matches``).
+:func:`establishment_matrix` (with :func:`establishment_parts`, the two shares behind each of
+its scores) and :func:`three_layer_matrix` show, pattern by pattern, where the establishment
+and three-layer scores come from (``extract_motives_eval.py --matches``).
 """
 import csv
 import datetime
@@ -192,8 +192,8 @@ def establishment_parts(reference, estimate):
     smaller of ``k / n_ref``, the share of the annotated occurrence that the found one
     holds (*cover*), and ``k / n_est``, the share of the found occurrence that is annotated
     (*purity*). A found span that lies on a one-voice motif covers it but is impure when it
-    holds the other voices too; a short one placed beside it is pure of what it holds but
-    covers little. For each pair of patterns the shares are those of its best pair of
+    holds the other voices too; a short one that holds only the motif's first notes is pure
+    but covers little. For each pair of patterns the shares are those of its best pair of
     occurrences (of equals, the first in the order of the annotated occurrences, then of the
     found ones).
 
