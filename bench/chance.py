@@ -72,9 +72,13 @@ def shares_table(run, refdir, seeds):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("run", metavar="RUN")
-    p.add_argument("--refdir", default=str(DEFAULT_REFDIR))
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("run", metavar="RUN",
+                   help="a run in output/ that extract_motives.py has processed with csv scores")
+    p.add_argument("--refdir", default=str(DEFAULT_REFDIR),
+                   help="ground truth folder, PIECE.txt per piece (default: the JKU's, "
+                        "data/jku/groundtruth)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="random placements averaged for the chance control (default 3)")
     p.add_argument("--shares", action="store_true",
                    help="also split each annotated pattern's best match into the share of its "
                         "notes the found occurrence holds (cover) and the share of the found "
