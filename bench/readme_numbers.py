@@ -881,6 +881,75 @@ def iou_study(folder=None):
                                          log=lambda *a, **k: None)
 
 
+@functools.cache
+def ties_study(folder=None):
+    """python bench/sensitivity.py [FOLDER] --set SAME_SPAN_IOU=0.5000001 --set
+    REDUNDANT_SHARE=0.5000001: variant -> MethodResult (10 seeds)"""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import sensitivity as bench_sensitivity
+
+    return bench_sensitivity.sensitivity(
+        folder, extra=(("SAME_SPAN_IOU", 0.5000001), ("REDUNDANT_SHARE", 0.5000001)),
+        log=lambda *a, **k: None)
+
+
+@functools.cache
+def iou_value_study(value):
+    """python bench/sensitivity.py --set SAME_SPAN_IOU=VALUE (JKU): its run, keyed by the
+    constant's name (the labels of two values that round alike would collide)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import sensitivity as bench_sensitivity
+
+    rows = bench_sensitivity.sensitivity(None, extra=(("SAME_SPAN_IOU", value),),
+                                         log=lambda *a, **k: None)
+    return {"SAME_SPAN_IOU": next(r for k, r in rows.items() if k.startswith("SAME_SPAN_IOU"))}
+
+
+def _register_ties():
+    """README's 'Ties at one half' table (both sets) and the per-piece Occ.75_F it names."""
+    def piece(label, name):
+        def compute():
+            res = next(r for k, r in ties_study().items() if k.startswith(label))
+            return next(r["Occ.75_F"] for r in res.pieces if r["piece"] == name + "-poly")
+        return compute
+
+    text = README.read_text()
+    rows = (("defaults", "| defaults (ties count) |"),
+            ("SAME_SPAN_IOU", "| `SAME_SPAN_IOU` just above ½ |"),
+            ("REDUNDANT_SHARE", "| `REDUNDANT_SHARE` just above ½ |"))
+    for label, start in rows:
+        row = next((line for line in text.splitlines() if line.startswith(start)), start)
+        jku, _, bps = row[len(start):].partition("|")
+        for folder, cell, slow in ((None, jku, False), (BPS_DEV, bps, True)):
+            if folder is not None and not Path(folder).is_dir():
+                continue
+            set_name = "JKU" if folder is None else "BPS-dev"
+            prefix = row[:len(start)] + (jku + "|" if folder else "")
+            runs, margins = cell.split("(", 1) if "(" in cell else (cell, "")
+            for what, part, signed in (("mean", runs, False), ("margin", margins, True)):
+                base = prefix + (runs + "(" if what == "margin" else "")
+                for m, (value, context) in zip(_MEASURES, _row_cells(part, signed)):
+                    number(_RESULTS, f"ties {set_name} {label} {what} {m}", value, slow=True,
+                           context=base + context)(
+                        _study_cell(label, m, what, folder=folder, study=ties_study))
+    for name, value, context, label in (
+            ("wtc2f20", ".496", "(wtc2f20 falls from .496\nto 0", "defaults"),
+            ("wtc2f20", "0", "(wtc2f20 falls from .496\nto 0", "SAME_SPAN_IOU"),
+            ("sonata01-3", ".896", "sonata01-3 from .896 to .803)", "defaults"),
+            ("sonata01-3", ".803", "sonata01-3 from .896 to .803)", "SAME_SPAN_IOU")):
+        number(_RESULTS, f"ties JKU {label} Occ.75_F {name}", value, slow=True,
+               context=context)(piece(label, name))
+    for value, shown in ((0.6667, ".796"), (2 / 3, ".684")):
+        number(_RESULTS, f"ties JKU SAME_SPAN_IOU={value!r} Occ.75_F", shown, slow=True,
+               context=f"SAME_SPAN_IOU={value!r}` gives the JKU Occ.75_F .796" if shown == ".796"
+               else f"SAME_SPAN_IOU={value!r}`\n.684)")(
+            lambda v=value: iou_value_study(v)["SAME_SPAN_IOU"].mean["Occ.75_F"])
+    number(_RESULTS, "ties JKU SAME_SPAN_IOU Occ.75_F cost", ".118", slow=True,
+           context="costs the JKU Occ.75_F .118")(
+        lambda: -(_study_cell("SAME_SPAN_IOU", "Occ.75_F", study=ties_study)()
+                  - _study_cell("defaults", "Occ.75_F", study=ties_study)()))
+
+
 def _study_cell(label, m, what="mean", folder=None, only=None, study=None):
     """A computation of one score of a bench/sensitivity.py study (default
     :func:`constants_study`): the variant whose label starts with ``label``, its ``mean`` or
@@ -921,6 +990,7 @@ def _register_lost_patterns():
 
 
 _register_candidates()
+_register_ties()
 
 
 def _register_max_beats():
