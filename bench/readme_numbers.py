@@ -1243,7 +1243,7 @@ def _register_shares():
                 ("run purity", ".219", "(purity .219 against", 0, 2),
                 ("chance purity", ".272", ".219 against .272)", 1, 2))),
             (None, "JKU", False, (
-                ("run cover", ".820", "(cover .820\nagainst", 0, 1),
+                ("run cover", ".820", "(cover .820 against", 0, 1),
                 ("chance cover", ".729", "against .729)", 1, 1),
                 ("run purity", ".720", "are as pure (.720", 0, 2),
                 ("chance purity", ".711", "(.720 against .711)", 1, 2)))):
