@@ -567,20 +567,28 @@ def finder_score(method, m, what="mean", folder=None, model="cqt_piano", notes="
     return getattr(res, what)[m]
 
 
+def families_run(folder=None):
+    """bench/discovery.py [FOLDER]'s run folder holding ``families``' patterns with the
+    defaults, extracted again (later entries extract other variants into the same folder):
+    (run name, ground truth folder)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery as bench_discovery
+    from complex_auto.patterns import extract_run
+
+    discovery(folder)
+    base = bench_discovery.run_name(folder)
+    _, csvs, refdir = bench_discovery.dataset_lists(folder, ROOT / "output" / base)
+    extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
+                root=ROOT / "output", overwrite=True)
+    return base, refdir
+
+
 def jku_matches(piece, *measures):
     """bench/discovery.py --methods families, then extract_motives_eval.py RUN --matches:
     each of ``measures`` (establishment_matrix, three_layer_matrix) of one JKU piece"""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import discovery as bench_discovery
     from complex_auto.evaluation import piece_matrices
-    from complex_auto.patterns import extract_run
 
-    discovery()
-    # extracted again: later entries extract other variants into the same run folder
-    base = bench_discovery.run_name()
-    _, csvs, refdir = bench_discovery.dataset_lists(None, ROOT / "output" / base)
-    extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
-                root=ROOT / "output", overwrite=True)
+    base, refdir = families_run()
     return dict(piece_matrices(lambda ref, est: tuple(m(ref, est) for m in measures),
                                ROOT / "output" / base, refdir, (".seg",)))[piece]
 
@@ -593,16 +601,9 @@ def chance_shares(folder=None):
     import numpy as np
 
     sys.path.insert(0, str(ROOT / "bench"))
-    import discovery as bench_discovery
     from chance import shares_table
-    from complex_auto.patterns import extract_run
 
-    discovery(folder)
-    # extracted again: later entries extract other variants into the same run folder
-    base = bench_discovery.run_name(folder)
-    _, csvs, refdir = bench_discovery.dataset_lists(folder, ROOT / "output" / base)
-    extract_run(base, csv_list=str(csvs), method="families", refdir=refdir, plot=False,
-                root=ROOT / "output", overwrite=True)
+    base, refdir = families_run(folder)
     table = shares_table(base, refdir, range(10))
     return tuple(np.mean([v[k] for v in table.values()], axis=0) for k in (0, 1))
 
