@@ -873,37 +873,34 @@ def _register_candidates():
 
 
 @functools.cache
-def iou_study(folder=None):
-    """python bench/sensitivity.py [FOLDER] --set SAME_SPAN_IOU=0.67: variant -> MethodResult (10 seeds)"""
+def sensitivity_study(folder=None, extra=(), only=None):
+    """python bench/sensitivity.py [FOLDER] [--only NAME] [--set NAME=VALUE ...] (``extra``:
+    ``((NAME, VALUE), ...)``): variant label -> MethodResult (10 seeds)"""
     sys.path.insert(0, str(ROOT / "bench"))
     import sensitivity as bench_sensitivity
 
-    return bench_sensitivity.sensitivity(folder, extra=(("SAME_SPAN_IOU", 0.67),),
+    return bench_sensitivity.sensitivity(folder, only=only, extra=extra,
                                          log=lambda *a, **k: None)
 
 
-@functools.cache
+def iou_study(folder=None):
+    """python bench/sensitivity.py [FOLDER] --set SAME_SPAN_IOU=0.67"""
+    return sensitivity_study(folder, (("SAME_SPAN_IOU", 0.67),))
+
+
 def ties_study(folder=None):
     """python bench/sensitivity.py [FOLDER] --set SAME_SPAN_IOU=0.5000001 --set
-    REDUNDANT_SHARE=0.5000001: variant -> MethodResult (10 seeds)"""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import sensitivity as bench_sensitivity
-
-    return bench_sensitivity.sensitivity(
-        folder, extra=(("SAME_SPAN_IOU", 0.5000001), ("REDUNDANT_SHARE", 0.5000001)),
-        log=lambda *a, **k: None)
+    REDUNDANT_SHARE=0.5000001"""
+    return sensitivity_study(folder, (("SAME_SPAN_IOU", 0.5000001),
+                                      ("REDUNDANT_SHARE", 0.5000001)))
 
 
-@functools.cache
-def iou_value_study(value):
-    """python bench/sensitivity.py --set SAME_SPAN_IOU=VALUE (JKU): its run, keyed by the
-    constant's name (the labels of two values that round alike would collide)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import sensitivity as bench_sensitivity
-
-    rows = bench_sensitivity.sensitivity(None, extra=(("SAME_SPAN_IOU", value),),
-                                         log=lambda *a, **k: None)
-    return {"SAME_SPAN_IOU": next(r for k, r in rows.items() if k.startswith("SAME_SPAN_IOU"))}
+def iou_value_run(value):
+    """python bench/sensitivity.py --set SAME_SPAN_IOU=VALUE (JKU): that variant's
+    MethodResult, found by its constant's name (the labels of two values that round alike
+    would collide, so each value has a study of its own)."""
+    rows = sensitivity_study(None, (("SAME_SPAN_IOU", value),))
+    return next(r for k, r in rows.items() if k.startswith("SAME_SPAN_IOU"))
 
 
 def _register_ties():
@@ -944,7 +941,7 @@ def _register_ties():
         number(_RESULTS, f"ties JKU SAME_SPAN_IOU={value!r} Occ.75_F", shown, slow=True,
                context=f"SAME_SPAN_IOU={value!r}` gives the JKU Occ.75_F .796" if shown == ".796"
                else f"SAME_SPAN_IOU={value!r}`\n.684)")(
-            lambda v=value: iou_value_study(v)["SAME_SPAN_IOU"].mean["Occ.75_F"])
+            lambda v=value: iou_value_run(v).mean["Occ.75_F"])
     number(_RESULTS, "ties JKU SAME_SPAN_IOU Occ.75_F cost", ".118", slow=True,
            context="costs the JKU Occ.75_F .118")(
         lambda: -(_study_cell("SAME_SPAN_IOU", "Occ.75_F", study=ties_study)()
@@ -1375,23 +1372,14 @@ def _register_cqt_jku_and_bps_sentences():
 _register_cqt_jku_and_bps_sentences()
 
 
-@functools.cache
 def constants_study(folder=None, only=None):
-    """python bench/sensitivity.py [FOLDER] [--only NAME]: variant -> MethodResult (10 seeds)"""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import sensitivity as bench_sensitivity
-
-    return bench_sensitivity.sensitivity(folder, only=only, log=lambda *a, **k: None)
+    """python bench/sensitivity.py [FOLDER] [--only NAME]"""
+    return sensitivity_study(folder, only=only)
 
 
-@functools.cache
 def parts_study(folder=None):
-    """python bench/sensitivity.py [FOLDER] --set MAX_PART_CANDIDATES=0: variant -> MethodResult (10 seeds)"""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import sensitivity as bench_sensitivity
-
-    return bench_sensitivity.sensitivity(folder, extra=(("MAX_PART_CANDIDATES", 0.0),),
-                                         log=lambda *a, **k: None)
+    """python bench/sensitivity.py [FOLDER] --set MAX_PART_CANDIDATES=0"""
+    return sensitivity_study(folder, (("MAX_PART_CANDIDATES", 0.0),))
 
 
 def _register_constants_study():
