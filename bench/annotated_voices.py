@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from complex_auto.errors import DataError  # noqa: E402
 from complex_auto.evaluation import load_patterns  # noqa: E402
-from complex_auto.jku import read_csv_list, read_score_csv  # noqa: E402
+from complex_auto.jku import occurrence_onsets, read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.melody import skyline  # noqa: E402
 
@@ -69,8 +69,7 @@ def coverage(folder=None):
     lies within an annotated occurrence (its first to its last onset)."""
     out = {}
     for piece, _, truth in _pieces(folder):
-        spans = sorted((min(n[0] for n in o), max(n[0] for n in o))
-                       for o in _occurrences(truth) if o)
+        spans = sorted(occurrence_onsets(o) for o in _occurrences(truth) if o)
         if not spans:
             out[piece] = 0.0
             continue

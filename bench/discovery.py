@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
-from complex_auto.jku import read_csv_list, read_score_csv  # noqa: E402
+from complex_auto.jku import occurrence_onsets, read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.evaluation import (best_subset, evaluate_folder, evaluate_piece,  # noqa: E402
                                      list_mirex_files, load_patterns, matching_occurrences,
@@ -260,8 +260,7 @@ def boundary_bound(run, refdir, root=ROOT / "output", measures=SHOWN):
         score, offset, h = piece_timing(info, piece)
         ref = load_patterns(Path(refdir) / f"{piece['piece']}.txt")
         spans = read_segraw(layout.segraw(piece["piece"]))
-        annotated = [(min(n[0] for n in occ), max(n[0] for n in occ))
-                     for pattern in ref for occ in pattern if occ]
+        annotated = [occurrence_onsets(occ) for pattern in ref for occ in pattern if occ]
         snapped, k = snap_spans(spans, annotated, h, offset, shift)
         moved, total = moved + k, total + sum(len(o) for o in spans)
         est = patterns_to_notes([np.hstack([o, o]) for o in snapped], score, h, offset, shift,

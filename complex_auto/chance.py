@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import DataError
 from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
-from .jku import DEFAULT_REFDIR
+from .jku import DEFAULT_REFDIR, occurrence_onsets
 from .layout import OUTPUT_ROOT, RunLayout
 from .patterns import (NOTES, patterns_to_notes, piece_timing, read_extraction, read_segraw,
                        write_mirex)
@@ -173,8 +173,8 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2), notes="span"):
         :data:`~complex_auto.evaluation.SCORE_COLUMNS` → score; ``chance`` averaged over seeds.
     """
     # an occurrence's span: from its first onset to just past its last
-    spans = [np.array([[min(n[0] for n in occ), max(n[0] for n in occ) + 1e-3]
-                       for occ in pattern]) for pattern in reference]
+    spans = [np.array([occurrence_onsets(occ) for occ in pattern]) + [0.0, 1e-3]
+             for pattern in reference]
     # in beats (h = 1, offset 0), every note a span covers, as for a families run
     exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, 0.0, notes)
     top = evaluate_piece(reference, _as_tuples(exact))

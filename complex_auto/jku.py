@@ -182,6 +182,27 @@ def read_mirex(path):
     return patterns
 
 
+def occurrence_onsets(occurrence):
+    """First and last onset of an annotated occurrence, in beats.
+
+    An annotation lists notes, not a span; every reader that needs the stretch of music an
+    occurrence holds (pictures, the ceiling, bounds) takes it from here, from its first onset
+    to its last.
+
+    Parameters
+    ----------
+    occurrence : sequence of (float, float)
+        ``(onset, pitch)`` notes, as :func:`read_mirex` or :func:`mir_eval.io.load_patterns`
+        give them; not empty.
+
+    Returns
+    -------
+    (float, float)
+    """
+    onsets = [note[0] for note in occurrence]
+    return min(onsets), max(onsets)
+
+
 def groundtruth_path(piece, refdir=DEFAULT_REFDIR):
     """``refdir/PIECE.txt`` when it exists, else ``None``."""
     p = Path(refdir) / f"{piece}.txt"

@@ -37,8 +37,8 @@ import numpy as np
 from .errors import DataError
 from .filelist import read_list
 from .half import as_float
-from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
-                  read_score_csv)
+from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
+                  read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
 from .memory import check_memory, fits_in_memory, read_rows
@@ -567,8 +567,8 @@ def reference_frame_spans(refpath, h, offset):
     """
     spans = []
     for pattern in read_mirex(refpath):
-        spans.append([((min(on for on, _ in occ) - offset) / h,
-                       (max(on for on, _ in occ) - offset) / h) for occ in pattern])
+        spans.append([tuple((beat - offset) / h for beat in occurrence_onsets(occ))
+                      for occ in pattern])
     return spans
 
 

@@ -37,8 +37,8 @@ import numpy as np
 
 from .errors import DataError
 from .filelist import read_list
-from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
-                  read_score_csv)
+from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
+                  read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .patterns import PALETTE, score_offset
 from .runinfo import read_conversion_info, recorded_path
@@ -195,7 +195,7 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
     for pattern in read_mirex(refpath):
         occs = []
         for occ in pattern:
-            start = min(on for on, _ in occ)
+            start = occurrence_onsets(occ)[0]
             end = max(ends.get((on, pitch), on) for on, pitch in occ)
             occs.append(((start - offset) * beat, (end - offset) * beat))
         spans.append(occs)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from complex_auto.jku import JKU_BPM, piece_bpm
+from complex_auto.jku import JKU_BPM, occurrence_onsets, piece_bpm, read_mirex
 
 from .conftest import ROOT
 
@@ -63,3 +63,15 @@ def test_user_tempo_wins_and_bad_tempi_are_refused():
             piece_bpm("mine", bad)
     with pytest.raises(DataError, match="mine: unknown tempo"):
         piece_bpm("mine")
+
+
+def test_occurrence_onsets_span_the_notes_whatever_their_order():
+    # notes of a chord and a voice crossing: the file's order is not time order
+    assert occurrence_onsets([(4.5, 60), (3.0, 64), (6.25, 59), (3.0, 55)]) == (3.0, 6.25)
+    assert occurrence_onsets([(2.0, 60)]) == (2.0, 2.0)
+    # on real ground truth: every occurrence's span holds its notes and starts on one of them
+    for pattern in read_mirex(ROOT / "data" / "jku" / "groundtruth" / "wtc2f20-poly.txt"):
+        for occ in pattern:
+            first, last = occurrence_onsets(occ)
+            assert first <= last
+            assert {first, last} <= {on for on, _ in occ}
