@@ -56,9 +56,12 @@ def recall_shares(reference, estimate):
     return np.array([m[rows, best].mean() for m in (score, cover, purity)])
 
 
-def shares_table(run, refdir, seeds):
-    """Per piece: (run's :func:`recall_shares`, their mean over the random placements)."""
-    placements = list(chance_patterns(run, seeds))
+def shares_table(run, refdir, placements):
+    """Per piece: (run's :func:`recall_shares`, their mean over the random placements).
+
+    ``placements`` is what :func:`complex_auto.chance.chance_patterns` yields for the run, as a
+    list: the same placements that :func:`complex_auto.chance.chance_scores` scores.
+    """
     out = {}
     for piece in placements[0]:
         reference = load_patterns(Path(refdir) / f"{piece}.txt")
@@ -85,14 +88,16 @@ def main():
                         "occurrence's notes that are annotated (purity), run beside chance")
     args = p.parse_args()
     _, mean, _ = evaluate_folder(RunLayout(args.run).dir, args.refdir, est_extensions=(".seg",))
-    chance = chance_scores(args.run, seeds=range(args.seeds), refdir=args.refdir)
+    # drawn once: --shares reads the same placements that the chance row scores
+    placements = list(chance_patterns(args.run, range(args.seeds)))
+    chance = chance_scores(args.run, refdir=args.refdir, placements=placements)
     print(f"{'':<8}" + "".join(f"{c:>14}" for c in SHOWN))
     print(f"{'run':<8}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN))
     print(f"{'chance':<8}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
     print(f"{'ratio':<8}" + "".join(f"{mean[c] / chance[c] if chance[c] else float('inf'):14.2f}"
                                     for c in SHOWN))
     if args.shares:
-        table = shares_table(args.run, args.refdir, range(args.seeds))
+        table = shares_table(args.run, args.refdir, placements)
         print("\neach annotated pattern's best match: score = min(cover, purity); "
               "mean over the annotated patterns")
         print(f"{'piece':<22}" + "".join(f"{'run ' + s:>13}" for s in SHARES)

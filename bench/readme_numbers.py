@@ -602,9 +602,10 @@ def chance_shares(folder=None):
 
     sys.path.insert(0, str(ROOT / "bench"))
     from chance import shares_table
+    from complex_auto.chance import chance_patterns
 
     base, refdir = families_run(folder)
-    table = shares_table(base, refdir, range(10))
+    table = shares_table(base, refdir, list(chance_patterns(base, range(10))))
     return tuple(np.mean([v[k] for v in table.values()], axis=0) for k in (0, 1))
 
 

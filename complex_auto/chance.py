@@ -98,7 +98,8 @@ def chance_patterns(run, seeds=(0, 1, 2), root=OUTPUT_ROOT):
                for piece, n, spans, score, offset, h in inputs}
 
 
-def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT, by_piece=False):
+def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT, by_piece=False,
+                  placements=None):
     """Mean MIREX scores of a run's patterns moved to random places, averaged over seeds.
 
     Parameters
@@ -112,6 +113,9 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
         Ground truth folder.
     by_piece : bool
         Also return every piece's scores.
+    placements : sequence of dict, optional
+        What :func:`chance_patterns` yields for ``run`` and ``seeds``, when the caller drew it
+        already to read it otherwise too (``bench/chance.py --shares``); ``seeds`` is then unused.
 
     Returns
     -------
@@ -126,7 +130,7 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
         When the run has no ``extraction.json`` or no piece with a score.
     """
     per_seed, rows_per_seed = [], []
-    for placed in chance_patterns(run, seeds, root):
+    for placed in chance_patterns(run, seeds, root) if placements is None else placements:
         with tempfile.TemporaryDirectory() as tmp:
             for piece, patterns in placed.items():
                 write_mirex(Path(tmp) / f"{piece}.seg", patterns)

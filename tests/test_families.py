@@ -658,6 +658,12 @@ def test_chance_shares_split_establishment_recall_for_the_run_and_its_placements
     assert rand_score == pytest.approx(np.mean(placed), abs=5e-4)
     assert chance_scores("ex", seeds=(0, 1), refdir=ref)["Est_R"] == pytest.approx(
         np.mean(placed), abs=1e-12)
+    # placements drawn once and handed over score as those drawn inside
+    drawn = list(chance_patterns("ex", seeds=(0, 1)))
+    assert (chance_scores("ex", refdir=ref, placements=drawn)
+            == chance_scores("ex", seeds=(0, 1), refdir=ref))
+    assert chance_scores("ex", refdir=ref, placements=drawn[:1]) != chance_scores(
+        "ex", seeds=(0, 1), refdir=ref)
     for score, cover, purity in ((run_score, run_cover, run_purity),
                                  (rand_score, rand_cover, rand_purity)):
         assert 0 < score <= min(cover, purity) + 5e-4 and max(cover, purity) <= 1
