@@ -1232,6 +1232,44 @@ def _register_density():
 _register_density()
 
 
+def _register_spanned():
+    """README's BPS-dev paragraph: how many annotated occurrences are at least three quarters
+    of the notes of their own span (bench/annotated_voices.py, column spanned), on BPS-dev
+    and on the JKU."""
+    import statistics
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from annotated_voices import spanned, voices
+
+    def count(folder, k):
+        pieces = spanned(folder)
+        lengths = [b for _, _, piece in pieces.values() for b in piece]
+        return {"spanned": len(lengths), "median": statistics.median(lengths),
+                "patterns": sum(k for _, k, _ in pieces.values()),
+                "all patterns": sum(p for p, _, _ in pieces.values()),
+                "pieces": sum(bool(piece) for _, _, piece in pieces.values()),
+                "occurrences": sum(n for n, *_ in voices(folder).values())}[k]
+
+    said = [("JKU spanned occurrences", "72", "the JKU: 72 of 121", None, "spanned"),
+            ("JKU occurrences", "121", "the JKU: 72 of 121", None, "occurrences"),
+            ("JKU spanned median", "21.5", "median 21.5", None, "median"),
+            ("JKU spanned patterns", "21", "in 21 of 26 patterns", None, "patterns"),
+            ("JKU patterns", "26", "in 21 of 26 patterns", None, "all patterns")]
+    if Path(BPS_DEV).is_dir():
+        said += [("BPS spanned occurrences", "86", "86 of the 575", BPS_DEV, "spanned"),
+                 ("BPS occurrences", "575", "86 of the 575", BPS_DEV, "occurrences"),
+                 ("BPS spanned median", "3", "(median 3 beats", BPS_DEV, "median"),
+                 ("BPS spanned patterns", "9", "in 9\nof the 45", BPS_DEV, "patterns"),
+                 ("BPS patterns", "45", "of the 45 patterns", BPS_DEV, "all patterns"),
+                 ("BPS movements with one", "3", "and 3 of the 6 movements", BPS_DEV, "pieces")]
+    for name, text, context, folder, k in said:
+        number(_RESULTS, f"spanned occurrences: {name}", text, slow=folder is not None,
+               context=context)(lambda f=folder, k=k: count(f, k))
+
+
+_register_spanned()
+
+
 def _register_shares():
     """README's BPS-dev paragraph: each annotated pattern's best match split into cover and
     purity, run beside chance (bench/chance.py --shares), on BPS-dev and on the JKU."""

@@ -102,12 +102,17 @@ def test_sensitivity_sets_one_constant_and_restores_it():
         ("MIN_BEATS", 1.0), ("MIN_BEATS", 4.0)]
 
 
+def table_lines(stdout):
+    """The rows of bench/annotated_voices.py's table: after its header, before the summary."""
+    return stdout.split("\n\n")[0].splitlines()[1:]
+
+
 def test_annotated_voices_counts_the_jku_annotations_and_names_a_bad_score(tmp_path):
     from complex_auto.evaluation import load_patterns
 
     proc = bench("annotated_voices.py")
     assert proc.returncode == 0, proc.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[1:]}
+    rows = {line.split()[0]: line.split()[1:] for line in table_lines(proc.stdout)}
     occurrences = [o for f in sorted((ROOT / "data/jku/groundtruth").glob("*.txt"))
                    for p in load_patterns(f) for o in p]
     one_voice = sum(len({n[0] for n in o}) == len(o) for o in occurrences)
@@ -139,7 +144,7 @@ def test_annotated_voices_gives_the_share_of_the_annotated_stretch_that_occurren
     # the printed column: on the JKU each piece against a fine grid of its annotated stretch
     proc = bench("annotated_voices.py")
     assert proc.returncode == 0, proc.stderr
-    rows = {line.split()[0]: float(line.split()[-1]) for line in proc.stdout.splitlines()[1:]}
+    rows = {line.split()[0]: float(line.split()[-1]) for line in table_lines(proc.stdout)}
     from complex_auto.evaluation import load_patterns
 
     for f in sorted((ROOT / "data/jku/groundtruth").glob("*.txt")):
@@ -151,3 +156,47 @@ def test_annotated_voices_gives_the_share_of_the_annotated_stretch_that_occurren
             inside |= (grid >= a) & (grid < b)
         assert abs(rows[f.stem] - inside.mean()) <= 0.005 + 1e-9, f.stem
     assert rows["all"] == round(float(np.mean(list(coverage().values()))), 2)
+
+
+def test_annotated_voices_counts_the_occurrences_that_their_own_span_matches_at_three_quarters(
+        tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from annotated_voices import spanned
+
+    from complex_auto.chance import ceiling_scores
+    from complex_auto.evaluation import load_patterns
+    from complex_auto.jku import read_score_csv
+
+    # a chord of three at beats 0 and 4, a melody note on every beat: a melodic line 1-3 is
+    # all its span holds (spanned); one from the chord's top note at 0 to beat 1 shares its
+    # span with the chord's two other notes (2 of 4 notes: not spanned)
+    folder = bad_folder(tmp_path, {"csv_files.txt": "csv/a.csv\n"})
+    (folder / "csv").mkdir()
+    notes = ([(0, 48), (0, 55), (0, 72), (4, 48), (4, 55), (4, 72)]
+             + [(t, 70 + t) for t in (1, 2, 3, 5, 6, 7)])
+    (folder / "csv" / "a.csv").write_text("".join(f"{t},{p},60,1,0\n" for t, p in notes))
+    line = {"spanned": [[(1, 71), (2, 72), (3, 73)], [(5, 75), (6, 76), (7, 77)]],
+            "not spanned": [[(0, 72), (1, 71)], [(4, 72), (5, 75)]]}
+    (folder / "groundtruth" / "a.txt").write_text("".join(
+        f"pattern{p + 1}\n" + "".join(f"occurrence{k + 1}\n"
+                                     + "".join(f"{t}, {n}\n" for t, n in o)
+                                     for k, o in enumerate(occs))
+        for p, occs in enumerate(line.values())))
+    assert spanned(folder) == {"a": (2, 1, [2, 2])}
+    # the ceiling, which reports exactly these spans, matches the spanned pattern wholly and
+    # the other at 2 of 4 notes, below the .75 of Occ.75_F, which scores the first pair only
+    ref = load_patterns(folder / "groundtruth" / "a.txt")
+    top, _ = ceiling_scores(read_score_csv(folder / "csv" / "a.csv"), ref, seeds=(0,))
+    assert top["Est_R"] == pytest.approx((1 + 2 / 4) / 2)
+    assert top["Occ.75_R"] == 1.0 and top["Occ.5_R"] == pytest.approx((1 + 2 / 4) / 2)
+    # the printed column and summary on the JKU
+    proc = bench("annotated_voices.py")
+    assert proc.returncode == 0, proc.stderr
+    jku = spanned()
+    rows = {line.split()[0]: line.split() for line in table_lines(proc.stdout)}
+    assert proc.stdout.splitlines()[0].split()[-2:] == ["spanned", "covered"]
+    for piece, (_, _, lengths) in jku.items():
+        assert float(rows[piece][-2]) == round(len(lengths) / int(rows[piece][1]), 2)
+    total = sum(len(lengths) for _, _, lengths in jku.values())
+    assert f"spanned: {total} of {rows['all'][1]} occurrences" in proc.stdout
+    assert f"in {sum(k for _, k, _ in jku.values())} of 26 patterns" in proc.stdout
