@@ -16,9 +16,10 @@ stands for every note in it: where annotations hold one voice that is the melody
 Column *spanned* is the share of the occurrences that are at least three quarters of the
 notes of their own span (from their first to their last onset): reported as exactly that span,
 as the ceiling of bench/discovery.py reports it, such an occurrence matches its annotation at
-.75 or better, the threshold of Occ.75_F; the others do not, because the span also holds the
-notes of other voices. Where few are spanned, occurrence F at .75 is out of reach of an audio
-finder with every note of its spans (``--notes span``, the default).
+.75 or better, the threshold of Occ.75_F; the others it does not, because their span also
+holds the notes of other voices (a shorter span may still, where it leaves out a chord at an
+end). Where few are spanned, occurrence F at .75 is mostly out of reach of an audio finder
+with every note of its spans (``--notes span``, the default).
 
 The last column is the share of the annotated stretch of each piece (from its first to its
 last annotated onset) that lies within some annotated occurrence (from its first to its last
