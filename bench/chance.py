@@ -88,9 +88,11 @@ def main():
                         "occurrence's notes that are annotated (purity), run beside chance")
     args = p.parse_args()
     _, mean, _ = evaluate_folder(RunLayout(args.run).dir, args.refdir, est_extensions=(".seg",))
-    # drawn once: --shares reads the same placements that the chance row scores
-    placements = list(chance_patterns(args.run, range(args.seeds)))
-    chance = chance_scores(args.run, refdir=args.refdir, placements=placements)
+    # drawn once: --shares reads the same placements that the chance row scores (without it,
+    # chance_scores draws them one seed at a time and holds none)
+    placements = list(chance_patterns(args.run, range(args.seeds))) if args.shares else None
+    chance = chance_scores(args.run, seeds=range(args.seeds), refdir=args.refdir,
+                           placements=placements)
     print(f"{'':<8}" + "".join(f"{c:>14}" for c in SHOWN))
     print(f"{'run':<8}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN))
     print(f"{'chance':<8}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
