@@ -904,22 +904,15 @@ def iou_value_run(value):
     return next(r for k, r in rows.items() if k.startswith("SAME_SPAN_IOU"))
 
 
-def _register_ties():
-    """README's 'Ties at one half' table (both sets) and the per-piece Occ.75_F it names."""
-    def piece(label, name):
-        def compute():
-            res = next(r for k, r in ties_study().items() if k.startswith(label))
-            return next(r["Occ.75_F"] for r in res.pieces if r["piece"] == name + "-poly")
-        return compute
-
+def _register_study_rows(tag, rows, study):
+    """A README table of `bench/sensitivity.py --set` variants, a row per variant and a column
+    per set (JKU, BPS-dev), each cell 'run / ... (margin / ...)': every number of it, as
+    ``study`` (label -> MethodResult) computes it. ``rows``: (variant label, row start)."""
     text = README.read_text()
-    rows = (("defaults", "| defaults (ties count) |"),
-            ("SAME_SPAN_IOU", "| `SAME_SPAN_IOU` just above ½ |"),
-            ("REDUNDANT_SHARE", "| `REDUNDANT_SHARE` just above ½ |"))
     for label, start in rows:
         row = next((line for line in text.splitlines() if line.startswith(start)), start)
         jku, _, bps = row[len(start):].partition("|")
-        for folder, cell, slow in ((None, jku, False), (BPS_DEV, bps, True)):
+        for folder, cell in ((None, jku), (BPS_DEV, bps)):
             if folder is not None and not Path(folder).is_dir():
                 continue
             set_name = "JKU" if folder is None else "BPS-dev"
@@ -928,9 +921,42 @@ def _register_ties():
             for what, part, signed in (("mean", runs, False), ("margin", margins, True)):
                 base = prefix + (runs + "(" if what == "margin" else "")
                 for m, (value, context) in zip(_MEASURES, _row_cells(part, signed)):
-                    number(_RESULTS, f"ties {set_name} {label} {what} {m}", value, slow=True,
+                    number(_RESULTS, f"{tag} {set_name} {label} {what} {m}", value, slow=True,
                            context=base + context)(
-                        _study_cell(label, m, what, folder=folder, study=ties_study))
+                        _study_cell(label, m, what, folder=folder, study=study))
+
+
+def inside_study(folder=None):
+    """python bench/sensitivity.py [FOLDER] --set INSIDE_ANY=1"""
+    return sensitivity_study(folder, (("INSIDE_ANY", 1.0),))
+
+
+def _register_inside():
+    """README's 'Fragments of better patterns' table (both sets) and the goal its prose says
+    the switch meets."""
+    _register_study_rows("inside", (("defaults", "| defaults |"),
+                                    ("INSIDE_ANY", "| `INSIDE_ANY` on |")), inside_study)
+    number(_RESULTS, "inside JKU establishment goal met", ".653", slow=True,
+           context="the establishment goal is met (.653;")(
+        _study_cell("INSIDE_ANY", "Est_F", study=inside_study))
+    number(_RESULTS, "inside JKU F3, goals bullet", ".562", slow=True,
+           context="goal and raises F3 to .562")(
+        _study_cell("INSIDE_ANY", "ThreeLayer_F", study=inside_study))
+
+
+
+def _register_ties():
+    """README's 'Ties at one half' table (both sets) and the per-piece Occ.75_F it names."""
+    def piece(label, name):
+        def compute():
+            res = next(r for k, r in ties_study().items() if k.startswith(label))
+            return next(r["Occ.75_F"] for r in res.pieces if r["piece"] == name + "-poly")
+        return compute
+
+    _register_study_rows("ties", (("defaults", "| defaults (ties count) |"),
+                                  ("SAME_SPAN_IOU", "| `SAME_SPAN_IOU` just above ½ |"),
+                                  ("REDUNDANT_SHARE", "| `REDUNDANT_SHARE` just above ½ |")),
+                         ties_study)
     for name, value, context, label in (
             ("wtc2f20", ".496", "(wtc2f20 falls from .496\nto 0", "defaults"),
             ("wtc2f20", "0", "(wtc2f20 falls from .496\nto 0", "SAME_SPAN_IOU"),
@@ -990,6 +1016,7 @@ def _register_lost_patterns():
 
 _register_candidates()
 _register_ties()
+_register_inside()
 
 
 def _register_max_beats():

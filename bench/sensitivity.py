@@ -14,6 +14,7 @@ default that wins on one set and loses on the other shows why no value is tuned 
     python bench/sensitivity.py ../shared/data/bps-dev        # a folder laid out like bps-dev
     python bench/sensitivity.py --only RUN_QUANTILE MIN_BEATS # some constants
     python bench/sensitivity.py --set OCCURRENCE_QUANTILE=0.9 # one variant beside the defaults
+    python bench/sensitivity.py --set INSIDE_ANY=1            # a switch of the finder turned on
 
 Converts once (reusing ``bench/discovery.py``'s run folder when it holds the same model's
 conversion); each variant then takes as long as one ``families`` run and its chance control
@@ -56,11 +57,17 @@ NEIGHBOURS = {
 }
 
 
+#: Switches of the finder, off by default, that ``--set NAME=1`` turns on (no neighbours:
+#: the sweep leaves them off).
+SWITCHES = ("INSIDE_ANY",)
+
+
 def check_name(name):
-    """Raise :class:`DataError` unless ``name`` is one of :data:`NEIGHBOURS`' constants."""
-    if name not in NEIGHBOURS:
+    """Raise :class:`DataError` unless ``name`` is one of :data:`NEIGHBOURS`' constants or
+    :data:`SWITCHES`."""
+    if name not in NEIGHBOURS and name not in SWITCHES:
         raise DataError(f"{name}: not a constant of the families finder "
-                        f"(one of {', '.join(NEIGHBOURS)})")
+                        f"(one of {', '.join((*NEIGHBOURS, *SWITCHES))})")
 
 
 @contextlib.contextmanager
@@ -70,7 +77,7 @@ def setting(name, value):
     Raises
     ------
     DataError
-        ``name`` is not one of :data:`NEIGHBOURS`' constants.
+        ``name`` is not one of :data:`NEIGHBOURS`' constants or :data:`SWITCHES`.
     """
     check_name(name)
     old = getattr(families, name)
@@ -136,7 +143,8 @@ def main():
                    help="move only these constants (default all: " + ", ".join(NEIGHBOURS) + ")")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="run this variant beside the defaults instead of the neighbours "
-                        "(repeatable: one run each)")
+                        "(repeatable: one run each); NAME is a constant of --only's list or "
+                        "a switch, " + ", ".join(SWITCHES) + ", which =1 turns on")
     p.add_argument("--seeds", type=int, default=10,
                    help="random placements for chance (default 10: margins of a few hundredths "
                         "are compared here, finer than bench/discovery.py's 3 seeds resolve)")

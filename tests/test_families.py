@@ -186,6 +186,27 @@ def test_select_patterns_drops_repeats_and_parts_but_keeps_inner_motifs():
     assert [s for s, _ in kept] == [10.0, 3.0, 2.0]
 
 
+def test_inside_any_drops_what_sounds_only_within_better_patterns(monkeypatch):
+    section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
+    inner = (3.0, np.array([[0, 8], [20, 28], [100, 108], [120, 128]]))  # twice in each occurrence
+    beyond = (2.5, np.array([[4, 12], [104, 112], [400, 408]]))        # a motif, once elsewhere
+    other = (2.0, np.array([[50, 60], [200, 210]]))
+    across = (1.0, np.array([[30, 45], [52, 55], [205, 208]]))         # in the section, then other
+    assert [s for s, _ in F.select_patterns([section, inner, beyond, other, across])] == [
+        10.0, 3.0, 2.5, 2.0, 1.0]
+    monkeypatch.setattr(F, "INSIDE_ANY", True)
+    assert [s for s, _ in F.select_patterns([section, inner, beyond, other, across])] == [
+        10.0, 2.5, 2.0]
+    # within is by half a span's length (SAME_SPAN_IOU): [30, 45] has 10 of its 15 cells in
+    # the section's [0, 40]; moved to [33, 48] it has 7 and the family stays
+    moved = (1.0, np.array([[33, 48], [52, 55], [205, 208]]))
+    assert [s for s, _ in F.select_patterns([section, other, moved])] == [10.0, 2.0, 1.0]
+    # named for the pattern that holds most of its spans
+    assert F.excluded_by(inner[1], [other[1], section[1]]) == (1, "inside")
+    assert F.excluded_by([[52, 55], [205, 208], [0, 8]], [section[1], other[1]]) == (1, "inside")
+    assert F.excluded_by(beyond[1], [section[1], other[1]]) is None
+
+
 def test_excluded_by_names_the_first_chosen_pattern_and_its_rule():
     section = np.array([[0, 40], [100, 140], [300, 340]])
     other = np.array([[50, 60], [200, 210]])
