@@ -98,8 +98,8 @@ REDUNDANT_SHARE = 0.5
 #: Step 6 drops a family each of whose occurrences lies within an occurrence of *any*
 #: pattern chosen before it (True), not only one each of whose occurrences lies within its
 #: own occurrence of one pattern (False, the default). A family of the first kind sounds
-#: nowhere that better patterns do not: mostly fragments of them (a fugue subject's halves, a
-#: theme's figures), sometimes a motif that annotators mark. On the JKU and on BPS-dev it
+#: nowhere that better patterns do not: mostly fragments of them (a figure twice within each
+#: statement of a theme, a piece of a fugue subject), sometimes a motif that annotators mark. On the JKU and on BPS-dev it
 #: raises seven of the eight margins over chance (README, *Fragments of better patterns*); not
 #: yet the default, which every number of the README would have to be measured again for.
 INSIDE_ANY = False
