@@ -1268,14 +1268,19 @@ def _register_spanned():
     sys.path.insert(0, str(ROOT / "bench"))
     from annotated_voices import spanned, voices
 
-    def count(folder, k):
-        pieces = spanned(folder)
-        lengths = [b for _, _, piece in pieces.values() for b in piece]
+    @functools.cache
+    def summary(folder):
+        # spanned(): piece -> (patterns, patterns with a spanned occurrence, their lengths)
+        pieces = spanned(folder).values()
+        lengths = [b for _, _, piece in pieces for b in piece]
         return {"spanned": len(lengths), "median": statistics.median(lengths),
-                "patterns": sum(k for _, k, _ in pieces.values()),
-                "all patterns": sum(p for p, _, _ in pieces.values()),
-                "pieces": sum(bool(piece) for _, _, piece in pieces.values()),
-                "occurrences": sum(n for n, *_ in voices(folder).values())}[k]
+                "patterns": sum(with_one for _, with_one, _ in pieces),
+                "all patterns": sum(patterns for patterns, _, _ in pieces),
+                "pieces": sum(bool(piece) for _, _, piece in pieces),
+                "occurrences": sum(n for n, *_ in voices(folder).values())}
+
+    def count(folder, key):
+        return summary(folder)[key]
 
     said = [("JKU spanned occurrences", "72", "the JKU: 72 of 121", None, "spanned"),
             ("JKU occurrences", "121", "the JKU: 72 of 121", None, "occurrences"),

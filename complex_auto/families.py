@@ -542,16 +542,16 @@ def excluded_by(occurrences, chosen, redundant=None, iou=None):
     redundant = REDUNDANT_SHARE if redundant is None else redundant
     iou = SAME_SPAN_IOU if iou is None else iou
     spans = [tuple(o) for o in occurrences]
+    chosen = [[tuple(o) for o in other] for other in chosen]
     for k, other in enumerate(chosen):
-        other = [tuple(o) for o in other]
         if _share_matched(spans, other, iou) >= redundant:
             return k, "same spans"
         if _share_matched(other, spans, iou) >= redundant:
             return k, "its spans"
         if not INSIDE_ANY and _inside(spans, other, iou):
             return k, "inside"
-    if INSIDE_ANY and len(chosen):
-        k = _host(spans, [[tuple(o) for o in other] for other in chosen], iou)
+    if INSIDE_ANY and chosen:
+        k = _host(spans, chosen, iou)
         if k is not None:
             return k, "inside"
     return None
