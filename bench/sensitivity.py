@@ -14,7 +14,7 @@ default that wins on one set and loses on the other shows why no value is tuned 
     python bench/sensitivity.py ../shared/data/bps-dev        # a folder laid out like bps-dev
     python bench/sensitivity.py --only RUN_QUANTILE MIN_BEATS # some constants
     python bench/sensitivity.py --set OCCURRENCE_QUANTILE=0.9 # one variant beside the defaults
-    python bench/sensitivity.py --set INSIDE_ANY=1            # a switch of the finder turned on
+    python bench/sensitivity.py --set INSIDE_ANY=0            # a switch of the finder turned off
 
 Converts once (reusing ``bench/discovery.py``'s run folder when it holds the same model's
 conversion); each variant then takes as long as one ``families`` run and its chance control
@@ -57,8 +57,8 @@ NEIGHBOURS = {
 }
 
 
-#: Switches of the finder, off by default, that ``--set NAME=1`` turns on (no neighbours:
-#: the sweep leaves them off).
+#: Switches of the finder, which ``--set NAME=0`` turns off and ``--set NAME=1`` on (no
+#: neighbours: the sweep leaves them as they are).
 SWITCHES = ("INSIDE_ANY",)
 
 
@@ -144,7 +144,7 @@ def main():
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="run this variant beside the defaults instead of the neighbours "
                         "(repeatable: one run each); NAME is a constant of --only's list or "
-                        "a switch, " + ", ".join(SWITCHES) + ", which =1 turns on")
+                        "a switch, " + ", ".join(SWITCHES) + ", which =0 turns off and =1 on")
     p.add_argument("--seeds", type=int, default=10,
                    help="random placements for chance (default 10: margins of a few hundredths "
                         "are compared here, finer than bench/discovery.py's 3 seeds resolve)")

@@ -23,11 +23,11 @@ representation, any recipe: only the *order* of the similarities is used) and:
    (the passage against itself a moment later) are not occurrences. Optionally
    (``occurrence_p``) an occurrence must also beat the :func:`chance_level` of its length.
 6. :func:`select_patterns` ranks the families by how much they stand out and drops those that
-   repeat a better one (same occurrences within a tolerance, or parts of its occurrences at
-   the same translations).
+   repeat better ones: the same occurrences within a tolerance, or every occurrence within an
+   occurrence of the patterns chosen before it (such a family sounds nowhere that a better
+   pattern does not).
 7. :func:`find_parts` looks inside each chosen pattern for a shorter one that recurs more
-   widely: a motif that comes back within a theme, or elsewhere in the piece, as well as where
-   the theme does. Long strong runs fill the candidates of step 4, so such a motif is seldom
+   widely: a motif that comes back elsewhere in the piece as well as where the theme does. Long strong runs fill the candidates of step 4, so such a motif is seldom
    among them. Its occurrences elsewhere must be as similar to it as its own copies in the
    pattern's other occurrences are (:func:`part_level`), and each pattern gives at most one
    part, which step 6's rules must let through beside the patterns already chosen.
@@ -56,8 +56,9 @@ MAX_CELLS = 6000
 #: stale, so that ``extract_motives.py`` without ``--overwrite`` redoes them. 2: a run longer
 #: than its lag is cut at the lag, and one piece ends where the run ends. 3: candidates are
 #: told apart at a quarter beat (:data:`CANDIDATE_GRID_BEATS`), not half a beat. 4: the
-#: parts of the chosen patterns are searched (step 7).
-VERSION = 4
+#: parts of the chosen patterns are searched (step 7). 5: step 6 drops a family that sounds only
+#: within better patterns, wherever in them (:data:`INSIDE_ANY`).
+VERSION = 5
 #: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
 #: ornament rather than a motif, and the windows of the features are longer than that anyway.
 MIN_BEATS = 2.0
@@ -96,13 +97,14 @@ SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
 REDUNDANT_SHARE = 0.5
 #: Step 6 drops a family each of whose occurrences lies within an occurrence of *any*
-#: pattern chosen before it (True), not only one each of whose occurrences lies within its
-#: own occurrence of one pattern (False, the default). A family of the first kind sounds
-#: nowhere that better patterns do not: mostly fragments of them (a figure twice within each
-#: statement of a theme, a piece of a fugue subject), sometimes a motif that annotators mark. On the JKU and on BPS-dev it
-#: raises seven of the eight margins over chance (README, *Fragments of better patterns*); not
-#: yet the default, which every number of the README would have to be measured again for.
-INSIDE_ANY = False
+#: pattern chosen before it (True, the default since version 5), not only one each of whose
+#: occurrences lies within its own occurrence of one pattern, at the same translations (False,
+#: SIATEC's maximality, versions 1-4). A family of the first kind sounds nowhere that better
+#: patterns do not: mostly fragments of them (a figure twice within each statement of a theme,
+#: a fragment inside several better patterns), sometimes a motif that annotators mark. On the
+#: JKU and on BPS-dev it raises seven of the eight margins over chance (README, *Fragments of
+#: better patterns*; ``bench/sensitivity.py --set INSIDE_ANY=0`` runs the narrower rule).
+INSIDE_ANY = True
 #: Suggested ``occurrence_p`` (``extract_motives.py --occurrence-p``; off by default): an
 #: occurrence must be as similar to its candidate as at most 1 in 200 pairs of spans of its
 #: length placed at random in the piece. A candidate of a few beats is tried against a few
@@ -502,13 +504,15 @@ def select_patterns(families, redundant=None, iou=None, kept=()):
     -------
     list of (score, occurrences)
         Best first. A family is dropped when ``redundant`` of its occurrences are spans of an
-        already kept family (``iou``), or the other way round, or when each of
-        its occurrences is a part of its own occurrence of a kept family: it then repeats
-        only where the larger pattern does, with the same translations, and adds nothing (a
-        motif that recurs *within* each occurrence of a section is kept). This is the
-        maximality of SIATEC's translational equivalence classes (Meredith, Lemström &
-        Wiggins 2002). With :data:`INSIDE_ANY` each occurrence need only lie within some
-        occurrence of the families kept before it, of one or of several.
+        already kept family (``iou``), or the other way round, or when each of its
+        occurrences lies (by ``iou`` of its length) within an occurrence of the families kept
+        before it, of one or of several (:data:`INSIDE_ANY`): it then sounds only where
+        better patterns do, and adds nothing to them. With :data:`INSIDE_ANY` off, only a
+        family each of whose occurrences is a part of its own occurrence of one kept family
+        is dropped: it repeats only where the larger pattern does, with the same
+        translations (the maximality of SIATEC's translational equivalence classes,
+        Meredith, Lemström & Wiggins 2002), and a motif that recurs *within* each
+        occurrence of a section is kept.
     """
     chosen = [(score, [tuple(o) for o in occ]) for score, occ in kept]
     for score, occ in sorted(families, key=lambda f: -f[0]):
@@ -535,9 +539,10 @@ def excluded_by(occurrences, chosen, redundant=None, iou=None):
     (int, str) or None
         The index in ``chosen`` of the first pattern that excludes it and the rule:
         ``"same spans"`` (``redundant`` of its spans are that pattern's), ``"its spans"`` (the
-        other way round) or ``"inside"`` (each of its spans lies in its own span of that
-        pattern; with :data:`INSIDE_ANY`, in a span of any chosen pattern, and the index is
-        that of the pattern that holds most of them); None when none does.
+        other way round) or ``"inside"`` (each of its spans lies in a span of some chosen
+        pattern, and the index is that of the pattern that holds most of them; with
+        :data:`INSIDE_ANY` off, each lies in its own span of that one pattern); None when none
+        does.
     """
     redundant = REDUNDANT_SHARE if redundant is None else redundant
     iou = SAME_SPAN_IOU if iou is None else iou

@@ -176,14 +176,15 @@ def test_diagonal_prefix_sums_diagonals():
     assert P[7, 5] - P[3, 1] == pytest.approx(sum(R[3 + t, 1 + t] for t in range(4)))
 
 
-def test_select_patterns_drops_repeats_and_parts_but_keeps_inner_motifs():
+def test_select_patterns_drops_repeats_and_parts_but_keeps_motifs_that_sound_elsewhere():
     section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
     same = (5.0, np.array([[2, 41], [99, 139], [301, 342]]))             # the same spans
     part = (4.0, np.array([[10, 20], [110, 120], [310, 320]]))           # a part of each, same lags
     inner = (3.0, np.array([[0, 8], [20, 28], [100, 108], [120, 128]]))  # twice in each occurrence
+    beyond = (2.5, np.array([[4, 12], [104, 112], [400, 408]]))          # a motif, once elsewhere
     other = (2.0, np.array([[50, 60], [200, 210]]))
-    kept = F.select_patterns([part, other, section, inner, same])
-    assert [s for s, _ in kept] == [10.0, 3.0, 2.0]
+    kept = F.select_patterns([part, other, beyond, section, inner, same])
+    assert [s for s, _ in kept] == [10.0, 2.5, 2.0]
 
 
 def test_inside_any_drops_what_sounds_only_within_better_patterns(monkeypatch):
@@ -193,10 +194,13 @@ def test_inside_any_drops_what_sounds_only_within_better_patterns(monkeypatch):
     other = (2.0, np.array([[50, 60], [200, 210]]))
     across = (1.0, np.array([[30, 45], [52, 55], [205, 208]]))         # in the section, then other
     assert [s for s, _ in F.select_patterns([section, inner, beyond, other, across])] == [
+        10.0, 2.5, 2.0]
+    # the narrower rule of versions 1-4 (SIATEC's maximality) keeps the figure and the family
+    # across two patterns: each of their occurrences is not within its own one of one pattern
+    monkeypatch.setattr(F, "INSIDE_ANY", False)
+    assert [s for s, _ in F.select_patterns([section, inner, beyond, other, across])] == [
         10.0, 3.0, 2.5, 2.0, 1.0]
     monkeypatch.setattr(F, "INSIDE_ANY", True)
-    assert [s for s, _ in F.select_patterns([section, inner, beyond, other, across])] == [
-        10.0, 2.5, 2.0]
     # within is by half a span's length (SAME_SPAN_IOU): [30, 45] has 10 of its 15 cells in
     # the section's [0, 40]; moved to [33, 48] it has 7 and the family stays
     moved = (1.0, np.array([[33, 48], [52, 55], [205, 208]]))
@@ -207,7 +211,7 @@ def test_inside_any_drops_what_sounds_only_within_better_patterns(monkeypatch):
     assert F.excluded_by(beyond[1], [section[1], other[1]]) is None
 
 
-def test_excluded_by_names_the_first_chosen_pattern_and_its_rule():
+def test_excluded_by_names_the_first_chosen_pattern_and_its_rule(monkeypatch):
     section = np.array([[0, 40], [100, 140], [300, 340]])
     other = np.array([[50, 60], [200, 210]])
     assert F.excluded_by([[2, 41], [99, 139], [301, 342]], [other, section]) == (1, "same spans")
@@ -216,8 +220,14 @@ def test_excluded_by_names_the_first_chosen_pattern_and_its_rule():
     wider = [[0, 40], [100, 140], [500, 540], [600, 640], [700, 740]]
     assert F.excluded_by(wider, [section]) == (0, "its spans")
     assert F.excluded_by([[10, 20], [110, 120], [310, 320]], [other, section]) == (1, "inside")
-    # twice in each occurrence, or elsewhere: kept
-    assert F.excluded_by([[0, 8], [20, 28], [100, 108], [120, 128]], [section]) is None
+    # twice in each occurrence: inside; only with the narrower rule, kept
+    assert F.excluded_by([[0, 8], [20, 28], [100, 108], [120, 128]], [section]) == (0, "inside")
+    with monkeypatch.context() as m:
+        m.setattr(F, "INSIDE_ANY", False)
+        assert F.excluded_by([[10, 20], [110, 120], [310, 320]], [other, section]) == (
+            1, "inside")
+        assert F.excluded_by([[0, 8], [20, 28], [100, 108], [120, 128]], [section]) is None
+    # elsewhere: kept
     assert F.excluded_by([[400, 420], [450, 470]], [section, other]) is None
     # the shares and the iou are the select_patterns' ones
     assert F.excluded_by(wider, [section], redundant=0.7) is None
