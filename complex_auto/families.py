@@ -27,10 +27,11 @@ representation, any recipe: only the *order* of the similarities is used) and:
    occurrence of the patterns chosen before it (such a family sounds nowhere that a better
    pattern does not).
 7. :func:`find_parts` looks inside each chosen pattern for a shorter one that recurs more
-   widely: a motif that comes back elsewhere in the piece as well as where the theme does. Long strong runs fill the candidates of step 4, so such a motif is seldom
-   among them. Its occurrences elsewhere must be as similar to it as its own copies in the
-   pattern's other occurrences are (:func:`part_level`), and each pattern gives at most one
-   part, which step 6's rules must let through beside the patterns already chosen.
+   widely: a motif that comes back elsewhere in the piece as well as where the theme does.
+   Long strong runs fill the candidates of step 4, so such a motif is seldom among them. Its
+   occurrences elsewhere must be as similar to it as its own copies in the pattern's other
+   occurrences are (:func:`part_level`), and each pattern gives at most one part, which step
+   6's rules must let through beside the patterns already chosen.
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
 says why it has its value. The constants are read when the search runs, not when the module
