@@ -1011,6 +1011,14 @@ def _register_lost_patterns():
         for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
             number(_RESULTS, f"--candidates JKU {label} {what} {m}", text, slow=True,
                    context=context)(_study_cell(label, m, what, study=iou_study))
+    if Path(BPS_DEV).is_dir():
+        for label, context in (
+                ("SAME_SPAN_IOU = 0.67", "BPS-dev's margins (−.026 / +.066 / +.035 / +.032"),
+                ("defaults", "(−.023 / +.066 / +.050 / +.036). So the default stays")):
+            for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
+                number(_RESULTS, f"--candidates BPS-dev {label} margin {m}", text, slow=True,
+                       context=context)(
+                    _study_cell(label, m, "margin", BPS_DEV, study=iou_study))
 
 
 _register_candidates()
