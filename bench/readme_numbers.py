@@ -1004,21 +1004,20 @@ def _register_lost_patterns():
             ("sonata04-2 A6 candidate beats", "60", "(A6's candidate, 60 beats", a6_beats)]
     for name, value, context, fn in said:
         number(_RESULTS, f"--candidates JKU {name}", value, context=context)(fn)
-    for label, context, what in (
-            ("SAME_SPAN_IOU = 0.67", "JKU .656 / .717 / .673 / .572", "mean"),
-            ("SAME_SPAN_IOU = 0.67", "(+.073 / +.314 / +.302 / +.247", "margin"),
-            ("defaults", "+.066 / +.511 / +.286 / +.241) gain", "margin")):
+    bps = BPS_DEV if Path(BPS_DEV).is_dir() else None
+    for where, folder, label, context, what in (
+            ("JKU", None, "SAME_SPAN_IOU = 0.67", "JKU .656 / .717 / .673 / .572", "mean"),
+            ("JKU", None, "SAME_SPAN_IOU = 0.67", "(+.073 / +.314 / +.302 / +.247", "margin"),
+            ("JKU", None, "defaults", "+.066 / +.511 / +.286 / +.241) gain", "margin"),
+            ("BPS-dev", bps, "SAME_SPAN_IOU = 0.67",
+             "BPS-dev's margins (−.026 / +.066 / +.035 / +.032", "margin"),
+            ("BPS-dev", bps, "defaults", "(−.023 / +.066 / +.050 / +.036). So the default stays",
+             "margin")):
+        if where == "BPS-dev" and folder is None:
+            continue
         for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
-            number(_RESULTS, f"--candidates JKU {label} {what} {m}", text, slow=True,
-                   context=context)(_study_cell(label, m, what, study=iou_study))
-    if Path(BPS_DEV).is_dir():
-        for label, context in (
-                ("SAME_SPAN_IOU = 0.67", "BPS-dev's margins (−.026 / +.066 / +.035 / +.032"),
-                ("defaults", "(−.023 / +.066 / +.050 / +.036). So the default stays")):
-            for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
-                number(_RESULTS, f"--candidates BPS-dev {label} margin {m}", text, slow=True,
-                       context=context)(
-                    _study_cell(label, m, "margin", BPS_DEV, study=iou_study))
+            number(_RESULTS, f"--candidates {where} {label} {what} {m}", text, slow=True,
+                   context=context)(_study_cell(label, m, what, folder, study=iou_study))
 
 
 _register_candidates()

@@ -459,13 +459,18 @@ def _share_matched(occ, other, iou):
     return hits / len(occ)
 
 
+def _within(a, b, c, d, share):
+    """True when span ``[a, b)`` lies in ``[c, d)`` by ``share`` of its length."""
+    return min(b, d) - max(a, c) >= share * (b - a)
+
+
 def _inside(occ, other, share):
     """True when every span of ``occ`` lies (by ``share`` of its length) in its own span of
     ``other``: ``occ`` repeats exactly where ``other`` does, a part of it each time."""
     used = set()
     for a, b in occ:
         hosts = [k for k, (c, d) in enumerate(other)
-                 if min(b, d) - max(a, c) >= share * (b - a) and k not in used]
+                 if k not in used and _within(a, b, c, d, share)]
         if not hosts:
             return False
         used.add(hosts[0])
@@ -478,7 +483,7 @@ def _host(occ, chosen, share):
     held = np.zeros(len(chosen), np.int64)
     for a, b in occ:
         hosts = [k for k, other in enumerate(chosen)
-                 if any(min(b, d) - max(a, c) >= share * (b - a) for c, d in other)]
+                 if any(_within(a, b, c, d, share) for c, d in other)]
         if not hosts:
             return None
         held[hosts] += 1
