@@ -1021,8 +1021,18 @@ def _register_lost_patterns():
 
 
 _register_candidates()
+def parts_count_study(folder=None):
+    """python bench/sensitivity.py [FOLDER] --set PARTS_PER_PATTERN=2 --set
+    PARTS_PER_PATTERN=1000"""
+    return sensitivity_study(folder, (("PARTS_PER_PATTERN", 2.0), ("PARTS_PER_PATTERN", 1000.0)))
+
+
 _register_ties()
 _register_inside()
+_register_study_rows("parts a pattern", (("defaults", "| one (default) |"),
+                                         ("PARTS_PER_PATTERN = 2", "| two |"),
+                                         ("PARTS_PER_PATTERN = 1000", "| every part (1000) |")),
+                     parts_count_study)
 
 
 def _register_max_beats():
@@ -1525,6 +1535,13 @@ def _register_constants_study():
                   "JKU Occ.75_F (.760) and F3 (.545)", cell(oq, "ThreeLayer_F"))]
     for name, text, context, fn in said:
         number(_RESULTS, f"constants study: {name}", text, context=context, slow=True)(fn)
+
+    @number(_RESULTS, "constants study: variants", "26", context="the 26 variants span")
+    def _():
+        sys.path.insert(0, str(ROOT / "bench"))
+        from sensitivity import variants
+
+        return len(variants()) - 1            # beside the defaults
     # the table of the parts: without them (MAX_PART_CANDIDATES = 0) and with (the defaults)
     table, _ = _table_rows("| `families`, `models/cqt_piano` | without parts | with parts")
     for where, folder in (("JKU", None), ("BPS-dev", bps)):

@@ -40,7 +40,8 @@ from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noq
 #: doubled: musical durations differ by factors of two, and a constant that matters only at
 #: that scale is not a fine-tuned one. Quantiles move by 0.05, half the distance from the run
 #: level (0.90) to the top. Shares of spans move halfway to 0 and to 1. The candidates' grid
-#: is already the search's (``RESOLUTION_BEATS``): both its neighbours are coarser.
+#: is already the search's (``RESOLUTION_BEATS``): both its neighbours are coarser. A count
+#: of one has none (0: no parts) and two below and above it.
 NEIGHBOURS = {
     "RESOLUTION_BEATS": (0.125, 0.5),
     "MIN_BEATS": (1.0, 4.0),
@@ -54,6 +55,7 @@ NEIGHBOURS = {
     "REDUNDANT_SHARE": (0.25, 0.75),
     "PART_SHARE": (0.25, 0.75),
     "MAX_PART_CANDIDATES": (25, 100),
+    "PARTS_PER_PATTERN": (0, 2),
 }
 
 

@@ -30,8 +30,9 @@ representation, any recipe: only the *order* of the similarities is used) and:
    widely: a motif that comes back elsewhere in the piece as well as where the theme does.
    Long strong runs fill the candidates of step 4, so such a motif is seldom among them. Its
    occurrences elsewhere must be as similar to it as its own copies in the pattern's other
-   occurrences are (:func:`part_level`), and each pattern gives at most one part, which step
-   6's rules must let through beside the patterns already chosen.
+   occurrences are (:func:`part_level`), and each pattern gives at most one part
+   (:data:`PARTS_PER_PATTERN`), which step 6's rules must let through beside the patterns
+   already chosen.
 
 Every parameter is in beats or in quantiles, the same for every piece; each constant below
 says why it has its value. The constants are read when the search runs, not when the module
@@ -93,6 +94,12 @@ PART_SHARE = 0.5
 #: motif that recurs is a strong run (the motif against its recurrence); a few dozen runs
 #: hold the recurring motifs of a section, and more add weaker, chance runs and time.
 MAX_PART_CANDIDATES = 50
+#: Parts (step 7) a pattern gives at most, its best ones: the one motif of a theme that
+#: recurs beyond it. A second and further parts add more occurrences that no annotation has
+#: than annotated motifs: two leave the JKU's scores as they are and lower three of BPS-dev's
+#: four margins over chance, every part that step 6 lets through lowers margins on both sets
+#: (README, *The parts of a pattern*).
+PARTS_PER_PATTERN = 1
 #: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
@@ -809,8 +816,8 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
     parts = find_parts(P, runs, chosen, family, tried={(int(a), int(b)) for a, b in cands},
                        tolerance=smooth)
     if select:
-        # one part per pattern, and only one that step 6 would let through beside them
-        chosen = select_patterns([p[0] for p in parts if p], kept=chosen)
+        # a pattern's best parts, and only those that step 6 would let through beside them
+        chosen = select_patterns([f for p in parts for f in p[:PARTS_PER_PATTERN]], kept=chosen)
     else:
         chosen = families + [f for p in parts for f in p]
     chosen = sorted(chosen, key=lambda f: -f[0])

@@ -313,6 +313,30 @@ def test_a_motif_inside_a_section_that_recurs_elsewhere_is_found_as_its_part(mon
     assert not parts_of(F.find_patterns(X, 0.25, n_rows=len(X) - PAD), motif)
 
 
+def test_a_pattern_gives_its_best_parts_up_to_parts_per_pattern(monkeypatch):
+    # Two motifs inside the section, each recurring twice more elsewhere: the default
+    # reports one of them beside the section, PARTS_PER_PATTERN = 2 both.
+    rng = np.random.default_rng(7)
+    f, first = motif_in_a_section()
+    for dst in (200, 420):                 # the section's last 24 frames, twice more
+        f[dst:dst + 24] = f[150:174] + 0.2 * rng.normal(size=(24, f.shape[1])) * f.std()
+    second = [(150, 174), (350, 374), (200, 224), (420, 444)]
+    X = self_similarity(f)
+    monkeypatch.setattr(F, "candidates", lambda runs, grid: np.array([[100, 180]]))
+
+    def found_motifs():
+        found = F.find_patterns(X, 0.25, n_rows=len(X) - PAD)
+        return [bool(parts_of(found, motif)) for motif in (first, second)], len(found)
+
+    assert F.PARTS_PER_PATTERN == 1
+    motifs, count = found_motifs()
+    assert sum(motifs) == 1 and count == 2
+    monkeypatch.setattr(F, "PARTS_PER_PATTERN", 2)
+    assert found_motifs() == ([True, True], 3)
+    monkeypatch.setattr(F, "PARTS_PER_PATTERN", 0)
+    assert found_motifs() == ([False, False], 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # planted repeats
 
