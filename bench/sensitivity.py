@@ -41,7 +41,9 @@ from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noq
 #: that scale is not a fine-tuned one. Quantiles move by 0.05, half the distance from the run
 #: level (0.90) to the top. Shares of spans move halfway to 0 and to 1. The candidates' grid
 #: is already the search's (``RESOLUTION_BEATS``): both its neighbours are coarser. A count
-#: of one has none (0: no parts) and two below and above it.
+#: of one has none (0: no parts) and two below and above it. The score's exponents move to
+#: the simple powers beside them: length not counted (0) or in full (1), how far occurrences
+#: stand out counted as it is (1) or cubed (3).
 NEIGHBOURS = {
     "RESOLUTION_BEATS": (0.125, 0.5),
     "MIN_BEATS": (1.0, 4.0),
@@ -56,6 +58,8 @@ NEIGHBOURS = {
     "PART_SHARE": (0.25, 0.75),
     "MAX_PART_CANDIDATES": (25, 100),
     "PARTS_PER_PATTERN": (0, 2),
+    "EXCESS_POWER": (1.0, 3.0),
+    "LENGTH_POWER": (0.0, 1.0),
 }
 
 

@@ -100,6 +100,14 @@ MAX_PART_CANDIDATES = 50
 #: four margins over chance, every part that step 6 lets through lowers margins on both sets
 #: (README, *The parts of a pattern*).
 PARTS_PER_PATTERN = 1
+#: A family's score (step 6 ranks by it, best first) sums over its occurrences how far each
+#: stands out, to this power: squared, one clear repeat counts for more than two faint ones.
+EXCESS_POWER = 2.0
+#: ... times its length in beats to this power. A longer pattern holds more music, but a
+#: section twice as long as a phrase is not twice the find: the square root ranks long
+#: repeats first without letting each section bury the motifs inside it. Counted in full
+#: (1), the JKU gains and BPS-dev's motifs lose (README, *Are the constants tuned?*).
+LENGTH_POWER = 0.5
 #: Two occurrences are the same span when their intersection is at least half their union.
 SAME_SPAN_IOU = 0.5
 #: A family repeats a better one when this share of its occurrences are the better one's spans.
@@ -778,8 +786,9 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         features at its centre). The score is the
         sum over the occurrences other than the first of how far their mean similarity
         exceeds :data:`OCCURRENCE_QUANTILE` (or the chance level; for a part, its
-        :func:`part_level`; as a share of the distance from it to 1), squared, times the
-        square root of the pattern's length in beats: clear, frequent, long repeats first.
+        :func:`part_level`; as a share of the distance from it to 1) to the power
+        :data:`EXCESS_POWER` (2), times the pattern's length in beats to the power
+        :data:`LENGTH_POWER` (½): clear, frequent, long repeats first.
     """
     n_rows = len(X) if n_rows is None else int(n_rows)
     R, factor, min_len, max_len = prepare_matrix(X, beats_per_frame, n_rows, resolution,
@@ -807,7 +816,7 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         if len(starts) == 0:
             return None
         excess = (means - level) / (1 - level)
-        score = float((excess ** 2).sum() * math.sqrt((b - a) * cell_beats))
+        score = float((excess ** EXCESS_POWER).sum() * ((b - a) * cell_beats) ** LENGTH_POWER)
         return score, np.vstack([[a, b], np.column_stack([starts, starts + (b - a)])])
 
     families = [f for f in (family(a, b) for a, b in cands) if f is not None]

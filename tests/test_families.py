@@ -479,6 +479,18 @@ def test_constants_are_read_when_the_search_runs(monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(F, "OCCURRENCE_QUANTILE", 1.0)        # nothing is similar enough
         assert search() == []
+
+    def rank(found, spans, tol):
+        return pattern_with(found, spans, tol)[0]
+
+    assert rank(search(), motif, 4) < rank(search(), section, 6)
+    best = search()[0][0]
+    with monkeypatch.context() as m:
+        m.setattr(F, "LENGTH_POWER", 3.0)               # length outweighs how often
+        assert rank(search(), section, 6) < rank(search(), motif, 4)
+    with monkeypatch.context() as m:
+        m.setattr(F, "EXCESS_POWER", 1.0)       # excesses lie in (0, 1]: a lower power, more
+        assert search()[0][0] > best
     section = (10.0, np.array([[0, 40], [100, 140], [300, 340]]))
     same = (5.0, np.array([[2, 41], [99, 139], [301, 342]]))
     assert len(F.select_patterns([section, same])) == 1
