@@ -41,7 +41,7 @@ from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noq
 #: that scale is not a fine-tuned one. Quantiles move by 0.05, half the distance from the run
 #: level (0.90) to the top. Shares of spans move halfway to 0 and to 1. The candidates' grid
 #: is already the search's (``RESOLUTION_BEATS``): both its neighbours are coarser. A count
-#: of one has none (0: no parts) and two below and above it. The score's exponents move to
+#: of one moves to none (0: no parts) and to two. The score's exponents move to
 #: the simple powers beside them: length not counted (0) or in full (1), how far occurrences
 #: stand out counted as it is (1) or cubed (3).
 NEIGHBOURS = {

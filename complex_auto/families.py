@@ -102,6 +102,8 @@ MAX_PART_CANDIDATES = 50
 PARTS_PER_PATTERN = 1
 #: A family's score (step 6 ranks by it, best first) sums over its occurrences how far each
 #: stands out, to this power: squared, one clear repeat counts for more than two faint ones.
+#: As it is (1), BPS-dev's one Occ.75_F above chance (bps09) is lost;
+#: cubed (3), all four of BPS-dev's margins fall (README, *Are the constants tuned?*).
 EXCESS_POWER = 2.0
 #: ... times its length in beats to this power. A longer pattern holds more music, but a
 #: section twice as long as a phrase is not twice the find: the square root ranks long
