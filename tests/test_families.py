@@ -480,14 +480,17 @@ def test_constants_are_read_when_the_search_runs(monkeypatch):
         m.setattr(F, "OCCURRENCE_QUANTILE", 1.0)        # nothing is similar enough
         assert search() == []
 
-    def rank(found, spans, tol):
-        return pattern_with(found, spans, tol)[0]
+    def ranks(found):
+        return pattern_with(found, motif, tol=4)[0], pattern_with(found, section, tol=6)[0]
 
-    assert rank(search(), motif, 4) < rank(search(), section, 6)
-    best = search()[0][0]
+    found = search()
+    motif_rank, section_rank = ranks(found)
+    assert motif_rank < section_rank
+    best = found[0][0]
     with monkeypatch.context() as m:
         m.setattr(F, "LENGTH_POWER", 3.0)               # length outweighs how often
-        assert rank(search(), section, 6) < rank(search(), motif, 4)
+        motif_rank, section_rank = ranks(search())
+        assert section_rank < motif_rank
     with monkeypatch.context() as m:
         m.setattr(F, "EXCESS_POWER", 1.0)       # excesses lie in (0, 1]: a lower power, more
         assert search()[0][0] > best
