@@ -95,7 +95,8 @@ def setting(name, value):
 
 
 def parse_set(text):
-    """``NAME=VALUE`` -> ``(NAME, float)``; a clear error otherwise."""
+    """``NAME=VALUE`` -> ``(NAME, float)``; a clear error otherwise (an unknown name, not a
+    number, a fraction for a whole-number constant, a switch other than 0 or 1)."""
     name, sep, value = text.partition("=")
     if not sep:
         raise DataError(f"--set {text}: not NAME=VALUE")
@@ -104,6 +105,12 @@ def parse_set(text):
     except ValueError:
         raise DataError(f"--set {text}: {value!r} is not a number") from None
     check_name(name)
+    kind = type(getattr(families, name))
+    if kind is bool and number not in (0, 1):
+        raise DataError(f"--set {text}: {name} is a switch, 0 (off) or 1 (on)")
+    if kind is int and not number.is_integer():
+        # setting() casts to the constant's type: 2.5 would run as 2 under the label 2.5
+        raise DataError(f"--set {text}: {name} is a whole number")
     return name, number
 
 

@@ -70,7 +70,9 @@ def test_chance_of_a_run_that_was_not_extracted(tmp_path):
 @pytest.mark.parametrize("value, words", [
     ("NO_SUCH=1", ("NO_SUCH: not a constant of the families finder", "RUN_QUANTILE")),
     ("RUN_QUANTILE", ("--set RUN_QUANTILE: not NAME=VALUE",)),
-    ("RUN_QUANTILE=high", ("--set RUN_QUANTILE=high", "'high' is not a number"))])
+    ("RUN_QUANTILE=high", ("--set RUN_QUANTILE=high", "'high' is not a number")),
+    ("PARTS_PER_PATTERN=2.5", ("--set PARTS_PER_PATTERN=2.5", "a whole number")),
+    ("INSIDE_ANY=2", ("--set INSIDE_ANY=2", "a switch, 0 (off) or 1 (on)"))])
 def test_sensitivity_with_a_bad_setting(value, words):
     one_line_error(bench("sensitivity.py", "--set", value), *words)
 
