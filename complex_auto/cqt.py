@@ -126,9 +126,14 @@ MARGIN_FRAMES = 16
 def _cqt_magnitude(y, cfg):
     import librosa
 
-    return np.abs(librosa.cqt(y, sr=cfg["sr"], n_bins=cfg["n_bins"],
-                              bins_per_octave=cfg["bins_per_oct"], fmin=cfg["fmin"],
-                              hop_length=cfg["hop_length"]))
+    # A recording of a fraction of a second is shorter than the FFT of the CQT's lowest
+    # octaves, and librosa warns so; the caller skips it as shorter than one window, with a
+    # message that says why, so the library's warning is only noise to a user.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "n_fft=.* is too large for input signal", UserWarning)
+        return np.abs(librosa.cqt(y, sr=cfg["sr"], n_bins=cfg["n_bins"],
+                                  bins_per_octave=cfg["bins_per_oct"], fmin=cfg["fmin"],
+                                  hop_length=cfg["hop_length"]))
 
 
 def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
@@ -234,9 +239,11 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
     import soundfile as sf
 
     try:
-        sf.info(str(path))
+        info = sf.info(str(path))
     except Exception:
         return cqt(load_audio(path, cfg["sr"]), cfg, block_frames, margin_frames)
+    if info.frames == 0:
+        raise DataError(f"{path}: audio file holds no samples")
     blocks = []
     try:
         for f0, f1, first, seg in _stream_blocks(path, cfg, block_frames, margin_frames):
@@ -244,8 +251,6 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
             blocks.append(standardise_frames(spec[:, first:first + f1 - f0]))
     except sf.LibsndfileError as e:
         raise DataError(f"{path}: cannot read audio ({e})") from None
-    if not blocks:
-        raise DataError(f"{path}: audio file holds no samples")
     return np.concatenate(blocks, axis=1)
 
 

@@ -178,8 +178,6 @@ def test_missing_filelist(in_tmp, tiny_config, capsys):
     check_error(code, err, "nope.txt", "does not exist")
 
 
-# librosa warns that the lowest octaves of a 0.14 s recording are shorter than its FFT: expected
-@pytest.mark.filterwarnings("ignore:n_fft=.* is too large for input signal:UserWarning")
 def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     sf.write(in_tmp / "tiny.wav", np.random.default_rng(0).standard_normal(3000) * 0.1, 22050)
@@ -189,6 +187,15 @@ def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, ca
     flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     check_error(code, err, "no recording is longer than one window")
+
+
+def test_empty_recording_is_one_line(in_tmp, short_wavs, tiny_config, capsys):
+    save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
+    sf.write(in_tmp / "empty.wav", np.zeros(0), 22050)
+    flist = write_filelist(in_tmp / "list.txt", [short_wavs[0], in_tmp / "empty.wav"])
+    code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
+    check_error(code, err, "empty.wav", "holds no samples")
+    assert "Traceback" not in err
 
 
 def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_config, capsys):
