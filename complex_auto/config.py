@@ -7,7 +7,7 @@ with its type. :func:`load_config` returns a dict with typed values or raises
 from pathlib import Path
 
 from configobj import ConfigObj, ConfigObjError, flatten_errors
-from validate import Validator
+from validate import Validator, VdtValueTooBigError, VdtValueTooSmallError
 
 from .errors import ConfigError
 
@@ -22,6 +22,9 @@ _TYPE_WORDS = {
     "int_list": "a comma-separated list of integers",
     "float_list": "a comma-separated list of numbers",
 }
+
+
+_RANGE_ERRORS = (VdtValueTooSmallError, VdtValueTooBigError)
 
 
 def _spec_types():
@@ -74,8 +77,9 @@ def load_config(path, **overrides):
             check = spec[key].split("(")[0]
             want = _TYPE_WORDS.get(check, check)
             detail = f" ({err})" if err else ""
-            raise ConfigError(
-                f"{path}: key '{key}' = {conf[key]!r} is not {want}{detail}")
+            # a number of the right type outside the spec's min / max is not "not a number"
+            what = "is out of range" if isinstance(err, _RANGE_ERRORS) else f"is not {want}"
+            raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} {what}{detail}")
     cfg = dict(conf)
     cfg.update(overrides)
     cfg["config_path"] = str(path)

@@ -59,6 +59,17 @@ def test_wrong_type(tmp_path, key, value):
         load_config(p)
 
 
+@pytest.mark.parametrize("key,value,bound", [("lr", "-1", "too small"),
+                                             ("dropout", "1.5", "too big"),
+                                             ("epochs", "-3", "too small")])
+def test_out_of_range(tmp_path, key, value, bound):
+    # a number outside the spec's bounds is named as such, not as "not a number"
+    p = write_config(tmp_path / "c.ini", **{key: value})
+    with pytest.raises(ConfigError, match=rf"c\.ini: key '{key}' = '{value}' is out of range "
+                                          rf"\(.*{bound}"):
+        load_config(p)
+
+
 def test_overrides(tmp_path):
     assert load_config(ROOT / "config_cqt.ini", epochs=3)["epochs"] == 3
 
