@@ -52,6 +52,12 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+# Checked before any step runs, so a typo does not cost a training or a conversion first
+# (the names of complex_auto.patterns.METHODS; a test keeps the two lists equal).
+case "$METHOD" in
+    ""|nf14|families) ;;
+    *) die "--method $METHOD: not a method of extract_motives.py (nf14 or families)" ;;
+esac
 if [ $PRETRAINED -eq 1 ] && [ -n "$CONFIG" ]; then
     die "--pretrained uses the shipped model with its own config ($PRETRAINED_CONFIG); " \
         "leave out $CONFIG, or drop --pretrained to train with it"

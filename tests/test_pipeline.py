@@ -131,6 +131,7 @@ def test_pretrained_name_picks_another_shipped_model(recorder):
     (["rec", "--pretrained="], "--pretrained= needs a model folder name"),
     (["rec", "a.ini", "b.ini"], "two configs given"),
     (["rec", "--method"], "--method needs a value"),
+    (["rec", "--pretrained", "--method", "famlies"], "--method famlies: not a method"),
     (["rec", "--fast"], "unknown option --fast"),
     (["--pretrained"], "the first argument is the run keyword"),
 ])
@@ -139,6 +140,13 @@ def test_run_batch_audio_refuses_what_it_would_ignore(recorder, args, message):
     proc = batch(*args, env={"PYTHON": str(fake)})
     assert proc.returncode == 2 and message in proc.stderr
     assert not log.exists()                              # nothing ran
+
+
+def test_run_batch_audio_knows_every_method_of_extract_motives():
+    from complex_auto.patterns import METHODS
+
+    text = (ROOT / "run_batch_audio.sh").read_text()
+    assert f'""|{"|".join(METHODS)})' in text
 
 
 def test_run_batch_audio_without_python_on_path(recorder, tmp_path):
