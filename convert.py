@@ -27,6 +27,7 @@ from complex_auto.layout import RunLayout
 from complex_auto.representations import check_kind
 from complex_auto.shards import add_shard_arguments
 from complex_auto.training import load_model
+from complex_auto.utils import counted
 
 
 def parser():
@@ -110,7 +111,8 @@ def main(args):
                             legacy_layout=args.legacy_layout,
                             tempi=[bpm for _, bpm, _ in entries],
                             info=dict(info, features=args.features))
-        cli.log.info("merged %d feature files into the lists of %s/", len(written), layout.dir)
+        cli.log.info("merged %s into the lists of %s/", counted(len(written), "feature file"),
+                     layout.dir)
         return
     device = cli.resolve_device(args.device, args.threads)
     model = None
@@ -124,7 +126,7 @@ def main(args):
                             info=info, features=args.features, shard=args.shard,
                             overwrite=args.overwrite,
                             newer_than=[Path(args.config)] + ([model_path] if model is not None else []))
-    cli.log.info("%d feature files in %s/", len(written), layout.dir)
+    cli.log.info("%s in %s/", counted(len(written), "feature file"), layout.dir)
     if args.self_sim_matrix:
         cli.log.info("matrices listed in %s", layout.matrix_list)
 

@@ -18,6 +18,7 @@ from complex_auto.layout import RunLayout
 from complex_auto.patterns import (DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, NOTES,
                                    extract_run, parse_audio_start)
 from complex_auto.report import build_report
+from complex_auto.utils import counted
 
 
 def parser():
@@ -138,8 +139,8 @@ def main(args):
                           overwrite=args.overwrite, audio_start=args.audio_start,
                           occurrence_p=args.occurrence_p, max_beats=args.max_beats,
                           notes=args.notes)
-    cli.log.info("%d pieces in %.1f s; files in %s", len(results), time.perf_counter() - t0,
-                 RunLayout(args.run).dir)
+    cli.log.info("%s in %.1f s; files in %s", counted(len(results), "piece"),
+                 time.perf_counter() - t0, RunLayout(args.run).dir)
     if args.report and not is_whole(args.shard):
         cli.log.info("shard %d/%d: no report; after the last shard run python -m "
                      "complex_auto.report %s", *args.shard, args.run)

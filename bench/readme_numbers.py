@@ -328,7 +328,7 @@ def report_summary():
     quick_start()
     # the summary is a log line, on stderr
     log = run(sys.executable, "-m", "complex_auto.report", "readme_pretrained", stream="stderr")
-    m = re.search(r"(\d+) clips, ([\d.]+) min of audio; ([\d.]+) MB", log)
+    m = re.search(r"(\d+) clips?, ([\d.]+) min of audio; ([\d.]+) MB", log)
     if not m:
         sys.exit(f"python -m complex_auto.report readme_pretrained: no summary\n{log[-2000:]}")
     return int(m.group(1)), float(m.group(2)), float(m.group(3))

@@ -42,7 +42,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, 
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .patterns import PALETTE, score_offset
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text, progress
+from .utils import atomic_path, atomic_write_text, counted, progress
 
 log = logging.getLogger(__name__)
 
@@ -736,7 +736,7 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, match
 def index_page(run, summaries, scores, notes, size, how=""):
     """The HTML of the index: the pieces and, with an evaluation, their scores and the mean."""
     parts = [f"<h1>Repeated sections found in run {html.escape(run)}</h1>",
-             f'<p class="meta">{len(summaries)} pieces; report {size / 1e6:.1f} MB '
+             f'<p class="meta">{counted(len(summaries), "piece")}; report {size / 1e6:.1f} MB '
              "(opens from disk; recordings are not copied, only clips of the occurrences)."
              + (f"<br>{html.escape(how)}" if how else "") + "</p>"]
     parts += [f'<p class="note">{html.escape(n)}</p>' for n in notes]
@@ -953,8 +953,9 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     clips = list(out.glob("clips/*/*.mp3"))
     # clip names are their spans in milliseconds (_clips_for_piece)
     seconds = sum(np.diff([int(t) for t in c.stem.split("-")])[0] for c in clips) / 1000
-    log.info("report: %s (%d pieces; %d clips, %.1f min of audio; %.1f MB)",
-             layout.report_index, len(summaries), len(clips), seconds / 60, size / 1e6)
+    log.info("report: %s (%s; %s, %.1f min of audio; %.1f MB)", layout.report_index,
+             counted(len(summaries), "piece"), counted(len(clips), "clip"), seconds / 60,
+             size / 1e6)
     return {"index": layout.report_index, "pieces": [s["piece"] for s in summaries],
             "clips": len(clips), "clip_seconds": seconds, "bytes": size}
 

@@ -148,6 +148,11 @@ def load_pyc_bz(filename):
 LOG_INTERVAL = 30.0
 
 
+def counted(n, noun, plural=None):
+    """``'1 piece'``, ``'5 pieces'``: a count and its noun, for messages."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def progress(iterable=None, **kwargs):
     """A tqdm bar on stderr: live on a terminal, every :data:`LOG_INTERVAL` s in a log.
 

@@ -184,6 +184,7 @@ def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, ca
     flist = write_filelist(in_tmp / "list.txt", [short_wavs[0], in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     assert code == 0 and "skipping" in err and "tiny.wav" in err
+    assert "1 feature file in output/r/" in err                 # one, not "1 feature files"
     flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     check_error(code, err, "no recording is longer than one window")
@@ -305,3 +306,11 @@ def test_convert_py_focus_frames_recorded_redone_and_checked(in_tmp, short_wavs,
                 "--focus-frames 9: must be 1..8")
     check_error(*run_script(*args, "--focus-frames", "4", "--features", "chroma", capsys=capsys),
                 "--focus-frames: only for --features cae")
+
+
+def test_counted():
+    from complex_auto.utils import counted
+
+    assert [counted(n, "piece") for n in (0, 1, 2)] == ["0 pieces", "1 piece", "2 pieces"]
+    assert counted(1, "feature file") == "1 feature file"
+    assert counted(3, "family", "families") == "3 families"
