@@ -594,8 +594,10 @@ def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
             raise DataError(f"{layout.dir} does not exist; run python extract_motives.py {run} "
                             "first")
         if not any(layout.dir.glob("*.seg")):
+            # a .seg lists notes, so only a run extracted with the pieces' scores has them
             raise DataError(f"{layout.dir}: no .seg estimates; run python extract_motives.py "
-                            f"{run} -csv jku_csv_files.txt first")
+                            f"{run} --csv CSV_LIST first, with a score (csv) for each piece "
+                            "(jku_csv_files.txt for the JKU pieces)")
         rows, mean, unpaired = evaluate_folder(layout.dir, refdir, (".seg",))
         source = f"{layout.dir}/*.seg"
     else:

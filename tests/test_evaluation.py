@@ -110,7 +110,8 @@ def test_missing_or_empty_folders(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         evaluate_folder(tmp_path / "nowhere", GT)
     RunLayout("r", tmp_path).make()
-    with pytest.raises(DataError, match="no .seg estimates; run python extract_motives.py r"):
+    with pytest.raises(DataError, match=r"no .seg estimates; run python extract_motives.py r "
+                                        r"--csv CSV_LIST first, with a score \(csv\) for each"):
         evaluate_run("r", refdir=GT, root=tmp_path)
     other = tmp_path / "other"
     other.mkdir()
