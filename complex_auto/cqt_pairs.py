@@ -255,7 +255,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     from .cache import cache_key, cache_path, cached
     from .errors import DataError
     from .filelist import read_filelist
-    from .utils import progress_map
+    from .utils import counted, progress_map
 
     keys = ("sr", "n_bins", "bins_per_oct", "fmin", "hop_length", "block_size")
     params = {k: cfg[k] for k in keys}
@@ -278,9 +278,9 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     need = cfg["length_ngram"] + 2 * cfg["shifts"][0] + 1  # at least one start position
     sweep_need = cfg["length_ngram"] + 4 * cfg["shifts"][0] + 1  # one CQTPairs.sweep n-gram
     if not eval_files:
-        log.warning("%s: %d file(s), fewer than 5, so none is left for evaluation; evaluating "
+        log.warning("%s: %s, fewer than 5, so none is left for evaluation; evaluating "
                     "on the last fifth of every file's frames, which training does not use",
-                    list_name, len(files))
+                    list_name, counted(len(files), "file"))
         heads, eval_files, eval_cqts = [], [], []
         for f, c in zip(train_files, train_cqts):
             k = c.shape[1] - int(round(c.shape[1] * EVAL_FRACTION))

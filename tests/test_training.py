@@ -243,7 +243,7 @@ def test_fewer_than_five_files_evaluate_on_held_out_frames(tmp_path, tiny_config
     frames = [1 + int(sec * 22050) // cfg["hop_length"] for sec in (8, 10)]
     with caplog.at_level("WARNING"):
         train_set, eval_set = training_sets(files, cfg, "two")
-    assert "fewer than 5" in caplog.text and "last fifth" in caplog.text
+    assert "two: 2 files, fewer than 5" in caplog.text and "last fifth" in caplog.text
     tails = [round(0.2 * n) for n in frames]
     assert eval_set.lengths.tolist() == tails
     assert train_set.lengths.tolist() == [n - t for n, t in zip(frames, tails)]
