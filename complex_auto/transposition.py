@@ -245,8 +245,24 @@ def main(args):
             raise ComplexAutoError(f"--focus-frames {args.focus_frames}: must be 1.."
                                    f"{cfg['length_ngram']}")
         cfg = dict(cfg, focus_frames=args.focus_frames)
+    if not args.seconds > 0:
+        raise ComplexAutoError(f"--seconds {args.seconds:g}: must be positive")
+    if args.tolerance < 0:
+        raise ComplexAutoError(f"--tolerance {args.tolerance}: must be 0 or more frames")
+    # a shift by the CQT's whole range or more moves every partial out of it
+    span = cfg["n_bins"] * 12 // cfg["bins_per_oct"]
+    wide = [s for s in args.semitones if abs(s) >= span]
+    if wide:
+        raise ComplexAutoError(f"--semitones {wide[0]:g}: the CQT spans {span} semitones; "
+                               f"shift by less than that")
     featurize = model_featurizer(args.model, cfg, device)
     audio = excerpt(args.audio, cfg["sr"], args.seconds)
+    frames = 1 + len(audio) // cfg["hop_length"]
+    if frames <= cfg["length_ngram"]:     # convert.py skips such a recording for the same reason
+        raise ComplexAutoError(
+            f"{args.audio}: {len(audio) / cfg['sr']:.1f} s of audio, {frames} CQT frames, not "
+            f"more than one window of {cfg['length_ngram']} "
+            f"({cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
     result = transposition_test(featurize, audio, cfg["sr"], args.semitones, args.tolerance)
     print(format_result(str(args.model), result, len(featurize(audio))))
 

@@ -83,3 +83,23 @@ def test_model_featurizer_gives_amplitudes_of_every_window(tmp_path):
     np.testing.assert_allclose(focused, encode_features(model, cqt(y, cfg), 8, focus=3)[0],
                                atol=1e-5)
     assert not np.allclose(focused, f, atol=1e-3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seconds", "-5"], "--seconds -5: must be positive"),
+    (["--tolerance", "-1"], "--tolerance -1: must be 0 or more frames"),
+    (["--semitones", "2", "100"], "--semitones 100: the CQT spans 60 semitones"),
+    (["--audio", "{tiny}"], "tiny.wav: 0.1 s of audio, 2 CQT frames, not more than one "
+                            "window of 32 (2.9 s)"),
+])
+def test_cli_refuses_what_it_cannot_test(tmp_path, capsys, args, message):
+    import soundfile as sf
+
+    from complex_auto import cli
+
+    tiny = tmp_path / "tiny.wav"
+    sf.write(tiny, np.random.default_rng(0).standard_normal(3000) * 0.1, 22050)
+    with pytest.raises(SystemExit) as e:
+        cli.run(tp.main, tp.parser(), [a.format(tiny=tiny) for a in args] + ["--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 1 and len(err) == 1 and message in err[0], err
