@@ -261,11 +261,12 @@ def parser():
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.figures",
         description="Draw the README's filter figures (images/filters_{cqt,signal,mnist}.png) "
-                    "from the trained models under models/. A missing model is skipped with a "
-                    "warning.")
+                    "from the trained models under models/. A default model that is missing "
+                    "is skipped with a warning; a model named on the command line must exist.")
     for kind in KINDS:
-        p.add_argument(f"--{kind}-model", type=Path, default=DEFAULT_MODELS[kind], metavar="PATH",
-                       help=f"{kind} model (default: {DEFAULT_MODELS[kind]})")
+        p.add_argument(f"--{kind}-model", type=Path, default=None, metavar="PATH",
+                       help=f"{kind} model (default: {DEFAULT_MODELS[kind]}, skipped with a "
+                            "warning when missing)")
         p.add_argument(f"--{kind}-config", type=Path, default=None, metavar="PATH",
                        help=f"its config (default: config.ini or config*.ini beside the "
                             f"model, else {SHIPPED_CONFIGS[kind]})")
@@ -281,6 +282,10 @@ def main(args):
     drawn = 0
     for kind in args.only:
         model = getattr(args, f"{kind}_model")
+        if model is not None and not Path(model).is_file():
+            # asked for by name: a typo must not pass as "nothing to draw"
+            raise ComplexAutoError(f"--{kind}-model {model}: model file does not exist")
+        model = model or DEFAULT_MODELS[kind]
         if not Path(model).is_file():
             log.warning("%s: model not found; skipping images/filters_%s.png", model, kind)
             continue

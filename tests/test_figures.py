@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from complex_auto import figures
+from complex_auto.errors import ComplexAutoError
 from complex_auto.figures import angular_purity, band_pass_stats, fourier_concentration
 from complex_auto.model import ComplexAutoEncoder
 
@@ -65,7 +66,7 @@ def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, config_na
 
 
 def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, caplog,
-                                                                   saved_figures):
+                                                                   saved_figures, monkeypatch):
     sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
                      length_ngram=64)
     mn = save_model(tmp_path / "mnist", "config_mnist.ini", 784, 8, True, "mnist")
@@ -93,11 +94,16 @@ def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, cap
 
     shutil.rmtree(out)
     caplog.clear()
-    args = figures.parser().parse_args(["--cqt-model", str(tmp_path / "missing.save"),
-                                        "--only", "cqt", "--out-dir", str(out)])
+    # a default model not trained yet is skipped; one named on the command line must exist
+    monkeypatch.setitem(figures.DEFAULT_MODELS, "cqt", tmp_path / "missing.save")
+    args = figures.parser().parse_args(["--only", "cqt", "--out-dir", str(out)])
     with caplog.at_level(logging.WARNING):
         assert figures.main(args) == 0
     assert "missing.save: model not found; skipping" in caplog.text
+    args = figures.parser().parse_args(["--cqt-model", str(tmp_path / "typo.save"),
+                                        "--only", "cqt", "--out-dir", str(out)])
+    with pytest.raises(ComplexAutoError, match=r"--cqt-model .*typo\.save: model file does not"):
+        figures.main(args)
     assert not (out / "filters_cqt.png").exists()
 
 
