@@ -123,8 +123,6 @@ def parser():
 
 
 def main(args):
-    if args.jobs < 1:
-        raise cli.ComplexAutoError(f"-j {args.jobs}: must be at least 1")
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
     args.audio_start = parse_audio_start(args.audio_start)

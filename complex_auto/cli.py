@@ -51,6 +51,9 @@ def run(main, parser, argv=None):
     verbose = getattr(args, "verbose", False)
     setup_logging(verbose)
     try:
+        # every script's -j counts processes: 0 or fewer would run nothing, or one, silently
+        if getattr(args, "jobs", 1) < 1:
+            raise ComplexAutoError(f"-j {args.jobs}: must be at least 1")
         code = main(args)
     except ComplexAutoError as e:
         if verbose:

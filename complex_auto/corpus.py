@@ -395,7 +395,7 @@ def parser():
 def main(args):
     if args.hours <= 0:
         raise ComplexAutoError(f"--hours {args.hours}: must be > 0")
-    res = build(args.dir, hours=args.hours, seed=args.seed, jobs=max(1, args.jobs))
+    res = build(args.dir, hours=args.hours, seed=args.seed, jobs=args.jobs)
     log.info("%d pieces: %.2f h for training (%s/filelist.txt, %d files), %.2f h held out "
              "(%s/heldout.txt, %d files)", res["pieces"], res["seconds"]["train"] / 3600, args.dir,
              len(res["train"]), res["seconds"]["heldout"] / 3600, args.dir, len(res["heldout"]))

@@ -62,3 +62,33 @@ def test_extract_help_states_the_finders_constants():
     assert f"(default {families.MAX_BEATS:g}," in helps["max_beats"]
     assert f"from {families.MIN_BEATS:g} beats (motifs)" in helps["method"]
     assert f"{families.MOTIF_BEATS:g} (two bars) searches motifs only" in helps["max_beats"]
+
+
+@pytest.mark.parametrize("command, args", [
+    ("convert.py", ["RUN", "list.txt", "c.ini"]),
+    ("extract_motives.py", ["RUN"]),
+    ("complex_auto.corpus", ["build", "DIR"]),
+    ("complex_auto.compare", ["RUN"]),
+    ("complex_auto.invariance", ["RUN", "list.txt", "c.ini"]),
+])
+@pytest.mark.parametrize("jobs", ["0", "-2"])
+def test_jobs_below_one_are_refused_before_any_work(command, args, jobs, capsys, monkeypatch,
+                                                    tmp_path):
+    import importlib
+
+    from complex_auto import cli
+
+    monkeypatch.chdir(tmp_path)                          # nothing may be written anywhere
+    if command.endswith(".py"):
+        p = parser(command)
+        main = None
+    else:
+        module = importlib.import_module(command if "invariance" not in command
+                                         else "complex_auto.invariance.command")
+        p, main = module.parser(), module.main
+    called = []
+    with pytest.raises(SystemExit) as e:
+        cli.run(lambda a: called.append(a) if main is None else main(a), p, args + ["-j", jobs])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 1 and err == [f"error: -j {jobs}: must be at least 1"], err
+    assert not called and not list(tmp_path.iterdir())
