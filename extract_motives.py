@@ -125,6 +125,8 @@ def parser():
 def main(args):
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
+    if args.bpm is not None and not args.bpm > 0:
+        raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     args.audio_start = parse_audio_start(args.audio_start)
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")

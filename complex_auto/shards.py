@@ -6,6 +6,7 @@ list holds. A file counts as done when all its outputs exist, each written atomi
 a temporary name, then renamed), so a killed job leaves either a whole output or none; a
 re-run of the same part redoes only what is missing.
 """
+import argparse
 import re
 
 from .errors import ComplexAutoError
@@ -29,9 +30,17 @@ def parse_shard(text):
     return int(m.group(1)), int(m.group(2))
 
 
+def _shard_argument(text):
+    # argparse turns only its own error type into a usage line; ours would be a traceback
+    try:
+        return parse_shard(text)
+    except ComplexAutoError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--shard {text}: ")) from None
+
+
 def add_shard_arguments(parser, what="files"):
     """``--shard K/N`` and ``--overwrite`` for a command that works through a list."""
-    parser.add_argument("--shard", type=parse_shard, metavar="K/N", help=SHARD_HELP)
+    parser.add_argument("--shard", type=_shard_argument, metavar="K/N", help=SHARD_HELP)
     parser.add_argument("--overwrite", action="store_true",
                         help=OVERWRITE_HELP.replace("files", what))
     return parser

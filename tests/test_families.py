@@ -797,6 +797,14 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                              cwd=tmp, env=env, capture_output=True, text=True)
         assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
         assert "--max-beats" in res.stderr
+    for options, message in ((("--bpm", "-3"), "error: --bpm -3: must be positive beats per "
+                                               "minute\n"),
+                             (("--shard", "3/2"), "error: argument --shard: expected K/N with "
+                                                  "1 <= K <= N (e.g. 3/8)\n")):
+        res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", *options],
+                             cwd=tmp, env=env, capture_output=True, text=True)
+        assert res.returncode in (1, 2) and res.stderr.endswith(message), res.stderr
+        assert "Traceback" not in res.stderr
 
 
 def test_max_beats_is_recorded_and_bounds_every_pattern(excerpt_run, monkeypatch):
