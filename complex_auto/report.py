@@ -1020,6 +1020,14 @@ def main(args):
 
     refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"
                                                else args.refdir)
+    # checked before the build, which takes a while for a long run
+    if refdir and not Path(refdir).is_dir():
+        raise cli.ComplexAutoError(f"--refdir {refdir}: folder does not exist")
+    if args.bpm is not None and not args.bpm > 0:
+        raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
+    bad = [(k, v) for k, v in (("width", args.width), ("height", args.height)) if v < 1]
+    if bad:
+        raise cli.ComplexAutoError(f"--{bad[0][0]} {bad[0][1]}: must be at least 1 pixel")
     result = build_report(args.run, refdir=refdir, csv_list=args.csv, bpm=args.bpm)
     if args.screenshot:
         from .browser import screenshot

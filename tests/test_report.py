@@ -354,6 +354,19 @@ def test_report_of_a_run_without_ground_truth(runs):
     assert "<td>4.2</td>" in page
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--refdir", "no_such_folder"], "--refdir no_such_folder: folder does not exist"),
+    (["--bpm", "-5"], "--bpm -5: must be positive beats per minute"),
+    (["--screenshot", "x.png", "--width", "0"], "--width 0: must be at least 1 pixel")])
+def test_report_refuses_bad_options_before_building(runs, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(runs)
+    index = runs / "output" / "plain" / "report" / "index.html"
+    before = index.stat().st_mtime_ns
+    assert run_report("plain", *args) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert index.stat().st_mtime_ns == before and not (runs / "x.png").exists()
+
+
 def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
     src = runs / "output" / "plain"
     run = tmp_path / "output" / "plain"
