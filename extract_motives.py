@@ -10,6 +10,7 @@ Examples
 """
 import argparse
 import time
+from pathlib import Path
 
 from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
@@ -107,9 +108,9 @@ def parser():
                         "40 dB of the loudest of its first minute; the JKU renditions open "
                         "with 0.7-1.2 s of silence); auto (default): first-sound with "
                         "--method families in the audio domain, else 0, the original's mapping")
-    p.add_argument("--refdir", "-refdir", default=str(DEFAULT_REFDIR), metavar="DIR",
+    p.add_argument("--refdir", "-refdir", metavar="DIR",
                    help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
-                        "(default: %(default)s)")
+                        f"(default: {DEFAULT_REFDIR}); a folder named here must exist")
     p.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not draw PIECE_patterns.png")
     p.add_argument("--no-report", dest="report", action="store_false",
@@ -125,6 +126,9 @@ def parser():
 def main(args):
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
+    if args.refdir is not None and not Path(args.refdir).is_dir():
+        raise cli.ComplexAutoError(f"--refdir {args.refdir}: folder does not exist")
+    args.refdir = args.refdir or str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     args.audio_start = parse_audio_start(args.audio_start)

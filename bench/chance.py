@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from complex_auto.chance import chance_patterns, chance_scores  # noqa: E402
+from complex_auto.cli import at_least_one  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import (establishment_parts, evaluate_folder,  # noqa: E402
                                      load_patterns)
@@ -80,7 +81,7 @@ def main():
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR),
                    help="ground truth folder, PIECE.txt per piece (default: the JKU's, "
                         "data/jku/groundtruth)")
-    p.add_argument("--seeds", type=int, default=3,
+    p.add_argument("--seeds", type=at_least_one, default=3,
                    help="random placements averaged for the chance control (default 3)")
     p.add_argument("--shares", action="store_true",
                    help="also split each annotated pattern's best match into the share of its "

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
+from complex_auto.cli import at_least_one  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
 from complex_auto.jku import occurrence_onsets, read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
@@ -545,7 +546,7 @@ def main():
                    help="also give the establishment recall that every candidate of families "
                         "reaches before its choice, per piece and mean, beside the run's: below "
                         "it the candidates themselves miss an annotation (a few seconds)")
-    p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
+    p.add_argument("--seeds", type=at_least_one, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
     args = p.parse_args()

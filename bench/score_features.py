@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
 from complex_auto.chance import chance_scores  # noqa: E402
+from complex_auto.cli import at_least_one  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
@@ -248,7 +249,7 @@ def main():
     p.add_argument("--best-subset", action="store_true",
                    help="also score the best choice among each run's own patterns, picked "
                         "with the answers: what the candidates hold, whatever the ranking")
-    p.add_argument("--seeds", type=int, default=3, help="random placements for chance")
+    p.add_argument("--seeds", type=at_least_one, default=3, help="random placements for chance")
     p.add_argument("--keep", action="store_true",
                    help="reuse the CAE run of bench/discovery.py if it is there")
     args = p.parse_args()

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from complex_auto import families  # noqa: E402
+from complex_auto.cli import at_least_one  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
 from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noqa: E402
 
@@ -158,7 +159,7 @@ def main():
                    help="run this variant beside the defaults instead of the neighbours "
                         "(repeatable: one run each); NAME is a constant of --only's list or "
                         "a switch, " + ", ".join(SWITCHES) + ", which =0 turns off and =1 on")
-    p.add_argument("--seeds", type=int, default=10,
+    p.add_argument("--seeds", type=at_least_one, default=10,
                    help="random placements for chance (default 10: margins of a few hundredths "
                         "are compared here, finer than bench/discovery.py's 3 seeds resolve)")
     p.add_argument("--model", default=str(MODEL),

@@ -36,6 +36,19 @@ def add_jobs(parser, what="processes computing CQTs"):
     return parser
 
 
+def at_least_one(text):
+    """argparse type of a count (``--seeds``): an integer of at least 1."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def setup_logging(verbose=False):
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s",

@@ -202,3 +202,14 @@ def test_annotated_voices_counts_the_occurrences_that_their_own_span_matches_at_
     total = sum(len(lengths) for _, _, lengths in jku.values())
     assert f"spanned: {total} of {rows['all'][1]} occurrences" in proc.stdout
     assert f"in {sum(k for _, k, _ in jku.values())} of 26 patterns" in proc.stdout
+
+
+@pytest.mark.parametrize("script", ["chance.py", "discovery.py", "score_features.py",
+                                    "sensitivity.py"])
+def test_seeds_below_one_are_a_usage_error(script):
+    # no chance control can rest on zero placements (chance.py printed ratios of nan)
+    proc = bench(script, "RUN", "--seeds", "0") if script == "chance.py" else \
+        bench(script, "--seeds", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        "error: argument --seeds: must be at least 1, not 0"), proc.stderr
