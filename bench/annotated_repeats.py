@@ -23,6 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from complex_auto.cli import not_negative  # noqa: E402
 from complex_auto.annotated import PROFILE_BEATS, repeat_quantiles  # noqa: E402
 from complex_auto.errors import DataError  # noqa: E402
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
@@ -38,7 +39,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run", metavar="RUN")
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR), help="ground truth folder")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random pairs")
+    p.add_argument("--seed", type=not_negative, default=0, help="seed of the random pairs")
     p.add_argument("--boundaries", action="store_true",
                    help="also print the mean quantile along the annotated pairs at "
                         f"{', '.join(f'{b:+d}' for b in PROFILE_BEATS)} beats from their "

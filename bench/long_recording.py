@@ -186,14 +186,15 @@ def _run(cmd, cwd):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "_measure":
         return _measure(sys.argv[2:])
+    from complex_auto.cli import at_least_one
     from complex_auto.patterns import METHODS
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("what", nargs="?", choices=["long", "shards", "both"], default="both")
-    p.add_argument("--minutes", type=int, default=120, help="length of the long recording")
-    p.add_argument("--files", type=int, default=100, help="files in the collection")
+    p.add_argument("--minutes", type=at_least_one, default=120, help="length of the long recording")
+    p.add_argument("--files", type=at_least_one, default=100, help="files in the collection")
     p.add_argument("--method", action="append", choices=METHODS,
                    help=f"finders to run on the long recording (default: all, {METHODS})")
     p.add_argument("--cache", type=Path, default=ROOT / "cache" / "bench_long")

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from complex_auto.cli import share  # noqa: E402
 from complex_auto.evaluation import (establishment_matrix, list_mirex_files,  # noqa: E402
                                      load_patterns, pair_by_name)
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
@@ -64,7 +65,7 @@ def main():
     p.add_argument("run", metavar="RUN", help="an extracted run: output/RUN/*.seg")
     p.add_argument("--refdir", default=str(DEFAULT_REFDIR),
                    help="references PIECE.txt (default: the JKU ground truth in data/)")
-    p.add_argument("--match", type=float, default=0.75,
+    p.add_argument("--match", type=share, default=0.75,
                    help="a score that counts as a match in the summary lines (default .75, "
                         "the stricter MIREX occurrence threshold)")
     args = p.parse_args()

@@ -36,17 +36,39 @@ def add_jobs(parser, what="processes computing CQTs"):
     return parser
 
 
-def at_least_one(text):
-    """argparse type of a count (``--seeds``): an integer of at least 1."""
+def _whole_number(text, least):
     import argparse
 
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    if n < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {n}")
     return n
+
+
+def at_least_one(text):
+    """argparse type of a count (``--seeds``, ``--files``): an integer of at least 1."""
+    return _whole_number(text, 1)
+
+
+def not_negative(text):
+    """argparse type of a seed: an integer of at least 0 (what NumPy's generators take)."""
+    return _whole_number(text, 0)
+
+
+def share(text):
+    """argparse type of a share or score threshold: a number in (0, 1]."""
+    import argparse
+
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
+    return x
 
 
 def setup_logging(verbose=False):

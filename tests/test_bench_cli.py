@@ -204,12 +204,21 @@ def test_annotated_voices_counts_the_occurrences_that_their_own_span_matches_at_
     assert f"in {sum(k for _, k, _ in jku.values())} of 26 patterns" in proc.stdout
 
 
-@pytest.mark.parametrize("script", ["chance.py", "discovery.py", "score_features.py",
-                                    "sensitivity.py"])
-def test_seeds_below_one_are_a_usage_error(script):
-    # no chance control can rest on zero placements (chance.py printed ratios of nan)
-    proc = bench(script, "RUN", "--seeds", "0") if script == "chance.py" else \
-        bench(script, "--seeds", "0")
+@pytest.mark.parametrize("script, args, message", [
+    # no chance control rests on zero placements (chance.py printed ratios of nan)
+    ("chance.py", ["RUN", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
+    ("discovery.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
+    ("score_features.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
+    ("sensitivity.py", ["--seeds", "-1"], "--seeds: must be at least 1, not -1"),
+    # these ran the whole benchmark (or failed inside convert.py) before
+    ("long_recording.py", ["--minutes", "-1"], "--minutes: must be at least 1, not -1"),
+    ("long_recording.py", ["--files", "0"], "--files: must be at least 1, not 0"),
+    ("pattern_matches.py", ["RUN", "--match", "2"], "--match: must be in (0, 1], not 2"),
+    ("annotated_repeats.py", ["RUN", "--seed", "-1"], "--seed: must be at least 0, not -1"),
+    ("annotated_repeats.py", ["RUN", "--seed", "x"], "--seed: 'x' is not a whole number"),
+])
+def test_counts_and_shares_out_of_range_are_a_usage_error(script, args, message):
+    proc = bench(script, *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].endswith(
-        "error: argument --seeds: must be at least 1, not 0"), proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(f"error: argument {message}"), \
+        proc.stderr
