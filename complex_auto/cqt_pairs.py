@@ -312,7 +312,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
                     "evaluating on the training files (the evaluation loss is then a "
                     "training loss)", sweep_need)
         eval_cqts = train_cqts
-    log.info("CQT pairs: %d training files (%d frames), %d evaluation files (%d frames)",
-             len(train_cqts), sum(c.shape[1] for c in train_cqts),
-             len(eval_cqts), sum(c.shape[1] for c in eval_cqts))
+    log.info("CQT pairs: %s (%d frames), %s (%d frames)",
+             counted(len(train_cqts), "training file"), sum(c.shape[1] for c in train_cqts),
+             counted(len(eval_cqts), "evaluation file"), sum(c.shape[1] for c in eval_cqts))
     return CQTPairs(train_cqts, cfg), CQTPairs(eval_cqts, cfg)

@@ -237,6 +237,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         When no training file holds ``length_ngram + 2 * shifts[0]`` samples.
     """
     from .filelist import read_filelist
+    from .utils import counted
 
     files = list(files)
     signals = load_signals(files, cfg, list_name, refresh, jobs)
@@ -265,7 +266,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     sr = cfg["sr"]
     how = ("last fifth of every file held out" if not cfg["test_data"] and len(files) < 5
            else "evaluation files " + ("from test_data" if cfg["test_data"] else "= last fifth of the list"))
-    log.info("signal pairs: %d training signals (%.1f s), %d evaluation signals (%.1f s); %s",
-             len(train_sig), sum(map(len, train_sig)) / sr, len(eval_sig),
-             sum(map(len, eval_sig)) / sr, how)
+    log.info("signal pairs: %s (%.1f s), %s (%.1f s); %s",
+             counted(len(train_sig), "training signal"), sum(map(len, train_sig)) / sr,
+             counted(len(eval_sig), "evaluation signal"), sum(map(len, eval_sig)) / sr, how)
     return SignalPairs(train_sig, cfg), SignalPairs(eval_sig, cfg)
