@@ -44,7 +44,7 @@ from .melody import skyline
 from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text
+from .utils import atomic_path, atomic_write_text, counted
 
 log = logging.getLogger(__name__)
 
@@ -1107,5 +1107,6 @@ def _log_summary(r):
              else f", {r['patterns_with_notes']} with notes")
     lowered = ("" if r["th_used"] is None or r["th_used"] == r["th"]
                else f" (th lowered to {r['th_used']:.4f})")
-    log.info("%s: %d frames, %g bpm: %d segments, %d patterns%s%s (%.2f s)", r["piece"],
-             r["frames"], r["bpm"], r["segments"], r["patterns"], notes, lowered, r["seconds"])
+    log.info("%s: %d frames, %g bpm: %s, %s%s%s (%.2f s)", r["piece"], r["frames"], r["bpm"],
+             counted(r["segments"], "segment"), counted(r["patterns"], "pattern"), notes,
+             lowered, r["seconds"])

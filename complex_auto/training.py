@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError
 from .model import ComplexAutoEncoder, pair_loss
-from .utils import atomic_path, atomic_write_text, default_jobs, progress
+from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +243,9 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             plotter(model, epoch, history)
             model.train()
 
-    log.info("training on %s: %d epochs of %d pairs (%d batches), model %d -> %d complex bases%s",
-             device, epochs, n, n_batches, train_pairs.n_in, cfg["n_bases"],
+    log.info("training on %s: %s of %d pairs (%s), model %d -> %d complex bases%s",
+             device, counted(epochs, "epoch"), n, counted(n_batches, "batch", "batches"),
+             train_pairs.n_in, cfg["n_bases"],
              f", {context.world} processes" if context.active else "")
     bar = progress(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
                    disable=not context.main)
