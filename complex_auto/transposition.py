@@ -254,7 +254,7 @@ def main(args):
     wide = [s for s in args.semitones if abs(s) >= span]
     if wide:
         raise ComplexAutoError(f"--semitones {wide[0]:g}: the CQT spans {span} semitones; "
-                               f"shift by less than that")
+                               "shift by less than that")
     featurize = model_featurizer(args.model, cfg, device)
     audio = excerpt(args.audio, cfg["sr"], args.seconds)
     frames = 1 + len(audio) // cfg["hop_length"]
