@@ -688,13 +688,17 @@ def _getters(folder, what, piece=None, methods=("nf14", "families"), model="cqt_
     return out
 
 
+def _bps_folder():
+    """The BPS-dev folder (``BPS_DEV``) when it is there, else None."""
+    return BPS_DEV if Path(BPS_DEV).is_dir() else None
+
+
 def _table_rows(header):
-    """The rows of the README table under ``header`` (none when it is gone), and the
-    BPS-dev folder (``BPS_DEV``) when it is there."""
+    """The rows of the README table under ``header`` (none when it is gone), and
+    :func:`_bps_folder`."""
     text = README.read_text()
     table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
-    bps = BPS_DEV
-    return table.splitlines(), (bps if Path(bps).is_dir() else None)
+    return table.splitlines(), _bps_folder()
 
 
 def _register_model_table(header, label, model, focus):
@@ -1004,7 +1008,7 @@ def _register_lost_patterns():
             ("sonata04-2 A6 candidate beats", "60", "(A6's candidate, 60 beats", a6_beats)]
     for name, value, context, fn in said:
         number(_RESULTS, f"--candidates JKU {name}", value, context=context)(fn)
-    bps = BPS_DEV if Path(BPS_DEV).is_dir() else None
+    bps = _bps_folder()
     for where, folder, label, context, what in (
             ("JKU", None, "SAME_SPAN_IOU = 0.67", "JKU .656 / .717 / .673 / .572", "mean"),
             ("JKU", None, "SAME_SPAN_IOU = 0.67", "(+.073 / +.314 / +.302 / +.247", "margin"),
@@ -1021,6 +1025,8 @@ def _register_lost_patterns():
 
 
 _register_candidates()
+
+
 def parts_count_study(folder=None):
     """python bench/sensitivity.py [FOLDER] --set PARTS_PER_PATTERN=2 --set
     PARTS_PER_PATTERN=1000"""
@@ -1485,8 +1491,7 @@ def _register_constants_study():
 
     cell = _study_cell
 
-    bps = BPS_DEV
-    bps = bps if Path(bps).is_dir() else None
+    bps = _bps_folder()
     oq = "OCCURRENCE_QUANTILE = 0.75"
     said = [("OCCURRENCE_QUANTILE 0.75 JKU Est_F", ".673", "gives establishment F .673",
              cell(oq, "Est_F")),
@@ -1525,8 +1530,10 @@ def _register_constants_study():
                  ("BPS", bps, "against −.023 / +.066 / +.050 / +.036):", "defaults", "margin")]
     for where, folder, context, label, what in rows:
         for m, (text, _) in zip(_MEASURES, _row_cells(context, signed=True)):
+            # the grid's rows come from its own sweep (--only), the exponents' from the full one
+            only = grid if label in (half, "defaults") else None
             said.append((f"{label} {where} {what} {m}", text, context,
-                         cell(label, m, what, folder, grid if label in (half, "defaults") else None)))
+                         cell(label, m, what, folder, only)))
     if bps:
         said += [("BPS lowest Est_F margin", "−.045", "(margins −.045 to −.006)",
                   span("Est_F", "low", bps, True)),
