@@ -103,6 +103,21 @@ def test_rank_transform_gives_quantiles():
     assert R[0, 0] == 0 and R[0, 1] == 0
 
 
+def test_rank_transform_gives_equal_values_their_highest_quantile():
+    # Half the pairs equal (a flat stretch: silence, a held chord, float16 steps): they are
+    # not above the other half of the pairs, so none of them may pass a 0.9 threshold, and
+    # none may fall to 0 either: each takes the share of pairs at or below it, one half.
+    rng = np.random.default_rng(3)
+    S = rng.random((100, 100)).astype(np.float32) + 1
+    S = (S + S.T) / 2
+    iu = np.triu_indices(100, 2)
+    flat = rng.random(len(iu[0])) < 0.5
+    S[iu[0][flat], iu[1][flat]] = S[iu[1][flat], iu[0][flat]] = 0.5
+    R = F.rank_transform(S, 2)
+    assert R[iu][flat] == pytest.approx(np.full(flat.sum(), flat.mean()), abs=0.01)
+    assert R[iu][~flat].min() >= R[iu][flat].max()
+
+
 def test_diagonal_runs_find_a_planted_stripe():
     R = np.zeros((60, 60), np.float32)
     for t in range(10, 25):
@@ -125,6 +140,20 @@ def test_a_run_longer_than_its_lag_is_cut_at_the_lag_from_both_ends():
     runs = F.diagonal_runs(R, 0.9, 5, 100, 3)
     assert [tuple(r[:3]) for r in runs if r[2] == 10] == [(5, 15, 10), (15, 25, 10),
                                                           (25, 32, 10), (22, 32, 10)]
+
+
+def test_candidates_are_both_sides_of_each_run_strongest_first_once_each():
+    # rows: start, end, lag, mean, strength
+    runs = np.array([[10, 20, 30, 0.95, 1.0],
+                     [50, 58, 40, 0.99, 3.0],     # strongest: its two sides come first
+                     [10, 21, 30, 0.94, 0.5]],    # a cell longer than the first run
+                    float)
+    assert F.candidates(runs).tolist() == [[50, 58], [90, 98], [10, 20], [40, 50], [10, 21],
+                                           [40, 51]]
+    # on a grid of 5 cells the third run's sides are the first run's: tried once
+    assert F.candidates(runs, grid=5).tolist() == [[50, 58], [90, 98], [10, 20], [40, 50]]
+    assert F.candidates(runs, max_count=3).tolist() == [[50, 58], [90, 98], [10, 20]]
+    assert F.candidates(np.zeros((0, 5))).shape == (0, 2)
 
 
 def test_best_intervals_picks_the_heaviest_non_overlapping_set():
@@ -512,6 +541,21 @@ def test_long_recordings_use_a_coarser_grid():
     X = self_similarity(f)
     found = F.find_patterns(X, 0.05, n_rows=len(X) - PAD, max_cells=150)   # 6 frames a cell
     assert pattern_with(found, [(100, 220), (600, 720)], tol=12) is not None
+
+
+def test_a_repeat_up_to_the_last_window_ends_there_on_a_coarse_grid():
+    # 403 windows in cells of 4 (a quarter beat of 0.0625-beat frames): the last cell holds 3
+    # windows, and an occurrence that ends with it must not end past the last window (the
+    # caller would place it after the recording).
+    rng = np.random.default_rng(0)
+    n = 403
+    X = rng.random((n + PAD, n + PAD))
+    X = (X + X.T) / 2
+    for t in range(50):
+        X[150 + t, n - 50 + t] = X[n - 50 + t, 150 + t] = 3.0
+    found = F.find_patterns(X, 0.0625, n_rows=n)
+    assert pattern_with(found, [(150, 200), (n - 50, n)], tol=8) is not None   # two cells
+    assert max(s.max() for _, s in found) == n
 
 
 def shipped(name):
