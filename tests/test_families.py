@@ -639,6 +639,17 @@ def test_random_placement_keeps_counts_and_lengths():
     assert not all(np.array_equal(a, b) for a, b in zip(placed, moved))
 
 
+def test_random_placement_draws_every_start_that_fits_equally_often():
+    # 4 frames in a piece of 10: starts 0..6, the last (ending with the piece) included
+    draws = random_placement([np.array([[2, 6]] * 70_000)], 10, np.random.default_rng(0))[0]
+    counts = np.bincount(draws[:, 2], minlength=7)
+    assert len(counts) == 7 and draws[:, 3].max() == 10
+    assert counts / len(draws) == pytest.approx(np.full(7, 1 / 7), abs=0.01)
+    # a span longer than the piece is cut to it (a run's pattern of another recording's length)
+    assert random_placement([np.array([[0, 30]])], 10, np.random.default_rng(0))[0].tolist() \
+        == [[0, 10, 0, 10]]
+
+
 def _line_score(beats, voices=1, seed=0):
     # a note on every beat in each voice, random pitches: (onset, pitch) rows
     rng = np.random.default_rng(seed)
@@ -655,6 +666,12 @@ def test_ceiling_of_exact_spans_is_perfect_and_above_its_chance():
     top, chance = ceiling_scores(score, ref, seeds=(0, 1, 2))
     assert top["Est_F"] == pytest.approx(1.0) and top["ThreeLayer_F"] == pytest.approx(1.0)
     assert chance["Est_F"] < 0.8 and chance["ThreeLayer_F"] < 0.5
+    # where the score's beats are counted from (an upbeat at -1, a movement's bar 100) does
+    # not matter: the random spans are drawn over the score, from its first onset to its last
+    for origin in (-1.0, 100.0):
+        moved = score + [origin, 0.0]
+        moved_ref = [[[(t + origin, p) for t, p in occ] for occ in pat] for pat in ref]
+        assert ceiling_scores(moved, moved_ref, seeds=(0, 1, 2)) == (top, chance)
 
 
 def test_ceiling_counts_every_note_a_span_covers():
@@ -665,6 +682,17 @@ def test_ceiling_counts_every_note_a_span_covers():
     top, chance = ceiling_scores(score, ref, seeds=(0,))
     assert top["Est_F"] == pytest.approx(0.5)
     assert chance["Est_F"] <= top["Est_F"]
+    # an annotation of the upper voice, mapped onto the melody (--notes melody) as a run would
+    # be: the exact span is the annotation
+    upper = score[score[:, 1] >= 60]
+    ref = [[[tuple(upper[t]) for t in range(s, s + 4)] for s in (10, 60, 130)]]
+    with_durations = np.column_stack([score, np.ones(len(score))])
+    top, chance = ceiling_scores(with_durations, ref, seeds=(0,))
+    assert top["Est_F"] == pytest.approx(0.5)
+    top_m, chance_m = ceiling_scores(with_durations, ref, seeds=(0,), notes="melody")
+    assert top_m["Est_F"] == pytest.approx(1.0) and top_m["ThreeLayer_F"] == pytest.approx(1.0)
+    # the random spans are mapped onto the melody too: they hold no lower notes either
+    assert chance["Est_F"] < chance_m["Est_F"] < top_m["Est_F"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1116,3 +1144,30 @@ def test_boundary_bound_maps_spans_as_the_run_did_and_never_scores_below_it(
     assert 0 < share <= 1
     assert all(placed[m] >= run[m] - 1e-12 for m in SHOWN)
     assert any(placed[m] > run[m] for m in SHOWN)
+
+
+@pytest.mark.parametrize("method", ["families", "nf14"])
+def test_chance_control_placed_where_the_run_placed_gives_back_the_runs_notes(
+        excerpt_run, monkeypatch, method):
+    """The control differs from the run only in where its spans lie: put where the run put
+    them, they are the run's own notes (the window's centre for families, the start for
+    nf14, the run's audio start), and they are drawn over the piece's windows, not its
+    padding rows."""
+    from complex_auto import chance
+    from complex_auto.evaluation import load_patterns
+
+    monkeypatch.chdir(excerpt_run)
+    extract(excerpt_run, method=method)
+    layout = RunLayout("ex", Path("output"))
+    frames = []
+
+    def in_place(spans, n_frames, rng):
+        frames.append(n_frames)
+        return [np.hstack([o, o]).astype(np.int64) for o in spans]
+
+    monkeypatch.setattr(chance, "random_placement", in_place)
+    (placed,) = chance.chance_patterns("ex", seeds=(0,))
+    assert [[list(map(tuple, o)) for o in p] for p in placed["sonata04-2-poly"]] == [
+        [[tuple(n) for n in o] for o in p] for p in load_patterns(layout.seg("sonata04-2-poly"))]
+    matrix = np.load(layout.matrix("sonata04-2-poly.wav"), mmap_mode="r")
+    assert frames == [len(matrix) - PAD]
