@@ -528,6 +528,30 @@ for _what, _text, _k, _context, _bound in (
            context=_context, bound=_bound)(lambda k=_k: segment_search()[k])
 
 
+@functools.cache
+def mutants():
+    """bench/mutants.py: (mutants in the table, mutants killed, minutes)."""
+    t0 = time.perf_counter()
+    # not run(): a survivor makes the script exit 1, and the count is what is checked
+    out = subprocess.run([sys.executable, str(ROOT / "bench/mutants.py")], cwd=ROOT,
+                         env=python_env(), capture_output=True, text=True).stdout
+    m = re.search(r"killed (\d+) of (\d+) mutants", out)
+    if not m:
+        sys.exit(f"bench/mutants.py: no summary line:\n{out[-500:]}")
+    return int(m.group(2)), int(m.group(1)), (time.perf_counter() - t0) / 60
+
+
+_MUTANTS_ROW = "`killed 57 of 57 mutants (100%)`"
+number("Benchmarks", "mutants in the table", "57", context="`--list` names the 57")(
+    lambda: len(run("bench/mutants.py", "--list").splitlines()))
+number("Benchmarks", "mutants in the run", "57", slow=True, context=_MUTANTS_ROW)(
+    lambda: mutants()[0])
+number("Benchmarks", "mutants killed", "57", slow=True, context=_MUTANTS_ROW)(
+    lambda: mutants()[1])
+number("Benchmarks", "mutants: minutes", "25", slow=True, rel=0.5, bound="upper",
+       context="(about 25 minutes; the working tree")(lambda: mutants()[2])
+
+
 # Both finders per piece, their chance controls, and the same on the BPS-motif folder
 # (bench/discovery.py; BPS_DEV names the folder, default ../shared/data/bps-dev).
 

@@ -222,3 +222,25 @@ def test_counts_and_shares_out_of_range_are_a_usage_error(script, args, message)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(f"error: argument {message}"), \
         proc.stderr
+
+
+def test_every_planted_defect_of_the_mutant_table_is_in_the_code():
+    # the table goes stale when the code moves: each defect must still replace one place
+    sys.path.insert(0, str(ROOT / "bench"))
+    import mutants
+
+    mutants.check(mutants.MUTANTS)
+    assert len({name for _, name, *_ in mutants.MUTANTS}) == len(mutants.MUTANTS)
+    assert {module for module, *_ in mutants.MUTANTS} == set(mutants.TESTS)
+    with pytest.raises(mutants.DataError, match="'moved'.*0 times.*complex_auto/melody.py"):
+        mutants.check([("melody", "moved", "no such text", "")])
+
+
+def test_a_planted_defect_is_killed_and_the_working_tree_kept():
+    source = (ROOT / "complex_auto/families.py").read_text()
+    res = bench("mutants.py", "--only", "lag normalisation without the median")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "killed" in res.stdout.splitlines()[0] and "test_lag_normalise" in res.stdout
+    assert res.stdout.splitlines()[-1] == "killed 1 of 1 mutants (100%)"
+    assert (ROOT / "complex_auto/families.py").read_text() == source
+    one_line_error(bench("mutants.py", "--only", "no such defect"), "no mutant named")

@@ -335,6 +335,26 @@ def test_best_subset_keeps_the_whole_estimate_when_it_scores_best():
     assert best_subset(ref, [], "Est_F") == (0.0, [])
 
 
+def test_best_subset_is_the_whole_estimate_where_greedy_selection_stops_short():
+    # Found by a random search: greedy selection stops at two patterns (Est_F 6/7, .857; no
+    # third raises it alone) while all three score .860, more than any proper subset. The
+    # result must never be below the estimate's own score.
+    from itertools import combinations
+
+    from complex_auto.evaluation import best_subset
+
+    ref = [[[(0.0, 62.0)], [(4.0, 62.0)]], [[(2.0, 62.0), (4.0, 62.0)], [(2.0, 62.0)]]]
+    est = [[[(4.0, 62.0), (2.0, 62.0), (0.0, 62.0)], [(3.0, 60.0), (4.0, 60.0)]],
+           [[(3.0, 60.0)], [(0.0, 62.0), (5.0, 60.0)], [(0.0, 62.0)]],
+           [[(2.0, 60.0), (1.0, 60.0)], [(2.0, 62.0), (4.0, 60.0)], [(0.0, 62.0)]]]
+    whole = evaluate_piece(ref, est)["Est_F"]
+    subsets = [evaluate_piece(ref, [est[k] for k in s])["Est_F"]
+               for n in (1, 2) for s in combinations(range(3), n)]
+    assert whole == pytest.approx(80 / 93) and max(subsets) == pytest.approx(6 / 7)
+    assert max(subsets) < whole
+    assert best_subset(ref, est, "Est_F") == (pytest.approx(whole), [0, 1, 2])
+
+
 def test_best_subset_names_an_unknown_measure():
     from complex_auto.evaluation import best_subset
 

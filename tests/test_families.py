@@ -1041,6 +1041,18 @@ def test_chance_control_needs_an_extracted_run(tmp_path):
         chance_scores("nothing", root=tmp_path)
 
 
+def test_a_family_becomes_rows_of_its_first_span_against_each_occurrence():
+    # the layout of nf14's groups, which the writers and the picture read: the picture draws
+    # row k from (first span, occurrence k), so the first span must be the candidate's
+    from complex_auto.patterns import families_to_patterns
+
+    found = [(2.5, np.array([[10, 20], [40, 50], [70, 80]])), (1.0, np.array([[5, 9], [30, 34]]))]
+    rows = families_to_patterns(found)
+    assert [r.tolist() for r in rows] == [
+        [[10, 20, 10, 20], [10, 20, 40, 50], [10, 20, 70, 80]], [[5, 9, 5, 9], [5, 9, 30, 34]]]
+    assert all(r.dtype == np.int64 for r in rows)
+
+
 def test_every_selected_family_is_a_candidate():
     f = features_with_repeats(600, [(50, 263, 48), (50, 471, 48), (400, 120, 20)], seed=4)
     chosen = find(f)
@@ -1171,3 +1183,32 @@ def test_chance_control_placed_where_the_run_placed_gives_back_the_runs_notes(
         [[tuple(n) for n in o] for o in p] for p in load_patterns(layout.seg("sonata04-2-poly"))]
     matrix = np.load(layout.matrix("sonata04-2-poly.wav"), mmap_mode="r")
     assert frames == [len(matrix) - PAD]
+
+
+@pytest.mark.parametrize("method", ["families", "nf14"])
+def test_the_pictures_annotated_bars_are_placed_as_the_runs_spans(excerpt_run, monkeypatch,
+                                                                  method):
+    """A bar of the picture is an annotated occurrence in the frames of the matrix: mapped
+    back as the run maps its own spans onto the score (half a window later for families),
+    it starts on the occurrence's first onset."""
+    from complex_auto import patterns as pat
+    from complex_auto.evaluation import load_patterns
+    from complex_auto.jku import occurrence_onsets
+
+    drawn = {}
+    monkeypatch.setattr(pat, "plot_patterns",
+                        lambda path, X, found, title="", reference_spans=None, **kw:
+                        drawn.setdefault("bars", reference_spans))
+    monkeypatch.chdir(excerpt_run)
+    ref = ROOT / "data/jku/groundtruth"
+    pat.extract_run("ex", csv_list="csv.txt", method=method, refdir=ref, root=Path("output"))
+    info = pat.read_extraction(RunLayout("ex", Path("output")))
+    _, offset, h = pat.piece_timing(info, info["pieces"][0])
+    shift = info["window"] / 2.0 if method == "families" else 0.0
+    annotated = load_patterns(ref / "sonata04-2-poly.txt")
+    assert [len(p) for p in drawn["bars"]] == [len(p) for p in annotated]
+    for bars, pattern in zip(drawn["bars"], annotated):
+        for (start, end), occ in zip(bars, pattern):
+            first, last = occurrence_onsets(occ)
+            assert (start + shift) * h + offset == pytest.approx(first)
+            assert (end + shift) * h + offset == pytest.approx(last)

@@ -1,0 +1,273 @@
+#!/usr/bin/env python
+"""Planted defects in the pattern finder and its chance control: does the suite catch each one?
+
+    python bench/mutants.py [--only NAME ...] [--list]
+
+A test suite that passes is worth what it would fail on. Each *mutant* below is one small,
+plausible defect of ``complex_auto/families.py``, ``chance.py``, ``melody.py``, the mapping of
+spans onto notes in ``patterns.py`` or the measures that ``evaluation.py`` adds to mir_eval's
+(an off-by-one, a dropped rule, a sign, a forgotten shift). For each, the script copies the repository into a temporary folder, plants the defect
+there, runs the tests of that module (stopping at the first failure) and prints *killed* (a
+test failed) or *survived* (every test passed: a defect the suite would let through). The
+working tree is never modified.
+
+Every mutant of the table is killed by the suite as it is; a new survivor after a change of
+the code or the tests is a hole in the tests. A mutant whose text no longer occurs in its
+module is an error (the code moved: update the table). Left out on purpose, because they
+change no behaviour that matters: the early return of ``families.prepare_matrix`` for a piece
+of fewer than ``2 × MIN_BEATS + 1`` cells (a shorter one finds nothing either), and rounding
+against flooring the note ends of ``melody.skyline`` on its 1/480-beat grid.
+
+A killed mutant takes seconds to a minute, a survivor as long as its tests (a few minutes);
+the whole table about 25 minutes on two cores. Exit status 1 when a mutant survives.
+"""
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from complex_auto.cli import add_verbose, run  # noqa: E402
+from complex_auto.errors import DataError  # noqa: E402
+
+#: Tests run against each module's mutants.
+TESTS = {
+    "families": ["tests/test_families.py"],
+    "chance": ["tests/test_families.py", "tests/test_recurrence.py", "tests/test_melody.py"],
+    "melody": ["tests/test_melody.py", "tests/test_families.py"],
+    "patterns": ["tests/test_patterns.py", "tests/test_families.py", "tests/test_recurrence.py",
+                 "tests/test_melody.py", "tests/test_evaluation.py"],
+    "evaluation": ["tests/test_evaluation.py"],
+}
+
+#: (module, name, text, planted text): the defect replaces the one occurrence of the text.
+MUTANTS = [
+    # steps 1-3: the matrix
+    ("families", "pool: corner blocks divided as full ones",
+     "out[r] = sums / (len(band) * np.diff(cols))", "out[r] = sums / (factor * factor)"),
+    ("families", "lag normalisation without the median",
+     "v = buf[t] - med", "v = buf[t] - 0.0 * med"),
+    ("families", "equal values at their lowest quantile",
+     "qs = q[np.r_[idx[1:] - 1, len(q) - 1]] if len(edges) > 1 else np.ones(1)",
+     "qs = q[idx] if len(edges) > 1 else np.ones(1)"),
+    ("families", "smoothing off centre",
+     "hi = min(m, t - half + width)", "hi = min(m, t + width)"),
+    # step 4: candidates
+    ("families", "a run not cut at its lag",
+     "limit = min(max_len, d)", "limit = max_len"),
+    ("families", "no piece ending where the run ends",
+     "if t - s > limit and (t - s) % limit:", "if False:"),
+    ("families", "candidates from one side of a run",
+     "for s, e in ((a, b), (a + d, b + d)):", "for s, e in ((a, b),):"),
+    # step 5: path families
+    ("families", "the candidate a moment later as its own occurrence",
+     "gain[np.abs(c - start) < length] = -1.0",
+     "gain[np.abs(c - start) < length // 2] = -1.0"),
+    ("families", "overlapping occurrences",
+     "prev = best[x - length] if x - length >= 0 else 0.0",
+     "prev = best[x - 1] if x - 1 >= 0 else 0.0"),
+    ("families", "chance level at the wrong tail",
+     "float(np.quantile(means, 1.0 - p))", "float(np.quantile(means, p))"),
+    # step 6: choice
+    ("families", "IoU over the first span, not the union",
+     "return inter / (max(a1, b1) - min(a0, b0)) if inter > 0 else 0.0",
+     "return inter / (a1 - a0) if inter > 0 else 0.0"),
+    ("families", "'within' measured on the host",
+     "return min(b, d) - max(a, c) >= share * (b - a)",
+     "return min(b, d) - max(a, c) >= share * (d - c)"),
+    ("families", "no 'its spans' rule",
+     "if _share_matched(other, spans, iou) >= redundant:", "if False:"),
+    ("families", "the first pattern always named the host",
+     "return int(held.argmax())", "return 0"),
+    ("families", "families chosen worst first",
+     "for score, occ in sorted(families, key=lambda f: -f[0]):",
+     "for score, occ in sorted(families, key=lambda f: f[0]):"),
+    ("families", "excess not scaled to its room",
+     "excess = (means - level) / (1 - level)", "excess = (means - level)"),
+    ("families", "length power not read from its constant",
+     "* ((b - a) * cell_beats) ** LENGTH_POWER)", "* ((b - a) * cell_beats) ** 0.5)"),
+    # step 7: parts
+    ("families", "runs along the pattern's own diagonal kept",
+     "host[np.repeat(own, 2)] = -1", "pass"),
+    ("families", "part level counting its own copy",
+     "if k != host and c + offset + length <= len(P) - 1]",
+     "if c + offset + length <= len(P) - 1]"),
+    ("families", "part level not capped by chance",
+     "level = min(level, caps[b - a])", "level = level"),
+    ("families", "parts as long as the pattern",
+     "max_len = int(PART_SHARE * (occ[0, 1] - occ[0, 0]))",
+     "max_len = int(occ[0, 1] - occ[0, 0])"),
+    ("families", "parts not checked by step 6",
+     "chosen = select_patterns([f for p in parts for f in p[:PARTS_PER_PATTERN]], kept=chosen)",
+     "chosen = chosen + [f for p in parts for f in p[:PARTS_PER_PATTERN]]"),
+    ("families", "spans past the last window",
+     "return [(score, np.minimum(occ * factor, n_rows)) for score, occ in chosen]",
+     "return [(score, occ * factor) for score, occ in chosen]"),
+    # the melody
+    ("melody", "a note ending at an onset still covers it",
+     "while held and held[0][1] <= now:", "while held and held[0][1] < now:"),
+    ("melody", "held notes ignored",
+     "            top = max(top, -held[0][0])", "            top = top"),
+    ("melody", "negative durations accepted",
+     "if (score[:, 2] < 0).any():", "if False:"),
+    # the chance control
+    ("chance", "the last start never drawn",
+     "(n_frames - lengths + 1)", "(n_frames - lengths)"),
+    ("chance", "spans longer than the piece not cut",
+     "lengths = np.clip(occ[:, 1] - occ[:, 0], 1, n_frames)",
+     "lengths = occ[:, 1] - occ[:, 0]"),
+    ("chance", "random spans without the window's centre",
+     'shift = None if info["method"] == "nf14" else info["window"] / 2.0', "shift = None"),
+    ("chance", "random spans over the padding rows",
+     '.shape[0] - info["pad"]', ".shape[0]"),
+    ("chance", "one seed for every placement",
+     "rng = np.random.default_rng(seed)\n        yield",
+     "rng = np.random.default_rng(0)\n        yield"),
+    ("chance", "the first seed's scores only",
+     "mean = {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}",
+     "mean = {c: float(per_seed[0][c]) for c in SCORE_COLUMNS}"),
+    ("chance", "ceiling spans without their last onset",
+     "+ [0.0, 1e-3]", "+ [0.0, 0.0]"),
+    ("chance", "ceiling placed from beat 0",
+     "first = float(score[:, 0].min())", "first = 0.0"),
+    ("chance", "ceiling's exact spans onto every note",
+     "exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, 0.0, notes)",
+     "exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, 0.0)"),
+    ("chance", "ceiling's random spans onto every note",
+     "found = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, 0.0, notes)",
+     "found = patterns_to_notes(placed, score, CEILING_GRID_BEATS, first, 0.0)"),
+    # spans onto notes
+    ("patterns", "audio start added, not subtracted",
+     "return first - audio_start * bpm / 60.0", "return first + audio_start * bpm / 60.0"),
+    ("patterns", "an onset on a span's end inside it",
+     "(score[:, 0] < end_beat - eps)", "(score[:, 0] <= end_beat + eps)"),
+    ("patterns", "an onset on a span's start outside it",
+     "(score[:, 0] >= start_beat - eps)", "(score[:, 0] > start_beat + eps)"),
+    ("patterns", "a pattern of one occurrence kept",
+     "        if len(occurrences) >= 2:\n            result.append",
+     "        if len(occurrences) >= 1:\n            result.append"),
+    ("patterns", "occurrences without notes kept",
+     "            if len(found):\n", "            if True:\n"),
+    ("patterns", "nf14 beats floored, not rounded",
+     "return round(start * h + offset), round(end * h + offset)",
+     "return int(start * h + offset), int(end * h + offset)"),
+    ("patterns", "nf14 notes past a span's end",
+     "points = np.arange(start_beat, end_beat, grid)",
+     "points = np.arange(start_beat, end_beat + 1, grid)"),
+    ("patterns", "onsets written rounded",
+     'lines.extend(f"{float(on)!r}, {float(pitch)!r}" for on, pitch in occ)',
+     'lines.extend(f"{float(on):.2f}, {float(pitch)!r}" for on, pitch in occ)'),
+    ("patterns", "csv end seconds without the window's centre",
+     'f"{(occ[3] + shift) * frame_seconds:.3f},{score}")',
+     'f"{occ[3] * frame_seconds:.3f},{score}")'),
+    ("patterns", "a family's rows from its last span",
+     "        a, b = spans[0]\n", "        a, b = spans[-1]\n"),
+    ("patterns", "families' scores not written",
+     "        scores = [s for s, _ in found]\n", "        scores = None\n"),
+    ("patterns", "families searching the padding rows",
+     "found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,",
+     "found = find_patterns(X, h, n_rows=N, occurrence_p=occurrence_p,"),
+    ("patterns", "the picture's annotated bars without the window's centre",
+     "reference_spans = reference_frame_spans(ref, h, offset + (shift or 0.0) * h)",
+     "reference_spans = reference_frame_spans(ref, h, offset)"),
+    ("patterns", "--notes recurring ignored",
+     'if notes == "recurring" and len(occurrences) >= 2:', "if False:"),
+    # the measures the benchmarks add to mir_eval's
+    ("evaluation", "cover and purity swapped",
+     "top = (k / max(n_a, n_b), k / n_a, k / n_b)", "top = (k / max(n_a, n_b), k / n_b, k / n_a)"),
+    ("evaluation", "of equal matches, the last",
+     "if k / max(n_a, n_b) > top[0]:", "if k / max(n_a, n_b) >= top[0]:"),
+    ("evaluation", "a doubled note counted once",
+     "return [(set(map(tuple, occ)), len(occ)) for occ in pattern if len(occ)]",
+     "return [(set(map(tuple, occ)), len(set(map(tuple, occ)))) for occ in pattern if len(occ)]"),
+    ("evaluation", "best subset's precision and recall swapped",
+     'return {"P": p, "R": r, "F": 2 * p * r / (p + r) if p + r else 0.0}[stat]',
+     'return {"P": r, "R": p, "F": 2 * p * r / (p + r) if p + r else 0.0}[stat]'),
+    ("evaluation", "best subset never the whole estimate",
+     "return (whole, list(range(len(est)))) if whole > best else (float(best), chosen)",
+     "return (float(best), chosen)"),
+    ("evaluation", "matching occurrences above the share only",
+     ">= share for a, n_a in annotated)", "> share for a, n_a in annotated)"),
+    ("evaluation", "a matching occurrence alone kept",
+     "return [pattern for pattern in kept if len(pattern) >= 2]",
+     "return [pattern for pattern in kept if len(pattern) >= 1]"),
+]
+
+
+def _copy(dest):
+    """The repository without what runs leave (outputs, caches, git)."""
+    skip = shutil.ignore_patterns("output", "cache", ".git", "__pycache__", ".pytest_cache")
+    shutil.copytree(ROOT, dest, ignore=skip, symlinks=True)
+
+
+def check(mutants):
+    """Raise when a mutant's text is not exactly once in its module (the code moved)."""
+    for module, name, text, _ in mutants:
+        source = (ROOT / "complex_auto" / f"{module}.py").read_text()
+        if source.count(text) != 1:
+            raise DataError(f"mutant '{name}': its text occurs {source.count(text)} times in "
+                            f"complex_auto/{module}.py, not once; update bench/mutants.py")
+
+
+def try_mutant(copy, module, text, planted):
+    """Plant one defect in ``copy``, run its module's tests, restore. Returns (killed, line)."""
+    path = copy / "complex_auto" / f"{module}.py"
+    source = path.read_text()
+    path.write_text(source.replace(text, planted))
+    try:
+        res = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                              *TESTS[module]], cwd=copy, capture_output=True, text=True)
+    finally:
+        path.write_text(source)
+        # numba caches machine code beside the source (the tests' child processes too), known
+        # by the file's time stamp: dropped, so that no run can load another's defect
+        shutil.rmtree(copy / "complex_auto" / "__pycache__", ignore_errors=True)
+    lines = res.stdout.splitlines()
+    failed = [line.split()[1] for line in lines if line.startswith("FAILED")]
+    summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line
+                    or " error" in line), "no summary")
+    return res.returncode != 0, (failed[0] if failed else summary)
+
+
+def main(args):
+    chosen = [m for m in MUTANTS if not args.only or m[1] in args.only]
+    unknown = set(args.only or ()) - {m[1] for m in MUTANTS}
+    if unknown:
+        raise DataError(f"--only: no mutant named {', '.join(sorted(map(repr, unknown)))} "
+                        f"(--list names them)")
+    if args.list:
+        for module, name, *_ in chosen:
+            print(f"{module:10s} {name}")
+        return 0
+    check(chosen)
+    survivors = []
+    with tempfile.TemporaryDirectory(prefix="mutants_") as tmp:
+        copy = Path(tmp) / "repo"
+        _copy(copy)
+        for k, (module, name, text, planted) in enumerate(chosen, 1):
+            t0 = time.perf_counter()
+            killed, line = try_mutant(copy, module, text, planted)
+            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:9s} "
+                  f"{name:52s} {time.perf_counter() - t0:5.0f} s  {line}", flush=True)
+            if not killed:
+                survivors.append(name)
+    n = len(chosen)
+    print(f"killed {n - len(survivors)} of {n} mutants ({(n - len(survivors)) / n:.0%})")
+    for name in survivors:
+        print(f"  survived: {name}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description="Plant each defect of a table in a copy of the repository and run the "
+                    "tests of its module: killed (a test fails) or survived.")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only these mutants (names as --list prints them)")
+    parser.add_argument("--list", action="store_true", help="name the mutants, run nothing")
+    run(main, add_verbose(parser))
