@@ -4,19 +4,23 @@
     python bench/mutants.py [--only NAME ...] [--list]
 
 A test suite that passes is worth what it would fail on. Each *mutant* below is one small,
-plausible defect of ``complex_auto/families.py``, ``chance.py``, ``melody.py``, the mapping of
-spans onto notes in ``patterns.py`` or the measures that ``evaluation.py`` adds to mir_eval's
-(an off-by-one, a dropped rule, a sign, a forgotten shift). For each, the script copies the repository into a temporary folder, plants the defect
-there, runs the tests of that module (stopping at the first failure) and prints *killed* (a
-test failed) or *survived* (every test passed: a defect the suite would let through). The
-working tree is never modified.
+plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) of the pattern
+finder (``complex_auto/families.py``), the melody (``melody.py``), the chance control
+(``chance.py``), the mapping of spans onto notes (``patterns.py``), the measures that
+``evaluation.py`` adds to mir_eval's, or of what every finder reads: the CQT, its windows and
+the self-similarity matrix (``cqt.py``, ``features.py``, ``selfsim.py``, where the suite once
+let such defects through). For each, the script copies the repository into a temporary
+folder, plants the defect there, runs the tests of that module (stopping at the first
+failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a defect the
+suite would let through). The working tree is never modified.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
-the code or the tests is a hole in the tests. A mutant whose text no longer occurs in its
+the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
 module is an error (the code moved: update the table). Left out on purpose, because they
 change no behaviour that matters: the early return of ``families.prepare_matrix`` for a piece
-of fewer than ``2 × MIN_BEATS + 1`` cells (a shorter one finds nothing either), and rounding
-against flooring the note ends of ``melody.skyline`` on its 1/480-beat grid.
+of fewer than ``2 × MIN_BEATS + 1`` cells (a shorter one finds nothing either); flooring
+instead of rounding the note ends of ``melody.skyline`` on its 1/480-beat grid; and cosine
+distances left unclipped by ``selfsim.cosine_distances`` (they leave [0, 2] by rounding only).
 
 A killed mutant takes seconds to a minute, a survivor as long as its tests (a few minutes);
 the whole table about 25 minutes on two cores. Exit status 1 when a mutant survives.
@@ -43,7 +47,13 @@ TESTS = {
     "patterns": ["tests/test_patterns.py", "tests/test_families.py", "tests/test_recurrence.py",
                  "tests/test_melody.py", "tests/test_evaluation.py"],
     "evaluation": ["tests/test_evaluation.py"],
+    "selfsim": ["tests/test_references.py"],
+    "cqt": ["tests/test_references.py"],
+    "features": ["tests/test_references.py"],
 }
+
+#: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
+TIMEOUT = 1200
 
 #: (module, name, text, planted text): the defect replaces the one occurrence of the text.
 MUTANTS = [
@@ -196,6 +206,18 @@ MUTANTS = [
     ("evaluation", "a matching occurrence alone kept",
      "return [pattern for pattern in kept if len(pattern) >= 2]",
      "return [pattern for pattern in kept if len(pattern) >= 1]"),
+    # what every finder reads: features and matrices (the defects of issue 10's list)
+    ("cqt", "a block's frames one frame late",
+     "first = f0 - lo // hop", "first = f0 - lo // hop + 1"),
+    ("features", "one window start fewer",
+     "return np.arange(0, max(n_frames - length, 0), step)",
+     "return np.arange(0, max(n_frames - length - 1, 0), step)"),
+    ("selfsim", "smoothing kernel reduced to its main diagonal",
+     "return (np.abs(i[:, None] - i[None, :]) <= 1).astype(np.float64)",
+     "return (np.abs(i[:, None] - i[None, :]) <= 0).astype(np.float64)"),
+    ("selfsim", "smoothing kernel widened",
+     "KERNEL_SIZE = 10", "KERNEL_SIZE = 12"),
+    ("selfsim", "a narrower zeroed band", "BAND = 8", "BAND = 7"),
 ]
 
 
@@ -221,7 +243,11 @@ def try_mutant(copy, module, text, planted):
     path.write_text(source.replace(text, planted))
     try:
         res = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                              *TESTS[module]], cwd=copy, capture_output=True, text=True)
+                              *TESTS[module]], cwd=copy, capture_output=True, text=True,
+                             timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # a defect that makes the tests hang is noticed, as mutation testing counts it
+        return True, f"tests still running after {TIMEOUT} s"
     finally:
         path.write_text(source)
         # numba caches machine code beside the source (the tests' child processes too), known
@@ -252,8 +278,8 @@ def main(args):
         for k, (module, name, text, planted) in enumerate(chosen, 1):
             t0 = time.perf_counter()
             killed, line = try_mutant(copy, module, text, planted)
-            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:9s} "
-                  f"{name:52s} {time.perf_counter() - t0:5.0f} s  {line}", flush=True)
+            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:10s} "
+                  f"{name:56s} {time.perf_counter() - t0:5.0f} s  {line}", flush=True)
             if not killed:
                 survivors.append(name)
     n = len(chosen)
