@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Planted defects in the pattern finder and its chance control: does the suite catch each one?
+"""Planted defects in the pattern finder, its chance control and what they read: does the suite
+catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
