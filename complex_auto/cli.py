@@ -4,6 +4,7 @@ A script builds its ``argparse`` parser, then calls :func:`run` with its ``main`
 user can fix (:class:`~complex_auto.errors.ComplexAutoError`) become one line on stderr and
 exit status 1; ``-v/--verbose`` shows debug logging and full tracebacks.
 """
+import argparse
 import logging
 import sys
 import traceback
@@ -37,8 +38,6 @@ def add_jobs(parser, what="processes computing CQTs"):
 
 
 def _whole_number(text, least):
-    import argparse
-
     try:
         n = int(text)
     except ValueError:
@@ -60,8 +59,6 @@ def not_negative(text):
 
 def share(text):
     """argparse type of a share or score threshold: a number in (0, 1]."""
-    import argparse
-
     try:
         x = float(text)
     except ValueError:

@@ -791,11 +791,6 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             "files": files}
 
 
-def _count(n, noun):
-    plural = {"matrix": "matrices"}.get(noun, noun + "s")
-    return f"{n} {noun if n == 1 else plural}"
-
-
 def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt",
              durations=False):
     """Check a run's inputs and pair every matrix with its tempo and score, before any work.
@@ -853,8 +848,9 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     elif csv_list is not None:
         listed = read_list(csv_list, "csv score")
         if len(listed) != len(matrices):
-            raise DataError(f"{csv_list} lists {_count(len(listed), 'csv score')} but "
-                            f"{layout.matrix_list} lists {_count(len(matrices), 'matrix')}; "
+            raise DataError(f"{csv_list} lists {counted(len(listed), 'csv score')} but "
+                            f"{layout.matrix_list} lists "
+                            f"{counted(len(matrices), 'matrix', 'matrices')}; "
                             "list one csv per matrix, in the same order")
         csvs = [(f, b) for f, b, _ in listed]
         for (m, _, _), (c, _) in zip(matrices, csvs):
