@@ -64,8 +64,10 @@ MUTANTS = [
     ("families", "lag normalisation without the median",
      "v = buf[t] - med", "v = buf[t] - 0.0 * med"),
     ("families", "equal values at their lowest quantile",
-     "qs = q[np.r_[idx[1:] - 1, len(q) - 1]] if len(edges) > 1 else np.ones(1)",
-     "qs = q[idx] if len(edges) > 1 else np.ones(1)"),
+     "qs = (q[idx] + q[np.r_[idx[1:] - 1, len(q) - 1]]) / 2", "qs = q[idx]"),
+    ("families", "equal values at their highest quantile",
+     "qs = (q[idx] + q[np.r_[idx[1:] - 1, len(q) - 1]]) / 2",
+     "qs = q[np.r_[idx[1:] - 1, len(q) - 1]]"),
     ("families", "smoothing off centre",
      "hi = min(m, t - half + width)", "hi = min(m, t + width)"),
     # step 4: candidates

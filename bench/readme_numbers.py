@@ -541,12 +541,12 @@ def mutants():
     return int(m.group(2)), int(m.group(1)), (time.perf_counter() - t0) / 60
 
 
-_MUTANTS_ROW = "`killed 62 of 62 mutants (100%)`"
-number("Benchmarks", "mutants in the table", "62", context="`--list` names the 62")(
+_MUTANTS_ROW = "`killed 63 of 63 mutants (100%)`"
+number("Benchmarks", "mutants in the table", "63", context="`--list` names the 63")(
     lambda: len(run("bench/mutants.py", "--list").splitlines()))
-number("Benchmarks", "mutants in the run", "62", slow=True, context=_MUTANTS_ROW)(
+number("Benchmarks", "mutants in the run", "63", slow=True, context=_MUTANTS_ROW)(
     lambda: mutants()[0])
-number("Benchmarks", "mutants killed", "62", slow=True, context=_MUTANTS_ROW)(
+number("Benchmarks", "mutants killed", "63", slow=True, context=_MUTANTS_ROW)(
     lambda: mutants()[1])
 number("Benchmarks", "mutants: minutes", "25", slow=True, rel=0.5, bound="upper",
        context="(about 25 minutes; the working tree")(lambda: mutants()[2])

@@ -59,8 +59,10 @@ MAX_CELLS = 6000
 #: than its lag is cut at the lag, and one piece ends where the run ends. 3: candidates are
 #: told apart at a quarter beat (:data:`CANDIDATE_GRID_BEATS`), not half a beat. 4: the
 #: parts of the chosen patterns are searched (step 7). 5: step 6 drops a family that sounds only
-#: within better patterns, wherever in them (:data:`INSIDE_ANY`).
-VERSION = 5
+#: within better patterns, wherever in them (:data:`INSIDE_ANY`). 6: equal similarities take
+#: the middle of their quantiles, not the highest (a silent recording held patterns; the JKU's
+#: and BPS-dev's CAE matrices have no such ties, and their patterns are unchanged).
+VERSION = 6
 #: Shortest pattern in beats. A figure of less than two beats (a turn, a repeated chord) is an
 #: ornament rather than a motif, and the windows of the features are longer than that anyway.
 MIN_BEATS = 2.0
@@ -202,6 +204,9 @@ def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
 
     The quantiles are estimated from ``sample`` pairs drawn with a fixed seed (all of them
     for a small matrix), and values are mapped by interpolation between ``levels`` of them.
+    Equal values take the middle of the quantiles they span (mid-ranks, as
+    ``scipy.stats.rankdata(method="average")``): a value that many pairs share is above none
+    of them, so a silent recording, whose windows are all alike, holds no pair in its top 10 %.
     Pairs closer than ``min_lag`` get 0.
 
     Returns
@@ -225,9 +230,9 @@ def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
     edges = np.quantile(S[i, j], q)
     del i, j
     # Equal values (flat stretches) must not map to a jump: make the edges strictly
-    # increasing, each value taking its highest quantile.
+    # increasing, each value at the middle of the quantiles it spans.
     edges, idx = np.unique(edges, return_index=True)
-    qs = q[np.r_[idx[1:] - 1, len(q) - 1]] if len(edges) > 1 else np.ones(1)
+    qs = (q[idx] + q[np.r_[idx[1:] - 1, len(q) - 1]]) / 2
     R = np.empty_like(S, dtype=np.float32)
     for lo in range(0, n, 1024):            # a band of rows at a time: no float64 n x n
         R[lo:lo + 1024] = np.interp(S[lo:lo + 1024], edges, qs)

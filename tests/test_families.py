@@ -103,10 +103,10 @@ def test_rank_transform_gives_quantiles():
     assert R[0, 0] == 0 and R[0, 1] == 0
 
 
-def test_rank_transform_gives_equal_values_their_highest_quantile():
-    # Half the pairs equal (a flat stretch: silence, a held chord, float16 steps): they are
-    # not above the other half of the pairs, so none of them may pass a 0.9 threshold, and
-    # none may fall to 0 either: each takes the share of pairs at or below it, one half.
+def test_rank_transform_gives_equal_values_the_middle_of_their_quantiles():
+    # Half the pairs equal (a flat stretch: a held chord, float16 steps): they are neither
+    # above nor below each other, so each takes the middle of the quantiles they span, a
+    # quarter; none may fall to 0 or pass a 0.9 threshold, and the other half lies above.
     rng = np.random.default_rng(3)
     S = rng.random((100, 100)).astype(np.float32) + 1
     S = (S + S.T) / 2
@@ -114,8 +114,25 @@ def test_rank_transform_gives_equal_values_their_highest_quantile():
     flat = rng.random(len(iu[0])) < 0.5
     S[iu[0][flat], iu[1][flat]] = S[iu[1][flat], iu[0][flat]] = 0.5
     R = F.rank_transform(S, 2)
-    assert R[iu][flat] == pytest.approx(np.full(flat.sum(), flat.mean()), abs=0.01)
+    assert R[iu][flat] == pytest.approx(np.full(flat.sum(), flat.mean() / 2), abs=0.01)
     assert R[iu][~flat].min() >= R[iu][flat].max()
+
+
+def test_equal_values_at_the_top_are_no_repeat():
+    # A silent stretch: its windows are all alike, so most pairs share the highest value.
+    # Sharing it, they are above none of each other: none reaches the run threshold, and a
+    # piece of one value (a silent recording) holds no pattern.
+    rng = np.random.default_rng(4)
+    S = rng.random((120, 120)).astype(np.float32)
+    S = (S + S.T) / 2
+    iu = np.triu_indices(120, 2)
+    top = rng.random(len(iu[0])) < 0.8
+    S[iu[0][top], iu[1][top]] = S[iu[1][top], iu[0][top]] = 1.0
+    R = F.rank_transform(S, 2)
+    assert R[iu][top] == pytest.approx(np.full(top.sum(), 1 - top.mean() / 2), abs=0.01)
+    assert R[iu].max() < F.RUN_QUANTILE
+    flat = np.ones((400, 400), np.float32)
+    assert F.find_patterns(flat, 0.1) == []
 
 
 def test_diagonal_runs_find_a_planted_stripe():
@@ -727,6 +744,30 @@ def extract(tmp, *options, method="families"):
                          env=child_env(clean=True),
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_a_silent_recording_holds_no_pattern(tmp_path):
+    """20 s of digital silence through the shipped model: its windows are all alike, so no
+    pair of them stands out, and ``families`` reports nothing (it reported patterns of
+    silence while equal similarities took their highest quantile)."""
+    import soundfile as sf
+
+    sf.write(tmp_path / "silence.wav", np.zeros(20 * 22050, np.float32), 22050)
+    (tmp_path / "list.txt").write_text(f"{tmp_path / 'silence.wav'}\n")
+    env = child_env(clean=True, OMP_NUM_THREADS="1")
+    res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
+                          str(ROOT / "models/cqt_piano/config_cqt.ini"), "--model",
+                          str(ROOT / "models/cqt_piano/model_complex_auto_cqt.save"),
+                          "--self-sim-matrix", "-j", "1"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
+                          "families", "--bpm", "60", "--no-report"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    layout = RunLayout("ex", tmp_path / "output")
+    assert layout.patterns_csv("silence").read_text().splitlines() == [
+        "pattern,occurrence,start_s,end_s,score"]
 
 
 def test_pipeline_on_a_jku_excerpt(excerpt_run, monkeypatch):
