@@ -726,21 +726,27 @@ def excerpt_run(tmp_path_factory, shipped_model):
     tmp = tmp_path_factory.mktemp("families_run")
     wav = tmp / "sonata04-2-poly.wav"
     sf.write(wav, excerpt(ROOT / "data/jku/audio/sonata04-2-poly.mp3", 60.0), 22050)
-    (tmp / "list.txt").write_text(f"{wav}\n")
     (tmp / "csv.txt").write_text(f"{ROOT / 'data/jku/csv/sonata04-2-poly.csv'}\n")
-    env = child_env(clean=True, OMP_NUM_THREADS="1")
-    res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
-                          str(ROOT / "models/cqt_jku/config_cqt.ini"), "--model",
-                          str(ROOT / "models/cqt_jku/model_complex_auto_cqt.save"),
-                          "--self-sim-matrix", "-j", "1"], cwd=tmp, env=env,
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
+    convert(tmp, wav, "models/cqt_jku")
     return tmp
 
 
-def extract(tmp, *options, method="families"):
+def convert(tmp, wav, model):
+    """``convert.py ex`` on one recording in ``tmp``, with the model shipped in ``model``."""
+    (tmp / "list.txt").write_text(f"{wav}\n")
+    res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
+                          str(ROOT / model / "config_cqt.ini"), "--model",
+                          str(ROOT / model / "model_complex_auto_cqt.save"),
+                          "--self-sim-matrix", "-j", "1"], cwd=tmp,
+                         env=child_env(clean=True, OMP_NUM_THREADS="1"),
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
+def extract(tmp, *options, method="families", csv="csv.txt"):
+    scores = ["-csv", csv] if csv else []
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
-                          method, "-csv", "csv.txt", "--no-report", *options], cwd=tmp,
+                          method, *scores, "--no-report", *options], cwd=tmp,
                          env=child_env(clean=True),
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
@@ -753,18 +759,8 @@ def test_a_silent_recording_holds_no_pattern(tmp_path):
     import soundfile as sf
 
     sf.write(tmp_path / "silence.wav", np.zeros(20 * 22050, np.float32), 22050)
-    (tmp_path / "list.txt").write_text(f"{tmp_path / 'silence.wav'}\n")
-    env = child_env(clean=True, OMP_NUM_THREADS="1")
-    res = subprocess.run([sys.executable, str(ROOT / "convert.py"), "ex", "list.txt",
-                          str(ROOT / "models/cqt_piano/config_cqt.ini"), "--model",
-                          str(ROOT / "models/cqt_piano/model_complex_auto_cqt.save"),
-                          "--self-sim-matrix", "-j", "1"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--method",
-                          "families", "--bpm", "60", "--no-report"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
+    convert(tmp_path, tmp_path / "silence.wav", "models/cqt_piano")
+    extract(tmp_path, "--bpm", "60", csv=None)
     layout = RunLayout("ex", tmp_path / "output")
     assert layout.patterns_csv("silence").read_text().splitlines() == [
         "pattern,occurrence,start_s,end_s,score"]
