@@ -246,7 +246,8 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     ``cfg['test_data']`` when that names a file list), the rest the training set. With fewer
     than five files and no ``test_data`` no file is left over, so the last fifth of every file's
     frames is held out instead (a warning says so), as :mod:`complex_auto.signal_pairs` does.
-    Files shorter than ``length_ngram + 2 * shifts[0]`` frames are skipped with a warning.
+    Files shorter than ``length_ngram + 2 * shifts[0]`` frames, and silent ones (every
+    standardised CQT frame 0), are skipped with a warning.
 
     Returns
     -------
@@ -293,20 +294,31 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         train_cqts = heads
 
     def usable(paths, arrays):
-        kept = []
+        kept, silent = [], 0
         for p, c in zip(paths, arrays):
             if c.shape[1] < need:
                 log.warning("skipping %s: %d frames, fewer than the %d needed", p, c.shape[1], need)
+            elif not c.any():
+                # every frame is standardised, so digital silence is all zeros: its pairs
+                # reconstruct perfectly with any weights, and the loss would read 0
+                log.warning("skipping %s: silent (every CQT frame is 0), nothing to learn", p)
+                silent += 1
             else:
                 kept.append(c)
-        return kept
+        return kept, silent
 
-    train_cqts = usable(train_files, train_cqts)
-    eval_cqts = usable(eval_files, eval_cqts)
+    train_cqts, silent = usable(train_files, train_cqts)
+    eval_cqts, _ = usable(eval_files, eval_cqts)
+    seconds = need * cfg["hop_length"] / cfg["sr"]
+    if not train_cqts and silent == len(train_files):
+        raise DataError(f"{list_name}: every training file is silent (every CQT frame is 0): "
+                        "nothing to learn")
+    if not train_cqts and silent:
+        raise DataError(f"{list_name}: no training file is usable: {silent} silent, the others "
+                        f"shorter than {need} CQT frames ({seconds:.1f} s)")
     if not train_cqts:
         raise DataError(f"{list_name}: every training file is shorter than {need} CQT frames "
-                        f"({need * cfg['hop_length'] / cfg['sr']:.1f} s), the length of one "
-                        "n-gram plus its time shifts")
+                        f"({seconds:.1f} s), the length of one n-gram plus its time shifts")
     if not any(c.shape[1] >= sweep_need for c in eval_cqts):
         log.warning("no evaluation file has the %d frames an evaluation n-gram needs: "
                     "evaluating on the training files (the evaluation loss is then a "

@@ -160,7 +160,7 @@ def test_bad_input_is_one_line_exit_1_subprocess(in_tmp, tiny_config):
 
 @pytest.mark.parametrize("case", ["empty_list", "missing_audio", "not_audio", "no_config",
                                   "unknown_key", "missing_key", "bad_type", "too_short",
-                                  "cuda"])
+                                  "silent", "cuda"])
 def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
     flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
     config = tiny_config
@@ -193,6 +193,10 @@ def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
         sf.write(in_tmp / "short.wav", np.zeros(22050, np.float32), 22050)
         flist.write_text("short.wav\n")
         needles = ["shorter than", "frames"]
+    elif case == "silent":
+        sf.write(in_tmp / "silent.wav", np.zeros(10 * 22050, np.float32), 22050)
+        flist.write_text("silent.wav\n")
+        needles = ["list.txt", "every training file is silent"]
     elif case == "cuda":
         if torch.cuda.is_available():            # then the CUDA path must work instead
             code, err = run_script("train.py", "ok", flist, config, "--device", "cuda",
@@ -205,6 +209,20 @@ def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
         needles = ["--device cuda", "CUDA is not available"]
     code, err = run_script("train.py", "bad", flist, config, *args, capsys=capsys)
     check_error(code, err, *needles)
+
+
+def test_a_silent_training_file_is_skipped_with_a_warning(in_tmp, tiny_config, short_wavs,
+                                                         capsys):
+    """Digital silence standardises to zeros, whose pairs any weights reconstruct: trained
+    on, it would pull the loss towards 0 and teach nothing. It is skipped, by name, and the
+    model trains on the rest."""
+    sf.write(in_tmp / "silent.wav", np.zeros(10 * 22050, np.float32), 22050)
+    flist = write_filelist(in_tmp / "list.txt", [short_wavs[0], in_tmp / "silent.wav"])
+    code, err = run_script("train.py", "mixed", flist, tiny_config, capsys=capsys)
+    assert code == 0, err
+    assert "skipping" in err and "silent.wav: silent" in err
+    log = (in_tmp / "output" / "mixed" / "train_log.csv").read_text().splitlines()[1:]
+    assert log and all(float(r.split(",")[1]) > 0 for r in log)
 
 
 def noise_files(folder, seconds, sr=22050):
