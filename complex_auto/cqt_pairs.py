@@ -309,14 +309,14 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
 
     train_cqts, silent = usable(train_files, train_cqts)
     eval_cqts, _ = usable(eval_files, eval_cqts)
-    seconds = need * cfg["hop_length"] / cfg["sr"]
-    if not train_cqts and silent == len(train_files):
-        raise DataError(f"{list_name}: every training file is silent (every CQT frame is 0): "
-                        "nothing to learn")
-    if not train_cqts and silent:
-        raise DataError(f"{list_name}: no training file is usable: {silent} silent, the others "
-                        f"shorter than {need} CQT frames ({seconds:.1f} s)")
     if not train_cqts:
+        seconds = need * cfg["hop_length"] / cfg["sr"]
+        if silent == len(train_files):
+            raise DataError(f"{list_name}: every training file is silent (every CQT frame is "
+                            "0): nothing to learn")
+        if silent:
+            raise DataError(f"{list_name}: no training file is usable: {silent} silent, the "
+                            f"others shorter than {need} CQT frames ({seconds:.1f} s)")
         raise DataError(f"{list_name}: every training file is shorter than {need} CQT frames "
                         f"({seconds:.1f} s), the length of one n-gram plus its time shifts")
     if not any(c.shape[1] >= sweep_need for c in eval_cqts):
