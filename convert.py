@@ -22,7 +22,7 @@ from complex_auto.config import load_config
 from complex_auto.convert import convert_files, merge_run
 from complex_auto.data import input_shape
 from complex_auto.errors import ComplexAutoError
-from complex_auto.filelist import read_list
+from complex_auto.filelist import check_distinct_names, read_list
 from complex_auto.layout import RunLayout
 from complex_auto.representations import check_kind
 from complex_auto.shards import add_shard_arguments
@@ -95,6 +95,7 @@ def main(args):
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_piano/model_complex_auto_cqt.save)")
     entries = read_list(args.filelist, "audio")
+    check_distinct_names(entries, args.filelist, pieces=args.self_sim_matrix)
     info = {"model": str(model_path) if args.features == "cae" else None,
             "config": str(args.config)}
     if args.focus_frames is not None and args.focus_frames != cfg["length_ngram"]:

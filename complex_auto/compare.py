@@ -167,7 +167,7 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     """
     from . import transposition as tp
     from .data import input_shape
-    from .filelist import read_list
+    from .filelist import check_distinct_names, read_list
     from .figures import model_config
     from .training import load_model
 
@@ -182,6 +182,7 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
         cfg = model_config("cqt", model_path, config_path or DEFAULT_CONFIG)
     config_path = config_path or cfg.get("config_path", "")
     entries = read_list(filelist, "audio")
+    check_distinct_names(entries, filelist, pieces=True)
     files, tempi = [f for f, _, _ in entries], [b for _, b, _ in entries]
     excerpt = tp.excerpt(audio or tp.DEFAULT_AUDIO, cfg["sr"], seconds or tp.SECONDS)
     cache_dir = cache_dir or tp.CACHE_DIR

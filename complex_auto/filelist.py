@@ -95,3 +95,47 @@ def read_filelist(path, check_exists=True):
     list of Path
     """
     return [f for f, _, _ in read_list(path, check_exists=check_exists)]
+
+
+def check_distinct_names(entries, path, pieces=False):
+    """Refuse a list whose files would write the same outputs.
+
+    A run names each recording's outputs by its file name (``NAME_repres.pyc.bz``,
+    ``NAME.npy``), and ``extract_motives.py`` names its own by piece (the name up to its
+    first dot), so ``a/x.wav`` and ``b/x.wav`` would overwrite each other without a word.
+
+    Parameters
+    ----------
+    entries : list of (Path, float or None, int)
+        As :func:`read_list` gives them.
+    path : str or Path
+        The list, for messages.
+    pieces : bool
+        Also refuse two files of the same piece (``x.wav`` and ``x.flac``): their matrices are
+        for ``extract_motives.py``, which refuses them.
+
+    Raises
+    ------
+    DataError
+        Naming the later line, the earlier one and what they share.
+    """
+    from .layout import piece_name
+
+    names, piece_lines = {}, {}
+    for f, _, lineno in entries:
+        where = f"{path}, line {lineno}"
+        if f.name in names:
+            first, earlier = names[f.name]
+            if first.resolve() == f.resolve():
+                raise DataError(f"{where}: '{f}' is listed again (line {earlier})")
+            raise DataError(f"{where}: '{f}' has the file name of line {earlier} ('{first}'); "
+                            "their outputs would overwrite each other: rename one")
+        names[f.name] = (f, lineno)
+        if pieces:
+            piece = piece_name(f)
+            if piece in piece_lines:
+                first, earlier = piece_lines[piece]
+                raise DataError(f"{where}: '{f}' is piece '{piece}' again (line {earlier}, "
+                                f"'{first}'); extract_motives.py names its outputs by piece: "
+                                "rename one")
+            piece_lines[piece] = (f, lineno)

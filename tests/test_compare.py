@@ -77,3 +77,20 @@ def test_bad_arguments_are_one_line(tmp_path, monkeypatch, capsys, args, message
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not (tmp_path / "output").exists()
+
+
+def test_a_list_whose_files_share_a_name_is_refused_before_any_work(tmp_path, monkeypatch,
+                                                                    capsys):
+    monkeypatch.chdir(tmp_path)
+    for d in "ab":
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.wav").write_bytes(b"")    # never read: refused by their names
+    (tmp_path / "list.txt").write_text("a/x.wav\nb/x.wav\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(compare.main, compare.parser(),
+                ["x", "--features", "chroma", "--filelist", "list.txt",
+                 "--config", str(ROOT / "models/cqt_piano/config_cqt.ini")])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "list.txt, line 2: 'b/x.wav' has the file name of line 1" in err
+    assert not (tmp_path / "output").exists()

@@ -199,6 +199,36 @@ def test_empty_recording_is_one_line(in_tmp, short_wavs, tiny_config, capsys):
     assert "Traceback" not in err
 
 
+def test_files_that_would_write_the_same_outputs_are_refused(in_tmp, short_wavs, tiny_config,
+                                                             capsys):
+    # a/x.wav and b/x.wav both wrote output/RUN/x.wav_repres.pyc.bz: the second silently
+    # replaced the first, and the matrix list named the same file twice
+    save_random_model(load_config(tiny_config), in_tmp / "m.save")
+    for d, src in (("a", short_wavs[0]), ("b", short_wavs[1])):
+        (in_tmp / d).mkdir()
+        (in_tmp / d / "x.wav").write_bytes(src.read_bytes())
+    sf.write(in_tmp / "a" / "x.flac", *sf.read(short_wavs[1]))
+
+    def convert(files, *flags):
+        flist = write_filelist(in_tmp / "list.txt", files)
+        return run_script("convert.py", "r", flist, tiny_config, "--model", "m.save", "-j",
+                          "1", *flags, capsys=capsys)
+
+    code, err = convert(["a/x.wav", "b/x.wav"], "--self-sim-matrix")
+    check_error(code, err, "list.txt, line 2", "'b/x.wav' has the file name of line 1",
+                "'a/x.wav'", "overwrite")
+    code, err = convert(["a/x.wav", "a/../a/x.wav"])
+    check_error(code, err, "line 2", "is listed again (line 1)")
+    code, err = convert(["a/x.wav", "a/x.flac"], "--self-sim-matrix")
+    check_error(code, err, "line 2", "'a/x.flac' is piece 'x' again (line 1", "by piece")
+    assert not (in_tmp / "output").exists()
+    # without matrices the piece does not matter: features only, named by file name
+    code, err = convert(["a/x.wav", "a/x.flac"])
+    assert code == 0, err
+    assert {p.name for p in (in_tmp / "output" / "r").glob("*_repres.pyc.bz")} == {
+        "x.wav_repres.pyc.bz", "x.flac_repres.pyc.bz"}
+
+
 def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     (in_tmp / "list.txt").write_text(f"{short_wavs[0]}\t96\n{short_wavs[1]}\n")
