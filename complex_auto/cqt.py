@@ -29,12 +29,25 @@ def load_audio(path, sr):
     Raises
     ------
     DataError
-        When the file is missing, unreadable or not audio.
+        When the file is missing, unreadable, not audio or holds samples that are not finite.
     """
     y = _decode(path, sr)
     if y.size == 0:
         raise DataError(f"{path}: audio file holds no samples")
+    check_finite(y, path, sr)
     return y
+
+
+def check_finite(samples, path, sr, start=0):
+    """Refuse NaN or infinite samples (a float file can hold them; the CQT cannot).
+
+    ``start`` is the index of ``samples[0]`` in the file, at ``sr`` Hz, to name the time.
+    """
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        t = (start + int(np.argmax(bad))) / sr
+        raise DataError(f"{path}: holds samples that are not finite (NaN or infinite), the "
+                        f"first at {t:.2f} s")
 
 
 def _decode(path, sr, seconds=None):
@@ -221,6 +234,7 @@ def _stream_blocks(path, cfg, block_frames, margin_frames):
             with _native_stderr_silenced():
                 f.seek(a)
                 seg = f.read(b - a, dtype="float32", always_2d=True).mean(axis=1)
+            check_finite(seg, path, sr0, a)
             if sr0 != sr:
                 seg = librosa.resample(seg, orig_sr=sr0, target_sr=sr)
             yield f0, f1, f0 - lo // hop, seg[:hi - lo]

@@ -229,6 +229,16 @@ def test_files_that_would_write_the_same_outputs_are_refused(in_tmp, short_wavs,
         "x.wav_repres.pyc.bz", "x.flac_repres.pyc.bz"}
 
 
+def test_samples_that_are_not_finite_are_one_line(in_tmp, short_wavs, tiny_config, capsys):
+    save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
+    y, sr = sf.read(short_wavs[0], dtype="float32")
+    y[int(7.5 * sr)] = np.inf                      # a float file can hold it; librosa raised
+    sf.write(in_tmp / "inf.wav", y, sr, subtype="FLOAT")
+    flist = write_filelist(in_tmp / "list.txt", [in_tmp / "inf.wav"])
+    code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
+    check_error(code, err, "inf.wav", "not finite (NaN or infinite), the first at 7.50 s")
+
+
 def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     (in_tmp / "list.txt").write_text(f"{short_wavs[0]}\t96\n{short_wavs[1]}\n")

@@ -160,7 +160,7 @@ def test_bad_input_is_one_line_exit_1_subprocess(in_tmp, tiny_config):
 
 @pytest.mark.parametrize("case", ["empty_list", "missing_audio", "not_audio", "no_config",
                                   "unknown_key", "missing_key", "bad_type", "too_short",
-                                  "silent", "cuda"])
+                                  "silent", "not_finite", "cuda"])
 def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
     flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
     config = tiny_config
@@ -197,6 +197,12 @@ def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
         sf.write(in_tmp / "silent.wav", np.zeros(10 * 22050, np.float32), 22050)
         flist.write_text("silent.wav\n")
         needles = ["list.txt", "every training file is silent"]
+    elif case == "not_finite":       # a float file can hold NaN: the CQT raised a traceback
+        y = np.full(10 * 22050, 0.1, np.float32)
+        y[3 * 22050] = np.nan
+        sf.write(in_tmp / "nan.wav", y, 22050, subtype="FLOAT")
+        flist.write_text("nan.wav\n")
+        needles = ["nan.wav", "not finite", "3.00 s"]
     elif case == "cuda":
         if torch.cuda.is_available():            # then the CUDA path must work instead
             code, err = run_script("train.py", "ok", flist, config, "--device", "cuda",
