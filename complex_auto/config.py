@@ -96,3 +96,26 @@ def _check_consistency(cfg, path):
         raise ConfigError(f"{path}: key 'init' = 'fourier' needs 2-D inputs (data_type cqt or mnist)")
     if cfg["data_type"] == "cqt" and min(cfg["shifts"]) < 0:
         raise ConfigError(f"{path}: key 'shifts' must be non-negative for data_type cqt")
+    if cfg["data_type"] == "cqt":
+        _check_cqt_range(cfg, path)
+
+
+def _check_cqt_range(cfg, path):
+    """The CQT's bins must lie between 0 Hz and the Nyquist frequency of ``sr``.
+
+    librosa refuses them only when the first recording is transformed, with a traceback; the
+    top filter's upper cutoff is what it compares, so the same is computed here.
+    """
+    import librosa
+
+    if cfg["fmin"] <= 0:
+        raise ConfigError(f"{path}: key 'fmin' = {cfg['fmin']:g} must be above 0 Hz")
+    freqs = librosa.cqt_frequencies(cfg["n_bins"], fmin=cfg["fmin"],
+                                    bins_per_octave=cfg["bins_per_oct"])
+    _, cutoff = librosa.filters.wavelet_lengths(freqs=freqs, sr=cfg["sr"])
+    if cutoff > cfg["sr"] / 2:
+        raise ConfigError(
+            f"{path}: keys 'fmin' = {cfg['fmin']:g}, 'n_bins' = {cfg['n_bins']} and "
+            f"'bins_per_oct' = {cfg['bins_per_oct']} reach {freqs[-1]:.0f} Hz, whose filter "
+            f"passes the Nyquist frequency of 'sr' = {cfg['sr']} ({cfg['sr'] / 2:g} Hz): "
+            "fewer bins or a lower fmin")

@@ -2,6 +2,7 @@
 import bz2
 import io
 import logging
+import re
 import sys
 
 import numpy as np
@@ -68,6 +69,24 @@ def test_out_of_range(tmp_path, key, value, bound):
     with pytest.raises(ConfigError, match=rf"c\.ini: key '{key}' = '{value}' is out of range "
                                           rf"\(.*{bound}"):
         load_config(p)
+
+
+@pytest.mark.parametrize("keys,message", [
+    (dict(fmin="0"), "key 'fmin' = 0 must be above 0 Hz"),
+    (dict(n_bins="240"), "'n_bins' = 240 and 'bins_per_oct' = 24 reach 65063 Hz"),
+    # the shipped bins: the top one is 2033 Hz, its filter reaches 2077.3 Hz, as librosa
+    # computes it; 4154 Hz is refused, although its Nyquist frequency is above the top bin
+    (dict(sr="4154"), "reach 2033 Hz, whose filter passes the Nyquist frequency of 'sr' = 4154"),
+    (dict(sr="4156"), None),
+])
+def test_cqt_bins_between_0_hz_and_nyquist(tmp_path, keys, message):
+    # librosa refused these only at the first recording, with a traceback
+    p = write_config(tmp_path / "c.ini", **keys)
+    if message is None:
+        assert load_config(p)["sr"] == int(keys["sr"])
+    else:
+        with pytest.raises(ConfigError, match=rf"c\.ini: .*{re.escape(message)}"):
+            load_config(p)
 
 
 def test_overrides(tmp_path):
