@@ -97,6 +97,10 @@ def _check_consistency(cfg, path):
     if cfg["data_type"] == "cqt" and min(cfg["shifts"]) < 0:
         raise ConfigError(f"{path}: key 'shifts' must be non-negative for data_type cqt")
     if cfg["data_type"] == "cqt":
+        if 0 in cfg["transform"] and cfg["shifts"][1] >= cfg["n_bins"]:
+            # a shift by the whole range moves every bin out: the pair would hold nothing
+            raise ConfigError(f"{path}: key 'shifts' = {cfg['shifts'][0]}, {cfg['shifts'][1]}: "
+                              f"the pitch shift must be below n_bins = {cfg['n_bins']} bins")
         _check_cqt_range(cfg, path)
 
 

@@ -78,12 +78,16 @@ def test_out_of_range(tmp_path, key, value, bound):
     # computes it; 4154 Hz is refused, although its Nyquist frequency is above the top bin
     (dict(sr="4154"), "reach 2033 Hz, whose filter passes the Nyquist frequency of 'sr' = 4154"),
     (dict(sr="4156"), None),
+    # pitch shifts by the whole range: the training pairs raised a numpy traceback
+    (dict(shifts="12, 120"), "key 'shifts' = 12, 120: the pitch shift must be below n_bins = 120"),
+    (dict(shifts="12, 119"), None),
+    (dict(shifts="12, 500", transform="1,"), None),      # no pitch shift drawn: unused
 ])
-def test_cqt_bins_between_0_hz_and_nyquist(tmp_path, keys, message):
-    # librosa refused these only at the first recording, with a traceback
+def test_cqt_settings_that_cannot_work_are_refused_when_loaded(tmp_path, keys, message):
+    # these failed only at the first recording or training batch, with a traceback
     p = write_config(tmp_path / "c.ini", **keys)
     if message is None:
-        assert load_config(p)["sr"] == int(keys["sr"])
+        assert load_config(p)["data_type"] == "cqt"
     else:
         with pytest.raises(ConfigError, match=rf"c\.ini: .*{re.escape(message)}"):
             load_config(p)
