@@ -254,10 +254,15 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     train, evaluation : CQTPairs
     """
     from .cache import cache_key, cache_path, cached
-    from .errors import DataError
+    from .errors import ConfigError, DataError
     from .filelist import read_filelist
     from .utils import counted, progress_map
 
+    if PITCH in cfg["transform"] and cfg["shifts"][1] >= cfg["n_bins"]:
+        # a shift by the whole range moves every bin out: numpy refused the pairs mid-epoch
+        raise ConfigError(f"{cfg.get('config_path', 'config')}: key 'shifts' = "
+                          f"{cfg['shifts'][0]}, {cfg['shifts'][1]}: the pitch shift must be "
+                          f"fewer bins than n_bins = {cfg['n_bins']}")
     keys = ("sr", "n_bins", "bins_per_oct", "fmin", "hop_length", "block_size")
     params = {k: cfg[k] for k in keys}
 

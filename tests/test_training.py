@@ -160,7 +160,7 @@ def test_bad_input_is_one_line_exit_1_subprocess(in_tmp, tiny_config):
 
 @pytest.mark.parametrize("case", ["empty_list", "missing_audio", "not_audio", "no_config",
                                   "unknown_key", "missing_key", "bad_type", "too_short",
-                                  "silent", "not_finite", "cuda"])
+                                  "silent", "not_finite", "pitch_shift", "cuda"])
 def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
     flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
     config = tiny_config
@@ -203,6 +203,9 @@ def test_bad_input(case, in_tmp, tiny_config, short_wavs, capsys):
         sf.write(in_tmp / "nan.wav", y, 22050, subtype="FLOAT")
         flist.write_text("nan.wav\n")
         needles = ["nan.wav", "not finite", "3.00 s"]
+    elif case == "pitch_shift":      # by the whole range: numpy's shape mismatch mid-epoch
+        config = write_config(in_tmp / "c.ini", base=tiny_config, shifts="2, 130")
+        needles = ["c.ini", "key 'shifts' = 2, 130", "fewer bins than n_bins = 120"]
     elif case == "cuda":
         if torch.cuda.is_available():            # then the CUDA path must work instead
             code, err = run_script("train.py", "ok", flist, config, "--device", "cuda",
