@@ -45,6 +45,7 @@ import math
 import numba
 import numpy as np
 
+from .errors import DataError
 from .half import as_float
 from .memory import read_rows
 
@@ -155,6 +156,11 @@ def pool_matrix(X, factor, n=None):
     -------
     np.ndarray, shape (ceil(n / factor), ceil(n / factor)), float32
         Read a band of rows at a time, so a memory-mapped ``X`` is never loaded whole.
+
+    Raises
+    ------
+    DataError
+        When the top-left ``n × n`` of ``X`` holds NaN or infinite values.
     """
     n = len(X) if n is None else int(n)
     m = -(-n // factor)
@@ -166,6 +172,8 @@ def pool_matrix(X, factor, n=None):
         # Sum the band's columns block by block (reduceat), then divide by the block sizes.
         sums = np.add.reduceat(band.sum(axis=0), cols[:-1])
         out[r] = sums / (len(band) * np.diff(cols))
+    if not np.isfinite(out).all():    # a NaN or inf anywhere reaches its block's mean
+        raise DataError("self-similarity matrix holds NaN or infinite values")
     return out
 
 

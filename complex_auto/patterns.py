@@ -712,8 +712,11 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
 
         X = np.load(matrix_path, mmap_mode="r")
         N = len(X)
-        found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
-                              max_beats=max_beats)
+        try:
+            found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
+                                  max_beats=max_beats)
+        except DataError as e:
+            raise DataError(f"{matrix_path}: {e}") from None
         patterns = families_to_patterns(found)
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
@@ -735,7 +738,10 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             segments, th_used = load_segment_cache(cache, N, min_dur)
         elif streamed:
             log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
-            segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
+            try:
+                segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
+            except DataError as e:
+                raise DataError(f"{matrix_path}: {e}") from None
         else:
             work = X - np.median(X)
             segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)

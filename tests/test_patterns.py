@@ -341,6 +341,23 @@ def test_plan_errors(tmp_path, small_score):
         plan_run("r", csv_list="none", bpm=100, root=tmp_path)
 
 
+@pytest.mark.parametrize("method,streamed", [("nf14", False), ("nf14", True),
+                                             ("families", False)])
+def test_a_matrix_with_nan_is_refused_by_every_finder(tmp_path, monkeypatch, method, streamed):
+    # families searched it without a word; nf14 from the file named no file
+    import complex_auto.patterns as patterns
+
+    layout = make_run(tmp_path, ["mine.wav"])
+    X = np.load(layout.matrix("mine.wav"))
+    X[70, 30] = X[30, 70] = np.nan
+    np.save(layout.matrix("mine.wav"), X)
+    if streamed:
+        monkeypatch.setattr(patterns, "fits_in_memory", lambda n: False)
+    with pytest.raises(DataError, match=r"mine\.wav\.npy: .*NaN or infinite"):
+        extract_run("r", csv_list="none", bpm=150, method=method, root=tmp_path, jobs=1)
+    assert not layout.patterns_csv("mine").exists()
+
+
 def run_script(args, cwd):
     env = child_env()
     return subprocess.run([sys.executable, str(REPO / "extract_motives.py")] + args, cwd=cwd,
