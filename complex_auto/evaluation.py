@@ -136,8 +136,17 @@ def evaluate_piece(reference, estimate):
     -------
     dict
         ``SCORE_COLUMNS`` → float in [0, 1]. An empty estimate scores 0 everywhere.
+
+    Raises
+    ------
+    DataError
+        When the reference holds no pattern (an empty or truncated file scored 0 and pulled
+        the mean down without a word).
     """
     ref, est = _as_patterns(reference), _as_patterns(estimate)
+    if not ref:
+        where = f"{reference}: " if isinstance(reference, (str, Path)) else ""
+        raise DataError(f"{where}reference holds no pattern: nothing to score against")
     scores = {}
     for name, _, _ in MEASURES:
         f, p, r = _measure(ref, est, name)

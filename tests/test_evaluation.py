@@ -46,6 +46,23 @@ def test_empty_estimate_scores_zero(tmp_path):
     assert all(v == 0.0 for v in scores.values())
 
 
+def test_a_reference_without_patterns_is_refused(tmp_path):
+    # an empty or truncated ground truth scored 0 everywhere and entered the mean unnoticed
+    est = tmp_path / "est"
+    ref = tmp_path / "ref"
+    est.mkdir()
+    ref.mkdir()
+    for piece in ("a", "b"):
+        shutil.copy(GT / "silverswan-poly.txt", est / f"{piece}.seg")
+        shutil.copy(GT / "silverswan-poly.txt", ref / f"{piece}.txt")
+    for text in ("", "pattern1\noccurrence1\n"):
+        (ref / "b.txt").write_text(text)
+        with pytest.raises(DataError, match=r"b\.txt: reference holds no pattern"):
+            evaluate_folder(est, ref)
+    with pytest.raises(DataError, match="^reference holds no pattern"):
+        evaluate_piece([], GT / "silverswan-poly.txt")
+
+
 def test_pairs_by_name_not_by_sorted_position(tmp_path):
     est = tmp_path / "est"
     ref = tmp_path / "ref"
