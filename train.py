@@ -77,7 +77,8 @@ def main(args):
     if not context.main:
         return
     cli.log.info("model: %s", layout.model(cfg["data_type"]))
-    cli.log.info("log:   %s", layout.train_log)
+    if layout.train_log.exists():         # 0 epochs write none
+        cli.log.info("log:   %s", layout.train_log)
     cli.log.info("plots: %s/", layout.plots)
 
 

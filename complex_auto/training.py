@@ -212,6 +212,21 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         else:
             log.warning("nothing to resume in %s: training from scratch", layout.dir)
 
+    if start >= epochs:
+        # A checkpoint at or past the target (or --epochs 0): nothing to train, and saying
+        # "training on cpu: 1 epoch" before doing nothing misled.
+        if context.main:
+            if start:
+                log.info("model already trained for %s (the target is %d): nothing to train; "
+                         "a larger --epochs continues", counted(start, "epoch"), epochs)
+            else:
+                log.info("0 epochs: the model saved is its initialisation (init = %s)",
+                         cfg.get("init", "random"))
+            save_state(model.state_dict(), model_path)
+            if plotter is not None:
+                plotter(model, start, history)
+        return model, history
+
     eval_draws = eval_pairs.sweep(np.random.default_rng([cfg["seed"], 2 ** 31]))
     bs, n = cfg["batch_size"], cfg["samples_epoch"]
     n_batches = math.ceil(n / bs)
@@ -243,8 +258,10 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             plotter(model, epoch, history)
             model.train()
 
-    log.info("training on %s: %s of %d pairs (%s), model %d -> %d complex bases%s",
-             device, counted(epochs, "epoch"), n, counted(n_batches, "batch", "batches"),
+    log.info("training on %s: %s%s of %d pairs (%s), model %d -> %d complex bases%s",
+             device, counted(epochs - start, "epoch"),
+             f" (epoch {start + 1} to {epochs})" if start else "",
+             n, counted(n_batches, "batch", "batches"),
              train_pairs.n_in, cfg["n_bases"],
              f", {context.world} processes" if context.active else "")
     bar = progress(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
@@ -290,9 +307,6 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                         history[-1]["epoch"], ckpt_path)
         raise
     bar.close()
-    if (not history or history[-1]["epoch"] == epochs) and context.main:
-        if start >= epochs:
-            log.info("model already trained for %d epochs", start)
-            save_state(model.state_dict(), model_path)
-        plot(max(start, epochs))
+    if context.main:
+        plot(epochs)
     return model, history

@@ -6,10 +6,11 @@ import pytest
 import soundfile as sf
 import torch
 
+from complex_auto.config import load_config
 from complex_auto.cqt_pairs import CQTPairs
 from complex_auto.errors import ComplexAutoError
 from complex_auto.layout import RunLayout
-from complex_auto.training import LOG_HEADER, load_model, train
+from complex_auto.training import LOG_HEADER, build_model, load_model, train
 
 from .conftest import png_content, run_cli, run_script, write_config, write_filelist
 
@@ -138,8 +139,34 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     # --resume with more epochs continues the log
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
     assert proc.returncode == 0, proc.stderr
+    assert "training on cpu: 1 epoch (epoch 3 to 3) of" in proc.stderr
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     assert "\nepochs = 3\n" in (run / "config.ini").read_text()
+    # a target below the checkpoint trains nothing and says so (it announced "2 epochs")
+    weights = torch.load(run / "model_complex_auto_cqt.save")
+    proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "2", cwd=in_tmp)
+    assert proc.returncode == 0, proc.stderr
+    assert "training on" not in proc.stderr
+    assert "model already trained for 3 epochs (the target is 2): nothing to train" in proc.stderr
+    assert len((run / "train_log.csv").read_text().splitlines()) == 4
+    again = torch.load(run / "model_complex_auto_cqt.save")
+    assert all(torch.equal(weights[k], again[k]) for k in weights)
+
+
+def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, tiny_config):
+    # it said "model already trained for 0 epochs" and named a log it had not written
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    proc = run_cli("train.py", "init", flist, tiny_config, "--epochs", "0", cwd=in_tmp)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 epochs: the model saved is its initialisation (init = random)" in proc.stderr
+    assert "already trained" not in proc.stderr and "log:" not in proc.stderr
+    run = in_tmp / "output" / "init"
+    assert not (run / "train_log.csv").exists()
+    cfg = load_config(run / "config.ini")
+    torch.manual_seed(cfg["seed"])
+    init = build_model(cfg, cfg["n_bins"] * cfg["length_ngram"]).state_dict()
+    saved = torch.load(run / "model_complex_auto_cqt.save")
+    assert all(torch.equal(init[k], saved[k]) for k in init)
 
 
 def check_error(code, err, *needles):
