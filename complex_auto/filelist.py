@@ -80,7 +80,8 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
         entry, bpm = _split_bpm(line, where, lambda e: resolve(e).exists())
         f = resolve(entry)
         if check_exists and not f.is_file():
-            raise DataError(f"{where}: listed {what} file '{entry}' does not exist")
+            why = "is a folder, not a file" if f.is_dir() else "does not exist"
+            raise DataError(f"{where}: listed {what} file '{entry}' {why}")
         entries.append((f, bpm, lineno))
     if not entries:
         raise DataError(f"{path}: file list is empty (it lists no {what} files)")

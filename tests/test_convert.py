@@ -172,10 +172,14 @@ def test_model_that_does_not_fit(in_tmp, short_wavs, tiny_config, capsys):
     check_error(code, err, "does not fit", "n_bases 6 in the model, 8 in the config")
 
 
-def test_missing_filelist(in_tmp, tiny_config, capsys):
+def test_missing_filelist_or_a_folder_listed(in_tmp, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     code, err = run_script("convert.py", "r", "nope.txt", tiny_config, capsys=capsys)
     check_error(code, err, "nope.txt", "does not exist")
+    (in_tmp / "song.wav").mkdir()         # it exists: "does not exist" misled
+    flist = write_filelist(in_tmp / "list.txt", ["song.wav"])
+    code, err = run_script("convert.py", "r", flist, tiny_config, capsys=capsys)
+    check_error(code, err, "list.txt, line 1", "'song.wav' is a folder, not a file")
 
 
 def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, capsys):
