@@ -255,7 +255,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     """
     from .cache import cache_key, cache_path, cached
     from .errors import ConfigError, DataError
-    from .filelist import read_filelist
+    from .filelist import read_filelist, read_test_data
     from .utils import counted, progress_map
 
     if PITCH in cfg["transform"] and cfg["shifts"][1] >= cfg["n_bins"]:
@@ -273,7 +273,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         return cached(path, build, refresh=refresh or cfg["rebuild"])
 
     if cfg["test_data"]:
-        eval_files = read_filelist(cfg["test_data"])
+        eval_files = read_test_data(cfg["test_data"], files)
         train_files = list(files)
     else:
         n_eval = len(files) // 5

@@ -140,3 +140,25 @@ def check_distinct_names(entries, path, pieces=False):
                                 f"'{first}'); extract_motives.py names its outputs by piece: "
                                 "rename one")
             piece_lines[piece] = (f, lineno)
+
+
+def read_test_data(test_data, train_files):
+    """The files of a config's ``test_data`` list, with a warning for any it shares with the
+    training list (its evaluation loss would not be held out, and nothing else says so).
+
+    Returns
+    -------
+    list of Path
+    """
+    import logging
+
+    eval_files = read_filelist(test_data)
+    training = {Path(f).resolve() for f in train_files}
+    shared = [f for f in eval_files if f.resolve() in training]
+    if shared:
+        n = len(shared)
+        logging.getLogger(__name__).warning(
+            "test_data %s: %d of its %d files %s also in the training list (%s%s): the "
+            "evaluation loss is not held out", test_data, n, len(eval_files),
+            "is" if n == 1 else "are", shared[0], ", ..." if n > 1 else "")
+    return eval_files

@@ -236,13 +236,13 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     DataError
         When no training file holds ``length_ngram + 2 * shifts[0]`` samples.
     """
-    from .filelist import read_filelist
+    from .filelist import read_test_data
     from .utils import counted
 
     files = list(files)
     signals = load_signals(files, cfg, list_name, refresh, jobs)
     if cfg["test_data"]:
-        eval_files = read_filelist(cfg["test_data"])
+        eval_files = read_test_data(cfg["test_data"], files)
         eval_signals = load_signals(eval_files, cfg, cfg["test_data"], refresh, jobs)
         train, ev = list(zip(map(str, files), signals)), list(zip(map(str, eval_files), eval_signals))
     else:

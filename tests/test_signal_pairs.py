@@ -172,3 +172,13 @@ def test_train_py_signal_end_to_end(tmp_path):
         assert (run / "plots" / f"{name}.png").stat().st_size > 0
     assert "last fifth of every file held out" in proc.stderr + proc.stdout
     assert (tmp_path / "cache").is_dir()
+
+
+def test_test_data_that_shares_training_files_is_named(tmp_path, caplog):
+    files = write_wavs(tmp_path, [0.5, 0.5])
+    held = tmp_path / "held.txt"
+    held.write_text(f"{files[0]}\n{files[1]}\n")
+    cfg = dict(CFG, cache_dir=str(tmp_path / "c"), test_data=str(held))
+    with caplog.at_level(logging.WARNING):
+        training_sets(files, cfg, "list.txt")
+    assert f"test_data {held}: 2 of its 2 files are also in the training list" in caplog.text

@@ -338,3 +338,23 @@ def test_training_plots_show_what_they_say(tmp_path, saved_figures):
     assert sum(a["points"] for a in pca) == 200
     filt = [a for a in saved_figures["filters.png"] if a["images"]]
     assert filt and sum(im.size for a in filt for im in a["images"]) >= 4 * 60
+
+
+def test_test_data_that_shares_training_files_is_named(tmp_path, tiny_config, caplog):
+    # a held-out list naming training files gave an evaluation loss that was not held out
+    from complex_auto.config import load_config
+    from complex_auto.cqt_pairs import training_sets
+
+    files = noise_files(tmp_path, [4, 4, 4])
+    held = write_filelist(tmp_path / "held.txt", [files[2], tmp_path / "." / files[1].name])
+    cfg = dict(load_config(tiny_config), test_data=str(held))
+    with caplog.at_level("WARNING"):
+        training_sets(files[:2], cfg, "train")
+    assert (f"test_data {held}: 1 of its 2 files is also in the training list "
+            f"({tmp_path / '.' / files[1].name}): the evaluation loss is not held out"
+            in caplog.text)
+    caplog.clear()
+    held.write_text(f"{files[2]}\n")
+    with caplog.at_level("WARNING"):
+        training_sets(files[:2], cfg, "train")
+    assert "not held out" not in caplog.text
