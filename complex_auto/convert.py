@@ -8,6 +8,7 @@ file's outputs while the GPU encodes the next.
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .errors import DataError
 from .features import conversion_cqt, encode_features
 from .representations import file_input, window_features, write_ti_matrix
 from .layout import piece_name
-from .runinfo import read_conversion_info, write_conversion_info
+from .runinfo import read_conversion_info, recorded_path, write_conversion_info
 from .memory import available_memory, check_disk, check_memory
 from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
                       matrix_needs, write_self_similarity)
@@ -164,8 +165,9 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         Convert only part ``K`` of ``N`` of ``files`` (:func:`~complex_auto.shards.shard_range`)
         and leave the run's lists to :func:`merge_run`.
     overwrite : bool
-        Redo files whose outputs exist; when False they are skipped unless older than a file
-        of ``newer_than``.
+        Redo files whose outputs exist; when False they are skipped unless older than the
+        recording or a file of ``newer_than``, or made from another recording of the same file
+        name (``conversion.json``).
     newer_than : list of Path
         Inputs (model, config) that outputs must be newer than to be kept.
 
@@ -187,9 +189,13 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     part = shard_range(len(files), shard)
     results = [None] * len(files)
     todo = []
+    sources = {} if overwrite else _recorded_sources(layout)
     for i in part:
         outputs = _outputs(layout, files[i], self_sim)
-        if not overwrite and outputs_complete(outputs, newer_than):
+        # Outputs are named by file name: b/x.wav must not take a/x.wav's, nor an edited
+        # recording its older self's.
+        same = sources.get(outputs[0].name, files[i].resolve()) == files[i].resolve()
+        if not overwrite and same and outputs_complete(outputs, [*newer_than, files[i]]):
             results[i] = (outputs[0], outputs[1] if self_sim else None)
         else:
             todo.append(i)
@@ -289,6 +295,14 @@ def _settings_changed(layout, step, legacy_layout, features, info):
     if done.get("focus_frames") != now.get("focus_frames"):     # absent means the whole window
         return True
     return any(done.get(k, v) != v for k, v in now.items())
+
+
+def _recorded_sources(layout):
+    """Feature file name -> the recording it was made from, as ``conversion.json`` says."""
+    done = read_conversion_info(layout.conversion_info) or {}
+    return {Path(r["features"]).name: recorded_path(r["audio"], layout).resolve()
+            for r in done.get("files", [])
+            if isinstance(r, dict) and r.get("features") and r.get("audio")}
 
 
 def _outputs(layout, path, self_sim):

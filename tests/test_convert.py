@@ -233,6 +233,38 @@ def test_files_that_would_write_the_same_outputs_are_refused(in_tmp, short_wavs,
         "x.wav_repres.pyc.bz", "x.flac_repres.pyc.bz"}
 
 
+def test_done_outputs_of_another_recording_of_one_name_are_not_kept(in_tmp, short_wavs,
+                                                                     tiny_config, capsys):
+    # a second list naming b/x.wav skipped it as "already converted": a/x.wav's features and
+    # matrix stood for it, and conversion.json said they came from b/x.wav
+    import json
+    import os
+
+    save_random_model(load_config(tiny_config), in_tmp / "m.save")
+    for d, src in (("a", short_wavs[0]), ("b", short_wavs[1])):
+        (in_tmp / d).mkdir()
+        (in_tmp / d / "x.wav").write_bytes(src.read_bytes())
+    run = in_tmp / "output" / "r"
+
+    def convert(name):
+        flist = write_filelist(in_tmp / "list.txt", [f"{name}/x.wav"])
+        code, err = run_script("convert.py", "r", flist, tiny_config, "--model", "m.save",
+                               "--self-sim-matrix", "-j", "1", capsys=capsys)
+        assert code == 0, err
+        return err, load_pyc_bz(run / "x.wav_repres.pyc.bz")
+
+    _, of_a = convert("a")
+    err, of_b = convert("b")
+    assert "already converted" not in err and of_b.shape != of_a.shape   # 10 s, not 12 s
+    assert json.loads((run / "conversion.json").read_text())["files"][0]["audio"] == "b/x.wav"
+    err, _ = convert("b")
+    assert "1 of 1 files already converted" in err                       # the same: kept
+    later = (run / "x.wav.npy").stat().st_mtime + 10     # the recording edited since
+    os.utime(in_tmp / "b" / "x.wav", (later, later))
+    err, _ = convert("b")
+    assert "already converted" not in err
+
+
 def test_samples_that_are_not_finite_are_one_line(in_tmp, short_wavs, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     y, sr = sf.read(short_wavs[0], dtype="float32")
