@@ -103,7 +103,8 @@ def check_distinct_names(entries, path, pieces=False):
 
     A run names each recording's outputs by its file name (``NAME_repres.pyc.bz``,
     ``NAME.npy``), and ``extract_motives.py`` names its own by piece (the name up to its
-    first dot), so ``a/x.wav`` and ``b/x.wav`` would overwrite each other without a word.
+    first dot), so ``a/x.wav`` and ``b/x.wav`` would overwrite each other without a word, and
+    so would ``a/X.wav`` and ``b/x.wav`` on a file system that ignores case.
 
     Parameters
     ----------
@@ -122,24 +123,27 @@ def check_distinct_names(entries, path, pieces=False):
     """
     from .layout import piece_name
 
+    # Names are compared without case: on macOS and Windows X.wav and x.wav are one file.
     names, piece_lines = {}, {}
     for f, _, lineno in entries:
         where = f"{path}, line {lineno}"
-        if f.name in names:
-            first, earlier = names[f.name]
+        key = f.name.casefold()
+        if key in names:
+            first, earlier = names[key]
             if first.resolve() == f.resolve():
                 raise DataError(f"{where}: '{f}' is listed again (line {earlier})")
-            raise DataError(f"{where}: '{f}' has the file name of line {earlier} ('{first}'); "
-                            "their outputs would overwrite each other: rename one")
-        names[f.name] = (f, lineno)
+            case = "" if first.name == f.name else " but for case"
+            raise DataError(f"{where}: '{f}' has the file name of line {earlier} ('{first}')"
+                            f"{case}; their outputs would overwrite each other: rename one")
+        names[key] = (f, lineno)
         if pieces:
             piece = piece_name(f)
-            if piece in piece_lines:
-                first, earlier = piece_lines[piece]
+            if piece.casefold() in piece_lines:
+                first, earlier = piece_lines[piece.casefold()]
                 raise DataError(f"{where}: '{f}' is piece '{piece}' again (line {earlier}, "
                                 f"'{first}'); extract_motives.py names its outputs by piece: "
                                 "rename one")
-            piece_lines[piece] = (f, lineno)
+            piece_lines[piece.casefold()] = (f, lineno)
 
 
 def read_test_data(test_data, train_files):

@@ -223,6 +223,10 @@ def test_files_that_would_write_the_same_outputs_are_refused(in_tmp, short_wavs,
                 "'a/x.wav'", "overwrite")
     code, err = convert(["a/x.wav", "a/../a/x.wav"])
     check_error(code, err, "line 2", "is listed again (line 1)")
+    (in_tmp / "b" / "X.wav").write_bytes(short_wavs[1].read_bytes())
+    code, err = convert(["a/x.wav", "b/X.wav"])      # one file on macOS and Windows
+    check_error(code, err, "line 2", "'b/X.wav' has the file name of line 1 ('a/x.wav') but "
+                "for case")
     code, err = convert(["a/x.wav", "a/x.flac"], "--self-sim-matrix")
     check_error(code, err, "line 2", "'a/x.flac' is piece 'x' again (line 1", "by piece")
     assert not (in_tmp / "output").exists()
