@@ -836,10 +836,11 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     seen = {}
     for m, _, lineno in matrices:
         piece = piece_name(m)
-        if piece in seen:
+        # without case: on macOS and Windows X.seg and x.seg are one file
+        if piece.casefold() in seen:
             raise DataError(f"{layout.matrix_list}, line {lineno}: '{m}' is piece '{piece}' "
-                            f"again (line {seen[piece]}); outputs are named by piece")
-        seen[piece] = lineno
+                            f"again (line {seen[piece.casefold()]}); outputs are named by piece")
+        seen[piece.casefold()] = lineno
         _check_matrix_file(m)
 
     csvs = [(None, None)] * len(matrices)

@@ -339,6 +339,11 @@ def test_plan_errors(tmp_path, small_score):
     layout.matrix("other.wav").unlink()
     with pytest.raises(DataError, match="line 2: listed matrix .* does not exist"):
         plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+    for second in ("mine.flac", "MINE.flac"):     # one piece; MINE.seg is mine.seg on macOS
+        make_run(tmp_path, ["mine.wav", second])
+        with pytest.raises(DataError, match=rf"line 2: .* is piece '{second[:4]}' again "
+                                            r"\(line 1\); outputs are named by piece"):
+            plan_run("r", csv_list="none", bpm=100, root=tmp_path)
 
 
 @pytest.mark.parametrize("method,streamed", [("nf14", False), ("nf14", True),
