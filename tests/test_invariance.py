@@ -194,6 +194,11 @@ def test_cli_on_a_tiny_cqt_model(in_tmp, short_wavs, capsys):
     assert err.strip() == (f"error: {layout.model('cqt')}: no model there; train one with "
                            f"'python train.py tiny FILELIST {cfg}' or pass --model PATH")
 
+    code, err = run_invariance(capsys, "tiny", flist, cfg, "--max-pitch-shift", "120")
+    assert code == 1                                      # was numpy's shape mismatch
+    assert err.strip() == (f"error: --max-pitch-shift 120: must be fewer bins than "
+                           f"n_bins = 120 of {cfg}")
+
     save_random_model(cfg, layout, 120 * 8)
     code, err = run_invariance(capsys, "tiny", flist, cfg, "-j", "1", "--n-ngrams", "40",
                                "--n-pairs", "60", "--device", "cpu", "--seed", "3",

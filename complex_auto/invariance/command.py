@@ -201,6 +201,10 @@ def main(args):
             raise ComplexAutoError(f"--{name.replace('_', '-')} {v}: must be >= 1")
     cfg = load_config(args.config)
     kind = cfg["data_type"]
+    if kind == "cqt" and (args.max_pitch_shift or 0) >= cfg["n_bins"]:
+        # a shift by the whole range leaves an empty n-gram: numpy's shape mismatch
+        raise ComplexAutoError(f"--max-pitch-shift {args.max_pitch_shift}: must be fewer bins "
+                               f"than n_bins = {cfg['n_bins']} of {args.config}")
     layout = RunLayout(args.run)
     model_path = args.model or layout.model(kind)
     if not Path(model_path).is_file():
