@@ -45,13 +45,13 @@ def parser():
                         "2 beats (motifs) to sections, each a path family of a rank-normalised "
                         "matrix, and the motifs found inside them, ranked best first "
                         "(complex_auto/families.py)")
-    p.add_argument("--occurrence-p", type=float, metavar="P",
+    p.add_argument("--occurrence-p", type=cli.number, metavar="P",
                    help="families only: an occurrence must also be as similar to its "
                         "pattern as at most a share P of random pairs of spans of its length "
                         "in the piece (0.005 suggested: about one chance occurrence per motif "
                         "family). Fewer occurrences, better placed than chance; off by default "
                         "(see README, 'Occurrences tested against chance')")
-    p.add_argument("--max-beats", type=float, metavar="B",
+    p.add_argument("--max-beats", type=cli.number, metavar="B",
                    help="families only: the longest pattern in beats (default 128, a section "
                         "of 32 bars of 4/4). 8 (two bars) searches motifs only, for "
                         "annotations that mark motifs and not sections (see README, "
@@ -69,7 +69,7 @@ def parser():
     p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
                    help="rho of the segment score (default: %(default)s). Accepted as in the "
                         "reference, where it has no effect: only the main diagonal counts")
-    p.add_argument("--th", "-th", dest="th", type=float, default=DEFAULT_TH, metavar="TH",
+    p.add_argument("--th", "-th", dest="th", type=cli.number, default=DEFAULT_TH, metavar="TH",
                    help="score threshold of the segment search (default: %(default)s); when "
                         "a piece gives nothing it is lowered by 0.001 until something is found")
     p.add_argument("--csv", "-csv", dest="csv", default="auto", metavar="LIST",
@@ -96,9 +96,9 @@ def parser():
                    help="accepted for compatibility, no effect: in the reference it chose "
                         "tonnetz over chroma features, but here the features are the model's "
                         "(the matrix is made by convert.py)")
-    p.add_argument("--bpm", type=float, metavar="BPM",
+    p.add_argument("--bpm", type=cli.number, metavar="BPM",
                    help="tempo of pieces that are not JKU pieces and have no tempo column")
-    p.add_argument("--frame-seconds", type=float, metavar="S",
+    p.add_argument("--frame-seconds", type=cli.number, metavar="S",
                    help="seconds per matrix frame (default: hop * step / sr from "
                         "output/RUN/conversion.json, 1984/22050 = 0.0900 s for config_cqt.ini); "
                         "0.0886 reproduces the reference's mapping")

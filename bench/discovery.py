@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
-from complex_auto.cli import at_least_one  # noqa: E402
+from complex_auto.cli import at_least_one, number  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
 from complex_auto.jku import occurrence_onsets, read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
@@ -529,9 +529,9 @@ def main():
                    help="convert.py --focus-frames N (the central N frames of every window)")
     p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
                    help="extract_motives.py --audio-start (default auto)")
-    p.add_argument("--occurrence-p", type=float, metavar="P",
+    p.add_argument("--occurrence-p", type=number, metavar="P",
                    help="extract_motives.py --occurrence-p P for families (default off)")
-    p.add_argument("--max-beats", type=float, metavar="B",
+    p.add_argument("--max-beats", type=number, metavar="B",
                    help="extract_motives.py --max-beats B for families (default 128)")
     p.add_argument("--notes", choices=NOTES, default=NOTES[0],
                    help="extract_motives.py --notes for every finder and the ceiling "

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
 from complex_auto.chance import chance_scores  # noqa: E402
-from complex_auto.cli import at_least_one  # noqa: E402
+from complex_auto.cli import at_least_one, number  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
@@ -237,7 +237,7 @@ def main():
                         f"{TRANSPOSE}; 0: exact repeats only)")
     p.add_argument("--tolerance-frames", type=int, default=TOLERANCE_FRAMES, metavar="F",
                    help=f"onsets this many frames apart are the same (default {TOLERANCE_FRAMES})")
-    p.add_argument("--window-beats", type=float, metavar="B",
+    p.add_argument("--window-beats", type=number, metavar="B",
                    help="compare only the central B beats of every window (default: the whole "
                         "window of the CAE's n-grams, 32 frames, about 6 beats at 120 bpm)")
     p.add_argument("--melody", action="store_true",

@@ -6,6 +6,7 @@ exit status 1; ``-v/--verbose`` shows debug logging and full tracebacks.
 """
 import argparse
 import logging
+import math
 import sys
 import traceback
 
@@ -55,6 +56,18 @@ def at_least_one(text):
 def not_negative(text):
     """argparse type of a seed: an integer of at least 0 (what NumPy's generators take)."""
     return _whole_number(text, 0)
+
+
+def number(text):
+    """argparse type of a float option: a finite number (``nan`` and ``inf`` ran, or crashed
+    deep inside, where each command only checked the sign)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return x
 
 
 def share(text):

@@ -343,9 +343,9 @@ def parser():
     p.add_argument("--audio", type=Path, metavar="FILE",
                    help="recording whose middle the transposition test uses "
                         "(default: data/jku/audio/mazurka24-4-poly.mp3)")
-    p.add_argument("--seconds", type=float, metavar="S",
+    p.add_argument("--seconds", type=cli.number, metavar="S",
                    help="length of the transposition test's excerpt (default 40)")
-    p.add_argument("--semitones", type=float, nargs="+", metavar="N",
+    p.add_argument("--semitones", type=cli.number, nargs="+", metavar="N",
                    help="pitch shifts of the transposition test (default: 1 2 5 7)")
     p.add_argument("--chance-seeds", type=int, default=3, metavar="N",
                    help="random placements averaged in each chance score (default 3; 0: none)")

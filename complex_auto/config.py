@@ -4,6 +4,7 @@ A config is a plain ``configobj`` file; ``configspec.ini`` beside this module li
 with its type. :func:`load_config` returns a dict with typed values or raises
 :class:`~complex_auto.errors.ConfigError` naming the file and the key.
 """
+import math
 from pathlib import Path
 
 from configobj import ConfigObj, ConfigObjError, flatten_errors
@@ -81,6 +82,12 @@ def load_config(path, **overrides):
             what = "is out of range" if isinstance(err, _RANGE_ERRORS) else f"is not {want}"
             raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} {what}{detail}")
     cfg = dict(conf)
+    for key, value in cfg.items():
+        # the spec's bounds pass NaN (every comparison with it is false), and inf as a
+        # learning rate or frequency is no setting either
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} is not a finite number")
     cfg.update(overrides)
     cfg["config_path"] = str(path)
     _check_consistency(cfg, path)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import number
 from .errors import ComplexAutoError, DataError
 
 log = logging.getLogger(__name__)
@@ -384,7 +385,7 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="render a corpus into DIR")
     b.add_argument("dir", metavar="DIR", help="output folder, e.g. cache/corpus")
-    b.add_argument("--hours", type=float, default=2.5, help="hours of audio (default 2.5)")
+    b.add_argument("--hours", type=number, default=2.5, help="hours of audio (default 2.5)")
     b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     b.add_argument("-j", "--jobs", type=int, default=2,
                    help="rendering processes (default 2)")

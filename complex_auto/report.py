@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from .cli import number
 from .errors import DataError
 from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
@@ -993,7 +994,7 @@ def parser():
     p.add_argument("-csv", "--csv", dest="csv", metavar="LIST",
                    help="csv scores that place the ground truth in time: a list file (paired "
                         "by piece name), 'auto' (jku_csv_files.txt) or 'none' (default: auto)")
-    p.add_argument("--bpm", type=float, metavar="BPM",
+    p.add_argument("--bpm", type=number, metavar="BPM",
                    help="tempo of pieces whose tempo the run does not record (for lengths in "
                         "beats)")
     p.add_argument("--screenshot", metavar="PNG",

@@ -221,9 +221,9 @@ def parser():
                    help="the model's config (default: the config*.ini beside the model)")
     p.add_argument("--audio", type=Path, default=DEFAULT_AUDIO, metavar="FILE",
                    help=f"recording whose middle is used (default: {DEFAULT_AUDIO})")
-    p.add_argument("--seconds", type=float, default=SECONDS,
+    p.add_argument("--seconds", type=cli.number, default=SECONDS,
                    help=f"excerpt length in seconds (default {SECONDS:g})")
-    p.add_argument("--semitones", type=float, nargs="+", default=list(SEMITONES),
+    p.add_argument("--semitones", type=cli.number, nargs="+", default=list(SEMITONES),
                    help="pitch shifts to test (default: 1 2 5 7)")
     p.add_argument("--tolerance", type=int, default=TOLERANCE,
                    help=f"frames a neighbour may lie off (default {TOLERANCE})")

@@ -60,6 +60,15 @@ def test_wrong_type(tmp_path, key, value):
         load_config(p)
 
 
+@pytest.mark.parametrize("key,value", [("lr", "nan"), ("fmin", "nan"), ("dropout", "nan"),
+                                       ("lr", "inf"), ("scales", "nan, 0.0")])
+def test_numbers_that_are_not_finite_are_refused(tmp_path, key, value):
+    # the spec's min and max let NaN through (every comparison with it is false)
+    p = write_config(tmp_path / "c.ini", **{key: value})
+    with pytest.raises(ConfigError, match=rf"c\.ini: key '{key}' = .* is not a finite number"):
+        load_config(p)
+
+
 def test_dropout_of_one_is_refused(tmp_path):
     # every input dropped: the model divided by 1 - dropout = 0 at the first batch
     with pytest.raises(ConfigError, match=r"c\.ini: key 'dropout' = 1 drops every input"):

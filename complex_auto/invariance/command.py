@@ -174,7 +174,7 @@ examples:
                         "n-grams and their 2-D Fourier magnitude must find each shifted window "
                         "among the original's; transposition.csv); 'none' skips it "
                         "(default: %(default)s)")
-    p.add_argument("--transposition-seconds", type=float, default=SECONDS, metavar="S",
+    p.add_argument("--transposition-seconds", type=cli.number, default=SECONDS, metavar="S",
                    help="length of that excerpt in seconds (default %(default)g)")
     p.add_argument("--refresh-cache", action="store_true",
                    help="recompute the recordings' CQTs (or audio) instead of reading the cache "
