@@ -138,12 +138,13 @@ def check_distinct_names(entries, path, pieces=False):
         names[key] = (f, lineno)
         if pieces:
             piece = piece_name(f)
-            if piece.casefold() in piece_lines:
-                first, earlier = piece_lines[piece.casefold()]
+            piece_key = piece.casefold()
+            if piece_key in piece_lines:
+                first, earlier = piece_lines[piece_key]
                 raise DataError(f"{where}: '{f}' is piece '{piece}' again (line {earlier}, "
                                 f"'{first}'); extract_motives.py names its outputs by piece: "
                                 "rename one")
-            piece_lines[piece.casefold()] = (f, lineno)
+            piece_lines[piece_key] = (f, lineno)
 
 
 def read_test_data(test_data, train_files):
