@@ -127,7 +127,8 @@ def main(args):
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
     if args.refdir is not None and not Path(args.refdir).is_dir():
-        raise cli.ComplexAutoError(f"--refdir {args.refdir}: folder does not exist")
+        why = "a file, not a folder" if Path(args.refdir).exists() else "folder does not exist"
+        raise cli.ComplexAutoError(f"--refdir {args.refdir}: {why}")
     args.refdir = args.refdir or str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")

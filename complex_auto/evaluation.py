@@ -557,7 +557,8 @@ def evaluate_folder(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt
     estdir, refdir = Path(estdir), Path(refdir)
     for folder, what in ((estdir, "estimate"), (refdir, "reference")):
         if not folder.is_dir():
-            raise DataError(f"{folder}: {what} folder does not exist")
+            why = "is a file, not a folder" if folder.exists() else "folder does not exist"
+            raise DataError(f"{folder}: {what} {why}")
     estimates = list_mirex_files(estdir, est_extensions)
     if not estimates:
         raise DataError(f"{estdir}: no estimate files ({' or '.join('*' + e for e in est_extensions)})")

@@ -1023,7 +1023,8 @@ def main(args):
                                                else args.refdir)
     # checked before the build, which takes a while for a long run
     if refdir and not Path(refdir).is_dir():
-        raise cli.ComplexAutoError(f"--refdir {refdir}: folder does not exist")
+        why = "a file, not a folder" if Path(refdir).exists() else "folder does not exist"
+        raise cli.ComplexAutoError(f"--refdir {refdir}: {why}")
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     bad = [(k, v) for k, v in (("width", args.width), ("height", args.height)) if v < 1]

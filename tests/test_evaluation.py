@@ -126,6 +126,9 @@ def test_missing_or_empty_folders(tmp_path):
         evaluate_folder(GT, tmp_path / "empty")
     with pytest.raises(DataError, match="does not exist"):
         evaluate_folder(tmp_path / "nowhere", GT)
+    (tmp_path / "a.txt").write_text("")
+    with pytest.raises(DataError, match=r"a\.txt: reference is a file, not a folder"):
+        evaluate_folder(GT, tmp_path / "a.txt")
     RunLayout("r", tmp_path).make()
     with pytest.raises(DataError, match=r"no .seg estimates; run python extract_motives.py r "
                                         r"--csv CSV_LIST first, with a score \(csv\) for each"):

@@ -911,7 +911,10 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                              (("--shard", "3/2"), "error: argument --shard: expected K/N with "
                                                   "1 <= K <= N (e.g. 3/8)\n"),
                              (("--refdir", "no_such"), "error: --refdir no_such: folder does "
-                                                       "not exist\n")):
+                                                       "not exist\n"),
+                             (("--refdir", "output/ex/conversion.json"),
+                              "error: --refdir output/ex/conversion.json: a file, not a "
+                              "folder\n")):
         res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", *options],
                              cwd=tmp, env=env, capture_output=True, text=True)
         assert res.returncode in (1, 2) and res.stderr.endswith(message), res.stderr

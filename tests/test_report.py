@@ -356,6 +356,8 @@ def test_report_of_a_run_without_ground_truth(runs):
 
 @pytest.mark.parametrize("args, message", [
     (["--refdir", "no_such_folder"], "--refdir no_such_folder: folder does not exist"),
+    (["--refdir", "output/plain/conversion.json"],     # it exists: "does not exist" misled
+     "--refdir output/plain/conversion.json: a file, not a folder"),
     (["--bpm", "-5"], "--bpm -5: must be positive beats per minute"),
     (["--screenshot", "x.png", "--width", "0"], "--width 0: must be at least 1 pixel")])
 def test_report_refuses_bad_options_before_building(runs, monkeypatch, capsys, args, message):
