@@ -33,6 +33,8 @@ without extensions (``mazurka24-4-poly``).
 """
 from pathlib import Path
 
+from .errors import DataError
+
 OUTPUT_ROOT = Path("output")
 
 
@@ -53,6 +55,11 @@ class RunLayout:
     """
 
     def __init__(self, run, root=OUTPUT_ROOT):
+        parts = Path(run).parts
+        # '' wrote into output/ itself among the runs, '../x' outside it
+        if not parts or not str(run).strip() or Path(run).is_absolute() or ".." in parts:
+            raise DataError(f"run keyword '{run}': must name a folder inside {root}/ "
+                            "(not empty, not absolute, no '..')")
         self.run = run
         self.dir = Path(root) / run
 

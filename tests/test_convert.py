@@ -394,3 +394,19 @@ def test_counted():
     assert [counted(n, "piece") for n in (0, 1, 2)] == ["0 pieces", "1 piece", "2 pieces"]
     assert counted(1, "feature file") == "1 feature file"
     assert counted(3, "family", "families") == "3 families"
+
+
+@pytest.mark.parametrize("run", ["", ".", " ", "..", "../elsewhere", "a/../..", "/tmp/abs"])
+def test_a_run_keyword_outside_output_is_refused(run, in_tmp, short_wavs, tiny_config, capsys):
+    # '' converted into output/ itself, among the runs, and '../x' wrote beside output/
+    from complex_auto.errors import DataError
+
+    with pytest.raises(DataError, match="must name a folder inside output/"):
+        RunLayout(run)
+    save_random_model(load_config(tiny_config), in_tmp / "m.save")
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    code, err = run_script("convert.py", run, flist, tiny_config, "--model", "m.save",
+                           capsys=capsys)
+    check_error(code, err, f"run keyword '{run}'")
+    assert not (in_tmp / "output").exists() and not (in_tmp.parent / "elsewhere").exists()
+    assert RunLayout("a/b").dir.parts == ("output", "a", "b")      # nested runs stay allowed
