@@ -10,7 +10,6 @@ Examples
 """
 import argparse
 import time
-from pathlib import Path
 
 from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
@@ -126,9 +125,8 @@ def parser():
 def main(args):
     if args.frame_seconds is not None and args.frame_seconds <= 0:
         raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
-    if args.refdir is not None and not Path(args.refdir).is_dir():
-        why = "a file, not a folder" if Path(args.refdir).exists() else "folder does not exist"
-        raise cli.ComplexAutoError(f"--refdir {args.refdir}: {why}")
+    if args.refdir is not None:
+        cli.check_folder(args.refdir, "--refdir")
     args.refdir = args.refdir or str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")

@@ -9,6 +9,7 @@ import logging
 import math
 import sys
 import traceback
+from pathlib import Path
 
 from .errors import ComplexAutoError  # noqa: F401  (re-exported for scripts)
 
@@ -79,6 +80,13 @@ def share(text):
     if not 0 < x <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
     return x
+
+
+def check_folder(path, option):
+    """Refuse an option's folder that is missing or a file, naming the option."""
+    if not Path(path).is_dir():
+        why = "a file, not a folder" if Path(path).exists() else "folder does not exist"
+        raise ComplexAutoError(f"{option} {path}: {why}")
 
 
 def setup_logging(verbose=False):

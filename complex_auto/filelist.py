@@ -113,8 +113,8 @@ def check_distinct_names(entries, path, pieces=False):
     path : str or Path
         The list, for messages.
     pieces : bool
-        Also refuse two files of the same piece (``x.wav`` and ``x.flac``): their matrices are
-        for ``extract_motives.py``, which refuses them.
+        Also refuse two files of the same piece (``x.wav`` and ``x.flac``, or their matrices
+        ``x.wav.npy`` and ``x.flac.npy``): ``extract_motives.py`` names its outputs by piece.
 
     Raises
     ------
@@ -140,11 +140,10 @@ def check_distinct_names(entries, path, pieces=False):
             piece = piece_name(f)
             piece_key = piece.casefold()
             if piece_key in piece_lines:
-                first, earlier = piece_lines[piece_key]
-                raise DataError(f"{where}: '{f}' is piece '{piece}' again (line {earlier}, "
-                                f"'{first}'); extract_motives.py names its outputs by piece: "
-                                "rename one")
-            piece_lines[piece_key] = (f, lineno)
+                earlier = piece_lines[piece_key]
+                raise DataError(f"{where}: '{f}' is piece '{piece}' again (line {earlier}); "
+                                "outputs are named by piece (extract_motives.py): rename one")
+            piece_lines[piece_key] = lineno
 
 
 def read_test_data(test_data, train_files):

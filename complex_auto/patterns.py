@@ -26,6 +26,7 @@ matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
 Frames are rows of the matrix (windows of the CQT, one hop apart). Segments are
 ``[i, i + M, j, j + M]``: the frames ``i..i+M`` repeat at ``j..j+M`` (half-open spans).
 """
+import contextlib
 import json
 import logging
 import math
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .filelist import read_list
+from .filelist import check_distinct_names, read_list
 from .half import as_float
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
                   read_mirex, read_score_csv)
@@ -647,6 +648,15 @@ def families_to_patterns(found):
     return patterns
 
 
+@contextlib.contextmanager
+def _about(matrix_path):
+    """A search's :class:`DataError` names the matrix file it is about."""
+    try:
+        yield
+    except DataError as e:
+        raise DataError(f"{matrix_path}: {e}") from None
+
+
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
@@ -712,11 +722,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
 
         X = np.load(matrix_path, mmap_mode="r")
         N = len(X)
-        try:
+        with _about(matrix_path):
             found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
                                   max_beats=max_beats)
-        except DataError as e:
-            raise DataError(f"{matrix_path}: {e}") from None
         patterns = families_to_patterns(found)
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
@@ -738,10 +746,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             segments, th_used = load_segment_cache(cache, N, min_dur)
         elif streamed:
             log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
-            try:
+            with _about(matrix_path):
                 segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
-            except DataError as e:
-                raise DataError(f"{matrix_path}: {e}") from None
         else:
             work = X - np.median(X)
             segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
@@ -833,14 +839,8 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     hint = (f"; make the matrices first with: python convert.py {run} FILELIST CONFIG "
             "--self-sim-matrix")
     matrices = read_list(layout.matrix_list, "matrix", hint)
-    seen = {}
-    for m, _, lineno in matrices:
-        piece = piece_name(m)
-        # without case: on macOS and Windows X.seg and x.seg are one file
-        if piece.casefold() in seen:
-            raise DataError(f"{layout.matrix_list}, line {lineno}: '{m}' is piece '{piece}' "
-                            f"again (line {seen[piece.casefold()]}); outputs are named by piece")
-        seen[piece.casefold()] = lineno
+    check_distinct_names(matrices, layout.matrix_list, pieces=True)
+    for m, _, _ in matrices:
         _check_matrix_file(m)
 
     csvs = [(None, None)] * len(matrices)

@@ -1022,9 +1022,8 @@ def main(args):
     refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"
                                                else args.refdir)
     # checked before the build, which takes a while for a long run
-    if refdir and not Path(refdir).is_dir():
-        why = "a file, not a folder" if Path(refdir).exists() else "folder does not exist"
-        raise cli.ComplexAutoError(f"--refdir {refdir}: {why}")
+    if refdir:
+        cli.check_folder(refdir, "--refdir")
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     bad = [(k, v) for k, v in (("width", args.width), ("height", args.height)) if v < 1]
