@@ -25,7 +25,7 @@ from complex_auto.errors import ComplexAutoError
 from complex_auto.filelist import check_distinct_names, read_list
 from complex_auto.layout import RunLayout
 from complex_auto.representations import check_kind
-from complex_auto.shards import add_shard_arguments
+from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.training import load_model
 from complex_auto.utils import counted
 
@@ -128,7 +128,7 @@ def main(args):
                             overwrite=args.overwrite,
                             newer_than=[Path(args.config)] + ([model_path] if model is not None else []))
     cli.log.info("%s in %s/", counted(len(written), "feature file"), layout.dir)
-    if args.self_sim_matrix:
+    if args.self_sim_matrix and is_whole(args.shard):    # a shard leaves the lists to --merge
         cli.log.info("matrices listed in %s", layout.matrix_list)
 
 

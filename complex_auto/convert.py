@@ -6,6 +6,7 @@ in workers, the encoding runs on the GPU in this process, and threads write each
 file's outputs while the GPU encodes the next.
 """
 import functools
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,13 +17,13 @@ from .errors import DataError
 from .features import conversion_cqt, encode_features
 from .representations import file_input, window_features, write_ti_matrix
 from .layout import piece_name
-from .runinfo import read_conversion_info, recorded_path, write_conversion_info
+from .runinfo import write_conversion_info
 from .memory import available_memory, check_disk, check_memory
 from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
                       matrix_needs, write_self_similarity)
 from .shards import is_whole, outputs_complete, shard_range
-from .utils import (atomic_path, atomic_write_text, default_jobs, progress, progress_map,
-                    save_pyc_bz)
+from .utils import (atomic_path, atomic_write_text, counted, default_jobs, progress,
+                    progress_map, save_pyc_bz)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
 
 
 def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layout, device,
-                    features="cae", threads=1):
+                    features="cae", threads=1, settings=None):
     """Encode one CQT and write its features (and matrix); returns (features, matrix or None).
 
     ``features`` other than ``'cae'`` (:mod:`complex_auto.representations`) need no model:
@@ -59,7 +60,7 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
     feats = encode(spec, model, cfg, path, step, legacy_layout, device, features)
     if feats is None:
         return None, None
-    return save_outputs(path, feats, cfg, layout, self_sim, features, threads)
+    return save_outputs(path, feats, cfg, layout, self_sim, features, threads, settings)
 
 
 def encode(spec, model, cfg, path, step, legacy_layout, device, features="cae"):
@@ -75,8 +76,12 @@ def encode(spec, model, cfg, path, step, legacy_layout, device, features="cae"):
     return window_features(features, spec, length, step, cfg["bins_per_oct"])[None]
 
 
-def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1):
-    """Write one file's features (and its matrix and picture); returns (features, matrix)."""
+def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1, settings=None):
+    """Write one file's features (and its matrix and picture); returns (features, matrix).
+
+    With ``settings`` (:func:`conversion_settings`), the file's record
+    (:meth:`~complex_auto.layout.RunLayout.conversion_record`) is written last.
+    """
     out = layout.features(path.name)
     save_pyc_bz(feats, out)
     matrix = None
@@ -85,7 +90,51 @@ def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1):
         view = (write_ti_matrix(feats[0], matrix, cfg["length_ngram"]) if features == "tichroma"
                 else write_matrix(feats[0], matrix, threads))
         save_matrix_image(view, layout.matrix_image(path.name))
+    if settings is not None:
+        atomic_write_text(layout.conversion_record(path.name),
+                          json.dumps(_record(settings, path), sort_keys=True) + "\n")
     return out, matrix
+
+
+def conversion_settings(info, step, legacy_layout, features):
+    """What makes a file's outputs what they are, besides its recording, model and config
+    contents (those are checked by time): the keys of ``info`` (``model``, ``config``,
+    ``focus_frames``), the step, the layout and the feature kind."""
+    settings = dict(info or {}, step=int(step), legacy_layout=bool(legacy_layout),
+                    features=features)
+    for key in ("model", "config"):         # './m.save' and 'm.save' are one model
+        if settings.get(key):
+            settings[key] = str(Path(settings[key]).resolve())
+    return settings
+
+
+def _record(settings, path):
+    return json.loads(json.dumps(dict(settings, audio=str(Path(path).resolve()))))
+
+
+# what the log says of outputs converted again, for one file and for several
+_REASONS = {"other settings": ("was made with other settings",
+                               "were made with other settings"),
+            "another recording": ("was made from another recording of the same name",
+                                  "were made from other recordings of the same names"),
+            "no record": ("has outputs without a record of how they were made",
+                          "have outputs without a record of how they were made"),
+            "an unreadable record": ("has an unreadable record", "have unreadable records")}
+
+
+def _made_so(layout, path, settings):
+    """Why the outputs of ``path`` were not made with ``settings`` from it; None if they were."""
+    try:
+        record = json.loads(layout.conversion_record(path.name).read_text())
+    except FileNotFoundError:
+        return "no record"
+    except (OSError, ValueError):
+        return "an unreadable record"
+    if not isinstance(record, dict):
+        return "an unreadable record"
+    if record.get("audio") != _record(settings, path)["audio"]:
+        return "another recording"
+    return None if record == _record(settings, path) else "other settings"
 
 
 def write_matrix(features, path, threads=1):
@@ -166,8 +215,9 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         and leave the run's lists to :func:`merge_run`.
     overwrite : bool
         Redo files whose outputs exist; when False they are skipped unless older than the
-        recording or a file of ``newer_than``, or made from another recording of the same file
-        name (``conversion.json``).
+        recording or a file of ``newer_than``, or their record
+        (:meth:`~complex_auto.layout.RunLayout.conversion_record`) is missing or names another
+        recording of the same file name or other settings.
     newer_than : list of Path
         Inputs (model, config) that outputs must be newer than to be kept.
 
@@ -182,23 +232,27 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         When no recording is long enough for one window.
     """
     tempi = tempi or [None] * len(files)
-    if not overwrite and _settings_changed(layout, step, legacy_layout, features, info):
-        log.info("%s was made with other settings: converting every file again",
-                 layout.conversion_info)
-        overwrite = True
+    settings = conversion_settings(info, step, legacy_layout, features)
     part = shard_range(len(files), shard)
     results = [None] * len(files)
-    todo = []
-    sources = {} if overwrite else _recorded_sources(layout)
+    todo, redone = [], {}
     for i in part:
         outputs = _outputs(layout, files[i], self_sim)
         # Outputs are named by file name: b/x.wav must not take a/x.wav's, nor an edited
-        # recording its older self's.
-        same = sources.get(outputs[0].name, files[i].resolve()) == files[i].resolve()
-        if not overwrite and same and outputs_complete(outputs, [*newer_than, files[i]]):
+        # recording its older self's, nor a rerun with other settings the outputs a killed
+        # command left (it wrote no conversion.json; shards never do).
+        why = None if overwrite else _made_so(layout, files[i], settings)
+        if not overwrite and why is None and outputs_complete(
+                outputs + [layout.conversion_record(files[i].name)], [*newer_than, files[i]]):
             results[i] = (outputs[0], outputs[1] if self_sim else None)
         else:
             todo.append(i)
+            if why in _REASONS and outputs[0].exists():
+                redone.setdefault(why, []).append(files[i].name)
+    for why, names in redone.items():
+        one = len(names) == 1
+        log.info("%s (%s%s) %s: converting %s again", counted(len(names), "file"), names[0],
+                 "" if one else ", ...", _REASONS[why][not one], "it" if one else "them")
     if len(todo) < len(part):
         log.info("%d of %d files already converted: skipped (--overwrite redoes them)",
                  len(part) - len(todo), len(part))
@@ -207,7 +261,7 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     # CPUs left to a file's matrix by the files converted beside it.
     threads = max(1, default_jobs() // max(1, min(jobs, len(todo))))
     options = dict(layout=layout, step=step, self_sim=self_sim, legacy_layout=legacy_layout,
-                   features=features, threads=threads)
+                   features=features, threads=threads, settings=settings)
     if not todo:
         pass
     elif str(device) == "cpu":
@@ -232,7 +286,7 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                 feats = encode(s, model, cfg, files[i], step, legacy_layout, device, features)
                 if feats is not None:
                     writes[i] = pool.submit(save_outputs, files[i], feats, cfg, layout,
-                                            self_sim, features, threads)
+                                            self_sim, features, threads, settings)
             for i, w in writes.items():
                 results[i] = w.result()
     results = [r if r is not None else (None, None) for r in results]
@@ -281,28 +335,6 @@ def check_matrix_resources(files, cfg, step, layout, jobs=1):
     check_disk(sum(n[2] for n in needs), layout.dir, f"the matrices of {len(needs)} files",
                "free disk space, convert fewer files at a time (--shard), or convert "
                "without --self-sim-matrix")
-
-
-def _settings_changed(layout, step, legacy_layout, features, info):
-    """Whether the run's ``conversion.json`` records other settings than these."""
-    try:
-        done = read_conversion_info(layout.conversion_info)
-    except DataError:
-        return True
-    if done is None:
-        return False
-    now = dict(info or {}, step=int(step), legacy_layout=legacy_layout, features=features)
-    if done.get("focus_frames") != now.get("focus_frames"):     # absent means the whole window
-        return True
-    return any(done.get(k, v) != v for k, v in now.items())
-
-
-def _recorded_sources(layout):
-    """Feature file name -> the recording it was made from, as ``conversion.json`` says."""
-    done = read_conversion_info(layout.conversion_info) or {}
-    return {Path(r["features"]).name: recorded_path(r["audio"], layout).resolve()
-            for r in done.get("files", [])
-            if isinstance(r, dict) and r.get("features") and r.get("audio")}
 
 
 def _outputs(layout, path, self_sim):
@@ -361,12 +393,17 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
         When a listed file long enough to convert has no complete outputs.
     """
     tempi = tempi or [None] * len(files)
+    info = dict(info or {})
+    settings = conversion_settings(info, step, legacy_layout, info.pop("features", "cae"))
     self_sim = any(layout.matrix(p.name).exists() for p in files)
-    results, missing = [], []
+    results, missing, other = [], [], []
     for p in files:
         outputs = _outputs(layout, p, self_sim)
         if all(o.exists() for o in outputs):
             results.append((outputs[0], outputs[1] if self_sim else None))
+            why = _made_so(layout, p, settings)
+            if why:
+                other.append(f"{p}: {why}")
         elif _too_short(p, cfg):
             results.append((None, None))
         else:
@@ -374,7 +411,13 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
     if missing:
         raise DataError(f"{len(missing)} of {len(files)} listed files have no complete outputs "
                         f"in {layout.dir} (first: {missing[0]}); run their shards again")
-    write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout, info)
+    if other:
+        raise DataError(f"{len(other)} of {len(files)} listed files were not converted as this "
+                        f"merge says (first: {other[0]}); run their shards again with the "
+                        "merge's list, config, --model, --step-size, --features and "
+                        "--focus-frames")
+    write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout,
+                    dict(info, features=settings["features"]))
     return [f for f, _ in results if f is not None]
 
 

@@ -104,6 +104,11 @@ class RunLayout:
     def conversion_info(self):
         return self.dir / "conversion.json"
 
+    def conversion_record(self, name):
+        # Written last, beside each file's outputs: how they were made, so that a rerun (of a
+        # killed command, or of one shard) keeps them only when made the same way.
+        return self.dir / ".converted" / f"{Path(name).name}.json"
+
     # pattern discovery
     def seg(self, piece):
         return self.dir / f"{piece}.seg"

@@ -269,6 +269,37 @@ def test_done_outputs_of_another_recording_of_one_name_are_not_kept(in_tmp, shor
     assert "already converted" not in err
 
 
+def test_a_killed_command_resumes_but_other_settings_redo_its_outputs(in_tmp, short_wavs,
+                                                                      tiny_config, capsys):
+    # A command killed before its lists left no conversion.json; run again with another
+    # --step-size (or --features), it kept the files the killed one had finished as "already
+    # converted", and the new conversion.json said they were made with the new settings.
+    save_random_model(load_config(tiny_config), in_tmp / "m.save")
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:2])
+    layout = RunLayout("r")
+
+    def convert(*args):
+        code, err = run_script("convert.py", "r", flist, tiny_config, "--model", "m.save",
+                               "--self-sim-matrix", "-j", "1", *args, capsys=capsys)
+        assert code == 0, err
+        return err, load_pyc_bz(layout.features(short_wavs[0].name))
+
+    _, step1 = convert()
+    layout.conversion_info.unlink()                   # killed before writing its lists
+    err, _ = convert()
+    assert "2 of 2 files already converted" in err    # the same command resumes
+    layout.conversion_info.unlink()
+    err, step2 = convert("--step-size", "2")
+    assert "already converted" not in err and "were made with other settings" in err, err
+    assert step2.shape[1] == (step1.shape[1] + 1) // 2
+    err, chroma = convert("--features", "chroma")
+    assert "already converted" not in err and chroma.shape[0] == 1
+    # a record that is not one, as a killed writer cannot leave (it renames a whole file)
+    layout.conversion_record(short_wavs[0].name).write_text("[1, 2]")
+    err, _ = convert("--features", "chroma")
+    assert "1 of 2 files already converted" in err and "unreadable record" in err
+
+
 def test_samples_that_are_not_finite_are_one_line(in_tmp, short_wavs, tiny_config, capsys):
     save_random_model(load_config(tiny_config), RunLayout("r").model("cqt"))
     y, sr = sf.read(short_wavs[0], dtype="float32")

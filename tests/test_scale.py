@@ -1,5 +1,6 @@
 """Long recordings and large collections: block-wise matrices, memory limits, shards."""
 import itertools
+import json
 import subprocess
 
 import numpy as np
@@ -15,7 +16,7 @@ from complex_auto.shards import parse_shard, shard_range
 from complex_auto.utils import load_pyc_bz
 
 from .conftest import JKU_AUDIO, excerpt, run_script, write_filelist
-from .test_convert import save_random_model
+from .test_convert import check_error, save_random_model
 
 
 def whole_matrix(features):
@@ -223,6 +224,39 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     code, err = run_script("extract_motives.py", "coll", *ext, "--shard", "1/2", capsys=capsys)
     assert code == 0 and "2 of 3 pieces already extracted" in err, err
     assert run_folder_bytes(folder) == expected
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=.* is too large for input signal:UserWarning")
+def test_a_shard_rerun_with_other_settings_keeps_nothing_and_merge_checks(
+        tmp_path, collection, tiny_config, monkeypatch, capsys):
+    # Shards write no conversion.json, so a shard run again with --step-size 2 kept the
+    # step-1 outputs as "already converted", and --merge listed them as step 2 without a word.
+    lst, paths = collection
+    save_random_model(load_config(tiny_config), tmp_path / "m.save")
+    common = (lst, tiny_config, "--model", "m.save", "--self-sim-matrix", "-j", "1")
+    folder = tmp_path / "output" / "coll"
+    for k in (1, 2, 3):
+        assert convert(tmp_path, monkeypatch, capsys, *common, "--shard", f"{k}/3")[0] == 0
+    step1 = load_pyc_bz(folder / f"{paths[0].name}_repres.pyc.bz")
+    code, err = convert(tmp_path, monkeypatch, capsys, *common, "--merge", "--step-size", "2")
+    check_error(code, err, "7 listed files were not converted as this merge says",
+                f"{paths[0]}: other settings", "run their shards again")
+    assert not (folder / "conversion.json").exists()
+    code, err = convert(tmp_path, monkeypatch, capsys, *common, "--shard", "1/3",
+                        "--step-size", "2")
+    assert code == 0 and "already converted" not in err, err
+    assert "2 files (" in err and "were made with other settings" in err, err
+    assert "matrices listed" not in err                 # a shard writes no list
+    step2 = load_pyc_bz(folder / f"{paths[0].name}_repres.pyc.bz")
+    assert step2.shape[1] == (step1.shape[1] + 1) // 2
+    code, err = convert(tmp_path, monkeypatch, capsys, *common, "--merge", "--step-size", "2")
+    check_error(code, err, "were not converted as this merge says",
+                f"{paths[2]}: other settings")          # shard 2 is still at step 1
+    for k in (2, 3):
+        assert convert(tmp_path, monkeypatch, capsys, *common, "--shard", f"{k}/3",
+                       "--step-size", "2")[0] == 0
+    assert convert(tmp_path, monkeypatch, capsys, *common, "--merge", "--step-size", "2")[0] == 0
+    assert json.loads((folder / "conversion.json").read_text())["step"] == 2
 
 
 @pytest.mark.parametrize("seed", range(6))
