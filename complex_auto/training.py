@@ -9,8 +9,10 @@ On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume`
 import logging
 import math
 import os
+import re
 import time
 from collections import deque
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -43,14 +45,23 @@ def save_state(obj, path):
         torch.save(obj, tmp)
 
 
-def load_model(cfg, n_in, path, device="cpu"):
+def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
     """Load a saved model, checking that its shape fits ``cfg``.
+
+    With ``warn_unfinished``, a model whose training stopped before its target
+    (:func:`unfinished_training`) is loaded with a warning that says so.
 
     Raises
     ------
     ComplexAutoError
         When the file is missing, unreadable, or its sizes differ from the config's.
     """
+    stopped = unfinished_training(path) if warn_unfinished else None
+    if stopped:
+        # train.py saves the model after every epoch, so that Ctrl-C leaves one to resume
+        # from: usable, but not what the run was meant to train.
+        log.warning("%s is from epoch %d of %d: its training stopped early (train.py ... "
+                    "--resume finishes it)", path, *stopped)
     model = build_model(cfg, n_in)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -74,6 +85,24 @@ def load_model(cfg, n_in, path, device="cpu"):
                                f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
     model.load_state_dict(state)
     return model.to(device)
+
+
+def unfinished_training(path):
+    """``(epochs trained, epochs meant)`` of a model in a ``train.py`` run folder whose
+    training stopped before its target, else None.
+
+    Read from ``train_log.csv`` (its last epoch) and the run's ``config.ini`` (``epochs``,
+    as the command set it) beside the model; a model without them (shipped, or copied
+    elsewhere) is not judged.
+    """
+    folder = Path(path).parent
+    try:
+        done = int((folder / "train_log.csv").read_text().split()[-1].split(",")[0])
+        target = int(re.search(r"^\s*epochs\s*=\s*(\d+)\s*$",
+                               (folder / "config.ini").read_text(), re.M).group(1))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return (done, target) if done < target else None
 
 
 def write_log(path, history):
@@ -188,7 +217,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     if not cfg["train_it"]:
         if model_path.exists():
             log.info("train_it = False: loading %s without training", model_path)
-            return load_model(cfg, train_pairs.n_in, model_path, device), history
+            return load_model(cfg, train_pairs.n_in, model_path, device,
+                              warn_unfinished=False), history
         log.info("train_it = False but %s does not exist: training", model_path)
     if resume or cfg["continue_train"]:
         if ckpt_path.exists():
@@ -205,7 +235,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             start, history = ckpt["epoch"], ckpt["history"]
             log.info("resuming from %s at epoch %d", ckpt_path, start)
         elif model_path.exists():
-            model = load_model(cfg, train_pairs.n_in, model_path, device)
+            model = load_model(cfg, train_pairs.n_in, model_path, device,
+                               warn_unfinished=False)
             opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
             start = cfg["start_epoch"]
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)

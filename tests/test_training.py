@@ -1,5 +1,6 @@
 """The training loop and ``train.py``: resuming, end-to-end runs, bad input."""
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,6 +152,46 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     again = torch.load(run / "model_complex_auto_cqt.save")
     assert all(torch.equal(weights[k], again[k]) for k in weights)
+
+
+def test_a_model_whose_training_was_killed_is_used_with_a_warning(in_tmp, short_wavs,
+                                                                   tiny_config):
+    # train.py saves the model after every epoch; a run killed at epoch 1 of 1000 left a
+    # model that convert.py used as the run's trained model without a word
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT, child_env
+
+    flist = write_filelist(in_tmp / "list.txt", short_wavs)
+    run = in_tmp / "output" / "k"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), "k", str(flist),
+                             str(tiny_config), "--epochs", "1000", "--device", "cpu"],
+                            cwd=in_tmp, env=child_env(), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        log = run / "train_log.csv"
+        if log.exists() and len(log.read_text().splitlines()) > 1:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len((run / "train_log.csv").read_text().splitlines()) - 1
+    assert 1 <= done < 1000
+    convert = ("convert.py", "k", flist, tiny_config, "-j", "1")
+    proc = run_cli(*convert, cwd=in_tmp)
+    assert proc.returncode == 0, proc.stderr
+    model = run / "model_complex_auto_cqt.save"
+    assert f"{Path('output/k/model_complex_auto_cqt.save')} is from epoch {done} of 1000: " \
+           "its training stopped early" in proc.stderr, proc.stderr
+    proc = run_cli("train.py", "k", flist, tiny_config, "--resume", "--epochs", done + 1,
+                   cwd=in_tmp)
+    assert proc.returncode == 0 and "stopped early" not in proc.stderr, proc.stderr
+    proc = run_cli(*convert, cwd=in_tmp)
+    assert proc.returncode == 0 and "stopped early" not in proc.stderr, proc.stderr
+    assert model.exists()
 
 
 def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, tiny_config):
