@@ -129,6 +129,10 @@ class RunLayout:
     def extraction_info(self):
         return self.dir / "extraction.json"
 
+    def extraction_record(self, piece):
+        # Written last, beside each piece's outputs (as conversion_record).
+        return self.dir / ".extracted" / f"{piece}.json"
+
     @property
     def results_txt(self):
         return self.dir / "results.txt"

@@ -941,9 +941,18 @@ def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"
 
 def _extract_job(job):
     job = dict(job)
-    layout = job.pop("layout")
-    return extract_piece(job.pop("matrix"), layout, job.pop("bpm"), csv_path=job.pop("csv"),
-                         **job)
+    layout, stamp = job.pop("layout"), job.pop("stamp")
+    result = extract_piece(job.pop("matrix"), layout, job.pop("bpm"), csv_path=job.pop("csv"),
+                           **job)
+    atomic_write_text(layout.extraction_record(stamp["piece"]["piece"]),
+                      json.dumps(stamp, sort_keys=True) + "\n")
+    return result
+
+
+def _stamp(record, entry):
+    """What a piece's outputs were made with: the run's settings and the piece's entry."""
+    return json.loads(json.dumps(dict({k: v for k, v in record.items() if k != "pieces"},
+                                      piece=entry)))
 
 
 def run_timing(layout, frame_seconds=None):
@@ -1045,7 +1054,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
-    jobs_list = [dict(p, **extra) for p in plan]
+    entries = {q["piece"]: q for q in record["pieces"]}
+    jobs_list = [dict(p, **extra, stamp=_stamp(record, entries[p["piece"]])) for p in plan]
     for p in jobs_list:
         p.pop("piece")
     if jobs <= 1 or len(jobs_list) <= 1:
@@ -1079,21 +1089,19 @@ def _pieces_to_do(layout, plan, record, shard, overwrite, plot):
     plan = [plan[i] for i in shard_range(len(plan), shard)]
     if overwrite:
         return plan
-    try:
-        before = json.loads(layout.extraction_info.read_text())
-    except (OSError, ValueError):
-        before = {}
-    # every setting of either run: one that only the earlier run had (an option given then,
-    # not now) makes its outputs stale too
-    if any(before.get(k) != record.get(k) for k in (set(before) | set(record)) - {"pieces"}):
-        return plan                     # other settings: every piece again
-    same = {json.dumps(q, sort_keys=True) for q in before.get("pieces", [])}
-    now = {q["piece"]: json.dumps(q, sort_keys=True) for q in record["pieces"]}
+    entries = {q["piece"]: q for q in record["pieces"]}
 
     def done(p):
-        if now[p["piece"]] not in same:     # another tempo, score or matrix than last time
+        # The piece's own record, not extraction.json: a killed command or a shard has
+        # written that before its pieces, so it would vouch for outputs of other settings.
+        # Every setting counts, also one only the earlier run had (an option given then).
+        stamp = layout.extraction_record(p["piece"])
+        try:
+            if json.loads(stamp.read_text()) != _stamp(record, entries[p["piece"]]):
+                return False            # other settings, tempo, score or matrix than last time
+        except (OSError, ValueError):
             return False
-        outputs = [layout.segraw(p["piece"]), layout.patterns_csv(p["piece"])]
+        outputs = [layout.segraw(p["piece"]), layout.patterns_csv(p["piece"]), stamp]
         outputs += [layout.seg(p["piece"])] if p["csv"] else []
         outputs += [layout.patterns_image(p["piece"])] if plot else []
         return outputs_complete(outputs, [Path(p["matrix"])])

@@ -1043,8 +1043,9 @@ def test_melody_notes_are_the_skyline_of_each_span_and_the_chance_control_maps_t
 def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, option):
     """The outputs of a run with an option are not those of a run without it: a later run
     without the option must not skip the pieces (it once did, and kept the old files under
-    an extraction.json that no longer named the option)."""
-    from complex_auto.patterns import _pieces_to_do
+    an extraction.json that no longer named the option). The record read is the piece's own,
+    written after its outputs."""
+    from complex_auto.patterns import _pieces_to_do, _stamp
 
     layout = RunLayout("r", tmp_path).make()
     matrix = layout.dir / "a.npy"
@@ -1056,7 +1057,8 @@ def test_an_option_given_last_time_and_not_now_redoes_every_piece(tmp_path, opti
     with_option = dict(plain, **{option: 8.0})
     for before, now, redone in ((plain, plain, 0), (with_option, with_option, 0),
                                 (with_option, plain, 1), (plain, with_option, 1)):
-        layout.extraction_info.write_text(json.dumps(before))
+        layout.extraction_record("a").parent.mkdir(exist_ok=True)
+        layout.extraction_record("a").write_text(json.dumps(_stamp(before, piece)))
         assert len(_pieces_to_do(layout, [piece], now, None, False, False)) == redone
 
 
@@ -1070,8 +1072,9 @@ def test_a_run_of_an_earlier_version_of_the_search_is_redone(excerpt_run, monkey
     csv_file.write_text("pattern,occurrence,start_s,end_s,score\n")   # as an older search left it
     extract(excerpt_run)                                                # same version: kept
     assert csv_file.read_text().count("\n") == 1
-    del info["families_version"]
-    layout.extraction_info.write_text(json.dumps(info))
+    stamp = layout.extraction_record("sonata04-2-poly")
+    stamp.write_text(json.dumps({k: v for k, v in json.loads(stamp.read_text()).items()
+                                 if k != "families_version"}))
     extract(excerpt_run)                                                # older version: redone
     assert csv_file.read_text().count("\n") > 2
 

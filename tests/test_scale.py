@@ -259,6 +259,45 @@ def test_a_shard_rerun_with_other_settings_keeps_nothing_and_merge_checks(
     assert json.loads((folder / "conversion.json").read_text())["step"] == 2
 
 
+@pytest.mark.filterwarnings("ignore:n_fft=.* is too large for input signal:UserWarning")
+def test_an_interrupted_extraction_with_other_settings_keeps_nothing(
+        tmp_path, collection, tiny_config, monkeypatch, capsys):
+    # extract_motives.py writes extraction.json before its pieces: Ctrl-C (or a kill) during
+    # a --method families run left nf14's outputs beside a record saying families, and the
+    # rerun kept all of them as "already extracted"
+    from complex_auto import patterns
+
+    lst, paths = collection
+    save_random_model(load_config(tiny_config), tmp_path / "m.save")
+    assert convert(tmp_path, monkeypatch, capsys, lst, tiny_config, "--model", "m.save",
+                   "--self-sim-matrix", "-j", "1")[0] == 0
+    folder = tmp_path / "output" / "coll"
+    ext = ("extract_motives.py", "coll", "--bpm", "120", "-csv", "none", "--no-report",
+           "-j", "1")
+    assert run_script(*ext, capsys=capsys)[0] == 0
+    made = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.patterns.csv")}
+    assert len(made) == 6
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(patterns, "extract_piece", interrupted)
+        code, _ = run_script(*ext, "--method", "families", capsys=capsys)
+    assert code != 0 and json.loads((folder / "extraction.json").read_text())["method"] == \
+        "families"
+    code, err = run_script(*ext, "--method", "families", capsys=capsys)
+    assert code == 0 and "already extracted" not in err, err
+    assert all((folder / n).stat().st_mtime_ns > t for n, t in made.items())   # all redone
+    resumed = run_folder_bytes(folder)
+    assert run_script(*ext, "--method", "families", "--overwrite", capsys=capsys)[0] == 0
+    assert resumed == run_folder_bytes(folder)
+    # the same command again keeps them; a finished piece of a killed run is kept too
+    (folder / "extraction.json").unlink()
+    code, err = run_script(*ext, "--method", "families", capsys=capsys)
+    assert code == 0 and "6 of 6 pieces already extracted" in err, err
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_nf14_search_from_the_file_equals_the_search_in_memory(seed, tmp_path, monkeypatch):
     from complex_auto import nf14_stream
