@@ -254,6 +254,11 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 log.info("0 epochs: the model saved is its initialisation (init = %s)",
                          cfg.get("init", "random"))
             save_state(model.state_dict(), model_path)
+            if history:
+                # a run killed between its checkpoint and its log left the log an epoch
+                # behind the model (and the model judged unfinished): the checkpoint's
+                # history is the model's
+                write_log(layout.train_log, history)
             if plotter is not None:
                 plotter(model, start, history)
         return model, history
