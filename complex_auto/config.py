@@ -10,7 +10,8 @@ from pathlib import Path
 from configobj import ConfigObj, ConfigObjError, flatten_errors
 from validate import Validator, VdtValueTooBigError, VdtValueTooSmallError
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
+from .utils import read_text
 
 SPEC_PATH = Path(__file__).with_name("configspec.ini")
 
@@ -57,7 +58,11 @@ def load_config(path, **overrides):
     if not path.is_file():
         raise ConfigError(f"{path}: config file does not exist")
     try:
-        conf = ConfigObj(str(path), configspec=str(SPEC_PATH), file_error=True)
+        text = read_text(path)
+    except DataError as e:
+        raise ConfigError(str(e)) from None
+    try:
+        conf = ConfigObj(text.splitlines(), configspec=str(SPEC_PATH))
     except (ConfigObjError, OSError) as e:
         raise ConfigError(f"{path}: cannot parse config: {e}") from None
 

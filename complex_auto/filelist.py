@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .utils import read_text
 
 
 def parse_bpm(text, where):
@@ -72,7 +73,7 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
         return f
 
     entries = []
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+    for lineno, raw in enumerate(read_text(path).splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

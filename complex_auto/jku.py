@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .utils import read_text
 
 #: Tempo (beats per minute) of the JKU PDD audio renditions, by piece name.
 JKU_BPM = {
@@ -96,23 +97,22 @@ def read_score_csv(path, durations=False):
     expected = ("onset_in_beats, MIDI_pitch, morphetic_pitch, duration_in_beats, ..."
                 if durations else "onset_in_beats, MIDI_pitch, ...")
     rows = []
-    with open(path, newline="") as f:
-        for lineno, line in enumerate(f, 1):
-            text = line.strip()
-            if not text:
-                continue
-            fields = text.split(",")
-            try:
-                if len(fields) <= columns[-1]:
-                    raise ValueError
-                row = tuple(float(fields[c]) for c in columns)
-                if not np.isfinite(row).all() or (durations and row[2] < 0):
-                    raise ValueError
-            except ValueError:
-                shown = text if len(text) <= 60 else text[:57] + "..."
-                raise DataError(f"{path}, line {lineno}: cannot read '{shown}' as a score row "
-                                f"({expected})") from None
-            rows.append(row)
+    for lineno, line in enumerate(read_text(path).splitlines(), 1):
+        text = line.strip()
+        if not text:
+            continue
+        fields = text.split(",")
+        try:
+            if len(fields) <= columns[-1]:
+                raise ValueError
+            row = tuple(float(fields[c]) for c in columns)
+            if not np.isfinite(row).all() or (durations and row[2] < 0):
+                raise ValueError
+        except ValueError:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise DataError(f"{path}, line {lineno}: cannot read '{shown}' as a score row "
+                            f"({expected})") from None
+        rows.append(row)
     if not rows:
         raise DataError(f"{path}: csv score holds no notes")
     return np.array(rows, dtype=np.float64)
@@ -156,25 +156,24 @@ def read_mirex(path):
     """
     patterns, pattern, occurrence = [], [], []
     path = Path(path)
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            if "pattern" in line:
-                if occurrence:
-                    pattern.append(occurrence)
-                if pattern:
-                    patterns.append(pattern)
-                pattern, occurrence = [], []
-            elif "occurrence" in line:
-                if occurrence:
-                    pattern.append(occurrence)
-                occurrence = []
-            elif line.strip():
-                fields = line.split(",")
-                try:
-                    occurrence.append((float(fields[0]), float(fields[1])))
-                except (ValueError, IndexError):
-                    raise DataError(f"{path}, line {lineno}: expected 'onset, pitch', got "
-                                    f"'{line.strip()[:60]}'") from None
+    for lineno, line in enumerate(read_text(path).splitlines(), 1):
+        if "pattern" in line:
+            if occurrence:
+                pattern.append(occurrence)
+            if pattern:
+                patterns.append(pattern)
+            pattern, occurrence = [], []
+        elif "occurrence" in line:
+            if occurrence:
+                pattern.append(occurrence)
+            occurrence = []
+        elif line.strip():
+            fields = line.split(",")
+            try:
+                occurrence.append((float(fields[0]), float(fields[1])))
+            except (ValueError, IndexError):
+                raise DataError(f"{path}, line {lineno}: expected 'onset, pitch', got "
+                                f"'{line.strip()[:60]}'") from None
     if occurrence:
         pattern.append(occurrence)
     if pattern:

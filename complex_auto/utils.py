@@ -17,6 +17,28 @@ from pathlib import Path
 import numpy as np
 
 
+def read_text(path):
+    """A text file a user wrote (a list, a score, an annotation), decoded as UTF-8.
+
+    A byte-order mark is dropped: Windows editors and Excel's "CSV UTF-8" write one, and it
+    would otherwise become part of the first path or number.
+
+    Raises
+    ------
+    DataError
+        When the file is not UTF-8 text (names the line and the byte).
+    """
+    from .errors import DataError
+
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(f"{path}, line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                        "save it as UTF-8") from None
+
+
 def _current_umask():
     mask = os.umask(0)
     os.umask(mask)

@@ -441,3 +441,25 @@ def test_a_run_keyword_outside_output_is_refused(run, in_tmp, short_wavs, tiny_c
     check_error(code, err, f"run keyword '{run}'")
     assert not (in_tmp / "output").exists() and not (in_tmp.parent / "elsewhere").exists()
     assert RunLayout("a/b").dir.parts == ("output", "a", "b")      # nested runs stay allowed
+
+
+def test_lists_and_configs_with_a_byte_order_mark_or_not_in_utf8(in_tmp, short_wavs, tiny_config,
+                                                                  capsys):
+    # a list saved with a byte-order mark named a file '\ufeffa.wav' that "does not exist";
+    # a Latin-1 list or config was UnicodeDecodeError's traceback
+    save_random_model(load_config(tiny_config), in_tmp / "m.save")
+    marked = in_tmp / "marked.txt"
+    marked.write_bytes(b"\xef\xbb\xbf" + f"{short_wavs[0]}\r\n{short_wavs[1]}\r\n".encode())
+    config = in_tmp / "marked.ini"
+    config.write_bytes(b"\xef\xbb\xbf" + tiny_config.read_bytes())
+    code, err = run_script("convert.py", "r", marked, config, "--model", "m.save", "-j", "1",
+                           capsys=capsys)
+    assert code == 0, err
+    assert len(list((in_tmp / "output" / "r").glob("*_repres.pyc.bz"))) == 2
+    latin = in_tmp / "latin.txt"
+    latin.write_bytes(f"{short_wavs[0]}\n".encode() + b"caf\xe9.wav\n")
+    check_error(*run_script("convert.py", "r", latin, tiny_config, "--model", "m.save",
+                            capsys=capsys), f"{latin}, line 2: not UTF-8 text (byte 0xe9)")
+    config.write_bytes(tiny_config.read_bytes() + b"# caf\xe9\n")
+    check_error(*run_script("convert.py", "r", marked, config, "--model", "m.save",
+                            capsys=capsys), f"{config}, line ", "not UTF-8 text (byte 0xe9)")

@@ -75,3 +75,28 @@ def test_occurrence_onsets_span_the_notes_whatever_their_order():
             first, last = occurrence_onsets(occ)
             assert first <= last
             assert {first, last} <= {on for on, _ in occ}
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_byte_order_mark_is_read_past_and_other_encodings_are_named(tmp_path):
+    # Excel's "CSV UTF-8" and Windows editors begin a file with a byte-order mark: a score so
+    # saved was refused at its first row, and a Latin-1 file was UnicodeDecodeError's traceback
+    from complex_auto.errors import DataError
+    from complex_auto.evaluation import load_patterns
+    from complex_auto.jku import read_score_csv
+
+    score = ROOT / "data/jku/csv/silverswan-poly.csv"
+    truth = ROOT / "data/jku/groundtruth/silverswan-poly.txt"
+    for src, read in ((score, read_score_csv), (truth, read_mirex), (truth, load_patterns)):
+        marked = tmp_path / f"marked{src.suffix}"
+        marked.write_bytes(BOM + src.read_bytes().replace(b"\n", b"\r\n"))
+        assert str(read(marked)) == str(read(src)), read
+        latin = tmp_path / f"latin{src.suffix}"
+        lines = src.read_bytes().splitlines(keepends=True)
+        latin.write_bytes(b"".join(lines[:2]) + lines[2].replace(b"\n", b" \xe9\n")
+                          + b"".join(lines[3:]))
+        with pytest.raises(DataError, match=re.escape(f"{latin}, line 3: not UTF-8 text "
+                                                      "(byte 0xe9)")):
+            read(latin)
