@@ -69,7 +69,13 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
         raise ComplexAutoError(f"{path}: model file does not exist") from None
     except Exception as e:
         raise ComplexAutoError(f"{path}: cannot read model ({type(e).__name__})") from None
-    w = state.get("layer.weight")
+    if isinstance(state, dict) and "optimizer" in state and "epoch" in state:
+        # a checkpoint of train.py: its weights, when it holds them, are the model's
+        if "model" not in state:
+            raise ComplexAutoError(f"{path}: a training checkpoint without weights; pass the "
+                                   "model file saved beside it (model_complex_auto_*.save)")
+        state = state["model"]
+    w = state.get("layer.weight") if isinstance(state, dict) else None
     if w is None:
         raise ComplexAutoError(f"{path}: not a complex_auto model (no 'layer.weight')")
     want = tuple(model.layer.weight.shape)

@@ -123,6 +123,25 @@ def test_load_model_names_the_sizes_that_differ(tmp_path):
         load_model(CFG, 70, layout.model("cqt"))
 
 
+def test_a_checkpoint_given_as_the_model_gives_its_weights_or_says_where_they_are(tmp_path):
+    # --model checkpoint_cqt.pt said "not a complex_auto model (no 'layer.weight')"
+    tr, ev = synthetic_sets()
+    layout = RunLayout("r", tmp_path)
+    train(dict(CFG, epochs=1), layout, tr, ev, "cpu")
+    saved = load_model(CFG, 60, layout.model("cqt")).state_dict()
+    from_ckpt = load_model(CFG, 60, layout.checkpoint("cqt")).state_dict()
+    assert all(torch.equal(saved[k], from_ckpt[k]) for k in saved)
+    ckpt = torch.load(layout.checkpoint("cqt"), weights_only=False)
+    del ckpt["model"]                                   # as shipped in models/cqt_piano/
+    torch.save(ckpt, layout.checkpoint("cqt"))
+    with pytest.raises(ComplexAutoError, match="a training checkpoint without weights; pass "
+                                               "the model file saved beside it"):
+        load_model(CFG, 60, layout.checkpoint("cqt"))
+    torch.save(torch.zeros(3), tmp_path / "tensor.pt")
+    with pytest.raises(ComplexAutoError, match="not a complex_auto model"):
+        load_model(CFG, 60, tmp_path / "tensor.pt")
+
+
 def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     flist = write_filelist(in_tmp / "list.txt", short_wavs)
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--device", "cpu", cwd=in_tmp)
