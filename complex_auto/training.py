@@ -90,7 +90,40 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
         raise ComplexAutoError(f"{path}: model does not fit the config: learn_norm is "
                                f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
     model.load_state_dict(state)
+    differ = settings_differ(path, cfg)
+    if differ:
+        log.warning("%s was trained with other input settings than the config gives (%s: "
+                    "%s): its features will not mean what they meant in training", path,
+                    differ[0], "; ".join(differ[1]))
     return model.to(device)
+
+
+#: Config keys that fix what an input window is, by data type: a model fed windows of other
+#: settings of the same shape runs, and computes something else.
+INPUT_KEYS = {"cqt": ("sr", "fmin", "bins_per_oct", "hop_length", "n_bins", "length_ngram")}
+
+
+def settings_differ(path, cfg):
+    """``(config beside the model, ['sr 22050 there, 44100 here', ...])`` when the config
+    that the model at ``path`` was trained with (``config.ini``, else ``config*.ini`` beside
+    it) sets its inputs otherwise than ``cfg``; else None."""
+    from .config import load_config
+
+    keys = INPUT_KEYS.get(cfg.get("data_type"), ())
+    folder = Path(path).parent
+    beside = next((c for c in [folder / "config.ini", *sorted(folder.glob("config*.ini"))]
+                   if c.is_file()), None)
+    if not keys or beside is None:
+        return None
+    try:
+        theirs = load_config(beside)
+    except ComplexAutoError:
+        return None
+    if theirs["data_type"] != cfg["data_type"]:
+        return None
+    differ = [f"{k} {theirs[k]:g} there, {cfg[k]:g} here" for k in keys
+              if not math.isclose(theirs[k], cfg[k], rel_tol=1e-9)]
+    return (beside, differ) if differ else None
 
 
 def unfinished_training(path):

@@ -1,4 +1,6 @@
 """Conversion to features and self-similarity matrices (``convert.py``)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -463,3 +465,22 @@ def test_lists_and_configs_with_a_byte_order_mark_or_not_in_utf8(in_tmp, short_w
     config.write_bytes(tiny_config.read_bytes() + b"# caf\xe9\n")
     check_error(*run_script("convert.py", "r", marked, config, "--model", "m.save",
                             capsys=capsys), f"{config}, line ", "not UTF-8 text (byte 0xe9)")
+
+
+def test_a_model_fed_other_input_settings_than_it_was_trained_with_is_named(in_tmp, short_wavs,
+                                                                           tiny_config, capsys):
+    # the shipped model with a config of another sample rate or lowest frequency (same
+    # window shape) converted without a word, into features that mean something else
+    cfg = load_config(tiny_config)
+    (in_tmp / "m").mkdir()
+    save_random_model(cfg, in_tmp / "m" / "model.save")
+    (in_tmp / "m" / "config_cqt.ini").write_bytes(tiny_config.read_bytes())   # as trained
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    other = write_config(in_tmp / "other.ini", base=tiny_config, fmin=80)
+    for config, warned in ((tiny_config, False), (other, True)):
+        code, err = run_script("convert.py", "r", flist, config, "--model", "m/model.save",
+                               "-j", "1", "--overwrite", capsys=capsys)
+        assert code == 0, err
+        assert ("was trained with other input settings than the config gives "
+                f"({Path('m/config_cqt.ini')}: " in err) == warned, err
+        assert (f"fmin {cfg['fmin']:g} there, 80 here" in err) == warned
