@@ -34,6 +34,15 @@ def _spec_types():
     return dict(spec)
 
 
+def config_beside(model_path):
+    """The config a model was trained with, when one lies beside it: ``config.ini`` (what
+    ``train.py`` writes into a run), else the first ``config*.ini`` in name order (e.g.
+    ``models/cqt_jku/config_cqt.ini``); None when there is none."""
+    folder = Path(model_path).parent
+    return next((c for c in [folder / "config.ini", *sorted(folder.glob("config*.ini"))]
+                 if c.is_file()), None)
+
+
 def load_config(path, **overrides):
     """Read and validate a config file.
 

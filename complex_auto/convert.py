@@ -130,11 +130,12 @@ def _made_so(layout, path, settings):
         return "no record"
     except (OSError, ValueError):
         return "an unreadable record"
+    expected = _record(settings, path)
     if not isinstance(record, dict):
         return "an unreadable record"
-    if record.get("audio") != _record(settings, path)["audio"]:
+    if record.get("audio") != expected["audio"]:
         return "another recording"
-    return None if record == _record(settings, path) else "other settings"
+    return None if record == expected else "other settings"
 
 
 def write_matrix(features, path, threads=1):

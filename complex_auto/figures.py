@@ -182,17 +182,12 @@ def start_similarity(weight, shape):
 
 # -- loading and drawing ----------------------------------------------------------------------
 def model_config(kind, model_path, config_path=None):
-    """The config for a model: ``config_path``, else one beside it, else the shipped one.
-
-    Beside the model, ``config.ini`` (what ``train.py`` writes into a run) is taken first, then
-    ``config*.ini`` in name order (e.g. ``models/cqt_jku/config_cqt.ini``).
-    """
-    from .config import load_config
+    """The config for a model: ``config_path``, else the one beside it
+    (:func:`~complex_auto.config.config_beside`), else the shipped one."""
+    from .config import config_beside, load_config
 
     if config_path is None:
-        folder = Path(model_path).parent
-        beside = [folder / "config.ini"] + sorted(folder.glob("config*.ini"))
-        config_path = next((c for c in beside if c.is_file()), SHIPPED_CONFIGS[kind])
+        config_path = config_beside(model_path) or SHIPPED_CONFIGS[kind]
     cfg = load_config(config_path)
     if cfg["data_type"] != kind:
         raise ComplexAutoError(f"{config_path}: data_type is '{cfg['data_type']}', but the "

@@ -12,11 +12,14 @@
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
         ss_matrices_filelist.txt                    the .npy paths, one a line
         conversion.json                             how the features were made: hop, step, frame length
+        .converted/NAME.json                        NAME's recording and settings, written after
+                                                    its outputs: what a rerun checks to keep them
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
         extraction.json                             how patterns were found: method, frame length,
                                                     where each score starts in its recording
+        .extracted/PIECE.json                       the same for a piece's patterns
         results.txt, results.csv                    MIREX scores of the run
         report/                                     HTML report (complex_auto.report): index.html,
                                                     PIECE.html, img/, clips/PIECE/*.mp3

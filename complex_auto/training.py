@@ -12,8 +12,8 @@ import os
 import re
 import time
 from collections import deque
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -105,14 +105,12 @@ INPUT_KEYS = {"cqt": ("sr", "fmin", "bins_per_oct", "hop_length", "n_bins", "len
 
 def settings_differ(path, cfg):
     """``(config beside the model, ['sr 22050 there, 44100 here', ...])`` when the config
-    that the model at ``path`` was trained with (``config.ini``, else ``config*.ini`` beside
-    it) sets its inputs otherwise than ``cfg``; else None."""
-    from .config import load_config
+    that the model at ``path`` was trained with (:func:`~complex_auto.config.config_beside`)
+    sets its inputs otherwise than ``cfg``; else None."""
+    from .config import config_beside, load_config
 
     keys = INPUT_KEYS.get(cfg.get("data_type"), ())
-    folder = Path(path).parent
-    beside = next((c for c in [folder / "config.ini", *sorted(folder.glob("config*.ini"))]
-                   if c.is_file()), None)
+    beside = config_beside(path)
     if not keys or beside is None:
         return None
     try:
