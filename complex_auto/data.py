@@ -1,7 +1,10 @@
 """Training data by ``data_type``: which pairs a config trains on, and their shape."""
+import logging
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +65,9 @@ def training_data(cfg, filelist, refresh=False, jobs=1):
         # The digits come from data/ (see complex_auto.mnist_pairs); the file list is unused.
         from .mnist_pairs import TRANSFORM_NAMES, training_sets
 
+        if filelist is not None and str(filelist) != "no_filelist":
+            log.warning("%s is not read: digits (data_type mnist) come with the toolkit "
+                        "(write no_filelist)", filelist)
         train, ev = training_sets(cfg)
         return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES)
     raise ConfigError(f"{cfg['config_path']}: data_type '{kind}' is not supported yet")

@@ -223,3 +223,10 @@ def test_train_py_mnist_reads_the_prepared_file_first(in_tmp, capsys):
     assert code == 0, err
     assert "prepared rotated-MNIST file" in err and "20 pairs" in err
     assert (in_tmp / "output" / "prep" / "model_complex_auto_mnist.save").is_file()
+    assert "is not read" not in err
+    # a list given by mistake (the audio one) was ignored without a word
+    (in_tmp / "list.txt").write_text("a.wav\n")
+    code, err = run_script("train.py", "prep", "list.txt", tiny_mnist_config(in_tmp),
+                           "--device", "cpu", "--epochs", "1", capsys=capsys)
+    assert code == 0, err
+    assert "list.txt is not read: digits (data_type mnist) come with the toolkit" in err
