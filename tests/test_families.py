@@ -1006,6 +1006,13 @@ def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(exc
     assert res.returncode == 2 and "invalid choice: 'all'" in res.stderr
     with pytest.raises(DataError, match="--notes all: must be one of span, recurring, melody$"):
         extract_run("ex", notes="all", root=tmp / "output")
+    # without a csv score there are no notes to choose: it ran without a word
+    for csv, warned in (("csv.txt", False), ("none", True)):
+        res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex",
+                              "--method", "families", "--notes", "recurring", "-csv", csv,
+                              "--no-report"], cwd=tmp, env=env, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert ("--notes recurring: no piece has a csv score" in res.stderr) == warned
 
 
 def test_melody_notes_are_the_skyline_of_each_span_and_the_chance_control_maps_them(
