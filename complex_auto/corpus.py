@@ -28,6 +28,7 @@ import numpy as np
 
 from .cli import number
 from .errors import ComplexAutoError, DataError
+from .utils import counted
 
 log = logging.getLogger(__name__)
 
@@ -397,9 +398,15 @@ def main(args):
     if args.hours <= 0:
         raise ComplexAutoError(f"--hours {args.hours}: must be > 0")
     res = build(args.dir, hours=args.hours, seed=args.seed, jobs=args.jobs)
-    log.info("%d pieces: %.2f h for training (%s/filelist.txt, %d files), %.2f h held out "
-             "(%s/heldout.txt, %d files)", res["pieces"], res["seconds"]["train"] / 3600, args.dir,
-             len(res["train"]), res["seconds"]["heldout"] / 3600, args.dir, len(res["heldout"]))
+    log.info("%s: %.2f h for training (%s/filelist.txt, %s), %.2f h held out (%s/heldout.txt, "
+             "%s)", counted(res["pieces"], "piece"), res["seconds"]["train"] / 3600, args.dir,
+             counted(len(res["train"]), "file"), res["seconds"]["heldout"] / 3600, args.dir,
+             counted(len(res["heldout"]), "file"))
+    if not res["heldout"]:
+        # a config whose test_data names it would stop at "file list is empty"
+        log.warning("%s/heldout.txt lists no file: no piece could be held out (a corpus of one "
+                    "piece or one work); give more --hours to have an evaluation set",
+                    args.dir)
 
 
 if __name__ == "__main__":

@@ -143,3 +143,17 @@ def test_build_writes_lists_and_is_reproducible(tmp_path):
         assert info.duration <= corpus.CHUNK_SECONDS + 1
     csv_a = (tmp_path / "a" / "corpus.csv").read_text()
     assert csv_a == (tmp_path / "b" / "corpus.csv").read_text()
+
+
+@needs_fluidsynth
+def test_a_corpus_of_one_piece_says_it_holds_nothing_out(tmp_path, caplog):
+    # "1 pieces: ..., 0.00 h held out (.../heldout.txt, 0 files)", and a config naming that
+    # empty list as test_data stopped training later at "file list is empty"
+    import argparse
+    import logging
+
+    caplog.set_level(logging.INFO)
+    corpus.main(argparse.Namespace(dir=tmp_path / "c", hours=0.001, seed=0, jobs=1))
+    assert "1 piece: " in caplog.text and "1 pieces" not in caplog.text
+    assert (tmp_path / "c" / "heldout.txt").read_text().split() == []
+    assert "heldout.txt lists no file: no piece could be held out" in caplog.text
