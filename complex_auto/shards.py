@@ -13,7 +13,7 @@ from .errors import ComplexAutoError
 
 SHARD_HELP = ("process only the K-th of N parts of the list (by position, K = 1..N), e.g. "
               "--shard $SLURM_ARRAY_TASK_ID/8 in a job array")
-OVERWRITE_HELP = "redo files whose outputs already exist (default: skip them)"
+OVERWRITE_HELP = ("redo files whose outputs already exist (default: skip those made from the same input with the same settings, as the record beside them says, and newer than their inputs)")
 
 
 def parse_shard(text):
