@@ -26,11 +26,14 @@ def read_text(path):
     Raises
     ------
     DataError
-        When the file is not UTF-8 text (names the line and the byte).
+        When the file cannot be read, or is not UTF-8 text (names the line and the byte).
     """
     from .errors import DataError
 
-    raw = Path(path).read_bytes()
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:                 # a config read by configobj said so; keep that
+        raise DataError(f"{path}: cannot read ({e.strerror or type(e).__name__})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -4,6 +4,7 @@ import io
 import logging
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,3 +190,24 @@ def test_progress_bars_redraw_seldom_in_a_log(monkeypatch):
     assert bar.mininterval < 1 and bar.fp is not None
     list(bar)
     assert "3/3" in terminal.getvalue()
+
+
+def test_a_config_or_list_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
+    # configobj's own open was caught; reading the text first (for its byte-order mark)
+    # must not turn a permission error into a traceback
+    from complex_auto.errors import DataError
+    from complex_auto.filelist import read_list
+
+    config = write_config(tmp_path / "c.ini")
+    flist = tmp_path / "list.txt"
+    flist.write_text("a.wav\n")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(config))}: cannot read "
+                                          r"\(Permission denied\)$"):
+        load_config(config)
+    with pytest.raises(DataError, match=r"list.txt: cannot read \(Permission denied\)$"):
+        read_list(flist)
