@@ -155,6 +155,8 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
         Ground-truth patterns as :func:`complex_auto.jku.read_mirex` reads them; an occurrence
         spans its first to its last onset.
     rng : np.random.Generator
+    resolution : float
+        Grid of the comparison in beats (:data:`RESOLUTION_BEATS`, that of ``families``).
 
     Returns
     -------
@@ -201,6 +203,8 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
         Ground truth folder (``PIECE.txt``).
     seed : int
         Seed of the random pairs.
+    root : Path
+        Folder of the runs (``output/``).
 
     Returns
     -------

@@ -69,6 +69,8 @@ def chance_patterns(run, seeds=(0, 1, 2), root=OUTPUT_ROOT):
         ``extraction.json`` and every piece's ``.segraw``).
     seeds : sequence of int
         One random placement per seed.
+    root : Path
+        Folder of the runs (``output/``).
 
     Yields
     ------
@@ -111,6 +113,8 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
         One random placement per seed (:func:`chance_patterns`).
     refdir : str or Path
         Ground truth folder.
+    root : Path
+        Folder of the runs (``output/``).
     by_piece : bool
         Also return every piece's scores.
     placements : sequence of dict, optional

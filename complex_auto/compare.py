@@ -157,8 +157,12 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
         Processes for conversion and extraction.
     chance_seeds : sequence of int
         Random placements per chance score (empty: no chance control).
+    root : Path
+        Folder of the runs (``output/``).
     cache_dir : Path, optional
         Cache of the pitch-shifted excerpts.
+    device : torch.device or str
+        Where the CAE runs.
 
     Returns
     -------

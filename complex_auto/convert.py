@@ -351,8 +351,20 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
 
     Parameters
     ----------
+    layout : RunLayout
+    cfg : dict
+    step : int
+    files : list of Path
+        The recordings, in the order of the run's list.
     results : list of (Path or None, Path or None)
         Per file, its features and matrix (``None`` for a file too short to convert).
+    tempi : list of float or None
+        Per file, its tempo from the list's second column (``None``: none given).
+    self_sim : bool
+        Matrices were written: write ``ss_matrices_filelist.txt`` too.
+    legacy_layout : bool
+    info : dict or None
+        Further settings to record in ``conversion.json`` (as given to :func:`convert_files`).
 
     Raises
     ------

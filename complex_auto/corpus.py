@@ -299,6 +299,8 @@ def split_pieces(pieces, share=HELDOUT_SHARE):
     Parameters
     ----------
     pieces : list of (Rendering, files)
+    share : float
+        Share of the pieces held out (at least one when there are two or more).
 
     Returns
     -------

@@ -162,6 +162,10 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     y : np.ndarray, shape (samples,)
     cfg : dict
         Uses ``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``, ``hop_length``.
+    block_frames : int
+        Frames computed at a time.
+    margin_frames : int
+        Frames of signal added on both sides of a block and dropped after its CQT.
 
     Returns
     -------

@@ -390,6 +390,8 @@ def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg
     measure : callable
         :func:`establishment_matrix`, :func:`three_layer_matrix`, or any function of the two
         pattern lists (each file is read once).
+    estdir, refdir, est_extensions
+        As for :func:`evaluate_folder`.
 
     Returns
     -------
@@ -590,6 +592,8 @@ def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
         References ``PIECE.txt`` (default: the JKU ground truth of ``data/``).
     estdir : str or Path, optional
         Score this folder's MIREX files instead of ``output/RUN/*.seg``.
+    root : Path
+        Folder of the runs (``output/``).
 
     Returns
     -------

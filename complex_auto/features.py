@@ -96,6 +96,8 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
         Window length and hop in frames.
     legacy_layout : bool
         Flatten windows frame-major, as the original conversion did.
+    device : torch.device or str
+        Where the model runs.
     chunk : int
         Windows built and encoded at a time (bounds memory).
     focus : int, optional

@@ -194,6 +194,8 @@ def pair_loss(model, x, y, power=1, norm_loss=0.0, equal_norm_loss=0.0,
     x, y : torch.Tensor, each (batch, n_in)
     power : int
         The exponent ``p`` (1 for CQT, 2 for signals and digits).
+    norm_loss, equal_norm_loss, sparsity_reg, weight_reg : float
+        Weights of the penalties above (0: off).
 
     Returns
     -------

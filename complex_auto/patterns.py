@@ -283,6 +283,8 @@ def occurrence_notes(score, start_beat, end_beat, grid=NOTE_GRID):
         Onsets (beats) and MIDI pitches, as read by :func:`complex_auto.jku.read_score_csv`.
     start_beat, end_beat : int
         The span in beats (half-open).
+    grid : float
+        Spacing in beats of the points ``start_beat + k * grid`` an onset must equal.
 
     Returns
     -------
@@ -422,6 +424,8 @@ def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None,
 
     Parameters
     ----------
+    path : str or Path
+        The CSV to write (``PIECE.patterns.csv``), atomically.
     patterns : list of np.ndarray, each shape (occurrences, 4)
     frame_seconds : float
     scores : list of float, optional
@@ -503,6 +507,8 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
         Per ground-truth pattern, its occurrences' frame spans
         (:func:`reference_frame_spans`); drawn as bars along the top and the left edge, one row
         of bars per pattern, in the pattern's colour of the palette.
+    max_pixels : int
+        Largest side of the picture of the matrix.
     """
     from PIL import Image, ImageDraw
 

@@ -36,6 +36,10 @@ def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pai
     weight : np.ndarray, shape (2 * n_bases, n_in)
     shape : tuple
         Input shape: ``(n_bins, length_ngram)``, ``(28, 28)`` or ``(length,)``.
+    path : str or Path
+        The PNG to write.
+    title : str
+        Written above the bases.
     max_filters : int
         Bases drawn (the first ones of ``order``).
     order : array of int, optional
@@ -121,6 +125,8 @@ def plot_filter_curves(weight, path, title="", max_filters=128, sr=None, cols=16
     weight : np.ndarray, shape (2 * n_bases, length)
     path : str or Path
         The PNG to write.
+    title : str
+        Written above the bases.
     max_filters : int
         Bases drawn as curves (evenly spread over the sorted bases when there are more).
     sr : float, optional

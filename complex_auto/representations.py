@@ -286,6 +286,10 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
         :func:`~complex_auto.features.focus_mask`).
     model : ComplexAutoEncoder, optional
         Needed for ``cae``.
+    device : torch.device or str
+        Where the model runs.
+    step : int
+        Hop between windows in frames.
     """
     check_kind(kind)
     length = cfg["length_ngram"]

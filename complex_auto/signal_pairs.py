@@ -226,6 +226,10 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         Uses ``sr``, ``length_ngram``, ``shifts``, ``cache_dir``, ``rebuild``, ``test_data``.
     list_name : str or Path
         Names the cache file.
+    refresh : bool
+        Read the audio again even if it is cached.
+    jobs : int
+        Processes reading the audio.
 
     Returns
     -------

@@ -188,6 +188,10 @@ def model_featurizer(model_path, config, device="cpu", step=1):
     model_path : str or Path
     config : str or Path or dict
         The model's config (file or loaded).
+    device : torch.device or str
+        Where the model runs.
+    step : int
+        Hop between windows in frames.
     """
     from .config import load_config
     from .data import input_shape

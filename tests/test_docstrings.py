@@ -1,0 +1,55 @@
+"""The API's docstrings agree with the signatures they describe (numpydoc, as librosa's)."""
+import importlib
+import inspect
+import pkgutil
+import re
+
+import complex_auto
+
+SECTION = re.compile(r"\n\n[A-Z][a-z]+\n-{3,}\n")
+# A parameter line: names at the margin, separated by commas, then " : type" or nothing.
+NAMES = re.compile(r"^(\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(?::|$)")
+
+
+def documented_parameters(doc):
+    """Names of a numpydoc ``Parameters`` section, or None when the docstring has none."""
+    if "\nParameters\n----------\n" not in "\n" + doc:
+        return None
+    section = SECTION.split(doc.split("Parameters\n----------\n", 1)[1])[0]
+    names = set()
+    for line in section.splitlines():
+        match = NAMES.match(line)
+        if match:
+            names.update(n.strip().lstrip("*") for n in match.group(1).split(","))
+    return names
+
+
+def public_functions():
+    for info in pkgutil.iter_modules(complex_auto.__path__):
+        module = importlib.import_module(f"complex_auto.{info.name}")
+        for name, obj in vars(module).items():
+            if (not name.startswith("_") and inspect.isfunction(obj)
+                    and obj.__module__ == module.__name__):
+                yield f"{module.__name__}.{name}", obj
+
+
+def test_the_parser_reads_numpydoc_parameter_lines():
+    doc = ("Summary.\n\nParameters\n----------\nx, y : int\n    Two.\n*args\n"
+           "flag : bool\n    Indented text : not a name.\n\nReturns\n-------\nz : int\n")
+    assert documented_parameters(doc) == {"x", "y", "args", "flag"}
+    assert documented_parameters("Summary only.") is None
+
+
+def test_a_parameters_section_names_every_parameter_and_no_other():
+    # A function may go without the section (a one-line helper says it all in its summary);
+    # one that has it documents every argument, so that a reader can trust what it omits.
+    wrong = []
+    for qualname, function in public_functions():
+        names = documented_parameters(inspect.getdoc(function) or "")
+        if names is None:
+            continue
+        params = set(inspect.signature(function).parameters) - {"self"}
+        if names != params:
+            wrong.append(f"{qualname}: undocumented {sorted(params - names)}, "
+                         f"not parameters {sorted(names - params)}")
+    assert not wrong, "\n".join(wrong)
