@@ -113,12 +113,27 @@ def boundary_profiles(R, pairs, offsets):
 def random_pairs(lengths, n, min_lag, rng, draws=DRAWS):
     """``draws`` pairs of spans at uniformly random places per length, at least ``min_lag`` apart.
 
-    Raises ``ValueError`` when a length leaves no room for such a pair in ``n`` cells.
+    Parameters
+    ----------
+    lengths : np.ndarray of int, shape (pairs,)
+        Span lengths in cells, one per annotated pair (its ``length``).
+    n : int
+        Cells of the matrix: both spans of a pair lie in ``[0, n)``.
+    min_lag : int
+        Least distance in cells between the starts of a pair; closer pairs are redrawn.
+    rng : np.random.Generator
+    draws : int
+        Pairs drawn per length.
 
     Returns
     -------
     np.ndarray, shape (len(lengths) * draws, 3), int64
-        ``first, second, length``.
+        ``first, second, length``, the ``draws`` pairs of each length in a row.
+
+    Raises
+    ------
+    ValueError
+        When a length leaves no room for such a pair in ``n`` cells.
     """
     lengths = np.repeat(np.asarray(lengths, np.int64), draws)
     if len(lengths) and lengths.max() + min_lag > n:
@@ -147,6 +162,7 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
     n_rows : int
         Rows of ``X`` that are windows.
     beats_per_frame : float
+        Beats per row of ``X``.
     window : int
         Frames per window: a row stands for the music at its window's centre.
     offset : float
@@ -155,6 +171,7 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
         Ground-truth patterns as :func:`complex_auto.jku.read_mirex` reads them; an occurrence
         spans its first to its last onset.
     rng : np.random.Generator
+        Draws the control pairs (:func:`random_pairs`).
     resolution : float
         Grid of the comparison in beats (:data:`RESOLUTION_BEATS`, that of ``families``).
 
@@ -165,7 +182,8 @@ def piece_quantiles(X, n_rows, beats_per_frame, window, offset, reference, rng,
         (mean quantile per pair), ``random`` (:data:`DRAWS` random pairs per pair), and
         ``start`` and ``end``, shape (pairs, len(PROFILE_BEATS)): each pair's quantile at
         :data:`PROFILE_BEATS` from its annotated start and end (:func:`boundary_profiles`;
-        the end is the last onset).
+        the end is the last onset). Patterns without a pair that fits the matrix are left
+        out; the list is empty when the piece is too short for the finder's grid.
     """
     R, factor, min_len, _ = prepare_matrix(X, beats_per_frame, n_rows, resolution)
     if R is None:
@@ -214,7 +232,8 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
     Raises
     ------
     DataError
-        When the run has no ``extraction.json`` or no piece has both a score and a ground truth.
+        When the run has no ``extraction.json``, the matrix of a piece with a score and a
+        ground truth is missing, or no piece has both.
     """
     info = read_extraction(RunLayout(run, root))
     rng = np.random.default_rng(seed)

@@ -18,7 +18,26 @@ log = logging.getLogger(__name__)
 
 
 def cache_key(files, params):
-    """A short hash of the files (path, size, mtime) and ``params`` (a JSON-able dict)."""
+    """A short hash of the files (path, size, mtime) and ``params`` (a JSON-able dict).
+
+    Parameters
+    ----------
+    files : sequence of str or Path
+        The listed files, in order; a change of order, size or whole-second mtime changes
+        the key.
+    params : dict
+        The data settings the cached content depends on.
+
+    Returns
+    -------
+    str
+        The first 12 hex digits of a SHA-1.
+
+    Raises
+    ------
+    OSError
+        When a file is missing or its metadata cannot be read (``os.stat``).
+    """
     stamp = []
     for f in files:
         st = os.stat(f)
@@ -28,7 +47,23 @@ def cache_key(files, params):
 
 
 def cache_path(cache_dir, list_name, kind, key):
-    """``cache_dir/LISTNAME_KIND_KEY.pyc.bz``."""
+    """``cache_dir/LISTNAME_KIND_KEY.pyc.bz``.
+
+    Parameters
+    ----------
+    cache_dir : str or Path
+        Folder of the cache (the config's ``cache_dir``).
+    list_name : str or Path
+        The file list; only its file name goes into the cache file's name.
+    kind : str
+        What is cached (``'cqt'``, ``'signal'``), so that caches of one list do not collide.
+    key : str
+        :func:`cache_key` of the list's files and settings.
+
+    Returns
+    -------
+    Path
+    """
     return Path(cache_dir) / f"{Path(list_name).name}_{kind}_{key}.pyc.bz"
 
 
@@ -43,6 +78,11 @@ def cached(path, build, refresh=False):
         Called with no arguments to compute the object.
     refresh : bool
         Rebuild even when the cache file is readable.
+
+    Returns
+    -------
+    object
+        The cached object, or what ``build`` returned (then saved at ``path``).
     """
     path = Path(path)
     if path.exists() and not refresh:

@@ -17,12 +17,14 @@ log = logging.getLogger("complex_auto")
 
 
 def add_verbose(parser):
+    """Add ``-v/--verbose``, which :func:`run` reads, to ``parser``; returns ``parser``."""
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="debug logging, and full tracebacks on errors")
     return parser
 
 
 def add_device(parser):
+    """Add ``--device`` and ``--threads``, for :func:`resolve_device`; returns ``parser``."""
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where the model runs; auto uses CUDA when present (default: auto)")
     parser.add_argument("--threads", type=int, metavar="N",
@@ -32,6 +34,19 @@ def add_device(parser):
 
 
 def add_jobs(parser, what="processes computing CQTs"):
+    """Add ``-j/--jobs``, default one per CPU this process may use; :func:`run` refuses < 1.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    what : str
+        What the processes do, for the option's help.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``.
+    """
     from .utils import default_jobs
 
     parser.add_argument("-j", "--jobs", type=int, default=default_jobs(), metavar="N",
@@ -83,13 +98,21 @@ def share(text):
 
 
 def check_folder(path, option):
-    """Refuse an option's folder that is missing or a file, naming the option."""
+    """Refuse an option's folder that is missing or a file, naming the option.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``path`` is not a folder.
+    """
     if not Path(path).is_dir():
         why = "a file, not a folder" if Path(path).exists() else "folder does not exist"
         raise ComplexAutoError(f"{option} {path}: {why}")
 
 
 def setup_logging(verbose=False):
+    """Log to stderr from INFO (bare messages) or, when ``verbose``, from DEBUG (with level and
+    logger); numba, matplotlib, PIL and h5py only from WARNING; Python warnings are logged."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s",
                         force=True)
@@ -99,7 +122,21 @@ def setup_logging(verbose=False):
 
 
 def run(main, parser, argv=None):
-    """Parse arguments, call ``main(args)`` and turn user errors into one line and exit 1."""
+    """Parse arguments, call ``main(args)`` and turn user errors into one line and exit 1.
+
+    Never returns: exits with ``main``'s return value (0 for None), 1 after a
+    :class:`~complex_auto.errors.ComplexAutoError` (also for ``--jobs`` below 1), 2 on
+    arguments argparse refuses, 130 when interrupted. Other exceptions propagate with their
+    traceback.
+
+    Parameters
+    ----------
+    main : callable
+        ``main(args)`` with the parsed ``argparse.Namespace``.
+    parser : argparse.ArgumentParser
+    argv : list of str, optional
+        Arguments to parse (default ``sys.argv[1:]``).
+    """
     args = parser.parse_args(argv)
     verbose = getattr(args, "verbose", False)
     setup_logging(verbose)
@@ -122,7 +159,21 @@ def run(main, parser, argv=None):
 def resolve_device(name, threads=None):
     """``'auto'``, ``'cpu'`` or ``'cuda'`` → a ``torch.device``; raises when CUDA is missing.
 
-    ``threads`` (optional) sets torch's number of CPU threads.
+    Parameters
+    ----------
+    name : {'auto', 'cpu', 'cuda'}
+        ``--device``; ``'auto'`` takes CUDA when it is available.
+    threads : int, optional
+        ``--threads``: sets torch's number of CPU threads (default: left as it is).
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``threads`` is below 1, or ``name`` is ``'cuda'`` and CUDA is not available.
     """
     import torch
 

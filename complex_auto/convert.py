@@ -35,6 +35,16 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
     """The self-similarity matrix as a PNG (``hot`` colour map), written atomically.
 
     Matrices larger than ``max_pixels`` are shown block-averaged to at most that size.
+
+    Parameters
+    ----------
+    matrix : np.ndarray, shape (N, N)
+        Similarities; values outside [0, 1] are clipped.
+    path : Path
+        The PNG to write.
+    max_pixels : int
+        Largest side of the picture: ``ceil(N / max_pixels)`` rows and columns are averaged
+        into one pixel, and the trailing ones that fill no whole block are dropped.
     """
     from matplotlib import colormaps
     from PIL import Image
@@ -51,11 +61,43 @@ def save_matrix_image(matrix, path, max_pixels=IMAGE_MAX_PIXELS):
 
 def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layout, device,
                     features="cae", threads=1, settings=None):
-    """Encode one CQT and write its features (and matrix); returns (features, matrix or None).
+    """Encode one CQT and write its features (and matrix); returns their paths.
 
     ``features`` other than ``'cae'`` (:mod:`complex_auto.representations`) need no model:
     ``spec`` is then :func:`~complex_auto.representations.file_input` of that kind and the
     file holds ``np.array([features])``.
+
+    Parameters
+    ----------
+    path : Path
+        The recording; its file name names the outputs.
+    spec : np.ndarray, shape (n_bins, frames)
+        Its standardised CQT (factor 1), or the input of the feature kind.
+    model : ComplexAutoEncoder or None
+        Used only for ``'cae'``.
+    cfg : dict
+        Uses ``length_ngram``, ``bins_per_oct`` and ``focus_frames`` (optional).
+    layout : RunLayout
+    step : int
+        Window hop in frames.
+    self_sim : bool
+        Also write the matrix and its picture.
+    legacy_layout : bool
+        Flatten windows frame-major, as the original implementation did (``'cae'`` only).
+    device : torch.device or str
+        Where the model runs.
+    features : str
+        Feature kind (:data:`complex_auto.representations.KINDS`).
+    threads : int
+        Blocks of the matrix computed at a time (:func:`write_matrix`).
+    settings : dict, optional
+        :func:`conversion_settings`; when given, the file's record is written last.
+
+    Returns
+    -------
+    features, matrix : Path or None
+        The feature file and the matrix (``None`` without ``self_sim``); both ``None`` when
+        the recording is too short for one window.
     """
     feats = encode(spec, model, cfg, path, step, legacy_layout, device, features)
     if feats is None:
@@ -64,7 +106,33 @@ def encode_and_save(path, spec, model, cfg, layout, step, self_sim, legacy_layou
 
 
 def encode(spec, model, cfg, path, step, legacy_layout, device, features="cae"):
-    """Features of one CQT, ``(2, n_windows, n_bases)`` for ``'cae'``; None if too short."""
+    """Features of one CQT, ``(2, n_windows, n_bases)`` for ``'cae'``; None if too short.
+
+    Parameters
+    ----------
+    spec : np.ndarray, shape (n_bins, frames)
+        Standardised CQT (factor 1), or the input of the feature kind.
+    model : ComplexAutoEncoder or None
+        Used only for ``'cae'``.
+    cfg : dict
+        Uses ``length_ngram``, ``bins_per_oct`` and ``focus_frames`` (optional).
+    path : Path
+        The recording, named in the warning about a short one.
+    step : int
+        Window hop in frames.
+    legacy_layout : bool
+        Flatten windows frame-major (``'cae'`` only).
+    device : torch.device or str
+        Where the model runs.
+    features : str
+        Feature kind (:data:`complex_auto.representations.KINDS`).
+
+    Returns
+    -------
+    np.ndarray, shape (2, windows, n_bases) or (1, windows, dims), float32, or None
+        ``[amplitudes, phases]`` for ``'cae'``, ``[features]`` for the other kinds; ``None``
+        (with a warning) when ``spec`` has no more frames than one window of ``length_ngram``.
+    """
     length = cfg["length_ngram"]
     if spec.shape[1] <= length:
         log.warning("skipping %s: %d CQT frames, not more than one window of %d",
@@ -77,10 +145,35 @@ def encode(spec, model, cfg, path, step, legacy_layout, device, features="cae"):
 
 
 def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1, settings=None):
-    """Write one file's features (and its matrix and picture); returns (features, matrix).
+    """Write one file's features (and its matrix and picture); returns their paths.
 
     With ``settings`` (:func:`conversion_settings`), the file's record
     (:meth:`~complex_auto.layout.RunLayout.conversion_record`) is written last.
+
+    Parameters
+    ----------
+    path : Path
+        The recording; its file name names the outputs.
+    feats : np.ndarray, shape (2 or 1, windows, dims)
+        :func:`encode`; the matrix is that of ``feats[0]`` (the amplitudes for ``'cae'``).
+    cfg : dict
+        Uses ``length_ngram`` (for ``'tichroma'``).
+    layout : RunLayout
+    self_sim : bool
+        Also write the matrix and its picture.
+    features : str
+        Feature kind: ``'tichroma'`` has a matrix of its own
+        (:func:`~complex_auto.representations.write_ti_matrix`).
+    threads : int
+        Blocks of the matrix computed at a time (:func:`write_matrix`).
+    settings : dict, optional
+        :func:`conversion_settings`.
+
+    Returns
+    -------
+    features : Path
+    matrix : Path or None
+        ``None`` without ``self_sim``.
     """
     out = layout.features(path.name)
     save_pyc_bz(feats, out)
@@ -99,7 +192,24 @@ def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1, 
 def conversion_settings(info, step, legacy_layout, features):
     """What makes a file's outputs what they are, besides its recording, model and config
     contents (those are checked by time): the keys of ``info`` (``model``, ``config``,
-    ``focus_frames``), the step, the layout and the feature kind."""
+    ``focus_frames``), the step, the layout and the feature kind.
+
+    Parameters
+    ----------
+    info : dict or None
+        Further settings; the ``model`` and ``config`` paths are made absolute, so that one
+        file named two ways is one setting.
+    step : int
+        Window hop in frames.
+    legacy_layout : bool
+    features : str
+        Feature kind.
+
+    Returns
+    -------
+    dict
+        What each file's record holds, besides the recording's absolute path.
+    """
     settings = dict(info or {}, step=int(step), legacy_layout=bool(legacy_layout),
                     features=features)
     for key in ("model", "config"):         # './m.save' and 'm.save' are one model
@@ -142,6 +252,15 @@ def write_matrix(features, path, threads=1):
     """Write the self-similarity matrix block by block, in the memory at hand.
 
     Returns the downsampled view of :func:`~complex_auto.selfsim.write_self_similarity`.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (windows, dims)
+        One feature vector per window (the amplitudes for ``'cae'``).
+    path : Path
+        The ``.npy`` to write.
+    threads : int
+        Blocks computed at a time at most; fewer when memory holds fewer blocks.
 
     Raises
     ------
@@ -192,7 +311,9 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     model : ComplexAutoEncoder or None
         ``None`` for ``features`` other than ``'cae'``.
     files : list of Path
+        The recordings; their file names name the outputs.
     cfg : dict
+        The config: CQT settings, ``length_ngram``, ``n_bases``, ``focus_frames`` (optional).
     layout : RunLayout
     step : int
         Window hop in frames.
@@ -201,13 +322,15 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     legacy_layout : bool
         Flatten windows frame-major, as the original implementation did.
     device : torch.device or str
+        Where the model runs. On the CPU each file is converted whole in a worker; otherwise
+        the workers compute the CQTs and the model encodes here.
     jobs : int
         Worker processes.
     tempi : list of float or None, optional
         Tempo of each file in beats per minute, copied as a second column into
-        ``ss_matrices_filelist.txt`` for ``extract_motives.py``.
+        ``ss_matrices_filelist.txt`` for ``extract_motives.py``, and into ``conversion.json``.
     info : dict, optional
-        Further keys for ``conversion.json`` (e.g. ``model``).
+        Further keys for ``conversion.json`` and each file's record (e.g. ``model``).
     features : str
         Feature kind (:data:`complex_auto.representations.KINDS`), recorded in
         ``conversion.json``; only ``'cae'`` uses ``model``.
@@ -215,8 +338,8 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         Convert only part ``K`` of ``N`` of ``files`` (:func:`~complex_auto.shards.shard_range`)
         and leave the run's lists to :func:`merge_run`.
     overwrite : bool
-        Redo files whose outputs exist; when False they are skipped unless older than the
-        recording or a file of ``newer_than``, or their record
+        Redo files whose outputs exist; when False they are skipped unless incomplete, older
+        than the recording or a file of ``newer_than``, or their record
         (:meth:`~complex_auto.layout.RunLayout.conversion_record`) is missing or names another
         recording of the same file name or other settings.
     newer_than : list of Path
@@ -225,12 +348,15 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
     Returns
     -------
     list of Path
-        The feature files written.
+        The feature files of the converted and the skipped files (of the shard's part only,
+        with ``shard``), in list order; recordings too short for a window have none.
 
     Raises
     ------
     DataError
-        When no recording is long enough for one window.
+        When no recording is long enough for one window (not checked for a shard).
+    MemoryLimitError
+        With ``self_sim``, when a matrix does not fit the memory or the disk.
     """
     tempi = tempi or [None] * len(files)
     settings = conversion_settings(info, step, legacy_layout, features)
@@ -307,10 +433,25 @@ def check_matrix_resources(files, cfg, step, layout, jobs=1):
 
     The number of windows is estimated from each file's duration (its header); files whose
     header cannot be read are checked when their features are known (:func:`write_matrix`).
+    Creates the run's folder, whose disk is checked.
+
+    Parameters
+    ----------
+    files : list of Path
+        The recordings still to convert.
+    cfg : dict
+        Uses ``sr``, ``hop_length``, ``length_ngram`` and ``n_bases``.
+    step : int
+        Window hop in frames.
+    layout : RunLayout
+    jobs : int
+        Worker processes: the ``jobs`` largest matrices are made at a time.
 
     Raises
     ------
     MemoryLimitError
+        When the largest matrices made at a time need more memory than is available, or all
+        the matrices more disk than is free.
     """
     import soundfile
 
@@ -353,7 +494,9 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
     ----------
     layout : RunLayout
     cfg : dict
+        The config, recorded in ``conversion.json``.
     step : int
+        Window hop in frames.
     files : list of Path
         The recordings, in the order of the run's list.
     results : list of (Path or None, Path or None)
@@ -398,12 +541,19 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
     files : list of Path
         The whole list, in order.
     cfg, layout, step, legacy_layout, tempi, info
-        As given to the shards (see :func:`convert_files`).
+        As given to the shards (see :func:`convert_files`); ``info`` may hold ``features``.
+
+    Returns
+    -------
+    list of Path
+        The feature files, in list order; recordings too short for a window have none.
 
     Raises
     ------
     DataError
-        When a listed file long enough to convert has no complete outputs.
+        When a listed file long enough to convert has no complete outputs, when the record of
+        one is missing or unreadable or names other settings or another recording, or when no
+        recording is long enough for one window.
     """
     tempi = tempi or [None] * len(files)
     info = dict(info or {})

@@ -142,6 +142,16 @@ def plan(seed, n, sources=None):
     Groups are drawn with their shares; within a group, scores come in a seeded random order
     and are reused (with new keys and tempi) only after all were used.
 
+    Parameters
+    ----------
+    seed : int
+        Seed of every draw: the plan of ``n + 1`` renderings starts with that of ``n``.
+    n : int
+        Renderings planned.
+    sources : dict, optional
+        Group name → corpus paths (default :func:`corpus_sources`); groups without paths are
+        never drawn.
+
     Returns
     -------
     list of Rendering
@@ -180,8 +190,10 @@ def prepare_score(score, semitones, bpm, program):
 
     Parameters
     ----------
-    score : music21.stream.Score
+    score : music21.stream.Score or music21.stream.Opus
+        An opus gives its first score.
     semitones : int
+        Transposition, up when positive.
     bpm : float
         Quarter notes per minute; the score's own tempo marks are removed.
     program : int
@@ -213,10 +225,26 @@ def prepare_score(score, semitones, bpm, program):
 def render_midi(midi_path, soundfont=SOUNDFONT, sr=SR):
     """Render a MIDI file with FluidSynth.
 
+    Parameters
+    ----------
+    midi_path : str or Path
+    soundfont : str or Path
+        The ``.sf2`` soundfont.
+    sr : int
+        Sample rate in Hz.
+
     Returns
     -------
     np.ndarray, shape (samples,), float32
-        Mono audio at ``sr`` Hz, trailing silence removed, peak scaled to 0.5.
+        Mono audio at ``sr`` Hz, cut half a second after its last sample above 1e-3 (-60 dB),
+        peak scaled to 0.5; empty when nothing reaches that level.
+
+    Raises
+    ------
+    ComplexAutoError
+        When FluidSynth or the soundfont is missing (:func:`check_tools`).
+    DataError
+        When FluidSynth fails or writes another sample rate.
     """
     import soundfile as sf
 
@@ -240,7 +268,26 @@ def render_midi(midi_path, soundfont=SOUNDFONT, sr=SR):
 
 
 def render_score(score, semitones=0, bpm=100.0, program=PIANO, soundfont=SOUNDFONT, sr=SR):
-    """Audio of a music21 score (see :func:`prepare_score` and :func:`render_midi`)."""
+    """Audio of a music21 score (see :func:`prepare_score` and :func:`render_midi`).
+
+    Parameters
+    ----------
+    score : music21.stream.Score or music21.stream.Opus
+    semitones : int
+        Transposition, up when positive.
+    bpm : float
+        Quarter notes per minute.
+    program : int
+        General-MIDI program of every part.
+    soundfont : str or Path
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    np.ndarray, shape (samples,), float32
+        As :func:`render_midi`.
+    """
     check_tools(soundfont)
     score = prepare_score(score, semitones, bpm, program)
     with tempfile.TemporaryDirectory() as tmp:
@@ -250,7 +297,22 @@ def render_score(score, semitones=0, bpm=100.0, program=PIANO, soundfont=SOUNDFO
 
 
 def chunks(y, sr=SR, seconds=CHUNK_SECONDS):
-    """Cut ``y`` into equal pieces of at most ``seconds``."""
+    """Cut ``y`` into equal pieces of at most ``seconds``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (samples,)
+    sr : int
+        Sample rate of ``y`` in Hz.
+    seconds : float
+        Longest piece.
+
+    Returns
+    -------
+    list of np.ndarray
+        ``ceil(duration / seconds)`` pieces (one at least) whose lengths differ by one sample
+        at most.
+    """
     n = max(1, math.ceil(len(y) / (seconds * sr)))
     bounds = np.linspace(0, len(y), n + 1).astype(int)
     return [y[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
@@ -259,7 +321,20 @@ def chunks(y, sr=SR, seconds=CHUNK_SECONDS):
 def render_one(rendering, out_dir, soundfont=SOUNDFONT):
     """Render one planned score into ``out_dir``; returns ``[(file name, seconds), ...]``.
 
-    A score whose metadata hits :data:`DENY`, or that music21 cannot read, yields ``[]``.
+    A score whose metadata hits :data:`DENY`, that music21 cannot read, or whose rendering
+    raises anything but a :class:`DataError`, yields ``[]`` with a warning.
+
+    Parameters
+    ----------
+    rendering : Rendering
+    out_dir : str or Path
+        Receives the score's Ogg Vorbis files, ``STEM_K.ogg`` (:func:`chunks`).
+    soundfont : str or Path
+
+    Raises
+    ------
+    DataError
+        When FluidSynth fails or writes another sample rate (:func:`render_midi`).
     """
     import soundfile as sf
     from music21 import corpus
@@ -319,14 +394,35 @@ def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None)
     shortest prefix of the plan reaching ``hours``, so the result does not depend on ``jobs``.
     The last :data:`HELDOUT_SHARE` of the pieces (whole pieces, all their files; see
     :func:`split_pieces`) are listed in ``heldout.txt``, the rest in ``filelist.txt``;
-    ``corpus.csv`` lists every file with its source and rendering parameters.
+    held-out renderings of a score that training has are deleted. ``corpus.csv`` lists every
+    file with its source and rendering parameters.
 
-    ``sources`` (default :func:`corpus_sources`) maps group names to corpus paths.
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder of the audio files and lists, created when missing.
+    hours : float
+        Audio to render, in hours; the last score may overshoot it.
+    seed : int
+        Seed of the plan (:func:`plan`).
+    jobs : int
+        Rendering processes.
+    soundfont : str or Path
+    sources : dict, optional
+        Group name → corpus paths (default :func:`corpus_sources`); denied paths are dropped.
 
     Returns
     -------
     dict
-        ``train`` and ``heldout`` file lists (paths), ``seconds`` of each, ``pieces``.
+        ``train`` and ``heldout`` file lists (paths), ``seconds`` of each (a dict by set) and
+        ``pieces``, the number of scores rendered (deleted ones included).
+
+    Raises
+    ------
+    ComplexAutoError
+        When FluidSynth, the soundfont or music21 is missing.
+    DataError
+        When FluidSynth fails.
     """
     from .utils import atomic_write_text, progress_map
 
@@ -376,6 +472,7 @@ def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None)
 
 
 def parser():
+    """The command line of ``python -m complex_auto.corpus``."""
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.corpus",
         description="Render a training corpus from the scores that ship with music21, with "
@@ -397,6 +494,7 @@ def parser():
 
 
 def main(args):
+    """Build the corpus the arguments ask for and log what it holds."""
     if args.hours <= 0:
         raise ComplexAutoError(f"--hours {args.hours}: must be > 0")
     res = build(args.dir, hours=args.hours, seed=args.seed, jobs=args.jobs)

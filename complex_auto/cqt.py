@@ -41,7 +41,21 @@ def load_audio(path, sr):
 def check_finite(samples, path, sr, start=0):
     """Refuse NaN or infinite samples (a float file can hold them; the CQT cannot).
 
-    ``start`` is the index of ``samples[0]`` in the file, at ``sr`` Hz, to name the time.
+    Parameters
+    ----------
+    samples : np.ndarray
+        Samples of ``path``, or of a block of it.
+    path : str or Path
+        The file, for the message.
+    sr : int
+        Sample rate of ``samples`` in Hz.
+    start : int
+        Index of ``samples[0]`` in the file, at ``sr`` Hz, so that the message names the time.
+
+    Raises
+    ------
+    DataError
+        Naming the time in seconds of the first sample that is not finite.
     """
     bad = ~np.isfinite(samples)
     if bad.any():
@@ -250,9 +264,27 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
     Memory stays bounded by a block of audio and the CQT itself, whatever the file's length.
     Files that soundfile cannot read are loaded whole with librosa instead.
 
+    Parameters
+    ----------
+    path : str or Path
+    cfg : dict
+        Uses ``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``, ``hop_length``.
+    block_frames : int
+        Frames computed at a time; rounded up so that blocks start where the file's and the
+        target's sample grids meet.
+    margin_frames : int
+        Frames of signal added on both sides of a block (rounded up as ``block_frames``).
+
     Returns
     -------
     np.ndarray, shape (n_bins, frames), float32
+        Frame ``t`` is centred on sample ``t * hop_length`` at ``sr``; every frame has zero
+        mean and unit variance across bins.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable, empty or holds samples that are not finite.
     """
     import soundfile as sf
 
@@ -279,14 +311,17 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     ----------
     path : str or Path
     cfg : dict
+        Uses ``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``, ``hop_length``.
     block_size : int
-        Use only the middle ``block_size`` samples (0: the whole file).
+        Use only the middle ``block_size`` samples (0: the whole file, streamed by
+        :func:`streamed_cqt`).
     factor : float
         Training multiplies by 10; conversion uses 1.
 
     Returns
     -------
     np.ndarray, shape (n_bins, frames), float32
+        No frame (shape ``(n_bins, 0)``) when the signal gives at most one.
     """
     if block_size <= 0:
         spec = streamed_cqt(path, cfg)

@@ -135,7 +135,7 @@ class CQTPairs:
     Parameters
     ----------
     cqts : list of np.ndarray, each (n_bins, frames)
-        Standardised CQTs (training multiplies them by 10). Each must have at least
+        Standardised CQTs (training multiplies them by 10). Each must have more than
         ``length_ngram + 2 * shifts[0]`` frames.
     cfg : dict
         Uses ``length_ngram``, ``shifts``, ``scales``, ``transform``, ``emph_onset``.
@@ -243,15 +243,40 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     """Training and evaluation pairs of a file list (the CQT is cached).
 
     The last ``len(files) // 5`` files are the evaluation set (or the files of
-    ``cfg['test_data']`` when that names a file list), the rest the training set. With fewer
-    than five files and no ``test_data`` no file is left over, so the last fifth of every file's
-    frames is held out instead (a warning says so), as :mod:`complex_auto.signal_pairs` does.
-    Files shorter than ``length_ngram + 2 * shifts[0]`` frames, and silent ones (every
-    standardised CQT frame 0), are skipped with a warning.
+    ``cfg['test_data']`` when that names a file list, all of ``files`` then training), the rest
+    the training set. With fewer than five files and no ``test_data`` no file is left over, so
+    the last fifth of the frames of every file long enough to split is held out instead (a
+    warning says so), as :mod:`complex_auto.signal_pairs` does. Files of at most
+    ``length_ngram + 2 * shifts[0]`` frames, and silent ones (every standardised CQT frame 0),
+    are skipped with a warning. When no evaluation file is longer than
+    ``length_ngram + 4 * shifts[0]`` frames (one n-gram of :meth:`CQTPairs.sweep`), the
+    training files are the evaluation set too, with a warning.
+
+    Parameters
+    ----------
+    files : list of Path
+        The training list.
+    cfg : dict
+        Uses the CQT settings, ``block_size``, ``length_ngram``, ``shifts``, ``scales``,
+        ``transform``, ``emph_onset``, ``test_data``, ``cache_dir`` and ``rebuild``.
+    list_name : str or Path
+        The list's file: names the cache file and the messages.
+    refresh : bool
+        Compute the CQTs again even when cached (``--refresh-cache``; so does
+        ``cfg['rebuild']``).
+    jobs : int
+        Processes computing CQTs.
 
     Returns
     -------
     train, evaluation : CQTPairs
+
+    Raises
+    ------
+    ConfigError
+        When pitch shifts are drawn and ``shifts[1]`` is not below ``n_bins``.
+    DataError
+        When no training file is usable (all silent or too short).
     """
     from .cache import cache_key, cache_path, cached
     from .errors import ConfigError, DataError

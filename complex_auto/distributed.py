@@ -108,7 +108,23 @@ def wrap(model, context):
 
 
 def sum_over_ranks(value, context, device):
-    """``value`` (a float) summed over all ranks; the value itself on one process."""
+    """``value`` (a float) summed over all ranks; the value itself on one process.
+
+    Every rank must call it, as every rank takes part in the reduction.
+
+    Parameters
+    ----------
+    value : float
+        This rank's share (in training, the loss summed over its items).
+    context : Context
+        :func:`setup`.
+    device : torch.device
+        Where the reduction runs: the rank's GPU under ``nccl``, the CPU under ``gloo``.
+
+    Returns
+    -------
+    float
+    """
     if not context.active:
         return value
     import torch.distributed as dist

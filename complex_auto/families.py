@@ -217,9 +217,25 @@ def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
     of them, so a silent recording, whose windows are all alike, holds no pair in its top 10 %.
     Pairs closer than ``min_lag`` get 0.
 
+    Parameters
+    ----------
+    S : np.ndarray, shape (n, n)
+        Lag-normalised similarities (:func:`lag_normalise`), symmetric.
+    min_lag : int
+        Shortest lag in cells whose pairs are ranked (at least 1); closer pairs are set to 0
+        and left out of the quantiles.
+    levels : int
+        Quantiles estimated (``levels + 1`` edges from 0 to 1), between which values are
+        interpolated.
+    sample : int
+        Most pairs drawn to estimate the quantiles; a small matrix uses all of its pairs.
+    seed : int
+        Seed of the draw, so that a piece always gets the same matrix.
+
     Returns
     -------
     np.ndarray, shape (n, n), float32
+        All zeros when no lag of ``min_lag`` fits in the matrix.
     """
     from .selfsim import zero_band
 
@@ -249,7 +265,23 @@ def rank_transform(S, min_lag, levels=200, sample=2_000_000, seed=0):
 
 @numba.njit(cache=True)
 def smooth_diagonals(R, width):
-    """Centred moving average of ``width`` cells along every diagonal (upper triangle, mirrored)."""
+    """Centred moving average of ``width`` cells along every diagonal (upper triangle, mirrored).
+
+    Near the ends of a diagonal the average is over the cells that exist, not padded with
+    zeros, so that a repeat at the start or end of the piece keeps its level.
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (n, n)
+        Rank-transformed matrix (:func:`rank_transform`); only the upper triangle is read.
+    width : int
+        Cells averaged, e.g. :data:`SMOOTH_BEATS` in cells.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n), same dtype as ``R``
+        Symmetric; the main diagonal is 0.
+    """
     n = R.shape[0]
     out = np.zeros_like(R)
     half = width // 2
@@ -284,6 +316,20 @@ def _run_piece(R, a, b, d, threshold):
 @numba.njit(cache=True)
 def diagonal_runs(R, threshold, min_len, max_len, min_lag):
     """Maximal stretches of ``R >= threshold`` along the diagonals ``lag >= min_lag``.
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (n, n)
+        Smoothed rank-transformed matrix (:func:`smooth_diagonals`); only the upper triangle
+        is read.
+    threshold : float
+        Least quantile of a cell in a run (:data:`RUN_QUANTILE`).
+    min_len : int
+        Shortest piece kept, in cells (:data:`MIN_BEATS`).
+    max_len : int
+        Longest piece, in cells; longer runs are cut (see below).
+    min_lag : int
+        Shortest lag searched, in cells: nearer diagonals are a window against itself.
 
     Returns
     -------
@@ -365,7 +411,16 @@ def candidates(runs, max_count=None, grid=1):
 
 
 def diagonal_prefix(R):
-    """``P[i + 1, j + 1] = P[i, j] + R[i, j]``: sums along diagonals in O(1), float64."""
+    """``P[i + 1, j + 1] = P[i, j] + R[i, j]``: sums along diagonals in O(1), float64.
+
+    The sum of ``R[s + k, c + k]`` for ``k < length`` is ``P[s + length, c + length] -
+    P[s, c]``, so that every span's mean similarity to every other costs two reads.
+
+    Returns
+    -------
+    np.ndarray, shape (n + 1, n + 1), float64
+        Row and column 0 are 0.
+    """
     n = len(R)
     P = np.zeros((n + 1, n + 1))
     for k in range(n):  # row by row: P[k+1, 1:] = P[k, :-1] + R[k]
@@ -452,6 +507,7 @@ def chance_level(P, length, p, pairs=NULL_PAIRS, seed=0):
     pairs : int
         Random pairs drawn (:data:`NULL_PAIRS`).
     seed : int
+        Seed of the draw, so that a length always gets the same level.
 
     Returns
     -------
@@ -663,6 +719,18 @@ def part_level(P, start, end, occurrences, host):
     piece. A short span reaches the fixed :data:`OCCURRENCE_QUANTILE` by chance in many
     places (:func:`chance_level`); its occurrences elsewhere must reach this level instead
     (:func:`find_parts` caps it).
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (n + 1, n + 1)
+        :func:`diagonal_prefix` of the rank-transformed matrix.
+    start, end : int
+        The part, in cells.
+    occurrences : np.ndarray, shape (k, 2)
+        The pattern's spans in cells.
+    host : int
+        Index in ``occurrences`` of the occurrence that holds the part; its copy is the part
+        itself and is left out.
 
     Returns
     -------

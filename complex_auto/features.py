@@ -21,13 +21,34 @@ def window_starts(n_frames, length, step=1):
     """First frames of the windows of a CQT of ``n_frames`` frames.
 
     Starts are ``0, step, ...`` below ``n_frames - length``: the reference's count, which gives
-    matrices of ``windows + 9`` rows (e.g. 2704 for mazurka24-4).
+    matrices of ``windows + 9`` rows (e.g. 2704 for mazurka24-4); it leaves out the window
+    that would end on the last frame.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames of the CQT.
+    length : int
+        Frames per window (``length_ngram``).
+    step : int
+        Hop between windows, in frames (``step_size``).
+
+    Returns
+    -------
+    np.ndarray of int, shape (windows,)
+        Empty when the CQT is no longer than one window.
     """
     return np.arange(0, max(n_frames - length, 0), step)
 
 
 def n_windows(n_frames, length, step=1):
-    """Number of windows of a CQT of ``n_frames`` frames (see :func:`window_starts`)."""
+    """Number of windows of a CQT of ``n_frames`` frames (see :func:`window_starts`).
+
+    Parameters
+    ----------
+    n_frames, length, step : int
+        As for :func:`window_starts`: frames of the CQT, frames per window, hop in frames.
+    """
     return len(window_starts(n_frames, length, step))
 
 
@@ -73,6 +94,23 @@ def focus_mask(length, focus):
     of their windows. Zeroing all but the centre gives the same model a shorter view (its
     bases, near 2-D gratings, still measure a transposition-invariant magnitude there) and
     keeps each window's centre where it was.
+
+    Parameters
+    ----------
+    length : int
+        Frames per window.
+    focus : int
+        Frames kept, ``1 <= focus <= length``; when ``length - focus`` is odd, the extra 0 is
+        at the end.
+
+    Returns
+    -------
+    np.ndarray, shape (length,), float32
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``focus`` is not in ``1..length``.
     """
     if not 1 <= focus <= length:
         raise ComplexAutoError(f"focus of {focus} frames: must be 1..{length}")
@@ -121,9 +159,12 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
 
 
 def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", chunk=CHUNK):
-    """Amplitudes and phases of every window of a CQT.
+    """Amplitudes and phases of every window of a CQT, as two arrays.
 
-    Same parameters as :func:`encode_features`.
+    Parameters
+    ----------
+    model, spec, length, step, legacy_layout, device, chunk
+        As for :func:`encode_features` (windows are encoded whole: no ``focus``).
 
     Returns
     -------
@@ -134,7 +175,28 @@ def encode_spec(model, spec, length, step=1, legacy_layout=False, device="cpu", 
 
 
 def conversion_cqt(path, cfg):
-    """Whole-file standardised CQT (factor 1) of a recording, shape ``(n_bins, frames)``."""
+    """Whole-file standardised CQT (factor 1) of a recording, shape ``(n_bins, frames)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The audio file.
+    cfg : dict
+        The CQT settings of a config (``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``,
+        ``hop_length``).
+
+    Returns
+    -------
+    np.ndarray, shape (n_bins, frames), float32
+        Transformed block by block where soundfile reads the file
+        (:func:`complex_auto.cqt.streamed_cqt`), so that a long recording is never held
+        whole; ``(n_bins, 0)`` for a file of at most one frame.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read as audio or holds no samples.
+    """
     from .cqt import file_cqt
 
     return file_cqt(path, cfg, block_size=0, factor=1.0)

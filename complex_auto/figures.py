@@ -9,7 +9,8 @@
 
 Each model is read with the config stored beside it (``config.ini``, else ``config*.ini``;
 else the shipped ``config_cqt.ini``, ``config_signal1D.ini`` or ``config_mnist.ini``), which
-gives the input shape. A missing model is skipped with a warning, so the other figures are still drawn.
+gives the input shape. A missing default model is skipped with a warning, so the other figures
+are still drawn; a model named on the command line must exist.
 
 The figures also print a measure of the structure the paper describes:
 
@@ -101,6 +102,7 @@ def angular_purity(weight, radius=13.0, n_angles=64):
     radius : float
         Pixels from the centre that count (the corners are lost under rotation).
     n_angles : int
+        Angles of the polar grid, i.e. the angular frequencies told apart.
 
     Returns
     -------
@@ -183,7 +185,27 @@ def start_similarity(weight, shape):
 # -- loading and drawing ----------------------------------------------------------------------
 def model_config(kind, model_path, config_path=None):
     """The config for a model: ``config_path``, else the one beside it
-    (:func:`~complex_auto.config.config_beside`), else the shipped one."""
+    (:func:`~complex_auto.config.config_beside`), else the shipped one.
+
+    Parameters
+    ----------
+    kind : {'cqt', 'signal', 'mnist'}
+        The figure (:data:`KINDS`); the config's ``data_type`` must be the same.
+    model_path : str or Path
+        The saved model, whose folder is searched for its config.
+    config_path : str or Path, optional
+        A config that wins over the one beside the model.
+
+    Returns
+    -------
+    dict
+        The config, as :func:`~complex_auto.config.load_config` reads it.
+
+    Raises
+    ------
+    ComplexAutoError
+        When the config's ``data_type`` is not ``kind``, or it cannot be read.
+    """
     from .config import config_beside, load_config
 
     if config_path is None:
@@ -198,6 +220,11 @@ def model_config(kind, model_path, config_path=None):
 def load_weight(kind, model_path, config_path=None):
     """Effective basis matrix of a saved model and its input shape.
 
+    Parameters
+    ----------
+    kind, model_path, config_path
+        As for :func:`model_config`.
+
     Returns
     -------
     weight : np.ndarray, shape (2 * n_bases, n_in)
@@ -205,6 +232,13 @@ def load_weight(kind, model_path, config_path=None):
     shape : tuple
         Input shape: ``(n_bins, length_ngram)``, ``(length_ngram,)`` or ``(28, 28)``.
     cfg : dict
+        The model's config (:func:`model_config`).
+
+    Raises
+    ------
+    ComplexAutoError
+        When the config does not fit ``kind``, or the model is missing, unreadable or of
+        other sizes than its config.
     """
     import torch
 
@@ -219,7 +253,27 @@ def load_weight(kind, model_path, config_path=None):
 
 
 def draw(kind, model_path, out_path, config_path=None):
-    """Draw one figure; returns a one-line summary of the structure found."""
+    """Draw one figure; returns a one-line summary of the structure found.
+
+    Parameters
+    ----------
+    kind : {'cqt', 'signal', 'mnist'}
+        Which figure, and which measure of structure it prints: :func:`band_pass_stats`,
+        :func:`angular_purity` or :func:`fourier_concentration` (with
+        :func:`start_similarity` for a model trained from ``init = fourier``).
+    model_path : str or Path
+        The saved model.
+    out_path : str or Path
+        The PNG to write.
+    config_path : str or Path, optional
+        As for :func:`model_config`.
+
+    Returns
+    -------
+    str
+        The number of bases and the median of the measure over them (with a few other
+        figures of it), for the log.
+    """
     from .plots import plot_filter_curves, plot_filters
 
     weight, shape, cfg = load_weight(kind, model_path, config_path)
@@ -253,6 +307,7 @@ def draw(kind, model_path, out_path, config_path=None):
 
 
 def parser():
+    """The command line of ``python -m complex_auto.figures``."""
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.figures",
         description="Draw the README's filter figures (images/filters_{cqt,signal,mnist}.png) "
@@ -274,6 +329,7 @@ def parser():
 
 
 def main(args):
+    """Draw the figures of ``args.only``; a missing default model only warns."""
     drawn = 0
     for kind in args.only:
         model = getattr(args, f"{kind}_model")

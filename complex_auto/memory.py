@@ -118,9 +118,21 @@ def check_memory(need, what, hint):
 def check_disk(need, folder, what, hint):
     """Stop before writing ``need`` bytes into ``folder`` when its disk has less free space.
 
+    Parameters
+    ----------
+    need : int
+        Estimated bytes the step writes.
+    folder : str or Path
+        An existing folder on the disk written to.
+    what : str
+        The step, for the message.
+    hint : str
+        What the user can do instead.
+
     Raises
     ------
     MemoryLimitError
+        One line: what, how much it needs, how much is free, and the hint.
     """
     free = shutil.disk_usage(folder).free
     if need > free:
@@ -129,8 +141,21 @@ def check_disk(need, folder, what, hint):
 
 
 def read_rows(X, lo, hi):
-    """Rows ``lo..hi`` of ``X`` as a new array. A memory-mapped ``X`` is read with plain file
-    reads: pages touched through the map would count as this process's memory."""
+    """Rows ``lo:hi`` of ``X`` as a new array. A memory-mapped ``X`` is read with plain file
+    reads: pages touched through the map would count as this process's memory.
+
+    Parameters
+    ----------
+    X : np.ndarray or np.memmap, shape (N, M)
+        A memory map must be C-ordered and start at row 0 of its file's data (as
+        ``np.load(path, mmap_mode='r')`` gives).
+    lo, hi : int
+        First row and the row after the last, ``0 <= lo <= hi <= N``.
+
+    Returns
+    -------
+    np.ndarray, shape (hi - lo, M), dtype of ``X``
+    """
     filename = getattr(X, "filename", None)
     if filename is None:
         return np.array(X[lo:hi])
@@ -164,7 +189,16 @@ def read_columns(X, rows, cols):
     X : np.memmap, shape (N, M)
         Any C-ordered 2-D memory map (e.g. ``np.load(path, mmap_mode='r')``).
     rows, cols : slice
-        With steps of 1.
+        With steps of 1 (other steps are ignored).
+
+    Returns
+    -------
+    np.ndarray, shape (rows, cols), dtype of ``X``
+
+    Raises
+    ------
+    OSError
+        When the file holds fewer bytes than the map says.
     """
     r0, r1, _ = rows.indices(X.shape[0])
     c0, c1, _ = cols.indices(X.shape[1])

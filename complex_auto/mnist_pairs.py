@@ -87,6 +87,7 @@ class DigitSource:
         return len(self.images)
 
     def subset(self, sel):
+        """The digits ``sel`` (a slice or index array), with their rotated pairs and angles."""
         pick = lambda a: None if a is None else a[sel]  # noqa: E731
         return DigitSource(self.name, self.path, self.images[sel], self.labels[sel],
                            pick(self.rotated), pick(self.angle))
@@ -135,7 +136,23 @@ def rotate_images(images, angles):
 
 
 def angle_bank(rng, n, bank=ANGLES_PER_BATCH):
-    """``n`` angles in degrees, each uniform in [0, 360), drawn from ``bank`` fresh values."""
+    """``n`` angles in degrees, each uniform in [0, 360), drawn from ``bank`` fresh values.
+
+    Few distinct angles make few ``rotate`` calls (:func:`rotate_images`); each angle is still
+    uniform on the circle.
+
+    Parameters
+    ----------
+    rng : np.random.Generator
+    n : int
+        Angles wanted.
+    bank : int
+        Distinct values drawn at most (fewer when ``n`` is smaller).
+
+    Returns
+    -------
+    np.ndarray, shape (n,), float64
+    """
     values = rng.uniform(0.0, 360.0, min(bank, max(n, 1)))
     return values[rng.integers(0, len(values), n)]
 
@@ -187,6 +204,14 @@ def load_prepared(path):
     Returns
     -------
     DigitSource
+        With ``rotated`` and ``angle`` set; an angle is NaN where the third field is not a
+        number.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be unpickled, or does not hold such rows (or columns) of 28×28
+        images and digit classes.
     """
     path = Path(path)
     try:
@@ -216,6 +241,12 @@ def read_idx(path):
     -------
     np.ndarray of uint8
         ``(n, rows, cols)`` for images, ``(n,)`` for labels.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read, is not an unsigned-byte IDX file, or its size is not
+        what its header says.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -251,7 +282,14 @@ def load_mnist_raw(raw_dir):
     Returns
     -------
     DigitSource or None
-        Training digits first, then the t10k digits; values scaled to [0, 1].
+        Training digits first, then the t10k digits; values scaled to [0, 1]. A part with
+        images but no labels, or the reverse, is left out with a warning.
+
+    Raises
+    ------
+    DataError
+        When a file is not IDX (:func:`read_idx`), the images are not 28×28, or the labels
+        do not match the images in number.
     """
     raw_dir = Path(raw_dir)
     images, labels, used = [], [], []
@@ -309,6 +347,12 @@ def load_digit_source(data_dir="data"):
     Returns
     -------
     DigitSource
+
+    Raises
+    ------
+    DataError
+        When the source found is unusable (:func:`load_prepared`, :func:`load_mnist_raw`):
+        a broken file is an error, not a reason to fall back to the next source.
     """
     data_dir = Path(data_dir)
     prepared = data_dir / PREPARED_NAME
@@ -338,6 +382,7 @@ class DigitPairs:
 
     @property
     def n_in(self):
+        """Values per item: 784 (28 × 28)."""
         return N_IN
 
     def __len__(self):
@@ -350,7 +395,14 @@ class DigitPairs:
                           self.labels_[index])
 
     def draw(self, rng, n):
-        """Random draws for ``n`` pairs: a digit uniformly, an angle uniform in [0, 360)."""
+        """Random draws for ``n`` pairs: a digit uniformly, an angle uniform in [0, 360).
+
+        A prepared source's pairs keep the angle stored with them.
+
+        Returns
+        -------
+        DigitDraws
+        """
         return self._draws(rng, rng.integers(0, len(self.images), n))
 
     def sweep(self, rng, min_pairs=MIN_EVAL_PAIRS):
@@ -358,7 +410,17 @@ class DigitPairs:
 
         A source with fewer than ``min_pairs`` digits is swept several times (each time at
         new angles), so that the evaluation loss is not dominated by a few angles. Fixed
-        (prepared) pairs are swept once.
+        (prepared) pairs are swept once, at their stored angles.
+
+        Parameters
+        ----------
+        rng : np.random.Generator
+        min_pairs : int
+            Least number of draws of a source rotated here.
+
+        Returns
+        -------
+        DigitDraws
         """
         n = len(self.images)
         reps = 1 if self.fixed or n == 0 else max(1, math.ceil(min_pairs / n))
@@ -395,10 +457,16 @@ def training_sets(cfg, data_dir="data"):
     cfg : dict
         Uses ``samples_epoch`` (for the log line only).
     data_dir : str or Path
+        As for :func:`load_digit_source`.
 
     Returns
     -------
     train, evaluation : DigitPairs
+
+    Raises
+    ------
+    DataError
+        When the source is unusable (:func:`load_digit_source`) or holds no digit.
     """
     source = load_digit_source(data_dir)
     n = len(source)

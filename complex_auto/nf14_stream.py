@@ -5,8 +5,9 @@ erases each find in place. Here the matrix stays on disk: a window of rows (medi
 float64) moves down the file as the search's row ``i`` does. The search at row ``i`` reads rows
 ``i .. i + M`` along a diagonal and erases a band of the block it finds; every value read is
 either in the window, or, for the rare diagonal that grows past it, read from the file (with
-``pread``, so that no page of the file counts as this process's memory) and checked against the finds whose erased band reaches beyond the window (kept in
-a short list and applied to rows as they enter the window). Values, order of work and
+``pread``, so that no page of the file counts as this process's memory) and checked against
+the finds whose erased band reaches beyond the window (kept in a short list and applied to
+rows as they enter the window). Values, order of work and
 arithmetic are those of the in-memory search, so the segments are identical
 (``tests/test_scale.py`` checks it against :func:`~complex_auto.patterns.find_segments`).
 
@@ -213,7 +214,35 @@ def _load(src, lo, hi, med, out):
 
 
 def search_pass_file(src, med, min_dur, th, window_rows):
-    """One pass of the search over the memory-mapped matrix ``src`` (median ``med``)."""
+    """One pass of the search over the memory-mapped matrix ``src`` (median ``med``).
+
+    The pass of :func:`complex_auto._segment_kernel.search_pass` at one threshold, on
+    ``src - med`` read a window of rows at a time.
+
+    Parameters
+    ----------
+    src : np.memmap, shape (N, N), float16, float32 or float64
+        The matrix as stored, C-ordered (``np.load(path, mmap_mode='r')``).
+    med : float
+        Its median (:func:`exact_median`), subtracted from every value read.
+    min_dur : int
+        Shortest segment, in frames.
+    th : float
+        Score threshold.
+    window_rows : int
+        Rows held in memory (float64); at least 2 and at most ``N`` are used.
+
+    Returns
+    -------
+    np.ndarray, shape (n_segments, 4), int64
+        Rows ``[i, i + M, j, j + M]`` in the order found; empty when none scores above
+        ``th``.
+
+    Raises
+    ------
+    DataError
+        When the matrix holds NaN or infinite values (found as rows enter the window).
+    """
     N = len(src)
     fd = os.open(src.filename, os.O_RDONLY)
     try:
@@ -263,15 +292,24 @@ def find_segments_file(X, min_dur, th, step, window_bytes=None):
     X : np.memmap, shape (N, N), float16, float32 or float64
         The matrix as stored (not median-subtracted), e.g. ``np.load(path, mmap_mode='r')``.
     min_dur : int
+        Shortest segment, in frames.
     th, step : float
         Threshold and its lowering step, as for ``find_segments``.
     window_bytes : int, optional
-        Memory of the window of rows (default: :data:`WINDOW_BYTES`, or what memory allows).
+        Memory of the window of rows (default: :data:`WINDOW_BYTES`, or what memory allows);
+        the window holds at least two rows whatever it says.
 
     Returns
     -------
     segments : np.ndarray, shape (n_segments, 4), int64
+        As ``find_segments`` returns them; empty when ``N - min_dur < 2``.
     th : float
+        The threshold of the pass that found them.
+
+    Raises
+    ------
+    DataError
+        When the matrix holds NaN or infinite values.
     """
     N = len(X)
     min_dur, th = int(min_dur), float(th)
@@ -303,6 +341,20 @@ def pattern_scores_file(X, patterns, read_bytes=2 ** 26):
     Each segment's diagonal values are gathered from blocks of rows read with plain file reads
     (indexing the memory map along a diagonal touches a page per row, and a page stays
     resident), then averaged exactly as there: same values, same dtype, same order.
+
+    Parameters
+    ----------
+    X : np.memmap, shape (N, N)
+        The matrix as stored, C-ordered (``np.load(path, mmap_mode='r')``).
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+        From :func:`complex_auto.patterns.group_patterns`; rows 1.. are the segments scored.
+    read_bytes : int
+        Bytes of rows read at a time: the memory of a block.
+
+    Returns
+    -------
+    list of float
+        One score per pattern; 0.0 for a pattern without a segment of positive length.
     """
     segments = [(p, i0, i1, j0) for p, pattern in enumerate(patterns)
                 for i0, i1, j0, _ in pattern[1:] if i1 > i0]

@@ -4,9 +4,9 @@ Two methods (``--method``): ``families`` finds patterns at every scale, motifs i
 families of a rank-normalised matrix (:mod:`complex_auto.families`); ``nf14``, the default, is
 the original's search, described here. The files written are the same for both.
 
-The ``nf14`` method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio Recordings
-Using Music Segmentation Techniques", ISMIR 2014, with their chroma matrix replaced by the
-matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
+The ``nf14`` method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio
+Recordings Using Music Segmentation Techniques", ISMIR 2014, with their chroma matrix replaced
+by the matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
 
 1. :func:`search_params`: frames to beats, minimum segment length and grouping tolerance.
 2. :func:`find_segments`: diagonal stripes of high similarity, found greedily; each find is
@@ -157,6 +157,8 @@ def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, o
     ------
     DataError
         When ``X`` is not a square matrix of finite numbers.
+    ValueError
+        When ``min_dur`` is below 1 (a bug of the caller, not of the input).
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != X.shape[1]:
@@ -232,6 +234,28 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     ``'audio'``: the recording plays the score's first onset (the smallest onset of the csv,
     −1 for a piece with a pick-up) ``audio_start`` seconds in, at ``bpm``. ``'symbolic'``:
     frame 0 is beat 0, less ``audio_start``.
+
+    Parameters
+    ----------
+    score : np.ndarray, shape (notes, >=2)
+        Onsets in beats in column 0 (:func:`complex_auto.jku.read_score_csv`); read for
+        ``'audio'`` only.
+    domain : {'audio', 'symbolic'}
+        :data:`DOMAINS`.
+    audio_start : float
+        Seconds into the recording where the first onset plays (:func:`audio_starts`).
+    bpm : float
+        Tempo in beats per minute, to turn ``audio_start`` into beats.
+
+    Returns
+    -------
+    float
+        Beats; frame ``f`` is at ``f * h + offset`` (``h`` from :func:`search_params`).
+
+    Raises
+    ------
+    ValueError
+        When ``domain`` is not one of :data:`DOMAINS`.
     """
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, not {domain!r}")
@@ -262,6 +286,16 @@ def piece_timing(info, piece):
         :func:`read_extraction`.
     piece : dict
         One of ``info['pieces']``; it must have a csv score.
+
+    Returns
+    -------
+    score : np.ndarray, shape (notes, 2 or 3)
+        :func:`complex_auto.jku.read_score_csv`, with durations when the run's notes are
+        ``'melody'``.
+    offset : float
+        :func:`score_offset`, in the run's domain.
+    h : float
+        Beats per frame.
     """
     score = read_score_csv(piece["csv"], durations=info.get("notes") == "melody")
     offset = score_offset(score, info.get("domain", "audio"), piece.get("audio_start", 0.0),
@@ -270,12 +304,29 @@ def piece_timing(info, piece):
 
 
 def span_to_beats(start, end, h, offset):
-    """Frames ``[start, end)`` to whole beats ``(round(start·h + offset), round(end·h + offset))``."""
+    """Frames ``[start, end)`` to whole beats: ``round(frame·h + offset)`` of either end.
+
+    Python's :func:`round`: a half goes to the even beat.
+
+    Parameters
+    ----------
+    start, end : int or float
+        The span in frames (rows of the matrix).
+    h : float
+        Beats per frame (:func:`search_params`).
+    offset : float
+        Score time of frame 0 in beats (:func:`score_offset`).
+
+    Returns
+    -------
+    (int, int)
+        The span in beats, half-open.
+    """
     return round(start * h + offset), round(end * h + offset)
 
 
 def occurrence_notes(score, start_beat, end_beat, grid=NOTE_GRID):
-    """The notes of a score that start on the 1/8-beat grid ``start_beat, ... < end_beat``.
+    """The notes of a score that start on the grid ``start_beat + k·grid < end_beat``.
 
     Parameters
     ----------
@@ -304,6 +355,14 @@ def span_notes(score, start_beat, end_beat):
     Unlike :func:`occurrence_notes` (the reference's whole beats and 1/8-beat grid), onsets off
     the grid (triplets) are found too, and spans need not start on a beat: ``families`` gives
     spans in seconds, which are mapped onto the score as they are.
+
+    Parameters
+    ----------
+    score : np.ndarray, shape (notes, >=2)
+        Onsets (beats) and MIDI pitches, as read by :func:`complex_auto.jku.read_score_csv`.
+    start_beat, end_beat : float
+        The span in beats, half-open, moved 1e-9 beats down: a note on a boundary belongs to
+        the span it starts, even when float error puts the boundary just past its onset.
 
     Returns
     -------
@@ -346,6 +405,11 @@ def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
     -------
     list of list of np.ndarray (n, 2)
         Patterns, occurrences, ``(onset, pitch)`` rows.
+
+    Raises
+    ------
+    DataError
+        When ``notes`` is not one of :data:`NOTES`.
     """
     if notes not in NOTES:
         raise DataError(f"notes must be one of {', '.join(NOTES)}, not '{notes}'")
@@ -420,14 +484,17 @@ def read_segraw(path):
 def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None, shift=0.0):
     """Write ``pattern,occurrence,start_s,end_s,score``, one row per occurrence (1-based numbers).
 
-    Pattern and occurrence numbers are those of the ``.segraw`` file; patterns come best first.
+    Pattern and occurrence numbers are those of the ``.segraw`` file, in the order of
+    ``patterns``: best first for ``families``, in the order found for ``nf14``.
 
     Parameters
     ----------
     path : str or Path
         The CSV to write (``PIECE.patterns.csv``), atomically.
     patterns : list of np.ndarray, each shape (occurrences, 4)
+        Each occurrence's span is its columns 2 and 3, in frames.
     frame_seconds : float
+        Seconds per frame, for ``start_s`` and ``end_s`` (3 decimals).
     scores : list of float, optional
         One per pattern (:func:`pattern_scores`); the column is empty without them.
     shift : float
@@ -447,6 +514,21 @@ def pattern_scores(X, patterns):
 
     The ``nf14`` search keeps patterns in the order it finds them (the seed's order); this gives
     each a score for the ``score`` column without reordering them.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (N, N)
+        The self-similarity matrix (:func:`extract_piece` passes it as loaded, not
+        median-subtracted).
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+        From :func:`group_patterns`: row ``k >= 1`` is the segment ``[i0, i1, j0, j1]``,
+        whose values ``X[i0 + t, j0 + t]`` are averaged.
+
+    Returns
+    -------
+    list of float
+        The mean of the segments' means, one per pattern; 0.0 for a pattern without a
+        segment of positive length.
     """
     scores = []
     for pattern in patterns:
@@ -584,14 +666,51 @@ def reference_frame_spans(refpath, h, offset):
 
 
 def save_segment_cache(path, segments, th, n_frames, min_dur):
-    """Store found segments (JSON) so that a later run can skip the search."""
+    """Store found segments (JSON) so that a later run can skip the search.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (``layout.segments_cache(piece)``), atomically.
+    segments : array_like, shape (n_segments, 4), int
+        From :func:`find_segments`.
+    th : float
+        The threshold that found them.
+    n_frames : int
+        Rows of the matrix searched.
+    min_dur : int
+        Shortest segment in frames. With ``n_frames``, it lets :func:`load_segment_cache`
+        refuse segments found for a matrix of another size or at another tempo.
+    """
     data = {"n_frames": int(n_frames), "min_dur": int(min_dur), "th": float(th),
             "segments": np.asarray(segments, dtype=np.int64).tolist()}
     atomic_write_text(path, json.dumps(data) + "\n")
 
 
 def load_segment_cache(path, n_frames, min_dur):
-    """Segments saved by :func:`save_segment_cache`; checks they belong to this matrix."""
+    """Segments saved by :func:`save_segment_cache`; checks they belong to this matrix.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file :func:`save_segment_cache` wrote.
+    n_frames : int
+        Rows of this matrix.
+    min_dur : int
+        Shortest segment in frames at this piece's tempo.
+
+    Returns
+    -------
+    segments : np.ndarray, shape (n_segments, 4), int64
+    th : float
+        The threshold that found them.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, is not such a file, or was saved for another number of
+        frames or ``min_dur``.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no saved segments (-pk reads what an earlier run with -spk "
@@ -678,8 +797,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     matrix_path : str or Path
         ``output/RUN/NAME.npy``.
     layout : RunLayout
+        The run folder written to.
     bpm : float
-        Tempo of the piece.
+        Tempo of the piece in beats per minute.
     csv_path : str or Path, optional
         The piece's score (JKU csv).
     th, rho : float, int
@@ -693,11 +813,13 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     load_segments, save_segments : bool
         Read the segments from / save them to ``layout.segments_cache(piece)`` (``nf14`` only).
     plot : bool
+        Also draw ``PIECE_patterns.png`` (:func:`plot_patterns`).
     method : {'nf14', 'families'}
         The finder (:data:`METHODS`).
     window : int
-        Frames per feature window (``length_ngram``); ``families`` places a window at its
-        centre, ``window / 2`` frames after its start.
+        Frames (matrix rows) a feature window spans, ``length_ngram // step``
+        (:func:`run_timing`); ``families`` places a window at its centre, ``window / 2``
+        frames after its start.
     pad : int
         Rows at the end of the matrix that are padding, not windows (``families`` ignores them).
     audio_start : float
@@ -717,6 +839,15 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     dict
         ``piece, frames, bpm, method, th, th_used, segments, patterns, patterns_with_notes,
         seconds`` and ``files`` (paths written).
+
+    Raises
+    ------
+    DataError
+        When ``method`` is unknown (or ``notes``, with a score), or the matrix's values, the
+        score or the saved segments are unusable.
+    MemoryLimitError
+        When the matrix is too big for memory and even the search from the file
+        (:mod:`complex_auto.nf14_stream`) does not fit.
     """
     if method not in METHODS:
         raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
@@ -816,6 +947,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     Parameters
     ----------
     run : str
+        The run's name: its folder under ``root``.
     csv_list : str or Path or None
         ``'auto'``: JKU pieces get their score from ``jku_list`` by name, others none.
         ``None`` or ``'none'``: no scores. A path: one csv per matrix, in the same order.
@@ -913,9 +1045,29 @@ def audio_starts(layout, plan, audio_start="auto", method="nf14", domain="audio"
     120 bpm) before the music the window stands for, which the lead-in of the JKU renditions
     (0.7–1.2 s) partly makes up for; its segments give the seed's results.
 
+    Parameters
+    ----------
+    layout : RunLayout
+        The run, whose ``conversion.json`` names each piece's recording.
+    plan : list of dict
+        From :func:`plan_run`.
+    audio_start : str or float
+        ``'auto'``, ``'first-sound'`` or seconds (:func:`parse_audio_start`).
+    method : {'nf14', 'families'}
+        The finder, for ``'auto'``.
+    domain : {'audio', 'symbolic'}
+        Time base of the frames, for ``'auto'``.
+
     Returns
     -------
     list of float
+        Seconds, one per entry of ``plan``. A recording that cannot be read or is not
+        recorded gets 0 with a warning.
+
+    Raises
+    ------
+    DataError
+        When ``audio_start`` is none of these, or ``conversion.json`` is malformed.
     """
     audio_start = parse_audio_start(audio_start)
     if audio_start not in AUDIO_STARTS:
@@ -966,16 +1118,29 @@ def run_timing(layout, frame_seconds=None):
 
     From ``conversion.json`` (:mod:`complex_auto.runinfo`): the hop and step that conversion
     used. ``frame_seconds`` given (``--frame-seconds``) wins, e.g. the reference's 0.0886. A run
-    converted before that record existed gets config_cqt.ini's hop, 1984 / 22050 s, 32-frame
-    windows, with a warning.
+    converted before that record existed gets config_cqt.ini's hop, 1984 / 22050 s, and
+    32-frame windows, with a warning unless ``frame_seconds`` is given.
+
+    Parameters
+    ----------
+    layout : RunLayout
+        The run, whose ``conversion.json`` is read.
+    frame_seconds : float, optional
+        Seconds per matrix row that win over the record.
 
     Returns
     -------
     frame_seconds : float
+        Seconds per matrix row (``hop_length * step / sr``).
     window : int
-        Frames per feature window.
+        Matrix rows a feature window spans, ``length_ngram // step``.
     pad : int
         Padding rows at the end of each matrix (the recipe's 9).
+
+    Raises
+    ------
+    DataError
+        When ``conversion.json`` exists but is malformed.
     """
     from .selfsim import PAD
 
@@ -997,19 +1162,54 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                 occurrence_p=None, max_beats=None, notes="span"):
     """Run :func:`extract_piece` on every matrix of ``output/RUN/ss_matrices_filelist.txt``.
 
-    ``shard=(K, N)`` takes the K-th of N parts of the list (:mod:`complex_auto.shards`);
-    ``overwrite=False`` skips pieces whose outputs exist, are newer than their matrix and were
-    made with the same settings (``extraction.json``).
+    All inputs are checked first (:func:`plan_run`), then the run's settings are written to
+    ``extraction.json``, before any piece. Each piece's record,
+    ``output/RUN/.extracted/PIECE.json``, is written after its outputs: it holds the run's
+    settings and the piece's tempo, score, matrix and audio start. ``overwrite=False`` skips
+    a piece whose record is the one this call would write and whose outputs (with the ``.seg``
+    when it has a score, the picture with ``plot``) all exist, none older than its matrix.
+    ``extraction.json`` cannot vouch for that: a run killed midway, or another shard, leaves
+    it beside outputs of other settings.
 
-    All inputs are checked first (:func:`plan_run`). With ``jobs > 1`` pieces run in that many
-    processes. ``frame_seconds=None`` takes the frame length from the run's
-    ``conversion.json`` (:func:`run_timing`); for ``audio_start`` see :func:`audio_starts`,
-    for ``occurrence_p``, ``max_beats`` and ``notes`` :func:`extract_piece`.
+    Parameters
+    ----------
+    run : str
+        The run's name: its folder under ``root``.
+    csv_list, bpm
+        The scores and tempi of the pieces, as for :func:`plan_run`.
+    th, rho
+        As for :func:`find_segments` (``nf14`` only; recorded as settings).
+    jobs : int
+        Processes (forked) that run pieces at once, the largest matrices first; 1 runs them
+        here, in list order.
+    domain, refdir, load_segments, save_segments, plot, method, occurrence_p, max_beats, notes
+        As for :func:`extract_piece`. ``load_segments`` and ``save_segments`` need
+        ``nf14`` and redo every piece; ``occurrence_p`` (in (0, 1)) and ``max_beats`` (at
+        least :data:`complex_auto.families.MIN_BEATS`) need ``families``.
+    frame_seconds : float, optional
+        Seconds per matrix row; None takes it from the run's ``conversion.json``
+        (:func:`run_timing`, which also gives the window and padding rows).
+    root : str or Path
+        Where the runs are.
+    shard : (int, int), optional
+        ``(K, N)``: only the K-th of N parts of the list (:mod:`complex_auto.shards`); all
+        pieces are checked and recorded in ``extraction.json`` all the same.
+    overwrite : bool
+        Redo pieces whose outputs are up to date (see above).
+    audio_start : str or float
+        ``'auto'``, ``'first-sound'`` or seconds (:func:`audio_starts`).
 
     Returns
     -------
     list of dict
-        The summaries of :func:`extract_piece`, in list order.
+        The summaries of :func:`extract_piece` of the pieces run (not those skipped), in
+        list order.
+
+    Raises
+    ------
+    DataError
+        When an option is unknown, out of range or not one of ``method``'s, or an input is
+        unusable (:func:`plan_run`, :func:`extract_piece`).
     """
     if domain not in DOMAINS:
         raise DataError(f"domain must be one of {', '.join(DOMAINS)}, not '{domain}'")

@@ -13,7 +13,22 @@ from .utils import save_figure  # noqa: E402
 
 
 def mosaic(tiles, cols=None, pad=1):
-    """Arrange 2-D tiles ``(n, h, w)`` in a grid, each scaled to [-1, 1]; NaN between tiles."""
+    """Arrange 2-D tiles in a grid, each scaled to [-1, 1]; NaN between tiles.
+
+    Parameters
+    ----------
+    tiles : np.ndarray, shape (n, h, w)
+    cols : int, optional
+        Tiles per row (default: a grid about twice as wide as high).
+    pad : int
+        Pixels of NaN between neighbouring tiles (blank in ``imshow``).
+
+    Returns
+    -------
+    np.ndarray, shape (rows * (h + pad) - pad, cols * (w + pad) - pad)
+        Row-major: tile ``k`` in row ``k // cols``; every tile divided by its largest
+        absolute value.
+    """
     n, h, w = tiles.shape
     # About twice as wide as high, whatever the tiles' aspect.
     cols = cols or min(n, int(np.ceil(np.sqrt(2 * n * (h + pad) / (w + pad)))))
@@ -31,9 +46,12 @@ def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pai
                  dpi=110):
     """Real and imaginary parts of the bases as image tiles (2-D inputs) or curves (1-D).
 
+    1-D bases go to :func:`plot_filter_curves`, with ``path`` and ``title`` only.
+
     Parameters
     ----------
     weight : np.ndarray, shape (2 * n_bases, n_in)
+        Real parts in the first ``n_bases`` rows, imaginary parts in the others.
     shape : tuple
         Input shape: ``(n_bins, length_ngram)``, ``(28, 28)`` or ``(length,)``.
     path : str or Path
@@ -182,7 +200,16 @@ def plot_filter_curves(weight, path, title="", max_filters=128, sr=None, cols=16
 
 
 def plot_losses(history, path):
-    """Train and evaluation loss per epoch."""
+    """Train and evaluation loss per epoch, on a log scale.
+
+    Parameters
+    ----------
+    history : list of dict
+        ``epoch``, ``train_loss``, ``eval_loss`` per epoch (as :func:`~complex_auto.training.train`
+        returns it).
+    path : str or Path
+        The PNG to write.
+    """
     fig, ax = plt.subplots(figsize=(7, 4))
     ep = [h["epoch"] for h in history]
     ax.plot(ep, [h["train_loss"] for h in history], label="train")
@@ -197,7 +224,24 @@ def plot_losses(history, path):
 
 
 def plot_reconstructions(x, y, y_hat, x_hat, shape, path, labels=None, n=4):
-    """Rows of ``x``, ``y``, ``dec(a_x, φ_y)`` and ``dec(a_y, φ_x)`` for a few pairs."""
+    """Rows of ``x``, ``y``, ``dec(a_x, φ_y)`` and ``dec(a_y, φ_x)`` for a few pairs.
+
+    Parameters
+    ----------
+    x, y : np.ndarray, shape (batch, n_in)
+        The pairs' items.
+    y_hat, x_hat : np.ndarray, shape (m, n_in)
+        Reconstructions of the first ``m >= n`` pairs (the model's first two outputs).
+    shape : tuple
+        Input shape: an item is drawn as a curve when 1-D, else as an image (``(bins,
+        frames)`` with low bins at the bottom; square digits top-down).
+    path : str or Path
+        The PNG to write.
+    labels : list of str, optional
+        One per pair, written beside its row.
+    n : int
+        Pairs drawn, at most ``len(x)``.
+    """
     n = min(n, len(x))
     fig, axes = plt.subplots(n, 4, figsize=(10, 2.2 * n), squeeze=False)
     names = ["x", "y", "dec(a_x, φ_y) ≈ y", "dec(a_y, φ_x) ≈ x"]
@@ -220,7 +264,15 @@ def plot_reconstructions(x, y, y_hat, x_hat, shape, path, labels=None, n=4):
 
 
 def plot_amplitudes_phases(amp, phase, path):
-    """Amplitude and phase of a batch, items × bases."""
+    """Amplitude and phase of a batch, items × bases.
+
+    Parameters
+    ----------
+    amp, phase : np.ndarray, shape (items, n_bases)
+        The encoder's output; phases in radians, in [-π, π].
+    path : str or Path
+        The PNG to write.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     im = axes[0].imshow(amp, aspect="auto", cmap="magma", interpolation="nearest")
     axes[0].set_title("amplitudes")
@@ -237,7 +289,15 @@ def plot_amplitudes_phases(amp, phase, path):
 
 
 def phase_difference_features(phase_x, phase_y):
-    """``[cos Δφ, sin Δφ]`` of the phase differences, shape ``(batch, 2 * n_bases)``."""
+    """``[cos Δφ, sin Δφ]`` of the phase differences, shape ``(batch, 2 * n_bases)``.
+
+    Cosine and sine, rather than ``Δφ`` itself, so that differences near ±π lie together.
+
+    Parameters
+    ----------
+    phase_x, phase_y : np.ndarray, shape (batch, n_bases)
+        Phases of a pair's items in radians; ``Δφ = phase_y - phase_x``.
+    """
     d = phase_y - phase_x
     return np.concatenate([np.cos(d), np.sin(d)], axis=1)
 
@@ -250,7 +310,22 @@ def pca_2d(features):
 
 
 def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase differences"):
-    """2-D PCA of phase-difference features, one panel per transformation, coloured by shift."""
+    """2-D PCA of phase-difference features, one panel per transformation, coloured by shift.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (items, dims)
+        :func:`phase_difference_features` of the pairs.
+    transform, shift : np.ndarray, shape (items,)
+        Each pair's transformation id and its amount; a transformation with fewer than 3
+        pairs gets an empty panel.
+    names : dict
+        Transformation id → panel title (default: the id).
+    path : str or Path
+        The PNG to write.
+    title : str
+        Written above the panels.
+    """
     kinds = [t for t in np.unique(transform)]
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4.6), squeeze=False)
     for ax, t in zip(axes[0], kinds):
@@ -282,7 +357,12 @@ class TrainingPlotter:
     transform_names : dict, optional
         Transformation id → name, for the phase-difference PCA.
     n_pca : int
-        Pairs in the PCA.
+        Pairs drawn once, for the PCA; the first four also show the reconstructions and the
+        first 64 the amplitudes and phases.
+    seed : int
+        Seeds the draw of those pairs.
+    sr : float, optional
+        Sample rate in Hz, for the frequency axes of 1-D bases.
     """
 
     def __init__(self, layout, pairs, shape, device, transform_names=None, n_pca=2000, seed=0,

@@ -167,7 +167,7 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
     score_csv : str or Path
         The piece's csv score (``onset, MIDI pitch, morphetic pitch, duration, staff``).
     bpm : float
-        Tempo of the recording.
+        Tempo of the recording in beats per minute.
     domain : {'audio', 'symbolic'}
         Time 0 of the recording is the score's first onset (``'audio'``, the JKU renditions)
         or beat 0 (``'symbolic'``), as for the extractor
@@ -215,7 +215,13 @@ def _score_lists(csv_list):
 
 
 def read_extraction_info(layout):
-    """``extraction.json`` (what ``extract_motives.py`` used per piece); ``{}`` when none."""
+    """``extraction.json`` (what ``extract_motives.py`` used per piece); ``{}`` when none.
+
+    Raises
+    ------
+    DataError
+        When the file is not JSON.
+    """
     try:
         info = json.loads(layout.extraction_info.read_text())
     except FileNotFoundError:
@@ -231,15 +237,26 @@ def run_pieces(layout, csv_list="auto", bpm=None):
 
     Pieces are those with a ``PIECE.patterns.csv``, in the order of the matrix list (others
     after it, by name). Tempo and csv score are those the extractor used (``extraction.json``);
-    for a run without that record, the tempo is the matrix list's column, then
+    where that record gives none, the tempo is the matrix list's column, then
     ``conversion.json``'s, then the JKU table by name, then ``bpm``, and the csv score comes
-    from ``csv_list``. A tempo may stay unknown (``None``): lengths in beats are then left out.
+    from ``csv_list``. A tempo may stay unknown (``None``, also when the one found is not
+    positive): lengths in beats are then left out.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    csv_list : str or Path, optional
+        Csv scores: a list file (paired by piece name), ``'auto'`` (``jku_csv_files.txt``
+        when it exists) or ``'none'``.
+    bpm : float, optional
+        Tempo of pieces that neither the run's files nor the JKU table give one.
 
     Returns
     -------
     list of dict
         ``piece, patterns_csv, audio (Path or None), bpm (float or None), score_csv (Path or
-        None), audio_start`` (seconds before the first onset, from ``extraction.json``).
+        None), audio_start`` (seconds before the first onset, from ``extraction.json``; 0
+        without it).
     """
     info = read_conversion_info(layout.conversion_info) or {}
     records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
@@ -333,8 +350,9 @@ def cut_clip(y, sr, start, end, fade=FADE_SECONDS, max_seconds=MAX_CLIP_SECONDS)
 
     Returns
     -------
-    np.ndarray, shape (round(min(end, duration, start + max_seconds) · sr) - round(start · sr),)
-        float32; empty when the span lies outside the recording.
+    np.ndarray, shape (samples,), float32
+        The samples of ``[max(start, 0), min(end, start + max_seconds))`` that lie in ``y``;
+        empty when the span lies outside the recording.
     """
     a = max(int(round(start * sr)), 0)
     b = min(int(round(min(end, start + max_seconds) * sr)), len(y))
@@ -348,7 +366,16 @@ def cut_clip(y, sr, start, end, fade=FADE_SECONDS, max_seconds=MAX_CLIP_SECONDS)
 
 
 def write_clip(path, clip, sr):
-    """Write a clip as a mono MP3 (average bit rate, :data:`CLIP_COMPRESSION`), atomically."""
+    """Write a clip as a mono MP3 (average bit rate, :data:`CLIP_COMPRESSION`), atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    clip : np.ndarray, shape (samples,)
+        Mono audio in [-1, 1] (:func:`cut_clip`).
+    sr : int
+        Sample rate in Hz.
+    """
     import soundfile as sf
 
     with atomic_path(path) as tmp:
@@ -359,7 +386,22 @@ def write_clip(path, clip, sr):
 def clip_span(start, end, duration, max_seconds=MAX_CLIP_SECONDS):
     """The part of an occurrence that its clip plays: ``(start, end)`` in seconds, or ``None``.
 
-    Clipped to the recording's ``duration`` and to ``max_seconds`` from the start.
+    The span :func:`cut_clip` cuts, known before the recording is read, so that a clip is named
+    by it and reused when the file is there.
+
+    Parameters
+    ----------
+    start, end : float
+        The occurrence in seconds.
+    duration : float
+        The recording's length in seconds.
+    max_seconds : float
+        The longest clip.
+
+    Returns
+    -------
+    (float, float) or None
+        ``(max(start, 0), min(end, duration, start + max_seconds))``; None when that is empty.
     """
     a, b = max(start, 0.0), min(end, duration, start + max_seconds)
     return (a, b) if b > a else None
@@ -527,6 +569,27 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
     ``row_height`` px each, so that overlapping occurrences stay countable). Found
     occurrences are ``<rect class="occ" data-pattern data-occurrence>``, ground-truth ones
     ``<rect class="truth">``; clicking a found one plays its clip (the page's script).
+
+    Parameters
+    ----------
+    lanes : list of dict
+        :func:`timeline_data`.
+    duration : float
+        Seconds that the time axis spans.
+    width : int
+        Of the drawing, in px; the SVG is scaled to the page's width.
+    label_width : int
+        Px left of the axis for the lanes' labels.
+    lane_height : int
+        Least height of a lane, in px.
+    row_height : int
+        Least height of one row of a lane, in px.
+    gap : int
+        Px between lanes (10 more between the found lanes and the ground truth's).
+
+    Returns
+    -------
+    str
     """
     axis = 18
     plot = width - label_width - 8
@@ -637,7 +700,17 @@ def _page(title, body, script=""):
 
 
 def scores_table(scores, pieces, link=False):
-    """HTML table of the F scores: a row per piece of ``pieces`` with scores, then the mean."""
+    """HTML table of the F scores: a row per piece of ``pieces`` with scores, then the mean.
+
+    Parameters
+    ----------
+    scores : dict
+        :func:`read_scores`.
+    pieces : list of str
+        Rows in order; pieces without scores are left out.
+    link : bool
+        Make every piece's name a link to its page.
+    """
     columns = [c for c in dict.fromkeys(k for row in scores.values() for k in row)
                if c.endswith("_F")]
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
@@ -654,7 +727,14 @@ def scores_table(scores, pieces, link=False):
 
 
 def piece_scores_table(scores, piece):
-    """HTML table of one piece's MIREX scores beside the run's mean: a row per measure."""
+    """HTML table of one piece's MIREX scores beside the run's mean: a row per measure.
+
+    Parameters
+    ----------
+    scores : dict
+        :func:`read_scores`; a score missing from it shows as a dash.
+    piece : str
+    """
     columns = list(dict.fromkeys(k for row in scores.values() for k in row))
     measures = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in columns))
     sides = [p for p in (piece, "mean") if p in scores]
@@ -670,8 +750,32 @@ def piece_scores_table(scores, piece):
 
 
 def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, matches=None):
-    """The HTML of one piece's page (see the module docstring); ``matches``: each pattern's
-    best annotated pattern and its establishment score (:func:`best_matches`), or None."""
+    """The HTML of one piece's page (see the module docstring).
+
+    Parameters
+    ----------
+    run : str
+        The run's keyword, for the title and the link back to the index.
+    info : dict
+        An entry of :func:`run_pieces`, with ``reference`` (the ground truth's path, when
+        shown) and ``image`` (the matrix picture relative to the report, or None) added.
+    patterns : list of dict
+        :func:`read_patterns_csv`.
+    lanes : list of dict
+        :func:`timeline_data`.
+    duration : float
+        The recording's length in seconds.
+    clips : dict
+        ``{(pattern, occurrence): (src, (start, end))}``: each clip's path relative to the
+        report and the seconds it plays; an occurrence without one shows a dash.
+    scores : dict
+        :func:`read_scores`.
+    notes : list of str
+        Shown at the top of the page (no recording, scores older than the patterns, ...).
+    matches : list of (int, float), optional
+        Each pattern's best annotated pattern and its establishment score
+        (:func:`best_matches`).
+    """
     piece = info["piece"]
     bpm = info["bpm"]
     n_occ = sum(len(p["occurrences"]) for p in patterns)
@@ -735,7 +839,23 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, match
 
 
 def index_page(run, summaries, scores, notes, size, how=""):
-    """The HTML of the index: the pieces and, with an evaluation, their scores and the mean."""
+    """The HTML of the index: the pieces and, with an evaluation, their scores and the mean.
+
+    Parameters
+    ----------
+    run : str
+    summaries : list of dict
+        One per piece: ``piece, duration`` (seconds), ``bpm`` (or None), ``patterns``,
+        ``occurrences``, ``clip_bytes`` and ``reference`` (the ground truth's path, or None).
+    scores : dict
+        :func:`read_scores`; ``{}`` before an evaluation.
+    notes : list of str
+        The pieces' notes, prefixed by their piece, shown at the top.
+    size : int
+        The report's size in bytes.
+    how : str
+        How the patterns were found (method, features, model), on one line.
+    """
     parts = [f"<h1>Repeated sections found in run {html.escape(run)}</h1>",
              f'<p class="meta">{counted(len(summaries), "piece")}; report {size / 1e6:.1f} MB '
              "(opens from disk; recordings are not copied, only clips of the occurrences)."
@@ -840,10 +960,11 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     Parameters
     ----------
     run : str
+        Run keyword: reads ``root/RUN/``.
     root : str or Path
         Folder of the runs.
     refdir : str or Path, optional
-        Ground truth folder (``PIECE.txt``, MIREX).
+        Ground truth folder (``PIECE.txt``, MIREX); ``''``: none.
     csv_list : str or Path, optional
         Csv scores (for the ground truth's time base): a list file, ``'auto'`` or ``'none'``.
     bpm : float, optional
@@ -852,7 +973,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     Returns
     -------
     dict
-        ``index`` (Path), ``pieces``, ``clips`` (files), ``bytes`` (the report's size).
+        ``index`` (Path), ``pieces`` (names), ``clips`` (the number of clip files),
+        ``clip_seconds`` (their total length) and ``bytes`` (the report's size).
 
     Raises
     ------
@@ -979,6 +1101,7 @@ def refresh_report(run, root=OUTPUT_ROOT):
 
 
 def parser():
+    """The command line of ``python -m complex_auto.report``."""
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.report",
         description="Rebuild the HTML report of a run (output/RUN/report/index.html) from its "
@@ -1017,6 +1140,7 @@ def parser():
 
 
 def main(args):
+    """Check the options, build the report and, with ``--screenshot``, take its picture."""
     from . import cli
 
     refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"

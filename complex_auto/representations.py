@@ -62,7 +62,7 @@ PITCH_CLASSES = 12
 
 
 def check_kind(kind):
-    """Raise :class:`ComplexAutoError` unless ``kind`` is one of :data:`KINDS`."""
+    """Return ``kind``; raise :class:`ComplexAutoError` unless it is one of :data:`KINDS`."""
     if kind not in KINDS:
         raise ComplexAutoError(f"--features {kind}: unknown feature kind; "
                                f"choose one of {', '.join(KINDS)}")
@@ -93,14 +93,43 @@ def log_cqt(y, cfg):
 
 
 def signal_input(kind, y, cfg):
-    """The spectrum a kind's windows are cut from, for a signal: log-CQT or standardised CQT."""
+    """The spectrum a kind's windows are cut from, for a signal: log-CQT or standardised CQT.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`; ``ftm2d`` gets :func:`log_cqt`, every other kind the
+        standardised CQT of :func:`complex_auto.cqt.cqt`.
+    y : np.ndarray, shape (samples,)
+        Mono, at ``cfg['sr']`` Hz.
+    cfg : dict
+        ``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``, ``hop_length``.
+
+    Returns
+    -------
+    np.ndarray, shape (n_bins, frames), float32
+    """
     from .cqt import cqt
 
     return log_cqt(y, cfg) if kind == "ftm2d" else cqt(y, cfg)
 
 
 def file_input(kind, path, cfg):
-    """:func:`signal_input` of a recording (the standardised CQT is streamed block by block)."""
+    """:func:`signal_input` of a recording (the standardised CQT is streamed block by block).
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    path : str or Path
+        An audio file, read at ``cfg['sr']`` Hz; whole for ``ftm2d``.
+    cfg : dict
+        ``sr``, ``n_bins``, ``bins_per_oct``, ``fmin``, ``hop_length``.
+
+    Returns
+    -------
+    np.ndarray, shape (n_bins, frames), float32
+    """
     from .cqt import load_audio
     from .features import conversion_cqt
 
@@ -117,6 +146,18 @@ def chroma_weights(n_bins, bins_per_oct):
     ``1 − distance`` to the (at most two) semitones within one semitone of it, cyclically:
     with 24 bins per octave, the semitone's bin counts 1 and the quarter-tone bins ½ each side.
     Pitch class 0 is the first bin's.
+
+    Parameters
+    ----------
+    n_bins : int
+        Bins of the CQT.
+    bins_per_oct : int
+        A multiple of 12.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``bins_per_oct`` is not a multiple of 12.
     """
     if bins_per_oct % PITCH_CLASSES:
         raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a multiple of 12")
@@ -131,7 +172,14 @@ def chroma_weights(n_bins, bins_per_oct):
 
 
 def chroma(spec, bins_per_oct):
-    """Chroma of a standardised CQT, every frame standardised, shape ``(12, frames)``."""
+    """Chroma of a standardised CQT, every frame standardised, shape ``(12, frames)``.
+
+    Parameters
+    ----------
+    spec : np.ndarray, shape (n_bins, frames)
+    bins_per_oct : int
+        Of the CQT; a multiple of 12 (:func:`chroma_weights`).
+    """
     from .cqt import standardise_frames
 
     folded = chroma_weights(len(spec), bins_per_oct) @ np.asarray(spec, np.float64)
@@ -141,7 +189,14 @@ def chroma(spec, bins_per_oct):
 def fourier_magnitude(windows, n_rows, length):
     """``|rfft2|`` of every window, shape ``(n, n_rows * (length // 2 + 1))``, float32.
 
-    ``windows`` are flattened bin-major, shape ``(n, n_rows * length)``.
+    Parameters
+    ----------
+    windows : np.ndarray, shape (n, n_rows * length)
+        Flattened bin-major.
+    n_rows : int
+        Bins per window.
+    length : int
+        Frames per window; the real FFT runs along them.
     """
     w = np.asarray(windows).reshape(len(windows), n_rows, length)
     return np.abs(np.fft.rfft2(w, axes=(1, 2))).astype(np.float32).reshape(len(windows), -1)
@@ -158,7 +213,7 @@ def window_features(kind, spec, length, step=1, bins_per_oct=24, chunk=CHUNK):
     length, step : int
         Window length and hop in frames.
     bins_per_oct : int
-        Of the CQT (for chroma).
+        Of the CQT (for ``chroma`` and ``tichroma``).
     chunk : int
         Windows built at a time (bounds memory for ``ftm2d``).
 
@@ -168,6 +223,11 @@ def window_features(kind, spec, length, step=1, bins_per_oct=24, chunk=CHUNK):
         ``dims``: ``n_bins * length`` (cqt), ``12 * length`` (chroma, tichroma; bin-major, so
         pitch class ``c`` of frame ``t`` is column ``c * length + t``),
         ``n_bins * (length // 2 + 1)`` (ftm2d).
+
+    Raises
+    ------
+    ComplexAutoError
+        For ``cae`` (its features need a model) or an unknown kind.
     """
     check_kind(kind)
     if kind == "cae":
@@ -246,6 +306,15 @@ def kind_self_similarity(kind, features, length):
 
     ``tichroma`` uses the distances ``1 − max_k cos`` (:func:`ti_similarities`); every other
     kind the cosine distances of :func:`complex_auto.selfsim.self_similarity`.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    features : np.ndarray, shape (windows, dims)
+        :func:`window_features` of that kind (or the CAE amplitudes).
+    length : int
+        Frames per window, which ``tichroma`` needs to shift the pitch classes.
     """
     if kind != "tichroma":
         return self_similarity(features)
@@ -259,6 +328,18 @@ def write_ti_matrix(features, path, length):
 
     The whole matrix is computed in memory (12 similarity products of ``windows²``), which
     suits recordings up to about an hour at the default hop.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (windows, 12 * length)
+        Chroma n-grams, bin-major (:func:`window_features`).
+    path : str or Path
+    length : int
+        Frames per n-gram.
+
+    Returns
+    -------
+    np.ndarray, shape (windows + 9, windows + 9), float64
     """
     from .utils import save_npy
 
@@ -290,6 +371,11 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
         Where the model runs.
     step : int
         Hop between windows in frames.
+
+    Raises
+    ------
+    ComplexAutoError
+        For an unknown kind, or ``cae`` without a model.
     """
     check_kind(kind)
     length = cfg["length_ngram"]

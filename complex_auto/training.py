@@ -30,7 +30,16 @@ LOG_HEADER = "epoch,train_loss,eval_loss,seconds"
 
 
 def build_model(cfg, n_in):
-    """A :class:`ComplexAutoEncoder` sized and regularised as ``cfg`` says."""
+    """A :class:`ComplexAutoEncoder` sized and regularised as ``cfg`` says.
+
+    Parameters
+    ----------
+    cfg : dict
+        Uses ``n_bases``, ``dropout``, ``learn_norm`` and ``init`` (default ``'random'``;
+        ``'fourier'`` also needs the input shape's keys, :func:`~complex_auto.data.input_shape`).
+    n_in : int
+        Input size: values per item (bins × frames, samples, or pixels).
+    """
     from .data import input_shape
 
     init = cfg.get("init", "random")
@@ -49,12 +58,33 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
     """Load a saved model, checking that its shape fits ``cfg``.
 
     With ``warn_unfinished``, a model whose training stopped before its target
-    (:func:`unfinished_training`) is loaded with a warning that says so.
+    (:func:`unfinished_training`) is loaded with a warning that says so. A model trained on
+    other input settings than ``cfg``'s (:func:`settings_differ`) loads with a warning too:
+    its windows would have the same size and another meaning.
+
+    Parameters
+    ----------
+    cfg : dict
+        The config the model is used with (:func:`build_model`).
+    n_in : int
+        Input size the config gives.
+    path : str or Path
+        A model file, or a ``train.py`` checkpoint that holds the weights.
+    device : torch.device or str
+        Where the model is moved.
+    warn_unfinished : bool
+        Warn when the run's log says that training stopped early; :func:`train` turns it
+        off, as the model it loads is the run's own, to continue or to keep.
+
+    Returns
+    -------
+    ComplexAutoEncoder
 
     Raises
     ------
     ComplexAutoError
-        When the file is missing, unreadable, or its sizes differ from the config's.
+        When the file is missing, unreadable, not a model, or its sizes or ``learn_norm``
+        differ from the config's.
     """
     stopped = unfinished_training(path) if warn_unfinished else None
     if stopped:
@@ -106,7 +136,11 @@ INPUT_KEYS = {"cqt": ("sr", "fmin", "bins_per_oct", "hop_length", "n_bins", "len
 def settings_differ(path, cfg):
     """``(config beside the model, ['sr 22050 there, 44100 here', ...])`` when the config
     that the model at ``path`` was trained with (:func:`~complex_auto.config.config_beside`)
-    sets its inputs otherwise than ``cfg``; else None."""
+    sets its inputs otherwise than ``cfg``; else None.
+
+    Only the :data:`INPUT_KEYS` of ``cfg['data_type']`` are compared, and only with a config
+    beside the model that loads and has the same data type: a model without one is not judged.
+    """
     from .config import config_beside, load_config
 
     keys = INPUT_KEYS.get(cfg.get("data_type"), ())
@@ -143,7 +177,14 @@ def unfinished_training(path):
 
 
 def write_log(path, history):
-    """Rewrite ``train_log.csv`` from the loss history."""
+    """Rewrite ``train_log.csv`` from the loss history.
+
+    Parameters
+    ----------
+    path : str or Path
+    history : list of dict
+        ``epoch``, ``train_loss``, ``eval_loss``, ``seconds`` per epoch (:func:`train`).
+    """
     rows = [LOG_HEADER] + [f"{h['epoch']},{h['train_loss']:.6g},{h['eval_loss']:.6g},"
                            f"{h['seconds']:.2f}" for h in history]
     atomic_write_text(path, "\n".join(rows) + "\n")
@@ -164,6 +205,18 @@ def build_threads(device, batch_bytes=0):
     sets ``LOCAL_WORLD_SIZE``) but the one that drives the GPU, and no more than keep
     :data:`PREFETCH_BYTES` of batches of ``batch_bytes`` in flight. numpy releases the GIL
     while it cuts and scales n-grams, and one thread alone keeps a GPU idle most of the time.
+
+    Parameters
+    ----------
+    device : torch.device or str
+        Where the model runs.
+    batch_bytes : int
+        Bytes of one built batch (``x`` and ``y``).
+
+    Returns
+    -------
+    int
+        0 on the CPU, else at least 1.
     """
     if torch.device(device).type == "cpu":
         return 0
@@ -193,7 +246,30 @@ def _prefetched(fn, items, threads):
 
 @torch.no_grad()
 def evaluate(model, pairs, draws, batch_size, power, device, threads=0):
-    """Mean reconstruction loss over ``draws`` (no dropout); NaN when there are none."""
+    """Mean reconstruction loss over ``draws`` (no dropout); NaN when there are none.
+
+    Parameters
+    ----------
+    model : ComplexAutoEncoder
+        Left in evaluation mode.
+    pairs
+        A pair source (``build(draws)``).
+    draws
+        Its draws to evaluate, e.g. ``pairs.sweep(rng)``.
+    batch_size : int
+        Pairs built and evaluated at a time.
+    power : int
+        The exponent of the loss (:func:`~complex_auto.model.pair_loss`).
+    device : torch.device or str
+    threads : int
+        Threads that build batches ahead (0: in this thread).
+
+    Returns
+    -------
+    float
+        The reconstruction part of :func:`~complex_auto.model.pair_loss`, averaged over the
+        pairs (each batch weighted by its size).
+    """
     if len(draws) == 0:
         return float("nan")
     model.eval()
@@ -226,7 +302,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     epochs : int, optional
         Total epochs to reach (default ``cfg['epochs']``).
     resume : bool
-        Continue from the run's checkpoint (also when ``cfg['continue_train']``).
+        Continue from the run's checkpoint (also when ``cfg['continue_train']``); without
+        one, from the run's model file at ``cfg['start_epoch']`` with a fresh optimizer.
     plotter : callable, optional
         ``plotter(model, epoch, history)``, called every ``plot_interval`` epochs and at the end.
     context : complex_auto.distributed.Context
@@ -241,7 +318,14 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     -------
     model : ComplexAutoEncoder
     history : list of dict
-        One entry per epoch: ``epoch``, ``train_loss``, ``eval_loss``, ``seconds``.
+        One entry per epoch: ``epoch``, ``train_loss``, ``eval_loss``, ``seconds``. Empty
+        when ``cfg['train_it']`` is false and the run's model file is loaded instead.
+
+    Raises
+    ------
+    ComplexAutoError
+        When the model to continue or load does not fit the config, or a checkpoint without
+        weights has no model file beside it.
     """
     dtype = cfg["data_type"]
     epochs = cfg["epochs"] if epochs is None else epochs

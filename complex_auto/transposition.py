@@ -45,10 +45,24 @@ CACHE_DIR = Path("cache") / "transposition"
 def excerpt(path, sr, seconds=SECONDS):
     """The middle ``seconds`` of a recording, mono at ``sr`` Hz.
 
+    Parameters
+    ----------
+    path : str or Path
+        An audio file.
+    sr : int
+        Sample rate in Hz to read it at.
+    seconds : float
+        Length of the excerpt.
+
     Returns
     -------
     np.ndarray, shape (samples,), float32
         The whole recording when it is shorter than ``seconds``.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read as audio.
     """
     from .cqt import load_audio, middle_block
 
@@ -101,7 +115,8 @@ def neighbour_hits(queries, keys, tolerance=TOLERANCE, similarity=None):
     Parameters
     ----------
     queries, keys : np.ndarray, shape (n, d) and (m, d)
-        Row ``i`` of ``queries`` belongs to row ``i`` of ``keys``.
+        Row ``i`` of ``queries`` belongs to row ``i`` of ``keys``; queries past ``m`` are
+        left out.
     tolerance : int
         Rows the neighbour may lie off.
     similarity : callable, optional
@@ -110,7 +125,8 @@ def neighbour_hits(queries, keys, tolerance=TOLERANCE, similarity=None):
     Returns
     -------
     float
-        In [0, 1]; rows that are zero vectors in either array never count as found.
+        In [0, 1]; rows that are zero vectors in either array never count as found. NaN when
+        either array has no rows.
     """
     queries, keys = np.asarray(queries, np.float64), np.asarray(keys, np.float64)
     n = min(len(queries), len(keys))
@@ -156,6 +172,11 @@ def transposition_test(featurize, audio, sr, semitones=SEMITONES, tolerance=TOLE
     -------
     dict
         ``{semitone: share}``, shares in [0, 1], in the order of ``semitones``.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``featurize`` gives the excerpt no window (or no 2-D array).
     """
     original = np.asarray(featurize(audio))
     if original.ndim != 2 or len(original) == 0:
@@ -186,12 +207,24 @@ def model_featurizer(model_path, config, device="cpu", step=1):
     Parameters
     ----------
     model_path : str or Path
+        The model file (or a ``train.py`` checkpoint with its weights).
     config : str or Path or dict
-        The model's config (file or loaded).
+        The model's config (file or loaded); a ``focus_frames`` key encodes only the central
+        frames of every window, as ``convert.py --focus-frames``.
     device : torch.device or str
         Where the model runs.
     step : int
         Hop between windows in frames.
+
+    Returns
+    -------
+    callable
+        ``featurize(y) -> np.ndarray (windows, n_bases)`` for a mono signal at ``cfg['sr']``.
+
+    Raises
+    ------
+    ComplexAutoError
+        When the config or the model cannot be read, or they do not fit each other.
     """
     from .config import load_config
     from .data import input_shape
@@ -204,13 +237,24 @@ def model_featurizer(model_path, config, device="cpu", step=1):
 
 
 def format_result(name, result, n_windows=None):
-    """One line: ``NAME: +1 65 %, +2 62 %, ...`` (and chance when ``n_windows`` is given)."""
+    """One line: ``NAME: +1 65 %, +2 62 %, ...`` (and chance when ``n_windows`` is given).
+
+    Parameters
+    ----------
+    name : str
+        The representation tested.
+    result : dict
+        :func:`transposition_test`.
+    n_windows : int, optional
+        Windows of the excerpt, for :func:`chance_share`.
+    """
     parts = [f"{s:+g} {100 * v:.0f} %" for s, v in result.items()]
     tail = f" (chance {100 * chance_share(n_windows):.0f} %)" if n_windows else ""
     return f"{name}: " + ", ".join(parts) + tail
 
 
 def parser():
+    """The command line of ``python -m complex_auto.transposition``."""
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.transposition",
         description="Transposition test of a trained CQT model: pitch-shift the middle of a "
@@ -240,6 +284,7 @@ def parser():
 
 
 def main(args):
+    """Check the options against the model's config, run the test and print its line."""
     from .figures import model_config
 
     device = cli.resolve_device(args.device, args.threads)

@@ -127,7 +127,16 @@ def save_npy(path, array):
 
 
 def save_figure(fig, path, **kwargs):
-    """Save a matplotlib figure atomically and close it."""
+    """Save a matplotlib figure atomically and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        The image to write; its suffix names the format (``png`` when it has none).
+    **kwargs
+        Passed to ``Figure.savefig`` (``dpi``, ``bbox_inches``, ...).
+    """
     import matplotlib.pyplot as plt
 
     path = Path(path)
@@ -157,12 +166,15 @@ def load_pyc_bz(filename):
     Parameters
     ----------
     filename : str or Path
+        A ``.pyc.bz`` file.
 
     Returns
     -------
     object
-        For the features written by ``convert.py``: an array of shape
-        ``(2, windows, n_bases)`` holding amplitudes (``[0]``) and phases (``[1]``).
+        For the features written by ``convert.py``: an array whose ``[0]`` holds the
+        vectors of the matrix, shape ``(2, windows, n_bases)`` (amplitudes, phases) for the
+        CAE and ``(1, windows, dims)`` for the other kinds
+        (:mod:`complex_auto.representations`).
     """
     with bz2.BZ2File(filename, "rb") as f:
         return pickle.load(f)
@@ -174,7 +186,16 @@ LOG_INTERVAL = 30.0
 
 
 def counted(n, noun, plural=None):
-    """``'1 piece'``, ``'5 pieces'``: a count and its noun, for messages."""
+    """``'1 piece'``, ``'5 pieces'``: a count and its noun, for messages.
+
+    Parameters
+    ----------
+    n : int
+    noun : str
+        The singular.
+    plural : str, optional
+        For nouns that do not just add an ``s`` (``'batches'``).
+    """
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
@@ -197,7 +218,25 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
     """``[fn(item) for item in items]`` with a tqdm bar, in ``jobs`` processes when > 1.
 
     Results keep the order of ``items``. The first exception raised by ``fn`` propagates.
-    ``initializer(*initargs)`` runs once in every worker (or once here when ``jobs <= 1``).
+
+    Parameters
+    ----------
+    fn : callable
+        Picklable (a module-level function or a ``functools.partial`` of one) when
+        ``jobs > 1``.
+    items : iterable
+    jobs : int
+        Worker processes, at most one per item; with ``jobs <= 1`` or a single item, ``fn``
+        runs in this process, with no pool to start.
+    desc, unit : str
+        Label and unit of the progress bar.
+    initializer : callable, optional
+        ``initializer(*initargs)`` runs once in every worker, or once here when ``fn`` does.
+    initargs : tuple
+
+    Returns
+    -------
+    list
     """
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
