@@ -113,6 +113,7 @@ class SignalPairs:
 
     @property
     def n_in(self):
+        """Samples per item (``length_ngram``): the model's input size."""
         return self.length
 
     def __len__(self):
@@ -180,9 +181,30 @@ def _load(path, sr):
 def load_signals(files, cfg, list_name, refresh=False, jobs=1):
     """Every listed file as mono audio at ``cfg['sr']`` Hz, cached in ``cfg['cache_dir']``.
 
+    The cache is keyed by the files' paths, sizes and modification times and the sample rate,
+    so an edited or re-encoded file is read again.
+
+    Parameters
+    ----------
+    files : list of Path
+    cfg : dict
+        Uses ``sr``, ``cache_dir`` and ``rebuild`` (read again, as ``refresh``).
+    list_name : str or Path
+        Names the cache file.
+    refresh : bool
+        Read the audio again even if it is cached.
+    jobs : int
+        Processes reading the audio.
+
     Returns
     -------
     list of np.ndarray, each (samples,), float32
+        In the order of ``files``.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be read as audio.
     """
     import functools
 
@@ -197,12 +219,21 @@ def load_signals(files, cfg, list_name, refresh=False, jobs=1):
     return cached(path, build, refresh=refresh or cfg["rebuild"])
 
 
-def split_signals(files, signals, cfg):
+def split_signals(files, signals):
     """Training and evaluation signals: last ``len(files)//5`` files, or every file's tail.
+
+    Parameters
+    ----------
+    files : list of Path
+    signals : list of np.ndarray, each (samples,)
+        The audio of ``files``, in their order.
 
     Returns
     -------
     train, evaluation : list of (name, np.ndarray)
+        ``name`` is the file's path; for a file split in two it is followed by the part's
+        sample range, ``'a.wav [0:cut]'`` and ``'a.wav [cut:T]'``, the tail being the last
+        :data:`EVAL_FRACTION` of the samples.
     """
     n_eval = len(files) // 5
     if n_eval:
@@ -250,7 +281,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         eval_signals = load_signals(eval_files, cfg, cfg["test_data"], refresh, jobs)
         train, ev = list(zip(map(str, files), signals)), list(zip(map(str, eval_files), eval_signals))
     else:
-        train, ev = split_signals(files, signals, cfg)
+        train, ev = split_signals(files, signals)
 
     need = int(cfg["length_ngram"]) + 2 * max(int(cfg["shifts"][0]), 0)
 
