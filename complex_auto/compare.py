@@ -59,6 +59,13 @@ def available_methods():
 
 
 def check_methods(methods):
+    """``methods`` as a list, once every one is a finder of :func:`available_methods`.
+
+    Raises
+    ------
+    ComplexAutoError
+        Naming the first unknown finder.
+    """
     known = available_methods()
     for m in methods:
         if m not in known:
@@ -73,13 +80,46 @@ def shifted_key(semitone):
 
 # -- the three stages -------------------------------------------------------------------------
 def convert_kind(layout, kind, files, tempi, cfg, model, model_path, config_path, jobs=1,
-                 root=OUTPUT_ROOT):
-    """Features and matrices of every file for one kind, into ``root/RUN/KIND/``."""
+                 root=OUTPUT_ROOT, device="cpu"):
+    """Features and matrices of every file for one kind, into ``root/RUN/KIND/``.
+
+    Every file is converted again (``overwrite``), with a window hop of one frame: on the
+    CPU in ``jobs`` processes, or, on a GPU, encoded there while ``jobs`` threads write.
+
+    Parameters
+    ----------
+    layout : RunLayout
+        The comparison's run.
+    kind : str
+        Feature kind (:data:`~complex_auto.representations.KINDS`).
+    files : list of Path
+        The recordings.
+    tempi : list of float or None
+        Tempo of each file in beats per minute (``None``: none given), for the matrix list
+        and ``conversion.json``.
+    cfg : dict
+        CQT and window settings.
+    model : ComplexAutoEncoder or None
+        Used only for ``'cae'``.
+    model_path, config_path : Path or str
+        Recorded in ``conversion.json`` (the model only for ``'cae'``).
+    jobs : int
+        Worker processes.
+    root : Path
+        Folder of the runs (``output/``).
+    device : torch.device or str
+        Where ``model`` is (:func:`complex_auto.convert.convert_files`).
+
+    Returns
+    -------
+    RunLayout
+        The kind's run, ``RUN/KIND``.
+    """
     from .convert import convert_files
 
     sub = RunLayout(layout.compare_run(kind), root).make()
     convert_files(model if kind == "cae" else None, files, cfg, sub, self_sim=True, jobs=jobs,
-                  tempi=tempi, features=kind,
+                  tempi=tempi, features=kind, device=device,
                   info={"model": str(model_path) if kind == "cae" else None,
                         "config": str(config_path)})
     return sub
@@ -90,6 +130,29 @@ def find_and_score(layout, kind, method, jobs=1, chance_seeds=(0, 1, 2), root=OU
 
     The finder's run ``output/RUN/KIND/METHOD/`` gets a copy of the kind's matrix list and
     ``conversion.json`` (the matrices themselves stay in ``KIND/``).
+
+    Parameters
+    ----------
+    layout : RunLayout
+        The comparison's run.
+    kind : str
+        Feature kind, already converted (:func:`convert_kind`).
+    method : str
+        Finder (``extract_motives.py --method``).
+    jobs : int
+        Processes finding patterns.
+    chance_seeds : sequence of int
+        Random placements averaged in the chance score (empty: none).
+    root : Path
+        Folder of the runs (``output/``).
+
+    Returns
+    -------
+    mean : dict
+        :data:`~complex_auto.evaluation.SCORE_COLUMNS` → mean over the pieces.
+    chance : dict
+        The same of the patterns at random places (:func:`complex_auto.chance.chance_scores`);
+        empty without ``chance_seeds``.
     """
     from .chance import chance_scores
     from .evaluation import evaluate_run
@@ -105,11 +168,36 @@ def find_and_score(layout, kind, method, jobs=1, chance_seeds=(0, 1, 2), root=OU
     return mean, chance
 
 
-def transposition_row(kind, cfg, model, audio, semitones, cache_dir):
-    """``{transposed_+S: share}`` of one kind on the excerpt, and ``transposed_chance``."""
+def transposition_row(kind, cfg, model, audio, semitones, cache_dir, device="cpu"):
+    """``{transposed_+S: share}`` of one kind on the excerpt, and ``transposed_chance``.
+
+    Parameters
+    ----------
+    kind : str
+        Feature kind (:data:`~complex_auto.representations.KINDS`).
+    cfg : dict
+        CQT and window settings.
+    model : ComplexAutoEncoder or None
+        Needed for ``'cae'`` only.
+    audio : np.ndarray, shape (samples,)
+        The excerpt, mono at ``cfg['sr']`` Hz.
+    semitones : sequence of float
+        Pitch shifts tested.
+    cache_dir : Path
+        Cache of the pitch-shifted excerpts.
+    device : torch.device or str
+        Where ``model`` is.
+
+    Returns
+    -------
+    dict
+        Per shift (:func:`shifted_key`), the share of shifted windows found again
+        (:func:`complex_auto.transposition.transposition_test`); ``transposed_chance``, the
+        share a representation blind to the music reaches.
+    """
     from .transposition import chance_share, transposition_test
 
-    featurize = featurizer(kind, cfg, model)
+    featurize = featurizer(kind, cfg, model, device)
     result = transposition_test(featurize, audio, cfg["sr"], semitones, cache_dir=cache_dir,
                                 similarity=similarity_function(kind, cfg["length_ngram"]))
     row = {shifted_key(s): v for s, v in result.items()}
@@ -145,14 +233,18 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     model_path : Path
         The CAE model (used only for ``cae``).
     config_path : Path, optional
-        CQT and window settings (default: the config beside the model).
+        CQT and window settings (default: with ``'cae'``, the config beside the model, else
+        the shipped ``config_cqt.ini``; without it, :data:`DEFAULT_CONFIG`).
     filelist : Path
         Recordings, as for ``convert.py`` (an optional tempo column).
     audio : Path, optional
         Recording of the transposition test (default: its default JKU piece).
     seconds : float, optional
-        Length of the transposition test's excerpt.
+        Length of the transposition test's excerpt (default
+        :data:`complex_auto.transposition.SECONDS`).
     semitones : sequence of float, optional
+        Pitch shifts of the transposition test (default
+        :data:`complex_auto.transposition.SEMITONES`).
     jobs : int
         Processes for conversion and extraction.
     chance_seeds : sequence of int
@@ -162,7 +254,7 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     cache_dir : Path, optional
         Cache of the pitch-shifted excerpts.
     device : torch.device or str
-        Where the CAE runs.
+        Where the CAE runs, for conversion and the transposition test.
 
     Returns
     -------
@@ -196,8 +288,8 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     for kind in kinds:
         t0 = time.perf_counter()
         convert_kind(layout, kind, files, tempi, cfg, model, model_path, config_path, jobs,
-                     root)
-        shifted = transposition_row(kind, cfg, model, excerpt, semitones, cache_dir)
+                     root, device)
+        shifted = transposition_row(kind, cfg, model, excerpt, semitones, cache_dir, device)
         for method in methods:
             mean, chance = find_and_score(layout, kind, method, jobs, chance_seeds, root)
             rows.append(dict({c: mean[c] for c in mean}, features=kind, method=method,
@@ -220,6 +312,7 @@ def csv_columns(rows):
 
 
 def format_csv(rows):
+    """``compare.csv`` as text: :func:`csv_columns`, floats to 6 decimals, missing cells empty."""
     cols = csv_columns(rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -240,7 +333,19 @@ def _num(v, fmt="{:.3f}"):
 
 
 def format_markdown(rows, semitones):
-    """The comparison as a markdown table: scores, chance, transposed windows found."""
+    """The comparison as a markdown table: scores, chance, transposed windows found.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of ``compare.csv``.
+    semitones : sequence of float
+        Shifts whose shares are shown, in this order; missing values show as ``–``.
+
+    Returns
+    -------
+    str
+    """
     shifts = " / ".join(f"{s:+g}" for s in semitones)
     chance = next((r["transposed_chance"] for r in rows if r.get("transposed_chance")), None)
     head = ["features", "finder"] + list(SHOWN) + [
@@ -264,6 +369,15 @@ def plot_comparison(rows, semitones, path):
     """Grouped bars: the four scores per kind and finder (chance as ticks); transposition.
 
     A kind keeps its colour in both panels; finders differ by hatching; peers are grey.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of ``compare.csv``; the transposition panel reads each kind's first row.
+    semitones : sequence of float
+        Shifts of the transposition panel.
+    path : Path
+        The PNG to write.
     """
     import matplotlib
 
@@ -315,6 +429,17 @@ def plot_comparison(rows, semitones, path):
 
 
 def write_outputs(layout, rows, semitones):
+    """Write ``compare.csv``, ``compare.md`` and ``compare.png`` into the run's folder.
+
+    Parameters
+    ----------
+    layout : RunLayout
+        The comparison's run.
+    rows : list of dict
+        One per kind and finder, and per peer.
+    semitones : sequence of float
+        Shifts of the transposition test.
+    """
     from .utils import atomic_write_text
 
     atomic_write_text(layout.compare_csv, format_csv(rows))
@@ -323,6 +448,7 @@ def write_outputs(layout, rows, semitones):
 
 
 def parser():
+    """The command line of ``python -m complex_auto.compare``."""
     p = argparse.ArgumentParser(
         prog="python -m complex_auto.compare",
         description="Compare feature kinds for pattern discovery on the JKU recordings: convert "
@@ -360,6 +486,7 @@ def parser():
 
 
 def main(args):
+    """Run :func:`compare` on the parsed arguments and print ``compare.md``."""
     for k in args.features:
         check_kind(k)
     if args.method:

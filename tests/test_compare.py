@@ -94,3 +94,35 @@ def test_a_list_whose_files_share_a_name_is_refused_before_any_work(tmp_path, mo
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "list.txt, line 2: 'b/x.wav' has the file name of line 1" in err
     assert not (tmp_path / "output").exists()
+
+
+def test_the_device_reaches_conversion_and_the_transposition_test(tmp_path, monkeypatch):
+    """``--device cuda`` loaded the model onto the GPU, then converted on CPU workers and fed
+    the transposition test CPU tensors. Without a GPU here, the calls are watched instead;
+    chroma needs no model, so both run on the CPU whatever the device says."""
+    import soundfile as sf
+
+    from complex_auto import convert
+    from complex_auto.cqt import load_audio
+
+    seen = {}
+    real_convert, real_featurizer = convert.convert_files, compare.featurizer
+
+    def convert_files(*args, device="cpu", **kwargs):
+        seen["convert"] = device
+        return real_convert(*args, device="cpu", **kwargs)
+
+    def featurizer(kind, cfg, model=None, device="cpu", step=1):
+        seen["transposition"] = device
+        return real_featurizer(kind, cfg, model, "cpu", step)
+
+    monkeypatch.setattr(convert, "convert_files", convert_files)
+    monkeypatch.setattr(compare, "featurizer", featurizer)
+    y = load_audio(ROOT / "data/jku/audio/sonata01-3-poly.mp3", 22050)[:12 * 22050]
+    wav = tmp_path / "sonata01-3-poly.wav"
+    sf.write(wav, y, 22050)
+    (tmp_path / "list.txt").write_text(f"{wav}\n")
+    compare.compare("dev", kinds=("chroma",), methods=("families",), filelist=tmp_path / "list.txt",
+                    audio=wav, seconds=8.0, semitones=SEMITONES, chance_seeds=(),
+                    root=tmp_path / "output", cache_dir=tmp_path / "cache", device="cuda")
+    assert seen == {"convert": "cuda", "transposition": "cuda"}
