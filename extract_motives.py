@@ -27,8 +27,8 @@ def parser():
                     "the matrices listed in output/RUN/ss_matrices_filelist.txt (made by "
                     "python convert.py RUN FILELIST CONFIG --self-sim-matrix). Per piece it "
                     "writes output/RUN/PIECE.segraw (patterns as frame spans), "
-                    "PIECE.patterns.csv (pattern,occurrence,start_s,end_s), PIECE_patterns.png "
-                    "and, with a csv score, PIECE.seg (MIREX pattern format, for "
+                    "PIECE.patterns.csv (pattern,occurrence,start_s,end_s,score), "
+                    "PIECE_patterns.png and, with a csv score, PIECE.seg (MIREX pattern format, for "
                     "extract_motives_eval.py).",
         epilog="Tempo: the five JKU pieces are known by name (wtc2f20-poly 84, sonata01-3-poly "
                "192, mazurka24-4-poly 138, silverswan-poly 54, sonata04-2-poly 120 bpm); for "
