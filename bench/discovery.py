@@ -8,10 +8,11 @@ scores each run's own patterns moved to random places (complex_auto.chance, thre
 piece (with the number of pieces where the run beats its chance) and on the mean, then the
 last finder's mean less the first's (families less nf14). A finder that does not beat its
 chance control has found nothing. With --best-subset it also
-prints what the best choice among each run's own patterns scores (picked with the answers,
-complex_auto.evaluation.best_subset): far above the run, the ranking loses what the
-candidates found; close to it, the candidates themselves fall short. Beside it, the run with
-only its occurrences that match an annotated one (complex_auto.evaluation.matching_occurrences):
+prints what a choice among each run's own patterns scores (picked greedily with the answers,
+complex_auto.evaluation.best_subset; the best choice scores no less): far above the run,
+the ranking loses what the candidates found; close to it, the candidates themselves fall
+short. Beside it, the run with only its occurrences that match an annotated one
+(complex_auto.evaluation.matching_occurrences):
 what a filter of the occurrences that knew the answers reaches; and the run with each
 occurrence moved onto the annotated occurrence it overlaps (boundary_bound): what boundaries
 placed with the answers reach.
@@ -537,7 +538,7 @@ def main():
                    help="extract_motives.py --notes for every finder and the ceiling "
                         "(default span: every note of an occurrence's span)")
     p.add_argument("--best-subset", action="store_true",
-                   help="also score the best choice among each run's own patterns, the "
+                   help="also score a choice among each run's own patterns, the "
                         "run with only its occurrences that match an annotated one (half "
                         "their notes in common), and the run with its occurrences moved onto "
                         "the annotated ones they overlap (IoU >= .5), all three picked with "
@@ -598,7 +599,7 @@ def main():
         print(f"{'':<10} {'margin':<7}" + "".join(f"{mean[c] - chance[c]:+14.3f}" for c in SHOWN))
         if bound:
             print(f"{'':<10} {'subset':<7}" + "".join(f"{bound[c]:14.3f}" for c in SHOWN)
-                  + "   (the best choice among its patterns, picked with the answers)")
+                  + "   (a choice among its patterns, picked greedily with the answers)")
             print(f"{'':<10} {'occ':<7}" + "".join(f"{res.occurrences[c]:14.3f}" for c in SHOWN)
                   + "   (only its occurrences that match an annotated one, where that helps)")
             placed, moved = res.boundaries

@@ -17,10 +17,11 @@ the .75 ones.
 Estimates and references are paired by piece name (the file name up to its first dot), never by
 position in a sorted listing; unpaired files are reported.
 
-:func:`best_subset` scores the best choice among an estimate's patterns, made with the
-reference at hand: a bound on what a better ranking of the same patterns could reach
-(``bench/discovery.py --best-subset``); :func:`matching_occurrences` keeps only the occurrences
-that match annotated ones, as a filter of the occurrences that knew the answers would.
+:func:`best_subset` scores a choice among an estimate's patterns, made greedily with the
+reference at hand: what a better ranking of the same patterns could reach at the least (the
+best subset scores no less; ``bench/discovery.py --best-subset``);
+:func:`matching_occurrences` keeps only the occurrences that match annotated ones, as a filter
+of the occurrences that knew the answers would.
 :func:`establishment_matrix` (with :func:`establishment_parts`, the two shares behind each of
 its scores) and :func:`three_layer_matrix` show, pattern by pattern, where the establishment
 and three-layer scores come from (``extract_motives_eval.py --matches``).
