@@ -18,7 +18,7 @@ from complex_auto.data import training_data
 from complex_auto.layout import RunLayout
 from complex_auto.plots import TrainingPlotter
 from complex_auto.training import train
-from complex_auto.utils import atomic_write_text, default_jobs
+from complex_auto.utils import default_jobs
 
 
 def parser():
@@ -66,12 +66,10 @@ def main(args):
     text = Path(args.config).read_text()
     if args.epochs is not None:
         text = re.sub(r"(?m)^(\s*epochs\s*=).*$", rf"\g<1> {args.epochs}", text)
-    if context.main:
-        atomic_write_text(layout.config, text)
     plotter = TrainingPlotter(layout, data.train, data.shape, device, data.transform_names,
                               seed=cfg["seed"], sr=data.sr)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,
-                           plotter=plotter, context=context)
+                           plotter=plotter, context=context, config_text=text)
     distributed.barrier(context)
     distributed.teardown(context)
     if not context.main:

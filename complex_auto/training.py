@@ -105,6 +105,34 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
             raise ComplexAutoError(f"{path}: a training checkpoint without weights; pass the "
                                    "model file saved beside it (model_complex_auto_*.save)")
         state = state["model"]
+    check_fit(state, model, cfg, path)
+    model.load_state_dict(state)
+    differ = settings_differ(path, cfg)
+    if differ:
+        log.warning("%s was trained with other input settings than the config gives (%s: "
+                    "%s): its features will not mean what they meant in training", path,
+                    differ[0], "; ".join(differ[1]))
+    return model.to(device)
+
+
+def check_fit(state, model, cfg, path):
+    """Raise unless the weights ``state`` (read from ``path``) fit ``model``, built from ``cfg``.
+
+    Parameters
+    ----------
+    state : dict
+        A state dict, as saved by :func:`train`.
+    model : ComplexAutoEncoder
+        The model :func:`build_model` makes of ``cfg``.
+    cfg : dict
+    path : str or Path
+        Named in the error.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``state`` is no CAE's, or its sizes or ``learn_norm`` differ from ``cfg``'s.
+    """
     w = state.get("layer.weight") if isinstance(state, dict) else None
     if w is None:
         raise ComplexAutoError(f"{path}: not a complex_auto model (no 'layer.weight')")
@@ -119,13 +147,6 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
     if cfg["learn_norm"] != ("norm_val" in state):
         raise ComplexAutoError(f"{path}: model does not fit the config: learn_norm is "
                                f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
-    model.load_state_dict(state)
-    differ = settings_differ(path, cfg)
-    if differ:
-        log.warning("%s was trained with other input settings than the config gives (%s: "
-                    "%s): its features will not mean what they meant in training", path,
-                    differ[0], "; ".join(differ[1]))
-    return model.to(device)
 
 
 #: Config keys that fix what an input window is, by data type: a model fed windows of other
@@ -288,7 +309,7 @@ def _slice(draws, lo, hi):
 
 
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
-          plotter=None, context=SINGLE, threads=None):
+          plotter=None, context=SINGLE, threads=None, config_text=None):
     """Train a CAE on pairs and save it into the run folder.
 
     Parameters
@@ -313,6 +334,10 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     threads : int, optional
         Threads that cut pairs ahead of the model step (default :func:`build_threads`). The
         batches, and so the trained model, are the same for any number.
+    config_text : str, optional
+        Written to the run's ``config.ini`` once the model to continue is known to fit the
+        config, and before any model is saved: a ``--resume`` refused with another config
+        leaves the run's config as it was.
 
     Returns
     -------
@@ -338,8 +363,10 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     if not cfg["train_it"]:
         if model_path.exists():
             log.info("train_it = False: loading %s without training", model_path)
-            return load_model(cfg, train_pairs.n_in, model_path, device,
-                              warn_unfinished=False), history
+            model = load_model(cfg, train_pairs.n_in, model_path, device, warn_unfinished=False)
+            if config_text is not None and context.main:
+                atomic_write_text(layout.config, config_text)
+            return model, history
         log.info("train_it = False but %s does not exist: training", model_path)
     if resume or cfg["continue_train"]:
         if ckpt_path.exists():
@@ -351,6 +378,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                     raise ComplexAutoError(f"{ckpt_path} holds no weights and {model_path}, "
                                            "whose weights it continues, does not exist")
                 ckpt["model"] = torch.load(model_path, map_location=device, weights_only=True)
+            check_fit(ckpt["model"], model, cfg, ckpt_path)
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
             start, history = ckpt["epoch"], ckpt["history"]
@@ -363,6 +391,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
         else:
             log.warning("nothing to resume in %s: training from scratch", layout.dir)
+    if config_text is not None and context.main:
+        atomic_write_text(layout.config, config_text)
 
     if start >= epochs:
         # A checkpoint at or past the target (or --epochs 0): nothing to train, and saying

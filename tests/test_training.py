@@ -171,6 +171,17 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     again = torch.load(run / "model_complex_auto_cqt.save")
     assert all(torch.equal(weights[k], again[k]) for k in weights)
+    # --resume with a config of another model size is refused in one line, and leaves the
+    # run's config as it was (it was rewritten first, and the run then fitted no config)
+    from .conftest import TINY
+    before = (run / "config.ini").read_text()
+    wider = write_config(in_tmp / "wider.ini", cache_dir=str(in_tmp / "cache"),
+                         **dict(TINY, n_bases=16))
+    proc = run_cli("train.py", "e2e", flist, wider, "--resume", "--epochs", "4", cwd=in_tmp)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "checkpoint_cqt.pt: model does not fit the config: n_bases 8 in the model, 16 in " \
+           "the config" in proc.stderr
+    assert (run / "config.ini").read_text() == before
 
 
 def test_a_model_whose_training_was_killed_is_used_with_a_warning(in_tmp, short_wavs,
