@@ -523,6 +523,12 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
         lines = [f"{m}\t{bpm:g}\n" if bpm else f"{m}\n"
                  for (_, m), bpm in zip(results, tempi) if m]
         atomic_write_text(layout.matrix_list, "".join(lines))
+    elif layout.matrix_list.exists():
+        # The run's lists describe its last conversion: an older matrix list beside this
+        # conversion.json would have extract_motives.py read matrices it no longer lists.
+        layout.matrix_list.unlink()
+        log.warning("removed %s, the matrices of an earlier conversion: this one made none "
+                    "(--self-sim-matrix makes them)", layout.matrix_list)
     records = [{"piece": piece_name(p), "audio": str(p), "features": str(f),
                 "matrix": str(m) if m else None, "bpm": bpm}
                for p, (f, m), bpm in zip(files, results, tempi) if f is not None]

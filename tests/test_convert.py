@@ -150,6 +150,20 @@ def test_convert_py_with_model_path_creates_run_folder(in_tmp, short_wavs, tiny_
     feats = load_pyc_bz(RunLayout("fresh").features(short_wavs[0].name))
     assert feats.shape[2] == 8
     assert not RunLayout("fresh").matrix_list.exists()
+    # a conversion without matrices after one with them: the old matrix list went on naming
+    # matrices that conversion.json no longer lists, and extract_motives.py read them
+    flist = write_filelist(in_tmp / "both.txt", short_wavs[:2])
+    code, err = run_script("convert.py", "fresh", flist, tiny_config, "--model", "m.save",
+                           "--self-sim-matrix", "-j", "1", capsys=capsys)
+    assert code == 0 and RunLayout("fresh").matrix_list.exists(), err
+    one = write_filelist(in_tmp / "one.txt", short_wavs[1:2])
+    code, err = run_script("convert.py", "fresh", one, tiny_config, "--model", "m.save", "-j", "1",
+                           capsys=capsys)
+    assert code == 0, err
+    assert not RunLayout("fresh").matrix_list.exists()
+    assert "ss_matrices_filelist.txt, the matrices of an earlier conversion" in err
+    code, err = run_script("extract_motives.py", "fresh", "--bpm", "120", capsys=capsys)
+    assert code == 1 and "ss_matrices_filelist.txt" in err, err
 
 
 def check_error(code, err, *needles):
