@@ -63,6 +63,8 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
         number (naming the line).
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a file list")
     if not path.is_file():
         raise DataError(f"{path}: file list does not exist{missing_hint}")
 

@@ -196,6 +196,8 @@ def test_missing_filelist_or_a_folder_listed(in_tmp, tiny_config, capsys):
     flist = write_filelist(in_tmp / "list.txt", ["song.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, capsys=capsys)
     check_error(code, err, "list.txt, line 1", "'song.wav' is a folder, not a file")
+    code, err = run_script("convert.py", "r", "song.wav", tiny_config, capsys=capsys)
+    check_error(code, err, "song.wav: is a folder, not a file list")      # not 'does not exist'
 
 
 def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, capsys):
