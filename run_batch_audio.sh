@@ -43,8 +43,10 @@ while [ $# -gt 0 ]; do
                                 "$(cd models && ls -d */model_complex_auto_cqt.save 2>/dev/null |
                                    sed 's,/.*,,' | paste -sd ' ' -))" ;;
         --method) [ $# -ge 2 ] || die "--method needs a value (nf14 or families)"
-                  METHOD=$2; shift ;;
-        --method=*) METHOD=${1#--method=} ;;
+                  METHOD=$2; shift
+                  [ -n "$METHOD" ] || die "--method needs a value (nf14 or families)" ;;
+        --method=*) METHOD=${1#--method=}
+                    [ -n "$METHOD" ] || die "--method= needs a value (nf14 or families)" ;;
         -h|--help) usage 0 ;;
         -*) echo "error: unknown option $1" >&2; usage ;;
         *) [ -z "$CONFIG" ] || die "two configs given: $CONFIG and $1"

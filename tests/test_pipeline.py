@@ -131,6 +131,8 @@ def test_pretrained_name_picks_another_shipped_model(recorder):
     (["rec", "--pretrained="], "--pretrained= needs a model folder name"),
     (["rec", "a.ini", "b.ini"], "two configs given"),
     (["rec", "--method"], "--method needs a value"),
+    (["rec", "--method="], "--method= needs a value"),       # it trained with the default
+    (["rec", "--method", ""], "--method needs a value"),
     (["rec", "--pretrained", "--method", "famlies"], "--method famlies: not a method"),
     (["rec", "--fast"], "unknown option --fast"),
     (["--pretrained"], "the first argument is the run keyword"),
