@@ -24,7 +24,7 @@ from complex_auto.data import input_shape
 from complex_auto.errors import ComplexAutoError
 from complex_auto.filelist import check_distinct_names, read_list
 from complex_auto.layout import RunLayout
-from complex_auto.representations import check_kind
+from complex_auto.representations import check_kind, check_settings
 from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.training import load_model
 from complex_auto.utils import counted
@@ -87,6 +87,7 @@ def main(args):
     if args.step_size < 1:
         raise ComplexAutoError(f"--step-size {args.step_size}: must be >= 1")
     check_kind(args.features)
+    check_settings(args.features, cfg, args.config)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model("cqt")
     if args.features == "cae" and not args.merge and not model_path.is_file():

@@ -69,6 +69,30 @@ def check_kind(kind):
     return kind
 
 
+def check_settings(kind, cfg, source):
+    """Raise before any work when ``cfg`` cannot give features of ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    cfg : dict
+        CQT settings.
+    source : str or Path
+        The config, named in the error.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``kind`` folds bins into pitch classes (``chroma``, ``tichroma``) and
+        ``bins_per_oct`` is not a multiple of 12: found after the CQT of the first file, the
+        error cost a conversion's worth of time and did not name the config.
+    """
+    if kind in ("chroma", "tichroma") and cfg["bins_per_oct"] % PITCH_CLASSES:
+        raise ComplexAutoError(f"{source}: key 'bins_per_oct' = {cfg['bins_per_oct']}: "
+                               f"--features {kind} needs a multiple of 12")
+
+
 # -- inputs -------------------------------------------------------------------------------------
 def log_cqt(y, cfg):
     """CQT magnitude of a signal in dB, at most :data:`TOP_DB` below its maximum.

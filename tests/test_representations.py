@@ -12,7 +12,7 @@ from complex_auto.cqt import standardise_frames
 from complex_auto.errors import ComplexAutoError
 from complex_auto.features import n_windows
 from complex_auto.selfsim import cosine_distances, self_similarity
-from tests.conftest import child_env
+from tests.conftest import child_env, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 LENGTH = 8
@@ -169,3 +169,14 @@ def test_convert_chroma_needs_no_model_and_records_its_kind(tmp_path):
     info = json.loads((run / "conversion.json").read_text())
     assert info["features"] == "tichroma" and info["model"] is None
     assert (run / "ss_matrices_filelist.txt").read_text().strip().endswith("\t84")
+
+
+def test_chroma_of_a_config_without_whole_semitones_is_refused_before_any_work(tmp_path):
+    # found after the first file's CQT, and the error named neither the config nor the key
+    cfg = write_config(tmp_path / "eighteen.ini", bins_per_oct=18)
+    (tmp_path / "list.txt").write_text(str(ROOT / "data/jku/audio/silverswan-poly.mp3") + "\n")
+    res = run_convert(tmp_path, "r", "list.txt", str(cfg), "--features", "chroma")
+    assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
+    assert "eighteen.ini: key 'bins_per_oct' = 18: --features chroma needs a multiple of 12" \
+        in res.stderr
+    assert not (tmp_path / "output" / "r").exists()
