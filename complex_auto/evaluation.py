@@ -71,7 +71,8 @@ def load_patterns(path):
     Raises
     ------
     DataError
-        When the file is missing or a line is neither a header nor ``onset, pitch``.
+        When the file is missing, a line is neither a header nor ``onset, pitch``, or a
+        number is not finite.
     """
     import mir_eval
 
@@ -79,9 +80,14 @@ def load_patterns(path):
     if not path.is_file():
         raise DataError(f"{path}: pattern file does not exist")
     try:
-        return mir_eval.io.load_patterns(str(path))
+        patterns = mir_eval.io.load_patterns(str(path))
     except (ValueError, IndexError):
         return read_mirex(path)
+    if not all(np.isfinite(occ).all() for pattern in patterns for occ in pattern):
+        # mir_eval reads 'nan' and 'inf' as numbers, and every measure then scores 0:
+        # read_mirex names the line
+        return read_mirex(path)
+    return patterns
 
 
 def list_mirex_files(folder, extensions=(".seg", ".txt")):

@@ -144,6 +144,11 @@ def read_mirex(path):
     (Importing mir_eval costs seconds; the extractor only needs the spans of a ground truth
     for its pictures. Evaluation uses mir_eval's own reader.)
 
+    Parameters
+    ----------
+    path : str or Path
+        The MIREX file: ``patternN`` and ``occurrenceN`` headers, then ``onset, pitch`` lines.
+
     Returns
     -------
     list of list of list of (float, float)
@@ -152,7 +157,8 @@ def read_mirex(path):
     Raises
     ------
     DataError
-        When a line is neither a header nor two numbers (names file and line).
+        When a line is neither a header nor two finite numbers (names file and line): a NaN
+        or infinite onset failed later, in the pictures and the report.
     """
     patterns, pattern, occurrence = [], [], []
     path = Path(path)
@@ -170,10 +176,14 @@ def read_mirex(path):
         elif line.strip():
             fields = line.split(",")
             try:
-                occurrence.append((float(fields[0]), float(fields[1])))
+                note = (float(fields[0]), float(fields[1]))
             except (ValueError, IndexError):
                 raise DataError(f"{path}, line {lineno}: expected 'onset, pitch', got "
                                 f"'{line.strip()[:60]}'") from None
+            if not np.isfinite(note).all():
+                raise DataError(f"{path}, line {lineno}: onset and pitch must be finite "
+                                f"numbers, not '{line.strip()[:60]}'")
+            occurrence.append(note)
     if occurrence:
         pattern.append(occurrence)
     if pattern:

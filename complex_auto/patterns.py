@@ -78,6 +78,9 @@ METHODS = ("nf14", "families")
 NOTES = ("span", "recurring", "melody")
 #: The named values of ``extract_motives.py --audio-start`` (else seconds); the first is the default.
 AUDIO_STARTS = ("auto", "first-sound")
+#: Longest ``--max-beats`` accepted: more than a day of music at 60 bpm, longer than any piece
+#: (a larger number overflowed the compiled search's integers).
+MAX_BEATS_LIMIT = 100_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1018,10 +1021,21 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
 def parse_audio_start(value):
     """``--audio-start`` as given: one of :data:`AUDIO_STARTS`, else seconds (float, >= 0).
 
+    Parameters
+    ----------
+    value : str or float
+        ``'auto'``, ``'first-sound'``, or seconds as a number or its text.
+
+    Returns
+    -------
+    str or float
+        The name, or the seconds: finite and 0 or more.
+
     Raises
     ------
     DataError
-        For anything else.
+        For anything else: another word, a negative number, NaN or an infinite one (which
+        overflowed later, turned into samples).
     """
     if value in AUDIO_STARTS:
         return value
@@ -1029,8 +1043,10 @@ def parse_audio_start(value):
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = -1.0
-    if not seconds >= 0:
+    if seconds < 0:
         raise DataError("--audio-start: must be 'auto', 'first-sound' or seconds (0 or more)")
+    if not math.isfinite(seconds):
+        raise DataError(f"--audio-start {value}: must be a finite number of seconds")
     return seconds
 
 
@@ -1184,8 +1200,9 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         here, in list order.
     domain, refdir, load_segments, save_segments, plot, method, occurrence_p, max_beats, notes
         As for :func:`extract_piece`. ``load_segments`` and ``save_segments`` need
-        ``nf14`` and redo every piece; ``occurrence_p`` (in (0, 1)) and ``max_beats`` (at
-        least :data:`complex_auto.families.MIN_BEATS`) need ``families``.
+        ``nf14`` and redo every piece; ``occurrence_p`` (in (0, 1)) and ``max_beats`` (from
+        :data:`complex_auto.families.MIN_BEATS` to :data:`MAX_BEATS_LIMIT`) need
+        ``families``.
     frame_seconds : float, optional
         Seconds per matrix row; None takes it from the run's ``conversion.json``
         (:func:`run_timing`, which also gives the window and padding rows).
@@ -1228,9 +1245,9 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     if max_beats is not None:
         from .families import MIN_BEATS
 
-        if not (math.isfinite(max_beats) and max_beats >= MIN_BEATS):
-            raise DataError(f"--max-beats {max_beats:g}: must be a number of beats, at least "
-                            f"{MIN_BEATS:g} (the shortest pattern)")
+        if not (math.isfinite(max_beats) and MIN_BEATS <= max_beats <= MAX_BEATS_LIMIT):
+            raise DataError(f"--max-beats {max_beats:g}: must be a number of beats from "
+                            f"{MIN_BEATS:g} (the shortest pattern) to {MAX_BEATS_LIMIT:g}")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root, durations=notes == "melody")
     if notes != NOTES[0] and not any(p["csv"] for p in plan):

@@ -144,6 +144,11 @@ def test_bad_estimate_line_is_named(tmp_path):
     (tmp_path / "x.seg").write_text("pattern1\noccurrence1\n1.0, 60.0\n\n1.0 60.0\n")
     with pytest.raises(DataError, match=r"x\.seg, line 5"):
         load_patterns(tmp_path / "x.seg")
+    # mir_eval reads nan and inf as numbers, and an annotation holding one scored 0
+    for number in ("nan", "inf"):
+        (tmp_path / "y.txt").write_text(f"pattern1\noccurrence1\n1.0, 60.0\n{number}, 62.0\n")
+        with pytest.raises(DataError, match=r"y\.txt, line 4: .*must be finite"):
+            load_patterns(tmp_path / "y.txt")
 
 
 def test_script_prints_table_and_fails_in_one_line(tmp_path):

@@ -100,3 +100,18 @@ def test_a_byte_order_mark_is_read_past_and_other_encodings_are_named(tmp_path):
         with pytest.raises(DataError, match=re.escape(f"{latin}, line 3: not UTF-8 text "
                                                       "(byte 0xe9)")):
             read(latin)
+
+
+@pytest.mark.parametrize("line", ["nan, 60.0", "1.0, inf", "-inf, 60", "1e400, 60"])
+def test_a_ground_truth_note_that_is_not_finite_is_refused_naming_the_line(tmp_path, line):
+    # read_mirex took NaN and infinite onsets: the report failed later in format_time with a
+    # traceback
+    from complex_auto.errors import DataError
+
+    truth = tmp_path / "piece.txt"
+    truth.write_text(f"pattern1\noccurrence1\n1.0, 60.0\n{line}\noccurrence2\n5.0, 60.0\n")
+    with pytest.raises(DataError, match=re.escape(f"{truth}, line 4: onset and pitch must be "
+                                                  f"finite numbers, not '{line}'")):
+        read_mirex(truth)
+    truth.write_text("pattern1\noccurrence1\n1.0, 60.0\n2.5, 62\noccurrence2\n5.0, 60.0\n")
+    assert read_mirex(truth) == [[[(1.0, 60.0), (2.5, 62.0)], [(5.0, 60.0)]]]

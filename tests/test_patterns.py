@@ -384,3 +384,44 @@ def test_script_runs(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "output" / "r" / "mine.patterns.csv").is_file()
     assert "-t has no effect" in res.stderr
+
+
+def load_script(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_script_{name[:-3]}", REPO / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("args, message", [
+    # inf and 1e400 overflowed turning beats into notes; nan was refused without its reason
+    (["--audio-start", "inf"], "--audio-start inf: must be a finite number of seconds"),
+    (["--audio-start", "1e400"], "--audio-start 1e400: must be a finite number of seconds"),
+    (["--audio-start", "nan"], "--audio-start nan: must be a finite number of seconds"),
+    # beyond int64 in cells: numba's TypingError from the compiled search
+    (["--method", "families", "--max-beats", "1e19"],
+     "--max-beats 1e+19: must be a number of beats from 2 (the shortest pattern) to 100000"),
+    # a NaN onset in the ground truth: a traceback in the report's format_time
+    (["--refdir", "gt", "--no-plot"],
+     "gt/mine.txt, line 3: onset and pitch must be finite numbers, not 'nan, 60.0'"),
+])
+def test_script_refuses_numbers_that_are_not_finite_in_one_line(tmp_path, small_score,
+                                                                monkeypatch, capsys, args,
+                                                                message):
+    from complex_auto import cli
+
+    monkeypatch.chdir(tmp_path)
+    make_run(tmp_path / "output", ["mine.wav"])
+    (tmp_path / "csvs.txt").write_text(f"{small_score}\n")
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "mine.txt").write_text("pattern1\noccurrence1\nnan, 60.0\n"
+                                              "1.0, 62.0\noccurrence2\n4.0, 60.0\n")
+    script = load_script("extract_motives.py")
+    with pytest.raises(SystemExit) as e:
+        cli.run(script.main, script.parser(),
+                ["r", "--bpm", "150", "--csv", "csvs.txt"] + args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 1 and err[-1] == f"error: {message}", err
+    assert not any("Traceback" in line for line in err)
