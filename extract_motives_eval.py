@@ -24,9 +24,17 @@ def parser():
                     "against references of the same piece name: establishment, occurrence "
                     "(.75 and .5), three-layer and standard F/P/R (mir_eval). Prints the "
                     "per-piece table and the mean, appends them to output/RUN/results.txt and "
-                    "writes output/RUN/results.csv.",
+                    "writes output/RUN/results.csv. When the run has an HTML report "
+                    "(output/RUN/report/index.html) and --estdir is not given, it also "
+                    "rebuilds the report with the new scores, using the options of the "
+                    "report's previous build (its --refdir, --csv and --bpm, recorded in "
+                    "output/RUN/report/report.json by extract_motives.py or python -m "
+                    "complex_auto.report).",
         epilog="Files are paired by piece name (the file name up to its first dot); files "
-               "without a partner are listed and left out of the mean.")
+               "without a partner are listed and left out of the mean. If the report cannot "
+               "be rebuilt (e.g. a csv list recorded by its previous build no longer "
+               "exists), a warning says why and the evaluation still succeeds; rebuild it "
+               "with python -m complex_auto.report RUN and new options.")
     p.add_argument("run", metavar="RUN", help="run keyword: output/RUN/ holds estimates and results")
     p.add_argument("--refdir", "-refdir", dest="refdir", default=str(DEFAULT_REFDIR),
                    metavar="DIR", help="references, DIR/PIECE.txt in MIREX format "

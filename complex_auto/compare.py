@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cli
-from .errors import ComplexAutoError
+from .errors import ComplexAutoError, DataError
 from .layout import OUTPUT_ROOT, RunLayout
 from .representations import KINDS, LABELS, check_kind, featurizer, similarity_function
 
@@ -71,6 +71,40 @@ def check_methods(methods):
         if m not in known:
             raise ComplexAutoError(f"--method {m}: unknown finder; choose from {', '.join(known)}")
     return list(methods)
+
+
+def check_tempi(entries, filelist, jku_list=Path("jku_csv_files.txt")):
+    """Refuse a recording whose tempo the finders will not know, before any conversion.
+
+    The finders turn frames into beats with the list's tempo column, else the tempo of a
+    JKU piece (by name, or from the tempo column of ``jku_list``).
+
+    Parameters
+    ----------
+    entries : list of (Path, float or None, int)
+        The recordings, as :func:`complex_auto.filelist.read_list` gives them.
+    filelist : Path
+        Their list, for the message.
+    jku_list : Path
+        The csv list the finders read (``extract_motives.py --csv auto``).
+
+    Raises
+    ------
+    DataError
+        Naming the list's line and how to give the tempo.
+    """
+    from .filelist import read_list
+    from .jku import JKU_BPM
+    from .layout import piece_name
+
+    known = set(JKU_BPM)
+    if Path(jku_list).is_file():
+        known |= {piece_name(f) for f, bpm, _ in read_list(jku_list, "csv score",
+                                                          check_exists=False) if bpm}
+    for f, bpm, lineno in entries:
+        if bpm is None and piece_name(f) not in known:
+            raise DataError(f"{filelist}, line {lineno}: tempo of {f.name} unknown (not a JKU "
+                            "piece); add it to the line after a tab: PATH<TAB>BPM")
 
 
 def shifted_key(semitone):
@@ -260,6 +294,12 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     -------
     list of dict
         The rows of ``compare.csv``.
+
+    Raises
+    ------
+    ComplexAutoError
+        Before any work: an unknown kind or finder, a bad model or config, file list,
+        excerpt length, pitch shift, or a recording of unknown tempo (:func:`check_tempi`).
     """
     from . import transposition as tp
     from .data import input_shape
@@ -270,6 +310,7 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     kinds = [check_kind(k) for k in kinds]
     methods = check_methods(methods or available_methods())
     semitones = tuple(semitones or tp.SEMITONES)
+    seconds = tp.SECONDS if seconds is None else seconds    # 0 is refused, not the default
     model = None
     if "cae" in kinds:
         cfg = model_config("cqt", model_path, config_path)
@@ -277,10 +318,14 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
     else:   # the baselines need only the CQT and window settings
         cfg = model_config("cqt", model_path, config_path or DEFAULT_CONFIG)
     config_path = config_path or cfg.get("config_path", "")
+    tp.check_options(cfg, seconds, semitones)
     entries = read_list(filelist, "audio")
     check_distinct_names(entries, filelist, pieces=True)
+    check_tempi(entries, filelist)
     files, tempi = [f for f, _, _ in entries], [b for _, b, _ in entries]
-    excerpt = tp.excerpt(audio or tp.DEFAULT_AUDIO, cfg["sr"], seconds or tp.SECONDS)
+    audio = audio or tp.DEFAULT_AUDIO
+    excerpt = tp.excerpt(audio, cfg["sr"], seconds)
+    tp.check_excerpt(excerpt, audio, cfg, seconds)
     cache_dir = cache_dir or tp.CACHE_DIR
     layout = RunLayout(run, root).make()
 
@@ -469,7 +514,9 @@ def parser():
     p.add_argument("--method", nargs="+", metavar="METHOD",
                    help="finders to run (default: all that extract_motives.py offers)")
     p.add_argument("--filelist", type=Path, default=DEFAULT_FILELIST, metavar="LIST",
-                   help="recordings to convert (default: %(default)s)")
+                   help="recordings to convert, one a line; a recording that is not a JKU "
+                        "piece needs its tempo after a tab: PATH<TAB>BPM (default: "
+                        "%(default)s)")
     p.add_argument("--audio", type=Path, metavar="FILE",
                    help="recording whose middle the transposition test uses "
                         "(default: data/jku/audio/mazurka24-4-poly.mp3)")

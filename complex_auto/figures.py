@@ -320,16 +320,40 @@ def parser():
         p.add_argument(f"--{kind}-config", type=Path, default=None, metavar="PATH",
                        help=f"its config (default: config.ini or config*.ini beside the "
                             f"model, else {SHIPPED_CONFIGS[kind]})")
-    p.add_argument("--out-dir", type=Path, default=Path("images"), metavar="DIR",
-                   help="where the PNGs go (default: images)")
+    # a str, not a Path: Path('') is '.', which would hide an empty --out-dir
+    p.add_argument("--out-dir", default="images", metavar="DIR",
+                   help="where the PNGs go, made when missing (default: images)")
     p.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS),
                    help="draw only these figures")
     cli.add_verbose(p)
     return p
 
 
+def check_out_dir(path):
+    """Refuse an ``--out-dir`` that is empty, a file, or below a file, before any drawing.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (made when missing).
+
+    Raises
+    ------
+    ComplexAutoError
+        Naming ``--out-dir`` and what is wrong.
+    """
+    if not str(path).strip():       # would write into the current folder
+        raise ComplexAutoError("--out-dir '': empty; give a folder, e.g. images")
+    path = Path(path)
+    above = next(p for p in [path, *path.parents] if p.exists())    # '.' at the latest
+    if not above.is_dir():
+        where = "a file" if above == path else f"{above} is a file"
+        raise ComplexAutoError(f"--out-dir {path}: {where}, not a folder")
+
+
 def main(args):
     """Draw the figures of ``args.only``; a missing default model only warns."""
+    check_out_dir(args.out_dir)
     drawn = 0
     for kind in args.only:
         model = getattr(args, f"{kind}_model")

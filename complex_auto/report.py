@@ -979,7 +979,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     Raises
     ------
     DataError
-        When the run has no pattern tables or one of its files is unreadable.
+        When the run has no pattern tables or one of its files is unreadable, or the csv
+        list (given, or recorded by the previous build) does not exist.
     """
     layout = RunLayout(run, root)
     out = layout.report_dir
@@ -994,6 +995,13 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
                                                                             str(DEFAULT_REFDIR)),
                "csv": str(csv_list) if csv_list is not None else saved.get("csv", "auto"),
                "bpm": bpm if bpm is not None else saved.get("bpm")}
+    if csv_list is None and options["csv"].lower() not in ("auto", "none") \
+            and not Path(options["csv"]).is_file():
+        # not given now: say where it came from, or the user looks for a --csv never typed
+        raise DataError(f"--csv {options['csv']}: file list does not exist; the path is "
+                        f"recorded in {options_path} by an earlier build of the report; give "
+                        f"another: python -m complex_auto.report {run} --csv LIST (or auto, "
+                        "or none)")
     pieces = run_pieces(layout, options["csv"], options["bpm"])
     extraction = read_extraction_info(layout)
     domain = extraction.get("domain", "audio")
@@ -1086,14 +1094,38 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
 def refresh_report(run, root=OUTPUT_ROOT):
     """Rebuild a run's report, with its current scores, when it has one (for the evaluation).
 
-    Returns the summary of :func:`build_report`, or ``None`` when the run has no report.
+    The report is built with the options of its previous build (``report/report.json``).
+    When that fails on the user's input (a csv list recorded then and deleted since, say),
+    a warning says why and the report stays as it was.
+
+    Parameters
+    ----------
+    run : str
+        Run keyword: reads ``root/RUN/``.
+    root : str or Path
+        Folder of the runs.
+
+    Returns
+    -------
+    dict or None
+        The summary of :func:`build_report`; ``None`` when the run has no report or it could
+        not be rebuilt.
     """
+    from .errors import ComplexAutoError
+
     layout = RunLayout(run, root)
     if not layout.report_index.is_file():
         log.info("no report to update in %s (build one with python -m complex_auto.report %s)",
                  layout.report_dir, run)
         return None
-    return build_report(run, root)
+    try:
+        return build_report(run, root)
+    except ComplexAutoError as e:
+        # A warning, not an error: the caller's own work (the evaluation's results.csv and
+        # table) is done, and exit status 1 would tell a user or a batch script that it was
+        # not. The report is a view of those results; the warning says it is out of date.
+        log.warning("%s not updated, it shows the previous scores: %s", layout.report_dir, e)
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1153,16 +1185,61 @@ def main(args):
     bad = [(k, v) for k, v in (("width", args.width), ("height", args.height)) if v < 1]
     if bad:
         raise cli.ComplexAutoError(f"--{bad[0][0]} {bad[0][1]}: must be at least 1 pixel")
+    if args.screenshot is not None:
+        check_png_path(args.screenshot)
     result = build_report(args.run, refdir=refdir, csv_list=args.csv, bpm=args.bpm)
-    if args.screenshot:
+    if args.screenshot is not None:
         from .browser import screenshot
 
         piece = args.page or result["pieces"][0]
         page = result["index"].parent / f"{piece}.html"
         if not page.is_file():
             raise cli.ComplexAutoError(f"--page {piece}: no page {page}")
-        screenshot(page, args.screenshot, args.width, args.height, args.at)
+        try:
+            screenshot(page, args.screenshot, args.width, args.height, args.at)
+        except (_selector_errors() if args.at else ()) as e:   # querySelector refused it
+            raise cli.ComplexAutoError(f"--at {args.at}: not a CSS selector Chromium accepts "
+                                       "(e.g. 'table.occurrences')") from e
         cli.log.info("screenshot of %s: %s", page, args.screenshot)
+
+
+def check_png_path(path, option="--screenshot"):
+    """Refuse a picture's path that no file can be written to, before the browser starts.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the PNG goes.
+    option : str
+        The option that named it, for the message.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``path`` is empty or a folder, or a folder above it is a file.
+    """
+    from .errors import ComplexAutoError
+
+    if not str(path).strip():
+        raise ComplexAutoError(f"{option} '': empty; give a file name, e.g. page.png")
+    path = Path(path)
+    if path.is_dir():
+        raise ComplexAutoError(f"{option} {path}: a folder; give a file name, e.g. "
+                               f"{path / 'page.png'}")
+    above = next(p for p in path.parents if p.exists())    # '.' at the latest
+    if not above.is_dir():
+        raise ComplexAutoError(f"{option} {path}: {above} is a file, not a folder")
+
+
+def _selector_errors():
+    """Selenium's exceptions for a selector the page's ``querySelector`` refuses (``()``
+    without selenium, whose absence :mod:`complex_auto.browser` reports itself)."""
+    try:
+        from selenium.common.exceptions import (InvalidElementStateException,
+                                                InvalidSelectorException, JavascriptException)
+    except ImportError:
+        return ()
+    return InvalidElementStateException, InvalidSelectorException, JavascriptException
 
 
 if __name__ == "__main__":

@@ -253,6 +253,66 @@ def format_result(name, result, n_windows=None):
     return f"{name}: " + ", ".join(parts) + tail
 
 
+def check_options(cfg, seconds, semitones):
+    """Refuse an excerpt length or pitch shifts that the transposition test cannot use.
+
+    Made before any work, by this command and by ``python -m complex_auto.compare``.
+
+    Parameters
+    ----------
+    cfg : dict
+        CQT settings (``n_bins``, ``bins_per_oct``).
+    seconds : float
+        ``--seconds``: length of the excerpt.
+    semitones : sequence of float
+        ``--semitones``: pitch shifts.
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``seconds`` is not positive, or a shift spans the CQT's whole range or more
+        (every partial would leave it).
+    """
+    if not seconds > 0:
+        raise ComplexAutoError(f"--seconds {seconds:g}: must be positive")
+    span = cfg["n_bins"] * 12 // cfg["bins_per_oct"]
+    wide = [s for s in semitones if abs(s) >= span]
+    if wide:
+        raise ComplexAutoError(f"--semitones {wide[0]:g}: the CQT spans {span} semitones; "
+                               "shift by less than that")
+
+
+def check_excerpt(audio, path, cfg, seconds):
+    """Refuse an excerpt too short for one window of features (it would give no window).
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (samples,)
+        The excerpt, mono at ``cfg['sr']`` Hz.
+    path : Path
+        The recording it comes from, for the message.
+    cfg : dict
+        CQT and window settings (``sr``, ``hop_length``, ``length_ngram``).
+    seconds : float
+        The excerpt length asked for.
+
+    Raises
+    ------
+    ComplexAutoError
+        Naming ``--seconds`` when a longer excerpt would do, else the recording.
+    """
+    sr, hop, length = cfg["sr"], cfg["hop_length"], cfg["length_ngram"]
+    frames = 1 + len(audio) // hop
+    if frames > length:      # convert.py skips a shorter recording for the same reason
+        return
+    need = f"not more than one window of {length} ({length * hop / sr:.1f} s)"
+    if len(audio) < int(round(seconds * sr)):       # the whole recording is that short
+        raise ComplexAutoError(f"--audio {path}: {len(audio) / sr:.1f} s of audio, {frames} "
+                               f"CQT frames, {need}; use a longer recording")
+    raise ComplexAutoError(f"--seconds {seconds:g}: the excerpt has {frames} CQT frames, "
+                           f"{need}; give more seconds")
+
+
 def parser():
     """The command line of ``python -m complex_auto.transposition``."""
     p = argparse.ArgumentParser(
@@ -294,24 +354,12 @@ def main(args):
             raise ComplexAutoError(f"--focus-frames {args.focus_frames}: must be 1.."
                                    f"{cfg['length_ngram']}")
         cfg = dict(cfg, focus_frames=args.focus_frames)
-    if not args.seconds > 0:
-        raise ComplexAutoError(f"--seconds {args.seconds:g}: must be positive")
     if args.tolerance < 0:
         raise ComplexAutoError(f"--tolerance {args.tolerance}: must be 0 or more frames")
-    # a shift by the CQT's whole range or more moves every partial out of it
-    span = cfg["n_bins"] * 12 // cfg["bins_per_oct"]
-    wide = [s for s in args.semitones if abs(s) >= span]
-    if wide:
-        raise ComplexAutoError(f"--semitones {wide[0]:g}: the CQT spans {span} semitones; "
-                               "shift by less than that")
+    check_options(cfg, args.seconds, args.semitones)
     featurize = model_featurizer(args.model, cfg, device)
     audio = excerpt(args.audio, cfg["sr"], args.seconds)
-    frames = 1 + len(audio) // cfg["hop_length"]
-    if frames <= cfg["length_ngram"]:     # convert.py skips such a recording for the same reason
-        raise ComplexAutoError(
-            f"{args.audio}: {len(audio) / cfg['sr']:.1f} s of audio, {frames} CQT frames, not "
-            f"more than one window of {cfg['length_ngram']} "
-            f"({cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
+    check_excerpt(audio, args.audio, cfg, args.seconds)
     result = transposition_test(featurize, audio, cfg["sr"], args.semitones, args.tolerance)
     print(format_result(str(args.model), result, len(featurize(audio))))
 

@@ -126,3 +126,47 @@ def test_the_device_reaches_conversion_and_the_transposition_test(tmp_path, monk
                     audio=wav, seconds=8.0, semitones=SEMITONES, chance_seeds=(),
                     root=tmp_path / "output", cache_dir=tmp_path / "cache", device="cuda")
     assert seen == {"convert": "cuda", "transposition": "cuda"}
+
+
+@pytest.fixture(scope="module")
+def short_wavs(tmp_path_factory):
+    """The first 20 s of sonata01-3 (named as the JKU piece), its first 1 s, and a copy of
+    the 20 s under a name that is no JKU piece."""
+    import soundfile as sf
+
+    from complex_auto.cqt import load_audio
+
+    tmp = tmp_path_factory.mktemp("wavs")
+    y = load_audio(ROOT / "data/jku/audio/sonata01-3-poly.mp3", 22050)[:20 * 22050]
+    for name, part in (("sonata01-3-poly", y), ("one", y[:22050]), ("foo", y)):
+        sf.write(tmp / f"{name}.wav", part, 22050)
+    return tmp
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seconds", "0"], "--seconds 0: must be positive"),
+    (["--seconds", "-5"], "--seconds -5: must be positive"),
+    (["--semitones", "2", "100"], "--semitones 100: the CQT spans 60 semitones"),
+    (["--seconds", "2"], "--seconds 2: the excerpt has 23 CQT frames, not more than one "
+                         "window of 32 (2.9 s)"),
+    (["--audio", "{wavs}/one.wav"], "one.wav: 1.0 s of audio, 12 CQT frames, not more than"),
+    (["--filelist", "foo.txt"], "foo.txt, line 1: tempo of foo.wav unknown (not a JKU piece); "
+                                "add it to the line after a tab: PATH<TAB>BPM"),
+])
+def test_transposition_options_and_tempi_are_checked_before_any_work(
+        short_wavs, tmp_path, monkeypatch, capsys, args, message):
+    """They ran (``--seconds 0`` took the default 40 s) or failed with a ValueError, or a
+    --bpm that compare does not have, after conversion and extraction."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.txt").write_text(f"{short_wavs / 'sonata01-3-poly.wav'}\n")
+    (tmp_path / "foo.txt").write_text(f"{short_wavs / 'foo.wav'}\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(compare.main, compare.parser(),
+                ["x", "--features", "chroma", "--method", "nf14", "--filelist", "list.txt",
+                 "--audio", str(short_wavs / "sonata01-3-poly.wav"),
+                 "--config", str(ROOT / "models/cqt_piano/config_cqt.ini"),
+                 *[a.format(wavs=short_wavs) for a in args]])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "output").exists()

@@ -137,3 +137,23 @@ def test_shipped_configs_say_how_long_their_model_trained():
         rows = (d / "train_log.csv").read_text().splitlines()[1:]
         assert int(rows[-1].split(",")[0]) == len(rows), d.name
         assert load_config(config)["epochs"] == len(rows), f"{config}: epochs"
+
+
+@pytest.mark.parametrize("out_dir, message", [
+    ("afile", "--out-dir afile: a file, not a folder"),          # was FileExistsError
+    ("afile/sub", "--out-dir afile/sub: afile is a file, not a folder"),
+    ("", "--out-dir '': empty; give a folder, e.g. images"),     # drew into the current folder
+])
+def test_a_bad_out_dir_is_one_line_before_drawing(tmp_path, monkeypatch, capsys, out_dir,
+                                                  message):
+    from complex_auto import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(figures.main, figures.parser(), [
+            "--only", "signal", "--out-dir", out_dir,
+            "--signal-model", str(ROOT / "models/signal/model_complex_auto_signal.save")])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

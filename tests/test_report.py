@@ -359,7 +359,14 @@ def test_report_of_a_run_without_ground_truth(runs):
     (["--refdir", "output/plain/conversion.json"],     # it exists: "does not exist" misled
      "--refdir output/plain/conversion.json: a file, not a folder"),
     (["--bpm", "-5"], "--bpm -5: must be positive beats per minute"),
-    (["--screenshot", "x.png", "--width", "0"], "--width 0: must be at least 1 pixel")])
+    (["--screenshot", "x.png", "--width", "0"], "--width 0: must be at least 1 pixel"),
+    # a folder, and a path below a file: tracebacks after the build (IsADirectoryError,
+    # FileExistsError)
+    (["--screenshot", "output"], "--screenshot output: a folder; give a file name, e.g. "
+                                 "output/page.png"),
+    (["--screenshot", "output/plain/conversion.json/x.png"],
+     "--screenshot output/plain/conversion.json/x.png: output/plain/conversion.json is a "
+     "file, not a folder")])
 def test_report_refuses_bad_options_before_building(runs, monkeypatch, capsys, args, message):
     monkeypatch.chdir(runs)
     index = runs / "output" / "plain" / "report" / "index.html"
@@ -367,6 +374,28 @@ def test_report_refuses_bad_options_before_building(runs, monkeypatch, capsys, a
     assert run_report("plain", *args) == 1
     assert capsys.readouterr().err == f"error: {message}\n"
     assert index.stat().st_mtime_ns == before and not (runs / "x.png").exists()
+
+
+def test_a_recorded_csv_list_that_is_gone_is_named_with_where_it_came_from(
+        runs, tmp_path, monkeypatch, capsys):
+    """The evaluation rebuilds the report with the options of its last build: a csv list
+    deleted since failed it (exit 1, after results.csv was written) with 'gone.txt: file
+    list does not exist', though the user had not typed gone.txt in that command."""
+    shutil.copytree(runs / "output" / "jku", tmp_path / "output" / "jku")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gone.txt").write_text(f"{ROOT / 'data' / 'jku' / 'csv' / f'{JKU_PIECE}.csv'}\n")
+    assert run_report("jku", "--csv", "gone.txt") == 0
+    (tmp_path / "gone.txt").unlink()
+    results = tmp_path / "output" / "jku" / "results.csv"
+    results.unlink()
+    where = ("--csv gone.txt: file list does not exist; the path is recorded in "
+             "output/jku/report/report.json by an earlier build of the report")
+    code, err = run_script("extract_motives_eval.py", "jku", "--refdir", GROUNDTRUTH,
+                           capsys=capsys)
+    assert code == 0 and results.is_file()       # its own work is done: a warning only
+    assert f"output/jku/report not updated, it shows the previous scores: {where}" in err
+    assert run_report("jku") == 1
+    assert capsys.readouterr().err.startswith(f"error: {where}; give another")
 
 
 def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
@@ -490,6 +519,17 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     assert severe == []
     browser.find_element("css selector", "table.pieces a").click()
     assert browser.find_element("css selector", "h1").text == PLAIN
+
+
+def test_a_selector_chromium_refuses_is_one_line(runs, tmp_path, monkeypatch, capsys):
+    """``--at '###'`` ended in selenium's InvalidElementStateException traceback."""
+    shutil.copytree(runs / "output" / "plain", tmp_path / "output" / "plain")
+    shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)
+    monkeypatch.chdir(tmp_path)
+    assert run_report("plain", "--screenshot", "s.png", "--at", "###") == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: --at ###: not a CSS selector Chromium accepts (e.g. 'table.occurrences')")
+    assert not (tmp_path / "s.png").exists()
 
 
 def wait_until(driver, script, seconds=10.0):
