@@ -36,7 +36,8 @@ import numpy as np
 from . import cli
 from .errors import ComplexAutoError, DataError
 from .layout import OUTPUT_ROOT, RunLayout
-from .representations import KINDS, LABELS, check_kind, featurizer, similarity_function
+from .representations import (KINDS, LABELS, check_kind, check_settings, featurizer,
+                              similarity_function)
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,8 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
         cfg = model_config("cqt", model_path, config_path or DEFAULT_CONFIG)
     config_path = config_path or cfg.get("config_path", "")
     tp.check_options(cfg, seconds, semitones)
+    for kind in kinds:
+        check_settings(kind, cfg, config_path)
     entries = read_list(filelist, "audio")
     check_distinct_names(entries, filelist, pieces=True)
     check_tempi(entries, filelist)

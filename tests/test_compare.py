@@ -7,6 +7,8 @@ import pytest
 from complex_auto import cli, compare
 from complex_auto.representations import KINDS
 
+from .conftest import write_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SEMITONES = (2,)
 
@@ -140,6 +142,7 @@ def short_wavs(tmp_path_factory):
     y = load_audio(ROOT / "data/jku/audio/sonata01-3-poly.mp3", 22050)[:20 * 22050]
     for name, part in (("sonata01-3-poly", y), ("one", y[:22050]), ("foo", y)):
         sf.write(tmp / f"{name}.wav", part, 22050)
+    write_config(tmp / "eighteen.ini", bins_per_oct=18)
     return tmp
 
 
@@ -152,6 +155,8 @@ def short_wavs(tmp_path_factory):
     (["--audio", "{wavs}/one.wav"], "one.wav: 1.0 s of audio, 12 CQT frames, not more than"),
     (["--filelist", "foo.txt"], "foo.txt, line 1: tempo of foo.wav unknown (not a JKU piece); "
                                 "add it to the line after a tab: PATH<TAB>BPM"),
+    (["--config", "{wavs}/eighteen.ini"], "eighteen.ini: key 'bins_per_oct' = 18: --features "
+                                          "chroma needs a multiple of 12"),
 ])
 def test_transposition_options_and_tempi_are_checked_before_any_work(
         short_wavs, tmp_path, monkeypatch, capsys, args, message):
