@@ -123,8 +123,16 @@ def parser():
 
 
 def main(args):
-    if args.frame_seconds is not None and args.frame_seconds <= 0:
-        raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds}: must be positive")
+    # A frame is one CQT hop: 1 ms is 22 samples at 22050 Hz, 10 s a window of minutes. Beyond,
+    # the grids of the finders overflowed (1e-300) or the mapping onto notes did (1e300).
+    if args.frame_seconds is not None and not 0.001 <= args.frame_seconds <= 10:
+        raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds:g}: must be from 0.001 "
+                                   "to 10 seconds (one CQT hop)")
+    # Segment scores are means of similarities in [0, 1]: above 1 nothing is found, and the
+    # threshold came down 0.001 a pass (for ever from 1e300, where th - 0.001 == th).
+    if args.th > 1:
+        raise cli.ComplexAutoError(f"--th {args.th:g}: must be at most 1 (the similarities "
+                                   "of the matrix lie in [0, 1])")
     if args.refdir is not None:
         cli.check_folder(args.refdir, "--refdir")
     args.refdir = args.refdir or str(DEFAULT_REFDIR)

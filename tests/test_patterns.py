@@ -403,6 +403,14 @@ def load_script(name):
     # beyond int64 in cells: numba's TypingError from the compiled search
     (["--method", "families", "--max-beats", "1e19"],
      "--max-beats 1e+19: must be a number of beats from 2 (the shortest pattern) to 100000"),
+    # overflows in the families grid (1e-300) and the mapping onto notes (1e300)
+    (["--frame-seconds", "1e-300"],
+     "--frame-seconds 1e-300: must be from 0.001 to 10 seconds (one CQT hop)"),
+    (["--frame-seconds", "1e300"],
+     "--frame-seconds 1e+300: must be from 0.001 to 10 seconds (one CQT hop)"),
+    # th - 0.001 == th: the search lowered its threshold for ever
+    (["--th", "1e300"],
+     "--th 1e+300: must be at most 1 (the similarities of the matrix lie in [0, 1])"),
     # a NaN onset in the ground truth: a traceback in the report's format_time
     (["--refdir", "gt", "--no-plot"],
      "gt/mine.txt, line 3: onset and pitch must be finite numbers, not 'nan, 60.0'"),
