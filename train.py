@@ -56,12 +56,13 @@ def main(args):
         cfg["epochs"] = args.epochs
     device = cli.resolve_device(args.device, args.threads)
     context, device = distributed.setup(device)
-    layout = RunLayout(args.run).make()
+    layout = RunLayout(args.run)        # checked now, made once the data are read
     if not context.main:
         distributed.barrier(context)    # rank 0 fills the cache first; the others read it
     data = training_data(cfg, args.filelist, refresh=args.refresh_cache, jobs=default_jobs())
     if context.main:
         distributed.barrier(context)
+    layout.make()
     # The run's copy of the config holds what was used, --epochs included.
     text = Path(args.config).read_text()
     if args.epochs is not None:

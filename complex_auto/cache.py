@@ -12,6 +12,7 @@ import logging
 import os
 from pathlib import Path
 
+from .errors import ConfigError
 from .utils import load_pyc_bz, save_pyc_bz
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,31 @@ def cache_path(cache_dir, list_name, kind, key):
     return Path(cache_dir) / f"{Path(list_name).name}_{kind}_{key}.pyc.bz"
 
 
+def make_cache_dir(folder):
+    """Create the cache folder when missing, or say in one line why it cannot be one.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The config's ``cache_dir``.
+
+    Raises
+    ------
+    ConfigError
+        When ``folder`` (or a folder above it) is a file, or cannot be created or written.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"key 'cache_dir' = '{folder}' is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"key 'cache_dir' = '{folder}': cannot create the folder "
+                          f"({e.strerror or e})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"key 'cache_dir' = '{folder}': the folder is not writable")
+
+
 def cached(path, build, refresh=False):
     """Return the object cached at ``path``, building and saving it when needed.
 
@@ -83,8 +109,15 @@ def cached(path, build, refresh=False):
     -------
     object
         The cached object, or what ``build`` returned (then saved at ``path``).
+
+    Raises
+    ------
+    ConfigError
+        When the folder of ``path`` (the config's ``cache_dir``) is a file or cannot be
+        created; checked before ``build`` runs, so no work is lost.
     """
     path = Path(path)
+    make_cache_dir(path.parent)
     if path.exists() and not refresh:
         try:
             obj = load_pyc_bz(path)

@@ -5,6 +5,7 @@ with its type. :func:`load_config` returns a dict with typed values or raises
 :class:`~complex_auto.errors.ConfigError` naming the file and the key.
 """
 import math
+import re
 from pathlib import Path
 
 from configobj import ConfigObj, ConfigObjError, flatten_errors
@@ -94,7 +95,9 @@ def load_config(path, **overrides):
             detail = f" ({err})" if err else ""
             # a number of the right type outside the spec's min / max is not "not a number"
             what = "is out of range" if isinstance(err, _RANGE_ERRORS) else f"is not {want}"
-            raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} {what}{detail}")
+            # configobj reads 'transform = 2' as the string '2', not as a list
+            hint = _one_value_list_hint(key, spec[key], conf[key])
+            raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} {what}{hint or detail}")
     cfg = dict(conf)
     for key, value in cfg.items():
         # the spec's bounds pass NaN (every comparison with it is false), and inf as a
@@ -108,6 +111,38 @@ def load_config(path, **overrides):
     return cfg
 
 
+def _one_value_list_hint(key, check, value):
+    """A hint for a list key given one bare value (``transform = 2``), else ``''``.
+
+    configobj reads a value as a list only when it holds a comma, so a list of one value is
+    written ``2,``; the hint is given only where the spec lets the list hold one value.
+
+    Parameters
+    ----------
+    key : str
+        The key, for the hint.
+    check : str
+        The key's spec, e.g. ``"int_list(min=1)"``.
+    value : str or list
+        The value configobj read.
+
+    Returns
+    -------
+    str
+    """
+    kind = check.split("(")[0]
+    if kind not in ("int_list", "float_list") or not isinstance(value, str):
+        return ""
+    least = re.search(r"\bmin=(\d+)", check)
+    if least and int(least.group(1)) > 1:
+        return ""
+    try:
+        (int if kind == "int_list" else float)(value.strip())
+    except ValueError:
+        return ""
+    return f": a list of one value ends with a comma ({key} = {value.strip()},)"
+
+
 def _check_consistency(cfg, path):
     bad = [t for t in cfg["transform"] if t not in (0, 1, 2)]
     if bad:
@@ -117,11 +152,33 @@ def _check_consistency(cfg, path):
         raise ConfigError(f"{path}: key 'init' = 'fourier' needs 2-D inputs (data_type cqt or mnist)")
     if cfg["data_type"] == "cqt" and min(cfg["shifts"]) < 0:
         raise ConfigError(f"{path}: key 'shifts' must be non-negative for data_type cqt")
+    if cfg["data_type"] == "cqt" and min(cfg["scales"]) < 0:
+        # a tempo change stretches by 1 + scales[0] * u, u in [0, 1): below 1, the n-gram's
+        # frames were read from before its start (an IndexError in the first batch)
+        shown = ", ".join(f"{v:g}" for v in cfg["scales"])
+        raise ConfigError(f"{path}: key 'scales' = {shown} must be non-negative for data_type "
+                          "cqt (a tempo change stretches by 1 + scales[0] * u, u in [0, 1))")
     if cfg["dropout"] >= 1:
         raise ConfigError(f"{path}: key 'dropout' = {cfg['dropout']:g} drops every input: "
                           "it must be below 1")
+    _check_cache_dir(cfg["cache_dir"], path)
     if cfg["data_type"] == "cqt":
         _check_cqt_range(cfg, path)
+
+
+def _check_cache_dir(cache_dir, path):
+    """Refuse a ``cache_dir`` that is a file, or lies below one, when the config is loaded.
+
+    Training made its run folder and the CQTs first, then failed to save them with a
+    traceback; a folder that cannot be created for another reason is named when the cache
+    is first written (:func:`complex_auto.cache.make_cache_dir`).
+    """
+    from .utils import file_in_the_way
+
+    blocking = file_in_the_way(cache_dir)
+    if blocking is not None:
+        where = "is a file" if blocking == Path(cache_dir) else f"lies in {blocking}, a file"
+        raise ConfigError(f"{path}: key 'cache_dir' = '{cache_dir}' {where}, not a folder")
 
 
 def _check_cqt_range(cfg, path):

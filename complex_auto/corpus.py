@@ -28,7 +28,7 @@ import numpy as np
 
 from .cli import number
 from .errors import ComplexAutoError, DataError
-from .utils import counted
+from .utils import counted, file_in_the_way
 
 log = logging.getLogger(__name__)
 
@@ -387,6 +387,42 @@ def split_pieces(pieces, share=HELDOUT_SHARE):
     return train, [p for p in held if p[0].source not in trained]
 
 
+def check_arguments(out_dir, hours, seed, jobs):
+    """Refuse arguments of :func:`build` that cannot make a corpus, before anything is made.
+
+    A negative seed failed in NumPy after ``DIR`` was made, a file as ``DIR`` failed in
+    ``mkdir``, and an empty ``DIR`` rendered into the current folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        ``DIR``: must name a folder (existing or not), not a file and not ``''``.
+    hours : float
+        Must be finite and above 0.
+    seed : int
+        Must be a whole number of at least 0 (what NumPy's generators take).
+    jobs : int
+        Must be at least 1.
+
+    Raises
+    ------
+    ComplexAutoError
+        Naming the argument and what is wrong with it.
+    """
+    if not str(out_dir).strip():
+        raise ComplexAutoError(f"DIR '{out_dir}': give the folder to render the corpus into")
+    blocking = file_in_the_way(out_dir)
+    if blocking is not None:
+        where = "" if blocking == Path(out_dir) else f"{blocking} "
+        raise DataError(f"DIR {out_dir}: {where}is a file, not a folder")
+    if not (isinstance(hours, (int, float)) and math.isfinite(hours) and hours > 0):
+        raise ComplexAutoError(f"--hours {hours}: must be > 0")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ComplexAutoError(f"--seed {seed}: must be a whole number of at least 0")
+    if not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ComplexAutoError(f"-j {jobs}: must be at least 1")
+
+
 def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None):
     """Render the corpus of ``seed`` until it holds ``hours`` of audio.
 
@@ -420,17 +456,22 @@ def build(out_dir, hours=2.5, seed=0, jobs=2, soundfont=SOUNDFONT, sources=None)
     Raises
     ------
     ComplexAutoError
-        When FluidSynth, the soundfont or music21 is missing.
+        When an argument cannot work (:func:`check_arguments`), or FluidSynth, the soundfont
+        or music21 is missing; then nothing is created.
     DataError
-        When FluidSynth fails.
+        When ``out_dir`` is a file or cannot be created, or FluidSynth fails.
     """
     from .utils import atomic_write_text, progress_map
 
+    check_arguments(out_dir, hours, seed, jobs)
     check_tools(soundfont)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     sources = corpus_sources() if sources is None else sources
     sources = {g: [p for p in paths if not denied(p)] for g, paths in sources.items()}
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"{out_dir}: cannot create the folder ({e.strerror or e})") from None
     target = hours * 3600.0
     done, total, batch = [], 0.0, 2 * jobs
     while total < target:
@@ -495,8 +536,6 @@ def parser():
 
 def main(args):
     """Build the corpus the arguments ask for and log what it holds."""
-    if args.hours <= 0:
-        raise ComplexAutoError(f"--hours {args.hours}: must be > 0")
     res = build(args.dir, hours=args.hours, seed=args.seed, jobs=args.jobs)
     log.info("%s: %.2f h for training (%s/filelist.txt, %s), %.2f h held out (%s/heldout.txt, "
              "%s)", counted(res["pieces"], "piece"), res["seconds"]["train"] / 3600, args.dir,

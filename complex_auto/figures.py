@@ -344,10 +344,12 @@ def check_out_dir(path):
     """
     if not str(path).strip():       # would write into the current folder
         raise ComplexAutoError("--out-dir '': empty; give a folder, e.g. images")
+    from .utils import file_in_the_way
+
     path = Path(path)
-    above = next(p for p in [path, *path.parents] if p.exists())    # '.' at the latest
-    if not above.is_dir():
-        where = "a file" if above == path else f"{above} is a file"
+    blocking = file_in_the_way(path)
+    if blocking is not None:
+        where = "a file" if blocking == path else f"{blocking} is a file"
         raise ComplexAutoError(f"--out-dir {path}: {where}, not a folder")
 
 

@@ -65,9 +65,38 @@ class RunLayout:
                             "(not empty, not absolute, no '..')")
         self.run = run
         self.dir = Path(root) / run
+        self._check_folder()
+
+    def _check_folder(self):
+        # a file in the run folder's place failed, with a traceback, where the first file
+        # went into it (FileExistsError, NotADirectoryError)
+        from .utils import file_in_the_way
+
+        blocking = file_in_the_way(self.dir)
+        if blocking is not None:
+            what = "run folder" if blocking == self.dir else "folder"
+            raise DataError(f"{blocking} is a file, not a {what}")
 
     def make(self):
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Create the run folder (and those above it) when missing.
+
+        Returns
+        -------
+        RunLayout
+            ``self``.
+
+        Raises
+        ------
+        DataError
+            When the run folder, or one above it, is a file, or cannot be created.
+        """
+        self._check_folder()
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self._check_folder()        # made a file since
+            raise DataError(f"{self.dir}: cannot create the run folder "
+                            f"({e.strerror or e})") from None
         return self
 
     # training

@@ -43,7 +43,7 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, 
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .patterns import PALETTE, score_offset
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text, counted, progress
+from .utils import atomic_path, atomic_write_text, counted, file_in_the_way, progress
 
 log = logging.getLogger(__name__)
 
@@ -1226,9 +1226,9 @@ def check_png_path(path, option="--screenshot"):
     if path.is_dir():
         raise ComplexAutoError(f"{option} {path}: a folder; give a file name, e.g. "
                                f"{path / 'page.png'}")
-    above = next(p for p in path.parents if p.exists())    # '.' at the latest
-    if not above.is_dir():
-        raise ComplexAutoError(f"{option} {path}: {above} is a file, not a folder")
+    blocking = file_in_the_way(path.parent)
+    if blocking is not None:
+        raise ComplexAutoError(f"{option} {path}: {blocking} is a file, not a folder")
 
 
 def _selector_errors():

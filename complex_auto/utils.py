@@ -88,6 +88,28 @@ def _running(pid):
     return True
 
 
+def file_in_the_way(folder):
+    """The file that stands where ``folder``, or a folder above it, would be; else None.
+
+    Only the nearest existing path counts (what lies below it does not exist yet): a run,
+    cache or output folder there could not be made, and its first file failed with a
+    traceback (``FileExistsError``, ``NotADirectoryError``).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    Path or None
+    """
+    folder = Path(folder)
+    for above in (folder, *folder.parents):
+        if above.exists():
+            return None if above.is_dir() else above
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.

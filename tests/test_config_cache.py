@@ -79,7 +79,16 @@ def test_dropout_of_one_is_refused(tmp_path):
 
 @pytest.mark.parametrize("key,value,bound", [("lr", "-1", "too small"),
                                              ("dropout", "1.5", "too big"),
-                                             ("epochs", "-3", "too small")])
+                                             ("epochs", "-3", "too small"),
+                                             ("batch_size", "0", "too small"),
+                                             ("samples_epoch", "0", "too small"),
+                                             ("n_bases", "0", "too small"),
+                                             ("length_ngram", "0", "too small"),
+                                             ("hop_length", "0", "too small"),
+                                             # NumPy's generators, seeded in training,
+                                             # refused it at the first epoch
+                                             ("seed", "-1", "too small"),
+                                             ("seed", "4294967296", "too big")])
 def test_out_of_range(tmp_path, key, value, bound):
     # a number outside the spec's bounds is named as such, not as "not a number"
     p = write_config(tmp_path / "c.ini", **{key: value})
@@ -105,6 +114,52 @@ def test_cqt_settings_that_cannot_work_are_refused_when_loaded(tmp_path, keys, m
     else:
         with pytest.raises(ConfigError, match=rf"c\.ini: .*{re.escape(message)}"):
             load_config(p)
+
+
+def test_negative_scales_are_refused_when_loaded(tmp_path):
+    # a tempo change stretched by 1 + scales[0] * u < 1: an IndexError in the first batch,
+    # after output/RUN/config.ini was written
+    p = write_config(tmp_path / "c.ini", scales="-5.0, 0.0", transform="2,")
+    with pytest.raises(ConfigError, match=r"c\.ini: key 'scales' = -5, 0 must be "
+                                          "non-negative for data_type cqt"):
+        load_config(p)
+    assert load_config(write_config(tmp_path / "c.ini", scales="0.5, 0.0",
+                                    transform="2,"))["scales"] == [0.5, 0.0]
+
+
+def test_a_list_of_one_value_without_its_comma_gets_a_hint(tmp_path):
+    # configobj reads 'transform = 2' as the string '2'
+    p = write_config(tmp_path / "c.ini", transform="2")
+    with pytest.raises(ConfigError, match=r"key 'transform' = '2' is not a comma-separated "
+                                          r"list of integers: .*\(transform = 2,\)$"):
+        load_config(p)
+    with pytest.raises(ConfigError, match=r"key 'transform' = 'x' .*wrong type.*\)$"):
+        load_config(write_config(tmp_path / "c.ini", transform="x"))
+    assert load_config(write_config(tmp_path / "c.ini", transform="2,"))["transform"] == [2]
+
+
+def test_a_cache_dir_that_is_a_file_is_refused_when_loaded(tmp_path):
+    (tmp_path / "f").write_text("")
+    for folder, why in [(tmp_path / "f", "is a file, not a folder"),
+                        (tmp_path / "f" / "sub", "lies in .*f, a file, not a folder")]:
+        p = write_config(tmp_path / "c.ini", cache_dir=str(folder))
+        with pytest.raises(ConfigError, match=rf"c\.ini: key 'cache_dir' = '{folder}' {why}$"):
+            load_config(p)
+
+
+def test_a_cache_folder_that_cannot_be_made_is_named_before_building(tmp_path):
+    # FileExistsError / FileNotFoundError tracebacks, after the CQTs were computed
+    (tmp_path / "f").write_text("")
+    calls = []
+    folders = [(tmp_path / "f", "is a file, not a folder"),
+               (tmp_path / "f" / "sub", "cannot create the folder")]
+    if Path("/proc/self").is_dir():
+        folders.append((Path("/proc/nope"), r"cannot create the folder \(No such file"))
+    for folder, why in folders:
+        with pytest.raises(ConfigError, match=rf"^key 'cache_dir' = '{folder}'.* {why}"):
+            cached(folder / "x.pyc.bz", lambda: calls.append(1))
+    assert not calls
+    assert cached(tmp_path / "new" / "x.pyc.bz", lambda: 7) == 7
 
 
 def test_overrides(tmp_path):

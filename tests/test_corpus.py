@@ -157,3 +157,31 @@ def test_a_corpus_of_one_piece_says_it_holds_nothing_out(tmp_path, caplog):
     assert "1 piece: " in caplog.text and "1 pieces" not in caplog.text
     assert (tmp_path / "c" / "heldout.txt").read_text().split() == []
     assert "heldout.txt lists no file: no piece could be held out" in caplog.text
+
+
+@pytest.mark.parametrize("where, changes, message", [
+    ("new", dict(seed=-1), "--seed -1: must be a whole number of at least 0"),
+    ("new", dict(hours=float("nan")), "--hours nan: must be > 0"),
+    ("file", {}, "is a file, not a folder"),
+    ("file/x", {}, "is a file, not a folder"),
+    ("", {}, "DIR '': give the folder"),                   # rendered into the current folder
+])
+def test_build_refuses_arguments_before_making_anything(tmp_path, monkeypatch, where, changes,
+                                                        message):
+    # a negative seed failed in NumPy (a traceback) after DIR was made; a file as DIR in mkdir
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("")
+    args = dict(hours=0.001, seed=0, jobs=1, sources={}) | changes
+    with pytest.raises(ComplexAutoError, match=message):
+        corpus.build(where, **args)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_the_command_refuses_a_negative_seed_in_one_line(tmp_path, capsys):
+    from complex_auto import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.run(corpus.main, corpus.parser(), ["build", str(tmp_path / "c"), "--seed", "-1"])
+    assert stop.value.code == 1
+    assert capsys.readouterr().err == "error: --seed -1: must be a whole number of at least 0\n"
+    assert not (tmp_path / "c").exists()

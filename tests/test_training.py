@@ -13,7 +13,7 @@ from complex_auto.errors import ComplexAutoError
 from complex_auto.layout import RunLayout
 from complex_auto.training import LOG_HEADER, build_model, load_model, train
 
-from .conftest import png_content, run_cli, run_script, write_config, write_filelist
+from .conftest import TINY, png_content, run_cli, run_script, write_config, write_filelist
 
 CFG = dict(cache_dir="cache", train_it=True, continue_train=False, start_epoch=0, test_data="",
            data_type="cqt", samples_epoch=64, batch_size=16, epochs=4, lr=1e-2,
@@ -173,7 +173,6 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert all(torch.equal(weights[k], again[k]) for k in weights)
     # --resume with a config of another model size is refused in one line, and leaves the
     # run's config as it was (it was rewritten first, and the run then fitted no config)
-    from .conftest import TINY
     before = (run / "config.ini").read_text()
     wider = write_config(in_tmp / "wider.ini", cache_dir=str(in_tmp / "cache"),
                          **dict(TINY, n_bases=16))
@@ -439,3 +438,13 @@ def test_test_data_that_shares_training_files_is_named(tmp_path, tiny_config, ca
     with caplog.at_level("WARNING"):
         training_sets(files[:2], cfg, "train")
     assert "not held out" not in caplog.text
+
+
+def test_a_failed_read_of_the_data_leaves_no_run_folder(in_tmp, short_wavs):
+    # the run folder was made first, and a cache folder that cannot be made left it empty
+    config = write_config(in_tmp / "c.ini", cache_dir="/proc/nope", **TINY)
+    flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
+    proc = run_cli("train.py", "r", flist, config, "--device", "cpu", cwd=in_tmp)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "key 'cache_dir' = '/proc/nope'" in proc.stderr
+    assert not (in_tmp / "output" / "r").exists()
