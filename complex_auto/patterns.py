@@ -740,12 +740,7 @@ def load_matrix(path):
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: self-similarity matrix does not exist")
-    try:
-        X = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"{path}: cannot read matrix ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    if X.ndim != 2 or X.shape[0] != X.shape[1]:
-        raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
+    X = _read_matrix(path)
     X = np.ascontiguousarray(as_float(X))
     if not np.isfinite(X).all():
         raise DataError(f"{path}: matrix holds NaN or infinite values")
@@ -753,13 +748,24 @@ def load_matrix(path):
 
 
 def _check_matrix_file(path):
-    """Cheap header check (shape only) so that bad input fails before any work is done."""
+    """Cheap header check (shape and type) so that bad input fails before any work is done."""
+    _read_matrix(path, mmap_mode="r")
+
+
+def _read_matrix(path, mmap_mode=None):
     try:
-        X = np.load(path, mmap_mode="r", allow_pickle=False)
+        X = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"{path}: cannot read matrix ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    if X.ndim != 2 or X.shape[0] != X.shape[1]:
-        raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square")
+        # numpy takes a file without the .npy header for a pickle, and says so
+        why = ("not a NumPy .npy file" if "pickle" in str(e)
+               else str(e).splitlines()[0] if str(e) else type(e).__name__)
+        raise DataError(f"{path}: cannot read matrix ({why})") from None
+    if X.ndim != 2 or X.shape[0] != X.shape[1] or X.size == 0:
+        raise DataError(f"{path}: matrix is {'x'.join(map(str, X.shape))}, not square "
+                        "with at least one frame")
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{path}: matrix holds {X.dtype} values, not real numbers")
+    return X
 
 
 def families_to_patterns(found):

@@ -336,6 +336,17 @@ def test_plan_errors(tmp_path, small_score):
     np.save(layout.matrix("other.wav"), np.zeros((5, 6)))
     with pytest.raises(DataError, match="5x6, not square"):
         plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+    # an empty or text matrix passed the header check and failed in the search, a traceback;
+    # a picture listed by mistake was 'pickled data ... allow_pickle'
+    for bad_matrix, why in [(np.zeros((0, 0)), "0x0, not square with at least one frame"),
+                            (np.array([["a", "b"], ["c", "d"]]), "holds <U1 values, not real")]:
+        np.save(layout.matrix("other.wav"), bad_matrix)
+        with pytest.raises(DataError, match=why):
+            plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+    layout.matrix("other.wav").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(DataError, match=r"other\.wav\.npy: cannot read matrix \(not a NumPy "
+                                        r"\.npy file\)"):
+        plan_run("r", csv_list="none", bpm=100, root=tmp_path)
     layout.matrix("other.wav").unlink()
     with pytest.raises(DataError, match="line 2: listed matrix .* does not exist"):
         plan_run("r", csv_list="none", bpm=100, root=tmp_path)
