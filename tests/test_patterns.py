@@ -422,6 +422,8 @@ def load_script(name):
     # th - 0.001 == th: the search lowered its threshold for ever
     (["--th", "1e300"],
      "--th 1e+300: must be at most 1 (the similarities of the matrix lie in [0, 1])"),
+    # read as the current folder
+    (["--csv", ""], "--csv '': empty; give a list of csv scores, 'auto' or 'none'"),
     # a NaN onset in the ground truth: a traceback in the report's format_time
     (["--refdir", "gt", "--no-plot"],
      "gt/mine.txt, line 3: onset and pitch must be finite numbers, not 'nan, 60.0'"),
