@@ -95,17 +95,18 @@ def check_tempi(entries, filelist, jku_list=Path("jku_csv_files.txt")):
         Naming the list's line and how to give the tempo.
     """
     from .filelist import read_list
-    from .jku import JKU_BPM
+    from .jku import piece_bpm
     from .layout import piece_name
 
-    known = set(JKU_BPM)
-    if Path(jku_list).is_file():
-        known |= {piece_name(f) for f, bpm, _ in read_list(jku_list, "csv score",
-                                                          check_exists=False) if bpm}
+    scores = (read_list(jku_list, "csv score", check_exists=False)
+              if Path(jku_list).is_file() else [])
+    score_bpm = {piece_name(f): bpm for f, bpm, _ in scores if bpm}
     for f, bpm, lineno in entries:
-        if bpm is None and piece_name(f) not in known:
+        try:       # as the finders will (patterns.plan_run): the list's tempo, then the JKU's
+            piece_bpm(piece_name(f), bpm if bpm is not None else score_bpm.get(piece_name(f)))
+        except DataError:
             raise DataError(f"{filelist}, line {lineno}: tempo of {f.name} unknown (not a JKU "
-                            "piece); add it to the line after a tab: PATH<TAB>BPM")
+                            "piece); add it to the line after a tab: PATH<TAB>BPM") from None
 
 
 def shifted_key(semitone):
