@@ -133,8 +133,7 @@ def main(args):
     if args.th > 1:
         raise cli.ComplexAutoError(f"--th {args.th:g}: must be at most 1 (the similarities "
                                    "of the matrix lie in [0, 1])")
-    if not args.csv.strip():        # Path('') is the current folder: 'is a folder' misled
-        raise cli.ComplexAutoError("--csv '': empty; give a list of csv scores, 'auto' or 'none'")
+    cli.check_csv_option(args.csv)
     if args.refdir is not None:
         cli.check_folder(args.refdir, "--refdir")
     args.refdir = args.refdir or str(DEFAULT_REFDIR)

@@ -110,6 +110,18 @@ def check_folder(path, option):
         raise ComplexAutoError(f"{option} {path}: {why}")
 
 
+def check_csv_option(value):
+    """Refuse an empty ``--csv`` (``Path('')`` is the current folder, which misleads).
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``value`` is empty or blank.
+    """
+    if value is not None and not value.strip():
+        raise ComplexAutoError("--csv '': empty; give a list of csv scores, 'auto' or 'none'")
+
+
 def setup_logging(verbose=False):
     """Log to stderr from INFO (bare messages) or, when ``verbose``, from DEBUG (with level and
     logger); numba, matplotlib, PIL and h5py only from WARNING; Python warnings are logged."""

@@ -1178,6 +1178,7 @@ def main(args):
     refdir = None if args.refdir is None else ("" if args.refdir.lower() == "none"
                                                else args.refdir)
     # checked before the build, which takes a while for a long run
+    cli.check_csv_option(args.csv)
     if refdir:
         cli.check_folder(refdir, "--refdir")
     if args.bpm is not None and not args.bpm > 0:

@@ -359,6 +359,8 @@ def test_report_of_a_run_without_ground_truth(runs):
     (["--refdir", "output/plain/conversion.json"],     # it exists: "does not exist" misled
      "--refdir output/plain/conversion.json: a file, not a folder"),
     (["--bpm", "-5"], "--bpm -5: must be positive beats per minute"),
+    # read as the current folder: '.: is a folder, not a file list'
+    (["--csv", ""], "--csv '': empty; give a list of csv scores, 'auto' or 'none'"),
     (["--screenshot", "x.png", "--width", "0"], "--width 0: must be at least 1 pixel"),
     # a folder, and a path below a file: tracebacks after the build (IsADirectoryError,
     # FileExistsError)
