@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Planted defects in the pattern finder, its chance control and what they read: does the suite
-catch each one?
+"""Planted defects in the pattern finder, its chance control, what they read and what trains the
+model: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -10,8 +10,11 @@ finder (``complex_auto/families.py``), the melody (``melody.py``), the chance co
 (``chance.py``), the mapping of spans onto notes (``patterns.py``), the measures that
 ``evaluation.py`` adds to mir_eval's, or of what every finder reads: the CQT, its windows and
 the self-similarity matrix (``cqt.py``, ``features.py``, ``selfsim.py``, where the suite once
-let such defects through). For each, the script copies the repository into a temporary
-folder, plants the defect there, runs the tests of that module (stopping at the first
+let such defects through), or of what trains the model: the CAE and its loss (``model.py``),
+the CQT training pairs (``cqt_pairs.py``) and the training loop (``training.py``; three of the
+25 planted there survived until tests were added: the loss's power ignored, the same pairs
+every epoch, ``set_to_norm`` not applied). For each, the script copies the repository into a
+temporary folder, plants the defect there, runs the tests of that module (stopping at the first
 failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a defect the
 suite would let through). The working tree is never modified.
 
@@ -24,7 +27,7 @@ instead of rounding the note ends of ``melody.skyline`` on its 1/480-beat grid; 
 distances left unclipped by ``selfsim.cosine_distances`` (they leave [0, 2] by rounding only).
 
 A killed mutant takes seconds to a minute, a survivor as long as its tests (a few minutes);
-the whole table about 25 minutes on two cores. Exit status 1 when a mutant survives.
+the whole table about 30 minutes on two cores. Exit status 1 when a mutant survives.
 """
 import argparse
 import shutil
@@ -51,6 +54,9 @@ TESTS = {
     "selfsim": ["tests/test_references.py"],
     "cqt": ["tests/test_references.py"],
     "features": ["tests/test_references.py"],
+    "model": ["tests/test_model.py", "tests/test_fourier_init.py", "tests/test_training.py"],
+    "cqt_pairs": ["tests/test_cqt_pairs.py", "tests/test_training.py"],
+    "training": ["tests/test_training.py", "tests/test_distributed.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -221,6 +227,61 @@ MUTANTS = [
     ("selfsim", "smoothing kernel widened",
      "KERNEL_SIZE = 10", "KERNEL_SIZE = 12"),
     ("selfsim", "a narrower zeroed band", "BAND = 8", "BAND = 7"),
+    # the model: what makes the amplitudes invariant and the phases carry the transformation
+    ("model", "amplitudes not exchanged within a pair",
+     "amp_other = torch.cat([amp[n:], amp[:n]])", "amp_other = torch.cat([amp[:n], amp[n:]])"),
+    ("model", "phase as atan2(im, re)",
+     "torch.atan2(re, im)", "torch.atan2(im, re)"),
+    ("model", "decoding with sine and cosine exchanged",
+     "[amplitude * torch.sin(phase), amplitude * torch.cos(phase)]",
+     "[amplitude * torch.cos(phase), amplitude * torch.sin(phase)]"),
+    ("model", "cross reconstructions compared with the wrong item",
+     "x_hat, y_hat = rec[:n], rec[n:]", "y_hat, x_hat = rec[:n], rec[n:]"),
+    ("model", "learned norm without normalising the rows",
+     "w = self.norm_val * w / (w.norm(dim=1, keepdim=True) + _EPS)", "w = self.norm_val * w"),
+    ("model", "dropout not rescaled",
+     "return x.masked_fill(noise < int(levels), 0.0) * (1.0 / (1.0 - p))",
+     "return x.masked_fill(noise < int(levels), 0.0)"),
+    ("model", "dropout while evaluating", "if not self.training or p == 0:", "if p == 0:"),
+    ("model", "Fourier bases with the DC term",
+     "if (u, v) != (0, 0) and (u > 0 or v > 0)", "if (u > 0 or v >= 0)"),
+    ("model", "set_to_norm ignoring its value",
+     "w.mul_(value / (w.norm(dim=1, keepdim=True) + _EPS))",
+     "w.mul_(1.0 / (w.norm(dim=1, keepdim=True) + _EPS))"),
+    ("model", "loss power ignored for one item",
+     "rec = (y - y_hat).abs().pow(power).mean()", "rec = (y - y_hat).abs().pow(2).mean()"),
+    ("model", "equal-norm penalty on the mean norm",
+     "equal_norm_loss * norms.var()", "equal_norm_loss * norms.mean()"),
+    # the training pairs
+    ("cqt_pairs", "pitch shift downwards",
+     "y[sel, s:] = x[sel, :n_bins - s]", "y[sel, :n_bins - s] = x[sel, s:]"),
+    ("cqt_pairs", "time shift backwards",
+     "draws.start[sel] + draws.shift[sel]", "draws.start[sel] - draws.shift[sel]"),
+    ("cqt_pairs", "tempo pairs never exchanged",
+     "x[swap], y[swap] = y[swap], x[swap]", "x[swap] = x[swap]"),
+    ("cqt_pairs", "tempo stretch not centre-cropped",
+     "crop = (stretched - length) // 2", "crop = 0 * stretched"),
+    ("cqt_pairs", "onsets emphasised in both directions",
+     "return x + weight * np.maximum(diff, 0)", "return x + weight * np.abs(diff)"),
+    ("cqt_pairs", "items standardised to 1, not 0.1",
+     "flat *= (std / (sd + _EPS))", "flat *= (1.0 / (sd + _EPS))"),
+    ("cqt_pairs", "starts from frame 0, so time shifts leave the file",
+     "start = rng.integers(self.max_time, ", "start = rng.integers(0, "),
+    ("cqt_pairs", "evaluation sweep with one shift of margin",
+     "margin = 2 * self.max_time", "margin = self.max_time"),
+    # the training loop
+    ("training", "the same pairs every epoch",
+     'rng = np.random.default_rng([cfg["seed"], epoch])',
+     'rng = np.random.default_rng([cfg["seed"], 0])'),
+    ("training", "set_to_norm not applied", 'model.set_to_norm(cfg["set_to_norm"])', "pass"),
+    ("training", "resume without the optimizer state",
+     'opt.load_state_dict(ckpt["optimizer"])', "pass"),
+    ("training", "resume forgets the history",
+     'start, history = ckpt["epoch"], ckpt["history"]', 'start, history = ckpt["epoch"], []'),
+    ("training", "train loss a sum of batch means",
+     "total += rec.item() * (hi - lo)", "total += rec.item()"),
+    ("training", "gradients not weighted by the part's share",
+     "(loss * ((hi - lo) * context.world / size)).backward()", "loss.backward()"),
 ]
 
 

@@ -101,6 +101,19 @@ def test_penalties_add_to_the_loss():
     assert torch.isclose(with_norm, rec + 2.0 * norms.mean() + 3.0 * norms.var(), atol=1e-6)
 
 
+@pytest.mark.parametrize("power", [1, 2])
+def test_reconstruction_loss_is_the_mean_power_of_both_cross_errors(power):
+    """CQT models train on absolute errors (power 1), signals and digits on squared ones:
+    both cross reconstructions count, each with the config's power."""
+    torch.manual_seed(0)
+    model = ComplexAutoEncoder(20, 3)
+    x, y = torch.randn(4, 20), torch.randn(4, 20)
+    y_hat, x_hat, _, _ = model(x, y)
+    want = ((y - y_hat).abs() ** power).mean() + ((x - x_hat).abs() ** power).mean()
+    total, rec = pair_loss(model, x, y, power=power)
+    assert torch.isclose(rec, want) and torch.isclose(total, want)
+
+
 def test_gradients_finite_at_zero_input():
     model = ComplexAutoEncoder(10, 3).train()
     x = torch.zeros(2, 10)

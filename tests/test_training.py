@@ -98,6 +98,35 @@ def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
     assert training.build_threads("cuda", 2 ** 32) == 1
 
 
+def test_every_epoch_draws_its_own_pairs_from_the_seed_and_its_number(tmp_path, monkeypatch):
+    """Epoch e draws its batches from the generator of (seed, e): new pairs every epoch, and
+    the same pairs again when a run resumes at e (or another rank draws the batch)."""
+    tr, ev = synthetic_sets()
+    drawn, draw = [], tr.draw
+    monkeypatch.setattr(tr, "draw", lambda rng, n: drawn.append(draw(rng, n)) or drawn[-1])
+    train(dict(CFG, epochs=2), RunLayout("r", tmp_path), tr, ev, "cpu")
+    batches = CFG["samples_epoch"] // CFG["batch_size"]
+    assert len(drawn) == 2 * batches
+    for epoch in (0, 1):
+        rng = np.random.default_rng([CFG["seed"], epoch])
+        for got in drawn[epoch * batches:(epoch + 1) * batches]:
+            want = draw(rng, CFG["batch_size"])
+            assert all(np.array_equal(getattr(got, k), getattr(want, k)) for k in vars(want))
+    assert not np.array_equal(drawn[0].start, drawn[batches].start)
+
+
+def test_set_to_norm_holds_every_basis_at_its_norm_after_each_step(tmp_path):
+    """``set_to_norm`` rescales the bases after every optimiser step (-1: left free)."""
+    tr, ev = synthetic_sets()
+    norms = {}
+    for value in (0.5, -1.0):
+        model, _ = train(dict(CFG, epochs=1, set_to_norm=value),
+                         RunLayout(f"n{value}", tmp_path), tr, ev, "cpu")
+        norms[value] = model.layer.weight.detach().norm(dim=1)
+    assert torch.allclose(norms[0.5], torch.full_like(norms[0.5], 0.5), atol=1e-5)
+    assert norms[-1.0].std() > 1e-3       # the random start and the steps leave them unequal
+
+
 def test_training_lowers_the_loss(tmp_path):
     tr, ev = synthetic_sets()
     _, h = train(dict(CFG, epochs=8), RunLayout("r", tmp_path), tr, ev, "cpu")
