@@ -11,11 +11,13 @@ finder (``complex_auto/families.py``), the melody (``melody.py``), the chance co
 ``evaluation.py`` adds to mir_eval's, or of what every finder reads: the CQT, its windows and
 the self-similarity matrix (``cqt.py``, ``features.py``, ``selfsim.py``, where the suite once
 let such defects through), or of what trains the model: the CAE and its loss (``model.py``),
-the CQT training pairs (``cqt_pairs.py``) and the training loop (``training.py``; three of the
-25 planted there survived until tests were added: the loss's power ignored, the same pairs
-every epoch, ``set_to_norm`` not applied). For each, the script copies the repository into a
-temporary folder, plants the defect there, runs the tests of that module (stopping at the first
-failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a defect the
+the training pairs of the three experiments (``cqt_pairs.py``, ``signal_pairs.py``,
+``mnist_pairs.py``) and the training loop (``training.py``; six of the 36 planted there
+survived until tests were added: the loss's power ignored, the same pairs every epoch,
+``set_to_norm`` not applied, the last window start never drawn, evaluation windows a whole
+window apart, prepared digit pairs rotated again). For each, the script copies the repository
+into a temporary folder, plants the defect there, runs the tests of that module (stopping at
+the first failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a defect the
 suite would let through). The working tree is never modified.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
@@ -57,6 +59,8 @@ TESTS = {
     "model": ["tests/test_model.py", "tests/test_fourier_init.py", "tests/test_training.py"],
     "cqt_pairs": ["tests/test_cqt_pairs.py", "tests/test_training.py"],
     "training": ["tests/test_training.py", "tests/test_distributed.py"],
+    "signal_pairs": ["tests/test_signal_pairs.py"],
+    "mnist_pairs": ["tests/test_mnist_pairs.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -282,6 +286,31 @@ MUTANTS = [
      "total += rec.item() * (hi - lo)", "total += rec.item()"),
     ("training", "gradients not weighted by the part's share",
      "(loss * ((hi - lo) * context.world / size)).backward()", "loss.backward()"),
+    # the pairs of the 1-D and digit experiments
+    ("signal_pairs", "a symmetric Hann window",
+     "np.cos(2 * np.pi * n / length)", "np.cos(2 * np.pi * n / (length - 1))"),
+    ("signal_pairs", "mean removed after windowing",
+     "x -= x.mean(axis=1, keepdims=True)\n    x *= window[None, :]",
+     "x *= window[None, :]\n    x -= x.mean(axis=1, keepdims=True)"),
+    ("signal_pairs", "the second window not shifted",
+     "self.windows(draws.file, draws.start + draws.shift)",
+     "self.windows(draws.file, draws.start)"),
+    ("signal_pairs", "the last window start never drawn",
+     "self.lengths[file] - self.length - self.max_shift + 1)",
+     "self.lengths[file] - self.length - self.max_shift)"),
+    ("signal_pairs", "shifts forward only",
+     "rng.integers(-self.max_shift, self.max_shift, n)", "rng.integers(0, self.max_shift, n)"),
+    ("signal_pairs", "evaluation windows a whole window apart",
+     "hop = max(self.length // 2,", "hop = max(self.length,"),
+    ("mnist_pairs", "digits rotated clockwise", "rotate(t, float(a),", "rotate(t, -float(a),"),
+    ("mnist_pairs", "angles on half the circle",
+     "rng.uniform(0.0, 360.0,", "rng.uniform(0.0, 180.0,"),
+    ("mnist_pairs", "prepared pairs rotated again",
+     "y = self.source.rotated[draws.index]", "y = rotate_images(x, draws.shift)"),
+    ("mnist_pairs", "rotated digits not standardised like the upright ones",
+     "standardise_items(y, ITEM_STD)", "standardise_items(y, 1.0)"),
+    ("mnist_pairs", "a small evaluation source swept once",
+     "reps = 1 if self.fixed or n == 0 else max(1, math.ceil(min_pairs / n))", "reps = 1"),
 ]
 
 

@@ -94,6 +94,20 @@ def test_prepared_pairs_are_used_as_they_are(tmp_path):
     np.testing.assert_array_equal(d.shift, 90.0)
 
 
+def test_prepared_pairs_keep_their_stored_rotation_where_one_made_here_would_differ(tmp_path):
+    """A prepared file's rotated digit is the pair's target as stored (another tool, another
+    interpolation): here a bar along the top edge that no rotation of the digit draws."""
+    img = blob_digits(10)
+    rot = np.stack([np.rot90(a) for a in img])
+    rot[:, 0, :] = 1.0
+    save_pyc_bz([(img[i].ravel(), rot[i].ravel(), 90.0, i) for i in range(10)],
+                tmp_path / "mnist_rot.pyc.bz")
+    _, ev = training_sets({"samples_epoch": 100}, tmp_path)
+    _, y = ev.build(ev.sweep(np.random.default_rng(0)))
+    want = rot[8:].reshape(2, -1) - rot[8:].reshape(2, -1).mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(y, want * (0.1 / want.std(axis=1, keepdims=True)), atol=1e-5)
+
+
 def test_bad_sources_are_data_errors_naming_the_file(tmp_path):
     save_pyc_bz([(np.zeros(10), np.zeros(10), 0, 1)], tmp_path / "mnist_rot.pyc.bz")
     with pytest.raises(DataError, match="mnist_rot.pyc.bz: .*not 784"):

@@ -90,11 +90,21 @@ def test_draws_come_from_every_file_and_stay_inside():
     assert x.shape == (4000, 512)
 
 
+def test_every_start_of_the_spec_is_drawn_the_last_one_included():
+    """Positions are uniform in [shifts[0], T - length_ngram - shifts[0]], both ends included:
+    a signal of exactly length_ngram + 2 shifts[0] samples (the shortest accepted) has one."""
+    shortest = SignalPairs([noise(512 + 2 * 64)], CFG)
+    assert shortest.need == 640
+    np.testing.assert_array_equal(shortest.draw(np.random.default_rng(0), 20).start, 64)
+    d = SignalPairs([noise(700)], CFG).draw(np.random.default_rng(1), 4000)
+    assert set(d.start) == set(range(64, 700 - 512 - 64 + 1))
+
+
 def test_sweep_covers_positions_in_order_with_random_shifts():
     pairs = SignalPairs([noise(10000)], CFG)
     d = pairs.sweep(np.random.default_rng(0))
-    assert np.all(np.diff(d.start) > 0) and d.start[0] == 64
-    assert d.start[-1] + 512 + 64 <= 10000
+    # every half window (the hop of the sweep) from the first start to the last full window
+    np.testing.assert_array_equal(d.start, np.arange(64, 10000 - 512 - 64 + 1, 256))
     assert len(np.unique(d.shift)) > 1
     assert len(SignalPairs([noise(100000)], CFG).sweep(np.random.default_rng(0), 50)) <= 50
 
