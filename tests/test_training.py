@@ -115,7 +115,7 @@ def test_every_epoch_draws_its_own_pairs_from_the_seed_and_its_number(tmp_path, 
     assert not np.array_equal(drawn[0].start, drawn[batches].start)
 
 
-def test_set_to_norm_holds_every_basis_at_its_norm_after_each_step(tmp_path):
+def test_set_to_norm_leaves_every_basis_at_its_norm(tmp_path):
     """``set_to_norm`` rescales the bases after every optimiser step (-1: left free)."""
     tr, ev = synthetic_sets()
     norms = {}
