@@ -12,13 +12,13 @@ finder (``complex_auto/families.py``), the melody (``melody.py``), the chance co
 the self-similarity matrix (``cqt.py``, ``features.py``, ``selfsim.py``, where the suite once
 let such defects through), or of what trains the model: the CAE and its loss (``model.py``),
 the training pairs of the three experiments (``cqt_pairs.py``, ``signal_pairs.py``,
-``mnist_pairs.py``) and the training loop (``training.py``; six of the 36 planted there
+``mnist_pairs.py``) and the training loop (``training.py``; six of the 36 planted in these
 survived until tests were added: the loss's power ignored, the same pairs every epoch,
 ``set_to_norm`` not applied, the last window start never drawn, evaluation windows a whole
 window apart, prepared digit pairs rotated again). For each, the script copies the repository
 into a temporary folder, plants the defect there, runs the tests of that module (stopping at
-the first failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a defect the
-suite would let through). The working tree is never modified.
+the first failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a
+defect the suite would let through). The working tree is never modified.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
