@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from .errors import ConfigError
-from .utils import load_pyc_bz, save_pyc_bz
+from .utils import file_in_the_way, load_pyc_bz, save_pyc_bz
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,11 @@ def make_cache_dir(folder):
         When ``folder`` (or a folder above it) is a file, or cannot be created or written.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"key 'cache_dir' = '{folder}' is a file, not a folder")
+    blocking = file_in_the_way(folder)
+    if blocking is not None:
+        # as the config's check words it: a file above the folder is named, not mkdir's errno
+        where = "is a file" if blocking == folder else f"lies in {blocking}, a file"
+        raise ConfigError(f"key 'cache_dir' = '{folder}' {where}, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
