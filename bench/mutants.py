@@ -15,10 +15,16 @@ the training pairs of the three experiments (``cqt_pairs.py``, ``signal_pairs.py
 ``mnist_pairs.py``) and the training loop (``training.py``; six of the 36 planted in these
 survived until tests were added: the loss's power ignored, the same pairs every epoch,
 ``set_to_norm`` not applied, the last window start never drawn, evaluation windows a whole
-window apart, prepared digit pairs rotated again). For each, the script copies the repository
-into a temporary folder, plants the defect there, runs the tests of that module (stopping at
-the first failure) and prints *killed* (a test failed) or *SURVIVED* (every test passed: a
-defect the suite would let through). The working tree is never modified.
+window apart, prepared digit pairs rotated again), or of what the benchmarks read and compare:
+the JKU ground truth and scores (``jku.py``), the transposition test (``transposition.py``)
+and the baseline representations (``representations.py``; seven of their 21 survived until
+tests were added: durations read from the morphetic pitch, negative durations let through, a
+pattern header dropping the last occurrence, a neighbour at the tolerance not counted, the
+shift downwards, tichroma tested with plain cosine, the focus of the CAE windows ignored).
+For each, the script copies the repository into a temporary folder, plants the defect there,
+runs the tests of that module (stopping at the first failure) and prints *killed* (a test
+failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
+tree is never modified.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
@@ -61,6 +67,9 @@ TESTS = {
     "training": ["tests/test_training.py", "tests/test_distributed.py"],
     "signal_pairs": ["tests/test_signal_pairs.py"],
     "mnist_pairs": ["tests/test_mnist_pairs.py"],
+    "jku": ["tests/test_jku.py"],
+    "transposition": ["tests/test_transposition.py"],
+    "representations": ["tests/test_representations.py", "tests/test_transposition.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -319,6 +328,58 @@ MUTANTS = [
      "standardise_items(y, ITEM_STD)", "standardise_items(y, 1.0)"),
     ("mnist_pairs", "a small evaluation source swept once",
      "reps = 1 if self.fixed or n == 0 else max(1, math.ceil(min_pairs / n))", "reps = 1"),
+    # the ground truth of the JKU (jku.py): every score reads it
+    ("jku", "durations read from the morphetic pitch",
+     "columns = (0, 1, 3) if durations else (0, 1)",
+     "columns = (0, 1, 2) if durations else (0, 1)"),
+    ("jku", "negative durations pass the fast reader",
+     "np.isfinite(fast).all() and (fast[:, 2:] >= 0).all()", "np.isfinite(fast).all()"),
+    ("jku", "the table's tempo wins over the user's",
+     "    if bpm is not None:\n        bpm = float(bpm)",
+     "    if bpm is not None and piece not in JKU_BPM:\n        bpm = float(bpm)"),
+    ("jku", "a pattern header drops the last occurrence",
+     "        if \"pattern\" in line:\n            if occurrence:\n"
+     "                pattern.append(occurrence)\n",
+     "        if \"pattern\" in line:\n"),
+    ("jku", "ground-truth pitch read as the onset",
+     "note = (float(fields[0]), float(fields[1]))", "note = (float(fields[0]), float(fields[0]))"),
+    ("jku", "an occurrence spans its first and last note in file order",
+     "return min(onsets), max(onsets)", "return onsets[0], onsets[-1]"),
+    # the transposition test (transposition.py)
+    ("transposition", "a neighbour at the tolerance not counted",
+     "np.abs(best - np.arange(n)) <= tolerance", "np.abs(best - np.arange(n)) < tolerance"),
+    ("transposition", "silent windows count as found",
+     "<= tolerance) & valid))", "<= tolerance)))"),
+    ("transposition", "the nearest query of every key",
+     "best = np.argmax(sim, axis=1)", "best = np.argmax(sim, axis=0)"),
+    ("transposition", "chance not clipped at the last window",
+     "np.minimum(i + tolerance, n_windows - 1)", "np.minimum(i + tolerance, n_windows)"),
+    ("transposition", "shifted downwards",
+     "n_steps=float(semitones))", "n_steps=-float(semitones))"),
+    ("transposition", "the shifted excerpt against itself",
+     "neighbour_hits(shifted, original, tolerance, similarity)",
+     "neighbour_hits(shifted, shifted, tolerance, similarity)"),
+    # the baselines the CAE competes with (representations.py)
+    ("representations", "quarter-tone bins folded to one side only",
+     "np.add.at(w, ((lo + 1) % PITCH_CLASSES, np.arange(n_bins)), frac)",
+     "np.add.at(w, (lo % PITCH_CLASSES, np.arange(n_bins)), frac)"),
+    ("representations", "chroma frames not standardised",
+     "return standardise_frames(folded)", "return folded"),
+    ("representations", "2-D Fourier magnitude along frames only",
+     "np.fft.rfft2(w, axes=(1, 2))", "np.fft.rfft(w, axis=2)"),
+    ("representations", "the last cyclic shift of the pitch classes not tried",
+     "for shift in range(PITCH_CLASSES):", "for shift in range(PITCH_CLASSES - 1):"),
+    ("representations", "pitch classes rolled along the frames",
+     "np.roll(k, shift, axis=1)", "np.roll(k, shift, axis=2)"),
+    ("representations", "padding of the matrix at distance zero",
+     "np.full((n + PAD, n + PAD), d.max() if n else 0.0)", "np.full((n + PAD, n + PAD), 0.0)"),
+    ("representations", "tichroma tested with plain cosine",
+     "    if kind != \"tichroma\":\n        return None\n    return lambda",
+     "    if True:\n        return None\n    return lambda"),
+    ("representations", "tichroma features not folded to chroma",
+     "if kind in (\"chroma\", \"tichroma\"):", "if kind == \"chroma\":"),
+    ("representations", "the focus of the CAE windows ignored",
+     "focus=focus)[0]", "focus=None)[0]"),
 ]
 
 
@@ -369,7 +430,7 @@ def main(args):
                         f"(--list names them)")
     if args.list:
         for module, name, *_ in chosen:
-            print(f"{module:10s} {name}")
+            print(f"{module:15s} {name}")
         return 0
     check(chosen)
     survivors = []
@@ -379,7 +440,7 @@ def main(args):
         for k, (module, name, text, planted) in enumerate(chosen, 1):
             t0 = time.perf_counter()
             killed, line = try_mutant(copy, module, text, planted)
-            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:10s} "
+            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:15s} "
                   f"{name:56s} {time.perf_counter() - t0:5.0f} s  {line}", flush=True)
             if not killed:
                 survivors.append(name)

@@ -115,3 +115,34 @@ def test_a_ground_truth_note_that_is_not_finite_is_refused_naming_the_line(tmp_p
         read_mirex(truth)
     truth.write_text("pattern1\noccurrence1\n1.0, 60.0\n2.5, 62\noccurrence2\n5.0, 60.0\n")
     assert read_mirex(truth) == [[[(1.0, 60.0), (2.5, 62.0)], [(5.0, 60.0)]]]
+
+
+def test_ground_truth_is_read_as_mir_eval_reads_it():
+    # read_mirex stands in for mir_eval.io.load_patterns (whose import costs seconds): every
+    # pattern, occurrence and note of every JKU ground truth the same, in the same order
+    import mir_eval
+
+    files = sorted((JKU / "groundtruth").glob("*.txt"))
+    assert len(files) == len(JKU_BPM)
+    for path in files:
+        ours = read_mirex(path)
+        theirs = mir_eval.io.load_patterns(str(path))
+        assert len(ours) == len(theirs) > 1, path
+        assert [[list(map(tuple, occ)) for occ in pat] for pat in theirs] == ours, path
+
+
+def test_score_rows_and_durations_are_the_files_columns(tmp_path):
+    from complex_auto.errors import DataError
+    from complex_auto.jku import read_score_csv
+
+    path = JKU / "csv" / "mazurka24-4-poly.csv"
+    table = np.loadtxt(path, delimiter=",", ndmin=2)
+    np.testing.assert_array_equal(read_score_csv(path), table[:, :2])
+    # onset, MIDI pitch and duration: the fourth column, not the morphetic pitch of the third
+    np.testing.assert_array_equal(read_score_csv(path, durations=True), table[:, [0, 1, 3]])
+    bad = tmp_path / "neg.csv"
+    bad.write_text("0, 60, 60, 1, 1\n1, 62, 61, -0.5, 1\n")
+    assert read_score_csv(bad).tolist() == [[0, 60], [1, 62]]   # durations not read: no check
+    with pytest.raises(DataError, match=re.escape(f"{bad}, line 2: cannot read '1, 62, 61, "
+                                                  "-0.5, 1' as a score row")):
+        read_score_csv(bad, durations=True)

@@ -88,6 +88,19 @@ def test_tichroma_is_exactly_invariant_to_a_circular_pitch_shift():
     assert np.diag(m, n)[5:n - 5].mean() > 5 * m[:n, :n].mean()
 
 
+def test_the_transposition_test_compares_tichroma_with_its_shifts():
+    # tichroma's invariance lives in its similarity, not its features: the transposition
+    # test must use it (and plain cosine for every other kind)
+    spec = standardise_frames(random_spec())
+    f = rep.window_features("tichroma", spec, LENGTH, bins_per_oct=PER_OCT)
+    g = rep.window_features("tichroma", np.roll(spec, 6, axis=0), LENGTH, bins_per_oct=PER_OCT)
+    sim = rep.similarity_function("tichroma", LENGTH)
+    np.testing.assert_allclose(np.diag(sim(g, f)), 1.0, atol=1e-9)
+    assert (np.argmax(sim(g, f), axis=1) == np.arange(len(f))).all()
+    assert all(rep.similarity_function(kind, LENGTH) is None
+               for kind in rep.KINDS if kind != "tichroma")
+
+
 def test_matrix_from_distances_is_the_self_similarity_recipe():
     f = np.random.default_rng(3).normal(size=(30, 12))
     np.testing.assert_allclose(rep.matrix_from_distances(cosine_distances(f)), self_similarity(f))

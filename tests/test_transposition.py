@@ -33,6 +33,7 @@ def test_neighbour_hits_counts_within_tolerance():
     q = np.roll(keys, -2, axis=0)[:48]
     assert tp.neighbour_hits(q, keys, tolerance=3) == 1.0
     assert tp.neighbour_hits(q, keys, tolerance=1) == 0.0
+    assert tp.neighbour_hits(q, keys, tolerance=2) == 1.0     # the tolerance itself counts
     zero = keys.copy()
     zero[:10] = 0
     assert tp.neighbour_hits(zero, keys) == pytest.approx(0.8)
@@ -55,6 +56,16 @@ def test_shifts_are_found_only_when_the_features_allow_and_are_cached(tmp_path):
     assert shifted.shape == y.shape
     # the cache hit returns exactly what was stored
     assert any(np.array_equal(shifted, np.load(c)) for c in cached)
+
+
+@pytest.mark.parametrize("semitones", [5, -7])
+def test_a_shift_moves_the_pitch_up_by_its_semitones(tmp_path, semitones):
+    # the test's shifts are named '+5', '-7': a sine goes where the sign says
+    t = np.arange(SR) / SR
+    shifted = tp.pitch_shifted(np.sin(2 * np.pi * 440 * t), SR, semitones, cache_dir=None)
+    spectrum = np.abs(np.fft.rfft(shifted[SR // 4:-SR // 4] * np.hanning(SR // 2)))
+    peak = np.argmax(spectrum) * SR / (SR // 2)
+    assert peak == pytest.approx(440 * 2 ** (semitones / 12), abs=4)
 
 
 def test_model_featurizer_gives_amplitudes_of_every_window(tmp_path):
