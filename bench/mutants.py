@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Planted defects in the pattern finder, its chance control, what they read and what trains the
-model: does the suite catch each one?
+"""Planted defects in the pattern finder, its chance control, what they read, what trains the
+model, what the benchmarks compare and the report: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -20,7 +20,9 @@ the JKU ground truth and scores (``jku.py``), the transposition test (``transpos
 and the baseline representations (``representations.py``; seven of their 21 survived until
 tests were added: durations read from the morphetic pitch, negative durations let through, a
 pattern header dropping the last occurrence, a neighbour at the tolerance not counted, the
-shift downwards, tichroma tested with plain cosine, the focus of the CAE windows ignored).
+shift downwards, tichroma tested with plain cosine, the focus of the CAE windows ignored), or
+of the report a reader looks at and listens to (``report.py``: two of 12 survived, an
+occurrence ending before it starts accepted and a clip's span past the recording's end).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -70,6 +72,7 @@ TESTS = {
     "jku": ["tests/test_jku.py"],
     "transposition": ["tests/test_transposition.py"],
     "representations": ["tests/test_representations.py", "tests/test_transposition.py"],
+    "report": ["tests/test_report.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -380,6 +383,34 @@ MUTANTS = [
      "if kind in (\"chroma\", \"tichroma\"):", "if kind == \"chroma\":"),
     ("representations", "the focus of the CAE windows ignored",
      "focus=focus)[0]", "focus=None)[0]"),
+    # the report of a run (report.py): what a reader looks at and listens to
+    ("report", "times truncated to the tenth below",
+     "tenths = int(round(abs(seconds) * 10))", "tenths = int(abs(seconds) * 10)"),
+    ("report", "negative times lose their sign",
+     "sign = \"-\" if seconds < 0 else \"\"", "sign = \"\""),
+    ("report", "a pattern's score not read",
+     "{\"pattern\": p, \"score\": score,", "{\"pattern\": p, \"score\": None,"),
+    ("report", "an occurrence ending before its start accepted",
+     "if end < start:", "if end < start - 1e9:"),
+    ("report", "an annotated occurrence ends at its last onset",
+     "ends[key] = max(ends.get(key, onset), onset + dur)", "ends[key] = onset"),
+    ("report", "annotated spans not moved by the recording's start",
+     "occs.append(((start - offset) * beat, (end - offset) * beat))",
+     "occs.append((start * beat, end * beat))"),
+    ("report", "best matches numbered from 0",
+     "int(S[:, k].argmax()) + 1", "int(S[:, k].argmax())"),
+    ("report", "a clip faded in at its end",
+     "clip[-n:] *= ramp[::-1]", "clip[-n:] *= ramp"),
+    ("report", "a clip as long as its occurrence",
+     "b = min(int(round(min(end, start + max_seconds) * sr)), len(y))",
+     "b = min(int(round(end * sr)), len(y))"),
+    ("report", "a clip's span past the recording's end",
+     "a, b = max(start, 0.0), min(end, duration, start + max_seconds)",
+     "a, b = max(start, 0.0), min(end, start + max_seconds)"),
+    ("report", "overlapping occurrences drawn on one row",
+     "next((r for r, end in enumerate(ends) if end <= b[\"start\"]), len(ends))", "0"),
+    ("report", "bars past the end not clipped to the timeline",
+     "\"x1\": min(max(e / duration, 0.0), 1.0)}", "\"x1\": e / duration}"),
 ]
 
 

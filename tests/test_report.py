@@ -22,8 +22,8 @@ from complex_auto.browser import chromium
 from complex_auto.errors import DataError
 from complex_auto.jku import read_mirex
 from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
-                                 cut_clip, format_time, open_recording, read_patterns_csv,
-                                 reference_seconds, timeline_data, write_clip)
+                                 clip_span, cut_clip, format_time, open_recording,
+                                 read_patterns_csv, reference_seconds, timeline_data, write_clip)
 
 from .conftest import ROOT, run_script
 
@@ -183,6 +183,19 @@ def test_cut_clip_length_fades_cap_and_ends():
     assert len(short) == 10 and short.max() < 1.0
 
 
+def test_a_clip_is_named_by_the_span_it_plays():
+    # the span cut_clip cuts, known before the recording is read (clips are reused by it)
+    assert clip_span(2.0, 5.0, 30.0) == (2.0, 5.0)
+    assert clip_span(-1.0, 3.0, 30.0) == (0.0, 3.0)
+    assert clip_span(1.0, 29.0, 30.0, max_seconds=4.0) == (1.0, 5.0)
+    assert clip_span(28.0, 35.0, 30.0) == (28.0, 30.0)      # the recording ends first
+    assert clip_span(31.0, 35.0, 30.0) is None
+    sr, y = 1000, np.ones(30 * 1000, np.float32)
+    for start, end in ((28.0, 35.0), (-1.0, 0.5), (1.0, 29.0)):
+        a, b = clip_span(start, end, 30.0, max_seconds=4.0)
+        assert len(cut_clip(y, sr, start, end, max_seconds=4.0)) == round((b - a) * sr)
+
+
 def test_written_clip_decodes_to_its_length_and_pitch(tmp_path):
     sr = 11025
     t = np.arange(int(3.3 * sr)) / sr
@@ -237,6 +250,10 @@ def test_read_patterns_csv_by_column_name(tmp_path):
         read_patterns_csv(path)
     path.write_text("pattern,start_s,end_s\n1,0,2\n")
     with pytest.raises(DataError, match="no column occurrence"):
+        read_patterns_csv(path)
+    path.write_text("pattern,occurrence,start_s,end_s\n1,1,0,2\n1,2,7.5,7.25\n")
+    with pytest.raises(DataError, match=r"p\.patterns\.csv, line 3: occurrence ends \(7\.25\) "
+                                        r"before it starts \(7\.5\)$"):
         read_patterns_csv(path)
 
 
