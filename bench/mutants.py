@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Planted defects in the pattern finder, its chance control, what they read, what trains the
-model, what the benchmarks compare and the report: does the suite catch each one?
+model, what the benchmarks compare, conversion and the report: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -22,7 +22,11 @@ tests were added: durations read from the morphetic pitch, negative durations le
 pattern header dropping the last occurrence, a neighbour at the tolerance not counted, the
 shift downwards, tichroma tested with plain cosine, the focus of the CAE windows ignored), or
 of the report a reader looks at and listens to (``report.py``: two of 12 survived, an
-occurrence ending before it starts accepted and a clip's span past the recording's end).
+occurrence ending before it starts accepted and a clip's span past the recording's end),
+conversion's outputs and records (``convert.py``) and the comparison (``compare.py``): five of
+these eight survived (a recording of one window converted, ``--legacy-layout`` ignored, a
+model named two ways taken for two, another recording of the same name reported as other
+settings, the csv list's tempo not read before converting).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -73,6 +77,8 @@ TESTS = {
     "transposition": ["tests/test_transposition.py"],
     "representations": ["tests/test_representations.py", "tests/test_transposition.py"],
     "report": ["tests/test_report.py"],
+    "convert": ["tests/test_convert.py"],
+    "compare": ["tests/test_compare.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -411,6 +417,25 @@ MUTANTS = [
      "next((r for r, end in enumerate(ends) if end <= b[\"start\"]), len(ends))", "0"),
     ("report", "bars past the end not clipped to the timeline",
      "\"x1\": min(max(e / duration, 0.0), 1.0)}", "\"x1\": e / duration}"),
+    # conversion's outputs and its records (convert.py), and the comparison (compare.py)
+    ("convert", "the matrix of the phases",
+     "else write_matrix(feats[0], matrix, threads))",
+     "else write_matrix(feats[-1], matrix, threads))"),
+    ("convert", "a recording of one window converted",
+     "if spec.shape[1] <= length:", "if spec.shape[1] < length:"),
+    ("convert", "--focus-frames ignored",
+     "focus=cfg.get(\"focus_frames\"))", "focus=None)"),
+    ("convert", "--legacy-layout ignored",
+     "encode_features(model, spec, length, step, legacy_layout, device,",
+     "encode_features(model, spec, length, step, False, device,"),
+    ("convert", "a model named two ways is two settings",
+     "settings[key] = str(Path(settings[key]).resolve())", "settings[key] = str(settings[key])"),
+    ("convert", "another recording of the same name called other settings",
+     "if record.get(\"audio\") != expected[\"audio\"]:", "if False:"),
+    ("compare", "the csv list's tempo not read",
+     "bpm if bpm is not None else score_bpm.get(piece_name(f))", "bpm"),
+    ("compare", "tichroma compared with plain cosine",
+     "similarity=similarity_function(kind, cfg[\"length_ngram\"])", "similarity=None"),
 ]
 
 

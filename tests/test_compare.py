@@ -175,3 +175,19 @@ def test_transposition_options_and_tempi_are_checked_before_any_work(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not (tmp_path / "output").exists()
+
+
+def test_a_tempo_from_the_csv_list_lets_a_recording_through(tmp_path):
+    # the finders read a tempo from the csv list's second column (extract_motives.py --csv):
+    # compare's check before converting must accept what they will accept
+    from complex_auto.errors import DataError
+
+    entries = [(tmp_path / "mine.wav", None, 1)]
+    scores = tmp_path / "scores.txt"
+    scores.write_text(f"{tmp_path / 'mine.csv'}\t96\n")
+    compare.check_tempi(entries, tmp_path / "list.txt", jku_list=scores)
+    scores.write_text(f"{tmp_path / 'other.csv'}\t96\n")
+    with pytest.raises(DataError, match=r"list\.txt, line 1: tempo of mine\.wav unknown"):
+        compare.check_tempi(entries, tmp_path / "list.txt", jku_list=scores)
+    compare.check_tempi([(tmp_path / "mine.wav", 120.0, 1)], tmp_path / "list.txt",
+                        jku_list=scores)

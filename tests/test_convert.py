@@ -278,6 +278,7 @@ def test_done_outputs_of_another_recording_of_one_name_are_not_kept(in_tmp, shor
     _, of_a = convert("a")
     err, of_b = convert("b")
     assert "already converted" not in err and of_b.shape != of_a.shape   # 10 s, not 12 s
+    assert "was made from another recording of the same name" in err, err
     assert json.loads((run / "conversion.json").read_text())["files"][0]["audio"] == "b/x.wav"
     err, _ = convert("b")
     assert "1 of 1 files already converted" in err                       # the same: kept
@@ -500,3 +501,37 @@ def test_a_model_fed_other_input_settings_than_it_was_trained_with_is_named(in_t
         assert ("was trained with other input settings than the config gives "
                 f"({Path('m/config_cqt.ini')}: " in err) == warned, err
         assert (f"fmin {cfg['fmin']:g} there, 80 here" in err) == warned
+
+
+def test_encode_skips_a_recording_of_one_window_and_honours_the_layout(tiny_config, caplog):
+    from complex_auto.convert import encode
+    from complex_auto.features import encode_features
+
+    cfg = load_config(tiny_config)
+    length = cfg["length_ngram"]
+    torch.manual_seed(3)
+    model = build_model(cfg, cfg["n_bins"] * length).eval()
+    rng = np.random.default_rng(0)
+    # one window's frames hold no repeat to find: skipped with a warning, as the docstring says
+    assert encode(rng.normal(size=(cfg["n_bins"], length)), model, cfg, Path("one.wav"), 1,
+                  False, "cpu") is None
+    assert (f"skipping one.wav: {length} CQT frames, not more than one window of {length}"
+            in caplog.text)
+    spec = rng.normal(size=(cfg["n_bins"], length + 5)).astype(np.float32)
+    for legacy in (False, True):
+        got = encode(spec, model, cfg, Path("x.wav"), 1, legacy, "cpu")
+        want = encode_features(model, spec, length, 1, legacy_layout=legacy)
+        np.testing.assert_array_equal(got, want)
+    assert not np.allclose(encode(spec, model, cfg, Path("x.wav"), 1, True, "cpu"),
+                           encode(spec, model, cfg, Path("x.wav"), 1, False, "cpu"), atol=1e-3)
+
+
+def test_a_model_named_two_ways_is_one_setting(in_tmp):
+    from complex_auto.convert import conversion_settings
+
+    (in_tmp / "m").mkdir()
+    a = conversion_settings({"model": "m/x.save", "config": "c.ini"}, 1, False, "cae")
+    b = conversion_settings({"model": "./m/../m/x.save", "config": str(in_tmp / "c.ini")}, 1,
+                            False, "cae")
+    assert a == b and a["model"] == str(in_tmp / "m" / "x.save")
+    assert conversion_settings({"model": "m/x.save"}, 2, False, "cae") != a
