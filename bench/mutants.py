@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Planted defects in the pattern finder, its chance control, what they read, what trains the
-model, what the benchmarks compare, conversion and the report: does the suite catch each one?
+model, what the benchmarks compare, conversion, the report and the file lists: does the suite
+catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -26,7 +27,9 @@ occurrence ending before it starts accepted and a clip's span past the recording
 conversion's outputs and records (``convert.py``) and the comparison (``compare.py``): five of
 these eight survived (a recording of one window converted, ``--legacy-layout`` ignored, a
 model named two ways taken for two, another recording of the same name reported as other
-settings, the csv list's tempo not read before converting).
+settings, the csv list's tempo not read before converting), and the reader of file lists
+(``filelist.py``, whose format every command reads; it had no tests of its own, and a name
+with a space and a number, ``take 2``, read as a name and a tempo survived the first ones).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -79,6 +82,7 @@ TESTS = {
     "report": ["tests/test_report.py"],
     "convert": ["tests/test_convert.py"],
     "compare": ["tests/test_compare.py"],
+    "filelist": ["tests/test_filelist.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -436,6 +440,22 @@ MUTANTS = [
      "bpm if bpm is not None else score_bpm.get(piece_name(f))", "bpm"),
     ("compare", "tichroma compared with plain cosine",
      "similarity=similarity_function(kind, cfg[\"length_ngram\"])", "similarity=None"),
+    # file lists (filelist.py): the format every command reads
+    ("filelist", "a tempo after a tab ignored",
+     "return first.strip(), (parse_bpm(rest.split(\"\\t\")[0].strip(), where) if rest else None)",
+     "return first.strip(), None"),
+    ("filelist", "a name with a space read as a name and a tempo",
+     "if len(parts) == 2 and not path_exists(line):", "if len(parts) == 2:"),
+    ("filelist", "comments read as paths",
+     "if not line or line.startswith(\"#\"):", "if not line:"),
+    ("filelist", "relative paths from the current folder only",
+     "if not f.is_absolute() and not f.exists() and (path.parent / f).exists():", "if False:"),
+    ("filelist", "a tempo of zero accepted",
+     "if not np.isfinite(value) or value <= 0:", "if not np.isfinite(value) or value < 0:"),
+    ("filelist", "names that differ in case taken for two",
+     "key = f.name.casefold()", "key = f.name"),
+    ("filelist", "two files of one piece accepted",
+     "if piece_key in piece_lines:", "if False:"),
 ]
 
 

@@ -1,0 +1,86 @@
+"""File lists (complex_auto.filelist): the format every command reads, one path a line."""
+import pytest
+
+from complex_auto.errors import DataError
+from complex_auto.filelist import check_distinct_names, parse_bpm, read_filelist, read_list
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Recordings in a folder of their own, two with a space in their name."""
+    (tmp_path / "audio").mkdir()
+    for name in ("a.wav", "b c.wav", "take 2"):
+        (tmp_path / "audio" / name).write_bytes(b"")
+    return tmp_path
+
+
+def test_paths_tempi_comments_and_blank_lines(files, monkeypatch):
+    monkeypatch.chdir(files)
+    lst = files / "list.txt"
+    lst.write_text("# the first line is a comment\n\naudio/a.wav\t96\n  \n"
+                   "audio/b c.wav\n#audio/a.wav\n")
+    entries = read_list(lst)
+    assert [(f.name, bpm, line) for f, bpm, line in entries] == [("a.wav", 96.0, 3),
+                                                                ("b c.wav", None, 5)]
+    # a tempo after a space, when the whole line is no file; a name with a space is a name
+    lst.write_text("audio/a.wav 120.5\naudio/b c.wav\n")
+    assert [(f.name, bpm) for f, bpm, _ in read_list(lst)] == [("a.wav", 120.5),
+                                                               ("b c.wav", None)]
+    lst.write_text("audio/take 2\n")            # a file of that name: no tempo of 2 bpm
+    assert [(f.name, bpm) for f, bpm, _ in read_list(lst)] == [("take 2", None)]
+    # further tab columns are ignored; a tab with nothing after it gives no tempo
+    lst.write_text("audio/a.wav\t96\tpiano\naudio/b c.wav\t\n")
+    assert [bpm for _, bpm, _ in read_list(lst)] == [96.0, None]
+    assert [f.name for f in read_filelist(lst)] == ["a.wav", "b c.wav"]
+
+
+def test_a_relative_path_is_taken_from_the_list_s_folder_when_not_from_here(files, tmp_path,
+                                                                           monkeypatch):
+    lst = files / "audio" / "list.txt"
+    lst.write_text("a.wav\n")
+    monkeypatch.chdir(tmp_path)
+    assert read_filelist(lst) == [files / "audio" / "a.wav"]
+    # from the current folder first
+    elsewhere = tmp_path / "here"
+    elsewhere.mkdir()
+    (elsewhere / "a.wav").write_bytes(b"")
+    monkeypatch.chdir(elsewhere)
+    assert read_filelist(lst)[0].resolve() == (elsewhere / "a.wav").resolve()
+
+
+@pytest.mark.parametrize("text", ["0", "-96", "nan", "inf"])
+def test_a_tempo_that_is_not_positive_is_refused_naming_the_line(files, text):
+    lst = files / "list.txt"
+    lst.write_text(f"{files / 'audio' / 'b c.wav'}\n{files / 'audio' / 'a.wav'}\t{text}\n")
+    with pytest.raises(DataError, match=rf"list\.txt, line 2: tempo must be positive beats per "
+                                        rf"minute, not '{text}'$"):
+        read_list(lst)
+    with pytest.raises(DataError, match="line 7: tempo 'fast' is not a number"):
+        parse_bpm("fast", "x, line 7")
+
+
+def test_missing_files_and_empty_lists_are_named(files):
+    lst = files / "list.txt"
+    lst.write_text(f"{files / 'audio' / 'a.wav'}\n{files / 'audio' / 'gone.wav'}\n")
+    with pytest.raises(DataError, match=r"line 2: listed audio file '.*gone\.wav' does not exist"):
+        read_list(lst, "audio")
+    assert len(read_list(lst, check_exists=False)) == 2
+    lst.write_text("# nothing\n\n")
+    with pytest.raises(DataError, match="file list is empty"):
+        read_list(lst)
+
+
+def test_names_that_would_share_outputs_are_refused(files):
+    a, b = files / "audio" / "a.wav", files / "other" / "A.wav"
+    b.parent.mkdir()
+    b.write_bytes(b"")
+    entries = [(a, None, 1), (b, None, 4)]
+    with pytest.raises(DataError, match=r"lst, line 4: .*A\.wav' has the file name of line 1 "
+                                        r".* but for case"):
+        check_distinct_names(entries, "lst")
+    with pytest.raises(DataError, match=r"line 2: .* is listed again \(line 1\)"):
+        check_distinct_names([(a, None, 1), (a, None, 2)], "lst")
+    flac = files / "audio" / "a.flac"
+    check_distinct_names([(a, None, 1), (flac, None, 2)], "lst")       # two names, one piece
+    with pytest.raises(DataError, match=r"line 2: .*a\.flac' is piece 'a' again \(line 1\)"):
+        check_distinct_names([(a, None, 1), (flac, None, 2)], "lst", pieces=True)
