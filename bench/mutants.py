@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Planted defects in the pattern finder, its chance control, what they read, what trains the
-model, what the benchmarks compare, conversion, the report and the file lists: does the suite
-catch each one?
+model, what the benchmarks compare, conversion, the report, file lists, configs and the layout
+of a run: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -29,7 +29,9 @@ these eight survived (a recording of one window converted, ``--legacy-layout`` i
 model named two ways taken for two, another recording of the same name reported as other
 settings, the csv list's tempo not read before converting), and the reader of file lists
 (``filelist.py``, whose format every command reads; it had no tests of its own, and a name
-with a space and a number, ``take 2``, read as a name and a tempo survived the first ones).
+with a space and a number, ``take 2``, read as a name and a tempo survived the first ones),
+the layout of a run (``layout.py``: three of four survived ``tests/test_layout.py`` until it
+checked the documented names) and the configs (``config.py``: a transform of 3 survived).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -83,6 +85,8 @@ TESTS = {
     "convert": ["tests/test_convert.py"],
     "compare": ["tests/test_compare.py"],
     "filelist": ["tests/test_filelist.py"],
+    "layout": ["tests/test_layout.py"],
+    "config": ["tests/test_config_cache.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -456,6 +460,29 @@ MUTANTS = [
      "key = f.name.casefold()", "key = f.name"),
     ("filelist", "two files of one piece accepted",
      "if piece_key in piece_lines:", "if False:"),
+    # the layout of output/RUN/ (layout.py): the file names of the original's contract
+    ("layout", "a piece named by the file's stem",
+     "return Path(path).name.split(\".\")[0]", "return Path(path).stem"),
+    ("layout", "a run keyword with '..' accepted",
+     "Path(run).is_absolute() or \"..\" in parts:", "Path(run).is_absolute():"),
+    ("layout", "the raw segments written over the patterns",
+     "return self.dir / f\"{piece}.segraw\"", "return self.dir / f\"{piece}.seg\""),
+    ("layout", "one record for two recordings of one piece",
+     "return self.dir / \".converted\" / f\"{Path(name).name}.json\"",
+     "return self.dir / \".converted\" / f\"{Path(name).stem}.json\""),
+    # configs (config.py): every key named when it is wrong
+    ("config", "unknown keys accepted", "    if unknown:\n", "    if False:\n"),
+    ("config", "a number out of range called mistyped",
+     "what = \"is out of range\" if isinstance(err, _RANGE_ERRORS) else f\"is not {want}\"",
+     "what = f\"is not {want}\""),
+    ("config", "numbers that are not finite accepted",
+     "if any(isinstance(v, float) and not math.isfinite(v) for v in values):", "if False:"),
+    ("config", "a transform of 3 accepted",
+     "if t not in (0, 1, 2)]", "if t not in (0, 1, 2, 3)]"),
+    ("config", "a dropout of 1 accepted",
+     "if cfg[\"dropout\"] >= 1:", "if cfg[\"dropout\"] > 1:"),
+    ("config", "a list of one value without its comma gets no hint",
+     "hint = _one_value_list_hint(key, spec[key], conf[key])", "hint = \"\""),
 ]
 
 

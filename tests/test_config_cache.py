@@ -127,6 +127,16 @@ def test_negative_scales_are_refused_when_loaded(tmp_path):
                                     transform="2,"))["scales"] == [0.5, 0.0]
 
 
+def test_a_transformation_the_pairs_do_not_know_is_refused(tmp_path):
+    for bad, shown in (("0, 3", 3), ("-1,", -1)):
+        p = write_config(tmp_path / "c.ini", transform=bad)
+        with pytest.raises(ConfigError, match=rf"c\.ini: key 'transform' has {shown}; allowed "
+                                              r"are 0 \(pitch shift\), 1 \(time shift\), 2 "):
+            load_config(p)
+    assert load_config(write_config(tmp_path / "c.ini", transform="0, 1, 2"))["transform"] == [
+        0, 1, 2]
+
+
 def test_a_list_of_one_value_without_its_comma_gets_a_hint(tmp_path):
     # configobj reads 'transform = 2' as the string '2'
     p = write_config(tmp_path / "c.ini", transform="2")

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from complex_auto.errors import DataError
-from complex_auto.layout import RunLayout
+from complex_auto.layout import RunLayout, piece_name
 
 
 def test_make_creates_nested_run_folders(tmp_path):
@@ -45,3 +45,40 @@ def test_a_run_folder_that_cannot_be_created_is_one_line():
 def test_keywords_outside_output_are_refused(tmp_path, run):
     with pytest.raises(DataError, match="must name a folder inside"):
         RunLayout(run, tmp_path)
+
+
+def test_the_names_of_a_run_are_those_its_layout_documents(tmp_path):
+    # the original README's contract (ss_matrices_filelist.txt, .seg, .segraw, ...) and the
+    # listing in complex_auto/layout.py: one file each, none two names for one
+    r = RunLayout("r", tmp_path)
+    name, piece = "data/x/mazurka24-4-poly.mp3", "mazurka24-4-poly"
+    expected = {
+        r.model("cqt"): "model_complex_auto_cqt.save",
+        r.checkpoint("signal"): "checkpoint_signal.pt",
+        r.features(name): "mazurka24-4-poly.mp3_repres.pyc.bz",
+        r.matrix(name): "mazurka24-4-poly.mp3.npy",
+        r.matrix_image(name): "mazurka24-4-poly.mp3.png",
+        r.matrix_list: "ss_matrices_filelist.txt",
+        r.conversion_info: "conversion.json",
+        r.conversion_record(name): ".converted/mazurka24-4-poly.mp3.json",
+        r.seg(piece): "mazurka24-4-poly.seg",
+        r.segraw(piece): "mazurka24-4-poly.segraw",
+        r.patterns_csv(piece): "mazurka24-4-poly.patterns.csv",
+        r.patterns_image(piece): "mazurka24-4-poly_patterns.png",
+        r.segments_cache(piece): "mazurka24-4-poly.segments.json",
+        r.extraction_info: "extraction.json",
+        r.extraction_record(piece): ".extracted/mazurka24-4-poly.json",
+        r.results_txt: "results.txt",
+        r.results_csv: "results.csv",
+        r.report_index: "report/index.html",
+    }
+    assert {path: path.relative_to(tmp_path / "r").as_posix() for path in expected} == expected
+    # two recordings of one piece (x.wav, x.flac) keep records of their own
+    assert r.conversion_record("x.wav") != r.conversion_record("x.flac")
+    assert r.compare_run("chroma", "families") == "r/chroma/families"
+
+
+def test_a_piece_is_the_file_name_up_to_its_first_dot():
+    assert piece_name("data/x/mazurka24-4-poly.mp3.npy") == "mazurka24-4-poly"
+    assert piece_name(Path("output/r/wtc2f20-poly.wav")) == "wtc2f20-poly"
+    assert piece_name("op. 2.wav") == "op"
