@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Planted defects in the pattern finder, its chance control, what they read, what trains the
-model, what the benchmarks compare, conversion, the report, file lists, configs and the layout
-of a run: does the suite catch each one?
+model, what the benchmarks compare, conversion, the report, file lists, configs, the layout of
+a run, atomic writes and one-line errors: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -31,7 +31,9 @@ settings, the csv list's tempo not read before converting), and the reader of fi
 (``filelist.py``, whose format every command reads; it had no tests of its own, and a name
 with a space and a number, ``take 2``, read as a name and a tempo survived the first ones),
 the layout of a run (``layout.py``: three of four survived ``tests/test_layout.py`` until it
-checked the documented names) and the configs (``config.py``: a transform of 3 survived).
+checked the documented names), the configs (``config.py``: a transform of 3 survived), and
+what every command shares (``utils.py``, ``cli.py``: a failed write renamed into place and its
+temporary file left behind both survived until a test made a write fail).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -87,6 +89,8 @@ TESTS = {
     "filelist": ["tests/test_filelist.py"],
     "layout": ["tests/test_layout.py"],
     "config": ["tests/test_config_cache.py"],
+    "utils": ["tests/test_config_cache.py"],
+    "cli": ["tests/test_flags.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -483,6 +487,23 @@ MUTANTS = [
      "if cfg[\"dropout\"] >= 1:", "if cfg[\"dropout\"] > 1:"),
     ("config", "a list of one value without its comma gets no hint",
      "hint = _one_value_list_hint(key, spec[key], conf[key])", "hint = \"\""),
+    # what every command shares (utils.py, cli.py): atomic writes and one-line errors
+    ("utils", "a failed write renamed into place",
+     "    try:\n        yield Path(tmp)\n        os.replace(tmp, path)\n",
+     "    try:\n        try:\n            yield Path(tmp)\n        finally:\n"
+     "            os.replace(tmp, path)\n"),
+    ("utils", "the temporary file of a failed write left behind",
+     "            os.unlink(tmp)\n", "            pass\n"),
+    ("utils", "outputs readable by their owner only",
+     "os.chmod(tmp, 0o666 & ~_UMASK)", "os.chmod(tmp, 0o600)"),
+    ("cli", "a user error exits 0",
+     "print(f\"error: {e}\", file=sys.stderr)\n        sys.exit(1)",
+     "print(f\"error: {e}\", file=sys.stderr)\n        sys.exit(0)"),
+    ("cli", "a traceback without --verbose",
+     "        if verbose:\n            traceback.print_exc()",
+     "        if True:\n            traceback.print_exc()"),
+    ("cli", "-j 0 accepted", "if getattr(args, \"jobs\", 1) < 1:",
+     "if getattr(args, \"jobs\", 1) < 0:"),
 ]
 
 

@@ -232,6 +232,23 @@ def test_atomic_writes_get_the_usual_permissions(tmp_path):
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_a_write_that_fails_keeps_the_old_file_and_leaves_no_temporary(tmp_path, failure):
+    # what a later step would trust: never the half-written file of a killed or failed write
+    from complex_auto.utils import atomic_path
+
+    path = tmp_path / "out.npy"
+    path.write_text("old")
+    with pytest.raises(failure):
+        with atomic_path(path) as tmp:
+            tmp.write_text("half")
+            raise failure()
+    assert path.read_text() == "old" and sorted(tmp_path.iterdir()) == [path]
+    with atomic_path(path) as tmp:
+        tmp.write_text("new")
+    assert path.read_text() == "new" and sorted(tmp_path.iterdir()) == [path]
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
