@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Planted defects in the pattern finder, its chance control, what they read, what trains the
 model, what the benchmarks compare, conversion, the report, file lists, configs, the layout of
-a run, atomic writes and one-line errors: does the suite catch each one?
+a run, atomic writes, one-line errors and memory limits: does the suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
@@ -33,7 +33,9 @@ with a space and a number, ``take 2``, read as a name and a tempo survived the f
 the layout of a run (``layout.py``: three of four survived ``tests/test_layout.py`` until it
 checked the documented names), the configs (``config.py``: a transform of 3 survived), and
 what every command shares (``utils.py``, ``cli.py``: a failed write renamed into place and its
-temporary file left behind both survived until a test made a write fail).
+temporary file left behind both survived until a test made a write fail), the recurring
+notes of ``--notes recurring`` (``recurrence.py``), the float16 matrices of long recordings
+(``half.py``) and the memory limit (``memory.py``: decimal units and a limit of 0 survived).
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
@@ -91,6 +93,9 @@ TESTS = {
     "config": ["tests/test_config_cache.py"],
     "utils": ["tests/test_config_cache.py"],
     "cli": ["tests/test_flags.py"],
+    "recurrence": ["tests/test_recurrence.py"],
+    "half": ["tests/test_half.py"],
+    "memory": ["tests/test_scale.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -504,6 +509,29 @@ MUTANTS = [
      "        if True:\n            traceback.print_exc()"),
     ("cli", "-j 0 accepted", "if getattr(args, \"jobs\", 1) < 1:",
      "if getattr(args, \"jobs\", 1) < 0:"),
+    # the recurring notes of --notes recurring (recurrence.py)
+    ("recurrence", "ties go to the larger transposition",
+     "np.abs(vectors[:, 0] - centre), np.abs(vectors[:, 1]), -n))",
+     "np.abs(vectors[:, 0] - centre), -np.abs(vectors[:, 1]), -n))"),
+    ("recurrence", "the rarest translation chosen",
+     "np.abs(vectors[:, 1]), -n))", "np.abs(vectors[:, 1]), n))"),
+    ("recurrence", "no bound on the transposition",
+     "ok = np.abs(d_p) <= max_shift", "ok = np.abs(d_p) >= 0"),
+    ("recurrence", "the later occurrence keeps none of its notes",
+     "            keep[y] |= in_y\n", "            pass\n"),
+    ("recurrence", "an occurrence of too few recurring notes keeps those",
+     "np.asarray(o)[k] if k.sum() >= min_notes else np.asarray(o)", "np.asarray(o)[k]"),
+    # the float16 matrices of long recordings (half.py) and the memory limit (memory.py)
+    ("half", "ties rounded up, not to even",
+     "if low > half or (low == half and (r & np.uint64(1))):", "if low >= half:"),
+    ("half", "a NaN whose payload is lost becomes infinity",
+     "if mant and r == 0x7C00:", "if False:"),
+    ("half", "subnormals truncated", "np.rint(abs(v) * 16777216.0)",
+     "np.floor(abs(v) * 16777216.0)"),
+    ("memory", "sizes in decimal units", "\"K\": 2 ** 10,", "\"K\": 10 ** 3,"),
+    ("memory", "a memory limit of 0 accepted",
+     "    if value <= 0:\n        raise ComplexAutoError(f\"{MAX_MEMORY_ENV}",
+     "    if value < 0:\n        raise ComplexAutoError(f\"{MAX_MEMORY_ENV}"),
 ]
 
 

@@ -62,7 +62,12 @@ def test_blocks_equal_whole(n, tmp_path):
 def test_sizes_and_shards_parse():
     assert parse_size("2G") == 2 * 2 ** 30 and parse_size("512m") == 512 * 2 ** 20
     assert parse_size("1.5GiB") == int(1.5 * 2 ** 30) and parse_size("1000") == 1000
+    assert parse_size("64k") == 65536 and parse_size("1T") == 2 ** 40     # binary units all
     assert format_size(1.6 * 2 ** 30) == "1.6 GB"
+    for bad, why in (("0", "must be positive"), ("-2G", "must be positive"),
+                     ("lots", "not a size")):
+        with pytest.raises(Exception, match=rf"{MAX_MEMORY_ENV}='{bad}': {why}"):
+            parse_size(bad)
     assert parse_shard("3/8") == (3, 8) and parse_shard(" 1 / 1 ") == (1, 1)
     for bad in ("0/4", "5/4", "a/b", "3", "-1/2"):
         with pytest.raises(Exception, match="K/N"):
