@@ -1,45 +1,38 @@
 #!/usr/bin/env python
-"""Planted defects in the pattern finder, its chance control, what they read, what trains the
-model, what the benchmarks compare, conversion, the report, file lists, configs, the layout of
-a run, atomic writes, one-line errors and memory limits: does the suite catch each one?
+"""Planted defects across the toolkit: does the test suite catch each one?
 
     python bench/mutants.py [--only NAME ...] [--list]
 
 A test suite that passes is worth what it would fail on. Each *mutant* below is one small,
-plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) of the pattern
-finder (``complex_auto/families.py``), the melody (``melody.py``), the chance control
-(``chance.py``), the mapping of spans onto notes (``patterns.py``), the measures that
-``evaluation.py`` adds to mir_eval's, or of what every finder reads: the CQT, its windows and
-the self-similarity matrix (``cqt.py``, ``features.py``, ``selfsim.py``, where the suite once
-let such defects through), or of what trains the model: the CAE and its loss (``model.py``),
-the training pairs of the three experiments (``cqt_pairs.py``, ``signal_pairs.py``,
-``mnist_pairs.py``) and the training loop (``training.py``; six of the 36 planted in these
-survived until tests were added: the loss's power ignored, the same pairs every epoch,
-``set_to_norm`` not applied, the last window start never drawn, evaluation windows a whole
-window apart, prepared digit pairs rotated again), or of what the benchmarks read and compare:
-the JKU ground truth and scores (``jku.py``), the transposition test (``transposition.py``)
-and the baseline representations (``representations.py``; seven of their 21 survived until
-tests were added: durations read from the morphetic pitch, negative durations let through, a
-pattern header dropping the last occurrence, a neighbour at the tolerance not counted, the
-shift downwards, tichroma tested with plain cosine, the focus of the CAE windows ignored), or
-of the report a reader looks at and listens to (``report.py``: two of 12 survived, an
-occurrence ending before it starts accepted and a clip's span past the recording's end),
-conversion's outputs and records (``convert.py``) and the comparison (``compare.py``): five of
-these eight survived (a recording of one window converted, ``--legacy-layout`` ignored, a
-model named two ways taken for two, another recording of the same name reported as other
-settings, the csv list's tempo not read before converting), and the reader of file lists
-(``filelist.py``, whose format every command reads; it had no tests of its own, and a name
-with a space and a number, ``take 2``, read as a name and a tempo survived the first ones),
-the layout of a run (``layout.py``: three of four survived ``tests/test_layout.py`` until it
-checked the documented names), the configs (``config.py``: a transform of 3 survived), and
-what every command shares (``utils.py``, ``cli.py``: a failed write renamed into place and its
-temporary file left behind both survived until a test made a write fail), the recurring
-notes of ``--notes recurring`` (``recurrence.py``), the float16 matrices of long recordings
-(``half.py``) and the memory limit (``memory.py``: decimal units and a limit of 0 survived).
+plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in one module:
+
+- the pattern finder and what it reports: ``families.py``, ``melody.py``, ``recurrence.py``,
+  the chance control (``chance.py``), the mapping of spans onto notes (``patterns.py``) and
+  the measures that ``evaluation.py`` adds to mir_eval's;
+- what every finder reads: the CQT, its windows and the self-similarity matrix (``cqt.py``,
+  ``features.py``, ``selfsim.py``), conversion's outputs and records (``convert.py``) and the
+  float16 matrices of long recordings (``half.py``);
+- what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
+  experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``) and the loop
+  (``training.py``);
+- what the benchmarks read and compare: the JKU ground truth and scores (``jku.py``), the
+  transposition test (``transposition.py``), the baseline representations
+  (``representations.py``) and their comparison (``compare.py``);
+- what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
+  (``config.py``), the layout of a run (``layout.py``), atomic writes (``utils.py``), one-line
+  errors (``cli.py``) and the memory limit (``memory.py``).
+
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
 tree is never modified.
+
+When a module entered the table, some of its mutants survived, and a test was written for
+each (the commits that added them name it): among them the loss's power ignored, the same training pairs every
+epoch, ground-truth durations read from the morphetic pitch, a pattern header dropping the
+last occurrence before it, a pitch shift downwards, a model named two ways taken for two
+settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written over
+the ``.seg``, and a failed write renamed into place.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
