@@ -68,6 +68,28 @@ def cache_path(cache_dir, list_name, kind, key):
     return Path(cache_dir) / f"{Path(list_name).name}_{kind}_{key}.pyc.bz"
 
 
+def check_not_a_file(folder):
+    """Raise when a file stands where the cache folder, or a folder above it, would be.
+
+    The config checks this when it is loaded and :func:`make_cache_dir` again before the
+    first write, so that a file is named rather than mkdir's errno ('Not a directory').
+
+    Parameters
+    ----------
+    folder : str or Path
+        The config's ``cache_dir``, as given.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file.
+    """
+    blocking = file_in_the_way(folder)
+    if blocking is not None:
+        where = "is a file" if blocking == Path(folder) else f"lies in {blocking}, a file"
+        raise ConfigError(f"key 'cache_dir' = '{folder}' {where}, not a folder")
+
+
 def make_cache_dir(folder):
     """Create the cache folder when missing, or say in one line why it cannot be one.
 
@@ -81,12 +103,8 @@ def make_cache_dir(folder):
     ConfigError
         When ``folder`` (or a folder above it) is a file, or cannot be created or written.
     """
+    check_not_a_file(folder)
     folder = Path(folder)
-    blocking = file_in_the_way(folder)
-    if blocking is not None:
-        # as the config's check words it: a file above the folder is named, not mkdir's errno
-        where = "is a file" if blocking == folder else f"lies in {blocking}, a file"
-        raise ConfigError(f"key 'cache_dir' = '{folder}' {where}, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -173,12 +173,12 @@ def _check_cache_dir(cache_dir, path):
     traceback; a folder that cannot be created for another reason is named when the cache
     is first written (:func:`complex_auto.cache.make_cache_dir`).
     """
-    from .utils import file_in_the_way
+    from .cache import check_not_a_file
 
-    blocking = file_in_the_way(cache_dir)
-    if blocking is not None:
-        where = "is a file" if blocking == Path(cache_dir) else f"lies in {blocking}, a file"
-        raise ConfigError(f"{path}: key 'cache_dir' = '{cache_dir}' {where}, not a folder")
+    try:
+        check_not_a_file(cache_dir)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
 
 
 def _check_cqt_range(cfg, path):
