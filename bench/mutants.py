@@ -7,14 +7,16 @@ A test suite that passes is worth what it would fail on. Each *mutant* below is 
 plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in one module:
 
 - the pattern finder and what it reports: ``families.py``, ``melody.py``, ``recurrence.py``,
-  the chance control (``chance.py``), the mapping of spans onto notes (``patterns.py``) and
-  the measures that ``evaluation.py`` adds to mir_eval's;
+  the chance control (``chance.py``), the mapping of spans onto notes (``patterns.py``), the
+  ``nf14`` search over a matrix file too big for memory (``nf14_stream.py``) and the measures
+  that ``evaluation.py`` adds to mir_eval's;
 - what every finder reads: the CQT, its windows and the self-similarity matrix (``cqt.py``,
   ``features.py``, ``selfsim.py``), conversion's outputs and records (``convert.py``) and the
   float16 matrices of long recordings (``half.py``);
 - what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
-  experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``) and the loop
-  (``training.py``);
+  experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the loop
+  (``training.py``), its plots (``plots.py``) and the README's filter figures with their
+  measures of structure (``figures.py``);
 - what the benchmarks read and compare: the JKU ground truth and scores (``jku.py``), the
   transposition test (``transposition.py``), the baseline representations
   (``representations.py``) and their comparison (``compare.py``);
@@ -27,12 +29,13 @@ runs the tests of that module (stopping at the first failure) and prints *killed
 failed) or *SURVIVED* (every test passed: a defect the suite would let through). The working
 tree is never modified.
 
-When a module entered the table, some of its mutants survived, and a test was written for
-each (the commits that added them name it): among them the loss's power ignored, the same training pairs every
-epoch, ground-truth durations read from the morphetic pitch, a pattern header dropping the
-last occurrence before it, a pitch shift downwards, a model named two ways taken for two
-settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written over
-the ``.seg``, and a failed write renamed into place.
+When a module entered the table, some of its mutants survived, and a test was written for each
+(the commits that added them name it): among them the loss's power ignored, the same training
+pairs every epoch, ground-truth durations read from the morphetic pitch, a pattern header
+dropping the last occurrence before it, a pitch shift downwards, a model named two ways taken
+for two settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written
+over the ``.seg``, a failed write renamed into place, and the median of a matrix file holding
+negative values.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
@@ -89,6 +92,9 @@ TESTS = {
     "recurrence": ["tests/test_recurrence.py"],
     "half": ["tests/test_half.py"],
     "memory": ["tests/test_scale.py"],
+    "nf14_stream": ["tests/test_scale.py"],
+    "figures": ["tests/test_figures.py", "tests/test_fourier_init.py"],
+    "plots": ["tests/test_plots.py", "tests/test_figures.py", "tests/test_training.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -525,6 +531,75 @@ MUTANTS = [
     ("memory", "a memory limit of 0 accepted",
      "    if value <= 0:\n        raise ComplexAutoError(f\"{MAX_MEMORY_ENV}",
      "    if value < 0:\n        raise ComplexAutoError(f\"{MAX_MEMORY_ENV}"),
+    # the nf14 search over a matrix file too big for memory (nf14_stream.py)
+    ("nf14_stream", "the median of an even count as its upper middle",
+     "middle = kept[[t - below for t in targets]]", "middle = kept[[targets[1] - below] * 2]"),
+    ("nf14_stream", "negative values ordered as positive ones",
+     "return np.where(bits & top, ~bits, bits | top)",
+     "return np.where(bits & top, bits, bits | top)"),
+    ("nf14_stream", "the median's bin without its last key",
+     "keys = keys[(keys >= lo) & (keys <= hi - 1)]", "keys = keys[(keys >= lo) & (keys < hi - 1)]"),
+    ("nf14_stream", "an erased band read back from the file",
+     "abs(r - c) <= ERASE_BAND:\n            return 0.0",
+     "abs(r - c) < ERASE_BAND:\n            return 0.0"),
+    ("nf14_stream", "erasures forgotten as rows enter the window",
+     "        _erase_entering(win, base, lo, hi, far, n_far)\n", ""),
+    ("nf14_stream", "a find past the window not remembered",
+     "if i + M > base + n_win:        # the band goes on below the window", "if False:"),
+    ("nf14_stream", "diagonal scores unweighted", "total += k * _value(", "total += _value("),
+    ("nf14_stream", "float16 values past the window read unsigned",
+     "return -v if h >> 15 else v", "return v"),
+    ("nf14_stream", "the threshold lowered by twice its step", "th = th - step",
+     "th = th - 2 * step"),
+    ("nf14_stream", "pattern scores without a segment's last row",
+     "r = np.arange(max(a, i0), min(b, i1))", "r = np.arange(max(a, i0), min(b, i1) - 1)"),
+    ("nf14_stream", "NaN in the file searched", "if not np.isfinite(rows).all():", "if False:"),
+    # the README's filter figures and their measures (figures.py), the training plots (plots.py)
+    ("figures", "analyticity of one direction of rotation only",
+     "analytic = np.maximum(pos, neg) / (pos + neg + 1e-20)",
+     "analytic = pos / (pos + neg + 1e-20)"),
+    ("figures", "the imaginary rows read as the real ones",
+     "np.fft.fft(weight[:n] + 1j * weight[n:2 * n], axis=1)",
+     "np.fft.fft(weight[:n] + 1j * weight[:n], axis=1)"),
+    ("figures", "angles turning clockwise",
+     "coords = [c - rr * np.sin(tt), c + rr * np.cos(tt)]",
+     "coords = [c + rr * np.sin(tt), c + rr * np.cos(tt)]"),
+    ("figures", "angular energy not weighted by area",
+     "** 2 * r[:, None]).sum(axis=0)", "** 2).sum(axis=0)"),
+    ("figures", "the Fourier peak's neighbours not wrapped around",
+     "power[np.arange(n), (pr + dr) % shape[0], (pc + dc) % shape[1]]",
+     "power[np.arange(n), np.clip(pr + dr, 0, shape[0] - 1), np.clip(pc + dc, 0, shape[1] - 1)]"),
+    ("figures", "CQT bases shown least Fourier-like first",
+     "order=np.argsort(-conc, kind=\"stable\")", "order=np.argsort(conc, kind=\"stable\")"),
+    ("figures", "digit bases shown least rotation-like first",
+     "order=np.argsort(-purity, kind=\"stable\")", "order=np.argsort(purity, kind=\"stable\")"),
+    ("figures", "a config of another data type drawn",
+     "if cfg[\"data_type\"] != kind:", "if False:"),
+    ("figures", "the start's cosine not divided by the basis' norm",
+     " / (np.linalg.norm(weight, axis=1) + 1e-20)", ""),
+    ("figures", "a missing model named on the command line skipped",
+     "if model is not None and not Path(model).is_file():", "if False:"),
+    ("plots", "tiles not scaled to [-1, 1]", "t = t / (np.abs(t).max() + 1e-12)", "t = t"),
+    ("plots", "tiles placed column by column", "r, c = divmod(k, cols)",
+     "c, r = divmod(k, cols)"),
+    ("plots", "basis spectra from the real parts only",
+     "return freqs, np.sqrt((re ** 2 + im ** 2) / 2)", "return freqs, re"),
+    ("plots", "spectra in cycles per sample whatever the rate",
+     "np.fft.rfftfreq(weight.shape[1], 1.0 / (sr or 1.0))", "np.fft.rfftfreq(weight.shape[1])"),
+    ("plots", "phase differences taken the other way", "d = phase_y - phase_x",
+     "d = phase_x - phase_y"),
+    ("plots", "PCA without centring", "centred = features - features.mean(axis=0)",
+     "centred = features"),
+    ("plots", "the bases' order ignored",
+     "order = np.arange(n) if order is None else np.asarray(order)[:k]", "order = np.arange(n)"),
+    ("plots", "CQT tiles with the low bins at the top",
+     "flip = (lambda t: t[:, ::-1]) if shape[0] != shape[1] else (lambda t: t)",
+     "flip = (lambda t: t)"),
+    ("plots", "a basis' imaginary tile from the next basis",
+     "im = flip(weight[n + order[:k]].reshape(k, *shape))",
+     "im = flip(weight[n + 1 + order[:k]].reshape(k, *shape))"),
+    ("plots", "1-D bases not sorted by their peak frequency",
+     "order = np.argsort(spec.argmax(axis=1), kind=\"stable\")", "order = np.arange(n)"),
 ]
 
 

@@ -54,6 +54,39 @@ def test_fourier_concentration_finds_2d_fourier_components():
     assert noise.max() < 0.5
 
 
+def test_band_pass_stats_count_either_direction_of_rotation_as_analytic():
+    bank = gabor_bank()
+    n = len(bank) // 2
+    conjugate = np.concatenate([bank[:n], -bank[n:]])      # re - i·im: negative frequencies
+    _, analytic = band_pass_stats(conjugate)
+    assert analytic.min() > 0.95
+
+
+def test_angular_purity_weighs_each_ring_by_its_area():
+    """The strongest angular frequency is the one with most energy per area: a mode on an
+    outer ring outweighs a slightly stronger one on an inner ring of the same width (the
+    polar grid samples every ring with as many points)."""
+    yy, xx = np.mgrid[:28, :28] - 13.5
+    r, th = np.hypot(yy, xx), np.arctan2(-yy, xx)
+    b = (1.2 * np.exp(-(r - 3) ** 2 / 2) * np.exp(1j * th)
+         + np.exp(-(r - 10) ** 2 / 2) * np.exp(2j * th)).reshape(1, -1)
+    purity, freq = angular_purity(np.concatenate([b.real, b.imag]))
+    assert list(freq) == [2] and 0.5 < purity[0] < 0.95
+
+
+def test_fourier_concentration_is_a_share_at_the_spectrum_edges_too():
+    """A component on frequency bin 0 has neighbours across the edge (the spectrum is
+    circular): its concentration is 1, never more."""
+    rows, cols = np.mgrid[:12, :8]
+    b = np.array([np.exp(2j * np.pi * (k * rows / 12 - cols / 8)) for k in (0, 11)])
+    b[1] += 0.3 * np.exp(2j * np.pi * (-2 * rows / 12))     # energy next to the peak, wrapped
+    w = np.concatenate([b.real.reshape(2, -1), b.imag.reshape(2, -1)])
+    conc = fourier_concentration(w, (12, 8))
+    assert conc[0] == pytest.approx(1.0) and conc[1] <= 1.0 + 1e-12
+    noise = fourier_concentration(np.random.default_rng(1).standard_normal((40, 96)), (12, 8))
+    assert 0 < noise.min() and noise.max() <= 1.0
+
+
 def save_model(folder, cfg_base, n_in, n_bases, learn_norm, data_type, config_name="config.ini",
                **changes):
     folder.mkdir(parents=True)
@@ -105,6 +138,26 @@ def test_figures_command_draws_what_exists_and_skips_what_does_not(tmp_path, cap
     with pytest.raises(ComplexAutoError, match=r"--cqt-model .*typo\.save: model file does not"):
         figures.main(args)
     assert not (out / "filters_cqt.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["cqt", "mnist"])
+def test_figures_show_the_most_structured_bases_first(kind, tmp_path, monkeypatch):
+    from complex_auto import plots
+
+    if kind == "cqt":
+        path = save_model(tmp_path / kind, "config_cqt.ini", 12 * 4, 8, False, kind,
+                          n_bins=12, length_ngram=4)
+    else:
+        path = save_model(tmp_path / kind, "config_mnist.ini", 784, 8, True, kind)
+    weight, shape, _ = figures.load_weight(kind, path)
+    measure = (fourier_concentration(weight, shape) if kind == "cqt"
+               else angular_purity(weight)[0])
+    shown = {}
+    monkeypatch.setattr(plots, "plot_filters", lambda *a, **kw: shown.update(kw))
+    figures.draw(kind, path, tmp_path / "f.png")
+    assert sorted(shown["order"]) == list(range(8))
+    assert np.all(np.diff(measure[shown["order"]]) <= 0)
+    assert measure[shown["order"][0]] > np.median(measure)
 
 
 def test_a_config_of_another_data_type_is_an_error(tmp_path):

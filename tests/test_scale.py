@@ -331,6 +331,95 @@ def test_nf14_search_from_the_file_equals_the_search_in_memory(seed, tmp_path, m
             assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_exact_median_of_signed_values_and_ties_at_a_bins_edge(dtype, tmp_path, monkeypatch):
+    """``np.median`` of any matrix: values below zero (ordered by their bit patterns, sign
+    flipped), and a value repeated so often that it is the median, whose bit pattern ends in
+    ones (the largest float below 1): the last key of every histogram bin that holds it."""
+    from complex_auto import nf14_stream
+
+    monkeypatch.setattr(nf14_stream, "MEDIAN_SORT", 50)
+    g = np.random.default_rng(7)
+    top = np.nextafter(dtype(1), dtype(0))
+    for X in (g.standard_normal((61, 61)) * 3,                       # odd count, signed
+              -np.abs(g.standard_normal((40, 40))),                  # even count, all negative
+              np.where(g.random((50, 50)) < 0.6, top, g.standard_normal((50, 50)))):
+        np.save(tmp_path / "m.npy", X.astype(dtype))
+        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+        assert nf14_stream.exact_median(stored) == np.median(np.array(stored, np.float64))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nf14_search_from_the_file_equals_the_search_in_memory_below_zero(seed, tmp_path):
+    """Signed values and a negative threshold: an erased cell (0 after the median) is then
+    above the threshold, so a search starts on it and runs along the erased band past the
+    window, where every value read from the file must be the erased one."""
+    from complex_auto import nf14_stream
+    from complex_auto.patterns import find_segments
+
+    g = np.random.default_rng(seed)
+    n = int(g.integers(60, 120))
+    X = 4 * self_similarity(repeating_features(n, seed=seed)) - 1
+    # cells far below the median stop every diagonal that meets them, except on an erased
+    # band, where they read 0
+    holes = np.where(g.random((n, n)) < 0.2, -5.0, 0.1 * g.standard_normal((n, n)))
+    for X, dtype in itertools.product((X, holes), (np.float64, np.float16)):
+        np.save(tmp_path / "m.npy", X.astype(dtype))
+        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+        X64 = np.array(stored, dtype=np.float64)
+        min_dur, th = int(g.integers(3, 12)), -float(g.uniform(0.01, 0.2))
+        expected = find_segments(X64 - np.median(X64), min_dur, th)
+        assert len(expected[0])
+        for rows in (2, 3, 7):
+            got = nf14_stream.find_segments_file(stored, min_dur, th, 0.001,
+                                                 window_bytes=8 * len(X) * rows)
+            assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
+
+
+def test_nf14_search_from_the_file_lowers_a_threshold_above_every_value_as_in_memory(tmp_path):
+    from complex_auto import nf14_stream
+    from complex_auto.patterns import find_segments
+
+    X = self_similarity(repeating_features(90, seed=3))
+    np.save(tmp_path / "m.npy", X)
+    stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+    th = float(X.max() - np.median(X)) + 0.3         # several passes find nothing
+    expected = find_segments(X - np.median(X), 8, th, step=0.07)
+    got = nf14_stream.find_segments_file(stored, 8, th, 0.07, window_bytes=8 * len(X) * 5)
+    assert expected[1] < th - 0.3 and len(expected[0])
+    assert np.array_equal(got[0], expected[0]) and got[1] == expected[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_pattern_scores_from_the_file_equal_those_in_memory(dtype, tmp_path):
+    from complex_auto import nf14_stream
+    from complex_auto.patterns import find_segments, group_patterns, pattern_scores
+
+    X = self_similarity(repeating_features(150, seed=5)).astype(dtype)
+    np.save(tmp_path / "m.npy", X)
+    stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+    patterns = group_patterns(find_segments(X - np.median(X), 5, 0.05)[0], 3)
+    # and segments of every kind by hand: below the diagonal, one frame, empty, the last row
+    patterns += [np.array([[0, 0, 0, 0], [3, 40, 60, 97], [100, 140, 5, 45], [7, 8, 9, 10]]),
+                 np.array([[0, 0, 0, 0], [20, 20, 30, 30]]),
+                 np.array([[0, 0, 0, 0], [120, 150, 0, 30]])]
+    expected = pattern_scores(X, patterns)
+    for read_bytes in (1, 7 * 150 * X.itemsize, 2 ** 26):   # a row a block, 7 rows, all
+        assert nf14_stream.pattern_scores_file(stored, patterns, read_bytes) == expected
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nf14_search_from_the_file_refuses_a_value_that_is_not_finite(bad, tmp_path):
+    from complex_auto import nf14_stream
+    from complex_auto.errors import DataError
+
+    X = self_similarity(repeating_features(60, seed=2))
+    X[50, 3] = bad                                      # in a row that enters the window late
+    np.save(tmp_path / "m.npy", X)
+    with pytest.raises(DataError, match="NaN or infinite"):
+        nf14_stream.search_pass_file(np.load(tmp_path / "m.npy", mmap_mode="r"), 0.5, 5, 0.05, 4)
+
+
 def test_nf14_search_over_the_cap_reads_the_file_or_is_refused(in_tmp, monkeypatch, capsys):
     def extract(run):
         code, err = run_script("extract_motives.py", run, "--bpm", "120", "--no-report",
