@@ -15,11 +15,13 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
   float16 matrices of long recordings (``half.py``);
 - what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
   experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the loop
-  (``training.py``), its plots (``plots.py``) and the README's filter figures with their
-  measures of structure (``figures.py``);
+  (``training.py``), its plots (``plots.py``), the README's filter figures with their
+  measures of structure (``figures.py``) and the corpus rendered from music21's scores
+  (``corpus.py``);
 - what the benchmarks read and compare: the JKU ground truth and scores (``jku.py``), the
   transposition test (``transposition.py``), the baseline representations
-  (``representations.py``) and their comparison (``compare.py``);
+  (``representations.py``), their comparison (``compare.py``) and how strongly a matrix marks
+  the annotated repeats (``annotated.py``);
 - what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
   (``config.py``), the layout of a run (``layout.py``), atomic writes (``utils.py``), one-line
   errors (``cli.py``) and the memory limit (``memory.py``).
@@ -95,6 +97,8 @@ TESTS = {
     "nf14_stream": ["tests/test_scale.py"],
     "figures": ["tests/test_figures.py", "tests/test_fourier_init.py"],
     "plots": ["tests/test_plots.py", "tests/test_figures.py", "tests/test_training.py"],
+    "corpus": ["tests/test_corpus.py"],
+    "annotated": ["tests/test_annotated.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -600,6 +604,54 @@ MUTANTS = [
      "im = flip(weight[n + 1 + order[:k]].reshape(k, *shape))"),
     ("plots", "1-D bases not sorted by their peak frequency",
      "order = np.argsort(spec.argmax(axis=1), kind=\"stable\")", "order = np.arange(n)"),
+    # the rendered training corpus (corpus.py): no evaluated work in, the same seed the same plan
+    ("corpus", "the scores' metadata never matched",
+     "for s in (path, composer or \"\", title or \"\"))", "for s in (path,))"),
+    ("corpus", "a rendered score's metadata not checked",
+     "why = denied(rendering.source, getattr(md, \"composer\", \"\") or \"\", "
+     "getattr(md, \"title\", \"\") or \"\")",
+     "why = denied(rendering.source)"),
+    ("corpus", "groups drawn alike, not by their shares",
+     "name = groups[rng.choice(len(groups), p=shares / shares.sum())][0]",
+     "name = groups[rng.choice(len(groups))][0]"),
+    ("corpus", "a score drawn again before the rest of its group",
+     "        if not queues[name]:\n", "        if True:\n"),
+    ("corpus", "transposed down when asked up",
+     "score = score.transpose(semitones)", "score = score.transpose(-semitones)"),
+    ("corpus", "the score's own tempo marks kept",
+     "            el.activeSite.remove(el)\n", "            pass\n"),
+    ("corpus", "pieces cut longer than CHUNK_SECONDS",
+     "n = max(1, math.ceil(len(y) / (seconds * sr)))",
+     "n = max(1, math.floor(len(y) / (seconds * sr)))"),
+    ("corpus", "a work heard in training held out",
+     "return train, [p for p in held if p[0].source not in trained]", "return train, held"),
+    ("corpus", "--hours 0 accepted",
+     "math.isfinite(hours) and hours > 0):", "math.isfinite(hours) and hours >= 0):"),
+    ("corpus", "files rendered beyond the target left in DIR",
+     "                    (out_dir / name).unlink(missing_ok=True)\n                continue",
+     "                    pass\n                continue"),
+    # how strongly a matrix marks annotated repeats (annotated.py)
+    ("annotated", "the last cell of a diagonal left out",
+     "return (P[first + lengths, second + lengths] - P[first, second]) / lengths",
+     "return (P[first + lengths - 1, second + lengths - 1] - P[first, second]) / lengths"),
+    ("annotated", "pairs of the longer occurrence's length",
+     "length = max(1, int(min(spans[i, 1] - spans[i, 0], spans[j, 1] - spans[j, 0])))",
+     "length = max(1, int(max(spans[i, 1] - spans[i, 0], spans[j, 1] - spans[j, 0])))"),
+    ("annotated", "occurrences exactly min_lag apart left out",
+     "if b - a >= min_lag and a >= 0 and b + length <= n:",
+     "if b - a > min_lag and a >= 0 and b + length <= n:"),
+    ("annotated", "an occurrence starting before the matrix kept",
+     "if b - a >= min_lag and a >= 0 and b + length <= n:",
+     "if b - a >= min_lag and b + length <= n:"),
+    ("annotated", "the end profile read a cell early",
+     "pairs[:, :2] + pairs[:, 2:3]):", "pairs[:, :2] + pairs[:, 2:3] - 1):"),
+    ("annotated", "no random span ends at the matrix's edge",
+     "* (n - L + 1)).astype(np.int64)", "* (n - L)).astype(np.int64)"),
+    ("annotated", "profile offsets counted in rows, not cells",
+     "np.array(PROFILE_BEATS) / (factor * beats_per_frame)",
+     "np.array(PROFILE_BEATS) / beats_per_frame"),
+    ("annotated", "the raw matrix averaged, not its quantiles",
+     "P = diagonal_prefix(R)", "P = diagonal_prefix(np.asarray(X))"),
 ]
 
 

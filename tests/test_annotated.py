@@ -31,6 +31,18 @@ def test_occurrence_pairs_leave_out_close_and_outside_pairs():
     assert pairs.tolist() == [[0, 20, 6], [0, 22, 8]]
 
 
+def test_occurrence_pairs_keep_pairs_at_the_least_lag_and_the_edge_but_not_before_the_matrix():
+    # the finder searches lags >= min_lag: occurrences exactly min_lag apart are a pair, and
+    # one that ends at the matrix's last cell fits it
+    spans = np.array([[0, 4], [4, 8], [16, 20]])
+    assert A.occurrence_pairs(spans, n=20, min_lag=4).tolist() == [[0, 4, 4], [0, 16, 4],
+                                                                   [4, 16, 4]]
+    # an occurrence annotated before the first window's centre starts at a negative cell: no
+    # pair (its diagonal would wrap to the matrix's other end)
+    spans = np.array([[-3, 2], [10, 15], [30, 35]])
+    assert A.occurrence_pairs(spans, n=40, min_lag=4).tolist() == [[10, 30, 5]]
+
+
 def test_boundary_profiles_read_the_diagonal_around_start_and_end():
     R = np.random.default_rng(2).random((40, 40))
     pairs = np.array([[3, 20, 10], [30, 36, 2]])
@@ -63,6 +75,30 @@ def test_random_pairs_keep_lengths_and_distance():
     assert np.all(pairs[:, 1] - pairs[:, 0] >= 8) and np.all(pairs[:, 1] + pairs[:, 2] <= 60)
     with pytest.raises(ValueError, match="no two spans of 55 cells"):
         A.random_pairs([55], n=60, min_lag=8, rng=np.random.default_rng(1))
+
+
+def test_random_pairs_reach_both_ends_of_the_matrix():
+    # 12 cells, spans of 5: a pair may start at cell 0 and end at cell 12 (second = 7)
+    pairs = A.random_pairs([5], n=12, min_lag=2, rng=np.random.default_rng(3), draws=400)
+    assert pairs[:, 0].min() == 0 and pairs[:, 1].max() == 7
+    assert set(pairs[:, 1]) == set(range(2, 8))                 # every start that fits
+
+
+def test_profiles_are_read_in_beats_on_a_pooled_matrix():
+    # 8 rows a beat, pooled by 2 onto the 0.25-beat grid: PROFILE_BEATS are 4 cells a beat
+    from complex_auto.families import RESOLUTION_BEATS, prepare_matrix
+
+    rng = np.random.default_rng(4)
+    X = rng.random((240, 240))
+    X = (X + X.T) / 2
+    R, factor, _, _ = prepare_matrix(X, 0.125, 240, RESOLUTION_BEATS)
+    assert factor == 2 and len(R) == 120
+    got = A.piece_quantiles(X, 240, 0.125, 0, 0.0, [[occurrence(5, 8), occurrence(15, 18)]],
+                            rng)
+    # beats 5 and 15 are cells 20 and 60; the last onsets, 3 beats later, cells 32 and 72
+    k = 4 * np.array(A.PROFILE_BEATS)
+    assert np.allclose(got[0]["start"][0], R[20 + k, 60 + k])
+    assert np.allclose(got[0]["end"][0], R[32 + k, 72 + k])
 
 
 def test_a_planted_repeat_stands_out_and_a_false_annotation_does_not():

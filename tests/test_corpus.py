@@ -68,6 +68,37 @@ def test_plan_is_fixed_by_the_seed_and_mostly_piano():
     assert len({r.group for r in a}) == len(corpus.GROUPS)
 
 
+def toy_sources(per_group=5):
+    """``per_group`` made-up corpus paths in every group."""
+    return {g: [f"{g}/{k}.mxl" for k in range(per_group)] for g, _, _ in corpus.GROUPS}
+
+
+def test_plan_draws_groups_by_their_shares():
+    drawn = [r.group for r in corpus.plan(5, 3000, toy_sources())]
+    for name, _, share in corpus.GROUPS:
+        # 3000 draws: a share's standard error is below 0.01
+        assert abs(drawn.count(name) / len(drawn) - share) < 0.03, name
+    # a group without paths is never drawn, and the others keep their proportions
+    sources = toy_sources() | {"chorale": []}
+    drawn = [r.group for r in corpus.plan(5, 3000, sources)]
+    assert "chorale" not in drawn
+    rest = sum(share for name, _, share in corpus.GROUPS if name != "chorale")
+    assert abs(drawn.count("piano") / len(drawn) - 0.20 / rest) < 0.03
+
+
+def test_plan_uses_every_score_of_a_group_before_reusing_one():
+    sources = toy_sources(per_group=7)
+    renderings = corpus.plan(11, 600, sources)
+    for name, paths in sources.items():
+        order = [r.source for r in renderings if r.group == name]
+        assert len(order) >= 2 * len(paths), name          # at least two rounds to look at
+        for k in range(0, len(order) - len(paths) + 1, len(paths)):
+            assert sorted(order[k:k + len(paths)]) == sorted(paths), (name, k)
+    # in a seeded random order, not the listed one
+    chorales = [r.source for r in renderings if r.group == "chorale"][:7]
+    assert chorales != sources["chorale"] and chorales != sources["chorale"][::-1]
+
+
 def test_held_out_pieces_are_works_training_never_heard():
     plan = [corpus.Rendering(i, src, "chorale", 0, 100.0, 0)
             for i, src in enumerate(["a", "b", "c", "d", "e", "f", "g", "h", "b", "i"])]
@@ -110,6 +141,66 @@ def peak_hz(y, sr):
     return freqs[band][np.argmax(spec[band])]
 
 
+def test_prepare_score_leaves_one_tempo_one_program_and_the_key_asked():
+    from music21 import instrument, tempo
+
+    score = two_bars("C4")
+    first = score.parts[0].getElementsByClass("Measure")[0]
+    first.insert(0, tempo.MetronomeMark(number=60))            # the score's own tempo
+    first.insert(0, instrument.Violin())                       # and its own instrument
+    out = corpus.prepare_score(score, semitones=2, bpm=132.0, program=19)
+    marks = list(out.recurse().getElementsByClass(tempo.MetronomeMark))
+    assert [m.number for m in marks] == [132.0]
+    programs = [i.midiProgram for i in out.recurse().getElementsByClass(instrument.Instrument)]
+    assert programs == [19]
+    assert {n.pitch.nameWithOctave for n in out.recurse().notes} == {"D4"}
+    assert out.metronomeMarkBoundaries()[0][2].number == 132.0
+
+
+@pytest.mark.parametrize("samples", [0, 7, 250, 251, 500, 751, 1249])
+def test_chunks_are_at_most_the_longest_piece_and_about_equal(samples):
+    y = np.arange(samples, dtype=np.float32)
+    pieces = corpus.chunks(y, sr=10, seconds=25.0)             # at most 250 samples a piece
+    assert len(pieces) == max(1, -(-samples // 250))           # as few as fit
+    lengths = [len(p) for p in pieces]
+    assert max(lengths) <= 250 and max(lengths) - min(lengths) <= 1
+    assert np.array_equal(np.concatenate(pieces), y)
+
+
+@pytest.mark.parametrize("composer, title, denied", [
+    ("Orlando Gibbons", "The Silver Swan", True),
+    ("J.S. Bach", "Das wohltemperierte Klavier II", True),
+    ("Thomas Morley", "April is in my mistress' face", False),
+])
+def test_a_score_whose_metadata_is_denied_is_not_rendered(monkeypatch, tmp_path, composer,
+                                                          title, denied):
+    # the path says nothing (a madrigal of some collection); the metadata inside names the work
+    from music21 import corpus as m21
+    from music21 import metadata
+
+    def parse(source):
+        score = two_bars()
+        score.metadata = metadata.Metadata(composer=composer, title=title)
+        return score
+
+    rendered = []
+
+    def render_score(score, *args, **kwargs):
+        rendered.append(score)
+        return np.full(corpus.SR // 10, 0.1, np.float32)
+
+    monkeypatch.setattr(m21, "parse", parse)
+    monkeypatch.setattr(corpus, "render_score", render_score)
+    r = corpus.Rendering(0, "madrigals/book3/no7.mxl", "vocal", 0, 100.0, 0)
+    assert corpus.denied(r.source) is None
+    files = corpus.render_one(r, tmp_path)
+    if denied:
+        assert files == [] and rendered == [] and not list(tmp_path.iterdir())
+    else:
+        assert len(rendered) == 1 and [n for n, _ in files] == [f"{r.stem}_0.ogg"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [f"{r.stem}_0.ogg"]
+
+
 @needs_fluidsynth
 def test_two_bars_render_at_the_tempo_and_key_asked():
     sr = corpus.SR
@@ -138,6 +229,10 @@ def test_build_writes_lists_and_is_reproducible(tmp_path):
         assert res["seconds"]["train"] + res["seconds"]["heldout"] >= 0.004 * 3600
         listed = (tmp_path / name / "filelist.txt").read_text().split()
         assert listed == res["train"] and res["train"]
+        # the batch renders two scores and the first reaches the target: the second's files
+        # are deleted, and every file left is listed
+        on_disk = sorted(str(p) for p in (tmp_path / name).glob("*.ogg"))
+        assert on_disk == sorted(res["train"] + res["heldout"]) and res["pieces"] == 1
         info = sf.info(res["train"][0])
         assert info.samplerate == corpus.SR and info.channels == 1 and info.format == "OGG"
         assert info.duration <= corpus.CHUNK_SECONDS + 1
@@ -162,6 +257,8 @@ def test_a_corpus_of_one_piece_says_it_holds_nothing_out(tmp_path, caplog):
 @pytest.mark.parametrize("where, changes, message", [
     ("new", dict(seed=-1), "--seed -1: must be a whole number of at least 0"),
     ("new", dict(hours=float("nan")), "--hours nan: must be > 0"),
+    ("new", dict(hours=0), "--hours 0: must be > 0"),
+    ("new", dict(hours=-1.5), "--hours -1.5: must be > 0"),
     ("file", {}, "is a file, not a folder"),
     ("file/x", {}, "is a file, not a folder"),
     ("", {}, "DIR '': give the folder"),                   # rendered into the current folder
