@@ -22,6 +22,10 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
   transposition test (``transposition.py``), the baseline representations
   (``representations.py``), their comparison (``compare.py``) and how strongly a matrix marks
   the annotated repeats (``annotated.py``);
+- what a trained model learned (``invariance/``): the invariance measures (``measures.py``:
+  similarities and match rates of amplitudes under shifts, their unrelated-item baselines,
+  the pairs of the phase classifiers), the transformed items they compare (``cqt_items.py``,
+  ``signal_items.py``, ``digits.py``) and the held-out pairs of the analysis (``report.py``);
 - what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
   (``config.py``), the layout of a run (``layout.py``), atomic writes (``utils.py``), one-line
   errors (``cli.py``) and the memory limit (``memory.py``).
@@ -36,16 +40,18 @@ When a module entered the table, some of its mutants survived, and a test was wr
 pairs every epoch, ground-truth durations read from the morphetic pitch, a pattern header
 dropping the last occurrence before it, a pitch shift downwards, a model named two ways taken
 for two settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written
-over the ``.seg``, a failed write renamed into place, and the median of a matrix file holding
-negative values.
+over the ``.seg``, a failed write renamed into place, the median of a matrix file holding
+negative values, and the phase classifiers tested on the fitting items.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
 module is an error (the code moved: update the table). Left out on purpose, because they
 change no behaviour that matters: the early return of ``families.prepare_matrix`` for a piece
 of fewer than ``2 × MIN_BEATS + 1`` cells (a shorter one finds nothing either); flooring
-instead of rounding the note ends of ``melody.skyline`` on its 1/480-beat grid; and cosine
-distances left unclipped by ``selfsim.cosine_distances`` (they leave [0, 2] by rounding only).
+instead of rounding the note ends of ``melody.skyline`` on its 1/480-beat grid; cosine
+distances left unclipped by ``selfsim.cosine_distances`` (they leave [0, 2] by rounding only);
+and the sign of the pairs' differences in ``invariance/measures.py`` (``φ_x − φ_y`` or
+``a_x − a_y``: the classifiers see fitting and held-out pairs flipped alike).
 
 A killed mutant takes seconds to a minute, a survivor as long as its tests (a few minutes);
 the whole table about 30 minutes on two cores. Exit status 1 when a mutant survives.
@@ -99,6 +105,11 @@ TESTS = {
     "plots": ["tests/test_plots.py", "tests/test_figures.py", "tests/test_training.py"],
     "corpus": ["tests/test_corpus.py"],
     "annotated": ["tests/test_annotated.py"],
+    "invariance/measures": ["tests/test_invariance.py"],
+    "invariance/cqt_items": ["tests/test_invariance.py"],
+    "invariance/signal_items": ["tests/test_invariance.py"],
+    "invariance/digits": ["tests/test_invariance.py"],
+    "invariance/report": ["tests/test_invariance.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -652,6 +663,51 @@ MUTANTS = [
      "np.array(PROFILE_BEATS) / beats_per_frame"),
     ("annotated", "the raw matrix averaged, not its quantiles",
      "P = diagonal_prefix(R)", "P = diagonal_prefix(np.asarray(X))"),
+    # the invariance measures of a trained model (invariance/): similarities, match rates,
+    # the transformed items they compare and the classifiers' held-out pairs
+    ("invariance/measures", "amplitude similarity of the phases",
+     "amp_y = encode(y)[0]\n        row = dict(", "amp_y = encode(y)[1]\n        row = dict("),
+    ("invariance/measures", "match rate by dot product with the keys",
+     "q, k = unit(queries), unit(keys)", "q, k = unit(queries), np.asarray(keys, np.float64)"),
+    ("invariance/measures", "a silent item matches its own",
+     "hits += int(np.sum((own >= sim.max(axis=1) - 1e-6) & nonzero))",
+     "hits += int(np.sum(own >= sim.max(axis=1) - 1e-6))"),
+    ("invariance/measures", "own keys of the first block only",
+     "own = sim[np.arange(len(block)), np.arange(lo, lo + len(block))]",
+     "own = sim[np.arange(len(block)), np.arange(len(block))]"),
+    ("invariance/measures", "silent items make the mean NaN",
+     "    v = v[np.isfinite(v)]\n", "    pass\n"),
+    ("invariance/measures", "shift 0 in the mean over shifts",
+     "sel = [r for r in rows if r[\"transform\"] == key and r[\"shift\"] != 0]",
+     "sel = [r for r in rows if r[\"transform\"] == key]"),
+    ("invariance/measures", "phase differences of the amplitudes",
+     "PairSet(phase_difference_features(ph_x, ph_y)",
+     "PairSet(phase_difference_features(amp_x, amp_y)"),
+    ("invariance/measures", "the items themselves as the unrelated ones",
+     "z = items.shifted(items.unrelated(rng, pos), first, 0)[0]",
+     "z = items.shifted(pos, first, 0)[0]"),
+    ("invariance/measures", "pairs with a shift of 0",
+     "shift = rng.choice(np.asarray(t.classes), len(sel))",
+     "shift = rng.choice(np.asarray(t.shifts), len(sel))"),
+    ("invariance/cqt_items", "time-shifted n-grams start earlier",
+     "min_max(self.pairs.ngrams(pos.file, pos.start + shift))",
+     "min_max(self.pairs.ngrams(pos.file, pos.start - shift))"),
+    ("invariance/cqt_items", "Fourier reference standardised across items",
+     "x = (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-8)",
+     "x = (x - x.mean(axis=0, keepdims=True)) / (x.std(axis=0, keepdims=True) + 1e-8)"),
+    ("invariance/signal_items", "signal windows shifted backwards",
+     "np.broadcast_to(np.asarray(shift, dtype=np.int64), (n,)).copy()",
+     "np.broadcast_to(-np.asarray(shift, dtype=np.int64), (n,)).copy()"),
+    ("invariance/signal_items", "signal windows without room for the shift",
+     "self.margin = int(max_time)", "self.margin = 0"),
+    ("invariance/digits", "measured digits rotated clockwise",
+     "np.broadcast_to(np.asarray(shift, np.float64), (n,)).copy()",
+     "np.broadcast_to(-np.asarray(shift, np.float64), (n,)).copy()"),
+    ("invariance/digits", "a digit unrelated to itself",
+     "rng.integers(1, max(m, 2), len(pos))", "rng.integers(0, max(m, 2), len(pos))"),
+    ("invariance/report", "classifiers tested on the fitting items",
+     "test = items_pairs(encode, test_items, rng_test, n_pairs)",
+     "test = items_pairs(encode, fit_items, rng_test, n_pairs)"),
 ]
 
 
@@ -685,8 +741,10 @@ def try_mutant(copy, module, text, planted):
     finally:
         path.write_text(source)
         # numba caches machine code beside the source (the tests' child processes too), known
-        # by the file's time stamp: dropped, so that no run can load another's defect
-        shutil.rmtree(copy / "complex_auto" / "__pycache__", ignore_errors=True)
+        # by the file's time stamp: dropped (the subpackage's too), so that no run can load
+        # another's defect
+        for folder in {copy / "complex_auto", path.parent}:
+            shutil.rmtree(folder / "__pycache__", ignore_errors=True)
     lines = res.stdout.splitlines()
     failed = [line.split()[1] for line in lines if line.startswith("FAILED")]
     summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line
@@ -702,7 +760,7 @@ def main(args):
                         f"(--list names them)")
     if args.list:
         for module, name, *_ in chosen:
-            print(f"{module:15s} {name}")
+            print(f"{module:23s} {name}")
         return 0
     check(chosen)
     survivors = []
@@ -712,7 +770,7 @@ def main(args):
         for k, (module, name, text, planted) in enumerate(chosen, 1):
             t0 = time.perf_counter()
             killed, line = try_mutant(copy, module, text, planted)
-            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:15s} "
+            print(f"{k:3d}/{len(chosen)} {'killed  ' if killed else 'SURVIVED'} {module:23s} "
                   f"{name:56s} {time.perf_counter() - t0:5.0f} s  {line}", flush=True)
             if not killed:
                 survivors.append(name)

@@ -10,7 +10,9 @@ from complex_auto import invariance as inv
 from complex_auto.config import load_config
 from complex_auto.cqt_pairs import PITCH, TIME, CQTPairs, PairDraws
 from complex_auto.layout import RunLayout
+from complex_auto.mnist_pairs import DigitSource
 from complex_auto.model import ComplexAutoEncoder
+from complex_auto.signal_pairs import hann
 from complex_auto.training import build_model
 
 from .conftest import ROOT, TINY, write_config, write_filelist
@@ -63,6 +65,10 @@ def test_fourier_amplitudes_do_not_change_under_circular_shifts():
     assert 0 < ref < 0.95 and abs(rows[0]["unrelated_raw_similarity"]) < 0.2
     summary = inv.summarise_similarity(rows)["circular"]
     assert summary["model"] == pytest.approx(1.0, abs=1e-6) and summary["max_shift"] == N // 2 - 1
+    # the mean over the shifts leaves shift 0 (raw similarity 1) out
+    assert rows[N // 2 - 1]["shift"] == 0 and rows[N // 2 - 1]["raw_similarity"] == pytest.approx(1)
+    assert summary["raw"] == pytest.approx(np.mean([r["raw_similarity"] for r in rows
+                                                    if r["shift"] != 0]))
 
 
 def test_fourier_shift_is_inferred_exactly_from_phase_differences():
@@ -118,6 +124,82 @@ def test_cosine_and_match_rate():
     assert inv.match_rate(same, keys) == pytest.approx(2 / 3)  # a tie with an identical key matches
 
 
+def test_match_rate_of_silent_queries_and_of_many_queries():
+    # a silent query has no nearest key: it never matches, though its similarities tie at 0
+    assert inv.match_rate(np.array([[0.0, 0.0], [0.0, 1.0]]), np.eye(2)) == 0.5
+    # more queries than one block of 1024: every one is compared with its own key
+    g = np.random.default_rng(7)
+    keys = g.standard_normal((1100, 8))
+    assert inv.match_rate(keys + 0.01 * g.standard_normal(keys.shape), keys) == 1.0
+
+
+def test_silent_items_are_left_out_of_the_mean_similarities():
+    encode = inv.make_encoder(fourier_model())
+    x = np.random.default_rng(8).standard_normal((20, N))
+    x[3] = 0.0  # a silent item: no direction, neither as input nor as amplitudes
+    y = np.roll(x, 3, axis=1)
+    model, raw = inv.pair_similarity(encode, x, y)
+    assert model == pytest.approx(1.0, abs=1e-5)
+    keep = np.arange(20) != 3
+    assert raw == pytest.approx(np.mean(inv.row_cosine(x[keep], y[keep])))
+
+
+class CircularItems:
+    """An item source of random 1-D items under circular shifts (as ``CQTItems`` for CQT)."""
+
+    def __init__(self, x, shifts=CIRCULAR.shifts):
+        self.x = x
+        self.transformations = [inv.Transformation("circular", 0, "circular shift", "samples",
+                                                   tuple(shifts))]
+
+    def draw(self, rng, n):
+        return inv.Positions(index=rng.permutation(len(self.x))[:n])
+
+    def unrelated(self, rng, pos):
+        return inv.Positions(index=(pos.index + 1) % len(self.x))
+
+    def shifted(self, pos, t, shift):
+        x = self.x[pos.index]
+        shift = np.broadcast_to(shift, (len(x),))
+        return x, np.stack([np.roll(a, s) for a, s in zip(x, shift)])
+
+
+def test_similarity_and_pairs_of_an_item_source():
+    encode = inv.make_encoder(fourier_model())
+    g = np.random.default_rng(9)
+    items = CircularItems(g.standard_normal((300, N)))
+    rows = inv.items_similarity(encode, items, g, 40)
+    assert [r["shift"] for r in rows] == list(CIRCULAR.shifts)
+    # the unrelated items are other items: their raw similarity is near 0, not 1
+    assert abs(rows[0]["unrelated_raw_similarity"]) < 0.3
+    assert rows[0]["unrelated_model_similarity"] < 0.95
+    assert all(r["model_similarity"] == pytest.approx(1.0, abs=1e-5) for r in rows)
+
+    pairs = inv.items_pairs(encode, items, g, 300)
+    assert len(pairs) == 300 and set(pairs.transform) == {"circular"}
+    assert set(pairs.shift) <= set(CIRCULAR.classes) and (pairs.shift != 0).all()
+    # a circular shift by s turns the phase of frequency k by 2πks/N: [cos, sin] of that
+    turn = 2 * np.pi * np.arange(1, N // 2)[None, :] * pairs.shift[:, None] / N
+    np.testing.assert_allclose(pairs.phase, np.hstack([np.cos(turn), np.sin(turn)]), atol=1e-4)
+
+
+def test_analyse_tests_the_classifiers_on_the_held_out_items(in_tmp):
+    encode = inv.make_encoder(fourier_model())
+    g = np.random.default_rng(10)
+    items = CircularItems(g.standard_normal((60, N)))
+    fit = CircularItems(g.standard_normal((60, N)))
+    # the held-out items are shifted by 3 only: their most common shift is all of them
+    held_out = CircularItems(g.standard_normal((60, N)), shifts=(0, 3))
+    layout = RunLayout("circular")
+    result = inv.analyse(encode, items, fit, held_out, layout, n_items=30, n_pairs=60)
+    assert [r["target"] for r in result["transformations"]] == ["circular_shift"] * 4
+    for r in result["transformations"]:
+        assert r["chance"] == 1.0 and (r["n_train"], r["n_test"]) == (60, 60)
+        if r["features"] == "phase" and r["classifier"] == "knn":
+            assert r["accuracy"] == 1.0
+    assert result["digits"] is None and layout.transformations_csv.exists()
+
+
 @pytest.mark.parametrize("emph_onset", [0, 1.5])
 def test_cqt_items_are_the_training_items(emph_onset):
     g = np.random.default_rng(3)
@@ -142,6 +224,67 @@ def test_cqt_items_are_the_training_items(emph_onset):
     assert every.start.min() == 4 and every.start.max() == 60 - 6 - 4
     other = items.unrelated(g, pos)
     assert not ((other.file == pos.file) & (np.abs(other.start - pos.start) < 6)).any()
+
+
+def test_cqt_reference_is_per_item_and_blind_to_circular_shifts():
+    g = np.random.default_rng(11)
+    cfg = dict(length_ngram=6, shifts=[2, 3], scales=[0, 0], transform=[0, 1], n_bins=20)
+    items = inv.CQTItems([g.standard_normal((20, 40)).astype(np.float32)], cfg, max_time=4)
+    pos = items.draw(g, 10)
+    x = items.shifted(pos, items.transformations[0], 0)[0]
+    ref = items.reference(x)
+    assert ref.shape == (10, 20 * 4)
+    # each item's own, whichever items are beside it
+    np.testing.assert_allclose(items.reference(x[:1]), ref[:1], rtol=1e-4, atol=1e-4)
+    # the n-gram image rolled circularly along bins and frames: the same magnitudes
+    rolled = np.roll(x.reshape(10, 20, 6), (3, 2), axis=(1, 2)).reshape(10, -1)
+    np.testing.assert_allclose(items.reference(rolled), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_signal_items_are_hann_windows_of_the_shifted_samples():
+    g = np.random.default_rng(12)
+    signals = [g.standard_normal(60).astype(np.float32), g.standard_normal(45).astype(np.float32)]
+    items = inv.SignalItems(signals, dict(length_ngram=16), max_time=5)
+    every = items.draw(g, (60 - 16 - 10 + 1) + (45 - 16 - 10 + 1))  # each valid start once
+    assert len(set(zip(every.file, every.start))) == len(every)
+    lengths = np.array([60, 45])[every.file]
+    assert every.start.min() == 5 and (every.start + 16 + 5 <= lengths).all()
+    assert (every.start + 16 + 5 == lengths).sum() == 2  # the last start of both recordings
+
+    def window(f, a):
+        w = signals[f][a:a + 16].astype(np.float64)
+        w = (w - w.mean()) * hann(16)
+        return w / w.std()
+
+    t = items.transformations[0]
+    for s in (-5, -1, 0, 3):
+        x, y = items.shifted(every, t, s)
+        np.testing.assert_allclose(x, [window(f, a) for f, a in zip(every.file, every.start)],
+                                   atol=1e-5)
+        np.testing.assert_allclose(y, [window(f, a + s) for f, a in zip(every.file, every.start)],
+                                   atol=1e-5)
+
+
+def test_digit_items_rotate_counter_clockwise_and_unrelated_digits_are_others():
+    g = np.random.default_rng(13)
+    images = g.random((3, 28, 28)).astype(np.float32)
+    items = inv.DigitItems(DigitSource("test", "", images, np.array([1, 7, 4])))
+    pos = items.draw(g, 3)
+    rot = items.transformations[0]
+    x, y = items.shifted(pos, rot, 90)
+
+    def standard(a):
+        a = a - a.mean()
+        return (0.1 * a / a.std()).ravel()
+
+    np.testing.assert_allclose(x, [standard(images[i]) for i in pos.index], atol=1e-5)
+    np.testing.assert_allclose(y, [standard(np.rot90(images[i])) for i in pos.index], atol=1e-5)
+    assert (items.labels(pos) == np.array([1, 7, 4])[pos.index]).all()
+    for m in (2, 3):
+        few = inv.DigitItems(DigitSource("test", "", images[:m], np.arange(m)))
+        pos = few.draw(g, 200)
+        other = few.unrelated(g, pos)
+        assert (other.index != pos.index).all() and set(other.index) == set(range(m))
 
 
 def test_split_recordings():
