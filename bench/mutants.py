@@ -8,13 +8,16 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
 
 - the pattern finder and what it reports: ``families.py``, ``melody.py``, ``recurrence.py``,
   the chance control (``chance.py``), the mapping of spans onto notes (``patterns.py``), the
-  ``nf14`` search over a matrix file too big for memory (``nf14_stream.py``) and the measures
-  that ``evaluation.py`` adds to mir_eval's;
+  compiled ``nf14`` segment search (``_segment_kernel.py``), the same search over a matrix file
+  too big for memory (``nf14_stream.py``) and the measures that ``evaluation.py`` adds to
+  mir_eval's;
 - what every finder reads: the CQT, its windows and the self-similarity matrix (``cqt.py``,
-  ``features.py``, ``selfsim.py``), conversion's outputs and records (``convert.py``) and the
-  float16 matrices of long recordings (``half.py``);
+  ``features.py``, ``selfsim.py``), conversion's outputs and records (``convert.py``), its
+  record of how the features were made and where (``runinfo.py``) and the float16 matrices of
+  long recordings (``half.py``);
 - what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
-  experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the loop
+  experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the data of each
+  ``data_type`` (``data.py``), the preprocessing cache behind them (``cache.py``), the loop
   (``training.py``), its plots (``plots.py``), the README's filter figures with their
   measures of structure (``figures.py``) and the corpus rendered from music21's scores
   (``corpus.py``);
@@ -27,8 +30,9 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
   the pairs of the phase classifiers), the transformed items they compare (``cqt_items.py``,
   ``signal_items.py``, ``digits.py``) and the held-out pairs of the analysis (``report.py``);
 - what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
-  (``config.py``), the layout of a run (``layout.py``), atomic writes (``utils.py``), one-line
-  errors (``cli.py``) and the memory limit (``memory.py``).
+  (``config.py``), the layout of a run (``layout.py``), the parts of a job array and the
+  skipping of finished work (``shards.py``), atomic writes (``utils.py``), one-line errors
+  (``cli.py``) and the memory limit (``memory.py``).
 
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
@@ -41,7 +45,8 @@ pairs every epoch, ground-truth durations read from the morphetic pitch, a patte
 dropping the last occurrence before it, a pitch shift downwards, a model named two ways taken
 for two settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written
 over the ``.seg``, a failed write renamed into place, the median of a matrix file holding
-negative values, and the phase classifiers tested on the fitting items.
+negative values, the phase classifiers tested on the fitting items, a cache key blind to a
+file rewritten at the same size, and stale outputs taken as done beside a newer one.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
@@ -110,6 +115,11 @@ TESTS = {
     "invariance/signal_items": ["tests/test_invariance.py"],
     "invariance/digits": ["tests/test_invariance.py"],
     "invariance/report": ["tests/test_invariance.py"],
+    "_segment_kernel": ["tests/test_patterns.py"],
+    "shards": ["tests/test_scale.py"],
+    "runinfo": ["tests/test_convert.py", "tests/test_report.py"],
+    "data": ["tests/test_data.py"],
+    "cache": ["tests/test_config_cache.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -708,6 +718,67 @@ MUTANTS = [
     ("invariance/report", "classifiers tested on the fitting items",
      "test = items_pairs(encode, test_items, rng_test, n_pairs)",
      "test = items_pairs(encode, fit_items, rng_test, n_pairs)"),
+    # what the runs share: the compiled segment search of nf14 (_segment_kernel.py), the parts
+    # of a job array (shards.py), conversion's record (runinfo.py), the training data of a
+    # config (data.py) and the preprocessing cache (cache.py)
+    ("_segment_kernel", "score weights reversed, the first value weighing most",
+     "total += k * X[i + t, j + t]", "total += (w + 1 - k) * X[i + t, j + t]"),
+    ("_segment_kernel", "score over the first values of the diagonal, not the last",
+     "t = M - w + k - 1", "t = k - 1"),
+    ("_segment_kernel", "growth goes on at a score equal to the threshold",
+     "if s <= th:\n                    break", "if s < th:\n                    break"),
+    ("_segment_kernel", "segments exactly min_dur long dropped",
+     "(M < min_dur or M == 1)", "(M <= min_dur or M == 1)"),
+    ("_segment_kernel", "starts too close to the edge for min_dur tried",
+     "for j in range(i + 1, N - min_dur):", "for j in range(i + 1, N):"),
+    ("_segment_kernel", "starts walked column by column",
+     "    for i in range(N - min_dur):\n        for j in range(i + 1, N - min_dur):",
+     "    for j in range(1, N - min_dur):\n        for i in range(j):"),
+    ("_segment_kernel", "only the diagonals above a find erased",
+     "for k in range(-ERASE_BAND, ERASE_BAND + 1):", "for k in range(0, ERASE_BAND + 1):"),
+    ("_segment_kernel", "starts at or below a negative threshold skipped",
+     "skip_low = th >= 0.0", "skip_low = True"),
+    ("shards", "parts of equal size, the remainder dropped",
+     "range((k - 1) * n_items // n, k * n_items // n)",
+     "range((k - 1) * (n_items // n), k * (n_items // n))"),
+    ("shards", "a part K above N accepted",
+     "not 1 <= int(m.group(1)) <= int(m.group(2))", "not 1 <= int(m.group(1))"),
+    ("shards", "part 1/N taken for the whole list",
+     "return shard is None or shard[1] == 1", "return shard is None or shard[0] == 1"),
+    ("shards", "outputs judged by the newest, not the oldest",
+     "oldest = min(p.stat().st_mtime for p in paths)",
+     "oldest = max(p.stat().st_mtime for p in paths)"),
+    ("runinfo", "frame duration without the window step",
+     'return cfg["hop_length"] * step / cfg["sr"]', 'return cfg["hop_length"] / cfg["sr"]'),
+    ("runinfo", "the window step recorded as 1",
+     '"step": int(step),', '"step": 1,'),
+    ("runinfo", "a frame of zero seconds accepted",
+     'if info["frame_seconds"] <= 0:', 'if info["frame_seconds"] < 0:'),
+    ("runinfo", "recorded paths read from the output folder",
+     "alt = layout.dir.parent.parent / p", "alt = layout.dir.parent / p"),
+    ("data", "CQT inputs shaped time by bins",
+     'return (cfg["n_bins"], cfg["length_ngram"])', 'return (cfg["length_ngram"], cfg["n_bins"])'),
+    ("data", "signal evaluation loss on the training pairs",
+     'return TrainingData(train, ev, input_shape(cfg), TRANSFORM_NAMES, sr=cfg["sr"])',
+     'return TrainingData(train, train, input_shape(cfg), TRANSFORM_NAMES, sr=cfg["sr"])'),
+    ("data", "--refresh-cache ignored for CQT pairs",
+     "cqt_pairs import TRANSFORM_NAMES, training_sets\n\n        train, ev = training_sets("
+     "read_filelist(filelist), cfg, filelist, refresh, jobs)",
+     "cqt_pairs import TRANSFORM_NAMES, training_sets\n\n        train, ev = training_sets("
+     "read_filelist(filelist), cfg, filelist, False, jobs)"),
+    ("data", "signal plots without their sample rate",
+     ', TRANSFORM_NAMES, sr=cfg["sr"])', ", TRANSFORM_NAMES)"),
+    ("cache", "a file rewritten at the same size keeps its key",
+     "stamp.append([str(f), st.st_size, int(st.st_mtime)])",
+     "stamp.append([str(f), st.st_size])"),
+    ("cache", "the list's order ignored by the key",
+     "for f in files:", "for f in sorted(files, key=str):"),
+    ("cache", "caches of one list shared across kinds",
+     '{Path(list_name).name}_{kind}_{key}.pyc.bz', '{Path(list_name).name}_{key}.pyc.bz'),
+    ("cache", "refresh ignored when the cache is readable",
+     "if path.exists() and not refresh:", "if path.exists():"),
+    ("cache", "a corrupt cache file an error, not rebuilt",
+     "except Exception as e:  # truncated bz2", "except OSError as e:  # truncated bz2"),
 ]
 
 

@@ -2,6 +2,7 @@
 import bz2
 import io
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -219,6 +220,21 @@ def test_cache_key_changes_with_params_and_files(tmp_path):
     a.write_text("22")
     assert k1 != cache_key([a], {"sr": 22050})
     assert cache_path("cache", "lists/x.txt", "cqt", k1).name == f"x.txt_cqt_{k1}.pyc.bz"
+
+
+def test_cache_key_changes_with_a_rewrite_of_the_same_size_and_with_the_order(tmp_path):
+    # A recording re-exported at the same length keeps its size: its mtime tells it apart.
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("1")
+    b.write_text("2")
+    k1 = cache_key([a, b], {"sr": 22050})
+    a.write_text("3")
+    st = a.stat()
+    os.utime(a, (st.st_atime, st.st_mtime + 5))
+    k2 = cache_key([a, b], {"sr": 22050})
+    assert k2 != k1
+    # The pairs depend on the list's order (the last files are held out): so does the key.
+    assert cache_key([b, a], {"sr": 22050}) != k2
 
 
 def test_atomic_writes_get_the_usual_permissions(tmp_path):

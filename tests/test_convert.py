@@ -342,6 +342,48 @@ def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_conf
     check_error(code, err, "bad.txt, line 1", "tempo 'fast' is not a number")
 
 
+def test_conversion_record_round_trips_and_a_frame_without_duration_is_refused(tmp_path):
+    import json
+
+    from complex_auto.errors import DataError
+    from complex_auto.runinfo import read_conversion_info, write_conversion_info
+
+    path = tmp_path / "conversion.json"
+    assert read_conversion_info(path) is None                 # an older run without one
+    files = [{"piece": "x", "audio": "x.wav", "features": "x.pyc.bz", "matrix": None,
+              "bpm": None}]
+    write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 2, files,
+                          features="cae")
+    info = read_conversion_info(path)
+    assert info["frame_seconds"] == pytest.approx(2 * 1984 / 22050) and info["step"] == 2
+    assert info["files"] == files and info["features"] == "cae"
+    # a frame of 0 s would put every pattern at time 0
+    for seconds in (0, -0.09):
+        path.write_text(json.dumps(dict(info, frame_seconds=seconds)))
+        with pytest.raises(DataError, match="frame_seconds must be positive"):
+            read_conversion_info(path)
+    path.write_text('{"files": []}')
+    with pytest.raises(DataError, match="not a conversion record"):
+        read_conversion_info(path)
+
+
+def test_recorded_relative_paths_are_found_beside_output_from_anywhere(tmp_path, monkeypatch):
+    from complex_auto.runinfo import recorded_path
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "x.wav").write_text("")
+    layout = RunLayout("run", root=project / "output")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert recorded_path("data/x.wav", layout) == project / "data" / "x.wav"
+    assert recorded_path(project / "data" / "x.wav", layout) == project / "data" / "x.wav"
+    assert recorded_path("data/gone.wav", layout) == Path("data/gone.wav")    # named as given
+    monkeypatch.chdir(project)
+    assert recorded_path("data/x.wav", layout) == Path("data/x.wav")          # found as given
+
+
 def test_step_size_is_recorded_and_extraction_times_frames_by_it(in_tmp, capsys):
     # convert.py --step-size 2 halves the matrix rows; the extractor must then take each row as
     # 2 hops (conversion.json), or every pattern lands at half its time (Est_F fell to .415).

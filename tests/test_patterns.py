@@ -84,6 +84,16 @@ def test_search_erases_finds_in_place_for_later_starts():
     assert segments.tolist() == [[0, 50, 15, 65]]
 
 
+def test_search_stops_growing_at_a_score_equal_to_the_threshold():
+    # The growth stops at the first score <= th (DESIGN.md §8): at M = 2 the weighted score
+    # (1 * 1.0 + 2 * -0.125) / 3 is exactly 0.25 = th, so the segment ends there; grown on,
+    # it would end a frame later, where (0.75 + 3 * 0) / 6 falls below th.
+    X = np.zeros((20, 20))
+    X[2, 8], X[3, 9] = 1.0, -0.125
+    segments, th = assert_same(X, 2, 0.25)
+    assert segments.tolist() == [[2, 4, 8, 10]] and th == 0.25
+
+
 def test_search_leaves_input_alone_unless_overwrite():
     rng = np.random.default_rng(3)
     X = striped_matrix(rng, 60)

@@ -12,7 +12,7 @@ from complex_auto.layout import RunLayout
 from complex_auto.memory import MAX_MEMORY_ENV, MemoryLimitError, format_size, parse_size
 from complex_auto.selfsim import (convolve_same, cosine_distances, diagonal_kernel,
                                   self_similarity, write_self_similarity, zero_band)
-from complex_auto.shards import parse_shard, shard_range
+from complex_auto.shards import outputs_complete, parse_shard, shard_range
 from complex_auto.utils import load_pyc_bz
 
 from .conftest import JKU_AUDIO, excerpt, run_script, write_filelist
@@ -76,6 +76,23 @@ def test_sizes_and_shards_parse():
         for parts in (1, 3, 4, 11):
             seen = [i for k in range(1, parts + 1) for i in shard_range(n_items, (k, parts))]
             assert seen == list(range(n_items))       # each item in exactly one part, in order
+
+
+def test_outputs_are_complete_only_when_all_exist_and_none_is_older_than_an_input(tmp_path):
+    import os
+
+    out_a, out_b, model = tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "model.save"
+    for p, t in ((out_a, 100), (model, 200), (out_b, 300)):
+        p.write_text("x")
+        os.utime(p, (t, t))
+    # a.npy was written before the model changed: stale, though b.npy is newer than it
+    assert not outputs_complete([out_a, out_b], [model])
+    assert outputs_complete([out_b], [model])
+    os.utime(out_a, (250, 250))
+    assert outputs_complete([out_a, out_b], [model])
+    assert outputs_complete([out_a, out_b], [model, tmp_path / "gone.ini"])   # no input: no age
+    assert not outputs_complete([out_a, tmp_path / "missing.npy"], [model])
+    assert not outputs_complete([], [model])
 
 
 # -- a recording whose matrix exceeds a memory cap -------------------------------------------
