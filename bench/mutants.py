@@ -15,9 +15,10 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
   float16 matrices of long recordings (``half.py``);
 - what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
   experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the loop
-  (``training.py``), its plots (``plots.py``), the README's filter figures with their
-  measures of structure (``figures.py``) and the corpus rendered from music21's scores
-  (``corpus.py``);
+  (``training.py``) and its data-parallel processes (``distributed.py``: ranks, the share of a
+  batch, the averaged gradients and loss), its plots (``plots.py``), the README's filter
+  figures with their measures of structure (``figures.py``) and the corpus rendered from
+  music21's scores (``corpus.py``);
 - what the benchmarks read and compare: the JKU ground truth and scores (``jku.py``), the
   transposition test (``transposition.py``), the baseline representations
   (``representations.py``), their comparison (``compare.py``) and how strongly a matrix marks
@@ -25,10 +26,13 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
 - what a trained model learned (``invariance/``): the invariance measures (``measures.py``:
   similarities and match rates of amplitudes under shifts, their unrelated-item baselines,
   the pairs of the phase classifiers), the transformed items they compare (``cqt_items.py``,
-  ``signal_items.py``, ``digits.py``) and the held-out pairs of the analysis (``report.py``);
-- what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
-  (``config.py``), the layout of a run (``layout.py``), atomic writes (``utils.py``), one-line
-  errors (``cli.py``) and the memory limit (``memory.py``).
+  ``signal_items.py``, ``digits.py``), the recordings they are cut from (``recordings.py``), the
+  held-out pairs of the analysis (``report.py``) and the command (``command.py``: its options,
+  the model it reads, the digits it holds out);
+- what a user touches: the report (``report.py``) and the headless Chromium that checks and
+  pictures it (``browser.py``), file lists (``filelist.py``), configs (``config.py``), the
+  layout of a run (``layout.py``), atomic writes (``utils.py``), one-line errors (``cli.py``)
+  and the memory limit (``memory.py``).
 
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
@@ -41,7 +45,8 @@ pairs every epoch, ground-truth durations read from the morphetic pitch, a patte
 dropping the last occurrence before it, a pitch shift downwards, a model named two ways taken
 for two settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written
 over the ``.seg``, a failed write renamed into place, the median of a matrix file holding
-negative values, and the phase classifiers tested on the fitting items.
+negative values, the phase classifiers tested on the fitting items, the GPU of a process
+chosen by its global rank, a screenshot's width and height swapped and ``--model`` ignored.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
@@ -110,6 +115,10 @@ TESTS = {
     "invariance/signal_items": ["tests/test_invariance.py"],
     "invariance/digits": ["tests/test_invariance.py"],
     "invariance/report": ["tests/test_invariance.py"],
+    "invariance/command": ["tests/test_invariance.py"],
+    "invariance/recordings": ["tests/test_invariance.py"],
+    "distributed": ["tests/test_distributed.py"],
+    "browser": ["tests/test_report.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -708,6 +717,47 @@ MUTANTS = [
     ("invariance/report", "classifiers tested on the fitting items",
      "test = items_pairs(encode, test_items, rng_test, n_pairs)",
      "test = items_pairs(encode, fit_items, rng_test, n_pairs)"),
+    # what runs around them: data-parallel training (distributed.py), the headless browser
+    # that checks and pictures the report (browser.py), the invariance command
+    # (invariance/command.py) and the recordings its items are cut from (invariance/recordings.py)
+    ("distributed", "the last items of a batch on no rank",
+     "return self.rank * n // self.world, (self.rank + 1) * n // self.world",
+     "return self.rank * n // self.world, (self.rank + 1) * (n // self.world)"),
+    ("distributed", "gradients not averaged over the ranks",
+     "    if not context.active:\n        return model\n",
+     "    if True:\n        return model\n"),
+    ("distributed", "the loss of one rank reported as the epoch's",
+     "    dist.all_reduce(t)\n", "    pass\n"),
+    ("distributed", "the world size read per machine",
+     'os.environ.get("WORLD_SIZE", "1")', 'os.environ.get("LOCAL_WORLD_SIZE", "1")'),
+    ("distributed", "the GPU chosen by the global rank",
+     'local = int(os.environ.get("LOCAL_RANK", rank))', "local = rank"),
+    ("distributed", "every rank logs its progress",
+     "    if rank != 0:\n        # One voice", "    if False:\n        # One voice"),
+    ("browser", "screenshot width and height swapped",
+     "with chromium(width, height) as driver:", "with chromium(height, width) as driver:"),
+    ("browser", "the element asked for not scrolled into view",
+     '"if (e) e.scrollIntoView(); return !!e;"', '"return !!e;"'),
+    ("browser", "a missing element pictured from the top",
+     '"if (e) e.scrollIntoView(); return !!e;"', '"if (e) e.scrollIntoView(); return true;"'),
+    ("invariance/command", "--model ignored",
+     "model_path = args.model or layout.model(kind)", "model_path = layout.model(kind)"),
+    ("invariance/command", "a single item or pair accepted",
+     "        if v < 2:\n", "        if v < 1:\n"),
+    ("invariance/command", "a pitch shift by all the bins let through",
+     '(args.max_pitch_shift or 0) >= cfg["n_bins"]', '(args.max_pitch_shift or 0) > cfg["n_bins"]'),
+    ("invariance/command", "the held-out digits fitted on too",
+     "DigitItems(source.subset(slice(0, n - n_test)))", "DigitItems(source.subset(slice(0, n)))"),
+    ("invariance/recordings", "the last start of a recording never drawn",
+     "counts = np.maximum(hi - lo + 1, 0)", "counts = np.maximum(hi - lo, 0)"),
+    ("invariance/recordings", "an item drawn twice while others remain",
+     "replace=n > counts.sum())", "replace=True)"),
+    ("invariance/recordings", "a recording's first start drawn past the previous one's end",
+     'file = np.searchsorted(edges, flat, side="right")',
+     'file = np.searchsorted(edges, flat, side="left")'),
+    ("invariance/recordings", "overlapping items taken as unrelated",
+     "(np.abs(other.start - pos.start) < self.length)",
+     "(np.abs(other.start - pos.start) < self.length // 2)"),
 ]
 
 
