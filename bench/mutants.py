@@ -18,9 +18,10 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
 - what trains the model: the CAE and its loss (``model.py``), the training pairs of the three
   experiments (``cqt_pairs.py``, ``signal_pairs.py``, ``mnist_pairs.py``), the data of each
   ``data_type`` (``data.py``), the preprocessing cache behind them (``cache.py``), the loop
-  (``training.py``), its plots (``plots.py``), the README's filter figures with their
-  measures of structure (``figures.py``) and the corpus rendered from music21's scores
-  (``corpus.py``);
+  (``training.py``) and its data-parallel processes (``distributed.py``: ranks, the share of a
+  batch, the averaged gradients and loss), its plots (``plots.py``), the README's filter
+  figures with their measures of structure (``figures.py``) and the corpus rendered from
+  music21's scores (``corpus.py``);
 - what the benchmarks read and compare: the JKU ground truth and scores (``jku.py``), the
   transposition test (``transposition.py``), the baseline representations
   (``representations.py``), their comparison (``compare.py``) and how strongly a matrix marks
@@ -28,11 +29,14 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
 - what a trained model learned (``invariance/``): the invariance measures (``measures.py``:
   similarities and match rates of amplitudes under shifts, their unrelated-item baselines,
   the pairs of the phase classifiers), the transformed items they compare (``cqt_items.py``,
-  ``signal_items.py``, ``digits.py``) and the held-out pairs of the analysis (``report.py``);
-- what a user touches: the report (``report.py``), file lists (``filelist.py``), configs
-  (``config.py``), the layout of a run (``layout.py``), the parts of a job array and the
-  skipping of finished work (``shards.py``), atomic writes (``utils.py``), one-line errors
-  (``cli.py``) and the memory limit (``memory.py``).
+  ``signal_items.py``, ``digits.py``), the recordings they are cut from (``recordings.py``), the
+  held-out pairs of the analysis (``report.py``) and the command (``command.py``: its options,
+  the model it reads, the digits it holds out);
+- what a user touches: the report (``report.py``) and the headless Chromium that checks and
+  pictures it (``browser.py``), file lists (``filelist.py``), configs (``config.py``), the
+  layout of a run (``layout.py``), the parts of a job array and the skipping of finished work
+  (``shards.py``), atomic writes (``utils.py``), one-line errors (``cli.py``) and the memory
+  limit (``memory.py``).
 
 For each, the script copies the repository into a temporary folder, plants the defect there,
 runs the tests of that module (stopping at the first failure) and prints *killed* (a test
@@ -42,11 +46,11 @@ tree is never modified.
 When a module entered the table, some of its mutants survived, and a test was written for each
 (the commits that added them name it): among them the loss's power ignored, the same training
 pairs every epoch, ground-truth durations read from the morphetic pitch, a pattern header
-dropping the last occurrence before it, a pitch shift downwards, a model named two ways taken
-for two settings, a file named ``take 2`` read as a name and a tempo, the ``.segraw`` written
-over the ``.seg``, a failed write renamed into place, the median of a matrix file holding
-negative values, the phase classifiers tested on the fitting items, a cache key blind to a
-file rewritten at the same size, and stale outputs taken as done beside a newer one.
+dropping the last occurrence before it, a pitch shift downwards, a file named ``take 2`` read
+as a name and a tempo, the ``.segraw`` written over the ``.seg``, a failed write renamed into
+place, the median of a matrix file holding negative values, the phase classifiers tested on the
+fitting items, a cache key blind to a file rewritten at the same size, the GPU of a process
+chosen by its global rank and ``--model`` ignored.
 
 Every mutant of the table is killed by the suite as it is; a new survivor after a change of
 the code or the tests is a hole in the tests. A mutant whose text no longer occurs once in its
@@ -120,6 +124,10 @@ TESTS = {
     "runinfo": ["tests/test_convert.py", "tests/test_report.py"],
     "data": ["tests/test_data.py"],
     "cache": ["tests/test_config_cache.py"],
+    "invariance/command": ["tests/test_invariance.py"],
+    "invariance/recordings": ["tests/test_invariance.py"],
+    "distributed": ["tests/test_distributed.py"],
+    "browser": ["tests/test_report.py"],
 }
 
 #: Seconds the tests of one mutant may take: the longest module's tests take about 3 minutes.
@@ -779,6 +787,47 @@ MUTANTS = [
      "if path.exists() and not refresh:", "if path.exists():"),
     ("cache", "a corrupt cache file an error, not rebuilt",
      "except Exception as e:  # truncated bz2", "except OSError as e:  # truncated bz2"),
+    # what runs around them: data-parallel training (distributed.py), the headless browser
+    # that checks and pictures the report (browser.py), the invariance command
+    # (invariance/command.py) and the recordings its items are cut from (invariance/recordings.py)
+    ("distributed", "the last items of a batch on no rank",
+     "return self.rank * n // self.world, (self.rank + 1) * n // self.world",
+     "return self.rank * n // self.world, (self.rank + 1) * (n // self.world)"),
+    ("distributed", "gradients not averaged over the ranks",
+     "    if not context.active:\n        return model\n",
+     "    if True:\n        return model\n"),
+    ("distributed", "the loss of one rank reported as the epoch's",
+     "    dist.all_reduce(t)\n", "    pass\n"),
+    ("distributed", "the world size read per machine",
+     'os.environ.get("WORLD_SIZE", "1")', 'os.environ.get("LOCAL_WORLD_SIZE", "1")'),
+    ("distributed", "the GPU chosen by the global rank",
+     'local = int(os.environ.get("LOCAL_RANK", rank))', "local = rank"),
+    ("distributed", "every rank logs its progress",
+     "    if rank != 0:\n        # One voice", "    if False:\n        # One voice"),
+    ("browser", "screenshot width and height swapped",
+     "with chromium(width, height) as driver:", "with chromium(height, width) as driver:"),
+    ("browser", "the element asked for not scrolled into view",
+     '"if (e) e.scrollIntoView(); return !!e;"', '"return !!e;"'),
+    ("browser", "a missing element pictured from the top",
+     '"if (e) e.scrollIntoView(); return !!e;"', '"if (e) e.scrollIntoView(); return true;"'),
+    ("invariance/command", "--model ignored",
+     "model_path = args.model or layout.model(kind)", "model_path = layout.model(kind)"),
+    ("invariance/command", "a single item or pair accepted",
+     "        if v < 2:\n", "        if v < 1:\n"),
+    ("invariance/command", "a pitch shift by all the bins let through",
+     '(args.max_pitch_shift or 0) >= cfg["n_bins"]', '(args.max_pitch_shift or 0) > cfg["n_bins"]'),
+    ("invariance/command", "the held-out digits fitted on too",
+     "DigitItems(source.subset(slice(0, n - n_test)))", "DigitItems(source.subset(slice(0, n)))"),
+    ("invariance/recordings", "the last start of a recording never drawn",
+     "counts = np.maximum(hi - lo + 1, 0)", "counts = np.maximum(hi - lo, 0)"),
+    ("invariance/recordings", "an item drawn twice while others remain",
+     "replace=n > counts.sum())", "replace=True)"),
+    ("invariance/recordings", "a recording's first start drawn past the previous one's end",
+     'file = np.searchsorted(edges, flat, side="right")',
+     'file = np.searchsorted(edges, flat, side="left")'),
+    ("invariance/recordings", "overlapping items taken as unrelated",
+     "(np.abs(other.start - pos.start) < self.length)",
+     "(np.abs(other.start - pos.start) < self.length // 2)"),
 ]
 
 

@@ -1,4 +1,5 @@
 """Data-parallel training with ``torchrun`` (complex_auto/distributed.py) on 2 CPU processes."""
+import logging
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from complex_auto import distributed
 from complex_auto.distributed import SINGLE, Context
 from complex_auto.layout import RunLayout
 
@@ -22,6 +24,35 @@ def test_parts_cover_a_batch_once():
             sizes = [hi - lo for lo, hi in parts]
             assert max(sizes) - min(sizes) <= 1
     assert SINGLE.part(37) == (0, 37) and SINGLE.main and not SINGLE.active
+
+
+
+def test_setup_reads_the_rank_and_takes_the_gpu_of_its_machine(monkeypatch):
+    # the second process on the second of two machines of 2 GPUs each, as torchrun describes
+    # it; the group counts as joined already, so that no rendezvous is awaited
+    import torch.distributed as dist
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    gpus = []
+    monkeypatch.setattr(torch.cuda, "set_device", gpus.append)
+    for name, value in (("RANK", "3"), ("WORLD_SIZE", "4"), ("LOCAL_RANK", "1")):
+        monkeypatch.setenv(name, value)
+    logger = logging.getLogger("complex_auto")
+    level = logger.level
+    try:
+        context, device = distributed.setup(torch.device("cuda"))
+        assert context == Context(3, 4, 1) and context.active and not context.main
+        assert gpus == [1] and device == torch.device("cuda", 1)     # GPU 1 of its machine
+        assert logger.level == logging.WARNING                       # only rank 0 reports
+        logger.setLevel(level)
+        # rank 0, on CPUs: its device as asked, its messages all kept
+        monkeypatch.setenv("RANK", "0")
+        monkeypatch.setenv("LOCAL_RANK", "0")
+        context, device = distributed.setup(torch.device("cpu"))
+        assert context == Context(0, 4, 0) and context.main
+        assert device == torch.device("cpu") and gpus == [1] and logger.level == level
+    finally:
+        logger.setLevel(level)
 
 
 @pytest.fixture

@@ -325,6 +325,28 @@ def assert_png(path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--n-ngrams", "1", "--n-ngrams 1: must be >= 2"),
+    ("--n-pairs", "1", "--n-pairs 1: must be >= 2"),
+    ("--max-pitch-shift", "0", "--max-pitch-shift 0: must be >= 1"),
+    ("--max-time-shift", "0", "--max-time-shift 0: must be >= 1")])
+def test_cli_refuses_a_single_item_and_no_shift(in_tmp, capsys, option, value, message):
+    code, err = run_invariance(capsys, "dig", "no_filelist", ROOT / "config_mnist.ini", option,
+                               value)
+    assert code == 1 and err.strip() == f"error: {message}"
+
+
+def test_digit_items_hold_out_the_last_fifth(in_tmp):
+    cfg = load_config(ROOT / "config_mnist.ini")
+    items, fit, test, how = inv.load_items(cfg, "no_filelist", data_dir=in_tmp)
+    n = len(items.source)
+    assert (len(fit.source), len(test.source)) == (n - n // 5, n // 5)
+    # fitting and held-out digits are the list's two parts: none of them in both
+    np.testing.assert_array_equal(np.concatenate([fit.source.images, test.source.images]),
+                                  items.source.images)
+    assert f"testing on the held-out last {n // 5}" in how
+
+
 # scikit-learn warns that 60 pairs hold more than half as many classes (shifts) as samples:
 # expected for this tiny run, which checks the command, not the classifiers
 @pytest.mark.filterwarnings("ignore:The number of unique classes is greater than 50%:UserWarning")
@@ -426,3 +448,26 @@ def test_cli_on_tiny_signal_and_digit_models(in_tmp, short_wavs, capsys):
     assert all(int(r["n_train"]) == 140 and 0 <= float(r["error"]) <= 1 for r in rows)
     assert_png(layout.invariance_png)
     assert_png(layout.phase_pca_png)
+
+
+def test_cli_reads_the_model_given_by_model(in_tmp, capsys):
+    dig = write_config(in_tmp / "dig.ini", base=ROOT / "config_mnist.ini",
+                       cache_dir=str(in_tmp / "cache"), n_bases=8)
+    save_random_model(dig, RunLayout("dig"), 784)             # the run's own model (seed 0)
+    other = in_tmp / "elsewhere" / "digits.save"
+    other.parent.mkdir()
+    torch.manual_seed(1)
+    torch.save(build_model(load_config(dig), 784).state_dict(), other)
+    args = ("no_filelist", dig, "--n-ngrams", "20", "--n-pairs", "40")
+    code, err = run_invariance(capsys, "dig", *args, "--model", other)
+    assert code == 0, err
+    assert f"model {other};" in err
+    # the same measures as a run whose own model is that file
+    mine = RunLayout("mine").model("mnist")
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(other.read_bytes())
+    code, err = run_invariance(capsys, "mine", *args)
+    assert code == 0, err
+    _, rows = read_csv(RunLayout("dig").invariance_csv)
+    _, mine_rows = read_csv(RunLayout("mine").invariance_csv)
+    assert [r["model_similarity"] for r in rows] == [r["model_similarity"] for r in mine_rows]

@@ -18,8 +18,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from complex_auto.browser import chromium
-from complex_auto.errors import DataError
+from complex_auto.browser import chromium, screenshot
+from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.jku import read_mirex
 from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
                                  clip_span, cut_clip, format_time, open_recording,
@@ -549,6 +549,32 @@ def test_a_selector_chromium_refuses_is_one_line(runs, tmp_path, monkeypatch, ca
     assert capsys.readouterr().err.splitlines()[-1] == (
         "error: --at ###: not a CSS selector Chromium accepts (e.g. 'table.occurrences')")
     assert not (tmp_path / "s.png").exists()
+
+
+def test_screenshot_of_a_page_is_as_wide_as_asked(runs, tmp_path, monkeypatch):
+    shutil.copytree(runs / "output" / "plain", tmp_path / "output" / "plain")
+    shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)
+    monkeypatch.chdir(tmp_path)
+    assert run_report("plain", "--screenshot", "s.png", "--width", "900", "--height", "600") == 0
+    # the picture is the page as a 900 × 600 window shows it: as wide, and no taller (the
+    # window's own frame takes some of its height)
+    width, height = Image.open(tmp_path / "s.png").size
+    assert width == 900 and 0 < height <= 600
+
+
+def test_screenshot_at_an_element_shows_it_at_the_top(tmp_path):
+    # a white block of 2000 px, then a red one: only a picture scrolled to the red one shows
+    # red at its top
+    page = tmp_path / "page.html"
+    page.write_text('<html><body style="margin:0"><div style="height:2000px;background:#fff">'
+                    '</div><div id="low" style="height:2000px;background:#c00"></div>'
+                    "</body></html>")
+    screenshot(page, tmp_path / "low.png", 400, 300, at="#low")
+    assert Image.open(tmp_path / "low.png").convert("RGB").getpixel((200, 20)) == (204, 0, 0)
+    # a selector that matches nothing is an error, not a picture of the page's top
+    with pytest.raises(ComplexAutoError, match="no element '#nowhere' to show"):
+        screenshot(page, tmp_path / "none.png", 400, 300, at="#nowhere")
+    assert not (tmp_path / "none.png").exists()
 
 
 def wait_until(driver, script, seconds=10.0):
