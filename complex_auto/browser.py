@@ -50,7 +50,7 @@ def chromium(width=1280, height=1000):
 
 
 def screenshot(page, png, width=1280, height=1000, at=None):
-    """Save a picture of an HTML file as headless Chromium shows it (``height`` px of it).
+    """Save a picture of an HTML file as headless Chromium shows it: ``width`` × ``height`` px.
 
     Parameters
     ----------
@@ -59,7 +59,8 @@ def screenshot(page, png, width=1280, height=1000, at=None):
     png : str or Path
         Where to write the PNG (atomically).
     width, height : int
-        Window size in pixels.
+        Size of the picture in pixels (the page's viewport: the window's own frame is not
+        counted, so ``height`` is all page).
     at : str, optional
         CSS selector of the element to show at the top of the picture (default: the page's
         top).
@@ -68,6 +69,9 @@ def screenshot(page, png, width=1280, height=1000, at=None):
 
     page = Path(page).resolve()
     with chromium(width, height) as driver:
+        # --window-size counts the window's frame (a 600 px window showed 457 px of page)
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         driver.get(page.as_uri())
         if at:
             if not driver.execute_script("const e = document.querySelector(arguments[0]);"
