@@ -805,7 +805,7 @@ MUTANTS = [
     ("distributed", "every rank logs its progress",
      "    if rank != 0:\n        # One voice", "    if False:\n        # One voice"),
     ("browser", "screenshot width and height swapped",
-     "with chromium(width, height) as driver:", "with chromium(height, width) as driver:"),
+     '"width": width, "height": height,', '"width": height, "height": width,'),
     ("browser", "the element asked for not scrolled into view",
      '"if (e) e.scrollIntoView(); return !!e;"', '"return !!e;"'),
     ("browser", "a missing element pictured from the top",
