@@ -576,8 +576,8 @@ def main():
                 print(f"{r['piece']:<20}{n:11d}{bound:14.3f}{r['Est_R']:12.3f}")
             print(f"{'mean':<20}{'':11}{fmean(v[0] for v in res.candidates.values()):14.3f}"
                   f"{res.mean['Est_R']:12.3f}")
-            print(f"\nannotated patterns that a candidate matches better than the run (by .1 "
-                  f"or more; establishment score), and the rule of step 6 that dropped it")
+            print("\nannotated patterns that a candidate matches better than the run (by .1 "
+                  "or more; establishment score), and the rule of step 6 that dropped it")
             print(f"{'piece':<20}{'pattern':>8}{'run':>7}{'cand.':>7}{'beats':>7}{'occ.':>6}"
                   "  dropped for")
             for piece, i, best, cand, beats, occ, reason in res.lost:

@@ -770,11 +770,11 @@ def _register_discovery():
     if Path(bps).is_dir():
         ceilings.append(("BPS", bps, ".473 / .373 / .452 / .511", ".416 / .049 / .074 / .097", True))
     for name, folder, spans, placed, slow in ceilings:
-        for field, sentence in (("top", spans), ("chance", placed)):
+        for kind, sentence in (("top", spans), ("chance", placed)):
             if sentence in text:
                 _register_discovery_row(
-                    f"{name} ceiling{' chance' if field == 'chance' else ''}", sentence,
-                    [(m, lambda folder=folder, f=field, m=m: getattr(discovery(folder)[1], f)[m])
+                    f"{name} ceiling{' chance' if kind == 'chance' else ''}", sentence,
+                    [(m, lambda folder=folder, f=kind, m=m: getattr(discovery(folder)[1], f)[m])
                      for m in _MEASURES], slow=slow)
 
     _PIECES = ("the annotated\nspans is .997 in sonata01-3, .999 in mazurka24-4 and .967 in "

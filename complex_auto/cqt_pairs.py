@@ -280,7 +280,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     """
     from .cache import cache_key, cache_path, cached
     from .errors import ConfigError, DataError
-    from .filelist import read_filelist, read_test_data
+    from .filelist import read_test_data
     from .utils import counted, progress_map
 
     if PITCH in cfg["transform"] and cfg["shifts"][1] >= cfg["n_bins"]:

@@ -26,7 +26,6 @@ def test_parts_cover_a_batch_once():
     assert SINGLE.part(37) == (0, 37) and SINGLE.main and not SINGLE.active
 
 
-
 def test_setup_reads_the_rank_and_takes_the_gpu_of_its_machine(monkeypatch):
     # the second process on the second of two machines of 2 GPUs each, as torchrun describes
     # it; the group counts as joined already, so that no rendezvous is awaited

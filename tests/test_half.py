@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from complex_auto import half, selfsim
+from complex_auto import selfsim
 from complex_auto.half import as_float, from_float16, to_float16
 
 from .test_scale import repeating_features

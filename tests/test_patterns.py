@@ -9,7 +9,7 @@ import pytest
 
 from complex_auto.errors import DataError
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import (DEFAULT_TH, extract_piece, extract_run, find_segments,
+from complex_auto.patterns import (DEFAULT_TH, extract_run, find_segments,
                                    format_mirex, group_patterns, occurrence_notes, plan_run,
                                    patterns_to_notes, read_segraw, score_offset, search_params,
                                    span_to_beats, write_mirex, write_patterns_csv, write_segraw)

@@ -6,8 +6,6 @@
 - window starts and window contents against frames counted by hand;
 - the file frame count of a real recording against the matrix size the reference produced.
 """
-import math
-
 import numpy as np
 import pytest
 import soundfile as sf

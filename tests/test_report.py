@@ -551,7 +551,7 @@ def test_a_selector_chromium_refuses_is_one_line(runs, tmp_path, monkeypatch, ca
     assert not (tmp_path / "s.png").exists()
 
 
-def test_screenshot_of_a_page_is_as_wide_as_asked(runs, tmp_path, monkeypatch):
+def test_screenshot_of_a_page_is_the_size_asked(runs, tmp_path, monkeypatch):
     shutil.copytree(runs / "output" / "plain", tmp_path / "output" / "plain")
     shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)
     monkeypatch.chdir(tmp_path)
