@@ -99,6 +99,23 @@ def test_plan_uses_every_score_of_a_group_before_reusing_one():
     assert chorales != sources["chorale"] and chorales != sources["chorale"][::-1]
 
 
+def test_build_keeps_exactly_the_files_it_lists(monkeypatch, tmp_path):
+    # Rendering stands in (no FluidSynth): every score gives one 100-s file. A target of 250 s
+    # is reached by the third score; the fourth of its batch is rendered and must be deleted.
+    def render_one(rendering, out_dir, soundfont=None):
+        name = f"{rendering.stem}_0.ogg"
+        (out_dir / name).write_bytes(b"audio")
+        return [(name, 100.0)]
+
+    monkeypatch.setattr(corpus, "check_tools", lambda soundfont: None)
+    monkeypatch.setattr(corpus, "render_one", render_one)
+    res = corpus.build(tmp_path / "c", hours=250 / 3600, seed=3, jobs=1,
+                       sources=toy_sources(per_group=20))
+    listed = res["train"] + res["heldout"]
+    assert res["pieces"] == 3 and len(listed) == 3
+    assert sorted(str(p) for p in (tmp_path / "c").glob("*.ogg")) == sorted(listed)
+
+
 def test_held_out_pieces_are_works_training_never_heard():
     plan = [corpus.Rendering(i, src, "chorale", 0, 100.0, 0)
             for i, src in enumerate(["a", "b", "c", "d", "e", "f", "g", "h", "b", "i"])]
