@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from complex_auto import nf14_stream
 from complex_auto.config import load_config
+from complex_auto.errors import DataError
 from complex_auto.layout import RunLayout
 from complex_auto.memory import MAX_MEMORY_ENV, MemoryLimitError, format_size, parse_size
+from complex_auto.patterns import find_segments, group_patterns, pattern_scores
 from complex_auto.selfsim import (convolve_same, cosine_distances, diagonal_kernel,
                                   self_similarity, write_self_similarity, zero_band)
 from complex_auto.shards import outputs_complete, parse_shard, shard_range
@@ -326,26 +329,36 @@ def test_an_interrupted_extraction_with_other_settings_keeps_nothing(
     assert code == 0 and "6 of 6 pieces already extracted" in err, err
 
 
+def stored_matrix(folder, X):
+    """``X`` saved as ``folder/m.npy`` and mapped back, as the nf14 file search reads it."""
+    np.save(folder / "m.npy", X)
+    return np.load(folder / "m.npy", mmap_mode="r")
+
+
+def assert_file_search_as_in_memory(stored, min_dur, th, windows, step=0.001):
+    """The file search, through windows of each of ``windows`` rows, returns the segments and
+    threshold of :func:`find_segments` on the median-subtracted matrix; returns those."""
+    X64 = np.array(stored, dtype=np.float64)
+    expected = find_segments(X64 - np.median(X64), min_dur, th, step=step)
+    for rows in windows:
+        got = nf14_stream.find_segments_file(stored, min_dur, th, step,
+                                             window_bytes=8 * len(stored) * rows)
+        assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
+    return expected
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_nf14_search_from_the_file_equals_the_search_in_memory(seed, tmp_path, monkeypatch):
-    from complex_auto import nf14_stream
-    from complex_auto.patterns import find_segments
-
     monkeypatch.setattr(nf14_stream, "MEDIAN_SORT", 50)     # several passes for the median
     g = np.random.default_rng(seed)
     n = int(g.integers(40, 260))
     X = self_similarity(repeating_features(n, seed=seed))
     for dtype in (np.float64, np.float32, np.float16):
-        np.save(tmp_path / "m.npy", X.astype(dtype))
-        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
-        X64 = np.array(stored, dtype=np.float64)
-        assert nf14_stream.exact_median(stored) == np.median(X64)
+        stored = stored_matrix(tmp_path, X.astype(dtype))
+        assert nf14_stream.exact_median(stored) == np.median(np.array(stored, np.float64))
         min_dur, th = int(g.integers(3, 30)), float(g.choice([0.0105, 0.05, 0.3]))
-        expected = find_segments(X64 - np.median(X64), min_dur, th)
-        for rows in (2, 5, 40, 10 ** 4):        # windows of rows, down to the smallest
-            got = nf14_stream.find_segments_file(stored, min_dur, th, 0.001,
-                                                 window_bytes=8 * len(X) * rows)
-            assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
+        # windows of rows, down to the smallest
+        assert_file_search_as_in_memory(stored, min_dur, th, (2, 5, 40, 10 ** 4))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
@@ -353,16 +366,13 @@ def test_exact_median_of_signed_values_and_ties_at_a_bins_edge(dtype, tmp_path, 
     """``np.median`` of any matrix: values below zero (ordered by their bit patterns, sign
     flipped), and a value repeated so often that it is the median, whose bit pattern ends in
     ones (the largest float below 1): the last key of every histogram bin that holds it."""
-    from complex_auto import nf14_stream
-
     monkeypatch.setattr(nf14_stream, "MEDIAN_SORT", 50)
     g = np.random.default_rng(7)
     top = np.nextafter(dtype(1), dtype(0))
     for X in (g.standard_normal((61, 61)) * 3,                       # odd count, signed
               -np.abs(g.standard_normal((40, 40))),                  # even count, all negative
               np.where(g.random((50, 50)) < 0.6, top, g.standard_normal((50, 50)))):
-        np.save(tmp_path / "m.npy", X.astype(dtype))
-        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+        stored = stored_matrix(tmp_path, X.astype(dtype))
         assert nf14_stream.exact_median(stored) == np.median(np.array(stored, np.float64))
 
 
@@ -371,9 +381,6 @@ def test_nf14_search_from_the_file_equals_the_search_in_memory_below_zero(seed, 
     """Signed values and a negative threshold: an erased cell (0 after the median) is then
     above the threshold, so a search starts on it and runs along the erased band past the
     window, where every value read from the file must be the erased one."""
-    from complex_auto import nf14_stream
-    from complex_auto.patterns import find_segments
-
     g = np.random.default_rng(seed)
     n = int(g.integers(60, 120))
     X = 4 * self_similarity(repeating_features(n, seed=seed)) - 1
@@ -381,40 +388,24 @@ def test_nf14_search_from_the_file_equals_the_search_in_memory_below_zero(seed, 
     # band, where they read 0
     holes = np.where(g.random((n, n)) < 0.2, -5.0, 0.1 * g.standard_normal((n, n)))
     for X, dtype in itertools.product((X, holes), (np.float64, np.float16)):
-        np.save(tmp_path / "m.npy", X.astype(dtype))
-        stored = np.load(tmp_path / "m.npy", mmap_mode="r")
-        X64 = np.array(stored, dtype=np.float64)
         min_dur, th = int(g.integers(3, 12)), -float(g.uniform(0.01, 0.2))
-        expected = find_segments(X64 - np.median(X64), min_dur, th)
+        expected = assert_file_search_as_in_memory(stored_matrix(tmp_path, X.astype(dtype)),
+                                                   min_dur, th, (2, 3, 7))
         assert len(expected[0])
-        for rows in (2, 3, 7):
-            got = nf14_stream.find_segments_file(stored, min_dur, th, 0.001,
-                                                 window_bytes=8 * len(X) * rows)
-            assert np.array_equal(got[0], expected[0]) and got[1] == expected[1], rows
 
 
 def test_nf14_search_from_the_file_lowers_a_threshold_above_every_value_as_in_memory(tmp_path):
-    from complex_auto import nf14_stream
-    from complex_auto.patterns import find_segments
-
     X = self_similarity(repeating_features(90, seed=3))
-    np.save(tmp_path / "m.npy", X)
-    stored = np.load(tmp_path / "m.npy", mmap_mode="r")
     th = float(X.max() - np.median(X)) + 0.3         # several passes find nothing
-    expected = find_segments(X - np.median(X), 8, th, step=0.07)
-    got = nf14_stream.find_segments_file(stored, 8, th, 0.07, window_bytes=8 * len(X) * 5)
+    expected = assert_file_search_as_in_memory(stored_matrix(tmp_path, X), 8, th, (5,),
+                                               step=0.07)
     assert expected[1] < th - 0.3 and len(expected[0])
-    assert np.array_equal(got[0], expected[0]) and got[1] == expected[1]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_pattern_scores_from_the_file_equal_those_in_memory(dtype, tmp_path):
-    from complex_auto import nf14_stream
-    from complex_auto.patterns import find_segments, group_patterns, pattern_scores
-
     X = self_similarity(repeating_features(150, seed=5)).astype(dtype)
-    np.save(tmp_path / "m.npy", X)
-    stored = np.load(tmp_path / "m.npy", mmap_mode="r")
+    stored = stored_matrix(tmp_path, X)
     patterns = group_patterns(find_segments(X - np.median(X), 5, 0.05)[0], 3)
     # and segments of every kind by hand: below the diagonal, one frame, empty, the last row
     patterns += [np.array([[0, 0, 0, 0], [3, 40, 60, 97], [100, 140, 5, 45], [7, 8, 9, 10]]),
@@ -427,14 +418,10 @@ def test_pattern_scores_from_the_file_equal_those_in_memory(dtype, tmp_path):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nf14_search_from_the_file_refuses_a_value_that_is_not_finite(bad, tmp_path):
-    from complex_auto import nf14_stream
-    from complex_auto.errors import DataError
-
     X = self_similarity(repeating_features(60, seed=2))
     X[50, 3] = bad                                      # in a row that enters the window late
-    np.save(tmp_path / "m.npy", X)
     with pytest.raises(DataError, match="NaN or infinite"):
-        nf14_stream.search_pass_file(np.load(tmp_path / "m.npy", mmap_mode="r"), 0.5, 5, 0.05, 4)
+        nf14_stream.search_pass_file(stored_matrix(tmp_path, X), 0.5, 5, 0.05, 4)
 
 
 def test_nf14_search_over_the_cap_reads_the_file_or_is_refused(in_tmp, monkeypatch, capsys):
