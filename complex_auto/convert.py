@@ -189,6 +189,10 @@ def save_outputs(path, feats, cfg, layout, self_sim, features="cae", threads=1, 
     return out, matrix
 
 
+#: The settings of a record that are paths (:func:`record_path`).
+_PATH_KEYS = ("audio", "model", "config")
+
+
 def conversion_settings(info, step, legacy_layout, features):
     """What makes a file's outputs what they are, besides its recording, model and config
     contents (those are checked by time): the keys of ``info`` (``model``, ``config``,
@@ -197,8 +201,8 @@ def conversion_settings(info, step, legacy_layout, features):
     Parameters
     ----------
     info : dict or None
-        Further settings; the ``model`` and ``config`` paths are made absolute, so that one
-        file named two ways is one setting.
+        Further settings; the ``model`` and ``config`` paths are normalised
+        (:func:`record_path`), so that one file named two ways is one setting.
     step : int
         Window hop in frames.
     legacy_layout : bool
@@ -208,18 +212,43 @@ def conversion_settings(info, step, legacy_layout, features):
     Returns
     -------
     dict
-        What each file's record holds, besides the recording's absolute path.
+        What each file's record holds, besides the recording's path (:func:`record_path`).
     """
     settings = dict(info or {}, step=int(step), legacy_layout=bool(legacy_layout),
                     features=features)
-    for key in ("model", "config"):         # './m.save' and 'm.save' are one model
+    for key in _PATH_KEYS[1:]:              # './m.save' and 'm.save' are one model
         if settings.get(key):
-            settings[key] = str(Path(settings[key]).resolve())
+            settings[key] = record_path(settings[key])
     return settings
 
 
+def record_path(path):
+    """A path as a conversion record keeps it: one spelling per file, and portable.
+
+    Relative to the working folder (the one that holds ``output/``) when the file lies in it,
+    else absolute; symbolic links and ``..`` resolved. A project moved or copied elsewhere
+    (another disk, a cluster's nodes that mount it at other places) then finds its records
+    naming the same files, and keeps its outputs.
+
+    Parameters
+    ----------
+    path : str or Path
+        Relative paths are read from the working folder.
+
+    Returns
+    -------
+    str
+        POSIX separators when relative.
+    """
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
 def _record(settings, path):
-    return json.loads(json.dumps(dict(settings, audio=str(Path(path).resolve()))))
+    return json.loads(json.dumps(dict(settings, audio=record_path(path))))
 
 
 # what the log says of outputs converted again, for one file and for several
@@ -243,6 +272,9 @@ def _made_so(layout, path, settings):
     expected = _record(settings, path)
     if not isinstance(record, dict):
         return "an unreadable record"
+    # Records of earlier versions hold absolute paths: read them as this version writes them.
+    record.update({k: record_path(v) for k in _PATH_KEYS
+                   if isinstance(v := record.get(k), str) and v})
     if record.get("audio") != expected["audio"]:
         return "another recording"
     return None if record == expected else "other settings"

@@ -14,7 +14,7 @@ from complex_auto.selfsim import self_similarity
 from complex_auto.training import build_model
 from complex_auto.utils import load_pyc_bz
 
-from .conftest import run_script, write_config, write_filelist
+from .conftest import TINY, run_script, write_config, write_filelist
 
 
 def save_random_model(cfg, path, seed=0):
@@ -286,6 +286,47 @@ def test_done_outputs_of_another_recording_of_one_name_are_not_kept(in_tmp, shor
     os.utime(in_tmp / "b" / "x.wav", (later, later))
     err, _ = convert("b")
     assert "already converted" not in err
+
+
+def test_a_project_moved_elsewhere_keeps_its_outputs(tmp_path, monkeypatch, short_wavs,
+                                                     capsys):
+    # Records held absolute paths: a project copied to another place (another disk, a
+    # cluster node that mounts it elsewhere) converted every file again, saying its
+    # recordings were "other recordings of the same names".
+    import json
+    import shutil
+
+    first = tmp_path / "first"
+    (first / "audio").mkdir(parents=True)
+    shutil.copy2(short_wavs[0], first / "audio" / "x.wav")
+    config = write_config(first / "tiny.ini", cache_dir="cache", **TINY)
+    save_random_model(load_config(config), first / "m.save")
+    write_filelist(first / "list.txt", ["audio/x.wav"])
+
+    def convert(project):
+        monkeypatch.chdir(project)
+        code, err = run_script("convert.py", "r", "list.txt", "tiny.ini", "--model", "m.save",
+                               "--self-sim-matrix", "-j", "1", capsys=capsys)
+        assert code == 0, err
+        return err
+
+    assert "already converted" not in convert(first)
+    record = first / "output" / "r" / ".converted" / "x.wav.json"
+    kept = json.loads(record.read_text())
+    assert (kept["audio"], kept["model"], kept["config"]) == ("audio/x.wav", "m.save", "tiny.ini")
+    moved = tmp_path / "moved"
+    shutil.copytree(first, moved)                      # times kept, as mv, cp -a or rsync -a
+    err = convert(moved)
+    assert "1 of 1 files already converted" in err and "other recording" not in err, err
+    # a record written by an earlier version (absolute paths) is still this file's
+    record = moved / "output" / "r" / ".converted" / "x.wav.json"
+    record.write_text(json.dumps(dict(kept, **{k: str(moved / kept[k])
+                                               for k in ("audio", "model", "config")})))
+    assert "1 of 1 files already converted" in convert(moved)
+    # ... and one of the first place names other files: those are converted again
+    record.write_text(json.dumps(dict(kept, audio=str(first / "audio" / "x.wav"))))
+    err = convert(moved)
+    assert "already converted" not in err and "another recording of the same name" in err, err
 
 
 def test_a_killed_command_resumes_but_other_settings_redo_its_outputs(in_tmp, short_wavs,
