@@ -616,5 +616,8 @@ def test_a_model_named_two_ways_is_one_setting(in_tmp):
     a = conversion_settings({"model": "m/x.save", "config": "c.ini"}, 1, False, "cae")
     b = conversion_settings({"model": "./m/../m/x.save", "config": str(in_tmp / "c.ini")}, 1,
                             False, "cae")
-    assert a == b and a["model"] == str((in_tmp / "m" / "x.save").resolve())
+    assert a == b and (a["model"], a["config"]) == ("m/x.save", "c.ini")
+    outside = in_tmp.parent / "elsewhere.save"        # not under the working folder: absolute
+    assert conversion_settings({"model": str(outside)}, 1, False, "cae")["model"] == str(
+        outside.resolve())
     assert conversion_settings({"model": "m/x.save"}, 2, False, "cae") != a
