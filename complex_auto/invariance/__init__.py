@@ -80,3 +80,14 @@ from .measures import (CLASSIFIERS, DIGIT_COLUMNS, DIGIT_FIT_ANGLES, DIGIT_TEST_
 from .recordings import split_recordings
 from .report import analyse, headline, plot_invariance, write_csv
 from .signal_items import SignalItems
+
+# `import *` and linters take the re-exports above for the package's API
+__all__ = ["analyse", "classification_rows", "CLASSIFIERS", "classify", "COLUMN_HELP",
+           "CQTItems", "DIGIT_COLUMNS", "DIGIT_FIT_ANGLES", "digit_rows", "DIGIT_TEST_ANGLES",
+           "DigitItems", "encode_pairs", "FEATURES", "headline", "INVARIANCE_COLUMNS",
+           "items_pairs", "items_similarity", "KNN_K", "load_items", "main", "make_classifier",
+           "make_encoder", "match_rate", "pair_similarity", "PairSet", "parser", "PITCH_RANGE",
+           "plot_invariance", "Positions", "recording_cqts", "ROTATION_STEP", "row_cosine",
+           "shift_range", "SignalItems", "similarity_curves", "split_recordings",
+           "summarise_similarity", "TIME_RANGE", "Transformation", "TRANSFORMATION_COLUMNS",
+           "write_csv"]
