@@ -353,6 +353,8 @@ MUTANTS = [
      'rng = np.random.default_rng([cfg["seed"], epoch])',
      'rng = np.random.default_rng([cfg["seed"], 0])'),
     ("training", "set_to_norm not applied", 'model.set_to_norm(cfg["set_to_norm"])', "pass"),
+    ("training", "the epoch bar left at its start in a log",
+     "            bar.update()\n", "            pass\n"),
     ("training", "resume without the optimizer state",
      'opt.load_state_dict(ckpt["optimizer"])', "pass"),
     ("training", "resume forgets the history",

@@ -451,11 +451,13 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
              n, counted(n_batches, "batch", "batches"),
              train_pairs.n_in, cfg["n_bases"],
              f", {context.world} processes" if context.active else "")
-    bar = progress(range(start, epochs), desc="epochs", unit="epoch", initial=start, total=epochs,
+    # Updated by hand, not by iterating: a bar that iterates writes its count back only at its
+    # refresh interval (30 s in a log), so that the lines below showed "0/20" at epoch 17.
+    bar = progress(desc="epochs", unit="epoch", initial=start, total=epochs,
                    disable=not context.main)
     epoch = start
     try:
-        for epoch in bar:
+        for epoch in range(start, epochs):
             t0 = time.perf_counter()
             rng = np.random.default_rng([cfg["seed"], epoch])
             torch.manual_seed(cfg["seed"] * 100003 + epoch + 7919 * context.rank)  # dropout
@@ -477,7 +479,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                   if context.main else float("nan"))
             history.append({"epoch": epoch + 1, "train_loss": total / n, "eval_loss": ev,
                             "seconds": time.perf_counter() - t0})
-            bar.set_postfix(train=f"{total / n:.4f}", eval=f"{ev:.4f}")
+            bar.set_postfix(train=f"{total / n:.4f}", eval=f"{ev:.4f}", refresh=False)
+            bar.update()
             if context.main:
                 tqdm.write(f"epoch {epoch + 1}/{epochs}  train {total / n:.5f}  eval {ev:.5f}  "
                            f"{history[-1]['seconds']:.1f}s")

@@ -51,6 +51,19 @@ def test_resume_continues_epochs_and_loss_curve(tmp_path):
     assert ",".join(rows[0]) == LOG_HEADER and [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
 
 
+def test_the_epoch_bar_counts_the_epochs_done_in_a_log(tmp_path, capsys):
+    # In a log (stderr not a terminal) the bar drew "0/4" beside every epoch's line until the
+    # end: iterating, tqdm writes its count back only at its refresh interval (30 s there).
+    import re
+
+    tr, ev = synthetic_sets()
+    train(CFG, RunLayout("bar", tmp_path), tr, ev, "cpu")
+    out, err = capsys.readouterr()
+    drawn = [int(m) for m in re.findall(r"epochs:.*?\| *(\d+)/4 \[", err)]
+    assert re.findall(r"^epoch (\d)/4 ", out, flags=re.M) == ["1", "2", "3", "4"], out
+    assert drawn == sorted(drawn) and {1, 2, 3, 4} <= set(drawn), (drawn, err)
+
+
 def test_checkpoint_without_weights_resumes_from_the_model_file(tmp_path):
     """The shipped checkpoint leaves its weights to the model file beside it: resuming from
     it must continue exactly as from a whole checkpoint, and say so when the file is gone."""
