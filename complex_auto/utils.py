@@ -226,13 +226,16 @@ def progress(iterable=None, **kwargs):
 
     tqdm redraws up to ten times a second wherever stderr goes, which fills a redirected
     log with thousands of carriage-return updates; the first and last states are kept
-    either way. ``kwargs`` go to ``tqdm`` (``desc``, ``unit``, ``total``, ...).
+    either way. In a log a bar is also kept when it closes (``leave=False`` clears it from a
+    terminal only): cleared, its last drawn state was its first, and the log read "0/44" for
+    work that was done. ``kwargs`` go to ``tqdm`` (``desc``, ``unit``, ``total``, ...).
     """
     from tqdm import tqdm
 
     stream = kwargs.get("file") or sys.stderr
     if not (hasattr(stream, "isatty") and stream.isatty()):
         kwargs.setdefault("mininterval", LOG_INTERVAL)
+        kwargs["leave"] = True
     return tqdm(iterable, **kwargs)
 
 

@@ -281,6 +281,11 @@ def test_progress_bars_redraw_seldom_in_a_log(monkeypatch):
     out = log.getvalue()
     assert "files:   0%" in out and "40/40" in out
     assert progress(range(3), mininterval=2.0).mininterval == 2.0   # an explicit choice wins
+    # a bar that a terminal clears when done (the report's clips) ends on its count in a log
+    log.seek(0)
+    log.truncate()
+    assert sum(1 for _ in progress(range(44), desc="clips", leave=False)) == 44
+    assert "clips: 100%" in log.getvalue() and "44/44" in log.getvalue(), log.getvalue()
 
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -288,6 +293,9 @@ def test_progress_bars_redraw_seldom_in_a_log(monkeypatch):
     assert bar.mininterval < 1 and bar.fp is not None
     list(bar)
     assert "3/3" in terminal.getvalue()
+    bar = progress(range(3), desc="clips", leave=False)
+    list(bar)
+    assert bar.leave is False                  # a terminal clears it, as asked
 
 
 def test_a_config_or_list_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
