@@ -90,11 +90,18 @@ def main(args):
     check_settings(args.features, cfg, args.config)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model("cqt")
+    if args.features == "cae" and not args.merge and args.model and not model_path.is_file():
+        raise ComplexAutoError(f"--model {args.model}: no such model file")
     if args.features == "cae" and not args.merge and not model_path.is_file():
         raise ComplexAutoError(
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "
             "(e.g. models/cqt_piano/model_complex_auto_cqt.save)")
+    if args.model and args.features != "cae":
+        cli.log.warning("--model: no effect with --features %s (only cae features come from "
+                        "a model)", args.features)
+    if args.merge and not is_whole(args.shard):
+        cli.log.warning("--shard: no effect with --merge (it lists every part of the run)")
     entries = read_list(args.filelist, "audio")
     check_distinct_names(entries, args.filelist, pieces=args.self_sim_matrix)
     info = {"model": str(model_path) if args.features == "cae" else None,

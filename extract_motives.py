@@ -65,12 +65,14 @@ def parser():
                         "those of them that are the highest note sounding at their onset, "
                         "for annotations that mark one voice; needs the csv's duration "
                         "column (complex_auto/melody.py; see README, 'Melody notes')")
-    p.add_argument("--rho", "-r", dest="rho", type=int, default=DEFAULT_RHO, metavar="RHO",
-                   help="rho of the segment score (default: %(default)s). Accepted as in the "
-                        "reference, where it has no effect: only the main diagonal counts")
-    p.add_argument("--th", "-th", dest="th", type=cli.number, default=DEFAULT_TH, metavar="TH",
-                   help="score threshold of the segment search (default: %(default)s); when "
-                        "a piece gives nothing it is lowered by 0.001 until something is found")
+    # None: not given (the families search has neither, and says so when one is given)
+    p.add_argument("--rho", "-r", dest="rho", type=int, metavar="RHO",
+                   help=f"nf14: rho of the segment score (default: {DEFAULT_RHO}). Accepted as "
+                        "in the reference, where it has no effect: only the main diagonal counts")
+    p.add_argument("--th", "-th", dest="th", type=cli.number, metavar="TH",
+                   help=f"nf14: score threshold of the segment search (default: {DEFAULT_TH}); "
+                        "when a piece gives nothing it is lowered by 0.001 until something is "
+                        "found")
     p.add_argument("--csv", "-csv", dest="csv", default="auto", metavar="LIST",
                    help="text file listing one csv score per matrix, in the order of "
                         "ss_matrices_filelist.txt (e.g. jku_csv_files.txt); 'auto' (default): "
@@ -130,9 +132,15 @@ def main(args):
                                    "to 10 seconds (one CQT hop)")
     # Segment scores are means of similarities in [0, 1]: above 1 nothing is found, and the
     # threshold came down 0.001 a pass (for ever from 1e300, where th - 0.001 == th).
-    if args.th > 1:
+    if args.th is not None and args.th > 1:
         raise cli.ComplexAutoError(f"--th {args.th:g}: must be at most 1 (the similarities "
                                    "of the matrix lie in [0, 1])")
+    given = [o for o, v in (("--th", args.th), ("--rho", args.rho)) if v is not None]
+    if args.method != "nf14" and given:
+        cli.log.warning("%s: no effect with --method %s (options of the nf14 search)",
+                        " and ".join(given), args.method)
+    args.th = DEFAULT_TH if args.th is None else args.th
+    args.rho = DEFAULT_RHO if args.rho is None else args.rho
     cli.check_csv_option(args.csv)
     if args.refdir is not None:
         cli.check_folder(args.refdir, "--refdir")

@@ -136,10 +136,14 @@ class RunLayout:
     def conversion_info(self):
         return self.dir / "conversion.json"
 
+    @property
+    def conversion_records(self):
+        return self.dir / ".converted"
+
     def conversion_record(self, name):
         # Written last, beside each file's outputs: how they were made, so that a rerun (of a
         # killed command, or of one shard) keeps them only when made the same way.
-        return self.dir / ".converted" / f"{Path(name).name}.json"
+        return self.conversion_records / f"{Path(name).name}.json"
 
     # pattern discovery
     def seg(self, piece):

@@ -985,6 +985,11 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     layout = RunLayout(run, root)
     hint = (f"; make the matrices first with: python convert.py {run} FILELIST CONFIG "
             "--self-sim-matrix")
+    if not layout.conversion_info.exists() and any(layout.conversion_records.glob("*.json")):
+        # files converted, but no command wrote the run's lists: a stopped conversion, or
+        # shards, which leave them to the merge (a whole run writes conversion.json)
+        hint = (f"; its conversion was stopped, or ran in parts (--shard) whose lists "
+                f"python convert.py {run} FILELIST CONFIG --merge writes")
     matrices = read_list(layout.matrix_list, "matrix", hint)
     check_distinct_names(matrices, layout.matrix_list, pieces=True)
     for m, _, _ in matrices:

@@ -178,6 +178,15 @@ def test_no_model(in_tmp, short_wavs, tiny_config, capsys):
     flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
     code, err = run_script("convert.py", "none", flist, tiny_config, capsys=capsys)
     check_error(code, err, "output/none/model_complex_auto_cqt.save", "python train.py none")
+    # a --model that is not there: it told the user to pass --model
+    code, err = run_script("convert.py", "none", flist, tiny_config, "--model", "gone.save",
+                           capsys=capsys)
+    check_error(code, err, "--model gone.save: no such model file")
+    assert "pass --model" not in err
+    # features without a model ignored --model in silence
+    code, err = run_script("convert.py", "none", flist, tiny_config, "--model", "gone.save",
+                           "--features", "chroma", "-j", "1", capsys=capsys)
+    assert code == 0 and "--model: no effect with --features chroma" in err, err
 
 
 def test_model_that_does_not_fit(in_tmp, short_wavs, tiny_config, capsys):

@@ -405,6 +405,12 @@ def test_script_runs(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "output" / "r" / "mine.patterns.csv").is_file()
     assert "-t has no effect" in res.stderr
+    assert "--th" not in res.stderr                 # nf14 takes it: nothing to say
+    # the families search has no threshold: it ignored -th in silence
+    res = run_script(["r", "--bpm", "150", "--method", "families", "-th", "0.02", "--overwrite"],
+                     tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "--th: no effect with --method families" in res.stderr, res.stderr
 
 
 def load_script(name):

@@ -197,6 +197,10 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
         assert code == 0, err
     folder = sharded / "output" / "coll"
     assert not (folder / "ss_matrices_filelist.txt").exists()    # lists only from --merge
+    # extraction before the merge says what is missing: the merge, not a conversion
+    monkeypatch.chdir(sharded)
+    code, err = run_script("extract_motives.py", "coll", "--bpm", "120", capsys=capsys)
+    assert code == 1 and "--merge writes" in err and "make the matrices first" not in err, err
     code, err = convert(sharded, monkeypatch, capsys, *common, "--merge")
     assert code == 1 and "3 of 7 listed files have no complete outputs" in err
     assert len(err.strip().splitlines()) == 1
@@ -224,7 +228,8 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
             assert (folder / name).stat().st_mtime_ns == mtime, name
     assert not partial.exists() and elsewhere.exists()     # another host's file is its own
     elsewhere.unlink()
-    assert convert(sharded, monkeypatch, capsys, *common, "--merge")[0] == 0
+    code, err = convert(sharded, monkeypatch, capsys, *common, "--merge", "--shard", "2/3")
+    assert code == 0 and "--shard: no effect with --merge" in err, err     # was silent
     assert run_folder_bytes(folder) == expected                 # byte for byte
 
     # --overwrite redoes the files of its part.
