@@ -1015,6 +1015,13 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     scores = read_scores(layout.results_csv)
     out.mkdir(parents=True, exist_ok=True)
     summaries, run_notes = [], []
+    if scores and not {info["piece"] for info in pieces} & set(scores):
+        # extract_motives_eval.py RUN --estdir OTHER writes OTHER's scores into RUN: their
+        # mean would stand on this run's pages as if it were the run's own
+        run_notes.append(f"{layout.results_csv} scores none of this run's pieces (written by "
+                         "extract_motives_eval.py --estdir?): not shown")
+        log.warning("report: %s", run_notes[-1])
+        scores = {}
     for info in pieces:
         piece = info["piece"]
         notes = []

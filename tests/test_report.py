@@ -359,6 +359,21 @@ def test_scores_older_than_the_patterns_are_marked(runs, tmp_path, monkeypatch):
         GROUNDTRUTH / f"{JKU_PIECE}.txt"))
 
 
+def test_scores_of_other_pieces_are_not_shown_as_the_runs(runs, tmp_path, monkeypatch, caplog):
+    # extract_motives_eval.py plain --estdir output/jku writes the JKU run's scores into the
+    # plain run: its report showed their mean as if the plain piece had been scored
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    shutil.copy(runs / "output" / "jku" / "results.csv", run / "results.csv")
+    monkeypatch.chdir(tmp_path)
+    build_report("plain")
+    index = (run / "report" / "index.html").read_text()
+    page = (run / "report" / f"{PLAIN}.html").read_text()
+    assert "MIREX" not in page and "<table class=\"scores\">" not in index
+    assert "results.csv scores none of this run&#x27;s pieces" in index, index
+    assert "scores none of this run's pieces" in caplog.text
+
+
 def test_report_of_a_run_without_ground_truth(runs):
     report = runs / "output" / "plain" / "report"
     page = (report / f"{PLAIN}.html").read_text()
