@@ -468,6 +468,12 @@ MUTANTS = [
      "next((r for r, end in enumerate(ends) if end <= b[\"start\"]), len(ends))", "0"),
     ("report", "bars past the end not clipped to the timeline",
      "\"x1\": min(max(e / duration, 0.0), 1.0)}", "\"x1\": e / duration}"),
+    ("report", "scores of other pieces shown as the run's",
+     "if scores and not {info[\"piece\"] for info in pieces} & set(scores):", "if False:"),
+    ("report", "pieces extracted with other methods not told apart",
+     "    if mixed:\n", "    if False:\n"),
+    ("report", "a mixed method listed with every setting it changes",
+     "if \"method\" in clauses:", "if False:"),
     # conversion's outputs and its records (convert.py), and the comparison (compare.py)
     ("convert", "the matrix of the phases",
      "else write_matrix(feats[0], matrix, threads))",

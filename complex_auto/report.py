@@ -951,6 +951,45 @@ def _clips_for_piece(folder, audio, patterns):
                       for k, (name, span) in wanted.items()}
 
 
+def mixed_settings(layout, pieces):
+    """The extraction settings that differ between the pieces of a run, as text; '' if none.
+
+    Each piece's record (:meth:`~complex_auto.layout.RunLayout.extraction_record`) holds the
+    settings its patterns were found with; shards of one run given other options differ.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    pieces : list of str
+
+    Returns
+    -------
+    str
+        ``'method: nf14 for a; families for b, c'``: the method alone when it differs (the
+        settings of two searches differ with it), else a clause per setting that differs.
+    """
+    records = {}
+    for piece in pieces:
+        try:
+            record = json.loads(layout.extraction_record(piece).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict):
+            records[piece] = record
+    clauses = {}
+    for key in sorted({k for r in records.values() for k in r} - {"piece"}):
+        by_value = {}
+        for piece, record in records.items():
+            by_value.setdefault(json.dumps(record.get(key)), []).append(piece)
+        if len(by_value) > 1:
+            clauses[key] = f"{key}: " + "; ".join(
+                f"{'not given' if v == 'null' else json.loads(v)} for {', '.join(p)}"
+                for v, p in by_value.items())
+    if "method" in clauses:     # the other settings of two searches differ with it
+        return clauses["method"]
+    return ". ".join(clauses.values())
+
+
 def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     """Write ``output/RUN/report/``: an index page and a page per piece, with clips.
 
@@ -1015,6 +1054,13 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     scores = read_scores(layout.results_csv)
     out.mkdir(parents=True, exist_ok=True)
     summaries, run_notes = [], []
+    mixed = mixed_settings(layout, [info["piece"] for info in pieces])
+    if mixed:
+        # shards of one run extracted with other options: extraction.json names the last
+        run_notes.append(f"the pieces were not all extracted alike ({mixed}): run "
+                         "extract_motives.py again with one set of options")
+        log.warning("report: %s", run_notes[-1])
+        how = ", ".join(part for part in how.split(", ") if not part.startswith("method "))
     if scores and not {info["piece"] for info in pieces} & set(scores):
         # extract_motives_eval.py RUN --estdir OTHER writes OTHER's scores into RUN: their
         # mean would stand on this run's pages as if it were the run's own

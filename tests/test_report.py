@@ -614,3 +614,50 @@ def test_play_all_plays_a_patterns_clips_in_turn(runs, browser):
     wait_until(browser, f"const a = {audios}; return a[0].paused && !a[1].paused "
                         "&& a[1].currentTime > 0.1;")
     assert browser.execute_script(f"return {audios}[2].paused")
+
+
+def test_mixed_settings_names_what_differs_between_pieces(tmp_path):
+    from complex_auto.layout import RunLayout
+    from complex_auto.report import mixed_settings
+
+    layout = RunLayout("r", tmp_path / "output")
+    layout.extraction_record("a").parent.mkdir(parents=True)
+
+    def record(piece, **settings):
+        layout.extraction_record(piece).write_text(json.dumps(
+            dict(dict(method="families", frame_seconds=0.09), piece={"piece": piece},
+                 **settings)))
+
+    for piece in ("a", "c"):
+        record(piece)
+    record("b", occurrence_p=0.005)
+    assert mixed_settings(layout, ["a", "c"]) == ""           # each piece's entry differs
+    assert mixed_settings(layout, ["a", "b", "c"]) == \
+        "occurrence_p: not given for a, c; 0.005 for b"
+    record("b", method="nf14", th=0.0105)
+    assert mixed_settings(layout, ["a", "b", "c"]) == "method: families for a, c; nf14 for b"
+    layout.extraction_record("c").write_text("{cut")                 # unreadable: left out
+    assert mixed_settings(layout, ["a", "c", "d"]) == ""
+
+
+def test_a_run_whose_pieces_were_found_by_two_methods_says_so(runs, tmp_path, monkeypatch):
+    # shards of one run extracted with --method nf14 and families: every piece was labelled
+    # with the method of the last command (extraction.json)
+    from complex_auto.layout import RunLayout
+
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    shutil.copy(run / f"{PLAIN}.patterns.csv", run / "other.patterns.csv")
+    with open(run / "ss_matrices_filelist.txt", "a") as f:
+        f.write("output/plain/other.wav.npy\t100\n")
+    (run / "extraction.json").write_text(json.dumps({"method": "families"}))
+    layout = RunLayout("plain", tmp_path / "output")
+    layout.extraction_record(PLAIN).parent.mkdir(exist_ok=True)
+    for piece, method in ((PLAIN, "nf14"), ("other", "families")):
+        layout.extraction_record(piece).write_text(json.dumps({"method": method,
+                                                               "piece": {"piece": piece}}))
+    monkeypatch.chdir(tmp_path)
+    build_report("plain")
+    index = (run / "report" / "index.html").read_text()
+    assert f"not all extracted alike (method: nf14 for {PLAIN}; families for other)" in index
+    assert "method families" not in index

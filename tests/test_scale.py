@@ -255,6 +255,19 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     assert code == 0 and "2 of 3 pieces already extracted" in err, err
     assert run_folder_bytes(folder) == expected
 
+    # A part extracted again with another method: extraction.json names the last command's,
+    # and the report labelled every piece with it; now it says the pieces differ.
+    code, err = run_script("extract_motives.py", "coll", *ext, "--shard", "2/2", "--method",
+                           "families", capsys=capsys)
+    assert code == 0, err
+    from complex_auto.report import build_report
+
+    build_report("coll", csv_list="none", bpm=120)
+    index = (folder / "report" / "index.html").read_text()
+    mixed = index.split("not all extracted alike (")[1].split(")")[0]
+    assert mixed.startswith("method: nf14 for ") and "; families for " in mixed, mixed
+    assert "method families" not in index                  # the run-wide label is dropped
+
 
 @pytest.mark.filterwarnings("ignore:n_fft=.* is too large for input signal:UserWarning")
 def test_a_shard_rerun_with_other_settings_keeps_nothing_and_merge_checks(
