@@ -61,7 +61,7 @@ case "$METHOD" in
     *) die "--method $METHOD: not a method of extract_motives.py (nf14 or families)" ;;
 esac
 if [ $PRETRAINED -eq 1 ] && [ -n "$CONFIG" ]; then
-    die "--pretrained uses the shipped model with its own config ($PRETRAINED_CONFIG); " \
+    die "--pretrained uses the shipped model with its own config ($PRETRAINED_CONFIG);" \
         "leave out $CONFIG, or drop --pretrained to train with it"
 fi
 

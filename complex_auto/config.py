@@ -92,6 +92,10 @@ def load_config(path, **overrides):
         for _, key, err in flatten_errors(conf, result):
             check = spec[key].split("(")[0]
             want = _TYPE_WORDS.get(check, check)
+            if check == "option":   # the choices, not configobj's 'the value "x" is unacceptable'
+                want += " " + ", ".join(re.findall(r"'([^']*)'",
+                                                   spec[key].split("default=")[0]))
+                err = None
             detail = f" ({err})" if err else ""
             # a number of the right type outside the spec's min / max is not "not a number"
             what = "is out of range" if isinstance(err, _RANGE_ERRORS) else f"is not {want}"
@@ -152,6 +156,12 @@ def _check_consistency(cfg, path):
         raise ConfigError(f"{path}: key 'init' = 'fourier' needs 2-D inputs (data_type cqt or mnist)")
     if cfg["data_type"] == "cqt" and min(cfg["shifts"]) < 0:
         raise ConfigError(f"{path}: key 'shifts' must be non-negative for data_type cqt")
+    if cfg["data_type"] == "signal" and cfg["shifts"] and cfg["shifts"][0] < 0:
+        # the largest shift in samples, drawn from [-s, s): a negative one was read as 0,
+        # and every pair was a window and itself
+        raise ConfigError(f"{path}: key 'shifts' = {cfg['shifts'][0]}, ...: its first value, "
+                          "the largest time shift in samples, must be non-negative for "
+                          "data_type signal")
     if cfg["data_type"] == "cqt" and min(cfg["scales"]) < 0:
         # a tempo change stretches by 1 + scales[0] * u, u in [0, 1): below 1, the n-gram's
         # frames were read from before its start (an IndexError in the first batch)

@@ -90,8 +90,9 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
     if stopped:
         # train.py saves the model after every epoch, so that Ctrl-C leaves one to resume
         # from: usable, but not what the run was meant to train.
+        # --epochs: without it, --resume trains to the epochs of the config it is given
         log.warning("%s is from epoch %d of %d: its training stopped early (train.py ... "
-                    "--resume finishes it)", path, *stopped)
+                    "--resume --epochs %d finishes it)", path, *stopped, stopped[1])
     model = build_model(cfg, n_in)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -391,7 +392,9 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
         else:
             log.warning("nothing to resume in %s: training from scratch", layout.dir)
-    if config_text is not None and context.main:
+    # A checkpoint at or past the target trains nothing: the run's config.ini stays the one
+    # its model was trained with (rewritten, it said 'epochs = 3' beside a model of 5).
+    if config_text is not None and context.main and not (start and start >= epochs):
         atomic_write_text(layout.config, config_text)
 
     if start >= epochs:

@@ -62,6 +62,16 @@ def test_wrong_type(tmp_path, key, value):
         load_config(p)
 
 
+@pytest.mark.parametrize("key,value,choices", [("data_type", "wav", "cqt, signal, mnist"),
+                                               ("init", "xavier", "random, fourier")])
+def test_a_value_not_among_the_choices_names_them(tmp_path, key, value, choices):
+    # said 'is not one of (the value "wav" is unacceptable.)': the choices were left out
+    p = write_config(tmp_path / "c.ini", **{key: value})
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).endswith(f"c.ini: key '{key}' = '{value}' is not one of {choices}")
+
+
 @pytest.mark.parametrize("key,value", [("lr", "nan"), ("fmin", "nan"), ("dropout", "nan"),
                                        ("lr", "inf"), ("scales", "nan, 0.0")])
 def test_numbers_that_are_not_finite_are_refused(tmp_path, key, value):
@@ -115,6 +125,18 @@ def test_cqt_settings_that_cannot_work_are_refused_when_loaded(tmp_path, keys, m
     else:
         with pytest.raises(ConfigError, match=rf"c\.ini: .*{re.escape(message)}"):
             load_config(p)
+
+
+def test_a_negative_time_shift_of_a_signal_config_is_refused(tmp_path):
+    # read as 0: it trained on pairs of a window and itself, and said nothing
+    cfg = (ROOT / "config_signal1D_quick.ini").read_text()
+    bad = tmp_path / "neg.ini"
+    bad.write_text(cfg.replace("shifts = 64, -1", "shifts = -64, -1"))
+    with pytest.raises(ConfigError, match=r"neg\.ini: key 'shifts' = -64, \.\.\.: its first "
+                                          "value, the largest time shift in samples, must be "
+                                          "non-negative for data_type signal"):
+        load_config(bad)
+    assert load_config(ROOT / "config_signal1D_quick.ini")["shifts"] == [64, -1]
 
 
 def test_negative_scales_are_refused_when_loaded(tmp_path):

@@ -211,6 +211,7 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert "training on" not in proc.stderr
     assert "model already trained for 3 epochs (the target is 2): nothing to train" in proc.stderr
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
+    assert "\nepochs = 3\n" in (run / "config.ini").read_text()   # the model's, not the target
     again = torch.load(run / "model_complex_auto_cqt.save")
     assert all(torch.equal(weights[k], again[k]) for k in weights)
     # --resume with a config of another model size is refused in one line, and leaves the
@@ -260,7 +261,8 @@ def test_a_model_whose_training_was_killed_is_used_with_a_warning(in_tmp, short_
         return proc.stderr
 
     assert f"{Path('output/k/model_complex_auto_cqt.save')} is from epoch {logged} of 1000: " \
-           "its training stopped early" in warned()
+           "its training stopped early (train.py ... --resume --epochs 1000 finishes it)" \
+           in warned()                 # not plain --resume: it trains to the config's epochs
     resume = ("train.py", "k", flist, tiny_config, "--resume", "--epochs", done + 1)
     assert run_cli(*resume, cwd=in_tmp).returncode == 0
     assert "stopped early" not in warned()
