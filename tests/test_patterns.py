@@ -462,3 +462,21 @@ def test_script_refuses_numbers_that_are_not_finite_in_one_line(tmp_path, small_
     err = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 1 and err[-1] == f"error: {message}", err
     assert not any("Traceback" in line for line in err)
+
+
+def test_extraction_before_a_merge_names_the_merge(tmp_path):
+    # shards convert files but leave the run's lists to --merge: extraction then said to
+    # make the matrices, which were all there
+    from complex_auto.patterns import plan_run
+
+    layout = RunLayout("r", tmp_path / "output")
+    layout.conversion_record("a.wav").parent.mkdir(parents=True)
+    with pytest.raises(DataError, match="make the matrices first with: python convert.py r"):
+        plan_run("r", root=tmp_path / "output")                 # nothing converted yet
+    layout.conversion_record("a.wav").write_text("{}")
+    with pytest.raises(DataError, match=r"ran in parts \(--shard\) whose lists python "
+                                        r"convert.py r FILELIST CONFIG --merge writes"):
+        plan_run("r", root=tmp_path / "output")
+    layout.conversion_info.write_text("{}")    # a whole run that made no matrices
+    with pytest.raises(DataError, match="make the matrices first"):
+        plan_run("r", root=tmp_path / "output")
