@@ -526,8 +526,8 @@ MUTANTS = [
     ("layout", "the raw segments written over the patterns",
      "return self.dir / f\"{piece}.segraw\"", "return self.dir / f\"{piece}.seg\""),
     ("layout", "one record for two recordings of one piece",
-     "return self.dir / \".converted\" / f\"{Path(name).name}.json\"",
-     "return self.dir / \".converted\" / f\"{Path(name).stem}.json\""),
+     "return self.conversion_records / f\"{Path(name).name}.json\"",
+     "return self.conversion_records / f\"{Path(name).stem}.json\""),
     # configs (config.py): every key named when it is wrong
     ("config", "unknown keys accepted", "    if unknown:\n", "    if False:\n"),
     ("config", "a number out of range called mistyped",
