@@ -477,6 +477,8 @@ MUTANTS = [
      "if scores and not {info[\"piece\"] for info in pieces} & set(scores):", "if False:"),
     ("report", "pieces extracted with other methods not told apart",
      "    if mixed:\n", "    if False:\n"),
+    ("report", "a mixed run labelled with the last command's method",
+     "method = None if mixed else extraction.get(\"method\")", "method = extraction.get(\"method\")"),
     ("report", "a mixed method listed with every setting it changes",
      "if \"method\" in clauses:", "if False:"),
     # conversion's outputs and its records (convert.py), and the comparison (compare.py)

@@ -1045,7 +1045,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     extraction = read_extraction_info(layout)
     domain = extraction.get("domain", "audio")
     conversion = read_conversion_info(layout.conversion_info) or {}
-    how = ", ".join(f"{k} {v}" for k, v in (("method", extraction.get("method")),
+    # shards of one run extracted with other options: extraction.json names the last one's
+    mixed = mixed_settings(layout, [info["piece"] for info in pieces])
+    method = None if mixed else extraction.get("method")
+    how = ", ".join(f"{k} {v}" for k, v in (("method", method),
                                              ("features", conversion.get("features")),
                                              ("model", conversion.get("model"))) if v)
     if not pieces:
@@ -1054,13 +1057,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     scores = read_scores(layout.results_csv)
     out.mkdir(parents=True, exist_ok=True)
     summaries, run_notes = [], []
-    mixed = mixed_settings(layout, [info["piece"] for info in pieces])
     if mixed:
-        # shards of one run extracted with other options: extraction.json names the last
         run_notes.append(f"the pieces were not all extracted alike ({mixed}): run "
                          "extract_motives.py again with one set of options")
         log.warning("report: %s", run_notes[-1])
-        how = ", ".join(part for part in how.split(", ") if not part.startswith("method "))
     if scores and not {info["piece"] for info in pieces} & set(scores):
         # extract_motives_eval.py RUN --estdir OTHER writes OTHER's scores into RUN: their
         # mean would stand on this run's pages as if it were the run's own
