@@ -1288,6 +1288,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         record["max_beats"] = max_beats
     if notes != NOTES[0]:
         record["notes"] = notes
+    _warn_other_parts(layout, plan, record, shard)
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
@@ -1317,6 +1318,34 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
             results[k] = res
             _log_summary(res)
     return results
+
+
+def _warn_other_parts(layout, plan, record, shard):
+    """Say when pieces outside part ``shard`` were extracted with other settings.
+
+    Each part runs on its own, so a part given another ``--method`` (or option) than the
+    others leaves a run that mixes two searches, and ``extraction.json`` names the last one.
+    """
+    from .shards import is_whole, shard_range
+
+    if is_whole(shard):
+        return
+    mine = set(shard_range(len(plan), shard))
+    settings = {k: v for k, v in record.items() if k != "pieces"}
+    other = []
+    for i, p in enumerate(plan):
+        try:
+            stamp = json.loads(layout.extraction_record(p["piece"]).read_text())
+        except (OSError, ValueError):
+            continue
+        if i not in mine and isinstance(stamp, dict) and \
+                {k: v for k, v in stamp.items() if k != "piece"} != settings:
+            other.append(p["piece"])
+    if other:
+        log.warning("%s outside part %d/%d %s extracted with other settings than this part's "
+                    "(first: %s): run their parts again with the same options",
+                    counted(len(other), "piece"), *shard, "was" if len(other) == 1 else "were",
+                    other[0])
 
 
 def _pieces_to_do(layout, plan, record, shard, overwrite, plot):

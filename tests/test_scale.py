@@ -253,6 +253,7 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     lost.unlink()
     code, err = run_script("extract_motives.py", "coll", *ext, "--shard", "1/2", capsys=capsys)
     assert code == 0 and "2 of 3 pieces already extracted" in err, err
+    assert "other settings" not in err                  # the other part's are the same
     assert run_folder_bytes(folder) == expected
 
     # A part extracted again with another method: extraction.json names the last command's,
@@ -260,6 +261,8 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     code, err = run_script("extract_motives.py", "coll", *ext, "--shard", "2/2", "--method",
                            "families", capsys=capsys)
     assert code == 0, err
+    assert "3 pieces outside part 2/2 were extracted with other settings than this part's " \
+           "(first: r0-wtc2f20-poly)" in err, err                  # said when it happens
     from complex_auto.report import build_report
 
     build_report("coll", csv_list="none", bpm=120)
