@@ -90,9 +90,9 @@ def main(args):
     check_settings(args.features, cfg, args.config)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model("cqt")
-    if args.features == "cae" and not args.merge and args.model and not model_path.is_file():
-        raise ComplexAutoError(f"--model {args.model}: no such model file")
     if args.features == "cae" and not args.merge and not model_path.is_file():
+        if args.model:
+            raise ComplexAutoError(f"--model {args.model}: no such model file")
         raise ComplexAutoError(
             f"{model_path}: no trained model; train one with "
             f"'python train.py {args.run} filelist_audio.txt {args.config}' or pass --model "

@@ -1320,6 +1320,29 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     return results
 
 
+def extraction_settings(layout, piece):
+    """The settings a piece's patterns were found with: its record less its own entry.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    piece : str
+
+    Returns
+    -------
+    dict or None
+        None when the piece has no readable record
+        (:meth:`~complex_auto.layout.RunLayout.extraction_record`).
+    """
+    try:
+        record = json.loads(layout.extraction_record(piece).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    return {k: v for k, v in record.items() if k != "piece"}
+
+
 def _warn_other_parts(layout, plan, record, shard):
     """Say when pieces outside part ``shard`` were extracted with other settings.
 
@@ -1332,15 +1355,8 @@ def _warn_other_parts(layout, plan, record, shard):
         return
     mine = set(shard_range(len(plan), shard))
     settings = {k: v for k, v in record.items() if k != "pieces"}
-    other = []
-    for i, p in enumerate(plan):
-        try:
-            stamp = json.loads(layout.extraction_record(p["piece"]).read_text())
-        except (OSError, ValueError):
-            continue
-        if i not in mine and isinstance(stamp, dict) and \
-                {k: v for k, v in stamp.items() if k != "piece"} != settings:
-            other.append(p["piece"])
+    other = [p["piece"] for i, p in enumerate(plan) if i not in mine
+             and extraction_settings(layout, p["piece"]) not in (None, settings)]
     if other:
         log.warning("%s outside part %d/%d %s extracted with other settings than this part's "
                     "(first: %s): run their parts again with the same options",

@@ -41,7 +41,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
                   read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .patterns import PALETTE, score_offset
+from .patterns import PALETTE, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text, counted, file_in_the_way, progress
 
@@ -968,16 +968,10 @@ def mixed_settings(layout, pieces):
         ``'method: nf14 for a; families for b, c'``: the method alone when it differs (the
         settings of two searches differ with it), else a clause per setting that differs.
     """
-    records = {}
-    for piece in pieces:
-        try:
-            record = json.loads(layout.extraction_record(piece).read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict):
-            records[piece] = record
+    records = {piece: extraction_settings(layout, piece) for piece in pieces}
+    records = {piece: r for piece, r in records.items() if r is not None}
     clauses = {}
-    for key in sorted({k for r in records.values() for k in r} - {"piece"}):
+    for key in sorted({k for r in records.values() for k in r}):
         by_value = {}
         for piece, record in records.items():
             by_value.setdefault(json.dumps(record.get(key)), []).append(piece)
