@@ -52,7 +52,7 @@ def load_config(path, **overrides):
     path : str or Path
         The ``.ini`` file.
     **overrides
-        Values that replace the file's (already typed), e.g. ``epochs=3``.
+        Values that replace the file's, e.g. ``epochs=3``, checked as the file's are.
 
     Returns
     -------
@@ -77,6 +77,10 @@ def load_config(path, **overrides):
         raise ConfigError(f"{path}: cannot parse config: {e}") from None
 
     spec = _spec_types()
+    for key, value in overrides.items():   # checked as the file's values are
+        if key not in spec:
+            raise ConfigError(f"{path}: override of unknown key '{key}'")
+        conf[key] = value
     unknown = [k for k in conf.keys() if k not in spec]
     if conf.sections:
         raise ConfigError(f"{path}: sections are not allowed (found [{conf.sections[0]}])")
@@ -109,7 +113,6 @@ def load_config(path, **overrides):
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             raise ConfigError(f"{path}: key '{key}' = {conf[key]!r} is not a finite number")
-    cfg.update(overrides)
     cfg["config_path"] = str(path)
     _check_consistency(cfg, path)
     return cfg

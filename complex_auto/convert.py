@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
 from .errors import DataError
 from .features import conversion_cqt, encode_features
 from .representations import file_input, window_features, write_ti_matrix
@@ -289,7 +290,7 @@ def write_matrix(features, path, threads=1):
     ----------
     features : np.ndarray, shape (windows, dims)
         One feature vector per window (the amplitudes for ``'cae'``).
-    path : Path
+    path : str or Path
         The ``.npy`` to write.
     threads : int
         Blocks computed at a time at most; fewer when memory holds fewer blocks.
@@ -299,6 +300,8 @@ def write_matrix(features, path, threads=1):
     MemoryLimitError
         When not even the smallest block fits in memory, or the file not on the disk.
     """
+    path = Path(path)
+    features = checks.array(features, "features", ndim=2)
     size = len(features) + PAD
     need, disk = matrix_needs(len(features), features.shape[1])
     what = f"{path.name}: the {size}x{size} self-similarity matrix"

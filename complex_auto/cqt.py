@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 
 
 def load_audio(path, sr):
@@ -153,6 +153,8 @@ MARGIN_FRAMES = 16
 def _cqt_magnitude(y, cfg):
     import librosa
 
+    if len(y) < 2:                   # librosa refuses one sample; a zero after it keeps one frame
+        y = np.pad(y, (0, 2 - len(y)))
     # A recording of a fraction of a second is shorter than the FFT of the CQT's lowest
     # octaves, and librosa warns so; the caller skips it as shorter than one window, with a
     # message that says why, so the library's warning is only noise to a user.
@@ -186,7 +188,20 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     np.ndarray, shape (n_bins, frames), float32
         Frame ``t`` is centred on sample ``t * hop_length``; every frame has zero mean and
         unit variance across bins.
+
+    Raises
+    ------
+    ParameterError
+        When ``y`` is not a 1-D array of floating-point samples (a stereo signal must be mixed
+        down first, e.g. ``y.mean(axis=1)`` for soundfile's ``(samples, channels)``; integer
+        PCM scaled to [-1, 1]).
     """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ParameterError(f"y must be one channel, a 1-D array of samples, not shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.floating):
+        raise ParameterError(f"y must hold floating-point samples, not {y.dtype} (scale integer "
+                             "PCM to [-1, 1], e.g. y / 32768 for int16)")
     hop = cfg["hop_length"]
     n_frames = 1 + len(y) // hop
     if n_frames <= block_frames + 2 * margin_frames:

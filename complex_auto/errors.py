@@ -17,3 +17,9 @@ class ConfigError(ComplexAutoError):
 
 class DataError(ComplexAutoError):
     """An input file (list, audio, matrix, csv) is missing or unusable."""
+
+
+class ParameterError(ComplexAutoError, ValueError):
+    """A function of the toolkit was called with an argument it cannot use (a negative
+    length, a NaN tempo, a matrix of the wrong shape); also a ``ValueError``, as NumPy's
+    and librosa's argument errors are."""

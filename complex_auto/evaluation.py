@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .utils import atomic_write_text
@@ -126,9 +126,25 @@ def pair_by_name(estimates, references):
             sorted(set(references) - set(estimates)))
 
 
-def _as_patterns(patterns):
-    """A MIREX file read by :func:`load_patterns`, or patterns already read."""
-    return load_patterns(patterns) if isinstance(patterns, (str, Path)) else patterns
+def _as_patterns(patterns, name, empty=True):
+    """A MIREX file read by :func:`load_patterns`, or patterns already read, checked as a
+    file's are: mir_eval divides by zero on an empty occurrence and scores a NaN onset 0;
+    ``empty`` False: a pattern without occurrences is refused too (mir_eval's measures fail
+    on one, while the matrices here score it 0)."""
+    if isinstance(patterns, (str, Path)):
+        return load_patterns(patterns)
+    for i, pattern in enumerate(patterns):
+        if len(pattern) == 0 and not empty:
+            raise ParameterError(f"{name}: pattern {i + 1} has no occurrence")
+        for j, occ in enumerate(pattern):
+            notes = np.asarray(occ, dtype=float)
+            if len(notes) == 0 or notes.ndim != 2 or notes.shape[1] != 2:
+                raise ParameterError(f"{name}: pattern {i + 1}, occurrence {j + 1} must be a "
+                                     "non-empty list of (onset, pitch) pairs")
+            if not np.isfinite(notes).all():
+                raise ParameterError(f"{name}: pattern {i + 1}, occurrence {j + 1} holds a "
+                                     "number that is not finite")
+    return patterns
 
 
 def evaluate_piece(reference, estimate):
@@ -149,8 +165,12 @@ def evaluate_piece(reference, estimate):
     DataError
         When the reference holds no pattern (an empty or truncated file scored 0 and pulled
         the mean down without a word).
+    ParameterError
+        When a pattern list has a pattern without occurrences, an occurrence without notes
+        or a number that is not finite.
     """
-    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    ref = _as_patterns(reference, "reference", empty=False)
+    est = _as_patterns(estimate, "estimate", empty=False)
     if not ref:
         where = f"{reference}: " if isinstance(reference, (str, Path)) else ""
         raise DataError(f"{where}reference holds no pattern: nothing to score against")
@@ -224,7 +244,7 @@ def establishment_parts(reference, estimate):
         Values in [0, 1]; ``score`` is :func:`establishment_matrix`, and ``score = min(cover,
         purity)`` everywhere.
     """
-    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
 
     def best(p, q):
         top = (0.0, 0.0, 0.0)
@@ -321,7 +341,7 @@ def three_layer_matrix(reference, estimate):
         ``F``, ``P``, ``R`` of shape (n_reference_patterns, n_estimated_patterns), values in
         [0, 1]; the occurrence counts of both.
     """
-    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
 
     def occurrence_f(a, n_a, b, n_b):
         # mir_eval's first layer: shared distinct notes over each list's length
@@ -407,7 +427,7 @@ def piece_matrices(measure, estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg
     """
     pairs, _, _ = pair_by_name(list_mirex_files(estdir, est_extensions),
                                list_mirex_files(refdir, (".txt",)))
-    return [(piece, measure(_as_patterns(ref), _as_patterns(est))) for piece, est, ref in pairs]
+    return [(piece, measure(load_patterns(ref), load_patterns(est))) for piece, est, ref in pairs]
 
 
 def best_subset(reference, estimate, measure="Est_F"):
@@ -443,7 +463,7 @@ def best_subset(reference, estimate, measure="Est_F"):
     if measure not in SCORE_COLUMNS:
         raise DataError(f"best_subset: unknown measure {measure!r}; "
                         f"one of {', '.join(SCORE_COLUMNS)}")
-    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
     name, stat = measure.rsplit("_", 1)
     if name == "Est":
         # every subset's Est scores are read off one matrix: column and row maxima
@@ -501,7 +521,7 @@ def matching_occurrences(reference, estimate, share=0.5):
     """
     if not 0 < share <= 1:
         raise DataError(f"matching_occurrences: share must be in (0, 1], not {share}")
-    ref, est = _as_patterns(reference), _as_patterns(estimate)
+    ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
     annotated = [notes for pattern in ref for notes in _note_sets(pattern)]
 
     def matches(occ):

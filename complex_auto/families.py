@@ -45,7 +45,8 @@ import math
 import numba
 import numpy as np
 
-from .errors import DataError
+from . import checks
+from .errors import DataError, ParameterError
 from .half import as_float
 from .memory import read_rows
 
@@ -798,6 +799,18 @@ def find_parts(P, runs, patterns, family, tried=(), tolerance=0):
     return out
 
 
+def matrix_rows(X, n_rows=None):
+    """The rows of a square ``X`` that are windows: ``n_rows``, checked, or all."""
+    if np.ndim(X) != 2 or X.shape[0] != X.shape[1]:
+        raise ParameterError(f"X must be a square matrix, not shape {np.shape(X)}")
+    if n_rows is None:
+        return len(X)
+    n_rows = checks.integer(n_rows, "n_rows", minimum=0)
+    if n_rows > len(X):
+        raise ParameterError(f"n_rows ({n_rows}) exceeds the matrix's {len(X)} rows")
+    return n_rows
+
+
 def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=None, max_cells=None,
                    max_beats=None):
     """Steps 1-3: the matrix the finder reads, on its grid of about ``resolution`` beats.
@@ -827,11 +840,20 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=None, max_cells=N
         Rows of ``X`` per grid cell.
     min_len, max_len : int
         :data:`MIN_BEATS` and ``max_beats`` in cells.
+
+    Raises
+    ------
+    ParameterError
+        When ``X`` is not square, ``n_rows`` not between 0 and its size, or a number not
+        positive.
     """
-    resolution = RESOLUTION_BEATS if resolution is None else resolution
-    max_cells = MAX_CELLS if max_cells is None else max_cells
-    max_beats = MAX_BEATS if max_beats is None else max_beats
-    n_rows = len(X) if n_rows is None else int(n_rows)
+    beats_per_frame = checks.number(beats_per_frame, "beats_per_frame", positive=True)
+    resolution = checks.number(RESOLUTION_BEATS if resolution is None else resolution,
+                               "resolution", positive=True)
+    max_cells = checks.integer(MAX_CELLS if max_cells is None else max_cells, "max_cells")
+    max_beats = checks.number(MAX_BEATS if max_beats is None else max_beats, "max_beats",
+                              positive=True)
+    n_rows = matrix_rows(X, n_rows)
     factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
     cell_beats = factor * beats_per_frame
     min_len = max(1, int(math.ceil(MIN_BEATS / cell_beats)))
@@ -873,7 +895,9 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         :data:`EXCESS_POWER` (2), times the pattern's length in beats to the power
         :data:`LENGTH_POWER` (½): clear, frequent, long repeats first.
     """
-    n_rows = len(X) if n_rows is None else int(n_rows)
+    n_rows = matrix_rows(X, n_rows)
+    if occurrence_p is not None:
+        occurrence_p = checks.share(occurrence_p, "occurrence_p")
     R, factor, min_len, max_len = prepare_matrix(X, beats_per_frame, n_rows, resolution,
                                                  max_cells, max_beats)
     if R is None:

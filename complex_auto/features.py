@@ -9,10 +9,13 @@ The original implementation flattened windows frame-major here while training fl
 bin-major, so trained bases met scrambled inputs (DESIGN.md §7). ``legacy_layout=True``
 reproduces that, only to compare with the original's numbers.
 """
+import numbers
+
 import numpy as np
 import torch
 
-from .errors import ComplexAutoError
+from . import checks
+from .errors import ParameterError
 
 CHUNK = 512
 
@@ -38,6 +41,7 @@ def window_starts(n_frames, length, step=1):
     np.ndarray of int, shape (windows,)
         Empty when the CQT is no longer than one window.
     """
+    length, step = checks.integer(length, "length"), checks.integer(step, "step")
     return np.arange(0, max(n_frames - length, 0), step)
 
 
@@ -109,11 +113,12 @@ def focus_mask(length, focus):
 
     Raises
     ------
-    ComplexAutoError
+    ParameterError
         When ``focus`` is not in ``1..length``.
     """
-    if not 1 <= focus <= length:
-        raise ComplexAutoError(f"focus of {focus} frames: must be 1..{length}")
+    if (isinstance(focus, bool) or not isinstance(focus, numbers.Integral)
+            or not 1 <= focus <= length):
+        raise ParameterError(f"focus of {focus} frames: must be 1..{length}")
     mask = np.zeros(length, np.float32)
     first = (length - focus) // 2
     mask[first:first + focus] = 1.0
@@ -144,17 +149,38 @@ def encode_features(model, spec, length, step=1, legacy_layout=False, device="cp
     Returns
     -------
     np.ndarray, shape (2, windows, n_bases), float32
-        ``[amplitudes, phases]``, phases in radians.
+        ``[amplitudes, phases]``, phases in radians. The model runs in eval mode (no dropout)
+        and is left in the mode it was in.
+
+    Raises
+    ------
+    ParameterError
+        When ``spec`` is not a 2-D array of finite numbers whose windows have the model's
+        ``n_in`` values, or ``length``, ``step``, ``chunk`` or ``focus`` is not a positive
+        integer (``focus`` at most ``length``).
     """
-    model.eval()
+    spec = checks.array(spec, "spec", ndim=2, dtype=np.float32)
+    length, step = checks.integer(length, "length"), checks.integer(step, "step")
+    chunk = checks.integer(chunk, "chunk")
+    if focus is not None:
+        focus_mask(length, focus)                                # checks it
+    if spec.shape[0] * length != model.n_in:
+        raise ParameterError(f"spec has {spec.shape[0]} bins: windows of {length} frames "
+                             f"give {spec.shape[0] * length} values, the model takes "
+                             f"{model.n_in}")
     starts = window_starts(spec.shape[1], length, step)
     out = np.empty((2, len(starts), model.n_bases), np.float32)
-    for lo in range(0, len(starts), chunk):
-        x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length, legacy_layout,
-                                          focus))
-        a, p = model.encode(x.to(device))
-        out[0, lo:lo + len(a)] = a.cpu().numpy()
-        out[1, lo:lo + len(a)] = p.cpu().numpy()
+    training = model.training
+    model.eval()
+    try:
+        for lo in range(0, len(starts), chunk):
+            x = torch.from_numpy(window_batch(spec, starts[lo:lo + chunk], length,
+                                              legacy_layout, focus))
+            a, p = model.encode(x.to(device))
+            out[0, lo:lo + len(a)] = a.cpu().numpy()
+            out[1, lo:lo + len(a)] = p.cpu().numpy()
+    finally:
+        model.train(training)
     return out
 
 

@@ -41,12 +41,17 @@ def skyline(score):
     Raises
     ------
     DataError
-        When the score has no duration column or a negative duration.
+        When the score has no duration column, a negative duration or a number that is not
+        finite.
     """
     score = np.asarray(score, dtype=np.float64)
     if score.ndim != 2 or score.shape[1] < 3:
         raise DataError(f"a melody needs each note's duration: the score has shape "
                         f"{score.shape}, not (notes, 3) of onset, pitch, duration")
+    if not np.isfinite(score[:, :3]).all():
+        k = int(np.argmax(~np.isfinite(score[:, :3]).all(axis=1)))
+        raise DataError(f"note {k} of the score holds a number that is not finite: "
+                        f"{score[k, :3].tolist()}")
     if (score[:, 2] < 0).any():
         k = int(np.argmax(score[:, 2] < 0))
         raise DataError(f"a melody needs durations >= 0, but note {k} of the score lasts "

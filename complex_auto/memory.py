@@ -9,6 +9,7 @@ machine or a cluster job with a memory limit sets it to its share, and the tests
 stand for a small machine.
 """
 import ctypes
+import math
 import os
 import shutil
 
@@ -40,8 +41,8 @@ def parse_size(text):
         value = float(s[:len(s) - len(unit)])
     except ValueError:
         raise ComplexAutoError(f"{MAX_MEMORY_ENV}={text!r}: not a size (e.g. 2G, 512M)") from None
-    if value <= 0:
-        raise ComplexAutoError(f"{MAX_MEMORY_ENV}={text!r}: must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise ComplexAutoError(f"{MAX_MEMORY_ENV}={text!r}: must be positive and finite")
     return int(value * _UNITS[unit])
 
 

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .errors import ParameterError
+
 _EPS = 1e-8
 
 
@@ -48,13 +50,13 @@ class ComplexAutoEncoder(nn.Module):
         self.layer = nn.Linear(n_in, 2 * n_bases, bias=False)
         if init == "fourier":
             if shape is None or len(shape) != 2 or shape[0] * shape[1] != n_in:
-                raise ValueError(f"init='fourier' needs the 2-D input shape, got {shape}")
+                raise ParameterError(f"init='fourier' needs the 2-D input shape, got {shape}")
             with torch.no_grad():
                 self.layer.weight.copy_(fourier_bases(shape, n_bases))
         elif init == "random":
             nn.init.normal_(self.layer.weight, std=1.0 / math.sqrt(n_in))
         else:
-            raise ValueError(f"unknown init '{init}' (random or fourier)")
+            raise ParameterError(f"unknown init '{init}' (random or fourier)")
         self.drop = nn.Dropout(dropout)
         self.learn_norm = learn_norm
         if learn_norm:
@@ -157,7 +159,9 @@ def fourier_bases(shape, n_bases):
     shape : (int, int)
         ``(B, T)``: bins and frames; inputs are flattened bin-major.
     n_bases : int
-        At most ``B * T // 2``.
+        At most ``(B' T' - 1) / 2``, with ``B'`` and ``T'`` the odd numbers ``B`` and ``T``
+        or one below them: the Nyquist frequencies of an even side are left out, as their
+        gratings have no imaginary part (24 for an 8 × 8 input, 1844 for 120 × 32).
 
     Returns
     -------
@@ -169,7 +173,7 @@ def fourier_bases(shape, n_bases):
             if (u, v) != (0, 0) and (u > 0 or v > 0)
             and (u < n_b / 2 or u == 0) and abs(v) < n_t / 2]
     if n_bases > len(cand):
-        raise ValueError(f"{n_bases} Fourier bases requested, a {n_b}x{n_t} input has {len(cand)}")
+        raise ParameterError(f"{n_bases} Fourier bases requested, a {n_b}x{n_t} input has {len(cand)}")
     cand.sort(key=lambda f: ((f[0] / n_b) ** 2 + (f[1] / n_t) ** 2, f[0], f[1]))
     freq = torch.tensor(cand[:n_bases], dtype=torch.float64)
     b = torch.arange(n_b, dtype=torch.float64)

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from . import checks
+from .errors import DataError, ParameterError
 from .filelist import check_distinct_names, read_list
 from .half import as_float
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
@@ -105,8 +106,14 @@ def search_params(bpm, frame_seconds=FRAME_SECONDS):
         Shortest segment in frames, ``ceil(16 / h)``.
     max_diff : int
         Grouping tolerance in frames, ``int(5 / h)``.
+
+    Raises
+    ------
+    ParameterError
+        When ``bpm`` or ``frame_seconds`` is not a positive number.
     """
-    h = frame_seconds * bpm / 60.0
+    h = (checks.number(frame_seconds, "frame_seconds", positive=True)
+         * checks.number(bpm, "bpm", positive=True) / 60.0)
     return h, int(math.ceil(MIN_BEATS / h)), int(MAX_DIFF_BEATS / h)
 
 
@@ -160,8 +167,9 @@ def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, o
     ------
     DataError
         When ``X`` is not a square matrix of finite numbers.
-    ValueError
-        When ``min_dur`` is below 1 (a bug of the caller, not of the input).
+    ParameterError
+        When ``min_dur`` is not a positive integer, ``th`` not a finite number or ``step`` not
+        above 0.
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != X.shape[1]:
@@ -172,9 +180,8 @@ def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, o
         work = np.array(X, dtype=np.float64, order="C", copy=True)
     if not np.isfinite(work).all():
         raise DataError("self-similarity matrix holds NaN or infinite values")
-    min_dur, th = int(min_dur), float(th)
-    if min_dur < 1:
-        raise ValueError(f"min_dur must be at least 1, not {min_dur}")
+    min_dur, th = checks.integer(min_dur, "min_dur"), checks.number(th, "th")
+    step = checks.number(step, "step", positive=True)   # else the lowering never ends
     if len(work) - min_dur < 2:
         return np.zeros((0, 4), np.int64), th
     from ._segment_kernel import search_pass
@@ -257,11 +264,11 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
 
     Raises
     ------
-    ValueError
+    ParameterError
         When ``domain`` is not one of :data:`DOMAINS`.
     """
     if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}, not {domain!r}")
+        raise ParameterError(f"domain must be one of {DOMAINS}, not {domain!r}")
     first = float(np.min(score[:, 0])) if domain == "audio" else 0.0
     return first - audio_start * bpm / 60.0
 

@@ -44,9 +44,11 @@ holds the vectors the matrix is made of.
 """
 import numpy as np
 
+from . import checks
 from .errors import ComplexAutoError
 from .features import CHUNK, window_batch, window_starts
-from .selfsim import BAND, PAD, convolve_same, diagonal_kernel, self_similarity, zero_band
+from .selfsim import (BAND, PAD, convolve_same, diagonal_kernel, normalised_features,
+                      self_similarity, zero_band)
 
 KINDS = ("cae", "cqt", "chroma", "ftm2d", "tichroma")
 NEEDS_MODEL = ("cae",)
@@ -181,10 +183,10 @@ def chroma_weights(n_bins, bins_per_oct):
     Raises
     ------
     ComplexAutoError
-        When ``bins_per_oct`` is not a multiple of 12.
+        When ``bins_per_oct`` is not a positive multiple of 12.
     """
-    if bins_per_oct % PITCH_CLASSES:
-        raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a multiple of 12")
+    if isinstance(bins_per_oct, bool) or bins_per_oct <= 0 or bins_per_oct % PITCH_CLASSES:
+        raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a positive multiple of 12")
     per = bins_per_oct // PITCH_CLASSES
     semis = np.arange(n_bins) / per
     w = np.zeros((PITCH_CLASSES, n_bins))
@@ -252,11 +254,16 @@ def window_features(kind, spec, length, step=1, bins_per_oct=24, chunk=CHUNK):
     ------
     ComplexAutoError
         For ``cae`` (its features need a model) or an unknown kind.
+    ParameterError
+        When ``spec`` is not a 2-D array of finite numbers, or ``length``, ``step`` or
+        ``chunk`` not a positive integer.
     """
     check_kind(kind)
     if kind == "cae":
         raise ComplexAutoError("features 'cae' come from a model: use "
                                "complex_auto.features.encode_features")
+    spec = checks.array(spec, "spec", ndim=2, dtype=np.float32)
+    chunk = checks.integer(chunk, "chunk")
     if kind in ("chroma", "tichroma"):
         spec = chroma(spec, bins_per_oct)
     starts = window_starts(spec.shape[1], length, step)
@@ -270,13 +277,6 @@ def window_features(kind, spec, length, step=1, bins_per_oct=24, chunk=CHUNK):
 
 
 # -- similarities and matrices ----------------------------------------------------------------
-def unit_rows(x):
-    """Rows of ``x`` scaled to unit length (zero rows stay zero), float64."""
-    x = np.asarray(x, np.float64)
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
-
-
 def ti_similarities(queries, keys, length):
     """Transposition-invariant cosine similarities of chroma n-grams.
 
@@ -293,8 +293,8 @@ def ti_similarities(queries, keys, length):
         ``max_k cos(q_i, roll_k(k_j))`` over the 12 cyclic shifts ``roll_k`` of the pitch
         classes (one shift for all frames of the n-gram). Symmetric when ``queries is keys``.
     """
-    q = unit_rows(queries)
-    k = unit_rows(keys).reshape(len(keys), PITCH_CLASSES, length)
+    q = normalised_features(queries, "queries")
+    k = normalised_features(keys, "keys").reshape(len(keys), PITCH_CLASSES, length)
     best = np.full((len(q), len(k)), -np.inf)
     for shift in range(PITCH_CLASSES):
         rolled = np.roll(k, shift, axis=1).reshape(len(k), -1)

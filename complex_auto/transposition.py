@@ -134,9 +134,9 @@ def neighbour_hits(queries, keys, tolerance=TOLERANCE, similarity=None):
         return float("nan")
     queries = queries[:n]
     if similarity is None:
-        from .representations import unit_rows
+        from .selfsim import normalised_features
 
-        sim = unit_rows(queries) @ unit_rows(keys).T
+        sim = normalised_features(queries, "queries") @ normalised_features(keys, "keys").T
     else:
         sim = similarity(queries, keys)
     best = np.argmax(sim, axis=1)

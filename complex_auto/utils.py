@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DataError
+
 
 def read_text(path):
     """A text file a user wrote (a list, a score, an annotation), decoded as UTF-8.
@@ -28,8 +30,6 @@ def read_text(path):
     DataError
         When the file cannot be read, or is not UTF-8 text (names the line and the byte).
     """
-    from .errors import DataError
-
     try:
         raw = Path(path).read_bytes()
     except OSError as e:                 # a config read by configobj said so; keep that
@@ -197,9 +197,19 @@ def load_pyc_bz(filename):
         vectors of the matrix, shape ``(2, windows, n_bases)`` (amplitudes, phases) for the
         CAE and ``(1, windows, dims)`` for the other kinds
         (:mod:`complex_auto.representations`).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or is not a complete bz2 pickle (e.g. cut short).
     """
-    with bz2.BZ2File(filename, "rb") as f:
-        return pickle.load(f)
+    if not Path(filename).is_file():
+        raise DataError(f"{filename}: file does not exist")
+    try:
+        with bz2.BZ2File(filename, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as e:
+        raise DataError(f"{filename}: not a complete .pyc.bz file ({e})") from None
 
 
 #: Seconds between updates of a progress bar written to a file or pipe rather than a

@@ -491,6 +491,7 @@ def test_focus_keeps_the_central_frames_of_every_window():
     assert np.array_equal(window_batch(spec, starts, 8, focus=8), whole)
     model = build_model(dict(n_bases=5, dropout=0.5, learn_norm=False), 96)
     a, _ = encode_spec(model, spec, 8)
+    model.eval()                       # as encoding does, which leaves the model as it was
     with torch.no_grad():
         expected = model.encode(torch.from_numpy(window_batch(spec, np.arange(52), 8,
                                                               focus=3)))[0].numpy()

@@ -68,7 +68,8 @@ def test_sizes_and_shards_parse():
     assert parse_size("64k") == 65536 and parse_size("1T") == 2 ** 40     # binary units all
     assert format_size(1.6 * 2 ** 30) == "1.6 GB"
     for bad, why in (("0", "must be positive"), ("-2G", "must be positive"),
-                     ("lots", "not a size")):
+                     ("lots", "not a size"), ("nan", "must be positive and finite"),
+                     ("inf", "must be positive and finite")):
         with pytest.raises(Exception, match=rf"{MAX_MEMORY_ENV}='{bad}': {why}"):
             parse_size(bad)
     assert parse_shard("3/8") == (3, 8) and parse_shard(" 1 / 1 ") == (1, 1)

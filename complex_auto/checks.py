@@ -1,0 +1,69 @@
+"""Checks of the arguments of the toolkit's functions.
+
+Each returns the value in the form the caller computes with, or raises
+:class:`~complex_auto.errors.ParameterError` with one line naming the argument and what is
+wrong with it: the same message in a notebook as on the command line, instead of a
+``ZeroDivisionError`` three calls deeper, a loop that never ends or a silently wrong result.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+def integer(value, name, minimum=1):
+    """``value`` as an ``int`` of at least ``minimum`` (a float is refused: ``2.5`` frames is
+    a mistake, not a request to round)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ParameterError(f"{name} must be an integer, not {value!r}")
+    if value < minimum:
+        raise ParameterError(f"{name} must be at least {minimum}, not {value}")
+    return int(value)
+
+
+def number(value, name, positive=False):
+    """``value`` as a finite ``float`` (and ``> 0`` with ``positive``)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(x):
+        raise ParameterError(f"{name} must be a finite number, not {value!r}")
+    if positive and x <= 0:
+        raise ParameterError(f"{name} must be above 0, not {value!r}")
+    return x
+
+
+def share(value, name):
+    """``value`` as a ``float`` in (0, 1]: a probability or a share of something."""
+    x = number(value, name)
+    if not 0 < x <= 1:
+        raise ParameterError(f"{name} must lie in (0, 1], not {value!r}")
+    return x
+
+
+def array(x, name, ndim=None, square=False, dtype=np.float64):
+    """``x`` as a NumPy array of finite numbers (``dtype``), of ``ndim`` dimensions.
+
+    The first non-finite entry is named by its index, so a NaN in a long feature sequence
+    can be found, instead of spreading through a matrix product to every value.
+    """
+    try:
+        a = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be an array of numbers") from None
+    if ndim is not None and a.ndim != ndim:
+        raise ParameterError(f"{name} must have {ndim} dimension{'s' * (ndim > 1)}, "
+                             f"not shape {a.shape}")
+    if square and (a.ndim != 2 or a.shape[0] != a.shape[1]):
+        raise ParameterError(f"{name} must be a square matrix, not shape {a.shape}")
+    if np.issubdtype(a.dtype, np.inexact):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ParameterError(f"{name} holds {a[where]} at index "
+                                 f"{where[0] if len(where) == 1 else where}: "
+                                 "every value must be a finite number")
+    return a
