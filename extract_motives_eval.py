@@ -62,6 +62,12 @@ def main(args):
     for piece in unpaired["reference_only"]:
         cli.log.warning("no estimate for reference %s (not scored)", piece)
     print(format_table(rows, mean))
+    missing = unpaired["reference_only"]
+    if missing and rows:
+        # a piece without a .seg would otherwise lift the mean above the run's: say so last
+        cli.log.warning("the mean is over %d of %d references, without %s (an empty .seg "
+                        "would count as 0)", len(rows), len(rows) + len(missing),
+                        ", ".join(missing))
     layout = RunLayout(args.run)
     if args.matches:
         estdir, ext = ((layout.dir, (".seg",)) if args.estdir is None

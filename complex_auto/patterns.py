@@ -571,12 +571,18 @@ def _max_pool_bands(X, factor, band_bytes=2 ** 28):
                                 factor) for a in range(0, len(X), band)])
 
 
-#: Colours of successive patterns (matplotlib's tab10).
+#: Colours of successive patterns: matplotlib's tab10 with a dark teal for its grey, which
+#: is the ground truth's colour (:data:`TRUTH_COLOUR`).
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+           (140, 86, 75), (227, 119, 194), (0, 105, 92), (188, 189, 34), (23, 190, 207))
+#: Colour of the ground truth's occurrences, in the picture and the report's timeline.
+TRUTH_COLOUR = (110, 110, 110)
+#: Spacings of the picture's time ticks (seconds): the first that gives at most 8 ticks.
+TICK_SECONDS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
-def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=800):
+def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=800,
+                  frame_seconds=None, shift=0.0):
     """Picture of a matrix with its found segments and, optionally, reference pattern spans.
 
     Drawn with Pillow rather than matplotlib: a figure per piece through matplotlib costs more
@@ -597,10 +603,15 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
         Written above the matrix.
     reference_spans : list of list of (float, float), optional
         Per ground-truth pattern, its occurrences' frame spans
-        (:func:`reference_frame_spans`); drawn as bars along the top and the left edge, one row
-        of bars per pattern, in the pattern's colour of the palette.
+        (:func:`reference_frame_spans`); drawn as grey bars (:data:`TRUTH_COLOUR`) along the
+        top and the left edge, one row of bars per pattern, the first outermost.
     max_pixels : int
         Largest side of the picture of the matrix.
+    frame_seconds : float, optional
+        Seconds per row of ``X``: when given, a time axis (m:ss) runs under the matrix.
+    shift : float
+        Rows from a row's start to the time it stands for (a window's centre for
+        ``families``), as in ``.patterns.csv``.
     """
     from PIL import Image, ImageDraw
 
@@ -616,8 +627,9 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
     bar, gap = 6, 2
     margin = n_ref * (bar + gap) + (gap if n_ref else 0)
     title_h = 16 if title else 0
+    axis_h = 16 if frame_seconds else 0
     size = len(grey)
-    canvas = Image.new("RGB", (margin + size, title_h + margin + size), "white")
+    canvas = Image.new("RGB", (margin + size, title_h + margin + size + axis_h), "white")
     canvas.paste(Image.fromarray(grey).convert("RGB"), (margin, title_h + margin))
     draw = ImageDraw.Draw(canvas)
     if title:
@@ -635,14 +647,22 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
             draw.line([(x0 + px(s[0]), y0 + px(s[2])), (x0 + px(s[1]), y0 + px(s[3]))],
                       fill=colour, width=2)
     for p, spans in enumerate(reference_spans or []):
-        colour = PALETTE[p % len(PALETTE)]
         off = gap + p * (bar + gap)
         for a, b in spans:
             a, b = max(px(a), 0), min(px(b), size)
             if b <= a:
                 continue
-            draw.rectangle([x0 + a, title_h + off, x0 + b, title_h + off + bar - 1], fill=colour)
-            draw.rectangle([off, y0 + a, off + bar - 1, y0 + b], fill=colour)
+            draw.rectangle([x0 + a, title_h + off, x0 + b, title_h + off + bar - 1],
+                           fill=TRUTH_COLOUR)
+            draw.rectangle([off, y0 + a, off + bar - 1, y0 + b], fill=TRUTH_COLOUR)
+    if frame_seconds:
+        total = (N + shift) * frame_seconds
+        every = next((t for t in TICK_SECONDS if total / t <= 8), TICK_SECONDS[-1])
+        for t in range(0, int(total) + 1, every):
+            x = x0 + px(t / frame_seconds - shift)
+            if x0 <= x <= x0 + size:
+                draw.line([(x, y0 + size), (x, y0 + size + 3)], fill=(0, 0, 0))
+                draw.text((x + 2, y0 + size + 3), f"{t // 60}:{t % 60:02d}", fill=(0, 0, 0))
     with atomic_path(path) as tmp:
         canvas.save(tmp, format="PNG", compress_level=1)
 
@@ -948,7 +968,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         title = (f"{piece}: {len(patterns)} patterns, best first ({how}, {bpm:g} bpm)"
                  if method == "families" else
                  f"{piece}: {n_segments} segments, {len(patterns)} patterns ({how}, {bpm:g} bpm)")
-        plot_patterns(layout.patterns_image(piece), X, patterns, title, reference_spans)
+        plot_patterns(layout.patterns_image(piece), X, patterns, title, reference_spans,
+                      frame_seconds=frame_seconds, shift=shift or 0.0)
         files.append(layout.patterns_image(piece))
     return {"piece": piece, "frames": N, "bpm": bpm, "method": method, "th": th,
             "th_used": th_used, "segments": n_segments, "patterns": len(patterns),

@@ -41,7 +41,7 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
                   read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .patterns import PALETTE, extraction_settings, score_offset
+from .patterns import PALETTE, TRUTH_COLOUR, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text, counted, file_in_the_way, progress
 
@@ -64,9 +64,9 @@ CLIP_SR = 11025
 #: unlike a constant bit rate, this mode writes the LAME header that tells decoders the exact
 #: length (without it a clip plays ~0.1 s of encoder padding too).
 CLIP_COMPRESSION = 0.9
-#: Colour of the ground truth's lanes (found patterns take ``PIECE_patterns.png``'s colours).
-TRUTH_COLOUR = (110, 110, 110)
 SCORE_SUFFIXES = ("_F", "_P", "_R")
+#: Options of extract_motives.py recorded in extraction.json when given, shown beside the method.
+SEARCH_OPTIONS = ("max_beats", "occurrence_p", "notes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,7 +601,8 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
         tops.append(y)
         y += heights[i] + gap
     height = y + 4
-    out = [f'<svg class="timeline" viewBox="0 0 {width} {height}" width="100%" '
+    out = ['<div class="scroll">'
+           f'<svg class="timeline" viewBox="0 0 {width} {height}" width="100%" '
            f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline of the '
            f'occurrences">']
     step = _tick_step(duration)
@@ -626,7 +627,7 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
             out.append(f'<rect {attrs} x="{x0:.2f}" y="{y + 1 + b["row"] * row:.2f}" '
                        f'width="{max(x1 - x0, 1.0):.2f}" height="{max(row - 1, 1):.2f}" '
                        f'fill="{_rgb(lane["colour"])}"><title>{html.escape(tip)}</title></rect>')
-    out.append("</svg>")
+    out.append("</svg></div>")
     return "\n".join(out)
 
 
@@ -643,7 +644,8 @@ td.l,th.l{text-align:left}tr.mean td{font-weight:bold}
 tr.pattern td{background:#f7f7f7;font-weight:bold;text-align:left;padding-top:6px}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;
 margin-right:4px}
-svg.timeline{display:block;margin:.4em 0;background:#fff}svg .lane{fill:#f4f4f4}
+table{display:block;overflow-x:auto;max-width:100%}.scroll{overflow-x:auto}
+svg.timeline{display:block;margin:.4em 0;background:#fff;min-width:720px}svg .lane{fill:#f4f4f4}
 svg .tick{stroke:#ddd;stroke-width:1}svg .ticklabel{font-size:10px;fill:#666;text-anchor:middle}
 svg .lanelabel{font-size:10px;text-anchor:end;fill:#333}svg .lanelabel.truth{fill:#777}
 svg rect.occ{fill-opacity:.65;stroke:#000;stroke-opacity:.35;cursor:pointer}
@@ -687,6 +689,10 @@ document.querySelectorAll('svg .occ').forEach(r => r.addEventListener('click',
 """
 
 
+def _option_value(value):
+    return format(value, "g") if isinstance(value, (int, float)) else str(value)
+
+
 def _url(path):
     """A relative path as an attribute value: URL-quoted (spaces, ``#``, ``?``), HTML-escaped."""
     return html.escape(quote(str(path)))
@@ -694,6 +700,8 @@ def _url(path):
 
 def _page(title, body, script=""):
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            # without it a phone lays the page out 980 px wide and shows it at 40 %
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><link rel=\"icon\" href=\"data:,\">"
             f"<style>{STYLE}</style></head><body>\n{body}\n"
             + (f"<script>{script}</script>" if script else "") + "</body></html>\n")
@@ -1042,6 +1050,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     # shards of one run extracted with other options: extraction.json names the last one's
     mixed = mixed_settings(layout, [info["piece"] for info in pieces])
     method = None if mixed else extraction.get("method")
+    if method:    # the options that change what is found, so a shared report says them
+        given = [f"--{k.replace('_', '-')} {_option_value(extraction[k])}"
+                 for k in SEARCH_OPTIONS if k in extraction]
+        method += f" ({', '.join(given)})" if given else ""
     how = ", ".join(f"{k} {v}" for k, v in (("method", method),
                                              ("features", conversion.get("features")),
                                              ("model", conversion.get("model"))) if v)

@@ -162,6 +162,9 @@ def test_script_prints_table_and_fails_in_one_line(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "silverswan-poly" in res.stdout and "mean" in res.stdout
     assert "no estimate for reference wtc2f20-poly" in res.stderr
+    # the mean of one piece is not the run's: said after the table, where it is read
+    assert ("the mean is over 1 of 5 references, without mazurka24-4-poly, sonata01-3-poly, "
+            "sonata04-2-poly, wtc2f20-poly (an empty .seg would count as 0)") in res.stderr
     assert (tmp_path / "output" / "r" / "results.csv").is_file()
     res = subprocess.run([sys.executable, script, "r", "--estdir", str(tmp_path / "nothing")],
                          cwd=tmp_path, env=env, capture_output=True, text=True)

@@ -480,3 +480,28 @@ def test_extraction_before_a_merge_names_the_merge(tmp_path):
     layout.conversion_info.write_text("{}")    # a whole run that made no matrices
     with pytest.raises(DataError, match="make the matrices first"):
         plan_run("r", root=tmp_path / "output")
+
+
+def test_the_picture_tells_the_ground_truth_from_the_patterns_and_has_a_time_axis(tmp_path):
+    """Annotated pattern k had found pattern k's colour, so a bar read as 'where pattern k is';
+    the eighth pattern was grey, the ground truth's colour in the report; no time was shown."""
+    from PIL import Image
+
+    from complex_auto.patterns import PALETTE, TRUTH_COLOUR, plot_patterns
+
+    X = np.random.default_rng(0).random((200, 200))
+    found = [np.array([[10, 30, 10, 30], [10, 30, 20 * k + 40, 20 * k + 60]]) for k in range(8)]
+    plot_patterns(tmp_path / "a.png", X, found, reference_spans=[[(40.0, 60.0)]])
+    plain = np.asarray(Image.open(tmp_path / "a.png").convert("RGB")).astype(int)
+    colours = {tuple(int(v) for v in c) for c in plain.reshape(-1, 3)}
+    assert all(c in colours for c in PALETTE[:8])
+    assert all(max(c) - min(c) > 40 for c in PALETTE)            # no pattern drawn in grey
+    top = plain[2:8, 10 + 40:10 + 60]                            # the bar row; the margin is 10
+    assert (top == TRUTH_COLOUR).all()
+    plot_patterns(tmp_path / "b.png", X, found, reference_spans=[[(40.0, 60.0)]],
+                  frame_seconds=0.5, shift=0.0)                  # 100 s: ticks every 15 s
+    timed = np.asarray(Image.open(tmp_path / "b.png").convert("RGB"))
+    assert timed.shape[0] == plain.shape[0] + 16 and timed.shape[1] == plain.shape[1]
+    axis = timed[plain.shape[0]:plain.shape[0] + 3]              # the tick marks under the matrix
+    ticks = np.flatnonzero((axis == 0).all(axis=2).any(axis=0)) - 10
+    assert ticks.tolist() == [0, 30, 60, 90, 120, 150, 180]     # 15 s = 30 rows of 0.5 s

@@ -555,6 +555,25 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     assert browser.find_element("css selector", "h1").text == PLAIN
 
 
+def test_pages_fit_a_phone(runs, browser):
+    """Without a viewport a phone laid the pages out 980 px wide and showed them at 40 %: text
+    of 5.6 px. Now they take the phone's width, and what is wider (the timeline, the tables)
+    scrolls on its own."""
+    report = runs / "output" / "jku" / "report"
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        for page in (report / f"{JKU_PIECE}.html", report / "index.html"):
+            browser.get(page.resolve().as_uri())
+            width, scroll, font = browser.execute_script(
+                "return [window.innerWidth, document.documentElement.scrollWidth, "
+                "parseFloat(getComputedStyle(document.body).fontSize) * window.visualViewport"
+                ".scale];")
+            assert width == 390 and scroll <= 390 and font >= 14, (page.name, width, scroll, font)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def test_a_selector_chromium_refuses_is_one_line(runs, tmp_path, monkeypatch, capsys):
     """``--at '###'`` ended in selenium's InvalidElementStateException traceback."""
     shutil.copytree(runs / "output" / "plain", tmp_path / "output" / "plain")
@@ -661,3 +680,20 @@ def test_a_run_whose_pieces_were_found_by_two_methods_says_so(runs, tmp_path, mo
     index = (run / "report" / "index.html").read_text()
     assert f"not all extracted alike (method: nf14 for {PLAIN}; families for other)" in index
     assert "method families" not in index
+
+
+def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, monkeypatch):
+    """A report of --max-beats 8 --notes melody said only 'method families', like one of the
+    defaults, though its scores were half theirs."""
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    (run / "extraction.json").write_text(json.dumps({"method": "families", "max_beats": 8.0,
+                                                     "occurrence_p": 0.005, "notes": "melody"}))
+    monkeypatch.chdir(tmp_path)
+    build_report("plain")
+    index = (run / "report" / "index.html").read_text()
+    assert "method families (--max-beats 8, --occurrence-p 0.005, --notes melody)" in index
+    (run / "extraction.json").write_text(json.dumps({"method": "families"}))
+    build_report("plain")
+    index = (run / "report" / "index.html").read_text()
+    assert "method families" in index and "--max-beats" not in index
