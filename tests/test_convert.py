@@ -631,3 +631,24 @@ def test_a_model_named_two_ways_is_one_setting(in_tmp):
     assert conversion_settings({"model": str(outside)}, 1, False, "cae")["model"] == str(
         outside.resolve())
     assert conversion_settings({"model": "m/x.save"}, 2, False, "cae") != a
+
+
+def test_the_matrix_picture_shows_the_repeats_not_black(tmp_path):
+    """The recipe's 1 / (d + 1e-6) puts a few near-identical pairs thousands of times above the
+    rest: in [0, 1] the picture was black but for a few dots. Scaled to its 99.5th percentile,
+    a repeat's stripe is bright and the background visible."""
+    from PIL import Image
+
+    from complex_auto.convert import save_matrix_image
+
+    g = np.random.default_rng(0)
+    f = np.abs(g.standard_normal((300, 8)))
+    f[200:260] = f[40:100] + 0.01 * g.standard_normal((60, 8))   # a repeat, not an exact one
+    f[150] = f[20]                                               # one identical pair: d = 0
+    m = self_similarity(f)
+    assert np.quantile(m, 0.99) < 0.02                           # what the raw picture shows
+    save_matrix_image(m, tmp_path / "m.png")
+    rgb = np.asarray(Image.open(tmp_path / "m.png").convert("RGB")).astype(float)
+    stripe = rgb[np.arange(45, 95), np.arange(205, 255)].mean()
+    background = np.median(rgb[:100, 150:200])
+    assert stripe > 150 and 10 < background < stripe
