@@ -1022,6 +1022,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
     check_distinct_names(matrices, layout.matrix_list, pieces=True)
     for m, _, _ in matrices:
         _check_matrix_file(m)
+    _warn_other_folders([m for m, _, _ in matrices], layout)
 
     csvs = [(None, None)] * len(matrices)
     if isinstance(csv_list, str) and csv_list.lower() == "none":
@@ -1055,6 +1056,23 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
             read_score_csv(c, durations)    # fail now on a bad row, not after the searches
         plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given), "csv": c})
     return plan
+
+
+def _warn_other_folders(matrices, layout):
+    """Say when listed matrices lie outside the run while the run holds files of their names.
+
+    A run folder copied to another name keeps its list, which names the first run's files: the
+    copy's searches read those, and change when that run is converted again.
+    """
+    here = layout.dir.resolve()
+    elsewhere = [m for m in matrices if Path(m).resolve().parent != here
+                 and (layout.dir / Path(m).name).is_file()]
+    if elsewhere:
+        log.warning("%s lists %s outside %s, though it holds %s of the same name (a copied "
+                    "run?), first %s: the listed ones are read; to search this run's own, "
+                    "convert it again or edit the list", layout.matrix_list,
+                    counted(len(elsewhere), "matrix", "matrices"), layout.dir,
+                    "one" if len(elsewhere) == 1 else "files", elsewhere[0])
 
 
 def parse_audio_start(value):

@@ -328,6 +328,23 @@ def test_tempo_from_list_column(tmp_path):
     assert plan[0]["bpm"] == 96
 
 
+def test_a_copied_run_says_its_list_names_the_first_runs_matrices(tmp_path, caplog):
+    """A run folder copied to another name kept its list, so its searches silently read the
+    first run's matrices (and changed with them when that run was converted again)."""
+    import shutil
+
+    make_run(tmp_path, ["a.wav", "b.wav"])
+    shutil.copytree(tmp_path / "r", tmp_path / "copy")
+    caplog.set_level("WARNING")
+    plan = plan_run("copy", csv_list="none", bpm=100, root=tmp_path)
+    assert [Path(p["matrix"]).parent.name for p in plan] == ["r", "r"]    # the list's, read
+    assert f"lists 2 matrices outside {tmp_path / 'copy'}, though it holds files of the same " \
+           "name (a copied run?)" in caplog.text
+    caplog.clear()
+    plan_run("r", csv_list="none", bpm=100, root=tmp_path)                 # the run's own
+    assert "copied run" not in caplog.text
+
+
 def test_plan_errors(tmp_path, small_score):
     with pytest.raises(DataError, match="convert.py r FILELIST CONFIG --self-sim-matrix"):
         plan_run("r", root=tmp_path)
