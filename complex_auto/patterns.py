@@ -46,7 +46,8 @@ from .melody import skyline
 from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text, counted
+from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
+                    interrupts_ignored)
 
 log = logging.getLogger(__name__)
 
@@ -1359,7 +1360,10 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     sizes = [np.load(p["matrix"], mmap_mode="r").shape[0] for p in plan]
     order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
     results = [None] * len(jobs_list)
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(jobs_list))) as pool:
+    with interrupts_ignored():           # Ctrl-C is the main process's (utils.progress_map)
+        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(jobs_list)),
+                                                        initializer=ignoring_interrupts)
+    with pool:                           # terminates the workers on the way out, also on Ctrl-C
         for k, res in zip(order, pool.imap(_extract_job, [jobs_list[k] for k in order])):
             results[k] = res
             _log_summary(res)

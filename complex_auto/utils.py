@@ -9,9 +9,11 @@ import contextlib
 import glob
 import os
 import pickle
+import signal
 import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -282,13 +284,49 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results = [None] * len(items)
-    with ProcessPoolExecutor(min(jobs, len(items)), initializer=initializer,
-                             initargs=initargs) as pool:
-        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+    pool = ProcessPoolExecutor(min(jobs, len(items)), initializer=ignoring_interrupts,
+                               initargs=(initializer, initargs))
+    try:
+        with interrupts_ignored():       # the workers start (fork) here, and inherit it
+            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         with progress(as_completed(futures), total=len(items), desc=desc, unit=unit) as bar:
             for fut in bar:
                 results[futures[fut]] = fut.result()
+    except BaseException:
+        # Ctrl-C, or an item's error: start no other item, and stop those running now (their
+        # outputs are written under temporary names, so nothing half-written is left)
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        raise
+    pool.shutdown()
     return results
+
+
+def ignoring_interrupts(initializer=None, initargs=()):
+    """A worker process's start: Ctrl-C (SIGINT, sent to the whole process group) is left to
+    the main process, which stops the workers itself; each worker interrupted on its own went
+    on with the next item, printed its traceback, or left the pool waiting for it for good."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+@contextlib.contextmanager
+def interrupts_ignored():
+    """Ignore SIGINT while worker processes are forked, so that none is interrupted before its
+    initializer (:func:`ignoring_interrupts`) runs; the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def default_jobs():

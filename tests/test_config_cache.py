@@ -339,3 +339,66 @@ def test_a_config_or_list_that_cannot_be_read_is_one_line(tmp_path, monkeypatch)
         load_config(config)
     with pytest.raises(DataError, match=r"list.txt: cannot read \(Permission denied\)$"):
         read_list(flist)
+
+
+INTERRUPTED = r"""
+import sys, time
+from pathlib import Path
+
+from complex_auto import patterns
+from complex_auto.utils import progress_map
+
+MARKS = Path(sys.argv[2])
+
+
+def work(item):
+    name = item if isinstance(item, str) else Path(item["matrix"]).name   # an extraction job
+    (MARKS / f"started {name}").touch()
+    time.sleep(20.0)                    # interrupted long before it ends
+    return {}
+
+
+if __name__ == "__main__":
+    try:
+        if sys.argv[1] == "progress_map":
+            progress_map(work, [f"file{k}" for k in range(6)], jobs=2, desc="files")
+        else:                           # extract_motives.py -j 2's pool
+            patterns._extract_job = work
+            patterns.extract_run("r", csv_list="none", bpm=120, root=sys.argv[3], jobs=2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("pool", ["progress_map", "extract_run"])
+def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
+    """Ctrl-C reaches the whole process group: each worker was interrupted on its own, the
+    main process then waited for every file queued (converted after 'interrupted'), and
+    convert.py -j 2 now and then hung for good, waiting for a worker. The workers leave
+    Ctrl-C to the main process, which starts no other item and stops those running."""
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import child_env
+    from .test_patterns import make_run
+
+    make_run(tmp_path / "runs", [f"p{k}.wav" for k in range(6)], n=40)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (tmp_path / "script.py").write_text(INTERRUPTED)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "script.py"), pool, str(marks),
+                             str(tmp_path / "runs")], cwd=ROOT, env=child_env(),
+                            start_new_session=True, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len(list(marks.iterdir())) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    started = time.time()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.rstrip().endswith("interrupted"), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len(list(marks.iterdir())) == 2                 # no item began after Ctrl-C
+    assert time.time() - started < 2.5                     # the running ones were stopped
