@@ -269,7 +269,8 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     Raises
     ------
     DataError
-        When no training file holds ``length_ngram + 2 * shifts[0]`` samples.
+        When no training file holds ``length_ngram + 2 * shifts[0]`` samples and a sound
+        (silent files are skipped with a warning, as too short ones).
     """
     from .filelist import read_test_data
     from .utils import counted
@@ -286,18 +287,27 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     need = int(cfg["length_ngram"]) + 2 * max(int(cfg["shifts"][0]), 0)
 
     def usable(named):
-        kept = []
+        kept, silent = [], 0
         for name, s in named:
             if len(s) < need:
                 log.warning("skipping %s: %d samples, fewer than the %d needed", name, len(s), need)
+            elif not s.any():
+                # every item of digital silence is zero: its pairs reconstruct perfectly with
+                # any weights, and the loss would read 0 (as the CQT pairs say)
+                log.warning("skipping %s: silent (every sample is 0), nothing to learn", name)
+                silent += 1
             else:
                 kept.append(s)
-        return kept
+        return kept, silent
 
-    train_sig, eval_sig = usable(train), usable(ev)
+    (train_sig, silent), (eval_sig, _) = usable(train), usable(ev)
     if not train_sig:
-        raise DataError(f"{list_name}: every training signal is shorter than {need} samples "
-                        "(length_ngram plus twice shifts[0])")
+        if silent == len(train):
+            raise DataError(f"{list_name}: every training signal is silent (every sample is "
+                            "0): nothing to learn")
+        raise DataError(f"{list_name}: no training signal is usable: "
+                        + (f"{silent} silent, the others" if silent else "every one is")
+                        + f" shorter than {need} samples (length_ngram plus twice shifts[0])")
     sr = cfg["sr"]
     how = ("last fifth of every file held out" if not cfg["test_data"] and len(files) < 5
            else "evaluation files " + ("from test_data" if cfg["test_data"] else "= last fifth of the list"))

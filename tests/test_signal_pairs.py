@@ -154,6 +154,24 @@ def test_too_short_files_are_a_data_error(tmp_path):
         training_sets(files, dict(CFG, cache_dir=str(tmp_path / "c")), "list.txt")
 
 
+def test_silent_files_are_skipped_as_the_cqt_pairs_skip_them(tmp_path, caplog):
+    """A silent file trained with loss 0 and no word; a list of silence saved a 'trained'
+    model whose log read 0."""
+    files = write_wavs(tmp_path, [0.5, 0.5, 0.5, 0.5, 0.3])
+    sf.write(tmp_path / "quiet.wav", np.zeros(SR // 2, np.float32), SR)
+    cfg = dict(CFG, cache_dir=str(tmp_path / "c"))
+    with caplog.at_level(logging.WARNING):
+        train, _ = training_sets([tmp_path / "quiet.wav"] + files, cfg, "list.txt")
+    assert len(train) == 4 and "quiet.wav: silent (every sample is 0), nothing to learn" in \
+        caplog.text
+    with pytest.raises(DataError, match="list2.txt: every training signal is silent"):
+        training_sets([tmp_path / "quiet.wav"], cfg, "list2.txt")
+    (tmp_path / "short").mkdir()
+    short = write_wavs(tmp_path / "short", [0.02])
+    with pytest.raises(DataError, match="1 silent, the others shorter than 640 samples"):
+        training_sets([tmp_path / "quiet.wav"] + short, cfg, "list3.txt")
+
+
 def test_shipped_signal_configs_and_filelist():
     cfg = load_config(ROOT / "config_signal1D.ini")
     paper = dict(data_type="signal", length_ngram=512, samples_epoch=100000, batch_size=500,
