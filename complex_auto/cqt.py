@@ -4,13 +4,18 @@ The representation is the magnitude of ``librosa.cqt`` with the config's ``sr``,
 ``bins_per_oct``, ``fmin`` and ``hop_length``, with every frame standardised across its bins.
 """
 import contextlib
+import logging
 import os
+import re
 import sys
 import warnings
 
 import numpy as np
 
 from .errors import DataError, ParameterError
+
+
+log = logging.getLogger(__name__)
 
 
 def load_audio(path, sr):
@@ -35,7 +40,41 @@ def load_audio(path, sr):
     if y.size == 0:
         raise DataError(f"{path}: audio file holds no samples")
     check_finite(y, path, sr)
+    warn_if_cut_short(path)
     return y
+
+
+def warn_if_cut_short(path, info=None):
+    """Warn when a file holds less audio than its header says (a copy or download cut short).
+
+    libsndfile reads what is there without an error, so such a file converts or trains on its
+    first part in silence; its log of the header says ``data : N (should be M)``.
+
+    Parameters
+    ----------
+    path : str or Path
+    info : soundfile._SoundFileInfo, optional
+        ``soundfile.info(path)``, when the caller has it.
+
+    Returns
+    -------
+    bool
+        True when the file was cut short.
+    """
+    import soundfile as sf
+
+    try:
+        info = info or sf.info(str(path))
+    except Exception:                    # not a format soundfile reads: nothing to compare
+        return False
+    found = re.search(r"^(?:data|SSND)\s*: (\d+) \(should be (\d+)\)", info.extra_info or "",
+                      re.MULTILINE)
+    if not found or int(found.group(2)) >= int(found.group(1)):
+        return False
+    promised, held = int(found.group(1)), int(found.group(2))
+    log.warning("%s: cut short: its header promises %.1f s of audio, the file holds %.1f s; "
+                "using those", path, info.duration * promised / held, info.duration)
+    return True
 
 
 def check_finite(samples, path, sr, start=0):
@@ -309,6 +348,7 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
         return cqt(load_audio(path, cfg["sr"]), cfg, block_frames, margin_frames)
     if info.frames == 0:
         raise DataError(f"{path}: audio file holds no samples")
+    warn_if_cut_short(path, info)
     blocks = []
     try:
         for f0, f1, first, seg in _stream_blocks(path, cfg, block_frames, margin_frames):

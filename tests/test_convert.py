@@ -652,3 +652,30 @@ def test_the_matrix_picture_shows_the_repeats_not_black(tmp_path):
     stripe = rgb[np.arange(45, 95), np.arange(205, 255)].mean()
     background = np.median(rgb[:100, 150:200])
     assert stripe > 150 and 10 < background < stripe
+
+
+def test_a_file_cut_short_is_said_not_converted_in_silence(tmp_path, caplog):
+    """A WAV cut short (a copy or download stopped) converted its first part with no word:
+    libsndfile reads what is there."""
+    import logging
+
+    from complex_auto.cqt import load_audio
+
+    from .conftest import ROOT
+
+    cfg = load_config(ROOT / "config_cqt.ini")
+    y = 0.1 * np.random.default_rng(0).standard_normal(4 * 22050).astype(np.float32)
+    sf.write(tmp_path / "whole.wav", y, 22050, subtype="PCM_16")
+    data = (tmp_path / "whole.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[:len(data) // 2])
+    with caplog.at_level(logging.WARNING):
+        whole = conversion_cqt(tmp_path / "whole.wav", cfg)
+        assert caplog.text == ""
+        cut = conversion_cqt(tmp_path / "cut.wav", cfg)
+    assert "cut.wav: cut short: its header promises 4.0 s of audio, the file holds 2.0 s" \
+        in caplog.text
+    assert cut.shape[1] < whole.shape[1]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        load_audio(tmp_path / "cut.wav", 22050)                 # training reads it so
+    assert "cut.wav: cut short" in caplog.text
