@@ -171,6 +171,9 @@ def _check_consistency(cfg, path):
         shown = ", ".join(f"{v:g}" for v in cfg["scales"])
         raise ConfigError(f"{path}: key 'scales' = {shown} must be non-negative for data_type "
                           "cqt (a tempo change stretches by 1 + scales[0] * u, u in [0, 1))")
+    if cfg["lr"] == 0:
+        raise ConfigError(f"{path}: key 'lr' = 0: the weights would never move, and the model "
+                          "saved would be its initialisation; it must be above 0")
     if cfg["dropout"] >= 1:
         raise ConfigError(f"{path}: key 'dropout' = {cfg['dropout']:g} drops every input: "
                           "it must be below 1")
@@ -180,7 +183,7 @@ def _check_consistency(cfg, path):
 
 
 def _check_cache_dir(cache_dir, path):
-    """Refuse a ``cache_dir`` that is a file, or lies below one, when the config is loaded.
+    """Refuse a ``cache_dir`` that is empty, a file, or below one, when the config is loaded.
 
     Training made its run folder and the CQTs first, then failed to save them with a
     traceback; a folder that cannot be created for another reason is named when the cache
@@ -188,6 +191,9 @@ def _check_cache_dir(cache_dir, path):
     """
     from .cache import check_not_a_file
 
+    if not str(cache_dir).strip():        # '' wrote the cache files into the working folder
+        raise ConfigError(f"{path}: key 'cache_dir' is empty: name a folder for the cached "
+                          "training data, e.g. cache_dir = cache")
     try:
         check_not_a_file(cache_dir)
     except ConfigError as e:

@@ -298,7 +298,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         return cached(path, build, refresh=refresh or cfg["rebuild"])
 
     if cfg["test_data"]:
-        eval_files = read_test_data(cfg["test_data"], files)
+        eval_files = read_test_data(cfg["test_data"], files, cfg.get("config_path"))
         train_files = list(files)
     else:
         n_eval = len(files) // 5

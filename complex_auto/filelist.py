@@ -149,9 +149,23 @@ def check_distinct_names(entries, path, pieces=False):
             piece_lines[piece_key] = lineno
 
 
-def read_test_data(test_data, train_files):
+def read_test_data(test_data, train_files, config=None):
     """The files of a config's ``test_data`` list, with a warning for any it shares with the
     training list (its evaluation loss would not be held out, and nothing else says so).
+
+    Parameters
+    ----------
+    test_data : str or Path
+        The list.
+    train_files : list of Path
+        The training list's files.
+    config : str or Path, optional
+        The config that names the list, for the message when it cannot be read.
+
+    Raises
+    ------
+    DataError
+        When the list cannot be read: names the config's key.
 
     Returns
     -------
@@ -159,7 +173,11 @@ def read_test_data(test_data, train_files):
     """
     import logging
 
-    eval_files = read_filelist(test_data)
+    where = f"{config}: " if config else ""
+    try:
+        eval_files = read_filelist(test_data)
+    except DataError as e:       # the path is the config's, not the command line's: say so
+        raise DataError(f"{where}key 'test_data': {e}") from None
     training = {Path(f).resolve() for f in train_files}
     shared = [f for f in eval_files if f.resolve() in training]
     if shared:

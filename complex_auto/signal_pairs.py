@@ -278,7 +278,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     files = list(files)
     signals = load_signals(files, cfg, list_name, refresh, jobs)
     if cfg["test_data"]:
-        eval_files = read_test_data(cfg["test_data"], files)
+        eval_files = read_test_data(cfg["test_data"], files, cfg.get("config_path"))
         eval_signals = load_signals(eval_files, cfg, cfg["test_data"], refresh, jobs)
         train, ev = list(zip(map(str, files), signals)), list(zip(map(str, eval_files), eval_signals))
     else:

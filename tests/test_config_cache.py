@@ -180,6 +180,28 @@ def test_a_cache_dir_that_is_a_file_is_refused_when_loaded(tmp_path):
             load_config(p)
 
 
+def test_an_empty_cache_dir_and_a_learning_rate_of_zero_are_refused(tmp_path):
+    """cache_dir = "" wrote the cache into the working folder; lr = 0 trained a whole run and
+    saved a model whose weights never moved (the spec's min=0 lets 0 through)."""
+    for key, value, message in (("cache_dir", '""', "key 'cache_dir' is empty: name a folder"),
+                                ("cache_dir", '"  "', "key 'cache_dir' is empty"),
+                                ("lr", "0", "key 'lr' = 0: the weights would never move"),
+                                ("lr", "0.0", "key 'lr' = 0")):
+        with pytest.raises(ConfigError, match=rf"c\.ini: {message}"):
+            load_config(write_config(tmp_path / "c.ini", **{key: value}))
+    assert load_config(write_config(tmp_path / "c.ini", lr="1e-9"))["lr"] == 1e-9
+
+
+def test_a_missing_test_data_list_names_the_configs_key(tmp_path):
+    """'error: /x/none.txt: file list does not exist' named a path the user never typed."""
+    from complex_auto.errors import DataError
+    from complex_auto.filelist import read_test_data
+
+    with pytest.raises(DataError, match=r"^my\.ini: key 'test_data': .*none\.txt: file list "
+                                        "does not exist"):
+        read_test_data(tmp_path / "none.txt", [], "my.ini")
+
+
 def test_a_cache_folder_that_cannot_be_made_is_named_before_building(tmp_path):
     # FileExistsError / FileNotFoundError tracebacks, after the CQTs were computed
     (tmp_path / "f").write_text("")

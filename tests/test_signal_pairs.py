@@ -202,6 +202,15 @@ def test_train_py_signal_end_to_end(tmp_path):
     assert (tmp_path / "cache").is_dir()
 
 
+def test_a_missing_test_data_list_is_named_with_its_config(tmp_path):
+    files = write_wavs(tmp_path, [0.5])
+    cfg = dict(CFG, cache_dir=str(tmp_path / "c"), test_data=str(tmp_path / "none.txt"),
+               config_path="sig.ini")
+    with pytest.raises(DataError, match="^sig.ini: key 'test_data': .*none.txt: file list does "
+                                        "not exist"):
+        training_sets(files, cfg, "list.txt")
+
+
 def test_test_data_that_shares_training_files_is_named(tmp_path, caplog):
     files = write_wavs(tmp_path, [0.5, 0.5])
     held = tmp_path / "held.txt"
