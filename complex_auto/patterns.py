@@ -1308,9 +1308,13 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                             f"{MIN_BEATS:g} (the shortest pattern) to {MAX_BEATS_LIMIT:g}")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root, durations=notes == "melody")
-    if notes != NOTES[0] and not any(p["csv"] for p in plan):
-        log.warning("--notes %s: no piece has a csv score, so no span is mapped onto notes "
-                    "(the option changes nothing)", notes)
+    if not any(p["csv"] for p in plan):
+        if notes != NOTES[0]:
+            log.warning("--notes %s: no piece has a csv score, so no span is mapped onto "
+                        "notes (the option changes nothing)", notes)
+        if audio_start != "auto":
+            log.warning("--audio-start %s: no piece has a csv score to align with its "
+                        "recording (the option changes nothing)", audio_start)
     frame_seconds, window, pad = run_timing(layout, frame_seconds)
     for p, start in zip(plan, audio_starts(layout, plan, audio_start, method, domain)):
         p["audio_start"] = start

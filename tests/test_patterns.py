@@ -345,6 +345,19 @@ def test_a_copied_run_says_its_list_names_the_first_runs_matrices(tmp_path, capl
     assert "copied run" not in caplog.text
 
 
+def test_an_audio_start_without_a_score_is_said_to_change_nothing(tmp_path, caplog):
+    """--audio-start 1000 on a recording without a csv score gave the outputs of 0, silently,
+    where --notes says it changes nothing."""
+    make_run(tmp_path, ["a.wav"])
+    caplog.set_level("WARNING")
+    extract_run("r", csv_list="none", bpm=100, root=tmp_path, plot=False, audio_start=1000.0)
+    assert "--audio-start 1000.0: no piece has a csv score to align with its recording (the " \
+           "option changes nothing)" in caplog.text
+    caplog.clear()
+    extract_run("r", csv_list="none", bpm=100, root=tmp_path, plot=False, overwrite=True)
+    assert "--audio-start" not in caplog.text
+
+
 def test_plan_errors(tmp_path, small_score):
     with pytest.raises(DataError, match="convert.py r FILELIST CONFIG --self-sim-matrix"):
         plan_run("r", root=tmp_path)
