@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from .errors import ComplexAutoError  # noqa: F401  (re-exported for scripts)
+from .errors import Interrupted
 
 log = logging.getLogger("complex_auto")
 
@@ -162,8 +163,9 @@ def run(main, parser, argv=None):
             traceback.print_exc()
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        if not isinstance(e, Interrupted):
+            print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(code or 0)
 

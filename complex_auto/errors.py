@@ -23,3 +23,8 @@ class ParameterError(ComplexAutoError, ValueError):
     """A function of the toolkit was called with an argument it cannot use (a negative
     length, a NaN tempo, a matrix of the wrong shape); also a ``ValueError``, as NumPy's
     and librosa's argument errors are."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C whose consequence was already said (e.g. which checkpoint to resume from): the
+    command lines exit 130 without a second 'interrupted'."""

@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from .distributed import SINGLE, sum_over_ranks, wrap
-from .errors import ComplexAutoError
+from .errors import ComplexAutoError, Interrupted
 from .model import ComplexAutoEncoder, pair_loss
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
 
@@ -498,6 +498,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         if history:
             log.warning("interrupted: checkpoint of epoch %d is in %s; continue with --resume",
                         history[-1]["epoch"], ckpt_path)
+            raise Interrupted() from None
         raise
     bar.close()
     if context.main:

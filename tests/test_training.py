@@ -64,6 +64,39 @@ def test_the_epoch_bar_counts_the_epochs_done_in_a_log(tmp_path, capsys):
     assert drawn == sorted(drawn) and {1, 2, 3, 4} <= set(drawn), (drawn, err)
 
 
+def test_ctrl_c_says_which_checkpoint_once(tmp_path, monkeypatch, capsys, caplog):
+    """train.py printed the interrupt twice: the checkpoint to resume from, then a bare
+    'interrupted' from the command line's handler."""
+    import complex_auto.training as training
+    from complex_auto import cli
+    from complex_auto.errors import Interrupted
+
+    tr, ev = synthetic_sets()
+    written = training.write_log
+
+    def interrupt_after_two(path, history):
+        written(path, history)
+        if len(history) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "write_log", interrupt_after_two)
+    with pytest.raises(Interrupted):
+        train(CFG, RunLayout("r", tmp_path), tr, ev, "cpu")
+    assert "interrupted: checkpoint of epoch 2 is in" in caplog.text
+    capsys.readouterr()                                       # the progress bar's
+
+    class Parser:
+        def parse_args(self, argv):
+            return type("Args", (), {})()
+
+    for raised, printed in ((Interrupted(), ""), (KeyboardInterrupt(), "interrupted\n")):
+        def main(args, raised=raised):
+            raise raised
+        with pytest.raises(SystemExit) as stop:
+            cli.run(main, Parser(), [])
+        assert stop.value.code == 130 and capsys.readouterr().err == printed
+
+
 def test_checkpoint_without_weights_resumes_from_the_model_file(tmp_path):
     """The shipped checkpoint leaves its weights to the model file beside it: resuming from
     it must continue exactly as from a whole checkpoint, and say so when the file is gone."""
