@@ -173,7 +173,8 @@ def fourier_bases(shape, n_bases):
             if (u, v) != (0, 0) and (u > 0 or v > 0)
             and (u < n_b / 2 or u == 0) and abs(v) < n_t / 2]
     if n_bases > len(cand):
-        raise ParameterError(f"{n_bases} Fourier bases requested, a {n_b}x{n_t} input has {len(cand)}")
+        raise ParameterError(f"{n_bases} Fourier bases requested, a {n_b}x{n_t} input has "
+                             f"{len(cand)}")
     cand.sort(key=lambda f: ((f[0] / n_b) ** 2 + (f[1] / n_t) ** 2, f[0], f[1]))
     freq = torch.tensor(cand[:n_bases], dtype=torch.float64)
     b = torch.arange(n_b, dtype=torch.float64)

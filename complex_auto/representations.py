@@ -186,7 +186,8 @@ def chroma_weights(n_bins, bins_per_oct):
         When ``bins_per_oct`` is not a positive multiple of 12.
     """
     if isinstance(bins_per_oct, bool) or bins_per_oct <= 0 or bins_per_oct % PITCH_CLASSES:
-        raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a positive multiple of 12")
+        raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a positive "
+                               "multiple of 12")
     per = bins_per_oct // PITCH_CLASSES
     semis = np.arange(n_bins) / per
     w = np.zeros((PITCH_CLASSES, n_bins))

@@ -49,7 +49,8 @@ def test_a_nan_in_the_features_is_named_not_spread_over_the_matrix(tmp_path):
         selfsim.self_similarity(f)
     with pytest.raises(ParameterError, match="queries holds nan"):
         neighbour_hits(np.full((3, 4), np.nan), np.ones((3, 4)))
-    with pytest.raises(ParameterError, match=r"features must have 2 dimensions, not shape \(120,\)"):
+    with pytest.raises(ParameterError,
+                       match=r"features must have 2 dimensions, not shape \(120,\)"):
         selfsim.self_similarity(smooth_features()[:, 0])
 
 
