@@ -7,6 +7,7 @@ exit status 1; ``-v/--verbose`` shows debug logging and full tracebacks.
 import argparse
 import logging
 import math
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -139,8 +140,8 @@ def run(main, parser, argv=None):
 
     Never returns: exits with ``main``'s return value (0 for None), 1 after a
     :class:`~complex_auto.errors.ComplexAutoError` (also for ``--jobs`` below 1), 2 on
-    arguments argparse refuses, 130 when interrupted. Other exceptions propagate with their
-    traceback.
+    arguments argparse refuses, 130 when interrupted (Ctrl-C), 143 when terminated (SIGTERM,
+    handled as Ctrl-C). Other exceptions propagate with their traceback.
 
     Parameters
     ----------
@@ -152,6 +153,15 @@ def run(main, parser, argv=None):
     """
     args = parser.parse_args(argv)
     verbose = getattr(args, "verbose", False)
+    terminated = []
+
+    def on_term(signum, frame):
+        # SIGTERM (a job's time limit, kill) ends the command as Ctrl-C does, so that every
+        # temporary file is deleted and workers stopped; by default it died without a word
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     setup_logging(verbose)
     try:
         # every script's -j counts processes: 0 or fewer would run nothing, or one, silently
@@ -165,8 +175,8 @@ def run(main, parser, argv=None):
         sys.exit(1)
     except KeyboardInterrupt as e:
         if not isinstance(e, Interrupted):
-            print("interrupted", file=sys.stderr)
-        sys.exit(130)
+            print("terminated" if terminated else "interrupted", file=sys.stderr)
+        sys.exit(143 if terminated else 130)
     sys.exit(code or 0)
 
 

@@ -24,7 +24,7 @@ from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_r
                       matrix_needs, write_self_similarity)
 from .shards import is_whole, outputs_complete, shard_range
 from .utils import (atomic_path, atomic_write_text, counted, default_jobs, progress,
-                    progress_map, save_pyc_bz)
+                    progress_map, save_pyc_bz, sweep_temporaries)
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +405,7 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
         With ``self_sim``, when a matrix does not fit the memory or the disk.
     """
     tempi = tempi or [None] * len(files)
+    sweep_temporaries(layout)
     settings = conversion_settings(info, step, legacy_layout, features)
     part = shard_range(len(files), shard)
     results = [None] * len(files)

@@ -47,7 +47,7 @@ from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
-                    interrupts_ignored)
+                    interrupts_ignored, sweep_temporaries)
 
 log = logging.getLogger(__name__)
 
@@ -1308,6 +1308,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                             f"{MIN_BEATS:g} (the shortest pattern) to {MAX_BEATS_LIMIT:g}")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root, durations=notes == "melody")
+    sweep_temporaries(layout)
     if not any(p["csv"] for p in plan):
         if notes != NOTES[0]:
             log.warning("--notes %s: no piece has a csv score, so no span is mapped onto "

@@ -9,6 +9,7 @@ import contextlib
 import glob
 import os
 import pickle
+import re
 import signal
 import socket
 import sys
@@ -70,10 +71,47 @@ def remove_stale_temporaries(path):
         The files deleted.
     """
     path = Path(path)
+    return _remove_stale(path.parent.glob(f".{glob.escape(path.name)}.{_HOST}.*.tmp"))
+
+
+def remove_stale_temporaries_in(folder):
+    """Delete every temporary file in ``folder`` and its subfolders (one level: a run's
+    records) left by killed processes of this host (see :func:`remove_stale_temporaries`).
+
+    A rerun that keeps a file's complete outputs never writes them again, so the temporary
+    file that a killed ``--overwrite`` left beside them stayed: the commands sweep their run's
+    folder when they start.
+
+    Returns
+    -------
+    list of Path
+        The files deleted.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    pattern = f".*.{_HOST}.*.tmp"
+    return _remove_stale([*folder.glob(pattern), *folder.glob(f"*/{pattern}")])
+
+
+def sweep_temporaries(layout):
+    """:func:`remove_stale_temporaries_in` a run's folder, saying what it deleted."""
+    import logging
+
+    removed = remove_stale_temporaries_in(layout.dir)
+    if removed:
+        logging.getLogger(__name__).info(
+            "deleted %s that killed runs left in %s (first: %s)",
+            counted(len(removed), "temporary file"), layout.dir, removed[0].name)
+    return removed
+
+
+def _remove_stale(candidates):
     removed = []
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.{_HOST}.*.tmp"):
-        pid = tmp.name[len(path.name) + len(_HOST) + 3:].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+    for tmp in candidates:
+        # .NAME.HOST.PID.XXXX.tmp: mkstemp's XXXX holds no dot
+        found = re.fullmatch(rf"\..+\.{re.escape(_HOST)}\.(\d+)\.[^.]+\.tmp", tmp.name)
+        if found and not _running(int(found.group(1))):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
                 removed.append(tmp)
@@ -311,22 +349,26 @@ def ignoring_interrupts(initializer=None, initargs=()):
     the main process, which stops the workers itself; each worker interrupted on its own went
     on with the next item, printed its traceback, or left the pool waiting for it for good."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # not the command's handler: terminate() kills
     if initializer is not None:
         initializer(*initargs)
 
 
 @contextlib.contextmanager
 def interrupts_ignored():
-    """Ignore SIGINT while worker processes are forked, so that none is interrupted before its
+    """Ignore SIGINT (and leave SIGTERM to its default) while worker processes are forked, so
+    that none is interrupted, or kept alive by the command's SIGTERM handler, before its
     initializer (:func:`ignoring_interrupts`) runs; the main thread only."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    term = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, term)
 
 
 def default_jobs():

@@ -424,3 +424,70 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(list(marks.iterdir())) == 2                 # no item began after Ctrl-C
     assert time.time() - started < 2.5                     # the running ones were stopped
+
+
+def test_a_run_sweeps_the_temporary_files_of_killed_runs(tmp_path, caplog):
+    """A killed --overwrite left its temporary matrix (gigabytes) beside complete outputs, and
+    the rerun, keeping those, never wrote that file again: the README's promise that a rerun
+    deletes them held only for files it redid."""
+    import subprocess
+
+    from complex_auto.patterns import extract_run
+    from complex_auto.utils import _HOST
+
+    from .test_patterns import make_run
+
+    layout = make_run(tmp_path, ["a.wav"])
+    extract_run("r", csv_list="none", bpm=100, root=tmp_path, plot=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [layout.dir / f".a.wav.npy.{_HOST}.{dead.pid}.k2j4h5g1.tmp",
+             layout.dir / ".extracted" / f".a.json.{_HOST}.{dead.pid}.x9.tmp"]
+    alive = [layout.dir / f".b.npy.{_HOST}.{os.getpid()}.q1.tmp",         # a running process
+             layout.dir / f".b.npy.otherhost.{dead.pid}.q2.tmp"]          # another node's
+    for f in stale + alive:
+        f.write_text("half")
+    caplog.set_level(logging.INFO)
+    extract_run("r", csv_list="none", bpm=100, root=tmp_path, plot=False)
+    assert not any(f.exists() for f in stale) and all(f.exists() for f in alive)
+    assert f"deleted 2 temporary files that killed runs left in {layout.dir}" in caplog.text
+
+
+TERMINATED = r"""
+import sys, time
+from pathlib import Path
+
+from complex_auto import cli
+from complex_auto.utils import atomic_path
+
+
+def main(args):
+    with atomic_path(Path(sys.argv[1]) / "out.npy") as tmp:
+        tmp.write_text("half")
+        (Path(sys.argv[1]) / "started").touch()
+        time.sleep(30)
+
+
+cli.run(main, cli.argparse.ArgumentParser(), [])
+"""
+
+
+def test_sigterm_ends_a_command_as_ctrl_c_does(tmp_path):
+    """A job's time limit (SIGTERM) killed a command without a word, leaving its temporary
+    files; it now ends as Ctrl-C does: one line, exit 143, nothing half-written."""
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import child_env
+
+    (tmp_path / "script.py").write_text(TERMINATED)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "script.py"), str(tmp_path)],
+                            cwd=ROOT, env=child_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / "started").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err == "terminated\n", err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["script.py", "started"]
