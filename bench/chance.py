@@ -97,7 +97,9 @@ def main():
     print(f"{'':<8}" + "".join(f"{c:>14}" for c in SHOWN))
     print(f"{'run':<8}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN))
     print(f"{'chance':<8}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
-    print(f"{'ratio':<8}" + "".join(f"{mean[c] / chance[c] if chance[c] else float('inf'):14.2f}"
+    # a run and its chance both at 0 is a tie, not a run infinitely above chance
+    print(f"{'ratio':<8}" + "".join(f"{mean[c] / chance[c]:14.2f}" if chance[c]
+                                    else f"{'—' if not mean[c] else 'inf':>14}"
                                     for c in SHOWN))
     if args.shares:
         table = shares_table(args.run, args.refdir, placements)

@@ -27,7 +27,8 @@ patterns of both runs, on the score's matrices and on the CAE's, as ``extract_mo
 
 It first runs (or, with --keep, reuses) ``bench/discovery.py --methods families`` on the set,
 whose folder gives the matrices' sizes and the recordings' first sounds. The score's matrices
-and patterns are written to output/bench_score_features_NAME_tT[_wB][_melody]/.
+and patterns are written to output/bench_score_features_NAME_tT[_wB][_fF][_notes-N][_melody]/
+(tolerance and --notes named when they are not the defaults: span, or melody with --melody).
 """
 import argparse
 import json
@@ -45,7 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
 from complex_auto.chance import chance_scores  # noqa: E402
-from complex_auto.cli import at_least_one, number  # noqa: E402
+from complex_auto.cli import at_least_one, not_negative, number  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import evaluate_folder  # noqa: E402
 from complex_auto.jku import read_score_csv  # noqa: E402
@@ -211,8 +212,13 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes,
                              durations=melody)
     name = Path(folder).name if folder else "jku"
+    # every setting its own folder: pattern_matches.py and annotated_repeats.py read the
+    # default's, which a run with another tolerance or --notes overwrote under its name
     run = (f"bench_score_features_{name}_t{transpose}"
-           + (f"_w{window_beats:g}" if window_beats else "") + ("_melody" if melody else ""))
+           + (f"_w{window_beats:g}" if window_beats is not None else "")
+           + (f"_f{tolerance}" if tolerance != TOLERANCE_FRAMES else "")
+           + (f"_notes-{notes}" if notes != ("melody" if melody else "span") else "")
+           + ("_melody" if melody else ""))
     csvs = score_run(run_name(folder, MODEL, "cae"), run, transpose, tolerance, window_beats,
                      melody)
     refdir = Path(folder).resolve() / "groundtruth" if folder else ROOT / "data/jku/groundtruth"
@@ -227,17 +233,34 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     return Result(pieces, mean, chance, piece_chance, results["families"], seconds, bound)
 
 
+def semitones(text):
+    """argparse type of --transpose: 0 to 127 semitones (the MIDI range; below 0 scored
+    nothing, above it failed deep in the note matrices)."""
+    n = not_negative(text)
+    if n > 127:
+        raise argparse.ArgumentTypeError(f"must be at most 127 semitones, not {n}")
+    return n
+
+
+def positive(text):
+    """argparse type of --window-beats: a number of beats above 0."""
+    x = number(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0 beats, not {text}")
+    return x
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", nargs="?",
                    help="data set folder, laid out as for bench/discovery.py (default: the JKU "
                         "PDD in data/jku)")
-    p.add_argument("--transpose", type=int, default=TRANSPOSE, metavar="T",
+    p.add_argument("--transpose", type=semitones, default=TRANSPOSE, metavar="T",
                    help=f"largest transposition between windows in semitones (default "
                         f"{TRANSPOSE}; 0: exact repeats only)")
-    p.add_argument("--tolerance-frames", type=int, default=TOLERANCE_FRAMES, metavar="F",
+    p.add_argument("--tolerance-frames", type=not_negative, default=TOLERANCE_FRAMES, metavar="F",
                    help=f"onsets this many frames apart are the same (default {TOLERANCE_FRAMES})")
-    p.add_argument("--window-beats", type=number, metavar="B",
+    p.add_argument("--window-beats", type=positive, metavar="B",
                    help="compare only the central B beats of every window (default: the whole "
                         "window of the CAE's n-grams, 32 frames, about 6 beats at 120 bpm)")
     p.add_argument("--melody", action="store_true",
@@ -258,8 +281,9 @@ def main():
                          args.seeds, args.keep, args.best_subset, args.melody, args.notes)
     window = f", central {args.window_beats:g} beats" if args.window_beats else ""
     source = "melody" if args.melody else "notes"
-    print(f"\nfamilies on the score's {source} (transpose {args.transpose}{window}; --notes "
-          f"{args.notes}), per piece: run (chance); below it the CAE's run (chance)")
+    print(f"\nfamilies on the score's {source} (transpose {args.transpose}{window}; onsets within "
+          f"{args.tolerance_frames} frames; --notes {args.notes}), per piece: run (chance); "
+          "below it the CAE's run (chance)")
     print(f"{'piece':<20}" + "".join(f"{c:>15}" for c in SHOWN))
     by_cae = {r["piece"]: r for r in res.cae.pieces}
     for r in res.pieces:

@@ -19,8 +19,8 @@ default that wins on one set and loses on the other shows why no value is tuned 
 Converts once (reusing ``bench/discovery.py``'s run folder when it holds the same model's
 conversion); each variant then takes as long as one ``families`` run and its chance control
 (10 seeds): about 7 s on the JKU and 35 s on BPS-dev on an idle 2-core machine, so the whole
-sweep of 25 runs takes about 3 and 17 minutes. The run folder keeps the defaults' patterns
-at the end.
+sweep of 30 variants and the defaults takes about 3 and 17 minutes. The run folder keeps
+the defaults' patterns at the end.
 """
 import argparse
 import contextlib

@@ -280,12 +280,22 @@ def read_extraction(layout):
     Raises
     ------
     DataError
-        When the run has not been through ``extract_motives.py``.
+        When the run has not been through ``extract_motives.py``, or the file is not the
+        record it writes (cut short, edited).
     """
     path = layout.extraction_info
     if not path.is_file():
         raise DataError(f"{path}: missing; run extract_motives.py {layout.run} first")
-    return json.loads(path.read_text())
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: unreadable ({e}); run extract_motives.py {layout.run} "
+                        "again") from None
+    missing = [k for k in ("method", "pieces") if not isinstance(info, dict) or k not in info]
+    if missing:
+        raise DataError(f"{path}: no '{missing[0]}'; not written by extract_motives.py? run "
+                        f"it again for {layout.run}")
+    return info
 
 
 def piece_timing(info, piece):

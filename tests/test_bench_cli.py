@@ -209,6 +209,14 @@ def test_annotated_voices_counts_the_occurrences_that_their_own_span_matches_at_
     ("chance.py", ["RUN", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
     ("discovery.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
     ("score_features.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
+    # a transposition of -3 scored all 0 without a word, 200 failed in the note matrices, a
+    # window of 0 beats ran as one frame under the label "central 0 beats"
+    ("score_features.py", ["--transpose", "-3"], "--transpose: must be at least 0, not -3"),
+    ("score_features.py", ["--transpose", "200"],
+     "--transpose: must be at most 127 semitones, not 200"),
+    ("score_features.py", ["--window-beats", "0"], "--window-beats: must be above 0 beats, not 0"),
+    ("score_features.py", ["--tolerance-frames", "-1"],
+     "--tolerance-frames: must be at least 0, not -1"),
     ("sensitivity.py", ["--seeds", "-1"], "--seeds: must be at least 1, not -1"),
     # these ran the whole benchmark (or failed inside convert.py) before
     ("long_recording.py", ["--minutes", "-1"], "--minutes: must be at least 1, not -1"),
@@ -222,6 +230,48 @@ def test_counts_and_shares_out_of_range_are_a_usage_error(script, args, message)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(f"error: argument {message}"), \
         proc.stderr
+
+
+def test_score_features_gives_every_setting_its_own_folder(monkeypatch):
+    """A run with another tolerance or --notes was written into the default's folder, which
+    pattern_matches.py and annotated_repeats.py read for the README's numbers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import score_features
+
+    class Named(Exception):
+        pass
+
+    runs = []
+
+    def score_run(source, run, *args):
+        runs.append(run)
+        raise Named                      # the folder is all this test needs
+
+    monkeypatch.setattr(score_features, "run_dataset", lambda *a, **k: ({"families": None}, 0))
+    monkeypatch.setattr(score_features, "score_run", score_run)
+    calls = [{}, {"tolerance": 3}, {"notes": "melody"}, {"melody": True, "notes": "melody"},
+             {"window_beats": 2.0}, {"melody": True, "notes": "span"}]
+    for kw in calls:
+        with pytest.raises(Named):
+            score_features.score_features(**kw)
+    assert runs == ["bench_score_features_jku_t12", "bench_score_features_jku_t12_f3",
+                    "bench_score_features_jku_t12_notes-melody",
+                    "bench_score_features_jku_t12_melody", "bench_score_features_jku_t12_w2",
+                    "bench_score_features_jku_t12_notes-span_melody"]
+
+
+def test_a_broken_extraction_record_is_one_line(tmp_path):
+    """chance.py and annotated_repeats.py ended in a JSONDecodeError or KeyError traceback."""
+    from complex_auto.errors import DataError
+    from complex_auto.layout import RunLayout
+    from complex_auto.patterns import read_extraction
+
+    layout = RunLayout("x", tmp_path).make()
+    for text, message in (("{bad", "unreadable"), ("{}", "no 'method'"),
+                          ('{"method": "families"}', "no 'pieces'")):
+        layout.extraction_info.write_text(text)
+        with pytest.raises(DataError, match=f"extraction.json: {message}"):
+            read_extraction(layout)
 
 
 def test_every_planted_defect_of_the_mutant_table_is_in_the_code():
