@@ -74,6 +74,7 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
             f = path.parent / f
         return f
 
+    noun = "file" if what == "file" else f"{what} file"      # not "listed file file"
     entries = []
     for lineno, raw in enumerate(read_text(path).splitlines(), 1):
         line = raw.strip()
@@ -84,10 +85,10 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
         f = resolve(entry)
         if check_exists and not f.is_file():
             why = "is a folder, not a file" if f.is_dir() else "does not exist"
-            raise DataError(f"{where}: listed {what} file '{entry}' {why}")
+            raise DataError(f"{where}: listed {noun} '{entry}' {why}")
         entries.append((f, bpm, lineno))
     if not entries:
-        raise DataError(f"{path}: file list is empty (it lists no {what} files)")
+        raise DataError(f"{path}: file list is empty (it lists no {noun}s)")
     return entries
 
 

@@ -64,10 +64,14 @@ def test_missing_files_and_empty_lists_are_named(files):
     lst.write_text(f"{files / 'audio' / 'a.wav'}\n{files / 'audio' / 'gone.wav'}\n")
     with pytest.raises(DataError, match=r"line 2: listed audio file '.*gone\.wav' does not exist"):
         read_list(lst, "audio")
+    with pytest.raises(DataError, match=r"line 2: listed file '.*gone\.wav' does not exist"):
+        read_list(lst)                                   # not "listed file file"
     assert len(read_list(lst, check_exists=False)) == 2
     lst.write_text("# nothing\n\n")
-    with pytest.raises(DataError, match="file list is empty"):
+    with pytest.raises(DataError, match=r"file list is empty \(it lists no files\)$"):
         read_list(lst)
+    with pytest.raises(DataError, match=r"\(it lists no audio files\)$"):
+        read_list(lst, "audio")
 
 
 def test_names_that_would_share_outputs_are_refused(files):

@@ -336,6 +336,23 @@ def test_cli_refuses_a_single_item_and_no_shift(in_tmp, capsys, option, value, m
     assert code == 1 and err.strip() == f"error: {message}"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--transposition-seconds", "-5"], "--transposition-seconds -5: must be positive"),
+    (["--transposition-seconds", "0"], "--transposition-seconds 0: must be positive"),
+    (["--transposition-seconds", "1"], "--transposition-seconds 1: the excerpt has 12 CQT "
+                                       "frames, not more than one window of 32 (2.9 s)"),
+    (["--transposition-audio", "nosuch.mp3"], "--transposition-audio nosuch.mp3: no such file")])
+def test_the_transposition_options_are_checked_before_any_work(in_tmp, capsys, monkeypatch,
+                                                               args, message):
+    """-5 s ran on a long excerpt and reported lower scores, 0 s ran 40 s, and 1 s or a
+    mistyped recording failed after a minute of measures."""
+    monkeypatch.setattr(inv, "load_items", lambda *a, **k: pytest.fail("work began"))
+    code, err = run_invariance(capsys, "t", "x.txt", ROOT / "models/cqt_piano/config_cqt.ini",
+                               "--model", ROOT / "models/cqt_piano/model_complex_auto_cqt.save",
+                               *args)
+    assert code == 1 and err.strip().startswith(f"error: {message}"), err
+
+
 def test_digit_items_hold_out_the_last_fifth(in_tmp):
     cfg = load_config(ROOT / "config_mnist.ini")
     items, fit, test, how = inv.load_items(cfg, "no_filelist", data_dir=in_tmp)

@@ -185,6 +185,29 @@ examples:
     return p
 
 
+def check_transposition_options(cfg, audio, seconds):
+    """Refuse the transposition test's recording or length before any work: they were read
+    at the end of the run (a mistyped file failed after a minute of measures; -5 s ran on a
+    long excerpt, 1 s ended with an error about a shape of features).
+
+    Raises
+    ------
+    ComplexAutoError
+        Naming ``--transposition-audio`` or ``--transposition-seconds``.
+    """
+    if not seconds > 0:
+        raise ComplexAutoError(f"--transposition-seconds {seconds:g}: must be positive")
+    frames = 1 + int(seconds * cfg["sr"]) // cfg["hop_length"]
+    if frames <= cfg["length_ngram"]:
+        raise ComplexAutoError(
+            f"--transposition-seconds {seconds:g}: the excerpt has {frames} CQT frames, not "
+            f"more than one window of {cfg['length_ngram']} "
+            f"({cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s); give more seconds")
+    if not audio.is_file():
+        raise ComplexAutoError(f"--transposition-audio {audio}: no such file (or 'none' to "
+                               "skip the test)")
+
+
 def main(args):
     from ..config import load_config
     from ..data import input_shape
@@ -205,6 +228,9 @@ def main(args):
         # a shift by the whole range leaves an empty n-gram: numpy's shape mismatch
         raise ComplexAutoError(f"--max-pitch-shift {args.max_pitch_shift}: must be fewer bins "
                                f"than n_bins = {cfg['n_bins']} of {args.config}")
+    if kind == "cqt" and args.transposition_audio.lower() != "none":
+        check_transposition_options(cfg, Path(args.transposition_audio),
+                                    args.transposition_seconds)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model(kind)
     if not Path(model_path).is_file():

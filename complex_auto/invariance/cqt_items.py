@@ -145,7 +145,7 @@ def transposition_rows(cfg, model, audio_path, seconds=None, semitones=TRANSPOSI
     from .. import transposition as tp
     from ..representations import featurizer, similarity_function
 
-    seconds = seconds or tp.SECONDS
+    seconds = tp.SECONDS if seconds is None else seconds      # 0 is refused, not the default
     y = tp.excerpt(audio_path, cfg["sr"], seconds)
     rows = []
     for kind in kinds:
