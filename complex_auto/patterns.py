@@ -833,7 +833,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
                   domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
                   window=0, pad=0, audio_start=0.0, occurrence_p=None, max_beats=None,
-                  notes="span"):
+                  notes="span", share=1):
     """Find the patterns of one matrix and write its files into the run folder.
 
     Writes ``PIECE.segraw``, ``PIECE.patterns.csv`` and (``plot``) ``PIECE_patterns.png``; with
@@ -880,6 +880,9 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         :data:`complex_auto.families.MAX_BEATS`; ``MOTIF_BEATS`` for motifs only).
     notes : {'span', 'recurring', 'melody'}
         The notes of an occurrence in ``PIECE.seg`` (:data:`NOTES`, :func:`patterns_to_notes`).
+    share : int
+        Pieces searched at a time (``-j``): ``nf14`` counts on a ``share``-th of the memory at
+        hand, as the others take as much beside it.
 
     Returns
     -------
@@ -916,12 +919,15 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         # H14: in memory the search holds the matrix, a copy and the median's (28 bytes a
         # cell); when that does not fit it reads the file a window of rows at a time.
         N = len(np.load(matrix_path, mmap_mode="r"))
-        streamed = not load_segments and not fits_in_memory(28 * N * N)
+        streamed = not load_segments and not fits_in_memory(28 * N * N * share)
         if streamed:
             from .nf14_stream import find_segments_file, window_memory
 
-            check_memory(window_memory(N), f"{piece}: the nf14 search of its {N}x{N} matrix",
-                         "use --method families, or a machine with more memory")
+            beside = f" with {share} pieces searched at a time" if share > 1 else ""
+            check_memory(window_memory(N) * share,
+                         f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
+                         "use -j 1, " * (share > 1) + "use --method families, or a machine "
+                         "with more memory")
             X = np.load(matrix_path, mmap_mode="r")
         else:
             X = load_matrix(matrix_path)
@@ -1355,6 +1361,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
                          overwrite or load_segments or save_segments, plot)
     atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
     entries = {q["piece"]: q for q in record["pieces"]}
+    # pieces searched at a time share the memory (-j): each nf14 search plans with its part
+    extra["share"] = max(1, min(jobs, len(plan)))
     jobs_list = [dict(p, **extra, stamp=_stamp(record, entries[p["piece"]])) for p in plan]
     for p in jobs_list:
         p.pop("piece")

@@ -1,6 +1,7 @@
 """Long recordings and large collections: block-wise matrices, memory limits, shards."""
 import itertools
 import json
+import shutil
 import subprocess
 
 import numpy as np
@@ -18,7 +19,7 @@ from complex_auto.selfsim import (convolve_same, cosine_distances, diagonal_kern
 from complex_auto.shards import outputs_complete, parse_shard, shard_range
 from complex_auto.utils import load_pyc_bz
 
-from .conftest import JKU_AUDIO, excerpt, run_script, write_filelist
+from .conftest import JKU_AUDIO, excerpt, run_cli, run_script, write_filelist
 from .test_convert import check_error, save_random_model
 
 
@@ -462,6 +463,17 @@ def test_nf14_search_over_the_cap_reads_the_file_or_is_refused(in_tmp, monkeypat
     code, err, _ = extract("big")
     assert code == 0 and "searched from the file" in err, err
     assert run_folder_bytes(big.dir) == expected and big.segraw("big").stat().st_size > 20
+
+    # two pieces at a time (-j 2) share the cap: each planned with all of it, and together
+    # they went over it (10.2 GB under a 9 GB cap on two hour-long matrices)
+    shutil.copy(big.matrix("big.wav"), big.matrix("twin.wav"))
+    big.matrix_list.write_text(f"{big.matrix('big.wav')}\n{big.matrix('twin.wav')}\n")
+    monkeypatch.setenv(MAX_MEMORY_ENV, "100M")          # one search of 61 MB fits, two do not
+    for jobs, streamed in (("1", 0), ("2", 2)):
+        res = run_cli("extract_motives.py", "big", "--bpm", "120", "--no-report", "-csv",
+                      "none", "--overwrite", "-j", jobs, cwd=in_tmp)
+        assert res.returncode == 0 and res.stderr.count("searched from the file") == streamed, \
+            res.stderr
 
     small = RunLayout("small").make()
     np.save(small.matrix("small.wav"), self_similarity(repeating_features(300)))
