@@ -232,6 +232,15 @@ def read_extraction_info(layout):
     return info if isinstance(info, dict) else {}
 
 
+def unextracted(layout):
+    """Pieces of the run's matrix list without a ``PIECE.patterns.csv``, in the list's order."""
+    if not layout.matrix_list.is_file():
+        return []
+    listed = [piece_name(m) for m, _, _ in read_list(layout.matrix_list, "matrix",
+                                                     check_exists=False)]
+    return [p for p in listed if not layout.patterns_csv(p).is_file()]
+
+
 def run_pieces(layout, csv_list="auto", bpm=None):
     """The pieces of a run with what the report needs to know about each.
 
@@ -1066,6 +1075,15 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     if mixed:
         run_notes.append(f"the pieces were not all extracted alike ({mixed}): run "
                          "extract_motives.py again with one set of options")
+        log.warning("report: %s", run_notes[-1])
+    waiting = unextracted(layout)
+    if waiting:
+        # parts of a sharded extraction that failed or never ran: a report of the rest read
+        # as the whole run
+        run_notes.append(f"{len(waiting)} of {len(waiting) + len(pieces)} pieces in the "
+                         f"matrix list have no patterns (first: {waiting[0]}): extract them "
+                         f"(python extract_motives.py {run}, every --shard part) and build "
+                         "the report again")
         log.warning("report: %s", run_notes[-1])
     if scores and not {info["piece"] for info in pieces} & set(scores):
         # extract_motives_eval.py RUN --estdir OTHER writes OTHER's scores into RUN: their

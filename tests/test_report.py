@@ -682,6 +682,22 @@ def test_a_run_whose_pieces_were_found_by_two_methods_says_so(runs, tmp_path, mo
     assert "method families" not in index
 
 
+def test_a_report_of_part_of_a_run_says_which_pieces_are_missing(runs, tmp_path, monkeypatch,
+                                                                 caplog):
+    """Parts of a sharded extraction that failed left a report of the rest, built without a
+    word (even with -v), that read as the whole run."""
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    with open(run / "ss_matrices_filelist.txt", "a") as f:
+        f.write("output/plain/later.wav.npy\t100\noutput/plain/last.wav.npy\t100\n")
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level("WARNING")
+    build_report("plain")
+    said = ("2 of 3 pieces in the matrix list have no patterns (first: later): extract "
+            "them (python extract_motives.py plain, every --shard part)")
+    assert said in caplog.text and said in (run / "report" / "index.html").read_text()
+
+
 def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, monkeypatch):
     """A report of --max-beats 8 --notes melody said only 'method families', like one of the
     defaults, though its scores were half theirs."""
