@@ -625,8 +625,15 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
         else:
             missing.append(p)
     if missing:
-        raise DataError(f"{len(missing)} of {len(files)} listed files have no complete outputs "
-                        f"in {layout.dir} (first: {missing[0]}); run their shards again")
+        # a part run without --self-sim-matrix has its features but no matrix: run as it was,
+        # it is skipped, and the merge failed again for good
+        no_matrix = self_sim and all(layout.features(p.name).exists()
+                                     and not layout.matrix(p.name).exists() for p in missing)
+        again = ("run their shards again with --self-sim-matrix, as the others were" if no_matrix
+                 else "run their shards again")
+        what = "no self-similarity matrix" if no_matrix else "no complete outputs"
+        raise DataError(f"{len(missing)} of {len(files)} listed files have {what} in "
+                        f"{layout.dir} (first: {missing[0]}); {again}")
     if other:
         raise DataError(f"{len(other)} of {len(files)} listed files were not converted as this "
                         f"merge says (first: {other[0]}); run their shards again with the "

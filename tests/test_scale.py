@@ -206,6 +206,14 @@ def test_shards_and_merge_equal_one_run_and_resume(tmp_path, collection, tiny_co
     code, err = convert(sharded, monkeypatch, capsys, *common, "--merge")
     assert code == 1 and "3 of 7 listed files have no complete outputs" in err
     assert len(err.strip().splitlines()) == 1
+    # a part run without --self-sim-matrix: "run their shards again" skipped every file, and
+    # the merge failed again, for good
+    nomatrix = tuple(a for a in common if a != "--self-sim-matrix")
+    assert convert(sharded, monkeypatch, capsys, *nomatrix, "--shard", "3/3")[0] == 0
+    code, err = convert(sharded, monkeypatch, capsys, *common, "--merge")
+    assert code == 1 and err.strip().endswith("run their shards again with --self-sim-matrix, "
+                                              "as the others were"), err
+    assert "listed files have no self-similarity matrix" in err
 
     # Shard 3 was killed while writing its first matrix: a partial temporary file, no .npy.
     code, err = convert(sharded, monkeypatch, capsys, *common, "--shard", "3/3")
