@@ -309,7 +309,16 @@ def pca_2d(features):
     return centred @ vt[:2].T
 
 
-def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase differences"):
+def wrapped_title(fig, title):
+    """``title`` broken into lines that fit ``fig``'s width (a long run name and model file
+    ran past both edges of a one-panel figure)."""
+    import textwrap
+
+    return textwrap.fill(title, width=max(30, int(fig.get_figwidth() * 9)))
+
+
+def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase differences",
+                   units=None):
     """2-D PCA of phase-difference features, one panel per transformation, coloured by shift.
 
     Parameters
@@ -324,7 +333,10 @@ def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase 
     path : str or Path
         The PNG to write.
     title : str
-        Written above the panels.
+        Written above the panels (wrapped to their width).
+    units : dict, optional
+        Transformation id → unit of its shift (bins, frames, samples, degrees), for the
+        colour bar's label.
     """
     kinds = [t for t in np.unique(transform)]
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4.6), squeeze=False)
@@ -333,12 +345,15 @@ def plot_phase_pca(features, transform, shift, names, path, title="PCA of phase 
         if sel.sum() < 3:
             continue
         z = pca_2d(features[sel])
-        sc = ax.scatter(z[:, 0], z[:, 1], c=shift[sel], cmap="coolwarm", s=6)
-        fig.colorbar(sc, ax=ax, label="shift")
+        unit = (units or {}).get(int(t))
+        # a rotation is cyclic: 15 and 345 degrees are turns as small, so alike in colour
+        sc = ax.scatter(z[:, 0], z[:, 1], c=shift[sel], s=6,
+                        cmap="twilight" if unit == "degrees" else "coolwarm")
+        fig.colorbar(sc, ax=ax, label=f"shift ({unit})" if unit else "shift")
         ax.set_title(names.get(int(t), str(t)))
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
-    fig.suptitle(title)
+    fig.suptitle(wrapped_title(fig, title))
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
 

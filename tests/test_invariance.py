@@ -488,3 +488,49 @@ def test_cli_reads_the_model_given_by_model(in_tmp, capsys):
     _, rows = read_csv(RunLayout("dig").invariance_csv)
     _, mine_rows = read_csv(RunLayout("mine").invariance_csv)
     assert [r["model_similarity"] for r in rows] == [r["model_similarity"] for r in mine_rows]
+
+
+def test_invariance_figures_keep_curves_and_titles_in_view(tmp_path, monkeypatch):
+    """The legends sat on the curves where invariance breaks down, and a one-panel figure's
+    title (run, model file, counts) ran past both edges; the phase colour bar said 'shift'
+    without a unit, and rotation's diverging map made 15 and 345 degrees opposite colours."""
+    from complex_auto import utils
+    from complex_auto.invariance.measures import Transformation
+    from complex_auto.invariance.report import plot_invariance
+    from complex_auto.plots import plot_phase_pca
+
+    from complex_auto import plots
+
+    figures = {}
+
+    def keep(fig, path, **kwargs):
+        figures[path.name] = fig
+
+    monkeypatch.setattr(utils, "save_figure", keep)
+    monkeypatch.setattr(plots, "save_figure", keep, raising=False)
+    rot = Transformation("rotation", 3, "rotation", "degrees", tuple(range(0, 360, 15)))
+    rows = [dict(transform="rotation", shift=s, model_similarity=0.9, raw_similarity=0.5,
+                 unrelated_model_similarity=0.8, unrelated_raw_similarity=0.6,
+                 model_match_rate=0.9, raw_match_rate=0.1, n_items=100) for s in rot.shifts]
+    title = "a_long_run_name (model_complex_auto_mnist.save): amplitude similarity (1000 items)"
+    plot_invariance(rows, [rot], tmp_path / "inv.png", title)
+    fig = figures["inv.png"]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        assert legend is not None
+        assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    head = fig._suptitle.get_window_extent(renderer)
+    assert head.x0 >= 0 and head.x1 <= width
+    g = np.random.default_rng(0)
+    plot_phase_pca(g.standard_normal((40, 6)), np.full(40, 3), g.uniform(0, 360, 40),
+                   {3: "rotation"}, tmp_path / "pca.png", title, units={3: "degrees"})
+    fig = figures["pca.png"]
+    fig.canvas.draw()
+    bar = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"][0]
+    assert bar.get_ylabel() == "shift (degrees)"
+    assert fig.axes[0].collections[0].get_cmap().name == "twilight"
+    head = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+    assert head.x0 >= 0 and head.x1 <= fig.bbox.width

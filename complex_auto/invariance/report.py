@@ -42,12 +42,14 @@ def plot_invariance(rows, transformations, path, title=""):
     each), with the unrelated-item references as dashed horizontal lines. Bottom row: the
     match rates, with chance (``1 / n_items``) dashed.
     """
-    from ..plots import plt
+    from ..plots import plt, wrapped_title
     from ..utils import save_figure
 
     k = len(transformations)
-    fig, axes = plt.subplots(2, k, figsize=(6 * k, 7.6), squeeze=False,
-                             gridspec_kw=dict(height_ratios=[3, 2]))
+    # legends beside the panels: inside, any corner hid a curve where invariance breaks down
+    fig, axes = plt.subplots(2, k, figsize=(6 * k + 3.4, 7.6), squeeze=False,
+                             gridspec_kw=dict(height_ratios=[3, 2]), layout="constrained")
+    outside = dict(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     for j, t in enumerate(transformations):
         sel = [r for r in rows if r["transform"] == t.key]
         s = [r["shift"] for r in sel]
@@ -69,7 +71,8 @@ def plot_invariance(rows, transformations, path, title=""):
         ax.set_ylabel("mean cosine similarity\nto the unshifted item")
         ax.set_title(t.name)
         ax.set_ylim(min(-0.05, ax.get_ylim()[0]), 1.03)
-        ax.legend(fontsize=8, loc="lower left")
+        if j == k - 1:
+            ax.legend(**outside)
         ax = axes[1, j]
         ax.plot(s, [r["model_match_rate"] for r in sel], "o-", ms=3, color="C0",
                 label="model amplitudes")
@@ -83,12 +86,12 @@ def plot_invariance(rows, transformations, path, title=""):
         ax.set_ylabel("fraction whose nearest\nunshifted item is its own")
         ax.set_xlabel(f"{t.name} ({t.unit})")
         ax.set_ylim(-0.03, 1.03)
-        ax.legend(fontsize=8, loc="upper right")
+        if j == k - 1:
+            ax.legend(**outside)
         for ax in axes[:, j]:
             ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(wrapped_title(fig, title))
     save_figure(fig, path, dpi=100)
 
 
@@ -140,7 +143,7 @@ def analyse(encode, items, fit_items, test_items, layout, n_items=1000, n_pairs=
     plot_phase_pca(both.phase, np.array([ids[k] for k in both.transform]),
                    both.shift.astype(float), {i: t.name for i, t in enumerate(ts)},
                    layout.phase_pca_png, f"{title}: PCA of phase differences "
-                   f"({len(both)} pairs)")
+                   f"({len(both)} pairs)", units={i: t.unit for i, t in enumerate(ts)})
 
     drows = None
     if isinstance(items, DigitItems):
