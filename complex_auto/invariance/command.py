@@ -228,14 +228,14 @@ def main(args):
         # a shift by the whole range leaves an empty n-gram: numpy's shape mismatch
         raise ComplexAutoError(f"--max-pitch-shift {args.max_pitch_shift}: must be fewer bins "
                                f"than n_bins = {cfg['n_bins']} of {args.config}")
-    if kind == "cqt" and args.transposition_audio.lower() != "none":
-        check_transposition_options(cfg, Path(args.transposition_audio),
-                                    args.transposition_seconds)
     layout = RunLayout(args.run)
     model_path = args.model or layout.model(kind)
     if not Path(model_path).is_file():
         raise ComplexAutoError(f"{model_path}: no model there; train one with 'python train.py "
                                f"{args.run} FILELIST {args.config}' or pass --model PATH")
+    if kind == "cqt" and args.transposition_audio.lower() != "none":
+        check_transposition_options(cfg, Path(args.transposition_audio),
+                                    args.transposition_seconds)
     device = cli.resolve_device(args.device, args.threads)
     model = load_model(cfg, int(np.prod(input_shape(cfg))), model_path, device)
     items, fit_items, test_items, how = load_items(
