@@ -555,15 +555,19 @@ def test_pages_in_chromium(runs, browser, tmp_path):
     assert browser.find_element("css selector", "h1").text == PLAIN
 
 
-def test_pages_fit_a_phone(runs, browser):
+def test_pages_fit_a_phone(runs, browser, tmp_path):
     """Without a viewport a phone laid the pages out 980 px wide and showed them at 40 %: text
     of 5.6 px. Now they take the phone's width, and what is wider (the timeline, the tables)
-    scrolls on its own."""
+    scrolls on its own; a long path (the recording's, in a deep folder) wraps."""
     report = runs / "output" / "jku" / "report"
+    deep = tmp_path / ("a_folder_name_without_any_space_" * 4) / "recording_of_a_long_name.wav"
+    long = tmp_path / "long.html"          # not in the shared report, which others count
+    long.write_text((report / f"{JKU_PIECE}.html").read_text().replace(
+        "recording ", f"recording {deep} ", 1))
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     try:
-        for page in (report / f"{JKU_PIECE}.html", report / "index.html"):
+        for page in (report / f"{JKU_PIECE}.html", report / "index.html", long):
             browser.get(page.resolve().as_uri())
             width, scroll, font = browser.execute_script(
                 "return [window.innerWidth, document.documentElement.scrollWidth, "
