@@ -37,8 +37,11 @@ def summary(values):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("run", metavar="RUN")
-    p.add_argument("--refdir", default=str(DEFAULT_REFDIR), help="ground truth folder")
+    p.add_argument("run", metavar="RUN",
+                   help="an extracted run: output/RUN/ holds extraction.json and the matrices")
+    p.add_argument("--refdir", default=str(DEFAULT_REFDIR),
+                   help="ground truth folder (default %(default)s; FOLDER/groundtruth for "
+                        "another data set)")
     p.add_argument("--seed", type=not_negative, default=0, help="seed of the random pairs")
     p.add_argument("--boundaries", action="store_true",
                    help="also print the mean quantile along the annotated pairs at "

@@ -57,9 +57,12 @@ def time_conversion(cfg, files, model_path, device, tmp):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="config_cqt.ini")
-    p.add_argument("--filelist", default="filelist_audio.txt")
-    p.add_argument("--model", default="models/cqt_piano/model_complex_auto_cqt.save")
+    p.add_argument("--config", default="config_cqt.ini",
+                   help="config to train with (default %(default)s)")
+    p.add_argument("--filelist", default="filelist_audio.txt",
+                   help="recordings to train on and to convert (default %(default)s)")
+    p.add_argument("--model", default="models/cqt_piano/model_complex_auto_cqt.save",
+                   help="model the conversion uses (default %(default)s)")
     p.add_argument("--epochs", type=int, default=3, help="CUDA training epochs (default 3)")
     p.add_argument("--cpu-epochs", type=int, default=1, help="CPU training epochs (default 1)")
     p.add_argument("--samples", type=int, help="pairs per epoch (default: the config's)")

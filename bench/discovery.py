@@ -525,7 +525,8 @@ def main():
                    help="the CAE (default: the one --pretrained uses, models/cqt_piano)")
     p.add_argument("--config", default=str(CONFIG), help="its config (default: models/cqt_piano's)")
     p.add_argument("--features", default="cae", help="convert.py --features (default cae)")
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS,
+                   help="finders to run, each beside its chance control (default: all)")
     p.add_argument("--focus-frames", type=int, metavar="N",
                    help="convert.py --focus-frames N (the central N frames of every window)")
     p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
@@ -547,7 +548,8 @@ def main():
                    help="also give the establishment recall that every candidate of families "
                         "reaches before its choice, per piece and mean, beside the run's: below "
                         "it the candidates themselves miss an annotation (a few seconds)")
-    p.add_argument("--seeds", type=at_least_one, default=3, help="random placements for chance")
+    p.add_argument("--seeds", type=at_least_one, default=3,
+                   help="random placements for chance (default %(default)s)")
     p.add_argument("--keep", action="store_true",
                    help="reuse an earlier conversion with the same model and config")
     args = p.parse_args()

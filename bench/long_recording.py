@@ -192,12 +192,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("what", nargs="?", choices=["long", "shards", "both"], default="both")
+    p.add_argument("what", nargs="?", choices=["long", "shards", "both"], default="both",
+                   help="long: one recording of --minutes; shards: a collection of --files "
+                        "converted in parts; both (default)")
     p.add_argument("--minutes", type=at_least_one, default=120, help="length of the long recording")
     p.add_argument("--files", type=at_least_one, default=100, help="files in the collection")
     p.add_argument("--method", action="append", choices=METHODS,
                    help=f"finders to run on the long recording (default: all, {METHODS})")
-    p.add_argument("--cache", type=Path, default=ROOT / "cache" / "bench_long")
+    p.add_argument("--cache", type=Path, default=ROOT / "cache" / "bench_long",
+                   help="where the made recordings are kept between runs (default "
+                        "cache/bench_long)")
     p.add_argument("--no-convert", dest="convert", action="store_false",
                    help="extract only, from the matrix of an earlier run of this bench")
     args = p.parse_args()

@@ -50,8 +50,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--model", default=str(ROOT / "models/cqt_piano/model_complex_auto_cqt.save"))
-    p.add_argument("--config", default=str(ROOT / "models/cqt_piano/config_cqt.ini"))
+    p.add_argument("--model", default=str(ROOT / "models/cqt_piano/model_complex_auto_cqt.save"),
+                   help="the CAE whose matrices are stored (default: the shipped one)")
+    p.add_argument("--config", default=str(ROOT / "models/cqt_piano/config_cqt.ini"),
+                   help="its config (default: the shipped one's)")
     args = p.parse_args()
     base = "bench_storage_jku"
     subprocess.run([sys.executable, str(ROOT / "convert.py"), base, "jku_input_audio.txt",

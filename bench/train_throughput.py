@@ -27,8 +27,10 @@ from complex_auto.training import build_model, train  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="config_cqt.ini")
-    p.add_argument("--filelist", default="filelist_audio.txt")
+    p.add_argument("--config", default="config_cqt.ini",
+                   help="config whose batches are timed (default %(default)s)")
+    p.add_argument("--filelist", default="filelist_audio.txt",
+                   help="recordings of the training pairs (default %(default)s)")
     p.add_argument("--samples", type=int, help="pairs per epoch (default: the config's)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = p.parse_args()
