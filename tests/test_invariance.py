@@ -390,7 +390,7 @@ def test_cli_on_a_tiny_cqt_model(in_tmp, short_wavs, capsys):
     header, rows = read_csv(layout.invariance_csv)
     assert tuple(header) == inv.INVARIANCE_COLUMNS
     assert [(r["transform"], int(r["shift"])) for r in rows] == (
-        [("pitch", s) for s in range(-24, 25)] + [("time", s) for s in range(-12, 13)])
+        [("pitch", s) for s in range(-24, 25)] + [("time", s) for s in range(-4, 5)])  # 8 frames
     assert {r["unit"] for r in rows} == {"bins", "frames"}
     for r in rows:
         assert int(r["n_items"]) == 40
@@ -534,3 +534,17 @@ def test_invariance_figures_keep_curves_and_titles_in_view(tmp_path, monkeypatch
     assert fig.axes[0].collections[0].get_cmap().name == "twilight"
     head = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
     assert head.x0 >= 0 and head.x1 <= fig.bbox.width
+
+
+def test_the_cqt_time_shifts_stop_at_half_a_window(in_tmp, short_wavs):
+    """An 8-frame model was measured at ±12 frames, where a shifted n-gram shares nothing with
+    the unshifted one: its time curve read as a poor model."""
+    for length, reach in ((8, 4), (32, 12)):
+        cfg = load_config(write_config(in_tmp / "c.ini", cache_dir=str(in_tmp / "cache"),
+                                       **dict(TINY, length_ngram=str(length))))
+        flist = write_filelist(in_tmp / "list.txt", short_wavs)
+        items, _, _, _ = inv.load_items(cfg, flist)
+        time = [t for t in items.transformations if t.key == "time"][0]
+        assert (min(time.shifts), max(time.shifts)) == (-reach, reach)
+    items, _, _, _ = inv.load_items(cfg, flist, max_time=3)              # as asked
+    assert max([t for t in items.transformations if t.key == "time"][0].shifts) == 3

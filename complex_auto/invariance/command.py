@@ -87,7 +87,11 @@ def load_items(cfg, filelist, max_pitch=None, max_time=None, refresh=False, jobs
     kind = cfg["data_type"]
     if kind == "cqt":
         max_pitch = PITCH_RANGE if max_pitch is None else max_pitch
-        max_time = TIME_RANGE if max_time is None else max_time
+        # at most half a window: a shift beyond it leaves an n-gram sharing less than half its
+        # frames with the unshifted one (±12 of an 8-frame model's window measured mostly
+        # other music, and read as a poor model)
+        max_time = (min(TIME_RANGE, cfg["length_ngram"] // 2) if max_time is None
+                    else max_time)
         files = read_filelist(filelist)
         cqts = recording_cqts(files, cfg, filelist, refresh, jobs)
         need = cfg["length_ngram"] + 2 * max_time + 1
@@ -165,8 +169,9 @@ examples:
     p.add_argument("--max-pitch-shift", type=int, metavar="BINS",
                    help="largest pitch shift measured, in bins (cqt; default 24)")
     p.add_argument("--max-time-shift", type=int, metavar="STEPS",
-                   help="largest time shift measured: frames for cqt (default 12), samples for "
-                        "signal (default: the config's shifts[0])")
+                   help="largest time shift measured: frames for cqt (default 12, at most half "
+                        "the window: 4 for 8-frame n-grams), samples for signal (default: the "
+                        "config's shifts[0])")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     p.add_argument("--transposition-audio", default=str(DEFAULT_AUDIO), metavar="FILE",
                    help="cqt models: recording of the transposition test (its middle is "
