@@ -342,6 +342,9 @@ MUTANTS = [
     ("invariance/command", "a transposition excerpt of no seconds taken",
      "    if not seconds > 0:\n        raise ComplexAutoError(f\"--transposition-seconds",
      "    if False:\n        raise ComplexAutoError(f\"--transposition-seconds"),
+    ("invariance/command", "time shifts past half an n-gram's window",
+     '        max_time = (min(TIME_RANGE, cfg["length_ngram"] // 2) if max_time is None',
+     "        max_time = (TIME_RANGE if max_time is None"),
     ("invariance/report", "the legends on the curves",
      '    outside = dict(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), '
      'borderaxespad=0.0)',
