@@ -645,7 +645,7 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.2em auto;max-width:1200px;padding:0 1em;color:#222;
-overflow-wrap:anywhere}
+overflow-wrap:break-word}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.2em 0 .4em}
 a{color:#1f5fa8}.meta{color:#555}.note{color:#7a4b00;background:#fff6e0;padding:.3em .6em}
 table{border-collapse:collapse;margin:.4em 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;

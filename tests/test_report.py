@@ -574,6 +574,12 @@ def test_pages_fit_a_phone(runs, browser, tmp_path):
                 "parseFloat(getComputedStyle(document.body).fontSize) * window.visualViewport"
                 ".scale];")
             assert width == 390 and scroll <= 390 and font >= 14, (page.name, width, scroll, font)
+            # a table wider than the phone scrolls; its numbers do not break over lines
+            lines = browser.execute_script(
+                "return Math.max(0, ...Array.from(document.querySelectorAll("
+                "'table.scores td:not(.l)')).map(td => { const r = document.createRange(); "
+                "r.selectNodeContents(td); return r.getClientRects().length; }));")
+            assert lines <= 1, (page.name, lines)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
