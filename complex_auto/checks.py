@@ -44,7 +44,7 @@ def share(value, name):
     return x
 
 
-def array(x, name, ndim=None, square=False, dtype=np.float64):
+def array(x, name, ndim=None, dtype=np.float64):
     """``x`` as a NumPy array of finite numbers (``dtype``), of ``ndim`` dimensions.
 
     The first non-finite entry is named by its index, so a NaN in a long feature sequence
@@ -57,8 +57,6 @@ def array(x, name, ndim=None, square=False, dtype=np.float64):
     if ndim is not None and a.ndim != ndim:
         raise ParameterError(f"{name} must have {ndim} dimension{'s' * (ndim > 1)}, "
                              f"not shape {a.shape}")
-    if square and (a.ndim != 2 or a.shape[0] != a.shape[1]):
-        raise ParameterError(f"{name} must be a square matrix, not shape {a.shape}")
     if np.issubdtype(a.dtype, np.inexact):
         bad = ~np.isfinite(a)
         if bad.any():
