@@ -10,6 +10,7 @@ import csv
 import html
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -618,6 +619,19 @@ def test_screenshot_at_an_element_shows_it_at_the_top(tmp_path):
     with pytest.raises(ComplexAutoError, match="no element '#nowhere' to show"):
         screenshot(page, tmp_path / "none.png", 400, 300, at="#nowhere")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_a_screenshot_leaves_nothing_in_the_temporary_folder(tmp_path, monkeypatch):
+    # Chromium leaves a folder with its singleton socket in $TMPDIR after each session: one
+    # for every picture a user takes, unless the browser gets a folder of its own. (The
+    # system's short temporary path, not tmp_path: a socket's path has at most 107 bytes.)
+    with tempfile.TemporaryDirectory() as temporary:
+        monkeypatch.setenv("TMPDIR", temporary)
+        monkeypatch.setattr(tempfile, "tempdir", None)
+        page = tmp_path / "page.html"
+        page.write_text("<html><body>a page</body></html>")
+        screenshot(page, tmp_path / "page.png", 200, 100)
+        assert (tmp_path / "page.png").exists() and list(Path(temporary).iterdir()) == []
 
 
 def wait_until(driver, script, seconds=10.0):
