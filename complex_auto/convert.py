@@ -8,6 +8,8 @@ file's outputs while the GPU encodes the next.
 import functools
 import json
 import logging
+import multiprocessing
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -320,8 +322,13 @@ def write_matrix(features, path, threads=1):
     check_disk(disk, path.parent, what, "free disk space, or convert without --self-sim-matrix")
     budget = min(BLOCK_BYTES, available_memory()[0] - need + block_memory(size, BLOCK_MIN))
     threads = max(1, min(threads, budget // block_memory(size, BLOCK_MIN)))
+    # A bar of its own only where no other bar is drawn beside it: not in the workers of -j N
+    # (the files' bar is), nor in the threads that write while the GPU encodes.
+    alone = (multiprocessing.parent_process() is None
+             and threading.current_thread() is threading.main_thread())
     return write_self_similarity(features, path, view_pixels=IMAGE_MAX_PIXELS, threads=threads,
-                                 block_rows=default_block_rows(size, budget // threads))
+                                 block_rows=default_block_rows(size, budget // threads),
+                                 desc=f"{path.stem}: matrix" if alone else None)
 
 
 _WORKER = {}

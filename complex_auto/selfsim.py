@@ -371,7 +371,7 @@ def smoothed_blocks(features, block_rows=None, threads=1, upper=False):
 
 
 def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixels=1500,
-                          threads=1, upper=None):
+                          threads=1, upper=None, desc=None):
     """Compute the self-similarity matrix block by block into a ``.npy`` file.
 
     Memory stays at one block of rows (:func:`block_memory`) plus the features, whatever the
@@ -396,6 +396,9 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
         Compute only the upper triangle and mirror it (half the work; default: for matrices
         beyond :data:`FLOAT64_MAX_SIZE`, whose values are rounded to float32 or float16 anyway,
         so that smaller ones keep the rounding of the whole rows bit for bit).
+    desc : str, optional
+        Label of a progress bar over the rows of both passes, shown for matrices beyond
+        :data:`FLOAT64_MAX_SIZE` rows (an hour's takes minutes); none without it.
 
     Returns
     -------
@@ -403,7 +406,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
         The matrix block-averaged by ``f = ceil((N + 9) / view_pixels)`` (trailing rows and
         columns that do not fill a block dropped): the picture of a long matrix.
     """
-    from .utils import atomic_path
+    from .utils import atomic_path, progress
 
     features = checks.array(features, "features", ndim=2)
     size = len(features) + PAD
@@ -419,7 +422,9 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
     # float16 holds at most 65504, and the first pass stores values before normalisation, up to
     # 28 x 1e6 (28 kernel cells of at most 1 / 1e-6): stored times 2^-9, exact in binary.
     stage = 2.0 ** -9 if dtype == np.float16 else 1.0
-    with atomic_path(path) as tmp:
+    bar = progress(total=2 * size, desc=desc, unit="row",
+                   disable=desc is None or size <= FLOAT64_MAX_SIZE)
+    with bar, atomic_path(path) as tmp:
         header = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(size, size))
         offset = header.offset
         del header
@@ -441,6 +446,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                     for k in range(len(rows)):
                         fh.seek(offset + (r0 + k) * row_bytes + c0 * dtype.itemsize)
                         fh.write(stored[k])
+                bar.update(len(rows))
             if upper:                        # the last rows' own square, mirrored too
                 _mirror_upper(last[:, first:])
             scale = 1.0 / (hi - lo) if hi > lo else 0.0
@@ -467,6 +473,7 @@ def write_self_similarity(features, path, dtype=None, block_rows=None, view_pixe
                     rows[:, :a] = as_float(read_columns(written, slice(0, a), slice(a, b))).T
                 fh.seek(offset + a * row_bytes)
                 fh.write(_stored(rows, dtype))
+                bar.update(b - a)
                 if a < cut:
                     k = (min(b, cut) - a) // f
                     view[a // f:a // f + k] = (rows[:k * f, :cut]
