@@ -65,3 +65,16 @@ def array(x, name, ndim=None, dtype=np.float64):
                                  f"{where[0] if len(where) == 1 else where}: "
                                  "every value must be a finite number")
     return a
+
+
+def settings(cfg, integers=(), numbers=(), name="cfg"):
+    """``cfg`` with each key of ``integers`` a positive integer and of ``numbers`` a positive
+    number; a missing key is named, not a ``KeyError`` from deep inside a computation."""
+    missing = [k for k in (*integers, *numbers) if k not in cfg]
+    if missing:
+        raise ParameterError(f"{name} lacks {', '.join(repr(k) for k in missing)}")
+    for k in integers:
+        integer(cfg[k], f"{name}[{k!r}]")
+    for k in numbers:
+        number(cfg[k], f"{name}[{k!r}]", positive=True)
+    return cfg

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from . import checks
 from .errors import DataError, ParameterError
 
 
@@ -204,6 +205,11 @@ def _cqt_magnitude(y, cfg):
                                   hop_length=cfg["hop_length"]))
 
 
+def _check_settings(cfg):
+    checks.settings(cfg, integers=("n_bins", "bins_per_oct", "hop_length"),
+                    numbers=("sr", "fmin"))
+
+
 def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     """Standardised CQT magnitude of a signal, computed in blocks of frames.
 
@@ -233,8 +239,10 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     ParameterError
         When ``y`` is not a 1-D array of floating-point samples (a stereo signal must be mixed
         down first, e.g. ``y.mean(axis=1)`` for soundfile's ``(samples, channels)``; integer
-        PCM scaled to [-1, 1]).
+        PCM scaled to [-1, 1]), or ``cfg`` lacks a setting or holds one that is not a
+        positive number (an integer for ``n_bins``, ``bins_per_oct`` and ``hop_length``).
     """
+    _check_settings(cfg)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"y must be one channel, a 1-D array of samples, not shape {y.shape}")
@@ -342,6 +350,7 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
     """
     import soundfile as sf
 
+    _check_settings(cfg)
     try:
         info = sf.info(str(path))
     except Exception:
@@ -378,6 +387,7 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     np.ndarray, shape (n_bins, frames), float32
         No frame (shape ``(n_bins, 0)``) when the signal gives at most one.
     """
+    _check_settings(cfg)
     if block_size <= 0:
         spec = streamed_cqt(path, cfg)
     else:

@@ -195,6 +195,21 @@ def test_the_cqt_wants_one_channel_of_float_samples(tmp_path):
         assert features.conversion_cqt(tmp_path / "n.wav", cfg).shape == (cfg["n_bins"], 0)
 
 
+def test_the_cqt_names_a_setting_its_dict_lacks_or_holds_wrong(tmp_path):
+    # a dict built by hand: a KeyError or ZeroDivisionError from inside librosa named nothing
+    cfg = {k: v for k, v in load_config(ROOT / "config_cqt.ini").items() if k != "hop_length"}
+    sf.write(tmp_path / "a.wav", np.zeros(4000, np.float32), cfg["sr"])
+    for call in (lambda c: cqt.cqt(np.zeros(4000, np.float32), c),
+                 lambda c: cqt.streamed_cqt(tmp_path / "a.wav", c),
+                 lambda c: cqt.file_cqt(tmp_path / "a.wav", c, block_size=2000)):
+        with pytest.raises(ParameterError, match=r"^cfg lacks 'hop_length'$"):
+            call(cfg)
+        with pytest.raises(ParameterError, match=r"cfg\['hop_length'\] must be at least 1, not 0"):
+            call(dict(cfg, hop_length=0))
+        with pytest.raises(ParameterError, match=r"cfg\['fmin'\] must be above 0"):
+            call(dict(cfg, hop_length=512, fmin=-1.0))
+
+
 def test_chroma_needs_a_positive_multiple_of_twelve():
     with pytest.raises(ComplexAutoError, match="bins_per_oct 0: chroma needs a positive multiple"):
         chroma(np.ones((24, 5)), 0)
