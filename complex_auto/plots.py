@@ -210,13 +210,27 @@ def plot_losses(history, path):
     path : str or Path
         The PNG to write.
     """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+
     fig, ax = plt.subplots(figsize=(7, 4))
     ep = [h["epoch"] for h in history]
-    ax.plot(ep, [h["train_loss"] for h in history], label="train")
-    ax.plot(ep, [h["eval_loss"] for h in history], label="eval")
+    # points too, when there are few: one epoch is a line of one point, which draws nothing
+    marker = "o" if len(ep) <= 30 else None
+    ax.plot(ep, [h["train_loss"] for h in history], label="train", marker=marker, ms=3)
+    ax.plot(ep, [h["eval_loss"] for h in history], label="eval", marker=marker, ms=3)
     ax.set_xlabel("epoch")
     ax.set_ylabel("reconstruction loss")
     ax.set_yscale("log")
+    if len(ep) <= 10:                   # no epoch 1.25, and one epoch is not 0.945 to 1.05
+        ax.set_xticks(ep)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # plain numbers (0.125, not 1.25×10⁻¹); minor ticks labelled only when the axis spans a
+    # decade or less, where they are the only labels (over more they would overlap)
+    plain = FuncFormatter(lambda y, _: f"{y:.3g}")
+    lo, hi = ax.get_ylim()
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain if hi <= 10 * lo else NullFormatter())
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -126,3 +126,30 @@ def test_filter_curves_draw_bases_sorted_by_peak_frequency(tmp_path, monkeypatch
     order = np.argsort(cycles)
     expected = [row for b in order for row in (weight[b], weight[4 + b])]
     assert len(drawn) == 8 and all(np.array_equal(a, b) for a, b in zip(drawn, expected))
+
+
+def capture_figure(monkeypatch):
+    """The figure a plot function saves, drawn but kept open to be read."""
+    figures = []
+
+    def keep(fig, path, **kwargs):
+        fig.canvas.draw()
+        figures.append(fig)
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return figures
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 40])
+def test_loss_plot_counts_whole_epochs_and_shows_each_of_a_few(tmp_path, monkeypatch, epochs):
+    figures = capture_figure(monkeypatch)
+    history = [dict(epoch=e, train_loss=0.13 - 0.001 * e, eval_loss=0.10 - 0.001 * e)
+               for e in range(1, epochs + 1)]
+    plots.plot_losses(history, tmp_path / "loss.png")
+    ax = figures[0].axes[0]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    # one epoch is a line of one point: drawn only as a marker; many are lines
+    assert [line.get_marker() for line in ax.get_lines()] == [("o" if epochs <= 30 else "None")] * 2
+    # a loss within a decade is labelled in plain numbers on its minor ticks (no 1.25×10⁻¹)
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()]
+    assert labels and all(label.replace(".", "").isdigit() for label in labels), labels
