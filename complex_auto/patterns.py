@@ -933,7 +933,10 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             X = load_matrix(matrix_path)
         cache = layout.segments_cache(piece)
         if load_segments:
+            # the threshold in effect is the one that found them, not this run's --th: the
+            # summary would call it lowered
             segments, th_used = load_segment_cache(cache, N, min_dur)
+            th = th_used
         elif streamed:
             log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
             with _about(matrix_path):

@@ -309,15 +309,19 @@ def test_extract_run_parallel_gives_the_same_files(tmp_path):
     assert one == {p: layout.segraw(p).read_text() for p in "abc"}
 
 
-def test_segments_can_be_saved_and_reused(tmp_path):
+def test_segments_can_be_saved_and_reused(tmp_path, caplog):
     layout = make_run(tmp_path, ["a.wav"])
     extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, save_segments=True)
     first = layout.segraw("a").read_text()
     assert layout.segments_cache("a").is_file()
     layout.segraw("a").unlink()
-    extract_run("r", csv_list="none", bpm=200, th=5.0, root=tmp_path, plot=False,
-                load_segments=True)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        extract_run("r", csv_list="none", bpm=200, th=5.0, root=tmp_path, plot=False,
+                    load_segments=True)
     assert layout.segraw("a").read_text() == first
+    # the loaded segments' threshold is the one in effect, not a lowered --th
+    assert "lowered" not in caplog.text and "a: " in caplog.text
     with pytest.raises(DataError, match="min_dur"):
         extract_run("r", csv_list="none", bpm=100, root=tmp_path, load_segments=True)
 
