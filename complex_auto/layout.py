@@ -22,7 +22,8 @@
         .extracted/PIECE.json                       the same for a piece's patterns
         results.txt, results.csv                    MIREX scores of the run
         report/                                     HTML report (complex_auto.report): index.html,
-                                                    PIECE.html, img/, clips/PIECE/*.mp3
+                                                    PIECE.html (index-piece.html for a piece
+                                                    called index), img/, clips/PIECE/*.mp3
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
         digits.csv                                  digit error from amplitudes (digit models)
@@ -44,6 +45,13 @@ OUTPUT_ROOT = Path("output")
 def piece_name(path):
     """``data/x/mazurka24-4-poly.mp3.npy`` → ``mazurka24-4-poly``."""
     return Path(path).name.split(".")[0]
+
+
+def report_page_name(piece):
+    """The file name of a piece's page in the report: ``PIECE.html``, but ``PIECE-piece.html``
+    for a piece called ``index`` (in any case: file systems that ignore it), whose page would
+    be the run's own ``index.html``."""
+    return f"{piece}-piece.html" if piece.lower() == "index" else f"{piece}.html"
 
 
 class RunLayout:
@@ -184,6 +192,9 @@ class RunLayout:
     @property
     def report_index(self):
         return self.report_dir / "index.html"
+
+    def report_page(self, piece):
+        return self.report_dir / report_page_name(piece)
 
     # model analysis
     @property

@@ -40,7 +40,7 @@ from .errors import DataError
 from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
                   read_mirex, read_score_csv)
-from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
 from .patterns import PALETTE, TRUTH_COLOUR, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
 from .utils import atomic_path, atomic_write_text, counted, file_in_the_way, progress
@@ -736,7 +736,7 @@ def scores_table(scores, pieces, link=False):
     for piece in list(pieces) + ["mean"]:
         if piece not in scores:
             continue
-        name = (f'<a href="{_url(piece + ".html")}">{html.escape(piece)}</a>'
+        name = (f'<a href="{_url(report_page_name(piece))}">{html.escape(piece)}</a>'
                 if link and piece != "mean" else html.escape(piece))
         cells = "".join(f"<td>{scores[piece].get(c, float('nan')):.3f}</td>" for c in columns)
         rows.append(f'<tr{" class=mean" if piece == "mean" else ""}><td class="l">{name}'
@@ -884,7 +884,7 @@ def index_page(run, summaries, scores, notes, size, how=""):
                  "<th class=\"l\">ground truth</th></tr>")
     for s in summaries:
         name = html.escape(s["piece"])
-        parts.append(f'<tr><td class="l"><a href="{_url(s["piece"] + ".html")}">{name}</a></td>'
+        parts.append(f'<tr><td class="l"><a href="{_url(report_page_name(s["piece"]))}">{name}</a></td>'
                      f'<td>{format_time(s["duration"])}</td>'
                      f'<td>{format(s["bpm"], "g") if s["bpm"] else "—"}</td>'
                      f'<td>{s["patterns"]}</td><td>{s["occurrences"]}</td>'
@@ -1141,7 +1141,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             notes.append("scores are from results.csv, written before these patterns: "
                          "run extract_motives_eval.py again")
         lanes = timeline_data(patterns, references, duration)
-        atomic_write_text(out / f"{piece}.html",
+        atomic_write_text(out / report_page_name(piece),
                           piece_page(run, info, patterns, lanes, duration, clips, scores,
                                      notes, matches))
         clip_dir = out / "clips" / piece
@@ -1271,7 +1271,7 @@ def main(args):
         from .browser import screenshot
 
         piece = args.page or result["pieces"][0]
-        page = result["index"].parent / f"{piece}.html"
+        page = result["index"].parent / report_page_name(piece)
         if not page.is_file():
             raise cli.ComplexAutoError(f"--page {piece}: no page {page}")
         try:

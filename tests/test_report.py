@@ -387,6 +387,26 @@ def test_report_of_a_run_without_ground_truth(runs):
     assert "<td>4.2</td>" in page
 
 
+def test_a_piece_called_index_keeps_the_runs_page(runs, tmp_path, monkeypatch):
+    # index.wav's page was written as index.html, then the run's page over it: the piece's
+    # link led back to the run, and its page was gone
+    plain = runs / "output" / "plain"
+    run = tmp_path / "output" / "plain"
+    run.mkdir(parents=True)
+    shutil.copy2(runs / PLAIN_WAV, tmp_path / "Index.wav")
+    info = json.loads((plain / "conversion.json").read_text())
+    info["files"][0].update(piece="Index", audio="Index.wav")
+    (run / "conversion.json").write_text(json.dumps(info))
+    (run / "ss_matrices_filelist.txt").write_text("output/plain/Index.wav.npy\t100\n")
+    shutil.copy2(plain / f"{PLAIN}.patterns.csv", run / "Index.patterns.csv")
+    monkeypatch.chdir(tmp_path)
+    build_report("plain")
+    index = (run / "report" / "index.html").read_text()
+    page = (run / "report" / "Index-piece.html").read_text()
+    assert 'href="Index-piece.html"' in index and "<th>occurrences</th>" in index
+    assert page.count('class="occ"') == len(PLAIN_ROWS) and 'href="index.html"' in page
+
+
 @pytest.mark.parametrize("args, message", [
     (["--refdir", "no_such_folder"], "--refdir no_such_folder: folder does not exist"),
     (["--refdir", "output/plain/conversion.json"],     # it exists: "does not exist" misled
