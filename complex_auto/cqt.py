@@ -354,18 +354,52 @@ def streamed_cqt(path, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAM
     try:
         info = sf.info(str(path))
     except Exception:
-        return cqt(load_audio(path, cfg["sr"]), cfg, block_frames, margin_frames)
+        y = load_audio(path, cfg["sr"])
+        warn_if_silent(path, np.abs(y).max(initial=0.0))
+        return cqt(y, cfg, block_frames, margin_frames)
     if info.frames == 0:
         raise DataError(f"{path}: audio file holds no samples")
     warn_if_cut_short(path, info)
-    blocks = []
+    blocks, peak = [], 0.0
     try:
         for f0, f1, first, seg in _stream_blocks(path, cfg, block_frames, margin_frames):
+            peak = max(peak, np.abs(seg).max(initial=0.0))
             spec = _cqt_magnitude(seg, cfg)
             blocks.append(standardise_frames(spec[:, first:first + f1 - f0]))
     except sf.LibsndfileError as e:
         raise DataError(f"{path}: cannot read audio ({e})") from None
+    warn_if_silent(path, peak)
     return np.concatenate(blocks, axis=1)
+
+
+#: Up to half the smallest step of 16-bit audio a recording holds nothing but rounding (the
+#: two channels of a stereo file, one the other inverted, mix to this).
+SILENT_PEAK = 2.0 ** -16
+
+
+def warn_if_silent(path, peak):
+    """Warn when a recording is silent (mixed to mono, its peak at most :data:`SILENT_PEAK`).
+
+    Each CQT frame is standardised, so silence turns into windows that are all alike (or
+    rounding noise blown up), and a finder then reports patterns that are noise.
+
+    Parameters
+    ----------
+    path : str or Path
+    peak : float
+        The largest absolute sample of the mono signal.
+
+    Returns
+    -------
+    bool
+        True when the recording is silent.
+    """
+    if peak > SILENT_PEAK:
+        return False
+    log.warning("%s: silent (%s): its windows are all alike, and patterns found in it are "
+                "noise", path, "every sample 0" if peak == 0 else
+                f"peak {20 * np.log10(peak):.0f} dBFS, mixed to mono")
+    return True
 
 
 def file_cqt(path, cfg, block_size=0, factor=1.0):

@@ -679,3 +679,27 @@ def test_a_file_cut_short_is_said_not_converted_in_silence(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         load_audio(tmp_path / "cut.wav", 22050)                 # training reads it so
     assert "cut.wav: cut short" in caplog.text
+
+
+def test_a_silent_recording_is_said_before_its_patterns_are_read(tmp_path, caplog):
+    """Digital silence, or a stereo file whose channels cancel, standardises to windows that
+    are all alike: converted with no word, a finder then listed hundreds of noise patterns."""
+    import logging
+
+    from .conftest import ROOT
+
+    cfg = load_config(ROOT / "config_cqt.ini")
+    y = 0.1 * np.random.default_rng(0).standard_normal(3 * 22050).astype(np.float32)
+    sf.write(tmp_path / "sound.wav", np.stack([y, 0.5 * y], axis=1), 22050, subtype="PCM_16")
+    sf.write(tmp_path / "zeros.wav", np.zeros(3 * 22050, np.float32), 22050)
+    sf.write(tmp_path / "cancel.wav", np.stack([y, -y], axis=1), 22050, subtype="PCM_16")
+    # a quiet recording is not silence: -80 dBFS is still 3 steps of 16-bit audio
+    sf.write(tmp_path / "quiet.wav", 1e-4 * y / np.abs(y).max(), 22050, subtype="PCM_16")
+    with caplog.at_level(logging.WARNING):
+        for name in ("sound", "quiet"):
+            conversion_cqt(tmp_path / f"{name}.wav", cfg)
+        assert caplog.text == ""
+        conversion_cqt(tmp_path / "zeros.wav", cfg)
+        conversion_cqt(tmp_path / "cancel.wav", cfg)
+    assert "zeros.wav: silent (every sample 0)" in caplog.text
+    assert "cancel.wav: silent (peak -96 dBFS, mixed to mono)" in caplog.text
