@@ -1,15 +1,19 @@
 """Reading file lists: one path a line, with an optional tempo column.
 
 A line is ``path`` or ``path<TAB>bpm`` (or ``path bpm`` when the whole line is no file). Blank
-lines and lines starting with ``#`` are skipped. A relative path is taken from the current
-folder, or else from the list's own folder.
+lines and lines starting with ``#`` are skipped (with a warning when such a line names a file
+that exists: ``./#1 take.wav`` lists it). A relative path is taken from the current folder, or
+else from the list's own folder.
 """
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError
 from .utils import read_text
+
+log = logging.getLogger(__name__)
 
 
 def parse_bpm(text, where):
@@ -78,7 +82,13 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
     entries = []
     for lineno, raw in enumerate(read_text(path).splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line:
+            continue
+        if line.startswith("#"):
+            named = line.split("\t", 1)[0].strip()
+            if resolve(named).is_file():
+                log.warning("%s, line %d: '%s' is read as a comment, though a file of that "
+                            "name exists; to list it, write './%s'", path, lineno, named, named)
             continue
         where = f"{path}, line {lineno}"
         entry, bpm = _split_bpm(line, where, lambda e: resolve(e).exists())

@@ -34,6 +34,21 @@ def test_paths_tempi_comments_and_blank_lines(files, monkeypatch):
     assert [f.name for f in read_filelist(lst)] == ["a.wav", "b c.wav"]
 
 
+def test_a_comment_that_names_a_file_is_said(files, monkeypatch, caplog):
+    # '#1 take.wav' was skipped as a comment with no word, and the recording was not converted
+    monkeypatch.chdir(files)
+    (files / "#1 take.wav").write_bytes(b"")
+    lst = files / "list.txt"
+    lst.write_text("# recordings\n#1 take.wav\t96\naudio/a.wav\n#audio/b c.wav\n")
+    with caplog.at_level("WARNING"):
+        assert [f.name for f in read_filelist(lst)] == ["a.wav"]
+    assert caplog.text.count("read as a comment") == 1
+    assert f"{lst}, line 2: '#1 take.wav' is read as a comment, though a file of that " \
+        "name exists; to list it, write './#1 take.wav'" in caplog.text
+    lst.write_text("./#1 take.wav\n")
+    assert [f.name for f in read_filelist(lst)] == ["#1 take.wav"]
+
+
 def test_a_relative_path_is_taken_from_the_list_s_folder_when_not_from_here(files, tmp_path,
                                                                            monkeypatch):
     lst = files / "audio" / "list.txt"
