@@ -118,6 +118,46 @@ def search_params(bpm, frame_seconds=FRAME_SECONDS):
     return h, int(math.ceil(MIN_BEATS / h)), int(MAX_DIFF_BEATS / h)
 
 
+def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
+    """Warn when a tempo leaves a piece no pattern to find, or beats finer than its frames.
+
+    A mistyped ``--bpm`` (1000 for 100, or 1e-9) otherwise gives patterns cut to the wrong
+    length, or none, with no word on why.
+
+    Parameters
+    ----------
+    piece : str
+    bpm : float
+    n_frames : int
+        Rows of the piece's matrix, padding left out.
+    frame_seconds : float
+    method : str
+        ``'nf14'`` (shortest segment :data:`MIN_BEATS` beats) or ``'families'``
+        (:data:`complex_auto.families.MIN_BEATS`).
+
+    Returns
+    -------
+    list of str
+        What was warned (empty when the tempo is plausible).
+    """
+    from . import families
+
+    said = []
+    beat = 60.0 / bpm
+    if beat < frame_seconds:
+        said.append(f"{piece}: at {bpm:g} bpm a beat ({beat:.3f} s) is shorter than a frame "
+                    f"({frame_seconds:.3f} s); is the tempo right?")
+    shortest = MIN_BEATS if method == "nf14" else families.MIN_BEATS
+    beats = n_frames * frame_seconds / beat
+    if beats < 2 * shortest:
+        said.append(f"{piece}: at {bpm:g} bpm it lasts {beats:.3g} beats, too few for two "
+                    f"occurrences of the shortest pattern ({shortest:g} beats with {method}): "
+                    "no pattern can be found; is the tempo right?")
+    for line in said:
+        log.warning(line)
+    return said
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. segment search
 
@@ -904,6 +944,8 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     t0 = time.perf_counter()
     piece = piece_name(matrix_path)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
+    warn_if_tempo_implausible(piece, bpm, len(np.load(matrix_path, mmap_mode="r")) - pad,
+                              frame_seconds, method)
     if method == "families":
         from .families import find_patterns
 

@@ -301,6 +301,28 @@ def test_extract_run_writes_every_file(tmp_path, small_score):
     assert not layout.seg("mine").exists() and layout.patterns_csv("mine").is_file()
 
 
+@pytest.mark.parametrize("method, bpm, said", [
+    ("families", 120, []),
+    ("nf14", 1000, ["a beat (0.060 s) is shorter than a frame (0.090 s)"]),
+    # 111 frames (120 rows less the padding of 9) of 0.09 s at 1e-9 bpm: nothing repeats
+    ("families", 1e-9, ["lasts 1.66e-10 beats, too few for two occurrences of the shortest "
+                        "pattern (2 beats with families)"]),
+    ("nf14", 120, ["lasts 20 beats, too few for two occurrences of the shortest pattern "
+                   "(16 beats with nf14)"]),
+])
+def test_a_tempo_that_leaves_no_pattern_or_beats_finer_than_frames_is_said(
+        tmp_path, caplog, method, bpm, said):
+    # --bpm 1000 for 100 cut patterns to the wrong length, and 1e-9 gave 0 patterns, with no
+    # word on why
+    make_run(tmp_path, ["a.wav"], n=120)
+    with caplog.at_level("WARNING"):
+        extract_run("r", csv_list="none", bpm=bpm, root=tmp_path, plot=False, method=method,
+                    frame_seconds=0.09)
+    warned = [r.getMessage() for r in caplog.records if "tempo right" in r.getMessage()]
+    assert len(warned) == len(said) and all(w in m for w, m in zip(said, warned)), warned
+    assert all(m.startswith(f"a: at {bpm:g} bpm ") for m in warned)
+
+
 def test_extract_run_parallel_gives_the_same_files(tmp_path):
     layout = make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
     extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False)
