@@ -27,6 +27,7 @@ Frames are rows of the matrix (windows of the CQT, one hop apart). Segments are
 ``[i, i + M, j, j + M]``: the frames ``i..i+M`` repeat at ``j..j+M`` (half-open spans).
 """
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -677,14 +678,16 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
     n_ref = len(reference_spans) if reference_spans else 0
     bar, gap = 6, 2
     margin = n_ref * (bar + gap) + (gap if n_ref else 0)
-    title_h = 16 if title else 0
-    axis_h = 16 if frame_seconds else 0
     size = len(grey)
+    font = label_font()
+    lines = _wrapped(title, font, margin + size - 8) if title else []
+    title_h = 14 * len(lines) + 2 * bool(lines)
+    axis_h = 16 if frame_seconds else 0
     canvas = Image.new("RGB", (margin + size, title_h + margin + size + axis_h), "white")
     canvas.paste(Image.fromarray(grey).convert("RGB"), (margin, title_h + margin))
     draw = ImageDraw.Draw(canvas)
-    if title:
-        draw.text((4, 2), title, fill=(0, 0, 0))
+    for k, line in enumerate(lines):
+        draw.text((4, 2 + 14 * k), line, fill=(0, 0, 0), font=font)
     x0, y0 = margin, title_h + margin
 
     def px(frame):
@@ -713,9 +716,33 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
             x = x0 + px(t / frame_seconds - shift)
             if x0 <= x <= x0 + size:
                 draw.line([(x, y0 + size), (x, y0 + size + 3)], fill=(0, 0, 0))
-                draw.text((x + 2, y0 + size + 3), f"{t // 60}:{t % 60:02d}", fill=(0, 0, 0))
+                draw.text((x + 2, y0 + size + 3), f"{t // 60}:{t % 60:02d}", fill=(0, 0, 0),
+                          font=font)
     with atomic_path(path) as tmp:
         canvas.save(tmp, format="PNG", compress_level=1)
+
+
+@functools.lru_cache(maxsize=1)
+def label_font(size=11):
+    """The DejaVu Sans that matplotlib ships: PIL's own default font draws é, ü or — as boxes,
+    and a user's file names are in the picture's title."""
+    import matplotlib
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+                                  / "DejaVuSans.ttf"), size)
+
+
+def _wrapped(text, font, width):
+    """``text`` in lines of at most ``width`` pixels, broken at spaces (a word longer than a
+    line stands alone)."""
+    lines = []
+    for word in text.split(" "):
+        if lines and font.getlength(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def reference_frame_spans(refpath, h, offset):

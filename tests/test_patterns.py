@@ -561,3 +561,27 @@ def test_the_picture_tells_the_ground_truth_from_the_patterns_and_has_a_time_axi
     axis = timed[plain.shape[0]:plain.shape[0] + 3]              # the tick marks under the matrix
     ticks = np.flatnonzero((axis == 0).all(axis=2).any(axis=0)) - 10
     assert ticks.tolist() == [0, 30, 60, 90, 120, 150, 180]     # 15 s = 30 rows of 0.5 s
+
+
+def test_the_pictures_title_draws_accents_and_wraps_to_its_width(tmp_path):
+    """PIL's own font drew a user's 'mélodie' with a box for é, and a long title ran off the
+    picture's edge."""
+    from PIL import Image
+
+    from complex_auto.patterns import plot_patterns
+
+    X = np.random.default_rng(0).random((200, 200))
+
+    def title_strip(title):
+        plot_patterns(tmp_path / "t.png", X, [], title)
+        picture = np.asarray(Image.open(tmp_path / "t.png").convert("L"))
+        return picture, picture[:picture.shape[0] - 200]
+
+    _, accent = title_strip("é")
+    _, box = title_strip("\ue000")          # a private-use character: every font's box
+    assert accent.shape == box.shape and (accent != box).any()
+    one, _ = title_strip("title")
+    words = " ".join(["patterns"] * 20)
+    tall, strip = title_strip(words)
+    assert tall.shape[1] == one.shape[1] and tall.shape[0] >= one.shape[0] + 3 * 14
+    assert (strip[:, -3:] == 255).all()     # nothing runs off the right edge
