@@ -570,9 +570,12 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
     """
     written = [f for f, _ in results if f is not None]
     if not written:
-        raise DataError("no recording is longer than one window "
+        names = ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more"
+                                                         if len(files) > 3 else "")
+        raise DataError(f"no recording is longer than one window "
                         f"({cfg['length_ngram']} frames = "
-                        f"{cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s)")
+                        f"{cfg['length_ngram'] * cfg['hop_length'] / cfg['sr']:.1f} s): "
+                        f"{names}")
     if self_sim:
         lines = [f"{m}\t{bpm:g}\n" if bpm else f"{m}\n"
                  for (_, m), bpm in zip(results, tempi) if m]

@@ -218,7 +218,7 @@ def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, ca
     assert "1 feature file in output/r/" in err                 # one, not "1 feature files"
     flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
-    check_error(code, err, "no recording is longer than one window")
+    check_error(code, err, "no recording is longer than one window (8 frames = 0.7 s): tiny.wav")
 
 
 def test_empty_recording_is_one_line(in_tmp, short_wavs, tiny_config, capsys):
