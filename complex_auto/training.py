@@ -98,8 +98,13 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ComplexAutoError(f"{path}: model file does not exist") from None
+    except IsADirectoryError:
+        raise ComplexAutoError(f"{path}: a folder, not a model file") from None
     except Exception as e:
-        raise ComplexAutoError(f"{path}: cannot read model ({type(e).__name__})") from None
+        # torch names the pickle's or zip's insides (KeyError, UnpicklingError): the user
+        # needs to hear that the file is not what train.py writes
+        raise ComplexAutoError(f"{path}: not a model file that train.py writes (a torch state "
+                               f"dict, model_complex_auto_*.save; {type(e).__name__})") from None
     if isinstance(state, dict) and "optimizer" in state and "epoch" in state:
         # a checkpoint of train.py: its weights, when it holds them, are the model's
         if "model" not in state:

@@ -215,6 +215,13 @@ def test_a_checkpoint_given_as_the_model_gives_its_weights_or_says_where_they_ar
     torch.save(torch.zeros(3), tmp_path / "tensor.pt")
     with pytest.raises(ComplexAutoError, match="not a complex_auto model"):
         load_model(CFG, 60, tmp_path / "tensor.pt")
+    # a file that is no torch file at all said "cannot read model (IndexError)"
+    (tmp_path / "notes.save").write_text("hello\n")
+    with pytest.raises(ComplexAutoError, match=r"notes.save: not a model file that train.py "
+                                               r"writes \(a torch state dict"):
+        load_model(CFG, 60, tmp_path / "notes.save")
+    with pytest.raises(ComplexAutoError, match=r"r: a folder, not a model file"):
+        load_model(CFG, 60, tmp_path / "r")
 
 
 def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
