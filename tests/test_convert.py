@@ -489,6 +489,11 @@ def test_focus_keeps_the_central_frames_of_every_window():
         ref = by_frame(window_batch(spec, starts, 8, legacy_layout=legacy), legacy)
         np.testing.assert_array_equal(frames[:, 2:6], ref[:, 2:6])
     assert np.array_equal(window_batch(spec, starts, 8, focus=8), whole)
+    # an odd number of frames left out: the extra one at the end, as documented (the window's
+    # centre, between frames 3 and 4 of 8, then lies in the kept frames 2..4)
+    from complex_auto.features import focus_mask
+    assert focus_mask(8, 3).tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
+    assert focus_mask(7, 2).tolist() == [0, 0, 1, 1, 0, 0, 0]
     model = build_model(dict(n_bases=5, dropout=0.5, learn_norm=False), 96)
     a, _ = encode_spec(model, spec, 8)
     model.eval()                       # as encoding does, which leaves the model as it was
@@ -652,6 +657,12 @@ def test_the_matrix_picture_shows_the_repeats_not_black(tmp_path):
     stripe = rgb[np.arange(45, 95), np.arange(205, 255)].mean()
     background = np.median(rgb[:100, 150:200])
     assert stripe > 150 and 10 < background < stripe
+    # a long matrix is averaged in blocks of ceil(N / max_pixels): 250 rows at most 100 px
+    # a side take blocks of 3, giving 83 px (blocks of 2 would give 125)
+    block = np.kron(g.random((84, 84)), np.ones((3, 3)))[:250, :250]
+    save_matrix_image(block, tmp_path / "long.png", max_pixels=100)
+    picture = np.asarray(Image.open(tmp_path / "long.png"))
+    assert picture.shape[:2] == (83, 83)
 
 
 def test_a_file_cut_short_is_said_not_converted_in_silence(tmp_path, caplog):

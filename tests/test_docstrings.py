@@ -25,8 +25,11 @@ def documented_parameters(doc):
 
 
 def public_functions():
-    for info in pkgutil.iter_modules(complex_auto.__path__):
-        module = importlib.import_module(f"complex_auto.{info.name}")
+    # walk_packages, not iter_modules: the modules of complex_auto.invariance count too
+    for info in pkgutil.walk_packages(complex_auto.__path__, prefix="complex_auto."):
+        if info.name.endswith(".__main__"):         # runs the command when imported
+            continue
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if (not name.startswith("_") and inspect.isfunction(obj)
                     and obj.__module__ == module.__name__):
@@ -38,6 +41,12 @@ def test_the_parser_reads_numpydoc_parameter_lines():
            "flag : bool\n    Indented text : not a name.\n\nReturns\n-------\nz : int\n")
     assert documented_parameters(doc) == {"x", "y", "args", "flag"}
     assert documented_parameters("Summary only.") is None
+
+
+def test_every_module_of_the_package_is_read():
+    modules = {name.rsplit(".", 1)[0] for name, _ in public_functions()}
+    assert {"complex_auto.families", "complex_auto.invariance.measures",
+            "complex_auto.invariance.command"} <= modules
 
 
 def test_a_parameters_section_names_every_parameter_and_no_other():

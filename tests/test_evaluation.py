@@ -90,6 +90,11 @@ def test_estdir_reads_txt_files_when_no_seg(tmp_path):
     shutil.copy(GT / "silverswan-poly.txt", est / "silverswan-poly.txt")
     rows, _, _ = evaluate_folder(est, GT)
     assert [r["piece"] for r in rows] == ["silverswan-poly"]
+    # beside .seg files, .txt are not estimates: a run folder holds results.txt and lists
+    shutil.copy(GT / "silverswan-poly.txt", est / "silverswan-poly.seg")
+    (est / "silverswan-poly.txt").write_text("pattern1\noccurrence1\n1.0, 60\n")
+    rows, _, _ = evaluate_folder(est, GT)
+    assert [r["piece"] for r in rows] == ["silverswan-poly"] and rows[0]["Est_F"] == 1.0
 
 
 def test_run_results_files(tmp_path):

@@ -155,14 +155,15 @@ def test_group_patterns_hand_made():
     segs = [[0, 100, 200, 300],      # opens pattern 1
             [10, 105, 400, 495],     # start 10, end 105: within 10 of (0, 100) -> pattern 1
             [50, 150, 300, 400],     # start 50 too far -> pattern 2
-            [11, 111, 600, 700],     # end 111: 11 from 100 > 10 -> pattern 3 (not 2: start 11 vs 50)
+            [3, 115, 600, 712],      # start 3 near 0, end 115: 15 from 100 > 10 -> pattern 3
+                                     # (the end alone decides; not 2: start 3 vs 50)
             [55, 145, 700, 790],     # within 10 of (50, 150) -> pattern 2
             [0, 110, 800, 910]]      # within 10 of (0, 100), both inclusive -> pattern 1
     patterns = group_patterns(segs, max_diff=10)
     assert [p.tolist() for p in patterns] == [
         [[0, 100, 0, 100], [0, 100, 200, 300], [10, 105, 400, 495], [0, 110, 800, 910]],
         [[50, 150, 50, 150], [50, 150, 300, 400], [55, 145, 700, 790]],
-        [[11, 111, 11, 111], [11, 111, 600, 700]],
+        [[3, 115, 3, 115], [3, 115, 600, 712]],
     ]
 
 

@@ -74,6 +74,13 @@ def load_items(cfg, filelist, max_pitch=None, max_time=None, refresh=False, jobs
     max_pitch, max_time : int, optional
         Largest shifts measured. Defaults: 24 bins and 12 frames (``cqt``); ``shifts[0]``
         samples (``signal``).
+    refresh : bool
+        Read the recordings again instead of their cached CQTs or signals.
+    jobs : int
+        Processes that read the recordings.
+    data_dir : str or Path
+        Where the digits are looked for (``mnist``;
+        :func:`~complex_auto.mnist_pairs.load_digit_source`).
 
     Returns
     -------

@@ -136,6 +136,15 @@ def transposition_rows(cfg, model, audio_path, seconds=None, semitones=TRANSPOSI
         Recording whose middle ``seconds`` are pitch-shifted.
     seconds : float, optional
         Default :data:`complex_auto.transposition.SECONDS`.
+    semitones : tuple of int
+        Pitch shifts tested, in semitones.
+    kinds : tuple of str
+        Features compared (:data:`complex_auto.representations.KINDS`).
+    device : str or torch.device
+        Where the model encodes.
+    cache_dir : Path, optional
+        Cache of the pitch-shifted excerpts (default
+        :data:`complex_auto.transposition.CACHE_DIR`).
 
     Returns
     -------

@@ -60,8 +60,13 @@ def digit_rows(encode, fit_items, test_items, rng, n, fit_angles=DIGIT_FIT_ANGLE
 
     Parameters
     ----------
+    encode : callable
+        ``encode(x)`` → ``(amplitude, phase)``
+        (:func:`~complex_auto.invariance.measures.make_encoder`).
     fit_items, test_items : DigitItems
         Fitting digits and held-out digits.
+    rng : np.random.Generator
+        Draws the digits.
     n : int
         At most this many digits of each part (every one at every angle).
     fit_angles, test_angles : tuple of float

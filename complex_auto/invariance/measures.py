@@ -407,6 +407,11 @@ def classification_rows(fit, test, transformations, classifiers=CLASSIFIERS, fea
         Pairs for fitting and held-out pairs for testing.
     transformations : list of Transformation
         The transformations the pairs use (their ``key`` matches ``PairSet.transform``).
+    classifiers : tuple of str
+        ``'knn'`` and/or ``'logistic'``.
+    features : tuple of str
+        What the classifiers read (fields of :class:`PairSet`): ``'phase'`` (a pair's phase
+        differences as cosine and sine) and/or ``'amplitude'`` (its amplitude differences).
 
     Returns
     -------
@@ -459,6 +464,8 @@ def items_similarity(encode, items, rng, n):
 
     Parameters
     ----------
+    encode : callable
+        ``encode(x)`` → ``(amplitude, phase)`` (:func:`make_encoder`).
     items : CQTItems, SignalItems or DigitItems
     rng : np.random.Generator
     n : int

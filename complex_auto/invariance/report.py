@@ -113,6 +113,8 @@ def analyse(encode, items, fit_items, test_items, layout, n_items=1000, n_pairs=
     n_pairs : int
         Pairs for fitting the classifiers, and as many held-out pairs for testing them.
     seed : int
+    title : str
+        Start of the pictures' titles (the run and model).
 
     Returns
     -------
