@@ -423,7 +423,9 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
     assert proc.returncode == 130 and err.rstrip().endswith("interrupted"), err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(list(marks.iterdir())) == 2                 # no item began after Ctrl-C
-    assert time.time() - started < 2.5                     # the running ones were stopped
+    # the running ones were stopped, not waited for: their items sleep 20 s (a wide margin,
+    # as a busy machine is slow to start and stop processes)
+    assert time.time() - started < 15
 
 
 def test_a_run_sweeps_the_temporary_files_of_killed_runs(tmp_path, caplog):

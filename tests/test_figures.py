@@ -163,7 +163,7 @@ def test_figures_show_the_most_structured_bases_first(kind, tmp_path, monkeypatc
 def test_a_config_of_another_data_type_is_an_error(tmp_path):
     sig = save_model(tmp_path / "signal", "config_signal1D.ini", 64, 8, False, "signal",
                      length_ngram=64)
-    with pytest.raises(Exception, match="data_type is 'signal'"):
+    with pytest.raises(ComplexAutoError, match="data_type is 'signal'"):
         figures.draw("mnist", sig, tmp_path / "x.png", config_path=tmp_path / "signal" / "config.ini")
 
 

@@ -10,7 +10,7 @@ import soundfile as sf
 
 from complex_auto import nf14_stream
 from complex_auto.config import load_config
-from complex_auto.errors import DataError
+from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.layout import RunLayout
 from complex_auto.memory import MAX_MEMORY_ENV, MemoryLimitError, format_size, parse_size
 from complex_auto.patterns import find_segments, group_patterns, pattern_scores
@@ -71,11 +71,11 @@ def test_sizes_and_shards_parse():
     for bad, why in (("0", "must be positive"), ("-2G", "must be positive"),
                      ("lots", "not a size"), ("nan", "must be positive and finite"),
                      ("inf", "must be positive and finite")):
-        with pytest.raises(Exception, match=rf"{MAX_MEMORY_ENV}='{bad}': {why}"):
+        with pytest.raises(ComplexAutoError, match=rf"{MAX_MEMORY_ENV}='{bad}': {why}"):
             parse_size(bad)
     assert parse_shard("3/8") == (3, 8) and parse_shard(" 1 / 1 ") == (1, 1)
     for bad in ("0/4", "5/4", "a/b", "3", "-1/2"):
-        with pytest.raises(Exception, match="K/N"):
+        with pytest.raises(ComplexAutoError, match="K/N"):
             parse_shard(bad)
     for n_items in (0, 1, 7, 100):
         for parts in (1, 3, 4, 11):

@@ -192,9 +192,9 @@ def test_load_model_names_the_sizes_that_differ(tmp_path):
     tr, ev = synthetic_sets()
     layout = RunLayout("r", tmp_path)
     train(dict(CFG, epochs=1), layout, tr, ev, "cpu")
-    with pytest.raises(Exception, match="n_bases 4 in the model, 5 in the config"):
+    with pytest.raises(ComplexAutoError, match="n_bases 4 in the model, 5 in the config"):
         load_model(dict(CFG, n_bases=5), 60, layout.model("cqt"))
-    with pytest.raises(Exception, match="input size 60 in the model, 70"):
+    with pytest.raises(ComplexAutoError, match="input size 60 in the model, 70"):
         load_model(CFG, 70, layout.model("cqt"))
 
 
