@@ -714,3 +714,26 @@ def test_a_silent_recording_is_said_before_its_patterns_are_read(tmp_path, caplo
         conversion_cqt(tmp_path / "cancel.wav", cfg)
     assert "zeros.wav: silent (every sample 0)" in caplog.text
     assert "cancel.wav: silent (peak -96 dBFS, mixed to mono)" in caplog.text
+
+
+def test_a_long_matrix_shows_its_progress_where_no_other_bar_is_drawn(tmp_path, monkeypatch,
+                                                                       capsys):
+    # an hour's matrix takes minutes to write: a bar over the rows of both passes, drawn in
+    # the converting process itself, not in a thread that writes while the GPU encodes
+    import threading
+
+    from complex_auto import selfsim
+    from complex_auto.convert import write_matrix
+
+    f = np.abs(np.random.default_rng(3).standard_normal((120, 6)))
+    monkeypatch.setattr(selfsim, "FLOAT64_MAX_SIZE", 100)     # 129 rows count as long
+    write_matrix(f, tmp_path / "long.npy")
+    err = capsys.readouterr().err
+    assert "long: matrix" in err and "258/258" in err, err
+    thread = threading.Thread(target=write_matrix, args=(f, tmp_path / "quiet.npy"))
+    thread.start()
+    thread.join()
+    assert (tmp_path / "quiet.npy").exists() and "matrix" not in capsys.readouterr().err
+    monkeypatch.setattr(selfsim, "FLOAT64_MAX_SIZE", 8192)    # a short one has no bar
+    write_matrix(f, tmp_path / "short.npy")
+    assert "matrix" not in capsys.readouterr().err

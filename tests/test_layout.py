@@ -71,6 +71,12 @@ def test_the_names_of_a_run_are_those_its_layout_documents(tmp_path):
         r.results_txt: "results.txt",
         r.results_csv: "results.csv",
         r.report_index: "report/index.html",
+        r.report_page(piece): "report/mazurka24-4-poly.html",
+        # a piece called index would overwrite the run's page (in any case on a file system
+        # that ignores it)
+        r.report_page("index"): "report/index-piece.html",
+        r.report_page("INDEX"): "report/INDEX-piece.html",
+        r.report_page("indexes"): "report/indexes.html",
     }
     assert {path: path.relative_to(tmp_path / "r").as_posix() for path in expected} == expected
     # two recordings of one piece (x.wav, x.flac) keep records of their own

@@ -512,29 +512,6 @@ def test_long_matrices_are_stored_compactly_and_computed_once_per_pair(tmp_path,
     assert calls[:-1] == list(range(0, len(f) - 4, 16)) and calls[-1] == 0
 
 
-def test_a_long_matrix_shows_its_progress_where_no_other_bar_is_drawn(tmp_path, monkeypatch,
-                                                                       capsys):
-    # an hour's matrix takes minutes to write: a bar over the rows of both passes, drawn in
-    # the converting process itself, not in a thread that writes while the GPU encodes
-    import threading
-
-    from complex_auto import selfsim
-    from complex_auto.convert import write_matrix
-
-    f = repeating_features(120, seed=3)
-    monkeypatch.setattr(selfsim, "FLOAT64_MAX_SIZE", 100)     # 129 rows count as long
-    write_matrix(f, tmp_path / "long.npy")
-    err = capsys.readouterr().err
-    assert "long: matrix" in err and "258/258" in err, err
-    thread = threading.Thread(target=write_matrix, args=(f, tmp_path / "quiet.npy"))
-    thread.start()
-    thread.join()
-    assert (tmp_path / "quiet.npy").exists() and "matrix" not in capsys.readouterr().err
-    monkeypatch.setattr(selfsim, "FLOAT64_MAX_SIZE", 8192)    # a short one has no bar
-    write_matrix(f, tmp_path / "short.npy")
-    assert "matrix" not in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("n, factor", [(103, 4), (100, 5), (61, 7)])
 def test_picture_pooled_in_bands_equals_the_whole_matrix_pooled(n, factor):
     """The picture of a long recording's matrix is max-pooled a band of rows at a time; every
