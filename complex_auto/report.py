@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 #: says so. The occurrences of the five JKU pieces overlap and together last about an hour,
 #: four times the recordings; capped, their clips last 44 minutes.
 MAX_CLIP_SECONDS = 15.0
+#: Clips of one piece at most (distinct spans, best patterns first): 500 of at most 15 s last
+#: at most 2 hours and take about 13 MB, four times the most that a piece of the JKU or of
+#: BPS-dev needs (130 with --method families, bps14). More patterns than that are mostly noise
+#: (nf14 lists hundreds on a silent recording), and their clips would fill the disk.
+MAX_CLIPS = 500
 #: Fade in and out at each clip's ends, in seconds: removes the click of a cut through a sound,
 #: shorter than a note's attack so that no onset is lost.
 FADE_SECONDS = 0.015
@@ -943,13 +948,16 @@ def _clips_for_piece(folder, audio, patterns):
         for f in folder.glob("*.mp3"):
             f.unlink()
         duration, read = open_recording(audio)
-    wanted = {}
-    for p in patterns:
+    wanted, names = {}, set()
+    for p in patterns:                   # best first: the clips left out are of the last
         for o, start, end in p["occurrences"]:
             span = clip_span(start, end, duration)
             if span is None:
                 continue
             name = f"{int(round(span[0] * 1000)):07d}-{int(round(span[1] * 1000)):07d}.mp3"
+            if name not in names and len(names) >= MAX_CLIPS:
+                continue
+            names.add(name)
             wanted[(p["pattern"], o)] = (name, span)
     missing = sorted({name: span for name, span in wanted.values()
                       if not (folder / name).is_file()}.items())
@@ -1123,6 +1131,12 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             notes.append(f"recording {audio} not found: no clips" if audio else
                          "the run does not record this piece's recording (conversion.json): "
                          "no clips")
+        if len({name for name, _ in clips.values()}) >= MAX_CLIPS:
+            unheard = sum(len(p["occurrences"]) for p in patterns) - len(clips)
+            if unheard:
+                notes.append(f"clips of the first {MAX_CLIPS} distinct spans only: {unheard} "
+                             "occurrences have none (so many patterns are mostly noise: a "
+                             "silent recording, or a tempo far off?)")
         if duration is None:
             duration = max(last, 1.0)
         if last > duration + 0.5:

@@ -468,6 +468,24 @@ def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
     assert len(after) == 2 and all(before[name] == after[name] for name in after)
 
 
+def test_clips_are_capped_and_the_page_says_which_are_missing(runs, tmp_path, monkeypatch):
+    # nf14 on a silent recording listed 990 patterns: 52 minutes of clips for 30 s of audio
+    from complex_auto import report
+
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(report, "MAX_CLIPS", 3)
+    build_report("plain")
+    clips = sorted(p.name for p in (run / "report" / "clips" / PLAIN).glob("*.mp3"))
+    spans = [f"{round(a * 1000):07d}-{round(b * 1000):07d}.mp3" for _, _, a, b in PLAIN_ROWS]
+    assert clips == sorted(spans[:3])                   # the best patterns' first
+    page = (run / "report" / f"{PLAIN}.html").read_text()
+    assert f"clips of the first 3 distinct spans only: {len(PLAIN_ROWS) - 3} occurrences " \
+        "have none" in page
+
+
 def test_report_without_the_recording_and_of_a_run_without_patterns(runs, tmp_path,
                                                                     monkeypatch, capsys):
     run = tmp_path / "output" / "plain"
