@@ -5,7 +5,6 @@ Uses the system's ``chromium`` (or Chrome) and its matching ``chromedriver`` (De
 for or downloads a driver.
 """
 import contextlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ def chromium(width=1280, height=1000):
 
     Media may play without a user gesture (so that a test can press "play all"), and the
     browser's console messages are kept for ``driver.get_log('browser')``. The browser's
-    profile and temporary files live in one temporary folder, removed on exit.
+    profile lives in a temporary folder, removed on exit.
     """
     try:
         from selenium import webdriver
@@ -45,12 +44,12 @@ def chromium(width=1280, height=1000):
                 f"--window-size={width},{height}"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # Chromium leaves a folder with its singleton socket in $TMPDIR after every session: give
-    # it a folder of its own, so that each screenshot does not leave one in /tmp.
+    # Without a profile of its own, Chromium leaves a folder with its singleton socket in
+    # $TMPDIR after every session: one in /tmp for each screenshot.
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as tmp:
         options.add_argument(f"--user-data-dir={Path(tmp) / 'profile'}")
-        service = Service(_find(DRIVERS, "chromedriver"), env={**os.environ, "TMPDIR": tmp})
-        driver = webdriver.Chrome(service=service, options=options)
+        driver = webdriver.Chrome(service=Service(_find(DRIVERS, "chromedriver")),
+                                  options=options)
         try:
             yield driver
         finally:
