@@ -889,7 +889,8 @@ def index_page(run, summaries, scores, notes, size, how=""):
                  "<th class=\"l\">ground truth</th></tr>")
     for s in summaries:
         name = html.escape(s["piece"])
-        parts.append(f'<tr><td class="l"><a href="{_url(report_page_name(s["piece"]))}">{name}</a></td>'
+        page = _url(report_page_name(s["piece"]))
+        parts.append(f'<tr><td class="l"><a href="{page}">{name}</a></td>'
                      f'<td>{format_time(s["duration"])}</td>'
                      f'<td>{format(s["bpm"], "g") if s["bpm"] else "—"}</td>'
                      f'<td>{s["patterns"]}</td><td>{s["occurrences"]}</td>'
@@ -1155,7 +1156,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             notes.append("scores are from results.csv, written before these patterns: "
                          "run extract_motives_eval.py again")
         lanes = timeline_data(patterns, references, duration)
-        atomic_write_text(out / report_page_name(piece),
+        atomic_write_text(layout.report_page(piece),
                           piece_page(run, info, patterns, lanes, duration, clips, scores,
                                      notes, matches))
         clip_dir = out / "clips" / piece
