@@ -339,7 +339,10 @@ def _init_worker(state, cfg, options):
 
     from .training import build_model
 
-    torch.set_num_threads(1)
+    if multiprocessing.parent_process() is not None:
+        # -j N: N processes of one thread each. Here (-j 1, or one file) the caller's
+        # --threads stand, and a notebook's torch keeps its threads after the call.
+        torch.set_num_threads(1)
     model = None
     if state is not None:   # features other than 'cae' have no model
         model = build_model(cfg, state["layer.weight"].shape[1])

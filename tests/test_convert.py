@@ -140,6 +140,23 @@ def test_in_process_path_writes_what_the_workers_write(in_tmp, short_wavs, tiny_
             == [str(runs["inprocess"].matrix(w.name)) for w in short_wavs])
 
 
+def test_a_conversion_in_this_process_keeps_the_callers_torch_threads(in_tmp, short_wavs,
+                                                                      tiny_config):
+    # -j 1 (or a single file) converts here, and the workers' one thread a process was set
+    # on the caller: --threads was ignored, and a notebook's torch left at one thread
+    from complex_auto.convert import convert_files
+
+    cfg = load_config(tiny_config)
+    model = save_random_model(cfg, in_tmp / "m.save")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        convert_files(model, list(short_wavs[:1]), cfg, RunLayout("one").make(), jobs=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_convert_py_with_model_path_creates_run_folder(in_tmp, short_wavs, tiny_config, capsys):
     cfg = load_config(tiny_config)
     save_random_model(cfg, in_tmp / "m.save")
