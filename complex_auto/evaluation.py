@@ -97,12 +97,25 @@ def list_mirex_files(folder, extensions=(".seg", ".txt")):
     -------
     dict
         piece name → path, sorted by name.
+
+    Raises
+    ------
+    DataError
+        When two files name one piece (``a.seg`` and ``a.v2.seg``: the piece is the name up to
+        its first dot), which would score one of them and drop the other without a word.
     """
     folder = Path(folder)
     for ext in extensions:
         files = sorted(p for p in folder.glob(f"*{ext}") if p.is_file())
         if files:
-            return {piece_name(p): p for p in files}
+            found = {}
+            for p in files:
+                other = found.setdefault(piece_name(p), p)
+                if other != p:
+                    raise DataError(f"{folder}: {other.name} and {p.name} are both piece "
+                                    f"'{piece_name(p)}' (its name up to the first dot); "
+                                    "keep one of them there")
+            return found
     return {}
 
 

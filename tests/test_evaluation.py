@@ -95,6 +95,11 @@ def test_estdir_reads_txt_files_when_no_seg(tmp_path):
     (est / "silverswan-poly.txt").write_text("pattern1\noccurrence1\n1.0, 60\n")
     rows, _, _ = evaluate_folder(est, GT)
     assert [r["piece"] for r in rows] == ["silverswan-poly"] and rows[0]["Est_F"] == 1.0
+    # two estimates of one piece: the one sorted last was scored, the other dropped silently
+    shutil.copy(GT / "silverswan-poly.txt", est / "silverswan-poly.v2.seg")
+    with pytest.raises(DataError, match=r"silverswan-poly.seg and silverswan-poly.v2.seg are "
+                                        r"both piece 'silverswan-poly'"):
+        evaluate_folder(est, GT)
 
 
 def test_run_results_files(tmp_path):
