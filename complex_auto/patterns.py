@@ -1531,7 +1531,9 @@ def _pieces_to_do(layout, plan, record, shard, overwrite, plot):
         outputs = [layout.segraw(p["piece"]), layout.patterns_csv(p["piece"]), stamp]
         outputs += [layout.seg(p["piece"])] if p["csv"] else []
         outputs += [layout.patterns_image(p["piece"])] if plot else []
-        return outputs_complete(outputs, [Path(p["matrix"])])
+        # the score too: edited in place it keeps its path, and the .seg made from it is stale
+        return outputs_complete(outputs, [Path(p["matrix"])] + ([Path(p["csv"])] if p["csv"]
+                                                                 else []))
 
     todo = [p for p in plan if not done(p)]
     if len(todo) < len(plan):

@@ -324,6 +324,35 @@ def test_a_tempo_that_leaves_no_pattern_or_beats_finer_than_frames_is_said(
     assert all(m.startswith(f"a: at {bpm:g} bpm ") for m in warned)
 
 
+def test_a_score_edited_in_place_is_extracted_again(tmp_path, small_score, caplog):
+    # the skip rule compared the outputs with the matrix only: a score corrected in place
+    # kept its path, and the .seg made from the old one was kept as up to date
+    import os
+    import time
+
+    layout = make_run(tmp_path, ["mine.wav"])
+    csvs = tmp_path / "csvs.txt"
+    csvs.write_text(f"{small_score}\n")
+
+    def extract():
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            extract_run("r", csv_list=str(csvs), bpm=300, root=tmp_path, plot=False,
+                        overwrite=False)
+        return caplog.text
+
+    extract()
+    now = time.time()
+    for path, age in ((small_score, 300), (layout.matrix("mine.wav"), 200)):
+        os.utime(path, (now - age, now - age))
+    for path in layout.dir.rglob("*"):         # the outputs, written before the edit below
+        if path.is_file() and path != layout.matrix("mine.wav"):
+            os.utime(path, (now - 100, now - 100))
+    assert "1 of 1 pieces already extracted" in extract()
+    small_score.write_text(small_score.read_text())           # saved again: newer
+    assert "already extracted" not in extract() and layout.seg("mine").stat().st_mtime > now - 50
+
+
 def test_extract_run_parallel_gives_the_same_files(tmp_path):
     layout = make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
     extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False)
