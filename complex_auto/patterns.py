@@ -987,16 +987,19 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     else:
         # H14: in memory the search holds the matrix, a copy and the median's (28 bytes a
         # cell); when that does not fit it reads the file a window of rows at a time.
+        # Segments loaded with -pk need no search: the matrix alone (8 bytes a cell), read
+        # from the file too when even that does not fit.
         N = len(np.load(matrix_path, mmap_mode="r"))
-        streamed = not load_segments and not fits_in_memory(28 * N * N * share)
+        streamed = not fits_in_memory((8 if load_segments else 28) * N * N * share)
         if streamed:
             from .nf14_stream import find_segments_file, window_memory
 
             beside = f" with {share} pieces searched at a time" if share > 1 else ""
-            check_memory(window_memory(N) * share,
-                         f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
-                         "use -j 1, " * (share > 1) + "use --method families, or a machine "
-                         "with more memory")
+            if not load_segments:
+                check_memory(window_memory(N) * share,
+                             f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
+                             "use -j 1, " * (share > 1) + "use --method families, or a "
+                             "machine with more memory")
             X = np.load(matrix_path, mmap_mode="r")
         else:
             X = load_matrix(matrix_path)

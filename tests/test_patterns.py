@@ -378,6 +378,24 @@ def test_segments_can_be_saved_and_reused(tmp_path, caplog):
         extract_run("r", csv_list="none", bpm=100, root=tmp_path, load_segments=True)
 
 
+def test_segments_reused_for_a_matrix_too_big_for_memory_are_scored_from_the_file(
+        tmp_path, monkeypatch):
+    # -pk loaded the whole matrix in float64 whatever its size: the matrices the search
+    # reads from the file were a MemoryError there
+    from complex_auto import patterns
+
+    layout = make_run(tmp_path, ["a.wav"])
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, save_segments=True)
+    first = layout.patterns_csv("a").read_text()
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the whole matrix was loaded")
+    monkeypatch.setattr(patterns, "fits_in_memory", lambda need: False)
+    monkeypatch.setattr(patterns, "load_matrix", whole)
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, load_segments=True)
+    assert layout.patterns_csv("a").read_text() == first
+
+
 def test_tempo_from_list_column(tmp_path):
     make_run(tmp_path, ["mine.wav"], bpm_column=96)
     plan = plan_run("r", csv_list="none", bpm=50, root=tmp_path)
