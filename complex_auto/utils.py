@@ -356,19 +356,26 @@ def ignoring_interrupts(initializer=None, initargs=()):
 
 @contextlib.contextmanager
 def interrupts_ignored():
-    """Ignore SIGINT (and leave SIGTERM to its default) while worker processes are forked, so
-    that none is interrupted, or kept alive by the command's SIGTERM handler, before its
-    initializer (:func:`ignoring_interrupts`) runs; the main thread only."""
+    """Hold SIGINT back (and leave SIGTERM to its default) while worker processes are forked,
+    so that none is interrupted, or kept alive by the command's SIGTERM handler, before its
+    initializer (:func:`ignoring_interrupts`) runs; the main thread only.
+
+    A Ctrl-C that comes meanwhile is delivered when the block ends: ignored, it was lost, and
+    a busy machine's pool (whose workers start while items are still being handed out) then
+    ran to its end."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     term = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, term)
+    if held:
+        signal.raise_signal(signal.SIGINT)
 
 
 def default_jobs():

@@ -4,6 +4,7 @@ import io
 import logging
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -361,6 +362,23 @@ def test_a_config_or_list_that_cannot_be_read_is_one_line(tmp_path, monkeypatch)
         load_config(config)
     with pytest.raises(DataError, match=r"list.txt: cannot read \(Permission denied\)$"):
         read_list(flist)
+
+
+def test_a_ctrl_c_while_workers_are_forked_is_delivered_after_it_not_lost():
+    # SIGINT was ignored while a pool's workers started: on a busy machine the items are still
+    # being handed out when the first ones begin, and a Ctrl-C then let the pool run to its end
+    from complex_auto.utils import interrupts_ignored
+
+    before = signal.getsignal(signal.SIGINT)
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_ignored():
+            signal.raise_signal(signal.SIGINT)
+            reached.append("the block went on")      # no worker is interrupted half-started
+    assert reached == ["the block went on"] and signal.getsignal(signal.SIGINT) is before
+    with interrupts_ignored():                       # no Ctrl-C: nothing raised
+        reached.append("quiet")
+    assert reached[-1] == "quiet"
 
 
 INTERRUPTED = r"""

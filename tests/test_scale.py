@@ -161,7 +161,8 @@ def collection(tmp_path_factory):
         sf.write(p, excerpt(JKU_AUDIO / f"{name}.mp3", 3 + k % 3, start=start), 22050)
         paths.append(p)
     short = d / "r9-short.wav"
-    sf.write(short, np.zeros(2000, np.float32), 22050)
+    sf.write(short, 0.1 * np.random.default_rng(9).standard_normal(2000).astype(np.float32),
+             22050)                     # too short, not silent (which is said as well)
     paths.insert(3, short)
     lst = d / "list.txt"
     lst.write_text("".join(f"{p}\t{100 + k}\n" if k % 2 else f"{p}\n"
