@@ -958,6 +958,19 @@ MUTANTS = [
      "chosen = sorted(chosen, key=lambda f: -f[0])", "chosen = sorted(chosen, key=lambda f: f[0])"),
     ("chance", "the ceiling's last grid start never drawn",
      "/ CEILING_GRID_BEATS)) + 1", "/ CEILING_GRID_BEATS))"),
+    ("convert", "the workers' one thread set on the caller too",
+     "    if multiprocessing.parent_process() is not None:\n        # -j N",
+     "    if True:\n        # -j N"),
+    ("evaluation", "two estimates of one piece, one dropped without a word",
+     "if other != p:", "if False:"),
+    ("patterns", "a score edited in place keeps its stale .seg",
+     '([Path(p["csv"])] if p["csv"]', '([] if p["csv"]'),
+    ("patterns", "-pk loads a matrix too big for memory whole",
+     "streamed = not fits_in_memory((8 if load_segments else 28) * N * N * share)",
+     "streamed = not load_segments and not fits_in_memory(28 * N * N * share)"),
+    ("utils", "a Ctrl-C while workers are forked is lost",
+     "    if held:\n        signal.raise_signal(signal.SIGINT)",
+     "    if False:\n        signal.raise_signal(signal.SIGINT)"),
 ]
 
 
