@@ -430,8 +430,3 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     if spec.shape[1] <= 1:
         return np.zeros((cfg["n_bins"], 0), np.float32)
     return spec * np.float32(factor)
-
-
-def frames_to_seconds(frames, cfg):
-    """Time in seconds of frame indices at the config's ``hop_length`` and ``sr``."""
-    return np.asarray(frames) * cfg["hop_length"] / cfg["sr"]

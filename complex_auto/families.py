@@ -887,8 +887,8 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
     -------
     list of (float, np.ndarray)
         ``(score, spans)`` per pattern, best first; ``spans`` is ``(occurrences, 2)`` spans
-        ``[start, end)`` of rows of ``X``, in time order (the caller places a window of
-        features at its centre). The score is the
+        ``[start, end)`` of rows of ``X``, in time order (with ``select=False``, the candidate's
+        own span first; the caller places a window of features at its centre). The score is the
         sum over the occurrences other than the first of how far their mean similarity
         exceeds :data:`OCCURRENCE_QUANTILE` (or the chance level; for a part, its
         :func:`part_level`; as a share of the distance from it to 1) to the power

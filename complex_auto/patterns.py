@@ -153,7 +153,8 @@ def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
     if beats < 2 * shortest:
         said.append(f"{piece}: at {bpm:g} bpm it lasts {beats:.3g} beats, too few for two "
                     f"occurrences of the shortest pattern ({shortest:g} beats with {method}): "
-                    "no pattern can be found; is the tempo right?")
+                    + ("only noise can be found" if method == "nf14" else  # th falls below 0
+                       "no pattern can be found") + "; is the tempo right?")
     for line in said:
         log.warning(line)
     return said
@@ -971,8 +972,11 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     t0 = time.perf_counter()
     piece = piece_name(matrix_path)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
-    warn_if_tempo_implausible(piece, bpm, len(np.load(matrix_path, mmap_mode="r")) - pad,
-                              frame_seconds, method)
+    n_rows = len(np.load(matrix_path, mmap_mode="r")) - pad
+    if n_rows < 1:
+        raise DataError(f"{matrix_path}: {n_rows + pad} rows, no more than its {pad} rows of "
+                        "padding: not a matrix that convert.py writes")
+    warn_if_tempo_implausible(piece, bpm, n_rows, frame_seconds, method)
     if method == "families":
         from .families import find_patterns
 

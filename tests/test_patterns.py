@@ -378,6 +378,17 @@ def test_segments_can_be_saved_and_reused(tmp_path, caplog):
         extract_run("r", csv_list="none", bpm=100, root=tmp_path, load_segments=True)
 
 
+@pytest.mark.parametrize("method", ["nf14", "families"])
+def test_a_matrix_no_larger_than_its_padding_is_named(tmp_path, method):
+    # 9 rows (the padding) and no window: families said "n_rows must be at least 1" without
+    # the file, after warning of a piece lasting -0.2 beats
+    layout = make_run(tmp_path, ["a.wav"])
+    np.save(layout.matrix("a.wav"), np.eye(9))
+    with pytest.raises(DataError, match=r"a.wav.npy: 9 rows, no more than its 9 rows of "
+                                        r"padding: not a matrix that convert.py writes"):
+        extract_run("r", csv_list="none", bpm=120, root=tmp_path, plot=False, method=method)
+
+
 def test_segments_reused_for_a_matrix_too_big_for_memory_are_scored_from_the_file(
         tmp_path, monkeypatch):
     # -pk loaded the whole matrix in float64 whatever its size: the matrices the search
