@@ -3,17 +3,15 @@
 The representation is the magnitude of ``librosa.cqt`` with the config's ``sr``, ``n_bins``,
 ``bins_per_oct``, ``fmin`` and ``hop_length``, with every frame standardised across its bins.
 """
-import contextlib
 import logging
-import os
 import re
-import sys
 import warnings
 
 import numpy as np
 
 from . import checks
 from .errors import DataError, ParameterError
+from .utils import native_stderr_silenced
 
 
 log = logging.getLogger(__name__)
@@ -266,26 +264,6 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     return out
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Silence C-level stderr: mpg123 reports harmless bit-reservoir errors after a seek."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured)
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _stream_blocks(path, cfg, block_frames, margin_frames):
     """Yield ``(f0, f1, first, segment)`` from a file read piece by piece with soundfile.
 
@@ -311,7 +289,7 @@ def _stream_blocks(path, cfg, block_frames, margin_frames):
             f1 = min(f0 + block, n_frames)
             lo, hi = max(f0 * hop - margin, 0), min(f1 * hop + margin, n)
             a, b = lo * sr0 // sr, min(-(-hi * sr0 // sr), n0)
-            with _native_stderr_silenced():
+            with native_stderr_silenced():
                 f.seek(a)
                 seg = f.read(b - a, dtype="float32", always_2d=True).mean(axis=1)
             check_finite(seg, path, sr0, a)

@@ -21,15 +21,12 @@ page: the folder opens from disk, or anywhere it is copied to, with no network a
 The recordings themselves stay where they are.
 """
 import argparse
-import contextlib
 import csv
 import html
 import json
 import logging
 import math
-import os
 import shutil
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -43,7 +40,8 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, 
 from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
 from .patterns import PALETTE, TRUTH_COLOUR, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
-from .utils import atomic_path, atomic_write_text, counted, file_in_the_way, progress
+from .utils import (atomic_path, atomic_write_text, counted, file_in_the_way,
+                    native_stderr_silenced, progress)
 
 log = logging.getLogger(__name__)
 
@@ -440,20 +438,6 @@ END_PROBE_SECONDS = 30.0
 PREROLL_SECONDS = 0.25
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence what C libraries print on stderr (mpg123 complains after every seek)."""
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
 def open_recording(path, max_sr=CLIP_SR):
     """A recording's decoded length, and a reader of its spans.
 
@@ -483,7 +467,7 @@ def open_recording(path, max_sr=CLIP_SR):
 
     path = str(path)
     try:
-        with _quiet_stderr(), sf.SoundFile(path) as f:
+        with native_stderr_silenced(), sf.SoundFile(path) as f:
             rate = f.samplerate
             f.seek(max(0, f.frames - int(END_PROBE_SECONDS * rate)))
             frames = f.tell() + len(f.read(dtype="float32", always_2d=True))
@@ -496,7 +480,7 @@ def open_recording(path, max_sr=CLIP_SR):
         a = min(max(int(round(start * rate)), 0), frames)
         b = min(max(int(round(end * rate)), a), frames)
         a0 = max(a - int(PREROLL_SECONDS * rate), 0)
-        with _quiet_stderr(), sf.SoundFile(path) as f:
+        with native_stderr_silenced(), sf.SoundFile(path) as f:
             f.seek(a0)
             y = f.read(b - a0, dtype="float32", always_2d=True)[a - a0:].mean(axis=1)
         return _downsample(y, rate, max_sr)

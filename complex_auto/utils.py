@@ -384,3 +384,26 @@ def default_jobs():
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Silence what C libraries print on stderr: mpg123 (through libsndfile) reports harmless
+    bit-reservoir errors after every seek into an MP3. Python's own writes to ``sys.stderr``
+    before the block are flushed first; nothing is silenced where stderr is no file (captured).
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
