@@ -188,12 +188,11 @@ def reference_seconds(refpath, score_csv, bpm, domain="audio", audio_start=0.0):
     offset = score_offset(score, domain, audio_start, bpm)
     ends = {}
     try:
-        full = np.loadtxt(score_csv, delimiter=",", usecols=(0, 1, 3), ndmin=2)
-        for onset, pitch, dur in full:
+        for onset, pitch, dur in read_score_csv(score_csv, durations=True):
             key = (onset, pitch)
             ends[key] = max(ends.get(key, onset), onset + dur)
-    except (ValueError, IndexError):
-        log.debug("%s: no duration column; occurrences end at their last onset", score_csv)
+    except DataError as e:              # e.g. a score of onsets and pitches only
+        log.warning("%s; occurrences end at their last onset", e)
     beat = 60.0 / bpm
     spans = []
     for pattern in read_mirex(refpath):

@@ -294,6 +294,18 @@ def test_reference_seconds_from_score_time(tmp_path):
     assert reference_seconds(ref, score, 120, audio_start=1.25)[0] == [(1.75, 2.5), (2.75, 4.25)]
 
 
+def test_reference_seconds_of_a_score_without_durations_end_at_last_onsets(tmp_path, caplog):
+    # a bad duration dropped every duration without a word; now the warning names the line
+    score = tmp_path / "s.csv"
+    score.write_text("0, 60, 60, 1, 1\n1, 62, 61, x, 1\n2, 64, 62, 2, 1\n")
+    ref = tmp_path / "r.txt"
+    ref.write_text("pattern1\noccurrence1\n0, 60\n1, 62\noccurrence2\n2, 64\n")
+    with caplog.at_level("WARNING"):
+        spans = reference_seconds(ref, score, 120)
+    assert spans == [[(0.0, 0.5), (1.0, 1.0)]]
+    assert "s.csv, line 2" in caplog.text and "occurrences end at their last onset" in caplog.text
+
+
 # ---------------------------------------------------------------------------------------------
 # the fabricated runs
 
