@@ -72,7 +72,8 @@ class RunLayout:
             raise DataError(f"run keyword '{run}': must name a folder inside {root}/ "
                             "(not empty, not absolute, no '..')")
         self.run = run
-        self.dir = Path(root) / run
+        self.root = Path(root)
+        self.dir = self.root / run
         self._check_folder()
 
     def _check_folder(self):

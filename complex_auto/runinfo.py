@@ -62,11 +62,14 @@ def read_conversion_info(path):
         return None
     try:
         info = json.loads(text)
-        float(info["frame_seconds"])
+        seconds = info["frame_seconds"]
+        # a number, not "0.09" (whose comparison with 0 below was a TypeError's traceback)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise DataError(f"{path}: not a conversion record written by convert.py "
                         "(remove it, or convert again)") from None
-    if info["frame_seconds"] <= 0:
+    if not seconds > 0 or seconds == float("inf"):
         raise DataError(f"{path}: frame_seconds must be positive, not {info['frame_seconds']}")
     return info
 
@@ -77,5 +80,5 @@ def recorded_path(path, layout):
     p = Path(path)
     if p.is_absolute() or p.exists():
         return p
-    alt = layout.dir.parent.parent / p
+    alt = layout.root.parent / p         # not dir.parent.parent: runs nest (RUN/KIND/METHOD)
     return alt if alt.exists() else p

@@ -432,6 +432,15 @@ def test_conversion_record_round_trips_and_a_frame_without_duration_is_refused(t
     path.write_text('{"files": []}')
     with pytest.raises(DataError, match="not a conversion record"):
         read_conversion_info(path)
+    # edited by hand: a string was a TypeError's traceback, NaN a frame of no length
+    for seconds in ("0.09", True):
+        path.write_text(json.dumps(dict(info, frame_seconds=seconds)))
+        with pytest.raises(DataError, match="not a conversion record"):
+            read_conversion_info(path)
+    for seconds in (float("nan"), float("inf")):
+        path.write_text(json.dumps(dict(info, frame_seconds=seconds)))
+        with pytest.raises(DataError, match="frame_seconds must be positive"):
+            read_conversion_info(path)
 
 
 def test_recorded_relative_paths_are_found_beside_output_from_anywhere(tmp_path, monkeypatch):
@@ -447,6 +456,10 @@ def test_recorded_relative_paths_are_found_beside_output_from_anywhere(tmp_path,
     assert recorded_path("data/x.wav", layout) == project / "data" / "x.wav"
     assert recorded_path(project / "data" / "x.wav", layout) == project / "data" / "x.wav"
     assert recorded_path("data/gone.wav", layout) == Path("data/gone.wav")    # named as given
+    # a nested run (compare.py's RUN/KIND/METHOD) is two folders deeper, output/ is not
+    monkeypatch.chdir(elsewhere)
+    nested = RunLayout("run/chroma/families", root=project / "output")
+    assert recorded_path("data/x.wav", nested) == project / "data" / "x.wav"
     monkeypatch.chdir(project)
     assert recorded_path("data/x.wav", layout) == Path("data/x.wav")          # found as given
 
