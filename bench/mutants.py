@@ -836,9 +836,10 @@ MUTANTS = [
     ("runinfo", "the window step recorded as 1",
      '"step": int(step),', '"step": 1,'),
     ("runinfo", "a frame of zero seconds accepted",
-     'if info["frame_seconds"] <= 0:', 'if info["frame_seconds"] < 0:'),
+     'if not seconds > 0 or seconds == float("inf"):',
+     'if not seconds >= 0 or seconds == float("inf"):'),
     ("runinfo", "recorded paths read from the output folder",
-     "alt = layout.dir.parent.parent / p", "alt = layout.dir.parent / p"),
+     "alt = layout.root.parent / p", "alt = layout.root / p"),
     ("data", "CQT inputs shaped time by bins",
      'return (cfg["n_bins"], cfg["length_ngram"])', 'return (cfg["length_ngram"], cfg["n_bins"])'),
     ("data", "signal evaluation loss on the training pairs",
@@ -971,6 +972,15 @@ MUTANTS = [
     ("utils", "a Ctrl-C while workers are forked is lost",
      "    if held:\n        signal.raise_signal(signal.SIGINT)",
      "    if False:\n        signal.raise_signal(signal.SIGINT)"),
+    ("runinfo", "recorded paths of a nested run looked for inside output/",
+     "alt = layout.root.parent / p", "alt = layout.dir.parent.parent / p"),
+    ("runinfo", "a frame length recorded as a string let through",
+     "if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):\n            raise",
+     "if False:\n            raise"),
+    ("patterns", "a matrix of its padding alone searched",
+     "    if n_rows < 1:\n        raise DataError", "    if False:\n        raise DataError"),
+    ("report", "a score's bad duration drops them all without a word",
+     'log.warning("%s; occurrences end at their last onset", e)', "pass"),
 ]
 
 
