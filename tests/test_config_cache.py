@@ -417,7 +417,6 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
     main process then waited for every file queued (converted after 'interrupted'), and
     convert.py -j 2 now and then hung for good, waiting for a worker. The workers leave
     Ctrl-C to the main process, which starts no other item and stops those running."""
-    import signal
     import subprocess
     import time
 
@@ -495,7 +494,6 @@ cli.run(main, cli.argparse.ArgumentParser(), [])
 def test_sigterm_ends_a_command_as_ctrl_c_does(tmp_path):
     """A job's time limit (SIGTERM) killed a command without a word, leaving its temporary
     files; it now ends as Ctrl-C does: one line, exit 143, nothing half-written."""
-    import signal
     import subprocess
     import time
 
