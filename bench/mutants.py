@@ -981,6 +981,9 @@ MUTANTS = [
      "    if n_rows < 1:\n        raise DataError", "    if False:\n        raise DataError"),
     ("report", "a score's bad duration drops them all without a word",
      'log.warning("%s; occurrences end at their last onset", e)', "pass"),
+    ("runinfo", "a recorded step of 0 let through",
+     "if isinstance(value, bool) or not isinstance(value, int) or value < 1:",
+     "if isinstance(value, bool) or not isinstance(value, int) or value < 0:"),
 ]
 
 

@@ -71,6 +71,10 @@ def read_conversion_info(path):
                         "(remove it, or convert again)") from None
     if not seconds > 0 or seconds == float("inf"):
         raise DataError(f"{path}: frame_seconds must be positive, not {info['frame_seconds']}")
+    for key in ("step", "length_ngram"):    # rows a window spans: length_ngram // step
+        value = info.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DataError(f"{path}: {key} must be a positive whole number, not {value!r}")
     return info
 
 

@@ -1,4 +1,5 @@
 """Conversion to features and self-similarity matrices (``convert.py``)."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -440,6 +441,12 @@ def test_conversion_record_round_trips_and_a_frame_without_duration_is_refused(t
     for seconds in (float("nan"), float("inf")):
         path.write_text(json.dumps(dict(info, frame_seconds=seconds)))
         with pytest.raises(DataError, match="frame_seconds must be positive"):
+            read_conversion_info(path)
+    # a step of 0 divided by zero, "2" was int()'s ValueError: tracebacks both
+    for key, value in (("step", 0), ("step", "2"), ("length_ngram", 2.5)):
+        path.write_text(json.dumps(dict(info, **{key: value})))
+        with pytest.raises(DataError, match=f"{key} must be a positive whole number, not "
+                                            f"{re.escape(repr(value))}"):
             read_conversion_info(path)
 
 
