@@ -993,7 +993,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         # cell); when that does not fit it reads the file a window of rows at a time.
         # Segments loaded with -pk need no search: the matrix alone (8 bytes a cell), read
         # from the file too when even that does not fit.
-        N = len(np.load(matrix_path, mmap_mode="r"))
+        N = n_rows + pad
         streamed = not fits_in_memory((8 if load_segments else 28) * N * N * share)
         if streamed:
             from .nf14_stream import find_segments_file, window_memory
