@@ -984,6 +984,11 @@ MUTANTS = [
     ("runinfo", "a recorded step of 0 let through",
      "if isinstance(value, bool) or not isinstance(value, int) or value < 1:",
      "if isinstance(value, bool) or not isinstance(value, int) or value < 0:"),
+    ("report", "a hand-edited report.json that is no object trusted",
+     "    if not isinstance(saved, dict):\n        log.warning(", "    if False:\n        log.warning("),
+    ("report", "a recorded option of the wrong type kept",
+     "if key in kinds and isinstance(value, kinds[key]) and not isinstance(value, bool):",
+     "if key in kinds:"),
 ]
 
 

@@ -994,6 +994,42 @@ def mixed_settings(layout, pieces):
     return ". ".join(clauses.values())
 
 
+def saved_options(path):
+    """The options ``report.json`` recorded at the previous build, those of the right type.
+
+    The file is the report's own, but a user may edit it: an entry that is not what a build
+    writes (``refdir`` and ``csv`` strings, ``bpm`` a number or null) is left out with a
+    warning naming it, and a file that is no JSON object gives none, so the defaults apply.
+
+    Parameters
+    ----------
+    path : Path
+        ``report/report.json``; need not exist.
+
+    Returns
+    -------
+    dict
+        Some of ``refdir``, ``csv``, ``bpm``.
+    """
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict):
+        log.warning("%s: not a JSON object; the report is built with the default options",
+                    path)
+        return {}
+    kinds = {"refdir": str, "csv": str, "bpm": (int, float, type(None))}
+    kept = {}
+    for key, value in saved.items():
+        if key in kinds and isinstance(value, kinds[key]) and not isinstance(value, bool):
+            kept[key] = value
+        elif key in kinds:
+            log.warning("%s: %s %s is no %s; left out", path, key, json.dumps(value),
+                        "number" if key == "bpm" else "text")
+    return kept
+
+
 def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     """Write ``output/RUN/report/``: an index page and a page per piece, with clips.
 
@@ -1028,12 +1064,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     layout = RunLayout(run, root)
     out = layout.report_dir
     options_path = out / "report.json"
-    saved = {}
-    if options_path.is_file():
-        try:
-            saved = json.loads(options_path.read_text())
-        except ValueError:
-            saved = {}
+    saved = saved_options(options_path)
     options = {"refdir": str(refdir) if refdir is not None else saved.get("refdir",
                                                                             str(DEFAULT_REFDIR)),
                "csv": str(csv_list) if csv_list is not None else saved.get("csv", "auto"),

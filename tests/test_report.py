@@ -24,7 +24,8 @@ from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.jku import read_mirex
 from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
                                  clip_span, cut_clip, format_time, open_recording,
-                                 read_patterns_csv, reference_seconds, timeline_data, write_clip)
+                                 read_patterns_csv, reference_seconds, saved_options,
+                                 timeline_data, write_clip)
 
 from .conftest import ROOT, run_script
 
@@ -463,6 +464,38 @@ def test_a_recorded_csv_list_that_is_gone_is_named_with_where_it_came_from(
     assert f"output/jku/report not updated, it shows the previous scores: {where}" in err
     assert run_report("jku") == 1
     assert capsys.readouterr().err.startswith(f"error: {where}; give another")
+
+
+@pytest.mark.parametrize("text, kept, warned", [
+    ('["auto"]\n', {}, "not a JSON object"),
+    ('"auto"\n', {}, "not a JSON object"),
+    ('{"csv": 3, "refdir": null, "bpm": "90"}\n', {}, "csv 3 is no text"),
+    ('{"csv": "auto", "refdir": "gt", "bpm": true}\n', {"csv": "auto", "refdir": "gt"},
+     "bpm true is no number"),
+    ('{"csv": "none", "refdir": "gt", "bpm": null}\n',
+     {"csv": "none", "refdir": "gt", "bpm": None}, None),
+    ('{"csv": "none", "bpm": 96.5, "other": [1]}\n', {"csv": "none", "bpm": 96.5}, None),
+    ('{"csv": "none"', {}, None),
+])
+def test_saved_options_keep_only_what_a_build_writes(tmp_path, caplog, text, kept, warned):
+    """A hand-edited report.json that was no object (a list, a string) or held a number for
+    the csv list was a traceback (AttributeError) at the next build."""
+    path = tmp_path / "report.json"
+    path.write_text(text)
+    assert saved_options(path) == kept
+    assert (warned in caplog.text) if warned else not caplog.text
+    assert saved_options(tmp_path / "none.json") == {}
+
+
+def test_a_hand_edited_report_json_does_not_stop_the_build(runs, tmp_path, monkeypatch,
+                                                            capsys):
+    shutil.copytree(runs / "output" / "plain", tmp_path / "output" / "plain")
+    monkeypatch.chdir(tmp_path)
+    options = tmp_path / "output" / "plain" / "report" / "report.json"
+    options.write_text('["none"]\n')
+    assert run_report("plain") == 0
+    assert "report.json: not a JSON object" in capsys.readouterr().err
+    assert json.loads(options.read_text())["csv"] == "auto"
 
 
 def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
