@@ -8,8 +8,9 @@ so that the smoothing does not reintroduce values next to the trivial main diago
 
 :func:`self_similarity` returns the matrix in memory (float64), for pieces that fit;
 :func:`write_self_similarity` writes it to a ``.npy`` block by block, holding one block of rows
-at a time, so an hour-long recording (a 40,000-frame matrix, 6.4 GB in float32) converts in
-a few hundred MB. Both compute the same rows (:func:`smoothed_blocks`).
+at a time, so an hour-long recording (a 40,000-frame matrix: 6.4·10⁹ bytes in float32, stored
+in float16 as 3.2·10⁹) converts in a few hundred MB. Both compute the same rows
+(:func:`smoothed_blocks`).
 """
 from concurrent.futures import ThreadPoolExecutor
 
