@@ -989,6 +989,9 @@ MUTANTS = [
     ("report", "a recorded option of the wrong type kept",
      "if key in kinds and isinstance(value, kinds[key]) and not isinstance(value, bool):",
      "if key in kinds:"),
+    ("training", "a model saved under its temporary file's name",
+     "with atomic_path(path) as tmp, open(tmp, \"wb\") as f:\n        torch.save(obj, f)",
+     "with atomic_path(path) as tmp:\n        torch.save(obj, tmp)"),
 ]
 
 

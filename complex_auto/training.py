@@ -49,9 +49,13 @@ def build_model(cfg, n_in):
 
 
 def save_state(obj, path):
-    """``torch.save`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """``torch.save`` to ``path`` atomically.
+
+    Saved through a file object: given a path, torch names the archive's folder after it, and
+    the temporary name (host, process id, random letters) made equal weights differ in bytes.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(obj, f)
 
 
 def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):

@@ -144,6 +144,27 @@ def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
     assert training.build_threads("cuda", 2 ** 32) == 1
 
 
+def test_equal_weights_are_saved_as_equal_bytes(tmp_path):
+    """torch.save named the archive's folder after the temporary file (host, process id,
+    random letters), so two trainings to the same weights wrote files that cmp and sha256
+    told apart, and the shipped model held a temporary name."""
+    from complex_auto.training import save_state
+
+    tr, ev = synthetic_sets()
+    cfg = dict(CFG, samples_epoch=16, batch_size=8)
+    files = []
+    for name in ("a", "b"):
+        layout = RunLayout(name, tmp_path)
+        train(cfg, layout, tr, ev, "cpu")
+        files.append(layout.model("cqt").read_bytes())
+    assert files[0] == files[1]
+    state = {"w": torch.arange(6.0)}
+    save_state(state, tmp_path / "x.save")
+    save_state(state, tmp_path / "sub.pt")
+    assert (tmp_path / "x.save").read_bytes() == (tmp_path / "sub.pt").read_bytes()
+    assert torch.equal(torch.load(tmp_path / "x.save", weights_only=True)["w"], state["w"])
+
+
 def test_every_epoch_draws_its_own_pairs_from_the_seed_and_its_number(tmp_path, monkeypatch):
     """Epoch e draws its batches from the generator of (seed, e): new pairs every epoch, and
     the same pairs again when a run resumes at e (or another rank draws the batch)."""
