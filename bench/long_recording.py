@@ -61,7 +61,8 @@ def measured(cmd, cwd=ROOT):
 def _measure(cmd):
     """The wrapper: run ``cmd``, pass its stderr on, print its peak RSS (bytes) last."""
     code = subprocess.call(cmd)
-    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+    unit = 1 if sys.platform == "darwin" else 1024     # ru_maxrss: bytes on macOS, else KiB
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit)
     sys.exit(code)
 
 

@@ -992,6 +992,13 @@ MUTANTS = [
     ("training", "a model saved under its temporary file's name",
      "with atomic_path(path) as tmp, open(tmp, \"wb\") as f:\n        torch.save(obj, f)",
      "with atomic_path(path) as tmp:\n        torch.save(obj, tmp)"),
+    ("utils", "pools forked on every platform",
+     'multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)',
+     'multiprocessing.get_context("fork")'),
+    ("utils", "spawned workers keep tqdm's process lock",
+     "    tqdm.tqdm.set_lock(threading.RLock())", "    pass"),
+    ("patterns", "the extraction pool always forked",
+     "pool = pool_context().Pool(", "pool = __import__(\"multiprocessing\").get_context(\"fork\").Pool("),
 ]
 
 

@@ -11,17 +11,28 @@ from pathlib import Path
 
 from .errors import ComplexAutoError
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# on PATH, or where macOS installs the app bundles (not on PATH there)
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+            "/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
 DRIVERS = ("chromedriver", "/usr/lib/chromium/chromedriver")
 
 
+def _which(names):
+    return next((found for found in map(shutil.which, names) if found), None)
+
+
 def _find(names, what):
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
+    found = _which(names)
+    if found:
+        return found
     raise ComplexAutoError(f"no {what} found (looked for {', '.join(names)}); install it, "
                            "e.g. apt-get install chromium chromium-driver")
+
+
+def available():
+    """Whether a Chromium (or Chrome) browser and a chromedriver are installed."""
+    return _which(BROWSERS) is not None and _which(DRIVERS) is not None
 
 
 @contextlib.contextmanager

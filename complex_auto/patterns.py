@@ -48,7 +48,7 @@ from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
-                    interrupts_ignored, sweep_temporaries)
+                    interrupts_ignored, pool_context, sweep_temporaries)
 
 log = logging.getLogger(__name__)
 
@@ -1349,8 +1349,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     th, rho
         As for :func:`find_segments` (``nf14`` only; recorded as settings).
     jobs : int
-        Processes (forked) that run pieces at once, the largest matrices first; 1 runs them
-        here, in list order.
+        Processes (:func:`complex_auto.utils.pool_context`) that run pieces at once, the
+        largest matrices first; 1 runs them here, in list order.
     domain, refdir, load_segments, save_segments, plot, method, occurrence_p, max_beats, notes
         As for :func:`extract_piece`. ``load_segments`` and ``save_segments`` need
         ``nf14`` and redo every piece; ``occurrence_p`` (in (0, 1)) and ``max_beats`` (from
@@ -1451,10 +1451,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
             results.append(_extract_job(job))
             _log_summary(results[-1])
         return results
-    import multiprocessing
-
     if not load_segments and method == "nf14":
-        # Load the compiled search once here; the forked processes inherit it.
+        # Load the compiled search once here; forked processes inherit it.
         from ._segment_kernel import search_pass
 
         search_pass(np.zeros((4, 4)), 1, 0.0)
@@ -1463,8 +1461,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
     results = [None] * len(jobs_list)
     with interrupts_ignored():           # Ctrl-C is the main process's (utils.progress_map)
-        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(jobs_list)),
-                                                        initializer=ignoring_interrupts)
+        pool = pool_context().Pool(min(jobs, len(jobs_list)), initializer=ignoring_interrupts)
     with pool:                           # terminates the workers on the way out, also on Ctrl-C
         for k, res in zip(order, pool.imap(_extract_job, [jobs_list[k] for k in order])):
             results[k] = res

@@ -322,8 +322,8 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results = [None] * len(items)
-    pool = ProcessPoolExecutor(min(jobs, len(items)), initializer=ignoring_interrupts,
-                               initargs=(initializer, initargs))
+    pool = ProcessPoolExecutor(min(jobs, len(items)), mp_context=pool_context(),
+                               initializer=ignoring_interrupts, initargs=(initializer, initargs))
     try:
         with interrupts_ignored():       # the workers start (fork) here, and inherit it
             futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
@@ -344,12 +344,28 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
     return results
 
 
+def pool_context():
+    """The ``multiprocessing`` context of the worker pools: ``fork`` on Linux, where the
+    workers inherit what the main process loaded (compiled searches, torch), else the
+    platform's default (``spawn`` on macOS, where forking is unsafe, and Windows, which has no
+    fork); the outputs are the same."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+
+
 def ignoring_interrupts(initializer=None, initargs=()):
     """A worker process's start: Ctrl-C (SIGINT, sent to the whole process group) is left to
     the main process, which stops the workers itself; each worker interrupted on its own went
     on with the next item, printed its traceback, or left the pool waiting for it for good."""
+    import tqdm
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # not the command's handler: terminate() kills
+    # A worker's first progress bar (drawn or not) made tqdm's lock a named semaphore, which a
+    # worker stopped by terminate() never released: spawned workers left "leaked semaphore"
+    # warnings after the one-line error. Workers draw no bars of their own to order.
+    tqdm.tqdm.set_lock(threading.RLock())
     if initializer is not None:
         initializer(*initargs)
 

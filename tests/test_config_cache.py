@@ -445,6 +445,62 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
     assert time.time() - started < 15
 
 
+SPAWNED = r"""
+import multiprocessing, sys, time
+
+from complex_auto.utils import progress, progress_map
+
+
+def work(item):
+    with progress(range(1), desc=item):    # a worker's bar, though not drawn there
+        time.sleep(0.2 if item == "bad" else 5.0)
+    if item == "bad":
+        raise ValueError("bad item")
+    return item
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn", force=True)
+    from complex_auto import utils
+    utils.pool_context = multiprocessing.get_context       # macOS's and Windows' default
+    try:
+        progress_map(work, ["bad", "a", "b", "c"], jobs=2)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+"""
+
+
+def test_spawned_workers_stopped_on_an_error_leave_no_warning(tmp_path):
+    """Under spawn (macOS, Windows; forkserver is Linux's default from Python 3.14) a worker's
+    first progress bar made tqdm's lock a named semaphore that terminate() left behind: the
+    one-line error came with 'There appear to be 2 leaked semaphore objects'."""
+    import subprocess
+
+    from .conftest import child_env
+
+    (tmp_path / "script.py").write_text(SPAWNED)
+    res = subprocess.run([sys.executable, str(tmp_path / "script.py")], cwd=ROOT,
+                         env=child_env(), capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and res.stderr.strip().splitlines()[-1] == "error: bad item"
+    assert "leaked" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_pools_fork_on_linux_only(monkeypatch):
+    """Elsewhere the platform's default: macOS's spawn (forking is unsafe there), Windows'
+    spawn (no fork). On Linux the default is fork until Python 3.14 (then forkserver)."""
+    import multiprocessing
+
+    from complex_auto import utils
+
+    monkeypatch.setattr(utils.sys, "platform", "linux")
+    assert utils.pool_context().get_start_method() == "fork"
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: method)
+    for platform, method in (("linux", "fork"), ("darwin", None), ("win32", None)):
+        monkeypatch.setattr(utils.sys, "platform", platform)
+        assert utils.pool_context() == method
+
+
 def test_a_run_sweeps_the_temporary_files_of_killed_runs(tmp_path, caplog):
     """A killed --overwrite left its temporary matrix (gigabytes) beside complete outputs, and
     the rerun, keeping those, never wrote that file again: the README's promise that a rerun

@@ -353,12 +353,23 @@ def test_a_score_edited_in_place_is_extracted_again(tmp_path, small_score, caplo
     assert "already extracted" not in extract() and layout.seg("mine").stat().st_mtime > now - 50
 
 
-def test_extract_run_parallel_gives_the_same_files(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_extract_run_parallel_gives_the_same_files(tmp_path, monkeypatch, start):
+    """With spawned workers too (macOS, Windows): the pool was always forked, which
+    Windows cannot do ('cannot find context for fork')."""
+    import multiprocessing
+
+    from complex_auto import patterns
+
+    pools = []
+    monkeypatch.setattr(patterns, "pool_context",
+                        lambda: pools.append(start) or multiprocessing.get_context(start))
     layout = make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
     extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False)
     one = {p: layout.segraw(p).read_text() for p in "abc"}
-    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, jobs=2)
-    assert one == {p: layout.segraw(p).read_text() for p in "abc"}
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, jobs=2,
+                overwrite=True)
+    assert one == {p: layout.segraw(p).read_text() for p in "abc"} and pools == [start]
 
 
 def test_segments_can_be_saved_and_reused(tmp_path, caplog):
