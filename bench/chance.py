@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """A run's scores beside its chance control: its own patterns moved to random places.
 
-    python bench/chance.py RUN [--refdir DIR] [--seeds 3] [--shares]
+    python bench/chance.py RUN [--refdir DIR] [--seeds 3] [--first-seed 0] [--shares]
 
 RUN must have been through ``extract_motives.py`` with csv scores. Every pattern keeps its
 number of occurrences and their lengths; each occurrence gets a uniformly random start in the
 piece; the spans are mapped onto the score the way the run's method maps them and scored with
 the same MIREX measures (complex_auto.chance). A finder that does not beat this has found
-nothing.
+nothing. The control is a draw: ``--first-seed`` takes other seeds, to see how much it varies
+(one generator a seed places the pieces in the run's order, so the same patterns listed in
+another order are another draw).
 
 ``--shares`` also says why establishment recall is won or lost against chance. For each
 annotated pattern it takes the found occurrence that matches one of its occurrences best (the
@@ -27,12 +29,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from complex_auto.chance import chance_patterns, chance_scores  # noqa: E402
-from complex_auto.cli import at_least_one  # noqa: E402
+from complex_auto.cli import at_least_one, not_negative  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
 from complex_auto.evaluation import (establishment_parts, evaluate_folder,  # noqa: E402
                                      load_patterns)
 from complex_auto.jku import DEFAULT_REFDIR  # noqa: E402
 from complex_auto.layout import RunLayout  # noqa: E402
+from complex_auto.utils import counted  # noqa: E402
 
 SHOWN = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
 SHARES = ("score", "cover", "purity")
@@ -83,6 +86,9 @@ def main():
                         "data/jku/groundtruth)")
     p.add_argument("--seeds", type=at_least_one, default=3,
                    help="random placements averaged for the chance control (default 3)")
+    p.add_argument("--first-seed", type=not_negative, default=0, metavar="K",
+                   help="the placements' seeds are K, K+1, ... (default 0); other seeds show "
+                        "how much the control varies from draw to draw")
     p.add_argument("--shares", action="store_true",
                    help="also split each annotated pattern's best match into the share of its "
                         "notes the found occurrence holds (cover) and the share of the found "
@@ -91,9 +97,9 @@ def main():
     _, mean, _ = evaluate_folder(RunLayout(args.run).dir, args.refdir, est_extensions=(".seg",))
     # drawn once: --shares reads the same placements that the chance row scores (without it,
     # chance_scores draws them one seed at a time and holds none)
-    placements = list(chance_patterns(args.run, range(args.seeds))) if args.shares else None
-    chance = chance_scores(args.run, seeds=range(args.seeds), refdir=args.refdir,
-                           placements=placements)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    placements = list(chance_patterns(args.run, seeds)) if args.shares else None
+    chance = chance_scores(args.run, seeds=seeds, refdir=args.refdir, placements=placements)
     print(f"{'':<8}" + "".join(f"{c:>14}" for c in SHOWN))
     print(f"{'run':<8}" + "".join(f"{mean[c]:14.3f}" for c in SHOWN))
     print(f"{'chance':<8}" + "".join(f"{chance[c]:14.3f}" for c in SHOWN))
@@ -101,6 +107,8 @@ def main():
     print(f"{'ratio':<8}" + "".join(f"{mean[c] / chance[c]:14.2f}" if chance[c]
                                     else f"{'—' if not mean[c] else 'inf':>14}"
                                     for c in SHOWN))
+    print(f"chance: {counted(len(seeds), 'placement')}, seed{'s' if len(seeds) > 1 else ''} "
+          f"{seeds[0]}{f'-{seeds[-1]}' if len(seeds) > 1 else ''}")
     if args.shares:
         table = shares_table(args.run, args.refdir, placements)
         print("\neach annotated pattern's best match: score = min(cover, purity); "

@@ -1459,6 +1459,29 @@ def _register_what_this_says():
 _register_what_this_says()
 
 
+@functools.cache
+def chance_draws():
+    """bench/discovery.py --methods families, then bench/chance.py RUN --first-seed K for K =
+    0, 3, 6, 9: the chance control of four disjoint triples of seeds, {measure: [4 values]}."""
+    from complex_auto.chance import chance_scores
+
+    base, refdir = families_run()
+    draws = [chance_scores(base, seeds=range(k, k + 3), refdir=refdir) for k in (0, 3, 6, 9)]
+    return {m: [d[m] for d in draws] for m in _MEASURES}
+
+
+def _register_chance_draws():
+    spread = ".577–.590 / .245–.340 / .325–.410 / .308–.329"
+    lows_highs = [cell.split("–") for cell in spread.split(" / ")]
+    for m, (low, high) in zip(_MEASURES, lows_highs):
+        for text, fn in ((low, min), (high, max)):
+            number(_RESULTS, f"chance draws: families {m} {fn.__name__}", text,
+                   context=f"spans {spread}")(lambda m=m, fn=fn: fn(chance_draws()[m]))
+
+
+_register_chance_draws()
+
+
 def _register_cqt_jku_and_bps_sentences():
     """The sentences under README's models/cqt_jku table and its BPS-dev table."""
     def mean(what, m, folder=None, model="cqt_piano"):

@@ -207,6 +207,7 @@ def test_annotated_voices_counts_the_occurrences_that_their_own_span_matches_at_
 @pytest.mark.parametrize("script, args, message", [
     # no chance control rests on zero placements (chance.py printed ratios of nan)
     ("chance.py", ["RUN", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
+    ("chance.py", ["RUN", "--first-seed", "-1"], "--first-seed: must be at least 0, not -1"),
     ("discovery.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
     ("score_features.py", ["--seeds", "0"], "--seeds: must be at least 1, not 0"),
     # a transposition of -3 scored all 0 without a word, 200 failed in the note matrices, a

@@ -964,6 +964,17 @@ def test_chance_shares_split_establishment_recall_for_the_run_and_its_placements
     for score, cover, purity in ((run_score, run_cover, run_purity),
                                  (rand_score, rand_cover, rand_purity)):
         assert 0 < score <= min(cover, purity) + 5e-4 and max(cover, purity) <= 1
+    assert "chance: 2 placements, seeds 0-1" in lines
+    # --first-seed: another draw of the control, the one of those seeds
+    res = run_cli("bench/chance.py", "ex", "--refdir", ref, "--seeds", "1", "--first-seed", "1",
+                  cwd=excerpt_run)
+    lines = res.stdout.splitlines()
+    measures = next(line.split() for line in lines if line.split()[:1] == ["Est_F"])
+    chance = next(line.split()[1:] for line in lines if line.startswith("chance "))
+    assert lines[-1] == "chance: 1 placement, seed 1"
+    later = chance_scores("ex", seeds=(1,), refdir=ref)
+    assert [float(v) for v in chance] == pytest.approx([later[c] for c in measures], abs=5e-4)
+    assert later != chance_scores("ex", seeds=(0,), refdir=ref)
 
 
 def test_the_excerpts_annotated_repeats_stand_out_of_random_pairs(excerpt_run, monkeypatch):
