@@ -999,6 +999,12 @@ MUTANTS = [
      "    tqdm.tqdm.set_lock(threading.RLock())", "    pass"),
     ("patterns", "the extraction pool always forked",
      "pool = pool_context().Pool(", "pool = __import__(\"multiprocessing\").get_context(\"fork\").Pool("),
+    ("utils", "spawned workers without the command's logging",
+     "    return initializer, initargs, root.level if root.handlers else None",
+     "    return initializer, initargs, None"),
+    ("report", "an unreadable report.json dropped without a word",
+     'log.warning("%s: unreadable (%s); the report is built with the default options",\n'
+     '                    path, e)', "pass"),
 ]
 
 

@@ -48,7 +48,7 @@ from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
 from .runinfo import read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
-                    interrupts_ignored, pool_context, sweep_temporaries)
+                    interrupts_ignored, pool_context, sweep_temporaries, worker_start)
 
 log = logging.getLogger(__name__)
 
@@ -1461,7 +1461,8 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
     results = [None] * len(jobs_list)
     with interrupts_ignored():           # Ctrl-C is the main process's (utils.progress_map)
-        pool = pool_context().Pool(min(jobs, len(jobs_list)), initializer=ignoring_interrupts)
+        pool = pool_context().Pool(min(jobs, len(jobs_list)), initializer=ignoring_interrupts,
+                                   initargs=worker_start())
     with pool:                           # terminates the workers on the way out, also on Ctrl-C
         for k, res in zip(order, pool.imap(_extract_job, [jobs_list[k] for k in order])):
             results[k] = res

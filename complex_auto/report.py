@@ -999,7 +999,8 @@ def saved_options(path):
 
     The file is the report's own, but a user may edit it: an entry that is not what a build
     writes (``refdir`` and ``csv`` strings, ``bpm`` a number or null) is left out with a
-    warning naming it, and a file that is no JSON object gives none, so the defaults apply.
+    warning naming it, and a file that is no JSON object (or no JSON) gives none, with a
+    warning, so the defaults apply.
 
     Parameters
     ----------
@@ -1013,7 +1014,11 @@ def saved_options(path):
     """
     try:
         saved = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        log.warning("%s: unreadable (%s); the report is built with the default options",
+                    path, e)
         return {}
     if not isinstance(saved, dict):
         log.warning("%s: not a JSON object; the report is built with the default options",

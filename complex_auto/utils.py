@@ -323,7 +323,8 @@ def progress_map(fn, items, jobs=1, desc=None, unit="file", initializer=None, in
 
     results = [None] * len(items)
     pool = ProcessPoolExecutor(min(jobs, len(items)), mp_context=pool_context(),
-                               initializer=ignoring_interrupts, initargs=(initializer, initargs))
+                               initializer=ignoring_interrupts,
+                               initargs=worker_start(initializer, initargs))
     try:
         with interrupts_ignored():       # the workers start (fork) here, and inherit it
             futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
@@ -354,12 +355,32 @@ def pool_context():
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
 
 
-def ignoring_interrupts(initializer=None, initargs=()):
+def worker_start(initializer=None, initargs=()):
+    """``initargs`` of :func:`ignoring_interrupts` for a pool started here: the worker's own
+    ``initializer(*initargs)``, and this process's logging level when a command set its logging
+    up (None otherwise)."""
+    import logging
+
+    root = logging.getLogger()
+    return initializer, initargs, root.level if root.handlers else None
+
+
+def ignoring_interrupts(initializer=None, initargs=(), log_level=None):
     """A worker process's start: Ctrl-C (SIGINT, sent to the whole process group) is left to
     the main process, which stops the workers itself; each worker interrupted on its own went
-    on with the next item, printed its traceback, or left the pool waiting for it for good."""
+    on with the next item, printed its traceback, or left the pool waiting for it for good.
+
+    A spawned worker (macOS, Windows) starts without the command's logging: with ``log_level``
+    (:func:`worker_start`) it is set up as the command's, so the worker's messages are shown.
+    """
+    import logging
+
     import tqdm
 
+    if log_level is not None and not logging.getLogger().handlers:
+        from .cli import setup_logging
+
+        setup_logging(verbose=log_level <= logging.DEBUG)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # not the command's handler: terminate() kills
     # A worker's first progress bar (drawn or not) made tqdm's lock a named semaphore, which a

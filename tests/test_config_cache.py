@@ -446,12 +446,14 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
 
 
 SPAWNED = r"""
-import multiprocessing, sys, time
+import logging, multiprocessing, sys, time
 
+from complex_auto.cli import setup_logging
 from complex_auto.utils import progress, progress_map
 
 
 def work(item):
+    logging.getLogger("complex_auto.worker").info("working on %s", item)
     with progress(range(1), desc=item):    # a worker's bar, though not drawn there
         time.sleep(0.2 if item == "bad" else 5.0)
     if item == "bad":
@@ -463,6 +465,7 @@ if __name__ == "__main__":
     multiprocessing.set_start_method("spawn", force=True)
     from complex_auto import utils
     utils.pool_context = multiprocessing.get_context       # macOS's and Windows' default
+    setup_logging()
     try:
         progress_map(work, ["bad", "a", "b", "c"], jobs=2)
     except ValueError as e:
@@ -474,7 +477,8 @@ if __name__ == "__main__":
 def test_spawned_workers_stopped_on_an_error_leave_no_warning(tmp_path):
     """Under spawn (macOS, Windows; forkserver is Linux's default from Python 3.14) a worker's
     first progress bar made tqdm's lock a named semaphore that terminate() left behind: the
-    one-line error came with 'There appear to be 2 leaked semaphore objects'."""
+    one-line error came with 'There appear to be 2 leaked semaphore objects'. And the workers'
+    messages were lost: a spawned worker started without the command's logging."""
     import subprocess
 
     from .conftest import child_env
@@ -484,6 +488,7 @@ def test_spawned_workers_stopped_on_an_error_leave_no_warning(tmp_path):
                          env=child_env(), capture_output=True, text=True, timeout=120)
     assert res.returncode == 1 and res.stderr.strip().splitlines()[-1] == "error: bad item"
     assert "leaked" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert "working on bad\n" in res.stderr and "working on a\n" in res.stderr
 
 
 def test_pools_fork_on_linux_only(monkeypatch):

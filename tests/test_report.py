@@ -499,7 +499,7 @@ def test_a_recorded_csv_list_that_is_gone_is_named_with_where_it_came_from(
     ('{"csv": "none", "refdir": "gt", "bpm": null}\n',
      {"csv": "none", "refdir": "gt", "bpm": None}, None),
     ('{"csv": "none", "bpm": 96.5, "other": [1]}\n', {"csv": "none", "bpm": 96.5}, None),
-    ('{"csv": "none"', {}, None),
+    ('{"csv": "none"', {}, "unreadable (Expecting ',' delimiter"),
 ])
 def test_saved_options_keep_only_what_a_build_writes(tmp_path, caplog, text, kept, warned):
     """A hand-edited report.json that was no object (a list, a string) or held a number for
