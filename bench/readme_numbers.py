@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Recompute every number README.md states and print it beside the README's value.
+"""Recompute every number README.md (and docs/results.md, which it links to) states and
+print it beside the README's value.
 
     python bench/readme_numbers.py                  # the cheap entries (about a minute)
     python bench/readme_numbers.py --slow           # also those that train or time (longer)
@@ -47,6 +48,13 @@ from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+#: Where the numbers stand: the README and the studies it links to.
+DOCS = (README, ROOT / "docs" / "results.md")
+
+
+def docs_text():
+    """The text of :data:`DOCS`, one after the other."""
+    return "\n\n".join(path.read_text() for path in DOCS)
 #: BPS-dev, for the numbers README reports on it; entries are skipped where it is missing
 #: (a fresh clone has no ../shared).
 BPS_DEV = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
@@ -389,7 +397,7 @@ def long_recording():
 for _step, _row in (("--self-sim-matrix", "| `convert.py --self-sim-matrix` |"),
                     ("nf14", "| `extract_motives.py --method nf14` (searched from the file) |"),
                     ("families", "| `extract_motives.py --method families` |")):
-    _cells = [c.strip() for c in next((l for l in README.read_text().splitlines()
+    _cells = [c.strip() for c in next((l for l in docs_text().splitlines()
                                        if l.startswith(_row)), _row + " | |").split("|")[2:4]]
     if all(_cells):
         number(_LONG, f"2-hour recording, {_step}: peak memory", _cells[0], slow=True, rel=0.1,
@@ -720,7 +728,7 @@ def _bps_folder():
 def _table_rows(header):
     """The rows of the README table under ``header`` (none when it is gone), and
     :func:`_bps_folder`."""
-    text = README.read_text()
+    text = docs_text()
     table = text.split(header, 1)[1].split("\n\n", 1)[0] if header in text else ""
     return table.splitlines(), _bps_folder()
 
@@ -741,7 +749,7 @@ def _register_model_table(header, label, model, focus):
 
 
 def _register_discovery():
-    text = README.read_text()
+    text = docs_text()
     for short, piece in _SHORT.items():
         row = next((l for l in text.splitlines() if l.startswith(f"| {short} |")), None)
         if row:
@@ -795,7 +803,7 @@ _register_discovery()
 
 def _register_occurrence_p():
     """The table and per-piece sentence of README's '--occurrence-p' paragraph."""
-    text = README.read_text()
+    text = docs_text()
     bps = BPS_DEV
     for row_label, model, folder in (("| JKU, `models/cqt_piano` |", "cqt_piano", None),
                                      ("| JKU, `models/cqt_jku` |", "cqt_jku", None),
@@ -937,7 +945,7 @@ def _register_study_rows(tag, rows, study):
     """A README table of `bench/sensitivity.py --set` variants, a row per variant and a column
     per set (JKU, BPS-dev), each cell 'run / ... (margin / ...)': every number of it, as
     ``study`` (label -> MethodResult) computes it. ``rows``: (variant label, row start)."""
-    text = README.read_text()
+    text = docs_text()
     for label, start in rows:
         row = next((line for line in text.splitlines() if line.startswith(start)), start)
         jku, _, bps = row[len(start):].partition("|")
@@ -1247,7 +1255,7 @@ def _register_melody():
                 said.append((f"BPS families {m} margin, 10 seeds, {notes}", value, ten,
                              lambda n=notes, m=m: finder_score("families", m, "margin", bps,
                                                                notes=n, seeds=10)))
-    text = README.read_text()
+    text = docs_text()
     every_note = text[text.find("(with every note +"):].split(")", 1)[0]
     for name, shown, context, fn in said:
         if shown is None:       # a cell of a score list "a / b / c / d": found by position
@@ -1710,7 +1718,7 @@ _register_bps_boundaries()
 
 def _register_marks():
     """The table of README's 'Which representation marks the annotated repeats'."""
-    text = README.read_text()
+    text = docs_text()
     bps = BPS_DEV
     rows = {"CAE amplitudes (`models/cqt_piano`)": "cae", "raw CQT n-grams": "cqt",
             "chroma n-grams": "chroma", "2-D Fourier magnitude": "ftm2d",
@@ -2077,7 +2085,7 @@ _register_score_features()
 
 _SEED_MAPPING = ("lower (.542 / .657 / .637 / .515 against .550 / .685 / .649 / .521, "
                  "`models/cqt_piano`)")
-if _SEED_MAPPING in README.read_text():
+if _SEED_MAPPING in docs_text():
     _register_discovery_row("nf14 JKU mean, first onset at the first sound vs at 0 s",
                             _SEED_MAPPING, [
         # start None: the same call as the tables', so their cached run is reused
@@ -2086,7 +2094,7 @@ if _SEED_MAPPING in README.read_text():
         for start in ("first-sound", None) for m in _MEASURES],
         section="Differences from the Original Implementation")
 _OLD_MAPPING = ".641 / .699 / .586 / .517 to these numbers"
-if _OLD_MAPPING in README.read_text():
+if _OLD_MAPPING in docs_text():
     _register_discovery_row("families JKU mean, --audio-start 0", _OLD_MAPPING, [
         (f"families mean {m}", lambda m=m: discovery(None, "cqt_piano", None, 0.0)[0]
          ["families"].mean[m]) for m in _MEASURES])
@@ -2245,7 +2253,7 @@ def _classifier(target, features, column="accuracy", model="cqt_piano"):
 
 def _register_learned():
     """The two tables of README's 'What a Model Learned', cell by cell, and the ratio below."""
-    text = README.read_text()
+    text = docs_text()
     def pct(fn):
         return lambda: 100 * fn()
 
@@ -2427,7 +2435,7 @@ def main(argv=None):
     p.add_argument("--list", action="store_true", help="list the entries without computing")
     args = p.parse_args(argv)
 
-    text = README.read_text()
+    text = docs_text()
     chosen = [n for n in NUMBERS
               if (not args.only or args.only.lower() in n.section.lower()
                   or args.only.lower() in n.name.lower())
