@@ -1005,6 +1005,11 @@ MUTANTS = [
     ("report", "an unreadable report.json dropped without a word",
      'log.warning("%s: unreadable (%s); the report is built with the default options",\n'
      '                    path, e)', "pass"),
+    ("patterns", "the code's commit taken for a setting",
+     "json.dumps(dict(record, toolkit=provenance()), indent=1)",
+     "json.dumps(record.update(toolkit=provenance()) or record, indent=1)"),
+    ("runinfo", "conversion.json without the code that wrote it",
+     '    info["toolkit"] = provenance()\n', ""),
 ]
 
 

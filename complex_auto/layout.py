@@ -11,14 +11,16 @@
         NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
         ss_matrices_filelist.txt                    the .npy paths, one a line
-        conversion.json                             how the features were made: hop, step, frame length
+        conversion.json                             how the features were made: hop, step, frame
+                                                    length; the code's version and commit
         .converted/NAME.json                        NAME's recording and settings, written after
                                                     its outputs: what a rerun checks to keep them
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)
         PIECE.patterns.csv, PIECE_patterns.png      patterns in seconds; matrix with segments
         PIECE.segments.json                         found segments (extract_motives.py -spk/-pk)
         extraction.json                             how patterns were found: method, frame length,
-                                                    where each score starts in its recording
+                                                    where each score starts in its recording; the
+                                                    code's version and commit
         .extracted/PIECE.json                       the same for a piece's patterns
         results.txt, results.csv                    MIREX scores of the run
         report/                                     HTML report (complex_auto.report): index.html,

@@ -46,7 +46,7 @@ from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
 from .memory import check_memory, fits_in_memory, read_rows
 from .recurrence import recurring_notes
-from .runinfo import read_conversion_info, recorded_path
+from .runinfo import provenance, read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
                     interrupts_ignored, pool_context, sweep_temporaries, worker_start)
 
@@ -1438,7 +1438,9 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     _warn_other_parts(layout, plan, record, shard)
     plan = _pieces_to_do(layout, plan, record, shard,
                          overwrite or load_segments or save_segments, plot)
-    atomic_write_text(layout.extraction_info, json.dumps(record, indent=1) + "\n")
+    # which code found them, beside (not among) the settings that the reruns compare
+    atomic_write_text(layout.extraction_info,
+                      json.dumps(dict(record, toolkit=provenance()), indent=1) + "\n")
     entries = {q["piece"]: q for q in record["pieces"]}
     # pieces searched at a time share the memory (-j): each nf14 search plans with its part
     extra["share"] = max(1, min(jobs, len(plan)))

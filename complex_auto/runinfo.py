@@ -9,15 +9,51 @@ each piece's recording through ``files``.
 
     {"sr": 22050, "hop_length": 1984, "step": 1, "length_ngram": 32,
      "frame_seconds": 0.08997..., "features": "cae", "model": "models/...save",
+     "toolkit": {"version": "0.1.0", "commit": "c7c4e8e...", "modified": false},
      "files": [{"piece": "mazurka24-4-poly", "audio": "data/jku/audio/...mp3",
                 "features": "output/RUN/...pyc.bz", "matrix": "output/RUN/...npy" or null,
                 "bpm": 138 or null}, ...]}
+
+``toolkit`` (:func:`provenance`) says which code wrote the record, as ``extraction.json``'s
+does; it is not a setting, so no rerun compares it.
 """
+import functools
 import json
+import subprocess
 from pathlib import Path
 
 from .errors import DataError
 from .utils import atomic_write_text
+
+
+@functools.lru_cache(maxsize=None)
+def provenance(root=Path(__file__).resolve().parents[1]):
+    """Which toolkit writes a run's records: its version and, in a git checkout, its commit.
+
+    Parameters
+    ----------
+    root : Path
+        The checkout the package is imported from.
+
+    Returns
+    -------
+    dict
+        ``{"version": str, "commit": str or None, "modified": bool or None}``: the commit of
+        ``root`` and whether its tracked files differ from it; None for both outside a git
+        checkout (an installed copy) or without git.
+    """
+    from . import __version__
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        modified = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        commit = modified = None
+    return {"version": __version__, "commit": commit, "modified": modified}
 
 
 def frame_seconds(cfg, step=1):
@@ -44,6 +80,7 @@ def write_conversion_info(path, cfg, step, files, **extra):
     info = {"sr": cfg["sr"], "hop_length": cfg["hop_length"], "step": int(step),
             "length_ngram": cfg["length_ngram"], "frame_seconds": frame_seconds(cfg, step)}
     info.update(extra)
+    info["toolkit"] = provenance()
     info["files"] = files
     atomic_write_text(path, json.dumps(info, indent=1) + "\n")
 

@@ -410,6 +410,48 @@ def test_tempo_column_is_passed_to_the_matrix_list(in_tmp, short_wavs, tiny_conf
     check_error(code, err, "bad.txt, line 1", "tempo 'fast' is not a number")
 
 
+def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
+    """conversion.json and extraction.json held no trace of which code made a run's features
+    and patterns: a result could not be traced back to a commit."""
+    import json
+    import os
+    import subprocess
+    import time
+
+    import complex_auto
+    from complex_auto import patterns
+    from complex_auto.patterns import extract_run
+    from complex_auto.runinfo import provenance, write_conversion_info
+
+    from .conftest import ROOT
+    from .test_patterns import make_run
+
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    here = provenance()
+    assert here["version"] == complex_auto.__version__
+    assert here["commit"] == (head or None) and isinstance(here["modified"], bool) == bool(head)
+    assert provenance(tmp_path) == {"version": complex_auto.__version__, "commit": None,
+                                    "modified": None}                    # no checkout
+    path = tmp_path / "conversion.json"
+    write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 1, [])
+    assert json.loads(path.read_text())["toolkit"] == here
+    layout = make_run(tmp_path, ["a.wav"])
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False)
+    assert json.loads(layout.extraction_info.read_text())["toolkit"] == here
+    # not a setting: the next run, by other code, still keeps the piece's outputs
+    now = time.time()
+    for f in layout.dir.rglob("*"):            # the matrix older than what was made of it
+        age = 200 if f == layout.matrix("a.wav") else 100
+        os.utime(f, (now - age, now - age))
+    stamp = layout.segraw("a").stat().st_mtime_ns
+    other = {"version": "9", "commit": "0" * 40, "modified": False}
+    monkeypatch.setattr(patterns, "provenance", lambda: other)
+    extract_run("r", csv_list="none", bpm=200, root=tmp_path, plot=False, overwrite=False)
+    assert layout.segraw("a").stat().st_mtime_ns == stamp
+    assert json.loads(layout.extraction_info.read_text())["toolkit"] == other
+
+
 def test_conversion_record_round_trips_and_a_frame_without_duration_is_refused(tmp_path):
     import json
 
