@@ -39,8 +39,9 @@ def provenance(root=Path(__file__).resolve().parents[1]):
     -------
     dict
         ``{"version": str, "commit": str or None, "modified": bool or None}``: the commit of
-        ``root`` and whether its tracked files differ from it; None for both outside a git
-        checkout (an installed copy) or without git.
+        ``root`` and whether its tracked files differ from it; None for both where ``root`` is
+        not the top of a git checkout (an installed copy, also one inside another repository)
+        or without git.
     """
     from . import __version__
 
@@ -48,9 +49,12 @@ def provenance(root=Path(__file__).resolve().parents[1]):
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
 
+    commit = modified = None
     try:
-        commit = git("rev-parse", "HEAD")
-        modified = bool(git("status", "--porcelain", "--untracked-files=no"))
+        # only the toolkit's own checkout: an installed copy may sit inside another repository
+        if Path(git("rev-parse", "--show-toplevel")).resolve() == Path(root).resolve():
+            commit = git("rev-parse", "HEAD")
+            modified = bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         commit = modified = None
     return {"version": __version__, "commit": commit, "modified": modified}

@@ -431,8 +431,11 @@ def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
     here = provenance()
     assert here["version"] == complex_auto.__version__
     assert here["commit"] == (head or None) and isinstance(here["modified"], bool) == bool(head)
-    assert provenance(tmp_path) == {"version": complex_auto.__version__, "commit": None,
-                                    "modified": None}                    # no checkout
+    nothing = {"version": complex_auto.__version__, "commit": None, "modified": None}
+    assert provenance(tmp_path) == nothing                               # no checkout
+    subprocess.run(["git", "init", "-q", str(tmp_path / "project")], check=True)
+    (tmp_path / "project" / "site-packages").mkdir()
+    assert provenance(tmp_path / "project" / "site-packages") == nothing  # another's checkout
     path = tmp_path / "conversion.json"
     write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 1, [])
     assert json.loads(path.read_text())["toolkit"] == here
