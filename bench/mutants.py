@@ -1010,6 +1010,9 @@ MUTANTS = [
      "json.dumps(record.update(toolkit=provenance()) or record, indent=1)"),
     ("runinfo", "conversion.json without the code that wrote it",
      '    info["toolkit"] = provenance()\n', ""),
+    ("runinfo", "an enclosing repository's commit taken for the toolkit's",
+     'if Path(git("rev-parse", "--show-toplevel")).resolve() == Path(root).resolve():',
+     "if True:"),
 ]
 
 

@@ -433,9 +433,12 @@ def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
     assert here["commit"] == (head or None) and isinstance(here["modified"], bool) == bool(head)
     nothing = {"version": complex_auto.__version__, "commit": None, "modified": None}
     assert provenance(tmp_path) == nothing                               # no checkout
-    subprocess.run(["git", "init", "-q", str(tmp_path / "project")], check=True)
-    (tmp_path / "project" / "site-packages").mkdir()
-    assert provenance(tmp_path / "project" / "site-packages") == nothing  # another's checkout
+    project = tmp_path / "project"
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    subprocess.run(["git", "-C", str(project), "-c", "user.name=u", "-c", "user.email=u@x",
+                    "commit", "-q", "--allow-empty", "-m", "a commit"], check=True)
+    (project / "site-packages").mkdir()
+    assert provenance(project / "site-packages") == nothing             # another's checkout
     path = tmp_path / "conversion.json"
     write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 1, [])
     assert json.loads(path.read_text())["toolkit"] == here
