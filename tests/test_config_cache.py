@@ -369,21 +369,30 @@ def test_a_ctrl_c_while_workers_are_forked_is_delivered_after_it_not_lost():
     # being handed out when the first ones begin, and a Ctrl-C then let the pool run to its end
     from complex_auto.utils import interrupts_ignored
 
-    before = signal.getsignal(signal.SIGINT)
-    reached = []
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts_ignored():
-            signal.raise_signal(signal.SIGINT)
-            reached.append("the block went on")      # no worker is interrupted half-started
-    assert reached == ["the block went on"] and signal.getsignal(signal.SIGINT) is before
-    with interrupts_ignored():                       # no Ctrl-C: nothing raised
-        reached.append("quiet")
-    assert reached[-1] == "quiet"
+    # Python's own handler, also where the suite runs as a shell's background job (which
+    # starts with SIGINT ignored: no Ctrl-C to deliver)
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = signal.getsignal(signal.SIGINT)
+        reached = []
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_ignored():
+                signal.raise_signal(signal.SIGINT)
+                reached.append("the block went on")   # no worker is interrupted half-started
+        assert reached == ["the block went on"] and signal.getsignal(signal.SIGINT) is before
+        with interrupts_ignored():                    # no Ctrl-C: nothing raised
+            reached.append("quiet")
+        assert reached[-1] == "quiet"
+    finally:
+        signal.signal(signal.SIGINT, saved)
 
 
 INTERRUPTED = r"""
-import sys, time
+import signal, sys, time
 from pathlib import Path
+
+# a Ctrl-C raises here, also when the suite runs as a background job that ignores SIGINT
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from complex_auto import patterns
 from complex_auto.utils import progress_map
