@@ -426,18 +426,25 @@ def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
     from .conftest import ROOT
     from .test_patterns import make_run
 
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
+    def git(*args, at=ROOT):
+        return subprocess.run(["git", "-C", str(at), *args], capture_output=True,
+                              text=True).stdout.strip()
+
+    # the commit of this checkout when the repository is its own (not vendored in another)
+    own = git("rev-parse", "--show-toplevel") and Path(
+        git("rev-parse", "--show-toplevel")).resolve() == ROOT.resolve()
     here = provenance()
     assert here["version"] == complex_auto.__version__
-    assert here["commit"] == (head or None) and isinstance(here["modified"], bool) == bool(head)
+    assert here["commit"] == (git("rev-parse", "HEAD") if own else None)
+    assert isinstance(here["modified"], bool) == bool(own)
     nothing = {"version": complex_auto.__version__, "commit": None, "modified": None}
     assert provenance(tmp_path) == nothing                               # no checkout
     project = tmp_path / "project"
-    subprocess.run(["git", "init", "-q", str(project)], check=True)
-    subprocess.run(["git", "-C", str(project), "-c", "user.name=u", "-c", "user.email=u@x",
-                    "commit", "-q", "--allow-empty", "-m", "a commit"], check=True)
+    git("init", "-q", str(project), at=tmp_path)
+    git("-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "a",
+        at=project)
     (project / "site-packages").mkdir()
+    assert git("rev-parse", "HEAD", at=project)                         # a commit to take
     assert provenance(project / "site-packages") == nothing             # another's checkout
     path = tmp_path / "conversion.json"
     write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 1, [])
