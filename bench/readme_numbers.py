@@ -50,15 +50,17 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 #: Where the numbers stand: the README and the studies it links to.
 DOCS = (README, ROOT / "docs" / "results.md")
-
-
-def docs_text():
-    """The text of :data:`DOCS`, one after the other."""
-    return "\n\n".join(path.read_text() for path in DOCS)
 #: BPS-dev, for the numbers README reports on it; entries are skipped where it is missing
 #: (a fresh clone has no ../shared).
 BPS_DEV = os.environ.get("BPS_DEV", str(ROOT.parent / "shared" / "data" / "bps-dev"))
 sys.path.insert(0, str(ROOT))
+
+
+@functools.cache
+def docs_text():
+    """The text of :data:`DOCS`, one after the other: read once, for the registrations at
+    import and the check in :func:`main` alike."""
+    return "\n\n".join(path.read_text() for path in DOCS)
 
 
 @dataclass
