@@ -154,11 +154,6 @@ def score_rows(results_csv):
         return {r.pop("piece"): {k: float(v) for k, v in r.items()} for r in csv.DictReader(f)}
 
 
-def mean_row(results_csv):
-    """The ``mean`` row of a ``results.csv`` as floats."""
-    return score_rows(results_csv)["mean"]
-
-
 OUT = ROOT / "output"
 
 
@@ -2342,14 +2337,6 @@ def transposition_mean(model, semitones, focus=None):
     """Mean over the five JKU recordings of the share of transposed windows found."""
     return sum(transposition_found(model, str(a), focus)[semitones]
                for a in JKU_AUDIO) / len(JKU_AUDIO)
-
-
-@functools.cache
-def piano_rows():
-    """python convert.py RUN jku_input_audio.txt models/cqt_piano/config_cqt.ini --model models/cqt_piano/model_complex_auto_cqt.save --self-sim-matrix; extract_motives.py; extract_motives_eval.py"""
-    run("convert.py", "readme_piano", "jku_input_audio.txt", "models/cqt_piano/config_cqt.ini",
-        "--model", PIANO, "--self-sim-matrix", "--threads", "1")
-    return extract_and_score("readme_piano")
 
 
 @functools.cache

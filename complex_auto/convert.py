@@ -308,6 +308,12 @@ def write_matrix(features, path, threads=1):
     threads : int
         Blocks computed at a time at most; fewer when memory holds fewer blocks.
 
+    Returns
+    -------
+    np.ndarray, shape (≤ IMAGE_MAX_PIXELS, ≤ IMAGE_MAX_PIXELS), float64
+        The matrix block-averaged to at most :data:`IMAGE_MAX_PIXELS` a side, for its
+        picture (:func:`save_matrix_image`).
+
     Raises
     ------
     MemoryLimitError

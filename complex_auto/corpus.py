@@ -86,6 +86,13 @@ def denied(path, composer="", title=""):
         The score's path inside the music21 corpus, e.g. ``"bach/bwv846.mxl"``.
     composer, title : str
         The score's metadata, where known.
+
+    Returns
+    -------
+    str or None
+        The reason of the first pattern of :data:`DENY` that ``"path | composer | title"``
+        matches (case ignored), e.g. ``"Bach, Well-Tempered Clavier (JKU wtc2f20)"``; None
+        when none does.
     """
     text = " | ".join(str(s) for s in (path, composer or "", title or ""))
     for pattern, why in _DENY:
@@ -322,7 +329,7 @@ def render_one(rendering, out_dir, soundfont=SOUNDFONT):
     """Render one planned score into ``out_dir``; returns ``[(file name, seconds), ...]``.
 
     A score whose metadata hits :data:`DENY`, that music21 cannot read, or whose rendering
-    raises anything but a :class:`DataError`, yields ``[]`` with a warning.
+    raises anything but a :class:`DataError`, returns ``[]`` with a warning.
 
     Parameters
     ----------
@@ -330,6 +337,12 @@ def render_one(rendering, out_dir, soundfont=SOUNDFONT):
     out_dir : str or Path
         Receives the score's Ogg Vorbis files, ``STEM_K.ogg`` (:func:`chunks`).
     soundfont : str or Path
+
+    Returns
+    -------
+    list of (str, float)
+        The file name (in ``out_dir``) and seconds of every chunk written, in order; empty
+        when the score is skipped.
 
     Raises
     ------

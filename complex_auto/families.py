@@ -871,13 +871,15 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
 
     Parameters
     ----------
-    X, beats_per_frame, n_rows, resolution, max_cells, max_beats
-        As for :func:`prepare_matrix` (None: the module's constants); ``max_beats`` of
-        :data:`MOTIF_BEATS` searches motifs only.
+    X, beats_per_frame, n_rows, resolution, max_cells
+        As for :func:`prepare_matrix` (None: the module's constants).
     occurrence_p : float, optional
         When given (e.g. :data:`OCCURRENCE_P`), an occurrence must also reach the
         :func:`chance_level` of its length for this share, and excess is measured from that
         level: fewer, better placed occurrences. Default: :data:`OCCURRENCE_QUANTILE` alone.
+    max_beats
+        As for :func:`prepare_matrix` (None: the module's constant); :data:`MOTIF_BEATS`
+        searches motifs only.
     select : bool
         False: every candidate's family and every part's (step 7, of the patterns step 6
         chooses), best first, without the choice of steps 6 and 7 (what any choice among them

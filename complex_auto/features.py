@@ -52,6 +52,11 @@ def n_windows(n_frames, length, step=1):
     ----------
     n_frames, length, step : int
         As for :func:`window_starts`: frames of the CQT, frames per window, hop in frames.
+
+    Returns
+    -------
+    int
+        0 when the CQT is no longer than one window.
     """
     return len(window_starts(n_frames, length, step))
 

@@ -1351,16 +1351,18 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     jobs : int
         Processes (:func:`complex_auto.utils.pool_context`) that run pieces at once, the
         largest matrices first; 1 runs them here, in list order.
-    domain, refdir, load_segments, save_segments, plot, method, occurrence_p, max_beats, notes
-        As for :func:`extract_piece`. ``load_segments`` and ``save_segments`` need
-        ``nf14`` and redo every piece; ``occurrence_p`` (in (0, 1)) and ``max_beats`` (from
-        :data:`complex_auto.families.MIN_BEATS` to :data:`MAX_BEATS_LIMIT`) need
-        ``families``.
+    domain
+        As for :func:`extract_piece`.
     frame_seconds : float, optional
         Seconds per matrix row; None takes it from the run's ``conversion.json``
         (:func:`run_timing`, which also gives the window and padding rows).
+    refdir, load_segments, save_segments, plot
+        As for :func:`extract_piece`. ``load_segments`` and ``save_segments`` need
+        ``nf14`` and redo every piece.
     root : str or Path
         Where the runs are.
+    method
+        As for :func:`extract_piece`.
     shard : (int, int), optional
         ``(K, N)``: only the K-th of N parts of the list (:mod:`complex_auto.shards`); all
         pieces are checked and recorded in ``extraction.json`` all the same.
@@ -1368,6 +1370,10 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
         Redo pieces whose outputs are up to date (see above).
     audio_start : str or float
         ``'auto'``, ``'first-sound'`` or seconds (:func:`audio_starts`).
+    occurrence_p, max_beats, notes
+        As for :func:`extract_piece`. ``occurrence_p`` (in (0, 1)) and ``max_beats`` (from
+        :data:`complex_auto.families.MIN_BEATS` to :data:`MAX_BEATS_LIMIT`) need
+        ``families``.
 
     Returns
     -------

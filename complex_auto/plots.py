@@ -68,6 +68,11 @@ def plot_filters(weight, shape, path, title="", max_filters=256, order=None, pai
         where the two parts of a rotation eigenvector are the same pattern turned a little).
     dpi : int
         Resolution of the PNG.
+
+    Returns
+    -------
+    None
+        The picture is written to ``path`` (by :func:`plot_filter_curves` for 1-D bases).
     """
     n = weight.shape[0] // 2
     k = min(n, max_filters)
@@ -311,6 +316,12 @@ def phase_difference_features(phase_x, phase_y):
     ----------
     phase_x, phase_y : np.ndarray, shape (batch, n_bases)
         Phases of a pair's items in radians; ``Δφ = phase_y - phase_x``.
+
+    Returns
+    -------
+    np.ndarray, shape (batch, 2 * n_bases)
+        ``cos Δφ`` in the first ``n_bases`` columns, ``sin Δφ`` in the others; of the phases'
+        float dtype (float32 for a model's phases).
     """
     d = phase_y - phase_x
     return np.concatenate([np.cos(d), np.sin(d)], axis=1)

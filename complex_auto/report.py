@@ -716,6 +716,12 @@ def scores_table(scores, pieces, link=False):
         Rows in order; pieces without scores are left out.
     link : bool
         Make every piece's name a link to its page.
+
+    Returns
+    -------
+    str
+        A ``<table class="scores">`` with a column per ``*_F`` score of ``scores``; the
+        ``mean`` row comes last, when ``scores`` has one.
     """
     columns = [c for c in dict.fromkeys(k for row in scores.values() for k in row)
                if c.endswith("_F")]
@@ -740,6 +746,12 @@ def piece_scores_table(scores, piece):
     scores : dict
         :func:`read_scores`; a score missing from it shows as a dash.
     piece : str
+
+    Returns
+    -------
+    str
+        A ``<table class="scores">`` with F, P and R columns for ``piece`` and for ``mean``
+        (each only when ``scores`` has it).
     """
     columns = list(dict.fromkeys(k for row in scores.values() for k in row))
     measures = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in columns))
@@ -781,6 +793,11 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, match
     matches : list of (int, float), optional
         Each pattern's best annotated pattern and its establishment score
         (:func:`best_matches`).
+
+    Returns
+    -------
+    str
+        A whole HTML document, with the script that plays the clips.
     """
     piece = info["piece"]
     bpm = info["bpm"]
@@ -861,6 +878,11 @@ def index_page(run, summaries, scores, notes, size, how=""):
         The report's size in bytes.
     how : str
         How the patterns were found (method, features, model), on one line.
+
+    Returns
+    -------
+    str
+        A whole HTML document.
     """
     parts = [f"<h1>Repeated sections found in run {html.escape(run)}</h1>",
              f'<p class="meta">{counted(len(summaries), "piece")}; report {size / 1e6:.1f} MB '

@@ -51,7 +51,6 @@ from .selfsim import (BAND, PAD, convolve_same, diagonal_kernel, normalised_feat
                       self_similarity, zero_band)
 
 KINDS = ("cae", "cqt", "chroma", "ftm2d", "tichroma")
-NEEDS_MODEL = ("cae",)
 LABELS = {
     "cae": "CAE amplitudes",
     "cqt": "raw CQT n-grams",
@@ -180,6 +179,11 @@ def chroma_weights(n_bins, bins_per_oct):
     bins_per_oct : int
         A multiple of 12.
 
+    Returns
+    -------
+    np.ndarray, shape (12, n_bins), float64
+        Every column (bin) sums to 1.
+
     Raises
     ------
     ComplexAutoError
@@ -206,6 +210,12 @@ def chroma(spec, bins_per_oct):
     spec : np.ndarray, shape (n_bins, frames)
     bins_per_oct : int
         Of the CQT; a multiple of 12 (:func:`chroma_weights`).
+
+    Returns
+    -------
+    np.ndarray, shape (12, frames), float32
+        Zero mean and unit variance across the pitch classes of every frame
+        (:func:`complex_auto.cqt.standardise_frames`).
     """
     from .cqt import standardise_frames
 
@@ -224,6 +234,11 @@ def fourier_magnitude(windows, n_rows, length):
         Bins per window.
     length : int
         Frames per window; the real FFT runs along them.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_rows * (length // 2 + 1)), float32
+        Flattened bin-major, as ``windows``.
     """
     w = np.asarray(windows).reshape(len(windows), n_rows, length)
     return np.abs(np.fft.rfft2(w, axes=(1, 2))).astype(np.float32).reshape(len(windows), -1)
@@ -340,6 +355,11 @@ def kind_self_similarity(kind, features, length):
         :func:`window_features` of that kind (or the CAE amplitudes).
     length : int
         Frames per window, which ``tichroma`` needs to shift the pitch classes.
+
+    Returns
+    -------
+    np.ndarray, shape (windows + 9, windows + 9), float64
+        In [0, 1].
     """
     if kind != "tichroma":
         return self_similarity(features)
@@ -396,6 +416,13 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
         Where the model runs.
     step : int
         Hop between windows in frames.
+
+    Returns
+    -------
+    callable
+        ``featurize(y)`` with ``y`` of shape ``(samples,)`` returns a float32 array of shape
+        ``(windows, dims)``: :func:`window_features` of the kind, or for ``cae`` the
+        amplitudes of :func:`~complex_auto.features.encode_features` (``dims = n_bases``).
 
     Raises
     ------

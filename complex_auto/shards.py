@@ -71,6 +71,12 @@ def outputs_complete(paths, newer_than=()):
         A file's outputs.
     newer_than : list of Path
         Inputs (a model, a config): outputs written before one of them changed are stale.
+
+    Returns
+    -------
+    bool
+        False when a path is missing or ``paths`` is empty, or when the oldest output is older
+        than an input; inputs that do not exist are not compared.
     """
     try:
         oldest = min(p.stat().st_mtime for p in paths)

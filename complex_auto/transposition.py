@@ -247,6 +247,11 @@ def format_result(name, result, n_windows=None):
         :func:`transposition_test`.
     n_windows : int, optional
         Windows of the excerpt, for :func:`chance_share`.
+
+    Returns
+    -------
+    str
+        Shares in whole percent, in the order of ``result``; no newline.
     """
     parts = [f"{s:+g} {100 * v:.0f} %" for s, v in result.items()]
     tail = f" (chance {100 * chance_share(n_windows):.0f} %)" if n_windows else ""

@@ -158,6 +158,12 @@ def atomic_path(path):
     ----------
     path : str or Path
         The final destination. Its folder is created when missing.
+
+    Yields
+    ------
+    Path
+        An empty file in ``path``'s folder, ``.NAME.HOST.PID.*.tmp``, with the usual
+        permissions; deleted when the block raises.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,6 +273,11 @@ def counted(n, noun, plural=None):
         The singular.
     plural : str, optional
         For nouns that do not just add an ``s`` (``'batches'``).
+
+    Returns
+    -------
+    str
+        The singular only when ``n == 1`` (``'0 pieces'``).
     """
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 

@@ -324,6 +324,14 @@ def encode_pairs(encode, x, y, transform, shift):
     x, y : np.ndarray, shape (n, n_in)
     transform : str or array of str, shape (n,)
     shift : int or array, shape (n,)
+
+    Returns
+    -------
+    PairSet
+        ``n`` pairs: ``phase``, shape ``(n, 2 * n_bases)``, the
+        :func:`~complex_auto.plots.phase_difference_features` from ``x``'s phases to ``y``'s;
+        ``amplitude``, shape ``(n, n_bases)``, ``y``'s amplitudes minus ``x``'s; ``transform``
+        (an object array of str) and ``shift`` broadcast to shape ``(n,)``.
     """
     from ..plots import phase_difference_features
 
@@ -364,9 +372,12 @@ def classify(train_x, train_y, test_x, test_y, classifier="knn", step=None, peri
 
     Parameters
     ----------
-    train_x, test_x : np.ndarray, shape (n, d)
-    train_y, test_y : np.ndarray, shape (n,)
+    train_x : np.ndarray, shape (n_train, d)
+    train_y : np.ndarray, shape (n_train,)
         Class labels (numbers when ``step`` is given).
+    test_x : np.ndarray, shape (n_test, d)
+    test_y : np.ndarray, shape (n_test,)
+        Class labels, as ``train_y``.
     classifier : str
         ``knn`` or ``logistic`` (:func:`make_classifier`).
     step : float, optional
