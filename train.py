@@ -17,6 +17,7 @@ from complex_auto.config import load_config
 from complex_auto.data import training_data
 from complex_auto.layout import RunLayout
 from complex_auto.plots import TrainingPlotter
+from complex_auto.runinfo import read_training_info, training_record
 from complex_auto.training import train
 from complex_auto.utils import default_jobs
 
@@ -25,7 +26,8 @@ def parser():
     p = argparse.ArgumentParser(
         description="Train a Complex Autoencoder on pairs of transformed inputs (CQT n-grams, "
                     "raw 1-D signals or rotated digits). Everything lands in output/RUN/: the "
-                    "model, a checkpoint, train_log.csv and plots/.",
+                    "model, a checkpoint, train_log.csv, training.json (what the model was trained "
+                    "on) and plots/.",
         epilog="Audio preprocessing is cached in the config's cache_dir; the cache is keyed by "
                "the listed files and the data parameters. Ctrl-C keeps the checkpoint of the "
                "last finished epoch; continue with --resume. Data-parallel: torchrun "
@@ -69,8 +71,11 @@ def main(args):
         text = re.sub(r"(?m)^(\s*epochs\s*=).*$", rf"\g<1> {args.epochs}", text)
     plotter = TrainingPlotter(layout, data.train, data.shape, device, data.transform_names,
                               seed=cfg["seed"], sr=data.sr)
+    continues = args.resume or cfg["continue_train"]
+    record = training_record(cfg, args.filelist,
+                             read_training_info(layout.training_info) if continues else None)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,
-                           plotter=plotter, context=context, config_text=text)
+                           plotter=plotter, context=context, config_text=text, record=record)
     distributed.barrier(context)
     distributed.teardown(context)
     if not context.main:

@@ -38,7 +38,8 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 from .jku import DEFAULT_REFDIR, read_mirex
-from .layout import OUTPUT_ROOT, RunLayout, piece_name
+from .layout import OUTPUT_ROOT, TRAINING_INFO, RunLayout, piece_name
+from .runinfo import trained_pieces_scored
 from .utils import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -619,6 +620,32 @@ def evaluate_folder(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt
     return rows, mean_scores(rows), {"estimate_only": est_only, "reference_only": ref_only}
 
 
+def trained_on_note(layout, rows):
+    """A sentence naming the scored pieces that the run's model was trained on, or None.
+
+    Their scores measure how well a model retrieves what it learned, not unseen music; the
+    model's ``training.json`` says which recordings its training lists held
+    (:func:`complex_auto.runinfo.trained_pieces_scored`).
+
+    Parameters
+    ----------
+    layout : RunLayout
+        The run whose ``conversion.json`` names its model.
+    rows : list of dict
+        The scored pieces' rows (``piece``), as :func:`evaluate_folder` returns them.
+
+    Returns
+    -------
+    str or None
+    """
+    model, trained = trained_pieces_scored(layout, [r["piece"] for r in rows])
+    if not trained:
+        return None
+    return (f"{len(trained)} of the {len(rows)} pieces scored were in the "
+            f"training list of {model} ({', '.join(trained)}; its {TRAINING_INFO}): their "
+            "scores are not of unseen music")
+
+
 def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
     """Score a run's ``.seg`` files (or ``estdir``'s MIREX files) and save the results.
 
@@ -663,6 +690,10 @@ def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
         notes.append("no reference for: " + ", ".join(unpaired["estimate_only"]))
     if unpaired["reference_only"]:
         notes.append("no estimate for: " + ", ".join(unpaired["reference_only"]))
+    if estdir is None:
+        trained = trained_on_note(layout, rows)
+        if trained:
+            notes.append(f"trained on: {trained}")
     text = "\n".join([f"# {stamp}  estimates: {source}  references: {refdir}",
                       format_table(rows, mean)] + [f"# {n}" for n in notes]) + "\n\n"
     layout.make()

@@ -7,6 +7,9 @@
         checkpoint_{data_type}.pt                   model + optimizer + epoch, for --resume
         config.ini                                  the config the model was trained with
         train_log.csv                               epoch,train_loss,eval_loss,seconds
+        training.json                               what the model was trained on: its file
+                                                    lists and files, epochs, the model's
+                                                    SHA-256; the code's version and commit
         plots/                                      training plots (filters, reconstructions, ...)
         NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
@@ -42,6 +45,8 @@ from pathlib import Path
 from .errors import DataError
 
 OUTPUT_ROOT = Path("output")
+#: Beside a model file (in a run, or a shipped model's folder): what it was trained on.
+TRAINING_INFO = "training.json"
 
 
 def piece_name(path):
@@ -124,6 +129,10 @@ class RunLayout:
     @property
     def train_log(self):
         return self.dir / "train_log.csv"
+
+    @property
+    def training_info(self):
+        return self.dir / TRAINING_INFO
 
     @property
     def plots(self):

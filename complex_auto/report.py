@@ -1208,6 +1208,12 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
                           "reference": info.get("reference")})
         if notes:
             run_notes += [f"{piece}: {n}" for n in notes]
+    if scores:
+        from .evaluation import trained_on_note
+
+        trained = trained_on_note(layout, [{"piece": p} for p in scores if p != "mean"])
+        if trained:
+            run_notes.insert(0, f"the scores: {trained}")
     atomic_write_text(options_path, json.dumps(options) + "\n")
     # The index states the size, so write it twice: its own size barely changes the total.
     atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, 0, how))

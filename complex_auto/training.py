@@ -22,6 +22,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError, Interrupted
 from .model import ComplexAutoEncoder, pair_loss
+from .runinfo import write_training_info
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ def build_model(cfg, n_in):
         ``'fourier'`` also needs the input shape's keys, :func:`~complex_auto.data.input_shape`).
     n_in : int
         Input size: values per item (bins × frames, samples, or pixels).
+
+    Returns
+    -------
+    ComplexAutoEncoder
+        Untrained (bases as ``init`` sets them), on the CPU, in training mode.
     """
     from .data import input_shape
 
@@ -319,7 +325,7 @@ def _slice(draws, lo, hi):
 
 
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
-          plotter=None, context=SINGLE, threads=None, config_text=None):
+          plotter=None, context=SINGLE, threads=None, config_text=None, record=None):
     """Train a CAE on pairs and save it into the run folder.
 
     Parameters
@@ -348,6 +354,10 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         Written to the run's ``config.ini`` once the model to continue is known to fit the
         config, and before any model is saved: a ``--resume`` refused with another config
         leaves the run's config as it was.
+    record : dict, optional
+        What the model is trained on (:func:`complex_auto.runinfo.training_record`): written
+        to the run's ``training.json`` with every model saved, with its epoch count and
+        SHA-256, so that the record always describes the model beside it.
 
     Returns
     -------
@@ -417,6 +427,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 log.info("0 epochs: the model saved is its initialisation (init = %s)",
                          cfg.get("init", "random"))
             save_state(model.state_dict(), model_path)
+            if record is not None:
+                write_training_info(layout.training_info, record, model_path, start)
             if history:
                 # a run killed between its checkpoint and its log left the log an epoch
                 # behind the model (and the model judged unfinished): the checkpoint's
@@ -451,6 +463,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         save_state(model.state_dict(), model_path)
         save_state({"model": model.state_dict(), "optimizer": opt.state_dict(),
                     "epoch": epoch, "history": history}, ckpt_path)
+        if record is not None:
+            write_training_info(layout.training_info, record, model_path, epoch)
 
     def plot(epoch):
         if plotter is not None and context.main:

@@ -1,5 +1,6 @@
 """MIREX scoring of ``complex_auto.evaluation`` and ``extract_motives_eval.py``."""
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -533,3 +534,43 @@ def test_script_prints_matches_per_piece(tmp_path):
     assert [line.split()[:3] for line in layer[2:6]] == [[f"A{i}", f"P{5 - i}", "1.00"]
                                                          for i in range(1, 5)]
     assert "precision 1.000" in layer[8] and "recall 1.000" in layer[8]
+
+
+@pytest.mark.parametrize("model, trained", [
+    ("cqt_jku", ["mazurka24-4-poly", "silverswan-poly", "sonata01-3-poly", "sonata04-2-poly",
+                 "wtc2f20-poly"]),
+    ("cqt_piano", [])])               # trained on a rendered corpus, and records no list here
+def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pieces(
+        tmp_path, model, trained):
+    from complex_auto.filelist import read_filelist
+    from complex_auto.runinfo import file_sha256, trained_pieces_scored, write_conversion_info
+
+    weights = REPO / "models" / model / "model_complex_auto_cqt.save"
+    if trained:     # the shipped record describes the shipped weights and their list
+        record = json.loads((weights.parent / "training.json").read_text())
+        assert record["model_sha256"] == file_sha256(weights)
+        assert record["files"] == [f.as_posix() for f in read_filelist(REPO /
+                                                                       "filelist_audio.txt")]
+    layout = RunLayout("r", tmp_path).make()
+    write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
+                                                   "length_ngram": 32}, 1, [], model=str(weights))
+    pieces = ["wtc2f20-poly", "unseen", "sonata04-2-poly", "mazurka24-4-poly",
+              "silverswan-poly", "sonata01-3-poly"]
+    assert trained_pieces_scored(layout, pieces) == ((weights, trained) if trained
+                                                     else (None, []))
+    shutil.copy(GT / "wtc2f20-poly.txt", layout.seg("wtc2f20-poly"))
+    text = evaluate_run("r", refdir=GT, root=tmp_path)[3]
+    assert ("# trained on: 1 of the 1 pieces scored were in the training list of "
+            f"{weights} (wtc2f20-poly;" in text) == bool(trained)
+    if trained:     # the record beside other weights does not describe them
+        other = tmp_path / "other" / weights.name
+        other.parent.mkdir()
+        shutil.copy(weights.parent / "training.json", other.parent)
+        other.write_bytes(weights.read_bytes()[:-1] + b"\1")
+        write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
+                                                       "length_ngram": 32}, 1, [],
+                              model=str(other))
+        assert trained_pieces_scored(layout, pieces) == (None, [])
+    write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
+                                                   "length_ngram": 32}, 1, [], features="cqt")
+    assert trained_pieces_scored(layout, pieces) == (None, [])     # no model made them

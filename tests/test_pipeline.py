@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import mir_eval
 import numpy as np
@@ -29,6 +30,17 @@ def test_pipeline_on_a_short_piece(in_tmp, tiny_config):
         proc = run_cli(script, *args, cwd=in_tmp)
         assert proc.returncode == 0, f"{script}: {proc.stderr[-2000:]}"
     run = in_tmp / "output" / "pipe"
+    # the model was trained on the recording it scores, and the evaluation says so
+    trained = ("1 of the 1 pieces scored were in the training list of "
+               f"{Path('output/pipe/model_complex_auto_cqt.save')} (wtc2f20-poly; its "
+               "training.json): their scores are not of unseen music")
+    assert trained in proc.stderr
+    assert f"# trained on: {trained}" in (run / "results.txt").read_text()
+    # other weights put in the model's place are not what the record describes
+    model = run / "model_complex_auto_cqt.save"
+    model.write_bytes(model.read_bytes() + b"\0")
+    proc = run_cli(*steps[-1], cwd=in_tmp)
+    assert proc.returncode == 0 and "training list" not in proc.stderr, proc.stderr
     matrix = np.load(run / "wtc2f20-poly.wav.npy")
     frames = 1 + 45 * 22050 // 1984
     assert matrix.shape == (frames - 8 + 9,) * 2        # windows of 8 frames, 9 padding rows

@@ -412,6 +412,28 @@ def test_scores_of_other_pieces_are_not_shown_as_the_runs(runs, tmp_path, monkey
     assert "scores none of this run's pieces" in caplog.text
 
 
+def test_the_index_says_when_the_scores_are_of_pieces_the_model_was_trained_on(
+        runs, tmp_path, monkeypatch):
+    from complex_auto.runinfo import write_training_info
+
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "m" / "model_complex_auto_cqt.save"
+    model.parent.mkdir()
+    model.write_bytes(b"weights")
+    info = json.loads((run / "conversion.json").read_text())
+    (run / "conversion.json").write_text(json.dumps(dict(info, model=str(model))))
+    build_report("jku")
+    assert "training list" not in (run / "report" / "index.html").read_text()   # no record
+    write_training_info(model.parent / "training.json", {"filelists": ["list.txt"], "files": [
+        str(JKU_WAV)], "test_data": []}, model, 5)
+    build_report("jku")
+    assert (f"the scores: 1 of the 1 pieces scored were in the training list of {model} "
+            f"({JKU_PIECE}; its training.json): their scores are not of unseen music"
+            in html.unescape((run / "report" / "index.html").read_text()))
+
+
 def test_report_of_a_run_without_ground_truth(runs):
     report = runs / "output" / "plain" / "report"
     page = (report / f"{PLAIN}.html").read_text()

@@ -1,5 +1,6 @@
 """The training loop and ``train.py``: resuming, end-to-end runs, bad input."""
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from complex_auto.config import load_config
 from complex_auto.cqt_pairs import CQTPairs
 from complex_auto.errors import ComplexAutoError
 from complex_auto.layout import RunLayout
+from complex_auto.runinfo import file_sha256, read_training_info, training_record
 from complex_auto.training import LOG_HEADER, build_model, load_model, train
 
 from .conftest import TINY, png_content, run_cli, run_script, write_config, write_filelist
@@ -259,12 +261,21 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000, plot
     assert (run / "config.ini").exists()
     assert list((in_tmp / "cache").glob("list.txt_cqt_*.pyc.bz"))
+    # what the model learned from, tied to its weights by their hash
+    record = json.loads((run / "training.json").read_text())
+    assert record["files"] == [str(Path(w).resolve()) for w in short_wavs]
+    assert (record["filelists"], record["test_data"], record["epochs"]) == (["list.txt"], [], 2)
+    assert record["model_sha256"] == file_sha256(run / "model_complex_auto_cqt.save")
+    assert record["toolkit"]["version"]
     # --resume with more epochs continues the log
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
     assert proc.returncode == 0, proc.stderr
     assert "training on cpu: 1 epoch (epoch 3 to 3) of" in proc.stderr
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     assert "\nepochs = 3\n" in (run / "config.ini").read_text()
+    record = json.loads((run / "training.json").read_text())
+    assert (record["filelists"], record["epochs"]) == (["list.txt"], 3)    # one list, once
+    assert record["model_sha256"] == file_sha256(run / "model_complex_auto_cqt.save")
     # a target below the checkpoint trains nothing and says so (it announced "2 epochs")
     weights = torch.load(run / "model_complex_auto_cqt.save")
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "2", cwd=in_tmp)
@@ -338,6 +349,32 @@ def test_a_model_whose_training_was_killed_is_used_with_a_warning(in_tmp, short_
     assert "stopped early" not in warned()
 
 
+def test_a_resumed_training_record_keeps_every_list_the_model_learned_from(in_tmp, short_wavs):
+    first = write_filelist(in_tmp / "first.txt", short_wavs[:1])
+    both = write_filelist(in_tmp / "both.txt", short_wavs[::-1])
+    held = write_filelist(in_tmp / "held.txt", [in_tmp / "elsewhere.wav"])   # need not exist
+    cfg = dict(CFG, test_data=str(held))
+    old = training_record(cfg, first)
+    assert (old["filelists"], old["test_data"]) == (["first.txt"], ["elsewhere.wav"])
+    new = training_record(cfg, both, previous=old)
+    assert new["filelists"] == ["first.txt", "both.txt"]
+    assert new["files"] == [str(Path(w).resolve()) for w in short_wavs]   # old first, once
+    assert new["test_data"] == ["elsewhere.wav"]
+    assert training_record(cfg, both)["filelists"] == ["both.txt"]        # a fresh training
+    digits = training_record(dict(CFG, data_type="mnist", test_data=""), "no_filelist")
+    assert (digits["filelists"], digits["files"]) == ([], [])
+
+
+@pytest.mark.parametrize("text", ["[]", "{", '{"model_sha256": "x", "filelists": [], '
+                                  '"files": [1], "test_data": []}', '{"filelists": []}'])
+def test_a_malformed_training_record_is_named(tmp_path, text):
+    (tmp_path / "training.json").write_text(text)
+    with pytest.raises(ComplexAutoError, match=r"training.json: not a training record "
+                                               r"written by train.py \(remove it"):
+        read_training_info(tmp_path / "training.json")
+    assert read_training_info(tmp_path / "missing.json") is None
+
+
 def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, tiny_config):
     # it said "model already trained for 0 epochs" and named a log it had not written
     flist = write_filelist(in_tmp / "list.txt", short_wavs[:1])
@@ -347,6 +384,7 @@ def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, ti
     assert "already trained" not in proc.stderr and "log:" not in proc.stderr
     run = in_tmp / "output" / "init"
     assert not (run / "train_log.csv").exists()
+    assert json.loads((run / "training.json").read_text())["epochs"] == 0
     cfg = load_config(run / "config.ini")
     torch.manual_seed(cfg["seed"])
     init = build_model(cfg, cfg["n_bins"] * cfg["length_ngram"]).state_dict()
