@@ -15,7 +15,8 @@
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
         ss_matrices_filelist.txt                    the .npy paths, one a line
         conversion.json                             how the features were made: hop, step, frame
-                                                    length; the code's version and commit
+                                                    length, the model and its SHA-256; the
+                                                    code's version and commit
         .converted/NAME.json                        NAME's recording and settings, written after
                                                     its outputs: what a rerun checks to keep them
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)

@@ -9,6 +9,7 @@ each piece's recording through ``files``.
 
     {"sr": 22050, "hop_length": 1984, "step": 1, "length_ngram": 32,
      "frame_seconds": 0.08997..., "features": "cae", "model": "models/...save",
+     "model_sha256": "777e...",
      "toolkit": {"version": "0.1.0", "commit": "c7c4e8e...", "modified": false},
      "files": [{"piece": "mazurka24-4-poly", "audio": "data/jku/audio/...mp3",
                 "features": "output/RUN/...pyc.bz", "matrix": "output/RUN/...npy" or null,
@@ -97,11 +98,15 @@ def write_conversion_info(path, cfg, step, files, **extra):
     files : list of dict
         One entry per converted recording (``piece, audio, features, matrix, bpm``).
     **extra
-        Further keys (``features`` kind, ``model`` path, ...).
+        Further keys (``features`` kind, ``model`` path, ...); with a ``model``, its SHA-256
+        is recorded too (``model_sha256``).
     """
     info = {"sr": cfg["sr"], "hop_length": cfg["hop_length"], "step": int(step),
             "length_ngram": cfg["length_ngram"], "frame_seconds": frame_seconds(cfg, step)}
     info.update(extra)
+    if extra.get("model") and Path(extra["model"]).is_file():
+        # which weights made the features, whatever the path holds later
+        info["model_sha256"] = file_sha256(extra["model"])
     info["toolkit"] = provenance()
     info["files"] = files
     atomic_write_text(path, json.dumps(info, indent=1) + "\n")
@@ -249,7 +254,8 @@ def trained_pieces_scored(layout, pieces):
     model : Path or None
         The model file; None when the run names none (features without a model, a run
         converted before ``conversion.json``) or the model has no record of its training
-        (or one of other weights: its SHA-256 differs).
+        (or one of other weights than those that made the features: the SHA-256 that
+        ``conversion.json`` recorded, or else the file's, differs).
     trained : list of str
         The pieces of ``pieces`` whose recording (by file name) was in a training list of the
         model, sorted.
@@ -265,9 +271,11 @@ def trained_pieces_scored(layout, pieces):
         training = read_training_info(model.parent / TRAINING_INFO)
         if training is None or not model.is_file():
             return None, []
-        if training["model_sha256"] != file_sha256(model):
-            log.debug("%s describes other weights than %s's: not read", model.parent /
-                      TRAINING_INFO, model)
+        # the weights that made the features (runs converted before the hash was recorded:
+        # those in the file now)
+        if training["model_sha256"] != (info.get("model_sha256") or file_sha256(model)):
+            log.debug("%s describes other weights than those that made the features: not "
+                      "read", model.parent / TRAINING_INFO)
             return None, []
     except (DataError, OSError) as e:
         log.warning("%s: the model's training record was not read (%s)", model, e)

@@ -562,7 +562,12 @@ def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pie
     text = evaluate_run("r", refdir=GT, root=tmp_path)[3]
     assert ("# trained on: 1 of the 1 pieces scored were in the training list of "
             f"{weights} (wtc2f20-poly;" in text) == bool(trained)
-    if trained:     # the record beside other weights does not describe them
+    info = json.loads(layout.conversion_info.read_text())
+    assert info["model_sha256"] == file_sha256(weights)    # which weights made the features
+    if trained:     # ... and the model's record describes those, not weights trained since
+        layout.conversion_info.write_text(json.dumps(dict(info, model_sha256="0" * 64)))
+        assert trained_pieces_scored(layout, pieces) == (None, [])
+        # nor does the record beside other weights
         other = tmp_path / "other" / weights.name
         other.parent.mkdir()
         shutil.copy(weights.parent / "training.json", other.parent)

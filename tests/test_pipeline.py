@@ -1,5 +1,6 @@
 """The whole pipeline on one short JKU excerpt with a tiny model, and run_batch_audio.sh."""
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ import mir_eval
 import numpy as np
 import pytest
 import soundfile as sf
+
+from complex_auto.runinfo import write_training_info
 
 from .conftest import JKU_AUDIO, ROOT, excerpt, run_cli, write_filelist
 
@@ -36,9 +39,14 @@ def test_pipeline_on_a_short_piece(in_tmp, tiny_config):
                "training.json): their scores are not of unseen music")
     assert trained in proc.stderr
     assert f"# trained on: {trained}" in (run / "results.txt").read_text()
-    # other weights put in the model's place are not what the record describes
+    # a model trained again since: its record no longer describes the weights that made
+    # these features (conversion.json's hash), whose training is then unknown
+    record = json.loads((run / "training.json").read_text())
+    assert record["model_sha256"] == json.loads((run / "conversion.json").read_text())[
+        "model_sha256"]
     model = run / "model_complex_auto_cqt.save"
     model.write_bytes(model.read_bytes() + b"\0")
+    write_training_info(run / "training.json", record, model, record["epochs"] + 1)
     proc = run_cli(*steps[-1], cwd=in_tmp)
     assert proc.returncode == 0 and "training list" not in proc.stderr, proc.stderr
     matrix = np.load(run / "wtc2f20-poly.wav.npy")
