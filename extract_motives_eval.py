@@ -12,7 +12,7 @@ import argparse
 from complex_auto import cli
 from complex_auto.evaluation import (establishment_matrix, evaluate_run, format_matches,
                                      format_table, format_three_layer, piece_matrices,
-                                     three_layer_matrix, trained_on_note)
+                                     three_layer_matrix)
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.report import refresh_report
@@ -69,9 +69,6 @@ def main(args):
                         "would count as 0)", len(rows), len(rows) + len(missing),
                         ", ".join(missing))
     layout = RunLayout(args.run)
-    trained = trained_on_note(layout, rows) if args.estdir is None else None
-    if trained:
-        cli.log.warning("%s", trained)
     if args.matches:
         estdir, ext = ((layout.dir, (".seg",)) if args.estdir is None
                        else (args.estdir, (".seg", ".txt")))

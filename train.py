@@ -17,7 +17,7 @@ from complex_auto.config import load_config
 from complex_auto.data import training_data
 from complex_auto.layout import RunLayout
 from complex_auto.plots import TrainingPlotter
-from complex_auto.runinfo import read_training_info, training_record
+from complex_auto.runinfo import read_training_info, training_session
 from complex_auto.training import train
 from complex_auto.utils import default_jobs
 
@@ -26,8 +26,8 @@ def parser():
     p = argparse.ArgumentParser(
         description="Train a Complex Autoencoder on pairs of transformed inputs (CQT n-grams, "
                     "raw 1-D signals or rotated digits). Everything lands in output/RUN/: the "
-                    "model, a checkpoint, train_log.csv, training.json (what the model was trained "
-                    "on) and plots/.",
+                    "model, a checkpoint, train_log.csv, training_{cqt,signal,mnist}.json (what the "
+                    "model learned from) and plots/.",
         epilog="Audio preprocessing is cached in the config's cache_dir; the cache is keyed by "
                "the listed files and the data parameters. Ctrl-C keeps the checkpoint of the "
                "last finished epoch; continue with --resume. Data-parallel: torchrun "
@@ -59,6 +59,8 @@ def main(args):
     device = cli.resolve_device(args.device, args.threads)
     context, device = distributed.setup(device)
     layout = RunLayout(args.run)        # checked now, made once the data are read
+    if args.resume or cfg["continue_train"]:
+        read_training_info(layout.training_info(cfg["data_type"]))   # checked before the data
     if not context.main:
         distributed.barrier(context)    # rank 0 fills the cache first; the others read it
     data = training_data(cfg, args.filelist, refresh=args.refresh_cache, jobs=default_jobs())
@@ -71,11 +73,9 @@ def main(args):
         text = re.sub(r"(?m)^(\s*epochs\s*=).*$", rf"\g<1> {args.epochs}", text)
     plotter = TrainingPlotter(layout, data.train, data.shape, device, data.transform_names,
                               seed=cfg["seed"], sr=data.sr)
-    continues = args.resume or cfg["continue_train"]
-    record = training_record(cfg, args.filelist,
-                             read_training_info(layout.training_info) if continues else None)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,
-                           plotter=plotter, context=context, config_text=text, record=record)
+                           plotter=plotter, context=context, config_text=text,
+                           session=training_session(cfg, args.filelist))
     distributed.barrier(context)
     distributed.teardown(context)
     if not context.main:

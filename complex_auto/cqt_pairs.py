@@ -280,7 +280,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     """
     from .cache import cache_key, cache_path, cached
     from .errors import ConfigError, DataError
-    from .filelist import read_test_data
+    from .filelist import held_out, read_test_data
     from .utils import counted, progress_map
 
     if PITCH in cfg["transform"] and cfg["shifts"][1] >= cfg["n_bins"]:
@@ -301,7 +301,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         eval_files = read_test_data(cfg["test_data"], files, cfg.get("config_path"))
         train_files = list(files)
     else:
-        n_eval = len(files) // 5
+        n_eval = held_out(files)
         train_files, eval_files = files[:len(files) - n_eval], files[len(files) - n_eval:]
     cqts = load(list(files), list_name)
     eval_cqts = load(eval_files, cfg["test_data"]) if cfg["test_data"] else cqts[len(train_files):]

@@ -30,6 +30,7 @@ import csv
 import datetime
 import io
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -38,7 +39,7 @@ import numpy as np
 
 from .errors import DataError, ParameterError
 from .jku import DEFAULT_REFDIR, read_mirex
-from .layout import OUTPUT_ROOT, TRAINING_INFO, RunLayout, piece_name
+from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .runinfo import trained_pieces_scored
 from .utils import atomic_write_text
 
@@ -620,11 +621,15 @@ def evaluate_folder(estdir, refdir=DEFAULT_REFDIR, est_extensions=(".seg", ".txt
     return rows, mean_scores(rows), {"estimate_only": est_only, "reference_only": ref_only}
 
 
+#: Starts the line of ``results.txt`` that names the scored pieces the model learned from.
+SEEN_IN_TRAINING = "# seen in training: "
+
+
 def trained_on_note(layout, rows):
     """A sentence naming the scored pieces that the run's model was trained on, or None.
 
     Their scores measure how well a model retrieves what it learned, not unseen music; the
-    model's ``training.json`` says which recordings its training lists held
+    model's training record says which recordings trained it
     (:func:`complex_auto.runinfo.trained_pieces_scored`).
 
     Parameters
@@ -638,12 +643,29 @@ def trained_on_note(layout, rows):
     -------
     str or None
     """
-    model, trained = trained_pieces_scored(layout, [r["piece"] for r in rows])
+    model, record, trained = trained_pieces_scored(layout, [r["piece"] for r in rows])
     if not trained:
         return None
-    return (f"{len(trained)} of the {len(rows)} pieces scored were in the "
-            f"training list of {model} ({', '.join(trained)}; its {TRAINING_INFO}): their "
-            "scores are not of unseen music")
+    k, n = len(trained), len(rows)
+    which = (f"the piece scored ({trained[0]}) is" if n == 1 else
+             f"{k} of the {n} pieces scored ({', '.join(trained)}) "
+             + ("is" if k == 1 else "are"))
+    return (f"{which} in the training data of {model} (its record: {record}): "
+            f"{'its score does' if k == 1 else 'their scores do'} not measure unseen music")
+
+
+def seen_in_training(results_txt):
+    """The note of :func:`trained_on_note` in the last evaluation of ``results.txt``, or None.
+
+    The report shows it beside the scores only when the evaluation that wrote them found it
+    (scores of a peer's files, ``--estdir``, have none).
+    """
+    path = Path(results_txt)
+    if not path.is_file():
+        return None
+    last = re.split(r"(?m)^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d  estimates: ", path.read_text())[-1]
+    return next((line[len(SEEN_IN_TRAINING):] for line in last.splitlines()
+                 if line.startswith(SEEN_IN_TRAINING)), None)
 
 
 def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
@@ -693,7 +715,8 @@ def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
     if estdir is None:
         trained = trained_on_note(layout, rows)
         if trained:
-            notes.append(f"trained on: {trained}")
+            log.warning("%s", trained)
+            notes.append(SEEN_IN_TRAINING[2:] + trained)
     text = "\n".join([f"# {stamp}  estimates: {source}  references: {refdir}",
                       format_table(rows, mean)] + [f"# {n}" for n in notes]) + "\n\n"
     layout.make()

@@ -102,6 +102,28 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
     return entries
 
 
+def held_out(files, test_data=None):
+    """How many files at the end of a training list give only the evaluation loss.
+
+    None when the config's ``test_data`` names a list of its own (every listed file trains),
+    else the last ``len(files) // 5``: the rule of the CQT and 1-D signal pairs
+    (:mod:`complex_auto.cqt_pairs`, :mod:`complex_auto.signal_pairs`), and of the record of
+    what a model learned from (:func:`complex_auto.runinfo.training_session`).
+
+    Parameters
+    ----------
+    files : list
+        The training list's files.
+    test_data : str or Path, optional
+        The config's ``test_data``.
+
+    Returns
+    -------
+    int
+    """
+    return 0 if test_data else len(files) // 5
+
+
 def read_filelist(path, check_exists=True):
     """The paths listed in a text file (see :func:`read_list`), without tempi.
 

@@ -7,9 +7,10 @@
         checkpoint_{data_type}.pt                   model + optimizer + epoch, for --resume
         config.ini                                  the config the model was trained with
         train_log.csv                               epoch,train_loss,eval_loss,seconds
-        training.json                               what the model was trained on: its file
-                                                    lists and files, epochs, the model's
-                                                    SHA-256; the code's version and commit
+        training_{data_type}.json                   what the model learned from: each training
+                                                    command's list, the files that trained and
+                                                    those that gave the evaluation loss, its
+                                                    epochs; every model saved (epoch, SHA-256)
         plots/                                      training plots (filters, reconstructions, ...)
         NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
@@ -46,8 +47,8 @@ from pathlib import Path
 from .errors import DataError
 
 OUTPUT_ROOT = Path("output")
-#: Beside a model file (in a run, or a shipped model's folder): what it was trained on.
-TRAINING_INFO = "training.json"
+#: Beside a model file (in a run, or a shipped model's folder): what it learned from.
+TRAINING_INFO = "training_{data_type}.json"
 
 
 def piece_name(path):
@@ -131,9 +132,9 @@ class RunLayout:
     def train_log(self):
         return self.dir / "train_log.csv"
 
-    @property
-    def training_info(self):
-        return self.dir / TRAINING_INFO
+    def training_info(self, data_type):
+        # one a model: a run may hold a CQT and a 1-D signal model
+        return self.dir / TRAINING_INFO.format(data_type=data_type)
 
     @property
     def plots(self):

@@ -1209,9 +1209,9 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         if notes:
             run_notes += [f"{piece}: {n}" for n in notes]
     if scores:
-        from .evaluation import trained_on_note
+        from .evaluation import seen_in_training
 
-        trained = trained_on_note(layout, [{"piece": p} for p in scores if p != "mean"])
+        trained = seen_in_training(layout.results_txt)    # as the evaluation found it
         if trained:
             run_notes.insert(0, f"the scores: {trained}")
     atomic_write_text(options_path, json.dumps(options) + "\n")

@@ -18,18 +18,23 @@ each piece's recording through ``files``.
 ``toolkit`` (:func:`provenance`) says which code wrote the record, as ``extraction.json``'s
 does; it is not a setting, so no rerun compares it.
 
-What ``train.py`` records about what a model learned from (``training.json``, beside the
-model, rewritten with each checkpoint)::
+What ``train.py`` records about what a model learned from (``training_{data_type}.json``
+beside the model, written before each model it saves)::
 
-    {"data_type": "cqt", "filelists": ["filelist_audio.txt"],
-     "files": ["data/jku/audio/wtc2f20-poly.mp3", ...], "test_data": [],
-     "epochs": 68, "model_sha256": "9f2c...", "toolkit": {...}}
+    {"data_type": "cqt", "complete": true,
+     "sessions": [{"filelist": "filelist_audio.txt",
+                   "trained": ["data/jku/audio/wtc2f20-poly.mp3", ...],
+                   "evaluation": ["data/jku/audio/sonata04-2-poly.mp3"], "epochs": [0, 68]}],
+     "models": [[1, "9f2c..."], ..., [68, "777e..."]], "toolkit": {...}}
 
-``filelists`` and ``files`` gather every list a model was trained on, a ``--resume`` with
-another list included; ``test_data`` lists the files of the config's held-out list. The
+A session is one ``train.py`` command that trained at least one epoch: its list, the files
+that trained and those that gave only the evaluation loss (:func:`training_session`), and the
+epochs it trained, from and to. ``models`` holds the epoch and SHA-256 of every model saved,
+so that the weights that made a run's features (``conversion.json``'s ``model_sha256``) find
+the sessions before them, also after the training went on. ``complete`` is false when the
+training continued a model that had no record: the sessions before are unknown. The
 evaluation reads it to say when a run scores pieces its model was trained on
-(:func:`trained_pieces_scored`): such scores do not measure unseen music. ``model_sha256``
-ties the record to the weights it describes; a model file replaced since is not described.
+(:func:`trained_pieces_scored`): such scores do not measure unseen music.
 """
 import functools
 import hashlib
@@ -154,6 +159,15 @@ def recorded_path(path, layout):
 
 def file_sha256(path):
     """The SHA-256 of a file's bytes, as a hexadecimal string."""
+    path = Path(path)
+    stat = path.stat()
+    return _sha256(path.resolve(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path, inode, mtime_ns, size):
+    # keyed by what a rewrite changes (an atomic one, the inode too): a model's hash is asked
+    # for by the conversion, the evaluation and every training record beside it
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -161,8 +175,8 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def training_record(cfg, filelist, previous=None):
-    """What a model is trained on: its file list and the files in it, for ``training.json``.
+def training_session(cfg, filelist):
+    """What one ``train.py`` command trains on, for the model's training record.
 
     Parameters
     ----------
@@ -170,77 +184,149 @@ def training_record(cfg, filelist, previous=None):
         The training config (``data_type``, ``test_data``).
     filelist : str or Path
         The training list (not read for ``mnist``, whose digits come with the toolkit).
-    previous : dict, optional
-        The record of the run the training continues (``--resume``): its lists and files are
-        kept, the new ones added after them.
 
     Returns
     -------
     dict
-        ``data_type``, ``filelists``, ``files`` and ``test_data`` (paths as
-        :func:`complex_auto.convert.record_path` writes them).
+        ``filelist`` (None for digits), ``trained`` and ``evaluation``: paths as
+        :func:`complex_auto.convert.record_path` writes them. The files that give only the
+        evaluation loss are the list's last fifth (:func:`complex_auto.filelist.held_out`) or
+        those of ``test_data``.
     """
     from .convert import record_path
-    from .filelist import read_filelist
+    from .filelist import held_out, read_filelist
 
-    def union(key, new):
-        return list(dict.fromkeys([*(previous or {}).get(key, []), *new]))
-
-    audio = cfg["data_type"] != "mnist"
-    files = [record_path(f) for f in read_filelist(filelist)] if audio else []
-    test = ([record_path(f) for f in read_filelist(cfg["test_data"], check_exists=False)]
-            if audio and cfg.get("test_data") else [])
-    return {"data_type": cfg["data_type"],
-            "filelists": union("filelists", [record_path(filelist)] if audio else []),
-            "files": union("files", files), "test_data": union("test_data", test)}
+    if cfg["data_type"] == "mnist":
+        return {"filelist": None, "trained": [], "evaluation": []}
+    files = [record_path(f) for f in read_filelist(filelist)]
+    n_eval = held_out(files, cfg.get("test_data"))
+    evaluation = ([record_path(f) for f in read_filelist(cfg["test_data"], check_exists=False)]
+                  if cfg.get("test_data") else files[len(files) - n_eval:])
+    return {"filelist": record_path(filelist), "trained": files[:len(files) - n_eval],
+            "evaluation": evaluation}
 
 
-def write_training_info(path, record, model_path, epochs):
-    """Write ``training.json`` (atomically) for the model just saved.
+def start_training_record(path, data_type, continued=None):
+    """The record a training adds its sessions and models to.
 
     Parameters
     ----------
     path : Path
-        ``RunLayout.training_info``.
-    record : dict
-        What :func:`training_record` returns.
-    model_path : Path
-        The model file the record describes (its SHA-256 is recorded).
-    epochs : int
-        Epochs the model has been trained.
-    """
-    info = dict(record, epochs=int(epochs), model_sha256=file_sha256(model_path),
-                toolkit=provenance())
-    atomic_write_text(path, json.dumps(info, indent=1) + "\n")
+        The run's ``training_{data_type}.json`` (``RunLayout.training_info``).
+    data_type : str
+    continued : Path, optional
+        The model file the training continues (``--resume``); None for a fresh training.
 
-
-def read_training_info(path):
-    """``training.json`` as a dict, or ``None`` when there is none (a model trained before
-    the toolkit wrote it, or copied without it).
+    Returns
+    -------
+    dict
+        The run's record when it holds the model continued; else a new one, ``complete``
+        false when a model is continued (with a warning: what it learned before is unknown).
 
     Raises
     ------
     DataError
-        When the file exists but is not what :func:`write_training_info` writes.
+        When the run's record is not one that :func:`write_training_info` writes.
+    """
+    fresh = {"data_type": data_type, "complete": continued is None, "sessions": [],
+             "models": []}
+    if continued is None:
+        return fresh
+    previous = read_training_info(path)
+    digest = file_sha256(continued) if Path(continued).is_file() else None
+    if previous is not None and any(h == digest for _, h in previous["models"]):
+        return previous
+    log.warning("%s continues a model %s: %s will list only what this training learns",
+                continued, "of another training record" if previous else "with no training "
+                "record", path)
+    return fresh
+
+
+def add_model(record, session, epochs, digest):
+    """Enter a model about to be saved into ``record`` (in place).
+
+    Parameters
+    ----------
+    record : dict
+        From :func:`start_training_record`.
+    session : dict or None
+        This command's :func:`training_session` with ``epochs``, ``[start, start]``: entered
+        once, its last epoch moved on with every model; None when the command trains nothing
+        (the model saved is the one continued, or an initialisation).
+    epochs : int
+        The epoch the model has reached.
+    digest : str
+        The SHA-256 of the model's bytes.
+    """
+    if session is not None:
+        if not any(s is session for s in record["sessions"]):
+            record["sessions"].append(session)
+        session["epochs"][1] = int(epochs)
+    if [int(epochs), digest] not in record["models"]:
+        record["models"].append([int(epochs), digest])
+
+
+def write_training_info(path, record):
+    """Write a training record (atomically), as :func:`add_model` left it."""
+    atomic_write_text(path, json.dumps(dict(record, toolkit=provenance()), indent=1) + "\n")
+
+
+def read_training_info(path):
+    """A model's training record as a dict, or ``None`` when there is none (a model trained
+    before the toolkit wrote it, or copied without it).
+
+    Raises
+    ------
+    DataError
+        When the path is no file that :func:`write_training_info` writes (not JSON, not text,
+        a folder, wrong fields).
     """
     try:
-        text = Path(path).read_text()
+        info = json.loads(Path(path).read_text())
+        sessions, models = info["sessions"], info["models"]
+        if not (all(isinstance(s.get(k), list) and all(isinstance(f, str) for f in s[k])
+                    for s in sessions for k in ("trained", "evaluation"))
+                and all(isinstance(s.get("epochs"), list) and len(s["epochs"]) == 2
+                        and all(type(e) is int for e in s["epochs"]) for s in sessions)
+                and all(isinstance(m, list) and len(m) == 2 and type(m[0]) is int
+                        and isinstance(m[1], str) for m in models)):
+            raise TypeError
     except FileNotFoundError:
         return None
-    try:
-        info = json.loads(text)
-        if not (isinstance(info, dict) and isinstance(info.get("model_sha256"), str)
-                and all(isinstance(info.get(k), list) and all(isinstance(f, str) for f in info[k])
-                        for k in ("filelists", "files", "test_data"))):
-            raise ValueError
-    except ValueError:
-        raise DataError(f"{path}: not a training record written by train.py (remove it: "
-                        "the next checkpoint writes a new one)") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise DataError(f"{path}: not a training record written by train.py (move it away to "
+                        "train on: the new record then lists only what the training learns "
+                        "from then on)") from None
     return info
 
 
+def trained_files(record, digest):
+    """The files that trained a model before it reached the weights of ``digest``.
+
+    Parameters
+    ----------
+    record : dict
+        A training record (:func:`read_training_info`).
+    digest : str
+        The SHA-256 of a model saved by that training.
+
+    Returns
+    -------
+    list of str or None
+        The ``trained`` files of every session that started before the model's epoch, in
+        order, once each; None when the record holds no model of that SHA-256.
+    """
+    epochs = next((e for e, h in record["models"] if h == digest), None)
+    if epochs is None:
+        return None
+    files = [f for s in record["sessions"] if s["epochs"][0] < epochs for f in s["trained"]]
+    return list(dict.fromkeys(files))
+
+
 def trained_pieces_scored(layout, pieces):
-    """The scored pieces that the run's model was trained on, by its ``training.json``.
+    """The scored pieces that the run's model was trained on, by its training record.
 
     Parameters
     ----------
@@ -251,34 +337,28 @@ def trained_pieces_scored(layout, pieces):
 
     Returns
     -------
-    model : Path or None
-        The model file; None when the run names none (features without a model, a run
-        converted before ``conversion.json``) or the model has no record of its training
-        (or one of other weights than those that made the features: the SHA-256 that
-        ``conversion.json`` recorded, or else the file's, differs).
+    model, record : Path or None
+        The model file and the training record that describes the weights that made the
+        features (the SHA-256 that ``conversion.json`` recorded, or else the file's); None
+        when the run names no model (features without one, a run converted before
+        ``conversion.json``) or no record beside it holds those weights.
     trained : list of str
-        The pieces of ``pieces`` whose recording (by file name) was in a training list of the
-        model, sorted.
+        The pieces of ``pieces`` whose recording (by file name) trained those weights, sorted.
     """
     try:
         info = read_conversion_info(layout.conversion_info) or {}
     except DataError:
-        return None, []                     # the extraction has said so already
+        return None, None, []                     # the extraction has said so already
     if not info.get("model"):
-        return None, []
+        return None, None, []
     model = recorded_path(info["model"], layout)
     try:
-        training = read_training_info(model.parent / TRAINING_INFO)
-        if training is None or not model.is_file():
-            return None, []
-        # the weights that made the features (runs converted before the hash was recorded:
-        # those in the file now)
-        if training["model_sha256"] != (info.get("model_sha256") or file_sha256(model)):
-            log.debug("%s describes other weights than those that made the features: not "
-                      "read", model.parent / TRAINING_INFO)
-            return None, []
+        digest = info.get("model_sha256") or (file_sha256(model) if model.is_file() else None)
+        for path in sorted(model.parent.glob(TRAINING_INFO.format(data_type="*"))):
+            files = trained_files(read_training_info(path), digest)
+            if files is not None:
+                names = {piece_name(f) for f in files}
+                return model, path, sorted(set(pieces) & names)
     except (DataError, OSError) as e:
-        log.warning("%s: the model's training record was not read (%s)", model, e)
-        return None, []
-    names = {piece_name(f) for f in training["files"]}
-    return model, sorted(set(pieces) & names)
+        log.warning("the training record of %s was not read: %s", model, e)
+    return None, None, []

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from .errors import DataError
+from .filelist import held_out
 
 TIME = 1
 TRANSFORM_NAMES = {TIME: "time shift"}
@@ -235,7 +236,7 @@ def split_signals(files, signals):
         sample range, ``'a.wav [0:cut]'`` and ``'a.wav [cut:T]'``, the tail being the last
         :data:`EVAL_FRACTION` of the samples.
     """
-    n_eval = len(files) // 5
+    n_eval = held_out(files)
     if n_eval:
         named = list(zip(map(str, files), signals))
         return named[:-n_eval], named[-n_eval:]

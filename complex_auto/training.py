@@ -6,6 +6,8 @@ epoch the model and a checkpoint (model, optimizer, epoch, loss history) are sav
 ``train_log.csv`` is rewritten; plots are drawn every ``plot_interval`` epochs and at the end.
 On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume``.
 """
+import hashlib
+import io
 import logging
 import math
 import os
@@ -22,7 +24,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError, Interrupted
 from .model import ComplexAutoEncoder, pair_loss
-from .runinfo import write_training_info
+from .runinfo import add_model, start_training_record, write_training_info
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
 
 log = logging.getLogger(__name__)
@@ -54,14 +56,21 @@ def build_model(cfg, n_in):
                               learn_norm=cfg["learn_norm"], init=init, shape=shape)
 
 
-def save_state(obj, path):
-    """``torch.save`` to ``path`` atomically.
+def state_bytes(obj):
+    """What ``torch.save`` writes for ``obj``, as bytes.
 
     Saved through a file object: given a path, torch names the archive's folder after it, and
     the temporary name (host, process id, random letters) made equal weights differ in bytes.
     """
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        torch.save(obj, f)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def save_state(obj, path):
+    """``torch.save`` to ``path`` atomically (:func:`state_bytes`)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(state_bytes(obj))
 
 
 def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
@@ -325,7 +334,7 @@ def _slice(draws, lo, hi):
 
 
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
-          plotter=None, context=SINGLE, threads=None, config_text=None, record=None):
+          plotter=None, context=SINGLE, threads=None, config_text=None, session=None):
     """Train a CAE on pairs and save it into the run folder.
 
     Parameters
@@ -354,10 +363,11 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         Written to the run's ``config.ini`` once the model to continue is known to fit the
         config, and before any model is saved: a ``--resume`` refused with another config
         leaves the run's config as it was.
-    record : dict, optional
-        What the model is trained on (:func:`complex_auto.runinfo.training_record`): written
-        to the run's ``training.json`` with every model saved, with its epoch count and
-        SHA-256, so that the record always describes the model beside it.
+    session : dict, optional
+        What this training learns from (:func:`complex_auto.runinfo.training_session`):
+        entered into the run's training record (``training_{data_type}.json``) with every
+        model saved, with the model's epoch and SHA-256, before the model itself, so that a
+        run killed between the two leaves a model the record holds.
 
     Returns
     -------
@@ -416,6 +426,20 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     if config_text is not None and context.main and not (start and start >= epochs):
         atomic_write_text(layout.config, config_text)
 
+    record = entry = None
+    if session is not None and context.main:
+        record = start_training_record(layout.training_info(dtype), dtype,
+                                       model_path if start else None)
+        entry = dict(session, epochs=[start, start])
+
+    def save_model(epoch, trained):
+        data = state_bytes(model.state_dict())
+        if record is not None:
+            add_model(record, entry if trained else None, epoch, hashlib.sha256(data).hexdigest())
+            write_training_info(layout.training_info(dtype), record)
+        with atomic_path(model_path) as tmp:   # after the record: it holds both models
+            Path(tmp).write_bytes(data)
+
     if start >= epochs:
         # A checkpoint at or past the target (or --epochs 0): nothing to train, and saying
         # "training on cpu: 1 epoch" before doing nothing misled.
@@ -426,9 +450,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             else:
                 log.info("0 epochs: the model saved is its initialisation (init = %s)",
                          cfg.get("init", "random"))
-            save_state(model.state_dict(), model_path)
-            if record is not None:
-                write_training_info(layout.training_info, record, model_path, start)
+            save_model(start, trained=False)
             if history:
                 # a run killed between its checkpoint and its log left the log an epoch
                 # behind the model (and the model judged unfinished): the checkpoint's
@@ -460,11 +482,9 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     def checkpoint(epoch):
         if not context.main:
             return
-        save_state(model.state_dict(), model_path)
+        save_model(epoch, trained=True)
         save_state({"model": model.state_dict(), "optimizer": opt.state_dict(),
                     "epoch": epoch, "history": history}, ckpt_path)
-        if record is not None:
-            write_training_info(layout.training_info, record, model_path, epoch)
 
     def plot(epoch):
         if plotter is not None and context.main:

@@ -537,45 +537,62 @@ def test_script_prints_matches_per_piece(tmp_path):
 
 
 @pytest.mark.parametrize("model, trained", [
-    ("cqt_jku", ["mazurka24-4-poly", "silverswan-poly", "sonata01-3-poly", "sonata04-2-poly",
-                 "wtc2f20-poly"]),
+    ("cqt_jku", ["mazurka24-4-poly", "silverswan-poly", "sonata01-3-poly", "wtc2f20-poly"]),
     ("cqt_piano", [])])               # trained on a rendered corpus, and records no list here
 def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pieces(
-        tmp_path, model, trained):
+        tmp_path, model, trained, caplog):
     from complex_auto.filelist import read_filelist
     from complex_auto.runinfo import file_sha256, trained_pieces_scored, write_conversion_info
 
     weights = REPO / "models" / model / "model_complex_auto_cqt.save"
-    if trained:     # the shipped record describes the shipped weights and their list
-        record = json.loads((weights.parent / "training.json").read_text())
-        assert record["model_sha256"] == file_sha256(weights)
-        assert record["files"] == [f.as_posix() for f in read_filelist(REPO /
-                                                                       "filelist_audio.txt")]
+    record = weights.parent / "training_cqt.json"
+    if trained:     # the shipped record holds the shipped weights; sonata04-2 did not train
+        listed = [f.as_posix() for f in read_filelist(REPO / "filelist_audio.txt")]
+        session = json.loads(record.read_text())["sessions"][0]
+        assert (session["trained"], session["evaluation"]) == (listed[:4], listed[4:])
     layout = RunLayout("r", tmp_path).make()
-    write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
-                                                   "length_ngram": 32}, 1, [], model=str(weights))
-    pieces = ["wtc2f20-poly", "unseen", "sonata04-2-poly", "mazurka24-4-poly",
-              "silverswan-poly", "sonata01-3-poly"]
-    assert trained_pieces_scored(layout, pieces) == ((weights, trained) if trained
-                                                     else (None, []))
-    shutil.copy(GT / "wtc2f20-poly.txt", layout.seg("wtc2f20-poly"))
-    text = evaluate_run("r", refdir=GT, root=tmp_path)[3]
-    assert ("# trained on: 1 of the 1 pieces scored were in the training list of "
-            f"{weights} (wtc2f20-poly;" in text) == bool(trained)
+    cfg = {"sr": 22050, "hop_length": 1984, "length_ngram": 32}
+    write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(weights))
     info = json.loads(layout.conversion_info.read_text())
     assert info["model_sha256"] == file_sha256(weights)    # which weights made the features
-    if trained:     # ... and the model's record describes those, not weights trained since
+    pieces = ["wtc2f20-poly", "unseen", "sonata04-2-poly", "mazurka24-4-poly",
+              "silverswan-poly", "sonata01-3-poly"]
+    assert trained_pieces_scored(layout, pieces) == ((weights, record, trained) if trained
+                                                     else (None, None, []))
+    shutil.copy(GT / "wtc2f20-poly.txt", layout.seg("wtc2f20-poly"))
+    shutil.copy(GT / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
+    text = evaluate_run("r", refdir=GT, root=tmp_path)[3]
+    note = (f"1 of the 2 pieces scored (wtc2f20-poly) is in the training data of {weights} "
+            f"(its record: {record}): its score does not measure unseen music")
+    assert (f"# seen in training: {note}" in text) == (note in caplog.text) == bool(trained)
+    if trained:     # weights other than those that made the features: not in the record
         layout.conversion_info.write_text(json.dumps(dict(info, model_sha256="0" * 64)))
-        assert trained_pieces_scored(layout, pieces) == (None, [])
-        # nor does the record beside other weights
-        other = tmp_path / "other" / weights.name
+        assert trained_pieces_scored(layout, pieces) == (None, None, [])
+        other = tmp_path / "other" / weights.name       # the record beside other weights
         other.parent.mkdir()
-        shutil.copy(weights.parent / "training.json", other.parent)
+        shutil.copy(record, other.parent)
         other.write_bytes(weights.read_bytes()[:-1] + b"\1")
-        write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
-                                                       "length_ngram": 32}, 1, [],
-                              model=str(other))
-        assert trained_pieces_scored(layout, pieces) == (None, [])
-    write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
-                                                   "length_ngram": 32}, 1, [], features="cqt")
-    assert trained_pieces_scored(layout, pieces) == (None, [])     # no model made them
+        write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(other))
+        assert trained_pieces_scored(layout, pieces) == (None, None, [])
+        # the weights in the conversion's record, the model file gone: its record still speaks
+        write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(weights))
+        shutil.copy(record, other.parent)
+        info = json.loads(layout.conversion_info.read_text())
+        other.unlink()
+        layout.conversion_info.write_text(json.dumps(dict(info, model=str(other))))
+        assert trained_pieces_scored(layout, pieces) == (other, other.parent / record.name,
+                                                         trained)
+    write_conversion_info(layout.conversion_info, cfg, 1, [], features="cqt")
+    assert trained_pieces_scored(layout, pieces) == (None, None, [])   # no model made them
+
+
+def test_the_note_on_training_pieces_is_read_from_the_last_evaluation(tmp_path):
+    from complex_auto.evaluation import SEEN_IN_TRAINING, seen_in_training
+
+    path = tmp_path / "results.txt"
+    assert seen_in_training(path) is None
+    block = "# 2026-11-29T10:00:00  estimates: {}  references: data/jku/groundtruth\ntable\n"
+    path.write_text(block.format("output/r/*.seg") + SEEN_IN_TRAINING + "the note\n\n")
+    assert seen_in_training(path) == "the note"
+    path.write_text(path.read_text() + block.format("peers/vmo") + "# no estimate for: x\n\n")
+    assert seen_in_training(path) is None           # the last scores are a peer's

@@ -414,7 +414,7 @@ def test_scores_of_other_pieces_are_not_shown_as_the_runs(runs, tmp_path, monkey
 
 def test_the_index_says_when_the_scores_are_of_pieces_the_model_was_trained_on(
         runs, tmp_path, monkeypatch):
-    from complex_auto.runinfo import write_training_info
+    from complex_auto.runinfo import add_model, file_sha256, write_training_info
 
     run = tmp_path / "output" / "jku"
     shutil.copytree(runs / "output" / "jku", run)
@@ -424,14 +424,24 @@ def test_the_index_says_when_the_scores_are_of_pieces_the_model_was_trained_on(
     model.write_bytes(b"weights")
     info = json.loads((run / "conversion.json").read_text())
     (run / "conversion.json").write_text(json.dumps(dict(info, model=str(model))))
+    record = {"data_type": "cqt", "complete": True, "sessions": [], "models": []}
+    add_model(record, {"filelist": "l.txt", "trained": [str(JKU_WAV)], "evaluation": [],
+                       "epochs": [0, 0]}, 5, file_sha256(model))
+    write_training_info(model.parent / "training_cqt.json", record)
+    note = (f"the scores: the piece scored ({JKU_PIECE}) is in the training data of {model} "
+            f"(its record: {model.parent / 'training_cqt.json'}): its score does not measure "
+            "unseen music")
+    build_report("jku")                 # the scores were not evaluated with the record
+    assert "training data" not in (run / "report" / "index.html").read_text()
+    code, _ = run_script("extract_motives_eval.py", "jku", "--refdir", GROUNDTRUTH)
+    assert code == 0                    # ... now they are, and the report is rebuilt
+    assert note in html.unescape((run / "report" / "index.html").read_text())
+    # a peer's files scored into the run are not the model's: no note beside their scores
+    code, _ = run_script("extract_motives_eval.py", "jku", "--refdir", GROUNDTRUTH,
+                         "--estdir", GROUNDTRUTH)
+    assert code == 0
     build_report("jku")
-    assert "training list" not in (run / "report" / "index.html").read_text()   # no record
-    write_training_info(model.parent / "training.json", {"filelists": ["list.txt"], "files": [
-        str(JKU_WAV)], "test_data": []}, model, 5)
-    build_report("jku")
-    assert (f"the scores: 1 of the 1 pieces scored were in the training list of {model} "
-            f"({JKU_PIECE}; its training.json): their scores are not of unseen music"
-            in html.unescape((run / "report" / "index.html").read_text()))
+    assert "training data" not in (run / "report" / "index.html").read_text()
 
 
 def test_report_of_a_run_without_ground_truth(runs):

@@ -10,9 +10,11 @@ import torch
 
 from complex_auto.config import load_config
 from complex_auto.cqt_pairs import CQTPairs
-from complex_auto.errors import ComplexAutoError
+from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.layout import RunLayout
-from complex_auto.runinfo import file_sha256, read_training_info, training_record
+from complex_auto.runinfo import (add_model, file_sha256, read_training_info,
+                                  start_training_record, trained_files, training_session,
+                                  write_training_info)
 from complex_auto.training import LOG_HEADER, build_model, load_model, train
 
 from .conftest import TINY, png_content, run_cli, run_script, write_config, write_filelist
@@ -261,11 +263,13 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000, plot
     assert (run / "config.ini").exists()
     assert list((in_tmp / "cache").glob("list.txt_cqt_*.pyc.bz"))
-    # what the model learned from, tied to its weights by their hash
-    record = json.loads((run / "training.json").read_text())
-    assert record["files"] == [str(Path(w).resolve()) for w in short_wavs]
-    assert (record["filelists"], record["test_data"], record["epochs"]) == (["list.txt"], [], 2)
-    assert record["model_sha256"] == file_sha256(run / "model_complex_auto_cqt.save")
+    # what the model learned from, and every model saved, tied to its weights by their hash
+    record = json.loads((run / "training_cqt.json").read_text())
+    wavs = [str(Path(w).resolve()) for w in short_wavs]
+    assert record["sessions"] == [{"filelist": "list.txt", "trained": wavs, "evaluation": [],
+                                   "epochs": [0, 2]}]          # two files: none held out
+    assert [e for e, _ in record["models"]] == [1, 2] and record["complete"]
+    assert record["models"][-1][1] == file_sha256(run / "model_complex_auto_cqt.save")
     assert record["toolkit"]["version"]
     # --resume with more epochs continues the log
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
@@ -273,15 +277,17 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert "training on cpu: 1 epoch (epoch 3 to 3) of" in proc.stderr
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     assert "\nepochs = 3\n" in (run / "config.ini").read_text()
-    record = json.loads((run / "training.json").read_text())
-    assert (record["filelists"], record["epochs"]) == (["list.txt"], 3)    # one list, once
-    assert record["model_sha256"] == file_sha256(run / "model_complex_auto_cqt.save")
+    record = json.loads((run / "training_cqt.json").read_text())
+    assert [x["epochs"] for x in record["sessions"]] == [[0, 2], [2, 3]]
+    assert [e for e, _ in record["models"]] == [1, 2, 3]
+    assert record["models"][-1][1] == file_sha256(run / "model_complex_auto_cqt.save")
     # a target below the checkpoint trains nothing and says so (it announced "2 epochs")
     weights = torch.load(run / "model_complex_auto_cqt.save")
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "2", cwd=in_tmp)
     assert proc.returncode == 0, proc.stderr
     assert "training on" not in proc.stderr
     assert "model already trained for 3 epochs (the target is 2): nothing to train" in proc.stderr
+    assert json.loads((run / "training_cqt.json").read_text()) == record   # it learned nothing
     assert len((run / "train_log.csv").read_text().splitlines()) == 4
     assert "\nepochs = 3\n" in (run / "config.ini").read_text()   # the model's, not the target
     again = torch.load(run / "model_complex_auto_cqt.save")
@@ -349,30 +355,97 @@ def test_a_model_whose_training_was_killed_is_used_with_a_warning(in_tmp, short_
     assert "stopped early" not in warned()
 
 
-def test_a_resumed_training_record_keeps_every_list_the_model_learned_from(in_tmp, short_wavs):
-    first = write_filelist(in_tmp / "first.txt", short_wavs[:1])
-    both = write_filelist(in_tmp / "both.txt", short_wavs[::-1])
+def test_a_training_session_names_the_files_that_train_and_those_held_out(in_tmp, short_wavs):
+    wavs = [str(Path(w).resolve()) for w in short_wavs]
+    five = write_filelist(in_tmp / "five.txt", short_wavs * 2 + short_wavs[:1])
+    assert training_session(CFG, five) == {"filelist": "five.txt", "trained": wavs * 2,
+                                           "evaluation": wavs[:1]}      # the last fifth
     held = write_filelist(in_tmp / "held.txt", [in_tmp / "elsewhere.wav"])   # need not exist
-    cfg = dict(CFG, test_data=str(held))
-    old = training_record(cfg, first)
-    assert (old["filelists"], old["test_data"]) == (["first.txt"], ["elsewhere.wav"])
-    new = training_record(cfg, both, previous=old)
-    assert new["filelists"] == ["first.txt", "both.txt"]
-    assert new["files"] == [str(Path(w).resolve()) for w in short_wavs]   # old first, once
-    assert new["test_data"] == ["elsewhere.wav"]
-    assert training_record(cfg, both)["filelists"] == ["both.txt"]        # a fresh training
-    digits = training_record(dict(CFG, data_type="mnist", test_data=""), "no_filelist")
-    assert (digits["filelists"], digits["files"]) == ([], [])
+    assert training_session(dict(CFG, test_data=str(held)), five) == {
+        "filelist": "five.txt", "trained": wavs * 2 + wavs[:1], "evaluation": ["elsewhere.wav"]}
+    assert training_session(dict(CFG, data_type="mnist"), "no_filelist") == {
+        "filelist": None, "trained": [], "evaluation": []}
 
 
-@pytest.mark.parametrize("text", ["[]", "{", '{"model_sha256": "x", "filelists": [], '
-                                  '"files": [1], "test_data": []}', '{"filelists": []}'])
+def test_a_model_is_found_with_the_sessions_that_trained_it_also_after_more_training():
+    record = start_training_record(Path("unused.json"), "cqt")
+    first = {"filelist": "a.txt", "trained": ["x.wav", "y.wav"], "evaluation": [],
+             "epochs": [0, 0]}
+    add_model(record, None, 0, "h0")                    # the initialisation: learned nothing
+    for epoch in (1, 2):
+        add_model(record, first, epoch, f"h{epoch}")
+    second = dict(first, filelist="b.txt", trained=["z.wav", "x.wav"], epochs=[2, 2])
+    add_model(record, None, 2, "h2")                    # a resume that trains nothing adds none
+    add_model(record, second, 3, "h3")
+    assert [x["epochs"] for x in record["sessions"]] == [[0, 2], [2, 3]]
+    assert record["models"] == [[0, "h0"], [1, "h1"], [2, "h2"], [3, "h3"]]
+    assert trained_files(record, "h0") == []
+    assert trained_files(record, "h2") == ["x.wav", "y.wav"]         # before the resume
+    assert trained_files(record, "h3") == ["x.wav", "y.wav", "z.wav"]
+    assert trained_files(record, "other") is None
+
+
+def test_a_continued_model_keeps_its_record_or_says_that_it_has_none(tmp_path, caplog):
+    model = tmp_path / "model_complex_auto_cqt.save"
+    model.write_bytes(b"weights")
+    path = tmp_path / "training_cqt.json"
+    assert start_training_record(path, "cqt", model)["complete"] is False
+    assert "continues a model with no training record" in caplog.text
+    record = start_training_record(path, "cqt")
+    add_model(record, None, 4, file_sha256(model))
+    write_training_info(path, record)
+    assert start_training_record(path, "cqt", model)["models"] == [[4, file_sha256(model)]]
+    model.write_bytes(b"other weights")
+    assert start_training_record(path, "cqt", model) == {
+        "data_type": "cqt", "complete": False, "sessions": [], "models": []}
+    assert "continues a model of another training record" in caplog.text
+
+
+def test_the_record_holds_the_model_on_disk_when_a_run_dies_between_the_two(tmp_path,
+                                                                           monkeypatch):
+    # the record is written before the model: a run killed just after the model (before its
+    # checkpoint) leaves a model that the record holds (written after it, the record did not)
+    import contextlib
+
+    import complex_auto.training as T
+
+    layout = RunLayout("r", tmp_path).make()
+    model_path = layout.model("cqt")
+    real, writes = T.atomic_path, []
+
+    @contextlib.contextmanager
+    def dies_at_the_second_model(path):
+        with real(path) as tmp:
+            yield tmp
+        if Path(path) == model_path:
+            writes.append(path)
+            if len(writes) == 2:
+                raise RuntimeError("killed")
+
+    monkeypatch.setattr(T, "atomic_path", dies_at_the_second_model)
+    session = {"filelist": "a.txt", "trained": ["x.wav"], "evaluation": []}
+    with pytest.raises(RuntimeError, match="killed"):
+        train(CFG, layout, *synthetic_sets(), "cpu", epochs=3, session=session)
+    record = read_training_info(layout.training_info("cqt"))
+    assert [e for e, _ in record["models"]] == [1, 2]
+    assert trained_files(record, file_sha256(model_path)) == ["x.wav"]
+
+
+@pytest.mark.parametrize("text", ["[]", "{", '{"sessions": [], "models": [[1]]}',
+                                  '{"sessions": [{"trained": [1], "evaluation": [], '
+                                  '"epochs": [0, 1]}], "models": []}',
+                                  '{"sessions": [], "models": [["1", "h"]]}',
+                                  '{"models": []}', b"\xff\xfe"])
 def test_a_malformed_training_record_is_named(tmp_path, text):
-    (tmp_path / "training.json").write_text(text)
-    with pytest.raises(ComplexAutoError, match=r"training.json: not a training record "
-                                               r"written by train.py \(remove it"):
-        read_training_info(tmp_path / "training.json")
+    path = tmp_path / "training_cqt.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(DataError, match=r"training_cqt.json: not a training record written "
+                                        r"by train.py \(move it away to train on"):
+        read_training_info(path)
     assert read_training_info(tmp_path / "missing.json") is None
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(DataError, match=r"folder.json: cannot be read \(Is a directory\)"):
+        read_training_info(tmp_path / "folder.json")
 
 
 def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, tiny_config):
@@ -384,7 +457,8 @@ def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, ti
     assert "already trained" not in proc.stderr and "log:" not in proc.stderr
     run = in_tmp / "output" / "init"
     assert not (run / "train_log.csv").exists()
-    assert json.loads((run / "training.json").read_text())["epochs"] == 0
+    record = json.loads((run / "training_cqt.json").read_text())
+    assert (record["sessions"], [e for e, _ in record["models"]]) == ([], [0])  # learned none
     cfg = load_config(run / "config.ini")
     torch.manual_seed(cfg["seed"])
     init = build_model(cfg, cfg["n_bins"] * cfg["length_ngram"]).state_dict()
