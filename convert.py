@@ -26,6 +26,7 @@ from complex_auto.filelist import check_distinct_names, read_list
 from complex_auto.layout import RunLayout
 from complex_auto.representations import check_kind, check_settings
 from complex_auto.shards import add_shard_arguments, is_whole
+from complex_auto.runinfo import weights_sha256
 from complex_auto.training import load_model
 from complex_auto.utils import counted
 
@@ -116,10 +117,13 @@ def main(args):
         cfg = dict(cfg, focus_frames=args.focus_frames)
         info["focus_frames"] = args.focus_frames
     if args.merge:
+        weights = (weights_sha256(load_model(cfg, int(np.prod(input_shape(cfg))),
+                                             model_path).state_dict())
+                   if args.features == "cae" else None)
         written = merge_run([f for f, _, _ in entries], cfg, layout, step=args.step_size,
                             legacy_layout=args.legacy_layout,
                             tempi=[bpm for _, bpm, _ in entries],
-                            info=dict(info, features=args.features))
+                            info=dict(info, features=args.features), weights=weights)
         cli.log.info("merged %s into the lists of %s/", counted(len(written), "feature file"),
                      layout.dir)
         return

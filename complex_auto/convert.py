@@ -20,7 +20,7 @@ from .errors import DataError
 from .features import conversion_cqt, encode_features
 from .representations import file_input, window_features, write_ti_matrix
 from .layout import piece_name
-from .runinfo import write_conversion_info
+from .runinfo import weights_sha256, write_conversion_info
 from .memory import available_memory, check_disk, check_memory
 from .selfsim import (BLOCK_BYTES, BLOCK_MIN, PAD, block_memory, default_block_rows,
                       matrix_needs, write_self_similarity)
@@ -487,7 +487,8 @@ def convert_files(model, files, cfg, layout, step=1, self_sim=False, legacy_layo
                  len(todo), len(part) - len(todo))
         return written
     write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout,
-                    dict(info or {}, features=features))
+                    dict(info or {}, features=features),
+                    weights_sha256(model.state_dict()) if model is not None else None)
     return written
 
 
@@ -550,7 +551,8 @@ def _outputs(layout, path, self_sim):
     return outputs
 
 
-def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout, info):
+def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout, info,
+                    weights=None):
     """``ss_matrices_filelist.txt`` and ``conversion.json``, in the order of ``files``.
 
     Parameters
@@ -571,6 +573,9 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
     legacy_layout : bool
     info : dict or None
         Further settings to record in ``conversion.json`` (as given to :func:`convert_files`).
+    weights : str, optional
+        The digest of the model's weights that made the features
+        (:func:`complex_auto.runinfo.weights_sha256`), recorded as ``weights_sha256``.
 
     Raises
     ------
@@ -598,11 +603,13 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
     records = [{"piece": piece_name(p), "audio": str(p), "features": str(f),
                 "matrix": str(m) if m else None, "bpm": bpm}
                for p, (f, m), bpm in zip(files, results, tempi) if f is not None]
+    extra = dict(info or {}, **({"weights_sha256": weights} if weights else {}))
     write_conversion_info(layout.conversion_info, cfg, step, records,
-                          legacy_layout=legacy_layout, **(info or {}))
+                          legacy_layout=legacy_layout, **extra)
 
 
-def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=None):
+def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=None,
+              weights=None):
     """Write a run's lists from the outputs of its shards (``convert.py ... --merge``).
 
     The matrix list is written when the shards made matrices (any ``.npy`` of a listed file
@@ -614,6 +621,8 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
         The whole list, in order.
     cfg, layout, step, legacy_layout, tempi, info
         As given to the shards (see :func:`convert_files`); ``info`` may hold ``features``.
+    weights : str, optional
+        The digest of the model's weights (:func:`write_run_lists`).
 
     Returns
     -------
@@ -659,7 +668,7 @@ def merge_run(files, cfg, layout, step=1, legacy_layout=False, tempi=None, info=
                         "merge's list, config, --model, --step-size, --features and "
                         "--focus-frames")
     write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_layout,
-                    dict(info, features=settings["features"]))
+                    dict(info, features=settings["features"]), weights)
     return [f for f, _ in results if f is not None]
 
 

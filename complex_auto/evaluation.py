@@ -643,14 +643,16 @@ def trained_on_note(layout, rows):
     -------
     str or None
     """
-    model, record, trained = trained_pieces_scored(layout, [r["piece"] for r in rows])
+    model, record, trained, complete = trained_pieces_scored(layout,
+                                                             [r["piece"] for r in rows])
     if not trained:
         return None
     k, n = len(trained), len(rows)
     which = (f"the piece scored ({trained[0]}) is" if n == 1 else
              f"{k} of the {n} pieces scored ({', '.join(trained)}) "
              + ("is" if k == 1 else "are"))
-    return (f"{which} in the training data of {model} (its record: {record}): "
+    unknown = "" if complete else "; the record does not know what trained it before"
+    return (f"{which} in the training data of {model} (its record: {record}{unknown}): "
             f"{'its score does' if k == 1 else 'their scores do'} not measure unseen music")
 
 

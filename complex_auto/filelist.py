@@ -105,8 +105,9 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
 def held_out(files, test_data=None):
     """How many files at the end of a training list give only the evaluation loss.
 
-    None when the config's ``test_data`` names a list of its own (every listed file trains),
-    else the last ``len(files) // 5``: the rule of the CQT and 1-D signal pairs
+    0 when the config's ``test_data`` names a list of its own (every listed file trains),
+    else the last ``len(files) // 5`` (0 for fewer than five files: the last fifth of every
+    file's frames gives the evaluation loss instead): the rule of the CQT and 1-D signal pairs
     (:mod:`complex_auto.cqt_pairs`, :mod:`complex_auto.signal_pairs`), and of the record of
     what a model learned from (:func:`complex_auto.runinfo.training_session`).
 

@@ -10,14 +10,16 @@
         training_{data_type}.json                   what the model learned from: each training
                                                     command's list, the files that trained and
                                                     those that gave the evaluation loss, its
-                                                    epochs; every model saved (epoch, SHA-256)
+                                                    epochs and the weights it started from;
+                                                    every model saved (epoch, weights digest,
+                                                    session)
         plots/                                      training plots (filters, reconstructions, ...)
         NAME_repres.pyc.bz                          features of NAME: [amplitudes, phases]
         NAME.npy, NAME.png                          self-similarity matrix of NAME and its picture
         ss_matrices_filelist.txt                    the .npy paths, one a line
         conversion.json                             how the features were made: hop, step, frame
-                                                    length, the model and its SHA-256; the
-                                                    code's version and commit
+                                                    length, the model and the digest of its
+                                                    weights; the code's version and commit
         .converted/NAME.json                        NAME's recording and settings, written after
                                                     its outputs: what a rerun checks to keep them
         PIECE.seg, PIECE.segraw                     patterns found (MIREX format; frame spans)

@@ -9,7 +9,7 @@ each piece's recording through ``files``.
 
     {"sr": 22050, "hop_length": 1984, "step": 1, "length_ngram": 32,
      "frame_seconds": 0.08997..., "features": "cae", "model": "models/...save",
-     "model_sha256": "777e...",
+     "weights_sha256": "58d1...",
      "toolkit": {"version": "0.1.0", "commit": "c7c4e8e...", "modified": false},
      "files": [{"piece": "mazurka24-4-poly", "audio": "data/jku/audio/...mp3",
                 "features": "output/RUN/...pyc.bz", "matrix": "output/RUN/...npy" or null,
@@ -21,20 +21,23 @@ does; it is not a setting, so no rerun compares it.
 What ``train.py`` records about what a model learned from (``training_{data_type}.json``
 beside the model, written before each model it saves)::
 
-    {"data_type": "cqt", "complete": true,
+    {"data_type": "cqt",
      "sessions": [{"filelist": "filelist_audio.txt",
                    "trained": ["data/jku/audio/wtc2f20-poly.mp3", ...],
-                   "evaluation": ["data/jku/audio/sonata04-2-poly.mp3"], "epochs": [0, 68]}],
-     "models": [[1, "9f2c..."], ..., [68, "777e..."]], "toolkit": {...}}
+                   "evaluation": ["data/jku/audio/sonata04-2-poly.mp3"],
+                   "epochs": [0, 68], "from": null}],
+     "models": [[1, "9f2c...", 0], ..., [68, "777e...", 0]], "toolkit": {...}}
 
 A session is one ``train.py`` command that trained at least one epoch: its list, the files
-that trained and those that gave only the evaluation loss (:func:`training_session`), and the
-epochs it trained, from and to. ``models`` holds the epoch and SHA-256 of every model saved,
-so that the weights that made a run's features (``conversion.json``'s ``model_sha256``) find
-the sessions before them, also after the training went on. ``complete`` is false when the
-training continued a model that had no record: the sessions before are unknown. The
-evaluation reads it to say when a run scores pieces its model was trained on
-(:func:`trained_pieces_scored`): such scores do not measure unseen music.
+that trained and those that gave only the evaluation loss (:func:`training_session`), the
+epochs it trained, from and to, and the weights it started from (``from``: their
+:func:`weights_sha256`, null for a fresh model). ``models`` holds the epoch, weights digest and
+session of every model saved (null: trained by none, as an initialisation). A model's training
+is the chain of sessions back from it (:func:`trained_files`): after more training, or a
+resume from older weights, each model keeps its own. ``conversion.json`` records the digest of
+the weights that made the features, and the evaluation reads the record that holds them to
+say when a run scores pieces its model was trained on (:func:`trained_pieces_scored`): such
+scores do not measure unseen music.
 """
 import functools
 import hashlib
@@ -103,15 +106,12 @@ def write_conversion_info(path, cfg, step, files, **extra):
     files : list of dict
         One entry per converted recording (``piece, audio, features, matrix, bpm``).
     **extra
-        Further keys (``features`` kind, ``model`` path, ...); with a ``model``, its SHA-256
-        is recorded too (``model_sha256``).
+        Further keys (``features`` kind, ``model`` path and ``weights_sha256``, the digest
+        of the weights that made the features, :func:`weights_sha256`; ...).
     """
     info = {"sr": cfg["sr"], "hop_length": cfg["hop_length"], "step": int(step),
             "length_ngram": cfg["length_ngram"], "frame_seconds": frame_seconds(cfg, step)}
     info.update(extra)
-    if extra.get("model") and Path(extra["model"]).is_file():
-        # which weights made the features, whatever the path holds later
-        info["model_sha256"] = file_sha256(extra["model"])
     info["toolkit"] = provenance()
     info["files"] = files
     atomic_write_text(path, json.dumps(info, indent=1) + "\n")
@@ -157,21 +157,27 @@ def recorded_path(path, layout):
     return alt if alt.exists() else p
 
 
-def file_sha256(path):
-    """The SHA-256 of a file's bytes, as a hexadecimal string."""
-    path = Path(path)
-    stat = path.stat()
-    return _sha256(path.resolve(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+def weights_sha256(state):
+    """The SHA-256 of a model's weights: names, dtypes, shapes and values.
 
+    Of the values, not of a file: the same weights give the same digest on the CPU or a GPU,
+    and however ``torch.save`` wrote them.
 
-@functools.lru_cache(maxsize=64)
-def _sha256(path, inode, mtime_ns, size):
-    # keyed by what a rewrite changes (an atomic one, the inode too): a model's hash is asked
-    # for by the conversion, the evaluation and every training record beside it
+    Parameters
+    ----------
+    state : dict
+        A state dict, name → tensor.
+
+    Returns
+    -------
+    str
+        Hexadecimal.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}:".encode())
+        digest.update(tensor.numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -214,32 +220,29 @@ def start_training_record(path, data_type, continued=None):
     path : Path
         The run's ``training_{data_type}.json`` (``RunLayout.training_info``).
     data_type : str
-    continued : Path, optional
-        The model file the training continues (``--resume``); None for a fresh training.
+    continued : str, optional
+        The :func:`weights_sha256` of the weights the training continues (``--resume``, or a
+        model file continued at ``start_epoch``); None for a fresh model.
 
     Returns
     -------
     dict
-        The run's record when it holds the model continued; else a new one, ``complete``
-        false when a model is continued (with a warning: what it learned before is unknown).
+        The run's record, or a new one when there is none or it does not hold the weights
+        continued (with a warning: what trained them is then unknown).
 
     Raises
     ------
     DataError
         When the run's record is not one that :func:`write_training_info` writes.
     """
-    fresh = {"data_type": data_type, "complete": continued is None, "sessions": [],
-             "models": []}
-    if continued is None:
-        return fresh
     previous = read_training_info(path)
-    digest = file_sha256(continued) if Path(continued).is_file() else None
-    if previous is not None and any(h == digest for _, h in previous["models"]):
-        return previous
-    log.warning("%s continues a model %s: %s will list only what this training learns",
-                continued, "of another training record" if previous else "with no training "
-                "record", path)
-    return fresh
+    if previous is not None and (continued is None
+                                 or any(m[1] == continued for m in previous["models"])):
+        return previous                  # a fresh model's sessions stand apart in it
+    if continued is not None:
+        log.warning("the weights continued are in no training record (%s): it will list "
+                    "what trains them from now on, not what trained them before", path)
+    return {"data_type": data_type, "sessions": [], "models": []}
 
 
 def add_model(record, session, epochs, digest):
@@ -250,20 +253,24 @@ def add_model(record, session, epochs, digest):
     record : dict
         From :func:`start_training_record`.
     session : dict or None
-        This command's :func:`training_session` with ``epochs``, ``[start, start]``: entered
-        once, its last epoch moved on with every model; None when the command trains nothing
+        This command's :func:`training_session` with ``epochs`` ``[start, start]`` and
+        ``from`` (the digest of the weights it started from, or None): entered at its first
+        model, its last epoch moved on with every one; None when the command trains nothing
         (the model saved is the one continued, or an initialisation).
     epochs : int
         The epoch the model has reached.
     digest : str
-        The SHA-256 of the model's bytes.
+        The model's :func:`weights_sha256`.
     """
+    index = None
     if session is not None:
-        if not any(s is session for s in record["sessions"]):
+        index = next((k for k, s in enumerate(record["sessions"]) if s is session), None)
+        if index is None:
             record["sessions"].append(session)
+            index = len(record["sessions"]) - 1
         session["epochs"][1] = int(epochs)
-    if [int(epochs), digest] not in record["models"]:
-        record["models"].append([int(epochs), digest])
+    if not any(m[1] == digest and (index is None or m[2] == index) for m in record["models"]):
+        record["models"].append([int(epochs), digest, index])
 
 
 def write_training_info(path, record):
@@ -287,9 +294,13 @@ def read_training_info(path):
         if not (all(isinstance(s.get(k), list) and all(isinstance(f, str) for f in s[k])
                     for s in sessions for k in ("trained", "evaluation"))
                 and all(isinstance(s.get("epochs"), list) and len(s["epochs"]) == 2
-                        and all(type(e) is int for e in s["epochs"]) for s in sessions)
-                and all(isinstance(m, list) and len(m) == 2 and type(m[0]) is int
-                        and isinstance(m[1], str) for m in models)):
+                        and all(type(e) is int for e in s["epochs"])
+                        and (s.get("from") is None or isinstance(s["from"], str))
+                        for s in sessions)
+                and all(isinstance(m, list) and len(m) == 3 and type(m[0]) is int
+                        and isinstance(m[1], str)
+                        and (m[2] is None or type(m[2]) is int and 0 <= m[2] < len(sessions))
+                        for m in models)):
             raise TypeError
     except FileNotFoundError:
         return None
@@ -303,26 +314,42 @@ def read_training_info(path):
 
 
 def trained_files(record, digest):
-    """The files that trained a model before it reached the weights of ``digest``.
+    """The files that trained the weights of ``digest``: its sessions, back to a fresh model.
 
     Parameters
     ----------
     record : dict
         A training record (:func:`read_training_info`).
     digest : str
-        The SHA-256 of a model saved by that training.
+        A model's :func:`weights_sha256`.
 
     Returns
     -------
-    list of str or None
-        The ``trained`` files of every session that started before the model's epoch, in
-        order, once each; None when the record holds no model of that SHA-256.
+    files : list of str or None
+        The ``trained`` files of the chain of sessions that led to the weights, the earliest
+        first, once each; None when the record holds no model of that digest.
+    complete : bool
+        False when the chain starts from weights the record does not hold (a resume of a
+        model that had no record): what trained those is unknown.
     """
-    epochs = next((e for e, h in record["models"] if h == digest), None)
-    if epochs is None:
-        return None
-    files = [f for s in record["sessions"] if s["epochs"][0] < epochs for f in s["trained"]]
-    return list(dict.fromkeys(files))
+    def made_by(h):
+        # the session that saved the weights h; None: an initialisation, trained by none;
+        # -1: weights saved without their training (a model continued that had no record)
+        entries = [m for m in record["models"] if m[1] == h]
+        trained = [m[2] for m in entries if m[2] is not None]
+        if trained:
+            return trained[-1]
+        return None if entries and all(m[0] == 0 for m in entries) else -1
+
+    if not any(m[1] == digest for m in record["models"]):
+        return None, True
+    chain, index = [], made_by(digest)
+    while index not in (None, -1) and all(s is not record["sessions"][index] for s in chain):
+        chain.append(record["sessions"][index])
+        start = chain[-1].get("from")
+        index = None if start is None else made_by(start)
+    files = [f for s in reversed(chain) for f in s["trained"]]
+    return list(dict.fromkeys(files)), index != -1
 
 
 def trained_pieces_scored(layout, pieces):
@@ -331,34 +358,36 @@ def trained_pieces_scored(layout, pieces):
     Parameters
     ----------
     layout : RunLayout
-        The run, whose ``conversion.json`` names the model that made its features.
+        The run, whose ``conversion.json`` names the model that made its features and the
+        digest of its weights (``weights_sha256``).
     pieces : iterable of str
         The piece names scored.
 
     Returns
     -------
     model, record : Path or None
-        The model file and the training record that describes the weights that made the
-        features (the SHA-256 that ``conversion.json`` recorded, or else the file's); None
-        when the run names no model (features without one, a run converted before
-        ``conversion.json``) or no record beside it holds those weights.
+        The model file and the training record beside it that holds those weights; None when
+        the run names no model (features without one, a run converted before the digest was
+        recorded) or no record beside it holds them.
     trained : list of str
         The pieces of ``pieces`` whose recording (by file name) trained those weights, sorted.
+    complete : bool
+        False when the record does not know all that trained them (:func:`trained_files`).
     """
     try:
         info = read_conversion_info(layout.conversion_info) or {}
     except DataError:
-        return None, None, []                     # the extraction has said so already
-    if not info.get("model"):
-        return None, None, []
+        return None, None, [], True               # the extraction has said so already
+    if not info.get("model") or not info.get("weights_sha256"):
+        return None, None, [], True
     model = recorded_path(info["model"], layout)
-    try:
-        digest = info.get("model_sha256") or (file_sha256(model) if model.is_file() else None)
-        for path in sorted(model.parent.glob(TRAINING_INFO.format(data_type="*"))):
-            files = trained_files(read_training_info(path), digest)
-            if files is not None:
-                names = {piece_name(f) for f in files}
-                return model, path, sorted(set(pieces) & names)
-    except (DataError, OSError) as e:
-        log.warning("the training record of %s was not read: %s", model, e)
-    return None, None, []
+    for path in sorted(model.parent.glob(TRAINING_INFO.format(data_type="*"))):
+        try:
+            files, complete = trained_files(read_training_info(path), info["weights_sha256"])
+        except DataError as e:
+            log.warning("a training record beside %s was not read: %s", model, e)
+            continue
+        if files is not None:
+            names = {piece_name(f) for f in files}
+            return model, path, sorted(set(pieces) & names), complete
+    return None, None, [], True

@@ -6,7 +6,6 @@ epoch the model and a checkpoint (model, optimizer, epoch, loss history) are sav
 ``train_log.csv`` is rewritten; plots are drawn every ``plot_interval`` epochs and at the end.
 On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume``.
 """
-import hashlib
 import io
 import logging
 import math
@@ -24,7 +23,7 @@ from tqdm import tqdm
 from .distributed import SINGLE, sum_over_ranks, wrap
 from .errors import ComplexAutoError, Interrupted
 from .model import ComplexAutoEncoder, pair_loss
-from .runinfo import add_model, start_training_record, write_training_info
+from .runinfo import add_model, start_training_record, weights_sha256, write_training_info
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
 
 log = logging.getLogger(__name__)
@@ -366,8 +365,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     session : dict, optional
         What this training learns from (:func:`complex_auto.runinfo.training_session`):
         entered into the run's training record (``training_{data_type}.json``) with every
-        model saved, with the model's epoch and SHA-256, before the model itself, so that a
-        run killed between the two leaves a model the record holds.
+        model saved, with the model's epoch and weights digest, before the model itself, so
+        that a run killed between the two leaves a model the record holds.
 
     Returns
     -------
@@ -388,7 +387,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
     model = build_model(cfg, train_pairs.n_in).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     model_path, ckpt_path = layout.model(dtype), layout.checkpoint(dtype)
-    start, history = 0, []
+    start, history, continued = 0, [], False
 
     if not cfg["train_it"]:
         if model_path.exists():
@@ -411,13 +410,13 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             check_fit(ckpt["model"], model, cfg, ckpt_path)
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
-            start, history = ckpt["epoch"], ckpt["history"]
+            start, history, continued = ckpt["epoch"], ckpt["history"], True
             log.info("resuming from %s at epoch %d", ckpt_path, start)
         elif model_path.exists():
             model = load_model(cfg, train_pairs.n_in, model_path, device,
                                warn_unfinished=False)
             opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-            start = cfg["start_epoch"]
+            start, continued = cfg["start_epoch"], True
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
         else:
             log.warning("nothing to resume in %s: training from scratch", layout.dir)
@@ -428,14 +427,16 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
 
     record = entry = None
     if session is not None and context.main:
-        record = start_training_record(layout.training_info(dtype), dtype,
-                                       model_path if start else None)
-        entry = dict(session, epochs=[start, start])
+        # the weights loaded, not the file: a checkpoint's may differ from the model file's
+        origin = weights_sha256(model.state_dict()) if continued else None
+        record = start_training_record(layout.training_info(dtype), dtype, origin)
+        entry = dict(session, epochs=[start, start], **{"from": origin})
 
     def save_model(epoch, trained):
         data = state_bytes(model.state_dict())
         if record is not None:
-            add_model(record, entry if trained else None, epoch, hashlib.sha256(data).hexdigest())
+            add_model(record, entry if trained else None, epoch,
+                      weights_sha256(model.state_dict()))
             write_training_info(layout.training_info(dtype), record)
         with atomic_path(model_path) as tmp:   # after the record: it holds both models
             Path(tmp).write_bytes(data)

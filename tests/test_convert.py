@@ -306,7 +306,12 @@ def test_done_outputs_of_another_recording_of_one_name_are_not_kept(in_tmp, shor
     err, of_b = convert("b")
     assert "already converted" not in err and of_b.shape != of_a.shape   # 10 s, not 12 s
     assert "was made from another recording of the same name" in err, err
-    assert json.loads((run / "conversion.json").read_text())["files"][0]["audio"] == "b/x.wav"
+    info = json.loads((run / "conversion.json").read_text())
+    assert info["files"][0]["audio"] == "b/x.wav"
+    # the weights that made them, by the digest of their values (as a training record keeps)
+    from complex_auto.runinfo import weights_sha256
+
+    assert info["weights_sha256"] == weights_sha256(torch.load(in_tmp / "m.save"))
     err, _ = convert("b")
     assert "1 of 1 files already converted" in err                       # the same: kept
     later = (run / "x.wav.npy").stat().st_mtime + 10     # the recording edited since

@@ -542,7 +542,9 @@ def test_script_prints_matches_per_piece(tmp_path):
 def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pieces(
         tmp_path, model, trained, caplog):
     from complex_auto.filelist import read_filelist
-    from complex_auto.runinfo import file_sha256, trained_pieces_scored, write_conversion_info
+    import torch
+
+    from complex_auto.runinfo import trained_pieces_scored, weights_sha256, write_conversion_info
 
     weights = REPO / "models" / model / "model_complex_auto_cqt.save"
     record = weights.parent / "training_cqt.json"
@@ -552,13 +554,14 @@ def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pie
         assert (session["trained"], session["evaluation"]) == (listed[:4], listed[4:])
     layout = RunLayout("r", tmp_path).make()
     cfg = {"sr": 22050, "hop_length": 1984, "length_ngram": 32}
-    write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(weights))
+    digest = weights_sha256(torch.load(weights, weights_only=True))
+    write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(weights),
+                          weights_sha256=digest)
     info = json.loads(layout.conversion_info.read_text())
-    assert info["model_sha256"] == file_sha256(weights)    # which weights made the features
     pieces = ["wtc2f20-poly", "unseen", "sonata04-2-poly", "mazurka24-4-poly",
               "silverswan-poly", "sonata01-3-poly"]
-    assert trained_pieces_scored(layout, pieces) == ((weights, record, trained) if trained
-                                                     else (None, None, []))
+    assert trained_pieces_scored(layout, pieces) == ((weights, record, trained, True)
+                                                     if trained else (None, None, [], True))
     shutil.copy(GT / "wtc2f20-poly.txt", layout.seg("wtc2f20-poly"))
     shutil.copy(GT / "sonata04-2-poly.txt", layout.seg("sonata04-2-poly"))
     text = evaluate_run("r", refdir=GT, root=tmp_path)[3]
@@ -566,24 +569,25 @@ def test_a_run_of_a_shipped_model_says_whether_it_scores_the_models_training_pie
             f"(its record: {record}): its score does not measure unseen music")
     assert (f"# seen in training: {note}" in text) == (note in caplog.text) == bool(trained)
     if trained:     # weights other than those that made the features: not in the record
-        layout.conversion_info.write_text(json.dumps(dict(info, model_sha256="0" * 64)))
-        assert trained_pieces_scored(layout, pieces) == (None, None, [])
-        other = tmp_path / "other" / weights.name       # the record beside other weights
+        layout.conversion_info.write_text(json.dumps(dict(info, weights_sha256="0" * 64)))
+        assert trained_pieces_scored(layout, pieces) == (None, None, [], True)
+        # the record found beside the model the conversion names, the file itself gone
+        other = tmp_path / "other" / weights.name
         other.parent.mkdir()
         shutil.copy(record, other.parent)
-        other.write_bytes(weights.read_bytes()[:-1] + b"\1")
-        write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(other))
-        assert trained_pieces_scored(layout, pieces) == (None, None, [])
-        # the weights in the conversion's record, the model file gone: its record still speaks
-        write_conversion_info(layout.conversion_info, cfg, 1, [], model=str(weights))
-        shutil.copy(record, other.parent)
-        info = json.loads(layout.conversion_info.read_text())
-        other.unlink()
         layout.conversion_info.write_text(json.dumps(dict(info, model=str(other))))
         assert trained_pieces_scored(layout, pieces) == (other, other.parent / record.name,
-                                                         trained)
+                                                         trained, True)
+        # a record beside it that cannot be read is passed over, with a warning
+        (other.parent / "training_a.json").write_text("{")    # read before cqt
+        assert trained_pieces_scored(layout, pieces)[2] == trained
+        assert "training_a.json: not a training record" in caplog.text
+    # a run converted before the digest was recorded: its weights are not known
+    layout.conversion_info.write_text(json.dumps({k: v for k, v in info.items()
+                                                  if k != "weights_sha256"}))
+    assert trained_pieces_scored(layout, pieces) == (None, None, [], True)
     write_conversion_info(layout.conversion_info, cfg, 1, [], features="cqt")
-    assert trained_pieces_scored(layout, pieces) == (None, None, [])   # no model made them
+    assert trained_pieces_scored(layout, pieces) == (None, None, [], True)   # no model
 
 
 def test_the_note_on_training_pieces_is_read_from_the_last_evaluation(tmp_path):

@@ -414,19 +414,19 @@ def test_scores_of_other_pieces_are_not_shown_as_the_runs(runs, tmp_path, monkey
 
 def test_the_index_says_when_the_scores_are_of_pieces_the_model_was_trained_on(
         runs, tmp_path, monkeypatch):
-    from complex_auto.runinfo import add_model, file_sha256, write_training_info
+    from complex_auto.runinfo import add_model, write_training_info
 
     run = tmp_path / "output" / "jku"
     shutil.copytree(runs / "output" / "jku", run)
     monkeypatch.chdir(tmp_path)
     model = tmp_path / "m" / "model_complex_auto_cqt.save"
     model.parent.mkdir()
-    model.write_bytes(b"weights")
     info = json.loads((run / "conversion.json").read_text())
-    (run / "conversion.json").write_text(json.dumps(dict(info, model=str(model))))
-    record = {"data_type": "cqt", "complete": True, "sessions": [], "models": []}
+    (run / "conversion.json").write_text(json.dumps(dict(info, model=str(model),
+                                                         weights_sha256="w")))
+    record = {"data_type": "cqt", "sessions": [], "models": []}
     add_model(record, {"filelist": "l.txt", "trained": [str(JKU_WAV)], "evaluation": [],
-                       "epochs": [0, 0]}, 5, file_sha256(model))
+                       "epochs": [0, 0], "from": None}, 5, "w")
     write_training_info(model.parent / "training_cqt.json", record)
     note = (f"the scores: the piece scored ({JKU_PIECE}) is in the training data of {model} "
             f"(its record: {model.parent / 'training_cqt.json'}): its score does not measure "

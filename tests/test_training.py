@@ -12,12 +12,16 @@ from complex_auto.config import load_config
 from complex_auto.cqt_pairs import CQTPairs
 from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.layout import RunLayout
-from complex_auto.runinfo import (add_model, file_sha256, read_training_info,
-                                  start_training_record, trained_files, training_session,
+from complex_auto.runinfo import (add_model, read_training_info, start_training_record,
+                                  trained_files, training_session, weights_sha256,
                                   write_training_info)
 from complex_auto.training import LOG_HEADER, build_model, load_model, train
 
 from .conftest import TINY, png_content, run_cli, run_script, write_config, write_filelist
+
+def weights_of(path):
+    return weights_sha256(torch.load(path, weights_only=True))
+
 
 CFG = dict(cache_dir="cache", train_it=True, continue_train=False, start_epoch=0, test_data="",
            data_type="cqt", samples_epoch=64, batch_size=16, epochs=4, lr=1e-2,
@@ -267,9 +271,9 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     record = json.loads((run / "training_cqt.json").read_text())
     wavs = [str(Path(w).resolve()) for w in short_wavs]
     assert record["sessions"] == [{"filelist": "list.txt", "trained": wavs, "evaluation": [],
-                                   "epochs": [0, 2]}]          # two files: none held out
-    assert [e for e, _ in record["models"]] == [1, 2] and record["complete"]
-    assert record["models"][-1][1] == file_sha256(run / "model_complex_auto_cqt.save")
+                                   "epochs": [0, 2], "from": None}]   # two files: none held out
+    assert [(e, k) for e, _, k in record["models"]] == [(1, 0), (2, 0)]
+    assert record["models"][-1][1] == weights_of(run / "model_complex_auto_cqt.save")
     assert record["toolkit"]["version"]
     # --resume with more epochs continues the log
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "3", cwd=in_tmp)
@@ -279,8 +283,9 @@ def test_train_py_end_to_end_on_real_excerpts(in_tmp, short_wavs, tiny_config):
     assert "\nepochs = 3\n" in (run / "config.ini").read_text()
     record = json.loads((run / "training_cqt.json").read_text())
     assert [x["epochs"] for x in record["sessions"]] == [[0, 2], [2, 3]]
-    assert [e for e, _ in record["models"]] == [1, 2, 3]
-    assert record["models"][-1][1] == file_sha256(run / "model_complex_auto_cqt.save")
+    assert record["sessions"][1]["from"] == record["models"][1][1]     # epoch 2's weights
+    assert [(e, k) for e, _, k in record["models"]] == [(1, 0), (2, 0), (3, 1)]
+    assert record["models"][-1][1] == weights_of(run / "model_complex_auto_cqt.save")
     # a target below the checkpoint trains nothing and says so (it announced "2 epochs")
     weights = torch.load(run / "model_complex_auto_cqt.save")
     proc = run_cli("train.py", "e2e", flist, tiny_config, "--resume", "--epochs", "2", cwd=in_tmp)
@@ -368,37 +373,67 @@ def test_a_training_session_names_the_files_that_train_and_those_held_out(in_tmp
 
 
 def test_a_model_is_found_with_the_sessions_that_trained_it_also_after_more_training():
-    record = start_training_record(Path("unused.json"), "cqt")
-    first = {"filelist": "a.txt", "trained": ["x.wav", "y.wav"], "evaluation": [],
-             "epochs": [0, 0]}
+    def session(name, files, start, origin):
+        return {"filelist": name, "trained": files, "evaluation": [], "epochs": [start, start],
+                "from": origin}
+
+    record = start_training_record(Path("missing.json"), "cqt")
     add_model(record, None, 0, "h0")                    # the initialisation: learned nothing
-    for epoch in (1, 2):
-        add_model(record, first, epoch, f"h{epoch}")
-    second = dict(first, filelist="b.txt", trained=["z.wav", "x.wav"], epochs=[2, 2])
-    add_model(record, None, 2, "h2")                    # a resume that trains nothing adds none
-    add_model(record, second, 3, "h3")
-    assert [x["epochs"] for x in record["sessions"]] == [[0, 2], [2, 3]]
-    assert record["models"] == [[0, "h0"], [1, "h1"], [2, "h2"], [3, "h3"]]
-    assert trained_files(record, "h0") == []
-    assert trained_files(record, "h2") == ["x.wav", "y.wav"]         # before the resume
-    assert trained_files(record, "h3") == ["x.wav", "y.wav", "z.wav"]
-    assert trained_files(record, "other") is None
+    a = session("a.txt", ["x.wav", "y.wav"], 0, "h0")
+    for epoch in (1, 2, 3):
+        add_model(record, a, epoch, f"a{epoch}")
+    add_model(record, None, 3, "a3")                    # a resume that trains nothing adds none
+    b = session("b.txt", ["z.wav", "x.wav"], 3, "a3")
+    add_model(record, b, 4, "b4")
+    c = session("c.txt", ["w.wav"], 1, "a1")            # resumed from older weights
+    add_model(record, c, 2, "c2")
+    assert [s["epochs"] for s in record["sessions"]] == [[0, 3], [3, 4], [1, 2]]
+    assert [m[2] for m in record["models"]] == [None, 0, 0, 0, 1, 2]
+    assert trained_files(record, "h0") == ([], True)
+    assert trained_files(record, "a2") == (["x.wav", "y.wav"], True)
+    assert trained_files(record, "b4") == (["x.wav", "y.wav", "z.wav"], True)
+    assert trained_files(record, "c2") == (["x.wav", "y.wav", "w.wav"], True)   # not z.wav
+    assert trained_files(record, "other") == (None, True)
+    d = session("d.txt", ["v.wav"], 5, "unrecorded")    # continued weights of no record
+    add_model(record, d, 6, "d6")
+    assert trained_files(record, "d6") == (["v.wav"], False)
 
 
 def test_a_continued_model_keeps_its_record_or_says_that_it_has_none(tmp_path, caplog):
-    model = tmp_path / "model_complex_auto_cqt.save"
-    model.write_bytes(b"weights")
     path = tmp_path / "training_cqt.json"
-    assert start_training_record(path, "cqt", model)["complete"] is False
-    assert "continues a model with no training record" in caplog.text
+    assert start_training_record(path, "cqt", "w") == {"data_type": "cqt", "sessions": [],
+                                                       "models": []}
+    assert "the weights continued are in no training record" in caplog.text
     record = start_training_record(path, "cqt")
-    add_model(record, None, 4, file_sha256(model))
+    add_model(record, None, 4, "w")
     write_training_info(path, record)
-    assert start_training_record(path, "cqt", model)["models"] == [[4, file_sha256(model)]]
-    model.write_bytes(b"other weights")
-    assert start_training_record(path, "cqt", model) == {
-        "data_type": "cqt", "complete": False, "sessions": [], "models": []}
-    assert "continues a model of another training record" in caplog.text
+    caplog.clear()
+    assert start_training_record(path, "cqt", "w")["models"] == [[4, "w", None]]
+    assert start_training_record(path, "cqt")["models"] == [[4, "w", None]]  # kept, fresh too
+    assert not caplog.text
+    assert start_training_record(path, "cqt", "other")["models"] == []
+    assert "the weights continued are in no training record" in caplog.text
+
+
+def test_a_model_continued_from_its_file_keeps_its_lineage(tmp_path, caplog):
+    # continue_train from the model file alone (no checkpoint) at the configs' start_epoch 0:
+    # the weights were loaded, so the record goes on (it was started afresh, as complete)
+    layout = RunLayout("r", tmp_path).make()
+    first = {"filelist": "a.txt", "trained": ["x.wav"], "evaluation": []}
+    train(CFG, layout, *synthetic_sets(), "cpu", epochs=1, session=first)
+    layout.checkpoint("cqt").unlink()
+    then = dict(first, filelist="b.txt", trained=["z.wav"])
+    train(dict(CFG, continue_train=True), layout, *synthetic_sets(), "cpu", epochs=1,
+          session=then)
+    record = read_training_info(layout.training_info("cqt"))
+    assert trained_files(record, weights_of(layout.model("cqt"))) == (["x.wav", "z.wav"], True)
+    layout.training_info("cqt").unlink()               # a model whose record is gone
+    layout.checkpoint("cqt").unlink()
+    train(dict(CFG, continue_train=True), layout, *synthetic_sets(), "cpu", epochs=1,
+          session=first)
+    assert "the weights continued are in no training record" in caplog.text
+    record = read_training_info(layout.training_info("cqt"))
+    assert trained_files(record, weights_of(layout.model("cqt"))) == (["x.wav"], False)
 
 
 def test_the_record_holds_the_model_on_disk_when_a_run_dies_between_the_two(tmp_path,
@@ -427,14 +462,15 @@ def test_the_record_holds_the_model_on_disk_when_a_run_dies_between_the_two(tmp_
     with pytest.raises(RuntimeError, match="killed"):
         train(CFG, layout, *synthetic_sets(), "cpu", epochs=3, session=session)
     record = read_training_info(layout.training_info("cqt"))
-    assert [e for e, _ in record["models"]] == [1, 2]
-    assert trained_files(record, file_sha256(model_path)) == ["x.wav"]
+    assert [e for e, _, _ in record["models"]] == [1, 2]
+    assert trained_files(record, weights_of(model_path)) == (["x.wav"], True)
 
 
-@pytest.mark.parametrize("text", ["[]", "{", '{"sessions": [], "models": [[1]]}',
+@pytest.mark.parametrize("text", ["[]", "{", '{"sessions": [], "models": [[1, "h"]]}',
                                   '{"sessions": [{"trained": [1], "evaluation": [], '
                                   '"epochs": [0, 1]}], "models": []}',
-                                  '{"sessions": [], "models": [["1", "h"]]}',
+                                  '{"sessions": [], "models": [["1", "h", null]]}',
+                                  '{"sessions": [], "models": [[1, "h", 0]]}',
                                   '{"models": []}', b"\xff\xfe"])
 def test_a_malformed_training_record_is_named(tmp_path, text):
     path = tmp_path / "training_cqt.json"
@@ -458,7 +494,7 @@ def test_zero_epochs_saves_the_initialisation_and_says_so(in_tmp, short_wavs, ti
     run = in_tmp / "output" / "init"
     assert not (run / "train_log.csv").exists()
     record = json.loads((run / "training_cqt.json").read_text())
-    assert (record["sessions"], [e for e, _ in record["models"]]) == ([], [0])  # learned none
+    assert (record["sessions"], [m[::2] for m in record["models"]]) == ([], [[0, None]])
     cfg = load_config(run / "config.ini")
     torch.manual_seed(cfg["seed"])
     init = build_model(cfg, cfg["n_bins"] * cfg["length_ngram"]).state_dict()
