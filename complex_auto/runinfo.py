@@ -383,10 +383,12 @@ def trained_pieces_scored(layout, pieces):
     model = recorded_path(info["model"], layout)
     for path in sorted(model.parent.glob(TRAINING_INFO.format(data_type="*"))):
         try:
-            files, complete = trained_files(read_training_info(path), info["weights_sha256"])
+            record = read_training_info(path)
         except DataError as e:
             log.warning("a training record beside %s was not read: %s", model, e)
             continue
+        files, complete = (None, True) if record is None else trained_files(
+            record, info["weights_sha256"])       # None: removed since the folder was listed
         if files is not None:
             names = {piece_name(f) for f in files}
             return model, path, sorted(set(pieces) & names), complete
