@@ -651,7 +651,7 @@ def trained_on_note(layout, rows):
     which = (f"the piece scored ({trained[0]}) is" if n == 1 else
              f"{k} of the {n} pieces scored ({', '.join(trained)}) "
              + ("is" if k == 1 else "are"))
-    unknown = "" if complete else "; the record does not know what trained it before"
+    unknown = "" if complete else "; what trained the weights it resumed is unknown"
     return (f"{which} in the training data of {model} (its record: {record}{unknown}): "
             f"{'its score does' if k == 1 else 'their scores do'} not measure unseen music")
 
