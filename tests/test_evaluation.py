@@ -600,3 +600,29 @@ def test_the_note_on_training_pieces_is_read_from_the_last_evaluation(tmp_path):
     assert seen_in_training(path) == "the note"
     path.write_text(path.read_text() + block.format("peers/vmo") + "# no estimate for: x\n\n")
     assert seen_in_training(path) is None           # the last scores are a peer's
+
+
+def test_the_note_says_when_the_record_does_not_know_all_that_trained_the_weights(tmp_path):
+    from complex_auto.evaluation import trained_on_note
+    from complex_auto.runinfo import add_model, write_conversion_info, write_training_info
+
+    model = tmp_path / "m" / "model_complex_auto_cqt.save"
+    model.parent.mkdir()
+    layout = RunLayout("r", tmp_path).make()
+    write_conversion_info(layout.conversion_info, {"sr": 22050, "hop_length": 1984,
+                                                   "length_ngram": 32}, 1, [],
+                          model=str(model), weights_sha256="w")
+    record = {"data_type": "cqt", "sessions": [], "models": []}
+    session = {"filelist": "l.txt", "trained": ["a/x.wav", "b/y.mp3"], "evaluation": [],
+               "epochs": [3, 3], "from": "weights of no record"}       # a resumed model
+    add_model(record, session, 4, "w")
+    write_training_info(model.parent / "training_cqt.json", record)
+    rows = [{"piece": "x"}, {"piece": "z"}, {"piece": "y"}]
+    assert trained_on_note(layout, rows) == (
+        f"2 of the 3 pieces scored (x, y) are in the training data of {model} (its record: "
+        f"{model.parent / 'training_cqt.json'}; what trained the weights it resumed is "
+        "unknown): their scores do not measure unseen music")
+    session["from"] = None                                             # a fresh model
+    write_training_info(model.parent / "training_cqt.json", record)
+    assert "unknown" not in trained_on_note(layout, rows)
+    assert trained_on_note(layout, [{"piece": "z"}]) is None
