@@ -992,7 +992,7 @@ MUTANTS = [
      "if key in kinds and isinstance(value, kinds[key]) and not isinstance(value, bool):",
      "if key in kinds:"),
     ("training", "a model saved under its temporary file's name",
-     "with atomic_path(path) as tmp:\n        Path(tmp).write_bytes(state_bytes(obj))",
+     "with atomic_path(path) as tmp, open(tmp, \"wb\") as f:\n        torch.save(obj, f)",
      "with atomic_path(path) as tmp:\n        torch.save(obj, tmp)"),
     ("utils", "pools forked on every platform",
      'multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)',
@@ -1045,10 +1045,8 @@ MUTANTS = [
      "add_model(record, entry if trained else None,", "add_model(record, entry,"),
     ("training", "the record written after the model",
      "            write_training_info(layout.training_info(dtype), record)\n"
-     "        with atomic_path(model_path) as tmp:   # after the record: it holds both models\n"
-     "            Path(tmp).write_bytes(data)\n",
-     "        with atomic_path(model_path) as tmp:   # after the record: it holds both models\n"
-     "            Path(tmp).write_bytes(data)\n"
+     "        save_state(model.state_dict(), model_path)     # after the record: it holds both\n",
+     "        save_state(model.state_dict(), model_path)     # after the record: it holds both\n"
      "        if record is not None:\n"
      "            write_training_info(layout.training_info(dtype), record)\n"),
 ]

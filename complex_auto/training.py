@@ -6,7 +6,6 @@ epoch the model and a checkpoint (model, optimizer, epoch, loss history) are sav
 ``train_log.csv`` is rewritten; plots are drawn every ``plot_interval`` epochs and at the end.
 On Ctrl-C the checkpoint of the last finished epoch stays, ready for ``--resume``.
 """
-import io
 import logging
 import math
 import os
@@ -55,21 +54,14 @@ def build_model(cfg, n_in):
                               learn_norm=cfg["learn_norm"], init=init, shape=shape)
 
 
-def state_bytes(obj):
-    """What ``torch.save`` writes for ``obj``, as bytes.
+def save_state(obj, path):
+    """``torch.save`` to ``path`` atomically.
 
     Saved through a file object: given a path, torch names the archive's folder after it, and
     the temporary name (host, process id, random letters) made equal weights differ in bytes.
     """
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
-
-
-def save_state(obj, path):
-    """``torch.save`` to ``path`` atomically (:func:`state_bytes`)."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(state_bytes(obj))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(obj, f)
 
 
 def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
@@ -433,13 +425,11 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
         entry = dict(session, epochs=[start, start], **{"from": origin})
 
     def save_model(epoch, trained):
-        data = state_bytes(model.state_dict())
         if record is not None:
             add_model(record, entry if trained else None, epoch,
                       weights_sha256(model.state_dict()))
             write_training_info(layout.training_info(dtype), record)
-        with atomic_path(model_path) as tmp:   # after the record: it holds both models
-            Path(tmp).write_bytes(data)
+        save_state(model.state_dict(), model_path)     # after the record: it holds both
 
     if start >= epochs:
         # A checkpoint at or past the target (or --epochs 0): nothing to train, and saying
