@@ -15,8 +15,8 @@ from complex_auto import cli
 from complex_auto.shards import add_shard_arguments, is_whole
 from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import (DEFAULT_RHO, DEFAULT_TH, DOMAINS, METHODS, NOTES,
-                                   extract_run, parse_audio_start)
+from complex_auto.nf14 import DEFAULT_RHO, DEFAULT_TH
+from complex_auto.patterns import DOMAINS, METHODS, NOTES, extract_run, parse_audio_start
 from complex_auto.report import build_report
 from complex_auto.utils import counted
 

@@ -8,9 +8,9 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
 
 - the pattern finder and what it reports: ``families.py``, ``melody.py``, ``recurrence.py``,
   the chance control (``chance.py``), the mapping of spans onto notes (``patterns.py``), the
-  compiled ``nf14`` segment search (``_segment_kernel.py``), the same search over a matrix file
-  too big for memory (``nf14_stream.py``) and the measures that ``evaluation.py`` adds to
-  mir_eval's;
+  ``nf14`` search (``nf14.py``, its compiled pass ``_segment_kernel.py``, the same search over
+  a matrix file too big for memory ``nf14_stream.py``), the picture of the patterns
+  (``display.py``) and the measures that ``evaluation.py`` adds to mir_eval's;
 - what every finder reads: the CQT, its windows and the self-similarity matrix (``cqt.py``,
   ``features.py``, ``selfsim.py``), conversion's outputs and records (``convert.py``), its
   record of how the features were made and where (``runinfo.py``) and the float16 matrices of
@@ -120,6 +120,8 @@ TESTS = {
     "invariance/digits": ["tests/test_invariance.py"],
     "invariance/report": ["tests/test_invariance.py"],
     "_segment_kernel": ["tests/test_patterns.py"],
+    "nf14": ["tests/test_patterns.py", "tests/test_scale.py", "tests/test_api.py"],
+    "display": ["tests/test_patterns.py", "tests/test_scale.py"],
     "shards": ["tests/test_scale.py"],
     "runinfo": ["tests/test_evaluation.py", "tests/test_convert.py", "tests/test_report.py",
                 "tests/test_training.py"],
@@ -352,7 +354,7 @@ MUTANTS = [
      '    outside = dict(fontsize=8, loc="lower left")'),
     ("filelist", "'listed file file'", '    noun = "file" if what == "file" else f"{what} file"',
      '    noun = f"{what} file"'),
-    ("patterns", "the ground truth drawn in the patterns' colours",
+    ("display", "the ground truth drawn in the patterns' colours",
      "                           fill=TRUTH_COLOUR)\n",
      "                           fill=PALETTE[p % len(PALETTE)])\n"),
     # the model: what makes the amplitudes invariant and the phases carry the transformation
@@ -907,7 +909,7 @@ MUTANTS = [
      "(np.abs(other.start - pos.start) < self.length)",
      "(np.abs(other.start - pos.start) < self.length // 2)"),
     # found by the audits of 2026-11-29 08:00 UTC (a user's recordings, the suite's gaps)
-    ("patterns", "nf14's grouping compares segment starts only",
+    ("nf14", "nf14's grouping compares segment starts only",
      "& (np.abs(segments[:, 1] - s[1]) <= max_diff))", ")"),
     ("evaluation", "a folder's .txt read before its .seg",
      "for ext in extensions:", "for ext in extensions[::-1]:"),
@@ -935,7 +937,7 @@ MUTANTS = [
      "    if beats < 2 * shortest:", "    if beats < shortest:"),
     ("patterns", "-pk's loaded threshold called lowered",
      "            th = th_used\n", ""),
-    ("patterns", "the picture's title not wrapped",
+    ("display", "the picture's title not wrapped",
      "lines = _wrapped(title, font, margin + size - 8) if title else []",
      "lines = [title] if title else []"),
     ("plots", "a loss of one epoch drawn as a line of one point",

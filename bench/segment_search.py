@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from complex_auto.jku import JKU_BPM  # noqa: E402
 from complex_auto.layout import RunLayout  # noqa: E402
-from complex_auto.patterns import DEFAULT_TH, find_segments, search_params  # noqa: E402
+from complex_auto.nf14 import DEFAULT_TH, find_segments, search_params  # noqa: E402
 from complex_auto.utils import atomic_write_text, save_npy  # noqa: E402
 from tests.segment_oracle import oracle_find_segments, raw_cqt_matrix  # noqa: E402
 

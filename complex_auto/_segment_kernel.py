@@ -1,4 +1,4 @@
-"""The compiled pass of the segment search (see :func:`complex_auto.patterns.find_segments`).
+"""The compiled pass of the segment search (see :func:`complex_auto.nf14.find_segments`).
 
 Kept apart from ``patterns.py`` so that numba's on-disk cache (``cache=True``, in
 ``__pycache__``), which is invalidated whenever its source file changes, survives edits of the

@@ -42,7 +42,7 @@ def random_placement(spans, n_frames, rng):
     Returns
     -------
     list of np.ndarray, each shape (occurrences, 4), int64
-        In the ``(occurrences, 4)`` layout of :func:`complex_auto.patterns.group_patterns`
+        In the ``(occurrences, 4)`` layout of :func:`complex_auto.nf14.group_patterns`
         (columns 2 and 3 are the spans).
     """
     out = []

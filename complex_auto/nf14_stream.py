@@ -1,6 +1,6 @@
 """The ``nf14`` segment search over a matrix file too big for memory, with the same result.
 
-:func:`complex_auto.patterns.find_segments` holds the median-subtracted matrix in float64 and
+:func:`complex_auto.nf14.find_segments` holds the median-subtracted matrix in float64 and
 erases each find in place. Here the matrix stays on disk: a window of rows (median-subtracted,
 float64) moves down the file as the search's row ``i`` does. The search at row ``i`` reads rows
 ``i .. i + M`` along a diagonal and erases a band of the block it finds; every value read is
@@ -9,7 +9,7 @@ either in the window, or, for the rare diagonal that grows past it, read from th
 the finds whose erased band reaches beyond the window (kept in a short list and applied to
 rows as they enter the window). Values, order of work and
 arithmetic are those of the in-memory search, so the segments are identical
-(``tests/test_scale.py`` checks it against :func:`~complex_auto.patterns.find_segments`).
+(``tests/test_scale.py`` checks it against :func:`~complex_auto.nf14.find_segments`).
 
 The median is found exactly in two or three passes over the file: a histogram of the values'
 bit patterns (ordered like the values) narrows down the bin holding the middle, whose values
@@ -285,7 +285,7 @@ def _search_file(src, reader, med, min_dur, th, window_rows):
 
 
 def find_segments_file(X, min_dur, th, step, window_bytes=None):
-    """:func:`complex_auto.patterns.find_segments` of ``X - median(X)`` without holding it.
+    """:func:`complex_auto.nf14.find_segments` of ``X - median(X)`` without holding it.
 
     Parameters
     ----------
@@ -336,7 +336,7 @@ def window_memory(n):
 
 
 def pattern_scores_file(X, patterns, read_bytes=2 ** 26):
-    """:func:`complex_auto.patterns.pattern_scores` of a matrix file, in one pass over its rows.
+    """:func:`complex_auto.nf14.pattern_scores` of a matrix file, in one pass over its rows.
 
     Each segment's diagonal values are gathered from blocks of rows read with plain file reads
     (indexing the memory map along a diagonal touches a page per row, and a page stays
@@ -347,7 +347,7 @@ def pattern_scores_file(X, patterns, read_bytes=2 ** 26):
     X : np.memmap, shape (N, N)
         The matrix as stored, C-ordered (``np.load(path, mmap_mode='r')``).
     patterns : list of np.ndarray, each shape (occurrences, 4)
-        From :func:`complex_auto.patterns.group_patterns`; rows 1.. are the segments scored.
+        From :func:`complex_auto.nf14.group_patterns`; rows 1.. are the segments scored.
     read_bytes : int
         Bytes of rows read at a time: the memory of a block.
 

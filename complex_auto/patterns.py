@@ -1,24 +1,18 @@
 """Repeated themes and sections from a self-similarity matrix (``extract_motives.py``).
 
-Two methods (``--method``): ``families`` finds patterns at every scale, motifs included, as path
-families of a rank-normalised matrix (:mod:`complex_auto.families`); ``nf14``, the default, is
-the original's search, described here. The files written are the same for both.
+Two methods (``--method``), whose files are the same: ``nf14``, the default, is the original's
+search (Nieto & Farbood 2014, :mod:`complex_auto.nf14`); ``families`` finds patterns at every
+scale, motifs included, as path families of a rank-normalised matrix
+(:mod:`complex_auto.families`). This module maps what they find onto the score and writes it:
 
-The ``nf14`` method is that of Nieto & Farbood, "Identifying Polyphonic Patterns From Audio
-Recordings Using Music Segmentation Techniques", ISMIR 2014, with their chroma matrix replaced
-by the matrix of the Complex Autoencoder's amplitudes (DESIGN.md §8):
-
-1. :func:`search_params`: frames to beats, minimum segment length and grouping tolerance.
-2. :func:`find_segments`: diagonal stripes of high similarity, found greedily; each find is
-   erased from the matrix before the search goes on, and the threshold is lowered until
-   something is found.
-3. :func:`group_patterns`: segments that start and end near each other are occurrences of one
-   pattern.
-4. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
+1. :func:`piece_timing` and :func:`score_offset`: a matrix row in beats, and the score time of
+   row 0 (the audio's start, ``--audio-start``).
+2. :func:`patterns_to_notes`: occurrence spans to score notes (JKU csv), for the MIREX output
    (:func:`write_mirex`); with ``--notes recurring`` only the notes that recur in another
    occurrence (:mod:`complex_auto.recurrence`), with ``--notes melody`` only the highest
    sounding ones (:mod:`complex_auto.melody`). Without a score, :func:`write_patterns_csv`
    gives the spans in seconds.
+3. The picture, ``PIECE_patterns.png`` (:func:`complex_auto.display.plot_patterns`).
 
 :func:`extract_piece` runs all of it for one matrix and writes the files of
 :class:`~complex_auto.layout.RunLayout`; :func:`extract_run` does it for a run's matrix list.
@@ -27,7 +21,6 @@ Frames are rows of the matrix (windows of the CQT, one hop apart). Segments are
 ``[i, i + M, j, j + M]``: the frames ``i..i+M`` repeat at ``j..j+M`` (half-open spans).
 """
 import contextlib
-import functools
 import json
 import logging
 import math
@@ -36,39 +29,26 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks
+from .display import plot_patterns, reference_frame_spans
 from .errors import DataError, ParameterError
 from .filelist import check_distinct_names, read_list
 from .half import as_float
-from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
-                  read_mirex, read_score_csv)
+from .jku import DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex, read_score_csv
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
-from .memory import check_memory, fits_in_memory, read_rows
+from .memory import check_memory, fits_in_memory
+from .nf14 import (DEFAULT_RHO, DEFAULT_TH, FRAME_SECONDS, LOWER_STEP, MIN_BEATS, find_segments,
+                   group_patterns, load_segment_cache, pattern_scores, save_segment_cache,
+                   search_params)
 from .recurrence import recurring_notes
 from .runinfo import provenance, read_conversion_info, recorded_path
-from .utils import (atomic_path, atomic_write_text, counted, ignoring_interrupts,
-                    interrupts_ignored, pool_context, sweep_temporaries, worker_start)
+from .utils import (atomic_write_text, counted, ignoring_interrupts, interrupts_ignored,
+                    pool_context, sweep_temporaries, worker_start)
 
 log = logging.getLogger(__name__)
 
-#: Default score threshold of the segment search (``-th``).
-DEFAULT_TH = 0.0105
-#: Default ``rho`` (``-r``); accepted, without effect (see :func:`find_segments`).
-DEFAULT_RHO = 2
-#: Seconds per matrix frame that the reference used to map frames onto beats (the real hop of
-#: config_cqt.ini is :data:`DEFAULT_HOP_SECONDS`; ``--frame-seconds 0.0886`` reproduces it).
-FRAME_SECONDS = 0.0886
 #: Hop of config_cqt.ini, for runs converted before ``conversion.json`` recorded it.
 DEFAULT_HOP_SECONDS = 1984 / 22050
-#: Shortest segment, in beats (``min_dur = ceil(MIN_BEATS / h)`` frames).
-MIN_BEATS = 16
-#: Largest start/end difference within one pattern, in beats (``max_diff = int(MAX_DIFF_BEATS / h)``).
-MAX_DIFF_BEATS = 5
-#: How far the threshold drops each time a search finds nothing.
-LOWER_STEP = 0.001
-# The score window (10 values) and the erased band (diagonals -3..3) are constants of the
-# compiled search, in complex_auto/_segment_kernel.py.
 #: Grid of the score positions that an occurrence's notes may start on, in beats.
 NOTE_GRID = 0.125
 DOMAINS = ("audio", "symbolic")
@@ -86,39 +66,6 @@ AUDIO_STARTS = ("auto", "first-sound")
 MAX_BEATS_LIMIT = 100_000
 
 
-# ---------------------------------------------------------------------------------------------
-# 1. parameters
-
-
-def search_params(bpm, frame_seconds=FRAME_SECONDS):
-    """Frame length in beats and the search's frame counts for a tempo.
-
-    Parameters
-    ----------
-    bpm : float
-        Tempo in beats per minute.
-    frame_seconds : float
-        Seconds per matrix frame (the reference's 0.0886).
-
-    Returns
-    -------
-    h : float
-        Beats per frame, ``frame_seconds * bpm / 60``.
-    min_dur : int
-        Shortest segment in frames, ``ceil(16 / h)``.
-    max_diff : int
-        Grouping tolerance in frames, ``int(5 / h)``.
-
-    Raises
-    ------
-    ParameterError
-        When ``bpm`` or ``frame_seconds`` is not a positive number.
-    """
-    h = (checks.number(frame_seconds, "frame_seconds", positive=True)
-         * checks.number(bpm, "bpm", positive=True) / 60.0)
-    return h, int(math.ceil(MIN_BEATS / h)), int(MAX_DIFF_BEATS / h)
-
-
 def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
     """Warn when a tempo leaves a piece no pattern to find, or beats finer than its frames.
 
@@ -133,7 +80,7 @@ def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
         Rows of the piece's matrix, padding left out.
     frame_seconds : float
     method : str
-        ``'nf14'`` (shortest segment :data:`MIN_BEATS` beats) or ``'families'``
+        ``'nf14'`` (shortest segment :data:`complex_auto.nf14.MIN_BEATS` beats) or ``'families'``
         (:data:`complex_auto.families.MIN_BEATS`).
 
     Returns
@@ -161,124 +108,7 @@ def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. segment search
-
-
-def find_segments(X, min_dur, th=DEFAULT_TH, rho=DEFAULT_RHO, step=LOWER_STEP, overwrite=False):
-    """Greedy search for repeated diagonal stripes (DESIGN.md §8, step 2).
-
-    For every start ``(i, j)``, ``0 <= i < j < N - min_dur`` in row-major order, a diagonal is
-    grown from ``(i, j)`` for ``M = 1, 2, ...`` while ``j + M < N``. Its score at length ``M``
-    is the weighted mean of its last ``w = min(M, 10)`` values (weights ``1..w``, the last
-    value weighing ``w``). Growth stops at the first ``M`` scoring ``<= th``. The segment
-    ``[i, i + M, j, j + M]`` is kept when its score (the score at ``M - 1``; 0 when
-    ``M < min_dur`` or ``M == 1``) is ``> th``; its block's diagonals −3..3 are then set to 0
-    before the search goes on. When a whole pass finds nothing, ``th`` is lowered by ``step``
-    and the search runs again. Scores are float64 throughout.
-
-    As in the reference, a threshold lowered below 0 keeps *every* start, short ones included
-    (their score 0 exceeds it): a matrix without any stripe of ``min_dur`` frames scoring
-    above ~0 yields a flood of one-frame segments. The extractor logs the lowered threshold.
-
-    Parameters
-    ----------
-    X : np.ndarray, shape (N, N)
-        Self-similarity matrix, already median-subtracted (see :func:`extract_piece`).
-    min_dur : int
-        Shortest segment, in frames.
-    th : float
-        Score threshold.
-    rho : int
-        Accepted for compatibility and ignored: the reference summed the traces at offsets
-        ``-rho+1 .. rho-1`` of a matrix it had already reduced to its diagonal, so only offset
-        0 ever counted.
-    step : float
-        How much ``th`` drops after a pass that found nothing.
-    overwrite : bool
-        Work in ``X`` itself (float64, C-contiguous) instead of a copy; it is left with the
-        found blocks erased.
-
-    Returns
-    -------
-    segments : np.ndarray, shape (n_segments, 4), int64
-        Rows ``[i, i + M, j, j + M]`` in the order found; empty when the matrix is too small
-        for any segment (``N - min_dur < 2``).
-    th : float
-        The threshold of the pass that found them.
-
-    Raises
-    ------
-    DataError
-        When ``X`` is not a square matrix of finite numbers.
-    ParameterError
-        When ``min_dur`` is not a positive integer, ``th`` not a finite number or ``step`` not
-        above 0.
-    """
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] != X.shape[1]:
-        raise DataError(f"self-similarity matrix must be square, not {'x'.join(map(str, X.shape))}")
-    if overwrite and X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable:
-        work = X
-    else:
-        work = np.array(X, dtype=np.float64, order="C", copy=True)
-    if not np.isfinite(work).all():
-        raise DataError("self-similarity matrix holds NaN or infinite values")
-    min_dur, th = checks.integer(min_dur, "min_dur"), checks.number(th, "th")
-    step = checks.number(step, "step", positive=True)   # else the lowering never ends
-    if len(work) - min_dur < 2:
-        return np.zeros((0, 4), np.int64), th
-    from ._segment_kernel import search_pass
-    # Terminates: once th < 0 every start scores 0 or more and is kept.
-    while True:
-        segments = search_pass(work, min_dur, th)
-        if len(segments):
-            return segments, th
-        log.debug("no segment at th=%.4f; lowering it by %g", th, step)
-        th = th - step
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. patterns
-
-
-def group_patterns(segments, max_diff):
-    """Group segments into patterns (DESIGN.md §8, step 3; Nieto & Farbood's ``obtain_patterns``).
-
-    Segments are walked in order. One not yet assigned opens a pattern whose occurrences are
-    ``[s0, s1, s0, s1]`` (its first span, as an occurrence of itself) and ``s``; every later
-    unassigned segment whose ``(start, end)`` are both within ``max_diff`` frames of ``s``'s
-    ``(s0, s1)`` joins it.
-
-    Parameters
-    ----------
-    segments : array_like, shape (n_segments, 4), int
-    max_diff : int
-        Tolerance in frames (inclusive).
-
-    Returns
-    -------
-    list of np.ndarray, each shape (occurrences, 4), int64
-        One array per pattern; an occurrence's own span is its columns 2 and 3.
-    """
-    segments = np.asarray(segments, dtype=np.int64).reshape(-1, 4)
-    assigned = np.zeros(len(segments), bool)
-    patterns = []
-    for a, s in enumerate(segments):
-        if assigned[a]:
-            continue
-        # Every segment before ``a`` is assigned already, so this scans the later ones.
-        near = (~assigned & (np.abs(segments[:, 0] - s[0]) <= max_diff)
-                & (np.abs(segments[:, 1] - s[1]) <= max_diff))
-        near[a] = False
-        members = segments[np.flatnonzero(near)]
-        assigned[near] = True
-        assigned[a] = True
-        patterns.append(np.vstack([[s[0], s[1], s[0], s[1]], s, members]).astype(np.int64))
-    return patterns
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. frames -> beats -> notes
+# frames -> beats -> notes
 
 
 def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
@@ -303,7 +133,7 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     Returns
     -------
     float
-        Beats; frame ``f`` is at ``f * h + offset`` (``h`` from :func:`search_params`).
+        Beats; frame ``f`` is at ``f * h + offset`` (``h`` from :func:`complex_auto.nf14.search_params`).
 
     Raises
     ------
@@ -376,7 +206,7 @@ def span_to_beats(start, end, h, offset):
     start, end : int or float
         The span in frames (rows of the matrix).
     h : float
-        Beats per frame (:func:`search_params`).
+        Beats per frame (:func:`complex_auto.nf14.search_params`).
     offset : float
         Score time of frame 0 in beats (:func:`score_offset`).
 
@@ -559,7 +389,7 @@ def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None,
     frame_seconds : float
         Seconds per frame, for ``start_s`` and ``end_s`` (3 decimals).
     scores : list of float, optional
-        One per pattern (:func:`pattern_scores`); the column is empty without them.
+        One per pattern (:func:`complex_auto.nf14.pattern_scores`); the column is empty without them.
     shift : float
         Frames from a matrix row to the music it stands for (half a window for ``families``).
     """
@@ -572,269 +402,20 @@ def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None,
     atomic_write_text(path, "\n".join(rows) + "\n")
 
 
-def pattern_scores(X, patterns):
-    """Mean matrix value along each pattern's segments (rows 1.., the repeats of row 0).
-
-    The ``nf14`` search keeps patterns in the order it finds them (the seed's order); this gives
-    each a score for the ``score`` column without reordering them.
-
-    Parameters
-    ----------
-    X : np.ndarray, shape (N, N)
-        The self-similarity matrix (:func:`extract_piece` passes it as loaded, not
-        median-subtracted).
-    patterns : list of np.ndarray, each shape (occurrences, 4)
-        From :func:`group_patterns`: row ``k >= 1`` is the segment ``[i0, i1, j0, j1]``,
-        whose values ``X[i0 + t, j0 + t]`` are averaged.
-
-    Returns
-    -------
-    list of float
-        The mean of the segments' means, one per pattern; 0.0 for a pattern without a
-        segment of positive length.
-    """
-    scores = []
-    for pattern in patterns:
-        vals = [X[np.arange(i0, i1), np.arange(j0, j0 + (i1 - i0))].mean()
-                for i0, i1, j0, _ in pattern[1:] if i1 > i0]
-        scores.append(float(np.mean(vals)) if vals else 0.0)
-    return scores
 
 
-def _max_pool(X, factor):
-    """Largest value of each ``factor × factor`` block (edge blocks may be smaller)."""
-    if factor <= 1:
-        return X
-
-    def pool_rows(A):       # A's own length: a band of rows is not square
-        full = len(A) // factor * factor
-        parts = [A[:full].reshape(full // factor, factor, -1).max(axis=1)] if full else []
-        if full < len(A):   # the last, shorter block (a whole band, when it is short)
-            parts.append(A[full:].max(axis=0, keepdims=True))
-        return np.vstack(parts)
-
-    return pool_rows(pool_rows(X).T).T
 
 
-def _max_pool_bands(X, factor, band_bytes=2 ** 28):
-    """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time (H14): a
-    memory-mapped matrix of a long recording is never loaded whole."""
-    band = max(factor, band_bytes // (4 * max(len(X), 1)) // factor * factor)
-    return np.vstack([_max_pool(as_float(read_rows(X, a, min(a + band, len(X))), np.float32),
-                                factor) for a in range(0, len(X), band)])
 
 
-#: Colours of successive patterns: matplotlib's tab10 with a dark teal for its grey, which
-#: is the ground truth's colour (:data:`TRUTH_COLOUR`).
-PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (0, 105, 92), (188, 189, 34), (23, 190, 207))
-#: Colour of the ground truth's occurrences, in the picture and the report's timeline.
-TRUTH_COLOUR = (110, 110, 110)
-#: Spacings of the picture's time ticks (seconds): the first that gives at most 8 ticks.
-TICK_SECONDS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
-def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=800,
-                  frame_seconds=None, shift=0.0):
-    """Picture of a matrix with its found segments and, optionally, reference pattern spans.
-
-    Drawn with Pillow rather than matplotlib: a figure per piece through matplotlib costs more
-    than the whole search.
-
-    Parameters
-    ----------
-    path : str or Path
-        The PNG to write (``NAME_patterns.png``).
-    X : np.ndarray, shape (N, N)
-        The self-similarity matrix as loaded; shown max-pooled to at most ``max_pixels``
-        pixels a side, dark where similar (grey levels spread between the 2nd and 99.5th
-        percentiles).
-    patterns : list of np.ndarray, each shape (occurrences, 4)
-        From :func:`group_patterns`. Each pattern's segments get one colour, drawn above the
-        main diagonal from ``(x=j, y=i)`` to ``(j+M, i+M)`` and mirrored below it.
-    title : str
-        Written above the matrix.
-    reference_spans : list of list of (float, float), optional
-        Per ground-truth pattern, its occurrences' frame spans
-        (:func:`reference_frame_spans`); drawn as grey bars (:data:`TRUTH_COLOUR`) along the
-        top and the left edge, one row of bars per pattern, the first outermost.
-    max_pixels : int
-        Largest side of the picture of the matrix.
-    frame_seconds : float, optional
-        Seconds per row of ``X``: when given, a time axis (m:ss) runs under the matrix.
-    shift : float
-        Rows from a row's start to the time it stands for (a window's centre for
-        ``families``), as in ``.patterns.csv``.
-    """
-    from PIL import Image, ImageDraw
-
-    N = len(X)
-    factor = max(1, -(-N // max_pixels))
-    shown = _max_pool_bands(X, factor)
-    # Contrast from percentiles: a few near-identical frames can hold the maximum while the
-    # rest of the matrix sits in a narrow band far below it.
-    lo, hi = (float(v) for v in np.percentile(shown, [2, 99.5]))
-    scaled = (shown - lo) / (hi - lo) if hi > lo else np.zeros_like(shown)
-    grey = (255 - np.clip(scaled, 0, 1) * 255).astype(np.uint8)
-    n_ref = len(reference_spans) if reference_spans else 0
-    bar, gap = 6, 2
-    margin = n_ref * (bar + gap) + (gap if n_ref else 0)
-    size = len(grey)
-    font = label_font()
-    lines = _wrapped(title, font, margin + size - 8) if title else []
-    title_h = 14 * len(lines) + 2 * bool(lines)
-    axis_h = 16 if frame_seconds else 0
-    canvas = Image.new("RGB", (margin + size, title_h + margin + size + axis_h), "white")
-    canvas.paste(Image.fromarray(grey).convert("RGB"), (margin, title_h + margin))
-    draw = ImageDraw.Draw(canvas)
-    for k, line in enumerate(lines):
-        draw.text((4, 2 + 14 * k), line, fill=(0, 0, 0), font=font)
-    x0, y0 = margin, title_h + margin
-
-    def px(frame):
-        return frame / factor
-
-    for p, pattern in enumerate(patterns):
-        colour = PALETTE[p % len(PALETTE)]
-        for s in pattern[1:]:         # row 0 is the first span as an occurrence of itself
-            draw.line([(x0 + px(s[2]), y0 + px(s[0])), (x0 + px(s[3]), y0 + px(s[1]))],
-                      fill=colour, width=2)
-            draw.line([(x0 + px(s[0]), y0 + px(s[2])), (x0 + px(s[1]), y0 + px(s[3]))],
-                      fill=colour, width=2)
-    for p, spans in enumerate(reference_spans or []):
-        off = gap + p * (bar + gap)
-        for a, b in spans:
-            a, b = max(px(a), 0), min(px(b), size)
-            if b <= a:
-                continue
-            draw.rectangle([x0 + a, title_h + off, x0 + b, title_h + off + bar - 1],
-                           fill=TRUTH_COLOUR)
-            draw.rectangle([off, y0 + a, off + bar - 1, y0 + b], fill=TRUTH_COLOUR)
-    if frame_seconds:
-        total = (N + shift) * frame_seconds
-        every = next((t for t in TICK_SECONDS if total / t <= 8), TICK_SECONDS[-1])
-        for t in range(0, int(total) + 1, every):
-            x = x0 + px(t / frame_seconds - shift)
-            if x0 <= x <= x0 + size:
-                draw.line([(x, y0 + size), (x, y0 + size + 3)], fill=(0, 0, 0))
-                draw.text((x + 2, y0 + size + 3), f"{t // 60}:{t % 60:02d}", fill=(0, 0, 0),
-                          font=font)
-    with atomic_path(path) as tmp:
-        canvas.save(tmp, format="PNG", compress_level=1)
 
 
-@functools.lru_cache(maxsize=1)
-def label_font(size=11):
-    """The DejaVu Sans that matplotlib ships: PIL's own default font draws é, ü or — as boxes,
-    and a user's file names are in the picture's title."""
-    import matplotlib
-    from PIL import ImageFont
-
-    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-                                  / "DejaVuSans.ttf"), size)
 
 
-def _wrapped(text, font, width):
-    """``text`` in lines of at most ``width`` pixels, broken at spaces (a word longer than a
-    line stands alone)."""
-    lines = []
-    for word in text.split(" "):
-        if lines and font.getlength(lines[-1] + " " + word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
-def reference_frame_spans(refpath, h, offset):
-    """Ground-truth patterns as frame spans.
-
-    Parameters
-    ----------
-    refpath : str or Path
-        MIREX file of the ground truth.
-    h : float
-        Beats per frame.
-    offset : float
-        Score time of frame 0 in beats.
-
-    Returns
-    -------
-    list of list of (float, float)
-        Per pattern, per occurrence: first and last onset as frames ``(beat - offset) / h``.
-    """
-    spans = []
-    for pattern in read_mirex(refpath):
-        spans.append([tuple((beat - offset) / h for beat in occurrence_onsets(occ))
-                      for occ in pattern])
-    return spans
-
-
-# ---------------------------------------------------------------------------------------------
-# segment cache (-spk / -pk)
-
-
-def save_segment_cache(path, segments, th, n_frames, min_dur):
-    """Store found segments (JSON) so that a later run can skip the search.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to write (``layout.segments_cache(piece)``), atomically.
-    segments : array_like, shape (n_segments, 4), int
-        From :func:`find_segments`.
-    th : float
-        The threshold that found them.
-    n_frames : int
-        Rows of the matrix searched.
-    min_dur : int
-        Shortest segment in frames. With ``n_frames``, it lets :func:`load_segment_cache`
-        refuse segments found for a matrix of another size or at another tempo.
-    """
-    data = {"n_frames": int(n_frames), "min_dur": int(min_dur), "th": float(th),
-            "segments": np.asarray(segments, dtype=np.int64).tolist()}
-    atomic_write_text(path, json.dumps(data) + "\n")
-
-
-def load_segment_cache(path, n_frames, min_dur):
-    """Segments saved by :func:`save_segment_cache`; checks they belong to this matrix.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file :func:`save_segment_cache` wrote.
-    n_frames : int
-        Rows of this matrix.
-    min_dur : int
-        Shortest segment in frames at this piece's tempo.
-
-    Returns
-    -------
-    segments : np.ndarray, shape (n_segments, 4), int64
-    th : float
-        The threshold that found them.
-
-    Raises
-    ------
-    DataError
-        When the file is missing, is not such a file, or was saved for another number of
-        frames or ``min_dur``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no saved segments (-pk reads what an earlier run with -spk "
-                        "saved)")
-    try:
-        data = json.loads(path.read_text())
-        segments = np.array(data["segments"], dtype=np.int64).reshape(-1, 4)
-        saved_n, saved_min, th = int(data["n_frames"]), int(data["min_dur"]), float(data["th"])
-    except (ValueError, KeyError, TypeError):
-        raise DataError(f"{path}: not a segment file written by extract_motives.py -spk") from None
-    if saved_n != n_frames or saved_min != min_dur:
-        raise DataError(f"{path}: saved for a {saved_n}-frame matrix with min_dur {saved_min}, "
-                        f"not this {n_frames}-frame one with min_dur {min_dur}; "
-                        "run again with -spk instead of -pk")
-    return segments, th
 
 
 # ---------------------------------------------------------------------------------------------
@@ -878,7 +459,7 @@ def families_to_patterns(found):
     """:func:`complex_auto.families.find_patterns` output as ``(occurrences, 4)`` arrays.
 
     Row 0 is the first occurrence as a repeat of itself, row ``k`` ``[a, b, c_k, d_k]``: the
-    layout of :func:`group_patterns`, so that writers and pictures serve both methods.
+    layout of :func:`complex_auto.nf14.group_patterns`, so that writers and pictures serve both methods.
     """
     patterns = []
     for _, spans in found:
@@ -918,7 +499,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     csv_path : str or Path, optional
         The piece's score (JKU csv).
     th, rho : float, int
-        See :func:`find_segments` (``nf14`` only).
+        See :func:`complex_auto.nf14.find_segments` (``nf14`` only).
     domain : {'audio', 'symbolic'}
         Time base of the frames relative to the score (:func:`score_offset`).
     frame_seconds : float
@@ -928,7 +509,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     load_segments, save_segments : bool
         Read the segments from / save them to ``layout.segments_cache(piece)`` (``nf14`` only).
     plot : bool
-        Also draw ``PIECE_patterns.png`` (:func:`plot_patterns`).
+        Also draw ``PIECE_patterns.png`` (:func:`complex_auto.display.plot_patterns`).
     method : {'nf14', 'families'}
         The finder (:data:`METHODS`).
     window : int
@@ -1347,7 +928,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     csv_list, bpm
         The scores and tempi of the pieces, as for :func:`plan_run`.
     th, rho
-        As for :func:`find_segments` (``nf14`` only; recorded as settings).
+        As for :func:`complex_auto.nf14.find_segments` (``nf14`` only; recorded as settings).
     jobs : int
         Processes (:func:`complex_auto.utils.pool_context`) that run pieces at once, the
         largest matrices first; 1 runs them here, in list order.

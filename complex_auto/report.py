@@ -38,7 +38,8 @@ from .filelist import read_list
 from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
                   read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
-from .patterns import PALETTE, TRUTH_COLOUR, extraction_settings, score_offset
+from .display import PALETTE, TRUTH_COLOUR
+from .patterns import extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, file_in_the_way,
                     native_stderr_silenced, progress)

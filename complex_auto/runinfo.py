@@ -1,4 +1,5 @@
-"""What ``convert.py`` records about how a run's features were made (``conversion.json``).
+"""What a run records about how its features and models were made (``conversion.json``,
+``training_{data_type}.json``).
 
 The extractor needs the duration of a matrix frame, which depends on the CQT hop, the sample
 rate and the window step that conversion used; reading it here, rather than assuming the

@@ -2,7 +2,7 @@
 
 Written line by line from DESIGN.md §8, step 2, with nothing clever: plain Python loops over
 Python floats (IEEE doubles, the same arithmetic as float64), every score recomputed from scratch,
-the block zeroed cell by cell. ``complex_auto.patterns.find_segments`` must return exactly what
+the block zeroed cell by cell. ``complex_auto.nf14.find_segments`` must return exactly what
 this returns.
 """
 import numpy as np

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from complex_auto import cqt, evaluation, families, features, melody, patterns, selfsim
+from complex_auto import cqt, evaluation, families, features, melody, nf14, selfsim
 from complex_auto.config import load_config
 from complex_auto.convert import write_matrix
 from complex_auto.errors import ComplexAutoError, ConfigError, DataError, ParameterError
@@ -94,7 +94,7 @@ def test_segment_search_arguments_that_never_ended_are_refused(kwargs, message):
     0 or a threshold of inf or NaN it never did, and the call hung."""
     args = {"min_dur": 5, **kwargs}
     with pytest.raises(ParameterError, match=message):
-        patterns.find_segments(np.zeros((60, 60)), args.pop("min_dur"), **args)
+        nf14.find_segments(np.zeros((60, 60)), args.pop("min_dur"), **args)
 
 
 @pytest.mark.parametrize("bpm, frame_seconds, message", [
@@ -103,8 +103,8 @@ def test_segment_search_arguments_that_never_ended_are_refused(kwargs, message):
 ])
 def test_search_params_refuses_a_tempo_that_is_not_one(bpm, frame_seconds, message):
     with pytest.raises(ParameterError, match=message):
-        patterns.search_params(bpm, frame_seconds)
-    assert patterns.search_params(60, 0.25) == (0.25, 64, 20)
+        nf14.search_params(bpm, frame_seconds)
+    assert nf14.search_params(60, 0.25) == (0.25, 64, 20)
 
 
 @pytest.mark.parametrize("kwargs, message", [

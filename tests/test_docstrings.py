@@ -70,6 +70,13 @@ def test_every_module_of_the_package_is_read():
             "complex_auto.invariance.command"} <= modules
 
 
+def test_the_package_docstring_names_every_module():
+    # the map a reader opens first: a module missing from it is one they will not find
+    modules = {info.name for info in pkgutil.iter_modules(complex_auto.__path__)}
+    assert {"families", "nf14", "display"} <= modules
+    assert sorted(m for m in modules if f"``{m}``" not in complex_auto.__doc__) == []
+
+
 def test_a_parameters_section_names_every_parameter_and_no_other():
     # A function may go without the section (a one-line helper says it all in its summary);
     # one that has it documents every argument, so that a reader can trust what it omits.

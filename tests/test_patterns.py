@@ -9,10 +9,10 @@ import pytest
 
 from complex_auto.errors import DataError
 from complex_auto.layout import RunLayout
-from complex_auto.patterns import (DEFAULT_TH, extract_run, find_segments,
-                                   format_mirex, group_patterns, occurrence_notes, plan_run,
-                                   patterns_to_notes, read_segraw, score_offset, search_params,
-                                   span_to_beats, write_mirex, write_patterns_csv, write_segraw)
+from complex_auto.nf14 import DEFAULT_TH, find_segments, group_patterns, search_params
+from complex_auto.patterns import (extract_run, format_mirex, occurrence_notes, plan_run,
+                                   patterns_to_notes, read_segraw, score_offset, span_to_beats,
+                                   write_mirex, write_patterns_csv, write_segraw)
 from tests.conftest import child_env
 from tests.segment_oracle import oracle_find_segments, raw_cqt_matrix
 
@@ -613,7 +613,7 @@ def test_the_picture_tells_the_ground_truth_from_the_patterns_and_has_a_time_axi
     the eighth pattern was grey, the ground truth's colour in the report; no time was shown."""
     from PIL import Image
 
-    from complex_auto.patterns import PALETTE, TRUTH_COLOUR, plot_patterns
+    from complex_auto.display import PALETTE, TRUTH_COLOUR, plot_patterns
 
     X = np.random.default_rng(0).random((200, 200))
     found = [np.array([[10, 30, 10, 30], [10, 30, 20 * k + 40, 20 * k + 60]]) for k in range(8)]
@@ -638,7 +638,7 @@ def test_the_pictures_title_draws_accents_and_wraps_to_its_width(tmp_path):
     picture's edge."""
     from PIL import Image
 
-    from complex_auto.patterns import plot_patterns
+    from complex_auto.display import plot_patterns
 
     X = np.random.default_rng(0).random((200, 200))
 

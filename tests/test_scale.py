@@ -13,7 +13,7 @@ from complex_auto.config import load_config
 from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.layout import RunLayout
 from complex_auto.memory import MAX_MEMORY_ENV, MemoryLimitError, format_size, parse_size
-from complex_auto.patterns import find_segments, group_patterns, pattern_scores
+from complex_auto.nf14 import find_segments, group_patterns, pattern_scores
 from complex_auto.selfsim import (convolve_same, cosine_distances, diagonal_kernel,
                                   self_similarity, write_self_similarity, zero_band)
 from complex_auto.shards import outputs_complete, parse_shard, shard_range
@@ -517,7 +517,7 @@ def test_long_matrices_are_stored_compactly_and_computed_once_per_pair(tmp_path,
 def test_picture_pooled_in_bands_equals_the_whole_matrix_pooled(n, factor):
     """The picture of a long recording's matrix is max-pooled a band of rows at a time; every
     band is wider than tall, and the result must be the pooling of the whole matrix."""
-    from complex_auto.patterns import _max_pool_bands
+    from complex_auto.display import _max_pool_bands
 
     X = np.random.default_rng(n).random((n, n)).astype(np.float32)
     cells = -(-n // factor)
