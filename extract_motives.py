@@ -74,8 +74,10 @@ def parser():
                         "when a piece gives nothing it is lowered by 0.001 until something is "
                         "found")
     p.add_argument("--csv", "-csv", dest="csv", default="auto", metavar="LIST",
-                   help="text file listing one csv score per matrix, in the order of "
-                        "ss_matrices_filelist.txt (e.g. jku_csv_files.txt); 'auto' (default): "
+                   help="text file listing one csv score per matrix (e.g. "
+                        "jku_csv_files.txt): paired by name when the two lists name the same "
+                        "pieces, else line by line, in the order of ss_matrices_filelist.txt; "
+                        "'auto' (default): "
                         "JKU pieces get theirs from jku_csv_files.txt by name, other "
                         "recordings none; 'none': no scores. Without a score there is no .seg")
     p.add_argument("-j", "--jobs", dest="jobs", type=int, default=1, metavar="JOBS",

@@ -28,9 +28,11 @@ placed with the answers reach.
     python bench/discovery.py --notes melody            # its highest sounding notes
 
 A data set folder holds ``input_audio.txt`` (``audio<TAB>bpm``, paths relative to the folder),
-``csv_files.txt`` (the scores, same order) and ``groundtruth/PIECE.txt``. Runs are written to
+``csv_files.txt`` (the scores, paired by piece name) and ``groundtruth/PIECE.txt``; the lists are
+read as convert.py reads them. Runs are written to
 output/bench_discovery_NAME_MODELDIR_{features}[_focusN]/ (MODELDIR: the folder of --model, e.g.
-cqt_piano; --keep to reuse a conversion made there with the same model and config). The finders
+cqt_piano; --keep to reuse a conversion made there with the same model and config, of the same
+recordings and tempi, none changed since). The script runs from any folder. The finders
 run there one after the other, so the folder keeps the last one's patterns: extract_motives.py
 on it again (or --methods with one finder) gives the files of another.
 """
@@ -48,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from complex_auto.chance import ceiling_scores, chance_scores  # noqa: E402
 from complex_auto.cli import at_least_one, number  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
+from complex_auto.filelist import read_list  # noqa: E402
 from complex_auto.jku import occurrence_onsets, read_csv_list, read_score_csv  # noqa: E402
 from complex_auto.layout import piece_name  # noqa: E402
 from complex_auto.evaluation import (best_subset, evaluate_folder, evaluate_piece,  # noqa: E402
@@ -83,18 +86,14 @@ def dataset_lists(folder, tmp, durations=False):
             raise DataError(f"{folder}: no {need}; a data set folder holds input_audio.txt, "
                             f"csv_files.txt and groundtruth/ (see bench/discovery.py --help)")
     lists = {}
-    for name in ("input_audio.txt", "csv_files.txt"):
-        lines, files = [], []
-        for k, line in enumerate((folder / name).read_text().splitlines(), 1):
-            if line.strip():
-                first, *rest = line.split("\t")
-                if not (folder / first).is_file():
-                    raise DataError(f"{folder / name}, line {k}: {folder / first} does not exist")
-                lines.append("\t".join([str(folder / first)] + rest))
-                files.append(folder / first)
-        if not lines:
-            raise DataError(f"{folder / name}: lists no file")
-        lists[tmp / f"{folder.name}_{name}"] = "\n".join(lines) + "\n"
+    for name, what in (("input_audio.txt", "audio"), ("csv_files.txt", "csv score")):
+        # read as convert.py reads a list (comments, a tempo after a space, CRLF), written
+        # back with absolute paths
+        entries = read_list(folder / name, what)
+        files = [f.resolve() for f, _, _ in entries]
+        lists[tmp / f"{folder.name}_{name}"] = "".join(
+            f"{f}" + (f"\t{bpm}" if bpm is not None else "") + "\n"
+            for f, (_, bpm, _) in zip(files, entries))
     if durations:
         _read_durations(files)          # the files of the last list: the scores
     tmp.mkdir(parents=True, exist_ok=True)
@@ -376,24 +375,37 @@ def _families_against_truth(run, refdir, root, select):
         yield piece["piece"], founds, matrices, h
 
 
-def _same_conversion(folder, model, config, focus=None):
-    """Whether ``folder`` holds a complete conversion made with this model, config and focus."""
+def _same_conversion(folder, model, config, focus=None, audio=None):
+    """Whether ``folder`` holds a complete conversion made with this model, config and focus,
+    and of the recordings and tempi that the list ``audio`` gives, none changed since.
+
+    Runs are named by the data set folder's name: two folders of one name (or a list edited
+    since) would otherwise score one set's matrices against the other's scores.
+    """
     import json
 
+    info_path = folder / "conversion.json"
     try:
-        info = json.loads((folder / "conversion.json").read_text())
+        info = json.loads(info_path.read_text())
     except (OSError, ValueError):
         return False
     same = all(Path(info.get(k) or "").resolve() == Path(v).resolve()
                for k, v in (("model", model), ("config", config)))
     same = same and info.get("focus_frames") == focus
+    if same and audio is not None:
+        # convert.py ran in ROOT: the paths it recorded are relative to it, or absolute
+        done = [(ROOT / r.get("audio", ""), r.get("bpm")) for r in info.get("files", [])
+                if isinstance(r, dict)]
+        listed = [(f.resolve(), bpm) for f, bpm, _ in read_list(audio, "audio")]
+        same = ([(f.resolve(), bpm) for f, bpm in done] == listed
+                and all(f.stat().st_mtime <= info_path.stat().st_mtime for f, _ in listed))
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 
 
 def run_name(folder=None, model=MODEL,
              features="cae", focus=None):
     """The run :func:`run_dataset` writes: ``bench_discovery_NAME_MODELDIR_FEATURES[_focusN]``."""
-    name = Path(folder).name if folder else "jku"
+    name = Path(folder).resolve().name if folder else "jku"
     # the model's folder in the name: runs of two models must not overwrite each other
     return (f"bench_discovery_{name}_{Path(model).parent.name}_{features}"
             + (f"_focus{focus}" if focus else ""))
@@ -442,7 +454,7 @@ def convert_dataset(folder=None, keep=False, model=MODEL, config=CONFIG, feature
     base = run_name(folder, model, features, focus)
     tmp = ROOT / "output" / base
     audio, csvs, refdir = dataset_lists(folder, tmp, durations)
-    if not (keep and _same_conversion(tmp, model, config, focus)):
+    if not (keep and _same_conversion(tmp, model, config, focus, audio)):
         cmd = [sys.executable, str(ROOT / "convert.py"), base, str(audio), str(config),
                "--self-sim-matrix", "--model", str(model)]
         if features != "cae":
@@ -551,7 +563,8 @@ def main():
     p.add_argument("--seeds", type=at_least_one, default=3,
                    help="random placements for chance (default %(default)s)")
     p.add_argument("--keep", action="store_true",
-                   help="reuse an earlier conversion with the same model and config")
+                   help="reuse an earlier conversion with the same model and config, of the "
+                        "same recordings and tempi, none changed since")
     args = p.parse_args()
     t0 = time.perf_counter()
     results, top = run_dataset(args.folder, args.methods, args.seeds, args.keep,
@@ -559,7 +572,7 @@ def main():
                                args.features, args.focus_frames,
                                parse_audio_start(args.audio_start), args.occurrence_p,
                                args.best_subset, args.max_beats, args.notes, args.candidates)
-    name = Path(args.folder).name if args.folder else "jku"
+    name = Path(args.folder).resolve().name if args.folder else "jku"
     for method, res in results.items():
         pieces, piece_chance = res.pieces, res.piece_chance
         print(f"\n{method}, per piece: run (chance)")

@@ -565,7 +565,7 @@ MUTANTS = [
     ("filelist", "comments read as paths",
      "if line.startswith(\"#\"):", "if False:"),
     ("filelist", "relative paths from the current folder only",
-     "if not f.is_absolute() and not f.exists() and (path.parent / f).exists():", "if False:"),
+     "        if not f.is_absolute() and not f.exists():", "        if False:"),
     ("filelist", "a tempo of zero accepted",
      "if not np.isfinite(value) or value <= 0:", "if not np.isfinite(value) or value < 0:"),
     ("filelist", "names that differ in case taken for two",
@@ -1051,6 +1051,24 @@ MUTANTS = [
      "        save_state(model.state_dict(), model_path)     # after the record: it holds both\n"
      "        if record is not None:\n"
      "            write_training_info(layout.training_info(dtype), record)\n"),
+    ("evaluation", "a run's .seg files of an earlier extraction scored",
+     "            files = [p for p in files if piece_name(p) in extracted]\n", ""),
+    ("evaluation", "a run's results.txt silent on the pieces left out",
+     "            notes.append(\"left out, an earlier extraction's: \" + \", \".join(stale))",
+     "            pass"),
+    ("report", "a report of the tables of an earlier extraction",
+     "        found = {p: f for p, f in found.items() if p in extracted}\n", ""),
+    ("patterns", "csv scores of the same pieces paired line by line",
+     "    if sorted(names) == sorted(by_name) and len(by_name) == len(csvs):",
+     "    if False:"),
+    ("patterns", "a csv list out of order scored against the wrong scores",
+     "            if piece_name(c) in names:", "            if False:"),
+    ("patterns", "a run's matrices looked for from the working folder only",
+     'read_list(layout.matrix_list, "matrix", hint, base=layout.root.parent)',
+     'read_list(layout.matrix_list, "matrix", hint)'),
+    ("filelist", "a list's base folder ignored",
+     "    folders = [path.parent] + ([Path(base)] if base is not None else [])",
+     "    folders = [path.parent]"),
 ]
 
 

@@ -211,7 +211,7 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     """
     results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes,
                              durations=melody)
-    name = Path(folder).name if folder else "jku"
+    name = Path(folder).resolve().name if folder else "jku"
     # every setting its own folder: pattern_matches.py and annotated_repeats.py read the
     # default's, which a run with another tolerance or --notes overwrote under its name
     run = (f"bench_score_features_{name}_t{transpose}"
@@ -292,7 +292,7 @@ def main():
             f"{r[m]:8.3f} ({res.piece_chance[r['piece']][m]:.3f})" for m in SHOWN))
         print(f"{'  CAE':<20}" + "".join(
             f"{c[m]:8.3f} ({res.cae.piece_chance[r['piece']][m]:.3f})" for m in SHOWN))
-    name = Path(args.folder).name if args.folder else "jku"
+    name = Path(args.folder).resolve().name if args.folder else "jku"
     print(f"\n{name}: families, mean over pieces (chance = the run's own patterns at random "
           f"places, {args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all, "
           f"extraction on the score's matrices {res.seconds:.1f} s")

@@ -170,7 +170,7 @@ def main():
     t0 = time.perf_counter()
     results = sensitivity(args.folder, args.only, extra, args.seeds,
                           Path(args.model).resolve(), Path(args.config).resolve())
-    name = Path(args.folder).name if args.folder else "jku"
+    name = Path(args.folder).resolve().name if args.folder else "jku"
     print(f"\n{name}, families: mean over pieces, run (margin over its chance control, "
           f"{args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all")
     print(f"{'variant':<44}" + "".join(f"{c:>17}" for c in SHOWN))

@@ -42,7 +42,7 @@ def _split_bpm(line, where, path_exists):
     return line, None
 
 
-def read_list(path, what="file", missing_hint="", check_exists=True):
+def read_list(path, what="file", missing_hint="", check_exists=True, base=None):
     """Entries of a file list, with their tempo column and line number.
 
     Parameters
@@ -54,6 +54,10 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
         Appended to the message when the list itself is missing.
     check_exists : bool
         Raise when a listed file does not exist.
+    base : str or Path, optional
+        A folder a relative entry is also looked for in, after the working folder and the
+        list's own: a run's lists name files from the folder that holds ``output/``, which is
+        not the working folder of a command started elsewhere.
 
     Returns
     -------
@@ -72,10 +76,12 @@ def read_list(path, what="file", missing_hint="", check_exists=True):
     if not path.is_file():
         raise DataError(f"{path}: file list does not exist{missing_hint}")
 
+    folders = [path.parent] + ([Path(base)] if base is not None else [])
+
     def resolve(entry):
         f = Path(entry)
-        if not f.is_absolute() and not f.exists() and (path.parent / f).exists():
-            f = path.parent / f
+        if not f.is_absolute() and not f.exists():
+            f = next((d / f for d in folders if (d / f).exists()), f)
         return f
 
     noun = "file" if what == "file" else f"{what} file"      # not "listed file file"

@@ -664,7 +664,8 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
         The run's name: its folder under ``root``.
     csv_list : str or Path or None
         ``'auto'``: JKU pieces get their score from ``jku_list`` by name, others none.
-        ``None`` or ``'none'``: no scores. A path: one csv per matrix, in the same order.
+        ``None`` or ``'none'``: no scores. A path: one csv per matrix, paired by piece name
+        when the two lists name the same pieces, else in the same order.
     bpm : float, optional
         Tempo of the pieces that are not JKU pieces and have none in a list's second column.
         (Tempo precedence: list column of the matrix list, then of the csv list, then the
@@ -695,7 +696,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
         # shards, which leave them to the merge (a whole run writes conversion.json)
         hint = (f"; its conversion was stopped, or ran in parts (--shard) whose lists "
                 f"python convert.py {run} FILELIST CONFIG --merge writes")
-    matrices = read_list(layout.matrix_list, "matrix", hint)
+    matrices = read_list(layout.matrix_list, "matrix", hint, base=layout.root.parent)
     check_distinct_names(matrices, layout.matrix_list, pieces=True)
     for m, _, _ in matrices:
         _check_matrix_file(m)
@@ -717,11 +718,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
                             f"{layout.matrix_list} lists "
                             f"{counted(len(matrices), 'matrix', 'matrices')}; "
                             "list one csv per matrix, in the same order")
-        csvs = [(f, b) for f, b, _ in listed]
-        for (m, _, _), (c, _) in zip(matrices, csvs):
-            if piece_name(c) != piece_name(m):
-                log.warning("matrix %s is paired with csv %s (same line number, different "
-                            "names)", m, c)
+        csvs = _pair_scores(matrices, listed, layout.matrix_list, csv_list)
 
     plan = []
     for (m, list_bpm, _), (c, csv_bpm) in zip(matrices, csvs):
@@ -733,6 +730,32 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv
             read_score_csv(c, durations)    # fail now on a bad row, not after the searches
         plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given), "csv": c})
     return plan
+
+
+def _pair_scores(matrices, csvs, matrix_list, csv_list):
+    """The csv score of each matrix: by name when the two lists name the same pieces, else
+    line by line (the original's rule, for files named otherwise).
+
+    Lists of the same pieces in two orders paired line by line scored every piece against
+    another's score, with a warning; now they pair by name. A csv that names a piece of
+    another line is a list out of order: refused rather than scored against the wrong score.
+    """
+    names = [piece_name(m) for m, _, _ in matrices]
+    by_name = {piece_name(c): (c, b) for c, b, _ in csvs}
+    if sorted(names) == sorted(by_name) and len(by_name) == len(csvs):
+        if names != [piece_name(c) for c, _, _ in csvs]:
+            log.info("%s and %s list the same pieces in other orders: paired by name",
+                     matrix_list, csv_list)
+        return [by_name[n] for n in names]
+    for (m, _, _), (c, _, line) in zip(matrices, csvs):
+        if piece_name(c) != piece_name(m):
+            if piece_name(c) in names:
+                raise DataError(f"{csv_list}, line {line}: {c} is the score of "
+                                f"{piece_name(c)}, whose matrix is on another line of "
+                                f"{matrix_list}; list one csv per matrix, in its order")
+            log.warning("matrix %s is paired with csv %s (same line number, different "
+                        "names)", m, c)
+    return [(c, b) for c, b, _ in csvs]
 
 
 def _warn_other_folders(matrices, layout):

@@ -248,7 +248,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     """The pieces of a run with what the report needs to know about each.
 
     Pieces are those with a ``PIECE.patterns.csv``, in the order of the matrix list (others
-    after it, by name). Tempo and csv score are those the extractor used (``extraction.json``);
+    after it, by name); when ``extraction.json`` lists pieces, only those (the others' files
+    are an earlier extraction's, left out with a warning). Tempo and csv score are those the extractor used (``extraction.json``);
     where that record gives none, the tempo is the matrix list's column, then
     ``conversion.json``'s, then the JKU table by name, then ``bpm``, and the csv score comes
     from ``csv_list``. A tempo may stay unknown (``None``, also when the one found is not
@@ -279,6 +280,13 @@ def run_pieces(layout, csv_list="auto", bpm=None):
         for m, list_bpm, _ in read_list(layout.matrix_list, "matrix", check_exists=False):
             listed[piece_name(m)] = list_bpm
     found = {piece_name(p): p for p in layout.dir.glob("*.patterns.csv")}
+    if extracted:
+        stale = sorted(set(found) - set(extracted))
+        if stale:
+            log.warning("%s: left out %s: not among the pieces of its last extraction "
+                        "(extraction.json), so from an earlier one", layout.dir,
+                        ", ".join(f"{s}.patterns.csv" for s in stale))
+        found = {p: f for p, f in found.items() if p in extracted}
     order = [p for p in listed if p in found] + sorted(p for p in found if p not in listed)
     scores = _score_lists(csv_list)
     pieces = []

@@ -39,13 +39,13 @@ def test_a_folder_that_is_not_a_data_set(tmp_path, script, case):
         words = (str(folder), "no input_audio.txt")
     elif case == "empty list":
         folder = bad_folder(tmp_path, {"input_audio.txt": "\n", "csv_files.txt": ""})
-        words = ("input_audio.txt: lists no file",)
+        words = ("input_audio.txt: file list is empty",)
     else:
         folder = bad_folder(tmp_path, {"input_audio.txt": "a.wav\t120\n",
                                        "csv_files.txt": "csv/a.csv\n"})
         (folder / "csv").mkdir()
         (folder / "csv" / "a.csv").write_text("0,60,60,1,0\n")
-        words = ("input_audio.txt, line 1", "a.wav does not exist")
+        words = ("input_audio.txt, line 1", "'a.wav' does not exist")
     one_line_error(bench(script, folder), *words)
     # nothing written for it under output/
     assert not list((ROOT / "output").glob(f"bench_*{folder.name}*"))
@@ -61,6 +61,65 @@ def test_a_melody_needs_durations_and_is_refused_before_any_conversion(tmp_path,
     (folder / "csv" / "a.csv").write_text("0,60\n1,62\n")
     one_line_error(bench(script, folder, *option), "a.csv, line 1", "duration_in_beats")
     assert not list((ROOT / "output").glob(f"bench_*{folder.name}*"))
+
+
+def test_a_data_set_list_is_read_as_convert_py_reads_it(tmp_path, monkeypatch):
+    """discovery.py refused a comment line, a tempo after a space and a trailing space, which
+    convert.py accepts; and a folder given as '.' named its run 'bench_discovery__...'."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery
+
+    folder = bad_folder(tmp_path, {
+        "input_audio.txt": "# held-out movements: audio<TAB>bpm\r\naudio/a.ogg 90\r\n"
+                           "audio/b.ogg\t120.5\r\n\r\n",
+        "csv_files.txt": "csv/a.csv \ncsv/b.csv\n"})
+    for name in ("audio/a.ogg", "audio/b.ogg", "csv/a.csv", "csv/b.csv"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text("")
+    audio, csvs, refdir = discovery.dataset_lists(folder, tmp_path / "lists")
+    assert audio.read_text() == (f"{folder / 'audio/a.ogg'}\t90.0\n"
+                                 f"{folder / 'audio/b.ogg'}\t120.5\n")
+    assert csvs.read_text() == f"{folder / 'csv/a.csv'}\n{folder / 'csv/b.csv'}\n"
+    assert refdir == folder / "groundtruth"
+    monkeypatch.chdir(folder)
+    assert discovery.run_name(".") == f"bench_discovery_{folder.name}_cqt_piano_cae"
+
+
+def test_a_conversion_is_reused_only_for_the_same_recordings_and_tempi(tmp_path):
+    """Runs are named by the data set folder's name: --keep (and sensitivity.py, always)
+    scored one folder's matrices against another's scores, or ignored an edited tempo."""
+    import json
+    import os
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import discovery
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "ss_matrices_filelist.txt").write_text("")
+    a, b = tmp_path / "a.ogg", tmp_path / "b.ogg"
+    for f in (a, b):
+        f.write_text("")
+        os.utime(f, (1_000_000, 1_000_000))
+    (run / "conversion.json").write_text(json.dumps({
+        "model": str(discovery.MODEL), "config": str(discovery.CONFIG), "focus_frames": None,
+        "files": [{"audio": str(a), "bpm": 90.0}, {"audio": str(b), "bpm": None}]}))
+    listed = tmp_path / "list.txt"
+
+    def same(text):
+        listed.write_text(text)
+        return discovery._same_conversion(run, discovery.MODEL, discovery.CONFIG, None, listed)
+
+    assert same(f"{a}\t90\n{b}\n")
+    assert not same(f"{a}\t45\n{b}\n")                  # a tempo edited
+    assert not same(f"{b}\n{a}\t90\n")                  # another order, so other matrices
+    assert not same(f"{a}\t90\n")                        # a list cut short
+    c = tmp_path / "other" / "a.ogg"                      # another folder's recording
+    c.parent.mkdir()
+    c.write_text("")
+    assert not same(f"{c}\t90\n{b}\n")
+    os.utime(b)                                           # a recording changed since
+    assert not same(f"{a}\t90\n{b}\n")
 
 
 def test_chance_of_a_run_that_was_not_extracted(tmp_path):

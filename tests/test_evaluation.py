@@ -129,6 +129,29 @@ def test_run_results_files(tmp_path):
     assert results.count("\nmean ") == 2 and text in results    # appended, not replaced
 
 
+def test_a_run_scores_the_pieces_of_its_last_extraction_only(tmp_path, caplog):
+    # another data set converted and extracted into a run of the same name, or a list cut
+    # short, leaves .seg files of pieces the last extraction did not list: scored, they mixed
+    # two data sets in one mean
+    layout = RunLayout("r", tmp_path).make()
+    for piece, keep in (("silverswan-poly", None), ("mazurka24-4-poly", 1),
+                        ("sonata04-2-poly", 2)):
+        write_mirex(layout.seg(piece), load_patterns(GT / f"{piece}.txt")[:keep])
+    layout.extraction_info.write_text(json.dumps({"method": "families", "pieces": [
+        {"piece": "mazurka24-4-poly"}, {"piece": "sonata04-2-poly"}]}))
+    with caplog.at_level("WARNING"):
+        rows, mean, unpaired, text = evaluate_run("r", refdir=GT, root=tmp_path)
+    assert [r["piece"] for r in rows] == ["mazurka24-4-poly", "sonata04-2-poly"]
+    assert mean["Est_F"] == pytest.approx((rows[0]["Est_F"] + rows[1]["Est_F"]) / 2)
+    assert "silverswan-poly" in unpaired["reference_only"]
+    assert "# left out, an earlier extraction's: silverswan-poly" in text
+    assert "silverswan-poly.seg: not among the pieces of its last extraction" in caplog.text
+    # a folder of estimates that is no run's is read whole, as before
+    est = tmp_path / "est"
+    shutil.copytree(layout.dir, est, ignore=shutil.ignore_patterns("extraction.json"))
+    assert len(evaluate_folder(est, GT, (".seg",))[0]) == 3
+
+
 def test_missing_or_empty_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no estimate files"):

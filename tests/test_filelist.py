@@ -63,6 +63,24 @@ def test_a_relative_path_is_taken_from_the_list_s_folder_when_not_from_here(file
     assert read_filelist(lst)[0].resolve() == (elsewhere / "a.wav").resolve()
 
 
+def test_a_base_folder_is_looked_in_last(files, tmp_path, monkeypatch):
+    # a run's matrix list names files from the folder holding output/, not from its own
+    run = files / "output" / "r"
+    run.mkdir(parents=True)
+    (run / "a.npy").write_bytes(b"")
+    lst = run / "list.txt"
+    lst.write_text("output/r/a.npy\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(DataError, match="line 1: listed matrix file 'output/r/a.npy' does not"):
+        read_list(lst, "matrix")
+    assert read_list(lst, "matrix", base=files)[0][0] == files / "output/r/a.npy"
+    (run / "output" / "r").mkdir(parents=True)               # the list's own folder first
+    (run / "output" / "r" / "a.npy").write_bytes(b"")
+    assert read_list(lst, "matrix", base=files)[0][0] == run / "output/r/a.npy"
+
+
 @pytest.mark.parametrize("text", ["0", "-96", "nan", "inf"])
 def test_a_tempo_that_is_not_positive_is_refused_naming_the_line(files, text):
     lst = files / "list.txt"

@@ -1,4 +1,5 @@
 """Segment search, pattern grouping, notes and files of ``complex_auto.patterns``."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -491,6 +492,54 @@ def test_plan_errors(tmp_path, small_score):
         with pytest.raises(DataError, match=rf"line 2: .* is piece '{second[:4]}' again "
                                             r"\(line 1\); outputs are named by piece"):
             plan_run("r", csv_list="none", bpm=100, root=tmp_path)
+
+
+def test_a_run_is_planned_from_any_working_folder(tmp_path, monkeypatch):
+    """convert.py lists matrices relative to the folder holding output/; a command started
+    elsewhere (bench/discovery.py from /tmp) found none of them."""
+    layout = make_run(tmp_path, ["a.wav", "b.wav"])
+    layout.matrix_list.write_text("output/r/a.wav.npy\t100\noutput/r/b.wav.npy\t100\n")
+    (tmp_path / "output").mkdir()
+    shutil.move(layout.dir, tmp_path / "output" / "r")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    plan = plan_run("r", csv_list="none", root=tmp_path / "output")
+    assert [q["matrix"] for q in plan] == [tmp_path / "output/r/a.wav.npy",
+                                           tmp_path / "output/r/b.wav.npy"]
+
+
+def test_scores_pair_with_matrices_by_name_when_the_lists_name_the_same_pieces(
+        tmp_path, small_score, caplog):
+    """A csv list in another order than the audio list paired every piece with another's
+    score, line by line, and scored it (a warning said so, and the scores were near 0)."""
+    make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
+    scores = {}
+    for name, tempo in (("a", 60), ("b", 70), ("c", 80)):
+        scores[name] = tmp_path / f"{name}.csv"
+        scores[name].write_text(small_score.read_text())
+    csvs = tmp_path / "csvs.txt"
+    csvs.write_text(f"{scores['c']}\t80\n{scores['a']}\t60\n\n{scores['b']}\t70\n")
+    plan = plan_run("r", csv_list=str(csvs), root=tmp_path)
+    assert [(q["piece"], Path(q["csv"]).name, q["bpm"]) for q in plan] == [
+        ("a", "a.csv", 60), ("b", "b.csv", 70), ("c", "c.csv", 80)]
+    # a score of a piece listed on another line, in lists that are not of the same pieces:
+    # out of order, refused (its line in the file, blank lines counted)
+    other = tmp_path / "d.csv"
+    other.write_text(small_score.read_text())
+    csvs.write_text(f"{scores['b']}\n\n{scores['a']}\n{other}\n")
+    with pytest.raises(DataError, match=r"csvs\.txt, line 1: .*b\.csv is the score of b, whose "
+                                        r"matrix is on another line of .*ss_matrices"):
+        plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    # files named otherwise: line by line, as the original, with a warning
+    named = [tmp_path / f"score{k}.csv" for k in range(3)]
+    for f in named:
+        f.write_text(small_score.read_text())
+    csvs.write_text("".join(f"{f}\n" for f in named))
+    caplog.set_level("WARNING")
+    plan = plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    assert [Path(q["csv"]).name for q in plan] == ["score0.csv", "score1.csv", "score2.csv"]
+    assert "is paired with csv" in caplog.text and "score0.csv (same line number" in caplog.text
 
 
 @pytest.mark.parametrize("method,streamed", [("nf14", False), ("nf14", True),

@@ -868,6 +868,23 @@ def test_a_report_of_part_of_a_run_says_which_pieces_are_missing(runs, tmp_path,
     assert said in caplog.text and said in (run / "report" / "index.html").read_text()
 
 
+def test_a_report_shows_the_pieces_of_the_last_extraction_only(runs, tmp_path, monkeypatch,
+                                                               caplog):
+    """A run extracted again from a shorter list (or another data set of the same name) kept
+    the other pieces' tables, and its report counted them as the run's."""
+    run = tmp_path / "output" / "plain"
+    shutil.copytree(runs / "output" / "plain", run)
+    shutil.copy(run / f"{PLAIN}.patterns.csv", run / "earlier.patterns.csv")
+    monkeypatch.chdir(tmp_path)
+    assert build_report("plain")["pieces"] == [PLAIN, "earlier"]      # no record: every table
+    (run / "extraction.json").write_text(json.dumps({"method": "families",
+                                                     "pieces": [{"piece": PLAIN}]}))
+    caplog.set_level("WARNING")
+    assert build_report("plain")["pieces"] == [PLAIN]
+    assert "left out earlier.patterns.csv: not among the pieces of its last extraction" \
+        in caplog.text
+
+
 def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, monkeypatch):
     """A report of --max-beats 8 --notes melody said only 'method families', like one of the
     defaults, though its scores were half theirs."""
