@@ -82,7 +82,8 @@ from complex_auto.errors import DataError  # noqa: E402
 #: Tests run against each module's mutants.
 TESTS = {
     "families": ["tests/test_families.py", "tests/test_api.py"],
-    "chance": ["tests/test_families.py", "tests/test_recurrence.py", "tests/test_melody.py"],
+    "chance": ["tests/test_families.py", "tests/test_recurrence.py", "tests/test_melody.py",
+               "tests/test_api.py"],
     "melody": ["tests/test_melody.py", "tests/test_families.py"],
     "patterns": ["tests/test_patterns.py", "tests/test_families.py", "tests/test_recurrence.py",
                  "tests/test_melody.py", "tests/test_evaluation.py"],
@@ -121,7 +122,8 @@ TESTS = {
     "invariance/report": ["tests/test_invariance.py"],
     "_segment_kernel": ["tests/test_patterns.py"],
     "nf14": ["tests/test_patterns.py", "tests/test_scale.py", "tests/test_api.py"],
-    "display": ["tests/test_patterns.py", "tests/test_scale.py"],
+    "display": ["tests/test_patterns.py", "tests/test_scale.py", "tests/test_api.py"],
+    "checks": ["tests/test_api.py"],
     "shards": ["tests/test_scale.py"],
     "runinfo": ["tests/test_evaluation.py", "tests/test_convert.py", "tests/test_report.py",
                 "tests/test_training.py"],
@@ -293,8 +295,8 @@ MUTANTS = [
     ("cqt", "a block's frames one frame late",
      "first = f0 - lo // hop", "first = f0 - lo // hop + 1"),
     ("features", "one window start fewer",
-     "return np.arange(0, max(n_frames - length, 0), step)",
-     "return np.arange(0, max(n_frames - length - 1, 0), step)"),
+     "return np.arange(0, max(n_frames - length, 0), step, dtype=np.int64)",
+     "return np.arange(0, max(n_frames - length - 1, 0), step, dtype=np.int64)"),
     ("features", "windows flattened frame-major, as the original converted",
      "win = win.transpose(1, 2, 0) if legacy_layout else win.transpose(1, 0, 2)",
      "win = win.transpose(1, 2, 0)"),
@@ -449,8 +451,8 @@ MUTANTS = [
     ("jku", "negative durations pass the fast reader",
      "np.isfinite(fast).all() and (fast[:, 2:] >= 0).all()", "np.isfinite(fast).all()"),
     ("jku", "the table's tempo wins over the user's",
-     "    if bpm is not None:\n        bpm = float(bpm)",
-     "    if bpm is not None and piece not in JKU_BPM:\n        bpm = float(bpm)"),
+     "    if bpm is not None:\n        try:",
+     "    if bpm is not None and piece not in JKU_BPM:\n        try:"),
     ("jku", "a pattern header drops the last occurrence",
      "        if \"pattern\" in line:\n            if occurrence:\n"
      "                pattern.append(occurrence)\n",
@@ -1069,6 +1071,20 @@ MUTANTS = [
     ("filelist", "a list's base folder ignored",
      "    folders = [path.parent] + ([Path(base)] if base is not None else [])",
      "    folders = [path.parent]"),
+    ("checks", "patterns of two columns taken for four",
+     "if a is None or a.ndim != 2 or a.shape[1] != 4 or not np.issubdtype(a.dtype, np.number):",
+     "if a is None or a.ndim != 2 or not np.issubdtype(a.dtype, np.number):"),
+    ("checks", "a score of one column taken", "    if a.shape[1] < columns:", "    if False:"),
+    ("display", "a matrix holding NaN drawn blank",
+     "    if not np.isfinite(shown).all():", "    if False:"),
+    ("nf14", "a negative grouping tolerance taken",
+     'max_diff = checks.integer(max_diff, "max_diff", minimum=0)', "max_diff = int(max_diff)"),
+    ("cqt", "a NaN sample handed to librosa", "    if not finite.all():", "    if False:"),
+    ("chance", "no seed averaged to NaN", "    if not seeds:", "    if False:"),
+    ("patterns", "extract_piece from Python with the original's frames, not the run's",
+     "    if frame_seconds is None or window is None or pad is None:",
+     "    if frame_seconds is None:\n        frame_seconds, window, pad = 0.0886, 0, 0\n"
+     "    if False:"),
 ]
 
 

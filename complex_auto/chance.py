@@ -11,12 +11,14 @@ the run's ``--notes``), and scores them with the same MIREX measures.
 finder scores, and what its own chance control scores. Their difference bounds the margin any
 finder can show on a measure.
 """
+import numbers
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from . import checks
+from .errors import DataError, ParameterError
 from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
 from .jku import DEFAULT_REFDIR, occurrence_onsets
 from .layout import OUTPUT_ROOT, RunLayout
@@ -28,6 +30,18 @@ from .patterns import (NOTES, patterns_to_notes, piece_timing, read_extraction, 
 CEILING_GRID_BEATS = 1 / 16
 
 
+def _seeds(seeds):
+    """``seeds`` as a list of one seed at least (``bench/chance.py --seeds N`` is a count;
+    here each seed is one placement)."""
+    if isinstance(seeds, numbers.Integral):
+        raise ParameterError(f"seeds must be a sequence of seeds (range({seeds}) for {seeds} "
+                             f"placements), not {seeds}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ParameterError("seeds must hold one seed at least")
+    return seeds
+
+
 def random_placement(spans, n_frames, rng):
     """Occurrences of the same lengths at uniformly random starts within ``[0, n_frames)``.
 
@@ -37,7 +51,8 @@ def random_placement(spans, n_frames, rng):
         Frame spans ``[start, end)`` per pattern (:func:`complex_auto.patterns.read_segraw`).
     n_frames : int
         Frames of the piece.
-    rng : np.random.Generator
+    rng : np.random.Generator or int
+        The generator, or a seed for one.
 
     Returns
     -------
@@ -45,8 +60,11 @@ def random_placement(spans, n_frames, rng):
         In the ``(occurrences, 4)`` layout of :func:`complex_auto.nf14.group_patterns`
         (columns 2 and 3 are the spans).
     """
+    rng = np.random.default_rng(rng)
+    n_frames = checks.integer(n_frames, "n_frames")
     out = []
     for occ in spans:
+        occ = np.asarray(occ).reshape(-1, 2)
         lengths = np.clip(occ[:, 1] - occ[:, 0], 1, n_frames)
         starts = (rng.random(len(occ)) * (n_frames - lengths + 1)).astype(np.int64)
         cols = np.column_stack([starts, starts + lengths])
@@ -82,7 +100,10 @@ def chance_patterns(run, seeds=(0, 1, 2), root=OUTPUT_ROOT):
     ------
     DataError
         When the run has no ``extraction.json`` or no piece with a score.
+    ParameterError
+        When ``seeds`` holds none.
     """
+    seeds = _seeds(seeds)
     layout = RunLayout(run, root)
     info = read_extraction(layout)
     shift = None if info["method"] == "nf14" else info["window"] / 2.0
@@ -132,6 +153,8 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
     ------
     DataError
         When the run has no ``extraction.json`` or no piece with a score.
+    ParameterError
+        When ``seeds`` (or ``placements``) holds none.
     """
     per_seed, rows_per_seed = [], []
     for placed in chance_patterns(run, seeds, root) if placements is None else placements:
@@ -141,6 +164,8 @@ def chance_scores(run, seeds=(0, 1, 2), refdir=DEFAULT_REFDIR, root=OUTPUT_ROOT,
             rows, mean, _ = evaluate_folder(tmp, refdir)
         per_seed.append(mean)
         rows_per_seed.append({r["piece"]: r for r in rows})
+    if not per_seed:
+        raise ParameterError("placements must hold one placement at least")
     mean = {c: float(np.mean([m[c] for m in per_seed])) for c in SCORE_COLUMNS}
     if not by_piece:
         return mean
@@ -179,11 +204,18 @@ def ceiling_scores(score, reference, seeds=(0, 1, 2), notes="span"):
     -------
     top, chance : dict
         :data:`~complex_auto.evaluation.SCORE_COLUMNS` → score; ``chance`` averaged over seeds.
+
+    Raises
+    ------
+    ParameterError
+        When ``seeds`` holds none or ``score`` is not a score array.
     """
     # an occurrence's span: from its first onset to just past its last
     spans = [np.array([occurrence_onsets(occ) for occ in pattern]) + [0.0, 1e-3]
              for pattern in reference]
     # in beats (h = 1, offset 0), every note a span covers, as for a families run
+    seeds = _seeds(seeds)
+    score = checks.score(score)
     exact = patterns_to_notes([np.hstack([s, s]) for s in spans], score, 1.0, 0.0, 0.0, notes)
     top = evaluate_piece(reference, _as_tuples(exact))
     first = float(score[:, 0].min())

@@ -67,6 +67,39 @@ def array(x, name, ndim=None, dtype=np.float64):
     return a
 
 
+def score(notes, name="score", columns=2):
+    """``notes`` as a score array, shape ``(notes, >= columns)``: onsets in beats, MIDI
+    pitches (and durations), as :func:`complex_auto.jku.read_score_csv` reads them."""
+    a = array(notes, name, ndim=2)
+    if a.shape[1] < columns:
+        raise ParameterError(f"{name} must have at least {columns} columns (onset, pitch"
+                             f"{', duration' if columns > 2 else ''}), not shape {a.shape}")
+    return a
+
+
+#: How to get :func:`patterns`' layout from the other finder's output.
+_FAMILIES_HINT = ("; complex_auto.families.find_patterns gives (score, spans) pairs, which "
+                  "complex_auto.patterns.families_to_patterns turns into these")
+
+
+def patterns(found, name="patterns"):
+    """``found`` as a list of ``(occurrences, 4)`` arrays of frames, rows ``[i0, i1, j0, j1]``:
+    the layout of :func:`complex_auto.nf14.group_patterns` that every writer reads (the
+    occurrence's own span in columns 2 and 3)."""
+    out = []
+    for k, pattern in enumerate(found):
+        try:
+            a = np.asarray(pattern)
+        except (TypeError, ValueError):
+            a = None
+        if a is None or a.ndim != 2 or a.shape[1] != 4 or not np.issubdtype(a.dtype, np.number):
+            shape = "" if a is None else f", not shape {a.shape}"
+            raise ParameterError(f"{name}[{k}] must be an array of shape (occurrences, 4) "
+                                 f"(rows [i0, i1, j0, j1]){shape}{_FAMILIES_HINT}")
+        out.append(array(a, f"{name}[{k}]", dtype=a.dtype))
+    return out
+
+
 def settings(cfg, integers=(), numbers=(), name="cfg"):
     """``cfg`` with each key of ``integers`` a positive integer and of ``numbers`` a positive
     number; a missing key is named, not a ``KeyError`` from deep inside a computation."""

@@ -34,7 +34,10 @@ def load_audio(path, sr):
     ------
     DataError
         When the file is missing, unreadable, not audio or holds samples that are not finite.
+    ParameterError
+        When ``sr`` is not a positive integer.
     """
+    sr = checks.integer(sr, "sr")
     y = _decode(path, sr)
     if y.size == 0:
         raise DataError(f"{path}: audio file holds no samples")
@@ -235,9 +238,9 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     Raises
     ------
     ParameterError
-        When ``y`` is not a 1-D array of floating-point samples (a stereo signal must be mixed
-        down first, e.g. ``y.mean(axis=1)`` for soundfile's ``(samples, channels)``; integer
-        PCM scaled to [-1, 1]), or ``cfg`` lacks a setting or holds one that is not a
+        When ``y`` is not a 1-D array of finite floating-point samples (a stereo signal must
+        be mixed down first, e.g. ``y.mean(axis=1)`` for soundfile's ``(samples, channels)``;
+        integer PCM scaled to [-1, 1]), or ``cfg`` lacks a setting or holds one that is not a
         positive number (an integer for ``n_bins``, ``bins_per_oct`` and ``hop_length``).
     """
     _check_settings(cfg)
@@ -247,6 +250,11 @@ def cqt(y, cfg, block_frames=BLOCK_FRAMES, margin_frames=MARGIN_FRAMES):
     if not np.issubdtype(y.dtype, np.floating):
         raise ParameterError(f"y must hold floating-point samples, not {y.dtype} (scale integer "
                              "PCM to [-1, 1], e.g. y / 32768 for int16)")
+    finite = np.isfinite(y)
+    if not finite.all():
+        k = int(np.argmin(finite))
+        raise ParameterError(f"y holds {y[k]} at sample {k} ({k / cfg['sr']:.3f} s): every "
+                             "sample must be a finite number")
     hop = cfg["hop_length"]
     n_frames = 1 + len(y) // hop
     if n_frames <= block_frames + 2 * margin_frames:
@@ -398,8 +406,18 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     -------
     np.ndarray, shape (n_bins, frames), float32
         No frame (shape ``(n_bins, 0)``) when the signal gives at most one.
+
+    Raises
+    ------
+    ParameterError
+        When ``block_size`` is not an integer, ``factor`` not a number, or ``cfg`` lacks a
+        setting or holds a bad one.
+    DataError
+        When the file is missing, unreadable, not audio or holds samples that are not finite.
     """
     _check_settings(cfg)
+    block_size = checks.integer(block_size, "block_size", minimum=-(2 ** 63))
+    factor = checks.number(factor, "factor")
     if block_size <= 0:
         spec = streamed_cqt(path, cfg)
     else:

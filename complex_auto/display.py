@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
+from .errors import ParameterError
 from .half import as_float
 from .jku import occurrence_onsets, read_mirex
 from .memory import read_rows
@@ -59,12 +61,31 @@ def plot_patterns(path, X, patterns, title="", reference_spans=None, max_pixels=
     shift : float
         Rows from a row's start to the time it stands for (a window's centre for
         ``families``), as in ``.patterns.csv``.
+
+    Raises
+    ------
+    ParameterError
+        When ``X`` is not a square matrix of finite numbers with a row at least,
+        ``patterns`` not in the ``(occurrences, 4)`` layout, ``max_pixels`` not a positive
+        integer, or ``frame_seconds`` (when given) not a positive number.
     """
     from PIL import Image, ImageDraw
 
+    if getattr(X, "ndim", None) != 2:       # a memory-mapped matrix is read in bands below
+        X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] != X.shape[1] or not len(X):
+        raise ParameterError(f"X must be a square matrix with a row at least, not shape "
+                             f"{X.shape}")
+    patterns = checks.patterns(patterns)
+    max_pixels = checks.integer(max_pixels, "max_pixels")
+    if frame_seconds is not None:
+        frame_seconds = checks.number(frame_seconds, "frame_seconds", positive=True)
+    shift = checks.number(shift, "shift")
     N = len(X)
     factor = max(1, -(-N // max_pixels))
     shown = _max_pool_bands(X, factor)
+    if not np.isfinite(shown).all():     # the largest of each block: a NaN anywhere shows
+        raise ParameterError("X holds NaN or infinite values: the picture would be blank")
     # Contrast from percentiles: a few near-identical frames can hold the maximum while the
     # rest of the matrix sits in a narrow band far below it.
     lo, hi = (float(v) for v in np.percentile(shown, [2, 99.5]))
@@ -156,7 +177,13 @@ def reference_frame_spans(refpath, h, offset):
     -------
     list of list of (float, float)
         Per pattern, per occurrence: first and last onset as frames ``(beat - offset) / h``.
+
+    Raises
+    ------
+    ParameterError
+        When ``h`` is not a positive number or ``offset`` not a number.
     """
+    h, offset = checks.number(h, "h", positive=True), checks.number(offset, "offset")
     spans = []
     for pattern in read_mirex(refpath):
         spans.append([tuple((beat - offset) / h for beat in occurrence_onsets(occ))

@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import checks
 from .errors import DataError, ParameterError
 from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
@@ -198,11 +199,17 @@ def _as_patterns(patterns, name, empty=True):
     if isinstance(patterns, (str, Path)):
         return load_patterns(patterns)
     for i, pattern in enumerate(patterns):
+        if not hasattr(pattern, "__len__"):
+            raise ParameterError(f"{name}: pattern {i + 1} must be a list of occurrences, each "
+                                 f"a list of (onset, pitch) pairs, not {pattern!r}")
         if len(pattern) == 0 and not empty:
             raise ParameterError(f"{name}: pattern {i + 1} has no occurrence")
         for j, occ in enumerate(pattern):
-            notes = np.asarray(occ, dtype=float)
-            if len(notes) == 0 or notes.ndim != 2 or notes.shape[1] != 2:
+            try:
+                notes = np.asarray(occ, dtype=float)
+            except (TypeError, ValueError):
+                notes = np.zeros(0)
+            if notes.ndim != 2 or len(notes) == 0 or notes.shape[1] != 2:
                 raise ParameterError(f"{name}: pattern {i + 1}, occurrence {j + 1} must be a "
                                      "non-empty list of (onset, pitch) pairs")
             if not np.isfinite(notes).all():
@@ -521,12 +528,12 @@ def best_subset(reference, estimate, measure="Est_F"):
 
     Raises
     ------
-    DataError
+    ParameterError
         When ``measure`` is not a score column.
     """
     if measure not in SCORE_COLUMNS:
-        raise DataError(f"best_subset: unknown measure {measure!r}; "
-                        f"one of {', '.join(SCORE_COLUMNS)}")
+        raise ParameterError(f"best_subset: unknown measure {measure!r}; "
+                             f"one of {', '.join(SCORE_COLUMNS)}")
     ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
     name, stat = measure.rsplit("_", 1)
     if name == "Est":
@@ -580,11 +587,10 @@ def matching_occurrences(reference, estimate, share=0.5):
 
     Raises
     ------
-    DataError
-        When ``share`` is not in (0, 1].
+    ParameterError
+        When ``share`` is not a number in (0, 1].
     """
-    if not 0 < share <= 1:
-        raise DataError(f"matching_occurrences: share must be in (0, 1], not {share}")
+    share = checks.share(share, "matching_occurrences: share")
     ref, est = _as_patterns(reference, "reference"), _as_patterns(estimate, "estimate")
     annotated = [notes for pattern in ref for notes in _note_sets(pattern)]
 

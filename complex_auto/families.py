@@ -799,6 +799,16 @@ def find_parts(P, runs, patterns, family, tried=(), tolerance=0):
     return out
 
 
+def as_matrix(X):
+    """``X`` as a NumPy array of real numbers (a memory-mapped one stays so: it is read in
+    bands); a list of rows is converted, text is refused."""
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ParameterError(f"X must hold real numbers, not {X.dtype} values")
+    return X
+
+
 def matrix_rows(X, n_rows=None):
     """The rows of a square ``X`` that are windows: ``n_rows``, checked, or all."""
     if np.ndim(X) != 2 or X.shape[0] != X.shape[1]:
@@ -853,6 +863,7 @@ def prepare_matrix(X, beats_per_frame, n_rows=None, resolution=None, max_cells=N
     max_cells = checks.integer(MAX_CELLS if max_cells is None else max_cells, "max_cells")
     max_beats = checks.number(MAX_BEATS if max_beats is None else max_beats, "max_beats",
                               positive=True)
+    X = as_matrix(X)
     n_rows = matrix_rows(X, n_rows)
     factor = max(1, int(round(resolution / beats_per_frame)), math.ceil(n_rows / max_cells))
     cell_beats = factor * beats_per_frame
@@ -897,6 +908,7 @@ def find_patterns(X, beats_per_frame, n_rows=None, resolution=None, max_cells=No
         :data:`EXCESS_POWER` (2), times the pattern's length in beats to the power
         :data:`LENGTH_POWER` (½): clear, frequent, long repeats first.
     """
+    X = as_matrix(X)
     n_rows = matrix_rows(X, n_rows)
     if occurrence_p is not None:
         occurrence_p = checks.share(occurrence_p, "occurrence_p")

@@ -38,11 +38,18 @@ def window_starts(n_frames, length, step=1):
 
     Returns
     -------
-    np.ndarray of int, shape (windows,)
+    np.ndarray of int64, shape (windows,)
         Empty when the CQT is no longer than one window.
+
+    Raises
+    ------
+    ParameterError
+        When ``n_frames`` is not an integer of at least 0, or ``length`` or ``step`` not a
+        positive integer.
     """
+    n_frames = checks.integer(n_frames, "n_frames", minimum=0)
     length, step = checks.integer(length, "length"), checks.integer(step, "step")
-    return np.arange(0, max(n_frames - length, 0), step)
+    return np.arange(0, max(n_frames - length, 0), step, dtype=np.int64)
 
 
 def n_windows(n_frames, length, step=1):
@@ -81,7 +88,21 @@ def window_batch(spec, starts, length, legacy_layout=False, focus=None):
     -------
     np.ndarray, shape (n, n_bins * length), float32
         Every row has zero mean and unit variance (before the focus).
+
+    Raises
+    ------
+    ParameterError
+        When ``spec`` is not 2-D, ``length`` not a positive integer, or a window does not
+        lie within ``spec``'s frames.
     """
+    spec = np.asarray(spec)
+    if spec.ndim != 2:
+        raise ParameterError(f"spec must be (n_bins, frames), not shape {spec.shape}")
+    length = checks.integer(length, "length")
+    starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+    if len(starts) and (starts.min() < 0 or starts.max() + length > spec.shape[1]):
+        raise ParameterError(f"windows of {length} frames at starts {starts.min()}.."
+                             f"{starts.max()} do not fit in {spec.shape[1]} frames")
     idx = starts[:, None] + np.arange(length)[None, :]          # (n, length)
     win = spec[:, idx]                                           # (bins, n, length)
     win = win.transpose(1, 2, 0) if legacy_layout else win.transpose(1, 0, 2)

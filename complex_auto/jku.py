@@ -47,10 +47,15 @@ def piece_bpm(piece, bpm=None):
     Raises
     ------
     DataError
-        When ``bpm`` is not positive, or the piece is not a JKU piece and no ``bpm`` is given.
+        When ``bpm`` is not a positive number, or the piece is not a JKU piece and no ``bpm``
+        is given.
     """
     if bpm is not None:
-        bpm = float(bpm)
+        try:
+            bpm = float(bpm)
+        except (TypeError, ValueError):
+            raise DataError(f"{piece}: tempo must be a number of beats per minute, not "
+                            f"{bpm!r}") from None
         if not np.isfinite(bpm) or bpm <= 0:
             raise DataError(f"{piece}: tempo must be a positive number of beats per minute, "
                             f"not {bpm:g}")

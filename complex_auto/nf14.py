@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checks
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .utils import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -182,8 +182,20 @@ def group_patterns(segments, max_diff):
     -------
     list of np.ndarray, each shape (occurrences, 4), int64
         One array per pattern; an occurrence's own span is its columns 2 and 3.
+
+    Raises
+    ------
+    ParameterError
+        When ``segments`` is not of shape ``(n_segments, 4)`` or ``max_diff`` not an integer
+        of at least 0.
     """
-    segments = np.asarray(segments, dtype=np.int64).reshape(-1, 4)
+    segments = np.asarray(segments, dtype=np.int64)
+    if segments.size == 0:
+        segments = segments.reshape(0, 4)
+    if segments.ndim != 2 or segments.shape[1] != 4:
+        raise ParameterError(f"segments must have shape (n_segments, 4), rows "
+                             f"[i, i + M, j, j + M], not {segments.shape}")
+    max_diff = checks.integer(max_diff, "max_diff", minimum=0)
     assigned = np.zeros(len(segments), bool)
     patterns = []
     for a, s in enumerate(segments):
@@ -220,7 +232,14 @@ def pattern_scores(X, patterns):
     list of float
         The mean of the segments' means, one per pattern; 0.0 for a pattern without a
         segment of positive length.
+
+    Raises
+    ------
+    ParameterError
+        When ``patterns`` is not in the ``(occurrences, 4)`` layout.
     """
+    X = np.asarray(X)
+    patterns = checks.patterns(patterns)
     scores = []
     for pattern in patterns:
         vals = [X[np.arange(i0, i1), np.arange(j0, j0 + (i1 - i0))].mean()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
 from .display import plot_patterns, reference_frame_spans
 from .errors import DataError, ParameterError
 from .filelist import check_distinct_names, read_list
@@ -37,9 +38,8 @@ from .jku import DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mire
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
 from .memory import check_memory, fits_in_memory
-from .nf14 import (DEFAULT_RHO, DEFAULT_TH, FRAME_SECONDS, LOWER_STEP, MIN_BEATS, find_segments,
-                   group_patterns, load_segment_cache, pattern_scores, save_segment_cache,
-                   search_params)
+from .nf14 import (DEFAULT_RHO, DEFAULT_TH, LOWER_STEP, MIN_BEATS, find_segments, group_patterns,
+                   load_segment_cache, pattern_scores, save_segment_cache, search_params)
 from .recurrence import recurring_notes
 from .runinfo import provenance, read_conversion_info, recorded_path
 from .utils import (atomic_write_text, counted, ignoring_interrupts, interrupts_ignored,
@@ -87,9 +87,16 @@ def warn_if_tempo_implausible(piece, bpm, n_frames, frame_seconds, method):
     -------
     list of str
         What was warned (empty when the tempo is plausible).
+
+    Raises
+    ------
+    ParameterError
+        When ``bpm`` or ``frame_seconds`` is not a positive number.
     """
     from . import families
 
+    bpm = checks.number(bpm, "bpm", positive=True)
+    frame_seconds = checks.number(frame_seconds, "frame_seconds", positive=True)
     said = []
     beat = 60.0 / bpm
     if beat < frame_seconds:
@@ -133,16 +140,20 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     Returns
     -------
     float
-        Beats; frame ``f`` is at ``f * h + offset`` (``h`` from :func:`complex_auto.nf14.search_params`).
+        Beats; frame ``f`` is at ``f * h + offset`` (``h`` from
+        :func:`complex_auto.nf14.search_params`).
 
     Raises
     ------
     ParameterError
-        When ``domain`` is not one of :data:`DOMAINS`.
+        When ``domain`` is not one of :data:`DOMAINS`, ``bpm`` is not a positive number,
+        ``audio_start`` not a number or ``score`` not a score array.
     """
     if domain not in DOMAINS:
         raise ParameterError(f"domain must be one of {DOMAINS}, not {domain!r}")
-    first = float(np.min(score[:, 0])) if domain == "audio" else 0.0
+    audio_start = checks.number(audio_start, "audio_start")
+    bpm = checks.number(bpm, "bpm", positive=True)
+    first = float(np.min(checks.score(score)[:, 0])) if domain == "audio" else 0.0
     return first - audio_start * bpm / 60.0
 
 
@@ -236,6 +247,7 @@ def occurrence_notes(score, start_beat, end_beat, grid=NOTE_GRID):
         ``(onset, pitch)`` ordered by onset, notes with equal onsets in file order. Onsets off
         the grid (triplets, for instance) never match, as in the reference.
     """
+    score = np.asarray(score)
     points = np.arange(start_beat, end_beat, grid)
     idx = np.flatnonzero(np.isin(score[:, 0], points))
     idx = idx[np.argsort(score[idx, 0], kind="stable")]
@@ -262,6 +274,7 @@ def span_notes(score, start_beat, end_beat):
     np.ndarray, shape (n, 2)
         ``(onset, pitch)`` ordered by onset, notes with equal onsets in file order.
     """
+    score = np.asarray(score)
     eps = 1e-9     # an onset exactly on the end belongs to the next span
     idx = np.flatnonzero((score[:, 0] >= start_beat - eps) & (score[:, 0] < end_beat - eps))
     idx = idx[np.argsort(score[idx, 0], kind="stable")]
@@ -282,6 +295,8 @@ def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
     Parameters
     ----------
     patterns : list of np.ndarray, each shape (occurrences, 4)
+        Frame spans, rows ``[i0, i1, j0, j1]`` (:func:`complex_auto.nf14.group_patterns`,
+        :func:`families_to_patterns`).
     score : np.ndarray, shape (notes, >=2)
         ``(onset in beats, pitch)``; ``notes="melody"`` needs durations in a third column
         (:func:`complex_auto.jku.read_score_csv` with ``durations=True``).
@@ -301,11 +316,18 @@ def patterns_to_notes(patterns, score, h, offset, shift=None, notes="span"):
 
     Raises
     ------
-    DataError
-        When ``notes`` is not one of :data:`NOTES`.
+    ParameterError
+        When ``notes`` is not one of :data:`NOTES`, ``h`` not a positive number, ``offset``
+        or ``shift`` not a number, ``score`` not a score array or ``patterns`` not in the
+        ``(occurrences, 4)`` layout (:func:`families_to_patterns` makes it of ``families``'
+        output).
     """
     if notes not in NOTES:
-        raise DataError(f"notes must be one of {', '.join(NOTES)}, not '{notes}'")
+        raise ParameterError(f"notes must be one of {', '.join(NOTES)}, not '{notes}'")
+    patterns = checks.patterns(patterns)
+    score = checks.score(score)
+    h, offset = checks.number(h, "h", positive=True), checks.number(offset, "offset")
+    shift = None if shift is None else checks.number(shift, "shift")
     if notes == "melody":
         score = score[skyline(score)]
     result = []
@@ -374,7 +396,7 @@ def read_segraw(path):
             for pattern in read_mirex(path)]
 
 
-def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None, shift=0.0):
+def write_patterns_csv(path, patterns, frame_seconds, scores=None, shift=0.0):
     """Write ``pattern,occurrence,start_s,end_s,score``, one row per occurrence (1-based numbers).
 
     Pattern and occurrence numbers are those of the ``.segraw`` file, in the order of
@@ -389,10 +411,20 @@ def write_patterns_csv(path, patterns, frame_seconds=FRAME_SECONDS, scores=None,
     frame_seconds : float
         Seconds per frame, for ``start_s`` and ``end_s`` (3 decimals).
     scores : list of float, optional
-        One per pattern (:func:`complex_auto.nf14.pattern_scores`); the column is empty without them.
+        One per pattern (:func:`complex_auto.nf14.pattern_scores`); the column is empty
+        without them.
     shift : float
         Frames from a matrix row to the music it stands for (half a window for ``families``).
+
+    Raises
+    ------
+    ParameterError
+        When ``frame_seconds`` is not a positive number, ``shift`` not a number or
+        ``patterns`` not in the ``(occurrences, 4)`` layout.
     """
+    patterns = checks.patterns(patterns)
+    frame_seconds = checks.number(frame_seconds, "frame_seconds", positive=True)
+    shift = checks.number(shift, "shift")
     rows = ["pattern,occurrence,start_s,end_s,score"]
     for p, pattern in enumerate(patterns, 1):
         score = "" if scores is None else f"{scores[p - 1]:.4f}"
@@ -459,10 +491,29 @@ def families_to_patterns(found):
     """:func:`complex_auto.families.find_patterns` output as ``(occurrences, 4)`` arrays.
 
     Row 0 is the first occurrence as a repeat of itself, row ``k`` ``[a, b, c_k, d_k]``: the
-    layout of :func:`complex_auto.nf14.group_patterns`, so that writers and pictures serve both methods.
+    layout of :func:`complex_auto.nf14.group_patterns`, so that writers and pictures serve
+    both methods.
+
+    Parameters
+    ----------
+    found : list of (float, array_like of shape (occurrences, 2))
+        Score and frame spans ``[start, end)`` of each pattern.
+
+    Returns
+    -------
+    list of np.ndarray, each shape (occurrences, 4), int64
+
+    Raises
+    ------
+    ParameterError
+        When a pattern's spans are not an ``(occurrences, 2)`` array of numbers.
     """
     patterns = []
-    for _, spans in found:
+    for k, (_, spans) in enumerate(found):
+        spans = checks.array(spans, f"found[{k}] spans", ndim=2)
+        if spans.shape[1] != 2 or not len(spans):
+            raise ParameterError(f"found[{k}] spans must have shape (occurrences, 2), not "
+                                 f"{spans.shape}")
         a, b = spans[0]
         patterns.append(np.column_stack([np.full(len(spans), a), np.full(len(spans), b),
                                          spans[:, 0], spans[:, 1]]).astype(np.int64))
@@ -479,9 +530,9 @@ def _about(matrix_path):
 
 
 def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DEFAULT_RHO,
-                  domain="audio", frame_seconds=FRAME_SECONDS, refdir=DEFAULT_REFDIR,
+                  domain="audio", frame_seconds=None, refdir=DEFAULT_REFDIR,
                   load_segments=False, save_segments=False, plot=True, method="nf14",
-                  window=0, pad=0, audio_start=0.0, occurrence_p=None, max_beats=None,
+                  window=None, pad=None, audio_start=0.0, occurrence_p=None, max_beats=None,
                   notes="span", share=1):
     """Find the patterns of one matrix and write its files into the run folder.
 
@@ -502,8 +553,11 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         See :func:`complex_auto.nf14.find_segments` (``nf14`` only).
     domain : {'audio', 'symbolic'}
         Time base of the frames relative to the score (:func:`score_offset`).
-    frame_seconds : float
-        Seconds per frame, for beats and for the seconds of ``.patterns.csv``.
+    frame_seconds : float, optional
+        Seconds per frame, for beats and for the seconds of ``.patterns.csv``; by default
+        that of the run the matrix is in (:func:`run_timing` of its folder, as
+        ``extract_motives.py`` takes it); :data:`complex_auto.nf14.FRAME_SECONDS` for the
+        original's mapping.
     refdir : str or Path
         Ground truth (``PIECE.txt``) to mark on the picture, when there and a score is given.
     load_segments, save_segments : bool
@@ -512,15 +566,17 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         Also draw ``PIECE_patterns.png`` (:func:`complex_auto.display.plot_patterns`).
     method : {'nf14', 'families'}
         The finder (:data:`METHODS`).
-    window : int
-        Frames (matrix rows) a feature window spans, ``length_ngram // step``
-        (:func:`run_timing`); ``families`` places a window at its centre, ``window / 2``
-        frames after its start.
-    pad : int
-        Rows at the end of the matrix that are padding, not windows (``families`` ignores them).
+    window : int, optional
+        Frames (matrix rows) a feature window spans, ``length_ngram // step``; by default
+        the run's (:func:`run_timing`). ``families`` places a window at its centre,
+        ``window / 2`` frames after its start.
+    pad : int, optional
+        Rows at the end of the matrix that are padding, not windows (``families`` ignores
+        them); by default the run's (:func:`run_timing`).
     audio_start : float
-        Seconds into the recording where the score's first onset plays (``'audio'`` domain;
-        :func:`audio_starts`).
+        Seconds into the recording where the score's first onset plays (``'audio'`` domain).
+        ``extract_motives.py`` passes what :func:`audio_starts` gives (by default the
+        recording's first sound for ``families``, 0 for ``nf14``).
     occurrence_p : float, optional
         ``families`` only: occurrences must also beat the chance level of their length for
         this share of random span pairs (:func:`complex_auto.families.chance_level`).
@@ -541,17 +597,29 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
 
     Raises
     ------
+    ParameterError
+        When ``method`` is unknown (or ``notes``, with a score), or ``bpm`` is not a
+        positive number.
     DataError
-        When ``method`` is unknown (or ``notes``, with a score), or the matrix's values, the
-        score or the saved segments are unusable.
+        When the matrix is missing, or its values, the score or the saved segments are
+        unusable.
     MemoryLimitError
         When the matrix is too big for memory and even the search from the file
         (:mod:`complex_auto.nf14_stream`) does not fit.
     """
     if method not in METHODS:
-        raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
     t0 = time.perf_counter()
     piece = piece_name(matrix_path)
+    bpm = checks.number(bpm, "bpm", positive=True)
+    _check_matrix_file(matrix_path)
+    if frame_seconds is None or window is None or pad is None:
+        run_dir = Path(matrix_path).parent
+        seconds, run_window, run_pad = run_timing(RunLayout(run_dir.name, run_dir.parent),
+                                                  frame_seconds)
+        frame_seconds = seconds
+        window, pad = (run_window if window is None else window,
+                       run_pad if pad is None else pad)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
     n_rows = len(np.load(matrix_path, mmap_mode="r")) - pad
     if n_rows < 1:

@@ -360,8 +360,13 @@ def kind_self_similarity(kind, features, length):
     -------
     np.ndarray, shape (windows + 9, windows + 9), float64
         In [0, 1].
+
+    Raises
+    ------
+    ComplexAutoError
+        When ``kind`` is not one of :data:`KINDS`.
     """
-    if kind != "tichroma":
+    if check_kind(kind) != "tichroma":
         return self_similarity(features)
     d = 1.0 - ti_similarities(features, features, length)
     np.clip(d, 0.0, 2.0, out=d)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from complex_auto import cqt, evaluation, families, features, melody, nf14, selfsim
+from complex_auto import (chance, cqt, display, evaluation, families, features, melody, nf14,
+                          patterns, representations, selfsim)
 from complex_auto.config import load_config
 from complex_auto.convert import write_matrix
 from complex_auto.errors import ComplexAutoError, ConfigError, DataError, ParameterError
@@ -276,3 +277,142 @@ def test_checks_in_their_own_words():
                                                                      "numbers")):
         with pytest.raises(ParameterError, match=message):
             call()
+
+
+# What a researcher passes from a notebook (a helper's audit from Python): each gave a
+# TypeError, ZeroDivisionError or IndexError from deep inside, or a silently wrong result.
+
+def striped(n=60):
+    X = np.full((n, n), 0.2)
+    for k in range(n):
+        X[k, k] = 1.0
+        if k + 20 < n:
+            X[k, k + 20] = X[k + 20, k] = 0.9
+    return X
+
+
+def jku_score():
+    from complex_auto.jku import read_score_csv
+
+    return read_score_csv(JKU / "csv" / "silverswan-poly.csv")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s: patterns.score_offset(s, "audio", 1.2, 0), "bpm must be above 0, not 0"),
+    (lambda s: patterns.score_offset(s, "audio", float("nan"), 60), "audio_start must be a finite"),
+    (lambda s: patterns.patterns_to_notes([np.array([[0, 4, 8, 12]])], s, 0.0, 0.0),
+     "h must be above 0, not 0.0"),
+    (lambda s: patterns.patterns_to_notes([np.array([[0, 4, 8, 12]])], s, 0.5, np.nan),
+     "offset must be a finite number"),
+    (lambda s: patterns.warn_if_tempo_implausible("p", 0, 1000, 0.09, "nf14"),
+     "bpm must be above 0"),
+    (lambda s: display.reference_frame_spans(JKU / "groundtruth" / "silverswan-poly.txt", 0, 0),
+     "h must be above 0"),
+    (lambda s: patterns.extract_piece("nowhere.npy", None, 54),
+     r"nowhere\.npy: cannot read matrix"),
+    (lambda s: patterns.patterns_to_notes([], s[:, :1], 0.5, 0.0),      # onsets, no pitches
+     r"score must have at least 2 columns \(onset, pitch\), not shape \(\d+, 1\)"),
+])
+def test_a_tempo_or_a_frame_length_of_zero_is_named(call, message):
+    with pytest.raises(ComplexAutoError, match=message):
+        call(jku_score())
+
+
+def test_lists_in_place_of_arrays_are_taken():
+    X, score = striped(), jku_score()
+    assert len(families.find_patterns(X.tolist(), 0.25)) == len(families.find_patterns(X, 0.25))
+    found = [np.array([[0, 4, 20, 24], [0, 4, 40, 44]])]
+    assert nf14.pattern_scores(X.tolist(), [f.tolist() for f in found]) == \
+        nf14.pattern_scores(X, found)
+    as_arrays = patterns.patterns_to_notes(found, score, 1.0, 0.0)
+    as_lists = patterns.patterns_to_notes([f.tolist() for f in found], score.tolist(), 1.0, 0.0)
+    assert [[o.tolist() for o in p] for p in as_lists] == [[o.tolist() for o in p]
+                                                           for p in as_arrays]
+    assert patterns.score_offset(score.tolist()) == patterns.score_offset(score)
+    placed = chance.random_placement([[[0, 10], [20, 30]]], 100, 7)       # a seed for the rng
+    assert [p.tolist() for p in placed] == [
+        p.tolist() for p in chance.random_placement([np.array([[0, 10], [20, 30]])], 100,
+                                                    np.random.default_rng(7))]
+    with pytest.raises(ParameterError, match="X must hold real numbers, not <U1"):
+        families.find_patterns(np.full((50, 50), "a"), 0.25)
+
+
+def test_the_other_finders_output_is_refused_with_the_way_to_convert_it(tmp_path):
+    X, score = striped(), jku_score()
+    found = [(0.8, np.array([[0, 10], [20, 30]])), (0.5, np.array([[2, 6], [40, 44]]))]
+    for given in (found, [spans for _, spans in found]):
+        for call in (lambda: patterns.patterns_to_notes(given, score, 0.25, 0.0, 16),
+                     lambda: display.plot_patterns(tmp_path / "p.png", X, given),
+                     lambda: patterns.write_patterns_csv(tmp_path / "p.csv", given, 0.09)):
+            with pytest.raises(ParameterError, match=r"patterns\[0\] must be an array of shape "
+                                                     r"\(occurrences, 4\).*families_to_patterns"):
+                call()
+    converted = patterns.families_to_patterns(found)
+    display.plot_patterns(tmp_path / "p.png", X, converted)
+    assert (tmp_path / "p.png").is_file() and not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("X, kwargs, message", [
+    (np.full((4, 4), np.nan), {}, "X holds NaN or infinite values"),
+    (np.ones(40), {}, r"X must be a square matrix with a row at least, not shape \(40,\)"),
+    (np.zeros((0, 0)), {}, "not shape \\(0, 0\\)"),
+    (np.eye(40), {"max_pixels": 0}, "max_pixels must be at least 1"),
+    (np.eye(40), {"frame_seconds": float("nan")}, "frame_seconds must be a finite number"),
+])
+def test_the_picture_refuses_what_it_would_draw_wrong(tmp_path, X, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        display.plot_patterns(tmp_path / "p.png", X, [], **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_nf14_grouping_checks_its_segments_and_tolerance():
+    with pytest.raises(ParameterError, match=r"segments must have shape \(n_segments, 4\)"):
+        nf14.group_patterns(np.zeros((4, 3), int), 28)
+    for bad in (-1, float("nan"), 2.5):
+        with pytest.raises(ParameterError, match="max_diff must be"):
+            nf14.group_patterns(np.zeros((2, 4), int), bad)
+    assert nf14.group_patterns([], 5) == []
+
+
+def test_chance_seeds_are_a_sequence_of_one_at_least():
+    score = jku_score()
+    reference = evaluation.load_patterns(JKU / "groundtruth" / "silverswan-poly.txt")
+    with pytest.raises(ParameterError, match=r"seeds must be a sequence of seeds \(range\(5\)"):
+        chance.ceiling_scores(score, reference, seeds=5)
+    with pytest.raises(ParameterError, match="seeds must hold one seed at least"):
+        chance.ceiling_scores(score, reference, seeds=[])
+    with pytest.raises(ParameterError, match="seeds must hold one seed at least"):
+        next(chance.chance_patterns("no run", seeds=[]))
+
+
+def test_samples_rates_and_sizes_that_are_no_audio_settings_are_named():
+    cfg = {"sr": 22050, "n_bins": 120, "bins_per_oct": 24, "fmin": 65.4, "hop_length": 1984}
+    y = np.zeros(22050, np.float32)
+    y[100] = np.nan
+    with pytest.raises(ParameterError, match=r"y holds nan at sample 100 \(0\.005 s\)"):
+        cqt.cqt(y, cfg)
+    audio = JKU / "audio" / "silverswan-poly.mp3"
+    with pytest.raises(ParameterError, match="sr must be at least 1, not 0"):
+        cqt.load_audio(audio, 0)
+    with pytest.raises(ParameterError, match="block_size must be an integer, not 22050.5"):
+        cqt.file_cqt(audio, cfg, block_size=22050.5)
+    with pytest.raises(ParameterError, match="n_frames must be an integer, not nan"):
+        features.window_starts(float("nan"), 32)
+    assert features.window_starts(100, 32).dtype == np.int64
+    spec = np.ones((12, 40), np.float32)
+    with pytest.raises(ParameterError, match=r"windows of 8 frames at starts 30\.\.35 do not fit"):
+        features.window_batch(spec, np.array([30, 35]), 8)
+    assert features.window_batch(spec, [0, 1], 8).shape == (2, 96)
+
+
+def test_pattern_lists_nested_one_level_short_are_named():
+    reference = evaluation.load_patterns(JKU / "groundtruth" / "silverswan-poly.txt")
+    with pytest.raises(ParameterError, match="estimate: pattern 1, occurrence 1 must be a "
+                                             "non-empty list of"):
+        evaluation.evaluate_piece(reference, [(1.0, 60), (2.0, 62)])
+    with pytest.raises(ParameterError, match="estimate: pattern 1 must be a list of occurrences"):
+        evaluation.evaluate_piece(reference, [1.0])
+    with pytest.raises(ParameterError, match="unknown measure"):
+        evaluation.best_subset(reference, reference, "F")
+    with pytest.raises(ComplexAutoError, match="unknown feature kind"):
+        representations.kind_self_similarity("foo", np.ones((40, 10)), 4)

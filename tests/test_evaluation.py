@@ -10,7 +10,7 @@ import mir_eval
 import numpy as np
 import pytest
 
-from complex_auto.errors import DataError
+from complex_auto.errors import DataError, ParameterError
 from complex_auto.evaluation import (COLUMNS, SCORE_COLUMNS, evaluate_folder, evaluate_piece,
                                      evaluate_run, load_patterns, pair_by_name)
 from complex_auto.layout import RunLayout
@@ -420,7 +420,7 @@ def test_best_subset_is_the_whole_estimate_where_greedy_selection_stops_short():
 def test_best_subset_names_an_unknown_measure():
     from complex_auto.evaluation import best_subset
 
-    with pytest.raises(DataError, match="unknown measure 'Est'"):
+    with pytest.raises(ParameterError, match="unknown measure 'Est'"):
         best_subset([_pattern(0.0)], [_pattern(0.0)], "Est")
 
 
@@ -456,7 +456,7 @@ def test_matching_occurrences_recovers_the_annotation_from_a_noisy_estimate():
     assert evaluate_piece(ref, noisy)["ThreeLayer_F"] < 0.9
     assert all(v == pytest.approx(1.0) for k, v in evaluate_piece(ref, kept).items()
                if k.endswith("_F"))
-    with pytest.raises(DataError, match="share must be in"):
+    with pytest.raises(ParameterError, match="share must lie in"):
         matching_occurrences(ref, noisy, share=0.0)
 
 

@@ -1,4 +1,5 @@
 """Segment search, pattern grouping, notes and files of ``complex_auto.patterns``."""
+import json
 import shutil
 import subprocess
 import sys
@@ -507,6 +508,27 @@ def test_a_run_is_planned_from_any_working_folder(tmp_path, monkeypatch):
     plan = plan_run("r", csv_list="none", root=tmp_path / "output")
     assert [q["matrix"] for q in plan] == [tmp_path / "output/r/a.wav.npy",
                                            tmp_path / "output/r/b.wav.npy"]
+
+
+def test_extract_piece_takes_the_runs_timing_as_the_command_does(tmp_path):
+    """From Python, extract_piece mapped frames with the original's 0.0886 s and a window of
+    0 frames whatever the run's conversion was: other seconds and notes than the command's."""
+    from complex_auto.patterns import extract_piece
+
+    layout = make_run(tmp_path, ["a.wav"])
+    layout.conversion_info.write_text(json.dumps({"frame_seconds": 0.25, "length_ngram": 8,
+                                                  "step": 2}))
+    out = RunLayout("out", tmp_path)
+    matrix = layout.matrix("a.wav")
+    rows = {}
+    for name, kwargs in (("default", {}), ("given", {"frame_seconds": 0.25, "window": 4,
+                                                    "pad": 9})):
+        extract_piece(matrix, out.make(), 100, method="families", plot=False, **kwargs)
+        rows[name] = out.patterns_csv("a").read_text()
+    assert rows["default"] == rows["given"] and rows["default"].count("\n") > 2
+    extract_piece(matrix, out, 100, method="families", plot=False, frame_seconds=0.0886,
+                  window=4, pad=9)
+    assert out.patterns_csv("a").read_text() != rows["given"]
 
 
 def test_scores_pair_with_matrices_by_name_when_the_lists_name_the_same_pieces(

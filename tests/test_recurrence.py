@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from complex_auto.errors import DataError
+from complex_auto.errors import ParameterError
 from complex_auto.patterns import patterns_to_notes
 from complex_auto.recurrence import recurring_notes, translation
 
@@ -93,7 +93,8 @@ def test_patterns_to_notes_lists_the_recurring_notes_of_each_span():
     assert [len(o) for o in span[0]] == [11, 11]
     assert rec[0][0].tolist() == [[10.0 + k, p] for k, p in enumerate(MOTIF[:, 1])]
     assert rec[0][1].tolist() == [[60.0 + k, p + 4] for k, p in enumerate(MOTIF[:, 1])]
-    with pytest.raises(DataError, match="notes must be one of span, recurring, melody, not 'all'"):
+    with pytest.raises(ParameterError,
+                       match="notes must be one of span, recurring, melody, not 'all'"):
         patterns_to_notes(pattern, score, 1.0, 0.0, 0.0, notes="all")
 
 
