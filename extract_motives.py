@@ -112,8 +112,10 @@ def parser():
                         "with 0.7-1.2 s of silence); auto (default): first-sound with "
                         "--method families in the audio domain, else 0, the original's mapping")
     p.add_argument("--refdir", "-refdir", metavar="DIR",
-                   help="ground truth (DIR/PIECE.txt) to mark on the pictures when there "
-                        f"(default: {DEFAULT_REFDIR}); a folder named here must exist")
+                   help="ground truth (DIR/PIECE.txt) to mark on the pictures and in the "
+                        f"report when there (default: {DEFAULT_REFDIR}; the report keeps the "
+                        "one of its last build, e.g. an evaluation's); a folder named here "
+                        "must exist")
     p.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not draw PIECE_patterns.png")
     p.add_argument("--no-report", dest="report", action="store_false",
@@ -146,7 +148,8 @@ def main(args):
     cli.check_csv_option(args.csv)
     if args.refdir is not None:
         cli.check_folder(args.refdir, "--refdir")
-    args.refdir = args.refdir or str(DEFAULT_REFDIR)
+    # the report keeps the ground truth of its last build (an evaluation's) unless given
+    report_refdir, args.refdir = args.refdir, args.refdir or str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     args.audio_start = parse_audio_start(args.audio_start)
@@ -167,7 +170,7 @@ def main(args):
         cli.log.info("shard %d/%d: no report; after the last shard run python -m "
                      "complex_auto.report %s", *args.shard, args.run)
     elif args.report:
-        build_report(args.run, refdir=args.refdir, csv_list=args.csv, bpm=args.bpm)
+        build_report(args.run, refdir=report_refdir, csv_list=args.csv, bpm=args.bpm)
 
 
 if __name__ == "__main__":

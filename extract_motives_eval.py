@@ -26,10 +26,10 @@ def parser():
                     "per-piece table and the mean, appends them to output/RUN/results.txt and "
                     "writes output/RUN/results.csv. When the run has an HTML report "
                     "(output/RUN/report/index.html) and --estdir is not given, it also "
-                    "rebuilds the report with the new scores, using the options of the "
-                    "report's previous build (its --refdir, --csv and --bpm, recorded in "
-                    "output/RUN/report/report.json by extract_motives.py or python -m "
-                    "complex_auto.report).",
+                    "rebuilds the report with the new scores and their --refdir, using the "
+                    "other options of the report's previous build (its --csv and --bpm, "
+                    "recorded in output/RUN/report/report.json by extract_motives.py or "
+                    "python -m complex_auto.report).",
         epilog="Files are paired by piece name (the file name up to its first dot); files "
                "without a partner are listed and left out of the mean. If the report cannot "
                "be rebuilt (e.g. a csv list recorded by its previous build no longer "
@@ -80,7 +80,7 @@ def main(args):
             print("\n" + format_three_layer(layer, piece))
     cli.log.info("appended to %s; wrote %s", layout.results_txt, layout.results_csv)
     if args.estdir is None:         # a peer's files are not the patterns of this run's report
-        refresh_report(args.run)
+        refresh_report(args.run, refdir=args.refdir)    # the ground truth of its scores
 
 
 if __name__ == "__main__":

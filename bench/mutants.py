@@ -1085,6 +1085,20 @@ MUTANTS = [
      "    if frame_seconds is None or window is None or pad is None:",
      "    if frame_seconds is None:\n        frame_seconds, window, pad = 0.0886, 0, 0\n"
      "    if False:"),
+    ("report", "an evaluation's ground truth not the report's",
+     "        return build_report(run, root, refdir=refdir)",
+     "        return build_report(run, root)"),
+    ("report", "the pages and clips of pieces no longer in the run kept",
+     '    _drop_other_pieces(layout, [s["piece"] for s in summaries])\n', ""),
+    ("report", "nf14's threshold unnamed whatever its value",
+     '        if extraction.get("th", DEFAULT_TH) != DEFAULT_TH:', "        if False:"),
+    ("report", "a piece's audio start taken from the last command's record",
+     "        used = extraction_entry(layout, piece) or extracted.get(piece, {})",
+     "        used = extracted.get(piece, {})"),
+    ("report", "occurrences left out of the .seg counted without a word",
+     "        if unscored:      # the MIREX rule", "        if False:      # the MIREX rule"),
+    ("report", "the clip players past a phone's screen",
+     "@media (max-width:640px)", "@media (max-width:1px)"),
 ]
 
 

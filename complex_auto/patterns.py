@@ -1150,6 +1150,30 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
     return results
 
 
+def extraction_entry(layout, piece):
+    """A piece's own entry (tempo, score, matrix, audio start) in the record of the extraction
+    that found its patterns; None without a readable one.
+
+    In a run whose shards were extracted with other options, ``extraction.json`` holds the
+    last command's entries: a piece it did not extract keeps its own in its record.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    piece : str
+
+    Returns
+    -------
+    dict or None
+    """
+    try:
+        record = json.loads(layout.extraction_record(piece).read_text())
+    except (OSError, ValueError):
+        return None
+    entry = record.get("piece") if isinstance(record, dict) else None
+    return entry if isinstance(entry, dict) else None
+
+
 def extraction_settings(layout, piece):
     """The settings a piece's patterns were found with: its record less its own entry.
 

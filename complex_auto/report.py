@@ -39,7 +39,8 @@ from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, 
                   read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
 from .display import PALETTE, TRUTH_COLOUR
-from .patterns import extraction_settings, score_offset
+from .nf14 import DEFAULT_TH
+from .patterns import extraction_entry, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
 from .utils import (atomic_path, atomic_write_text, counted, file_in_the_way,
                     native_stderr_silenced, progress)
@@ -69,7 +70,8 @@ CLIP_SR = 11025
 #: length (without it a clip plays ~0.1 s of encoder padding too).
 CLIP_COMPRESSION = 0.9
 SCORE_SUFFIXES = ("_F", "_P", "_R")
-#: Options of extract_motives.py recorded in extraction.json when given, shown beside the method.
+#: Options of extract_motives.py recorded in extraction.json when given, shown beside the method
+#: (and nf14's --th, recorded always, when it is not the default).
 SEARCH_OPTIONS = ("max_beats", "occurrence_p", "notes")
 
 
@@ -249,11 +251,12 @@ def run_pieces(layout, csv_list="auto", bpm=None):
 
     Pieces are those with a ``PIECE.patterns.csv``, in the order of the matrix list (others
     after it, by name); when ``extraction.json`` lists pieces, only those (the others' files
-    are an earlier extraction's, left out with a warning). Tempo and csv score are those the extractor used (``extraction.json``);
-    where that record gives none, the tempo is the matrix list's column, then
-    ``conversion.json``'s, then the JKU table by name, then ``bpm``, and the csv score comes
-    from ``csv_list``. A tempo may stay unknown (``None``, also when the one found is not
-    positive): lengths in beats are then left out.
+    are an earlier extraction's, left out with a warning). Tempo, csv score and audio start
+    are those the extractor used (the piece's own record, else ``extraction.json``); where
+    that gives none, the tempo is the matrix list's column, then ``conversion.json``'s, then
+    the JKU table by name, then ``bpm``, and the csv score comes from ``csv_list``. A tempo
+    may stay unknown (``None``, also when the one found is not positive): lengths in beats
+    are then left out.
 
     Parameters
     ----------
@@ -292,7 +295,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     pieces = []
     for piece in order:
         record = records.get(piece, {})
-        used = extracted.get(piece, {})
+        # its own record first: the audio start its patterns and scores were mapped with
+        used = extraction_entry(layout, piece) or extracted.get(piece, {})
         given = used.get("bpm") or listed.get(piece) or record.get("bpm")
         if given is None and piece not in JKU_BPM:
             given = bpm
@@ -660,6 +664,13 @@ svg rect.truth{fill-opacity:.6;stroke:#fff;stroke-width:1}
 svg rect.occ.playing{fill-opacity:1;stroke:#000;stroke-opacity:1;stroke-width:2}
 audio{height:28px;width:260px;vertical-align:middle}button{cursor:pointer}
 img.matrix{max-width:100%;height:auto;border:1px solid #ccc}
+@media (max-width:640px){table.occurrences tr{display:flex;flex-wrap:wrap;align-items:center;
+border-bottom:1px solid #ddd}table.occurrences td,table.occurrences th{border:0;flex:1 1 0;
+min-width:0;padding:2px 4px}table.occurrences th{font-size:.8em;overflow-wrap:normal}
+table.occurrences td.l .meta{white-space:nowrap}
+table.occurrences :is(td,th):first-child{flex-grow:1.5}
+table.occurrences td.l,table.occurrences th.l,table.occurrences tr.pattern td{flex:1 0 100%;
+box-sizing:border-box;text-align:left}}
 """
 
 SCRIPT = """
@@ -1122,6 +1133,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     if method:    # the options that change what is found, so a shared report says them
         given = [f"--{k.replace('_', '-')} {_option_value(extraction[k])}"
                  for k in SEARCH_OPTIONS if k in extraction]
+        if extraction.get("th", DEFAULT_TH) != DEFAULT_TH:      # recorded always, for nf14
+            given.insert(0, f"--th {_option_value(extraction['th'])}")
         method += f" ({', '.join(given)})" if given else ""
     how = ", ".join(f"{k} {v}" for k, v in (("method", method),
                                              ("features", conversion.get("features")),
@@ -1200,6 +1213,12 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             info["image"] = f"img/{image.name}"
         for n in notes:
             log.warning("report, %s: %s", piece, n)
+        unscored = _unscored_occurrences(layout.seg(piece), patterns)
+        if unscored:      # the MIREX rule, not a fault: said on the page, not as a warning
+            notes.append(f"{counted(unscored, 'occurrence')} of the table "
+                         f"{'holds' if unscored == 1 else 'hold'} no note of the score (a rest, "
+                         f"a held final chord) and {'is' if unscored == 1 else 'are'} not in "
+                         f"{piece}.seg, so not scored")
         if scores.get(piece) and layout.results_csv.stat().st_mtime \
                 < info["patterns_csv"].stat().st_mtime:
             # expected between extraction and evaluation: said on the page, not as a warning
@@ -1217,6 +1236,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
                           "reference": info.get("reference")})
         if notes:
             run_notes += [f"{piece}: {n}" for n in notes]
+    _drop_other_pieces(layout, [s["piece"] for s in summaries])
     if scores:
         from .evaluation import seen_in_training
 
@@ -1240,10 +1260,42 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             "clips": len(clips), "clip_seconds": seconds, "bytes": size}
 
 
-def refresh_report(run, root=OUTPUT_ROOT):
+def _unscored_occurrences(seg, patterns):
+    """How many occurrences of ``patterns`` (the table's) the ``.seg`` lacks: those without a
+    note of the score, which the MIREX file leaves out (and a pattern left with one); 0
+    without a readable ``.seg``."""
+    try:
+        scored = sum(len(p) for p in read_mirex(seg)) if seg.is_file() else None
+    except DataError:
+        scored = None
+    return 0 if scored is None else max(0, sum(len(p["occurrences"]) for p in patterns) - scored)
+
+
+def _drop_other_pieces(layout, pieces):
+    """Remove the pages, clips and pictures of pieces the report no longer shows (a run
+    extracted again from a shorter list): unlinked, they still counted in its size and went
+    with it when the folder was sent."""
+    out = layout.report_dir
+    pages = {layout.report_page(p).name for p in pieces} | {layout.report_index.name}
+    images = {layout.patterns_image(p).name for p in pieces}
+    dropped = [f for f in out.glob("*.html") if f.name not in pages]
+    dropped += [f for f in (out / "img").glob("*_patterns.png") if f.name not in images]
+    dropped += [d for d in (out / "clips").glob("*") if d.is_dir() and d.name not in pieces]
+    for f in dropped:
+        if f.is_dir():
+            shutil.rmtree(f)
+        else:
+            f.unlink()
+    if dropped:
+        log.info("report: removed %s of pieces no longer in the run",
+                 ", ".join(str(f.relative_to(out)) for f in dropped))
+
+
+def refresh_report(run, root=OUTPUT_ROOT, refdir=None):
     """Rebuild a run's report, with its current scores, when it has one (for the evaluation).
 
-    The report is built with the options of its previous build (``report/report.json``).
+    The report is built with the options of its previous build (``report/report.json``), but
+    ``refdir`` when given: the ground truth the scores were computed with.
     When that fails on the user's input (a csv list recorded then and deleted since, say),
     a warning says why and the report stays as it was.
 
@@ -1253,6 +1305,8 @@ def refresh_report(run, root=OUTPUT_ROOT):
         Run keyword: reads ``root/RUN/``.
     root : str or Path
         Folder of the runs.
+    refdir : str or Path, optional
+        Ground truth folder, as for :func:`build_report`.
 
     Returns
     -------
@@ -1268,7 +1322,7 @@ def refresh_report(run, root=OUTPUT_ROOT):
                  layout.report_dir, run)
         return None
     try:
-        return build_report(run, root)
+        return build_report(run, root, refdir=refdir)
     except ComplexAutoError as e:
         # A warning, not an error: the caller's own work (the evaluation's results.csv and
         # table) is done, and exit status 1 would tell a user or a batch script that it was

@@ -23,10 +23,11 @@ from complex_auto import browser as browsers
 from complex_auto.browser import chromium, screenshot
 from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.jku import read_mirex
+from complex_auto.layout import RunLayout
 from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
                                  clip_span, cut_clip, format_time, open_recording,
-                                 read_patterns_csv, reference_seconds, saved_options,
-                                 timeline_data, write_clip)
+                                 read_patterns_csv, reference_seconds, run_pieces,
+                                 saved_options, timeline_data, write_clip)
 
 from .conftest import ROOT, needs, run_script
 
@@ -722,6 +723,14 @@ def test_pages_fit_a_phone(runs, browser, tmp_path):
                 "'table.scores td:not(.l)')).map(td => { const r = document.createRange(); "
                 "r.selectNodeContents(td); return r.getClientRects().length; }));")
             assert lines <= 1, (page.name, lines)
+        # every clip player and pattern heading within the screen, not past the table's
+        # scroll edge (a 641 px table put all 84 players of a BPS movement out of sight)
+        browser.get((report / f"{JKU_PIECE}.html").resolve().as_uri())
+        right = browser.execute_script(
+            "return Math.max(...Array.from(document.querySelectorAll("
+            "'table.occurrences audio, table.occurrences tr.pattern td')).map("
+            "e => e.getBoundingClientRect().right));")
+        assert right <= 390, right
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -885,6 +894,82 @@ def test_a_report_shows_the_pieces_of_the_last_extraction_only(runs, tmp_path, m
         in caplog.text
 
 
+def test_the_report_shows_the_ground_truth_its_scores_were_computed_with(runs, tmp_path,
+                                                                        monkeypatch):
+    """extract_motives_eval.py --refdir scored a BPS movement against its ground truth, and the
+    report rebuilt with the JKU default beside those scores said 'no ground truth'."""
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    truth = tmp_path / "truth"                       # a ground truth elsewhere than the JKU's
+    shutil.copytree(GROUNDTRUTH, truth)
+    monkeypatch.chdir(tmp_path)
+    build_report("jku", refdir="")                   # a report built without any
+    assert 'class="truth"' not in (run / "report" / f"{JKU_PIECE}.html").read_text()
+    code, _ = run_script("extract_motives_eval.py", "jku", "--refdir", truth)
+    assert code == 0
+    assert json.loads((run / "report" / "report.json").read_text())["refdir"] == str(truth)
+    assert 'class="truth"' in (run / "report" / f"{JKU_PIECE}.html").read_text()
+    build_report("jku")                              # a later build without --refdir keeps it
+    assert json.loads((run / "report" / "report.json").read_text())["refdir"] == str(truth)
+
+
+def test_a_report_drops_the_pages_and_clips_of_pieces_no_longer_in_the_run(runs, tmp_path,
+                                                                          monkeypatch):
+    """A run extracted again from a shorter list kept the dropped piece's page, clips and
+    picture in report/: counted in its size, and sent with it."""
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    report = run / "report"
+    for name in ("gone.html", "img/gone_patterns.png", "clips/gone/0-1000.mp3"):
+        (report / name).parent.mkdir(parents=True, exist_ok=True)
+        (report / name).write_bytes(b"x" * 1000)
+    monkeypatch.chdir(tmp_path)
+    summary = build_report("jku")
+    assert summary["pieces"] == [JKU_PIECE]
+    assert not (report / "gone.html").exists() and not (report / "clips" / "gone").exists()
+    assert not (report / "img" / "gone_patterns.png").exists()
+    assert (report / f"{JKU_PIECE}.html").is_file() and (report / "clips" / JKU_PIECE).is_dir()
+    assert (report / "index.html").is_file()
+
+
+def test_the_report_maps_a_piece_with_the_audio_start_its_own_record_holds(runs, tmp_path,
+                                                                           monkeypatch):
+    """In a run whose shards were extracted with other methods, extraction.json holds the last
+    command's audio start for every piece, and the ground truth of a piece it did not extract
+    moved by that much against the patterns and scores."""
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    monkeypatch.chdir(tmp_path)
+    (run / "extraction.json").write_text(json.dumps({"method": "families", "pieces": [
+        {"piece": JKU_PIECE, "bpm": None, "csv": None, "audio_start": 5.0}]}))
+    (run / ".extracted").mkdir()
+    (run / ".extracted" / f"{JKU_PIECE}.json").write_text(json.dumps({
+        "method": "nf14", "piece": {"piece": JKU_PIECE, "audio_start": 0.0}}))
+    pieces = run_pieces(RunLayout("jku", tmp_path / "output"))
+    assert [p["audio_start"] for p in pieces] == [0.0]
+    (run / ".extracted" / f"{JKU_PIECE}.json").unlink()        # no record: the run's
+    assert [p["audio_start"] for p in run_pieces(RunLayout("jku", tmp_path / "output"))] == [5.0]
+
+
+def test_the_page_says_how_many_occurrences_are_not_scored(runs, tmp_path, monkeypatch):
+    """An occurrence after the last onset has no note, so the MIREX file leaves it out: the
+    page counted it among the pattern's occurrences without a word."""
+    from complex_auto.patterns import write_mirex
+
+    run = tmp_path / "output" / "jku"
+    shutil.copytree(runs / "output" / "jku", run)
+    monkeypatch.chdir(tmp_path)
+    build_report("jku")
+    assert "hold no note of the score" not in (run / "report" / f"{JKU_PIECE}.html").read_text()
+    # the same table, with a .seg that scored two of its occurrences fewer
+    n_table = len(JKU_ROWS)
+    write_mirex(run / f"{JKU_PIECE}.seg",
+                [[np.array([[float(k), 60.0]]) for k in range(n_table - 2)]])
+    build_report("jku")
+    page = (run / "report" / f"{JKU_PIECE}.html").read_text()
+    assert "2 occurrences of the table hold no note of the score" in page
+
+
 def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, monkeypatch):
     """A report of --max-beats 8 --notes melody said only 'method families', like one of the
     defaults, though its scores were half theirs."""
@@ -900,3 +985,10 @@ def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, mon
     build_report("plain")
     index = (run / "report" / "index.html").read_text()
     assert "method families" in index and "--max-beats" not in index
+    # nf14's threshold is recorded always: named when it is not the default
+    for th, named in ((0.05, True), (0.0105, False)):
+        (run / "extraction.json").write_text(json.dumps({"method": "nf14", "th": th}))
+        build_report("plain")
+        index = (run / "report" / "index.html").read_text()
+        assert "method nf14" in index and ("method nf14 (--th 0.05)" in index) == named
+        assert ("--th" in index) == named
