@@ -17,7 +17,7 @@ from complex_auto.jku import DEFAULT_REFDIR
 from complex_auto.layout import RunLayout
 from complex_auto.nf14 import DEFAULT_RHO, DEFAULT_TH
 from complex_auto.patterns import DOMAINS, METHODS, NOTES, extract_run, parse_audio_start
-from complex_auto.report import build_report
+from complex_auto.report import build_report, saved_options
 from complex_auto.utils import counted
 
 
@@ -148,8 +148,12 @@ def main(args):
     cli.check_csv_option(args.csv)
     if args.refdir is not None:
         cli.check_folder(args.refdir, "--refdir")
-    # the report keeps the ground truth of its last build (an evaluation's) unless given
-    report_refdir, args.refdir = args.refdir, args.refdir or str(DEFAULT_REFDIR)
+    # the report keeps the ground truth of its last build (an evaluation's) unless given, and
+    # the pictures mark the same one
+    report_refdir = args.refdir
+    if args.refdir is None:
+        saved = saved_options(RunLayout(args.run).report_dir / "report.json").get("refdir")
+        args.refdir = saved if saved is not None else str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     args.audio_start = parse_audio_start(args.audio_start)

@@ -37,6 +37,7 @@ run there one after the other, so the folder keeps the last one's patterns: extr
 on it again (or --methods with one finder) gives the files of another.
 """
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -89,7 +90,7 @@ def dataset_lists(folder, tmp, durations=False):
     for name, what in (("input_audio.txt", "audio"), ("csv_files.txt", "csv score")):
         # read as convert.py reads a list (comments, a tempo after a space, CRLF), written
         # back with absolute paths
-        entries = read_list(folder / name, what)
+        entries = read_list(folder / name, what, own_folder=True)
         files = [f.resolve() for f, _, _ in entries]
         lists[tmp / f"{folder.name}_{name}"] = "".join(
             f"{f}" + (f"\t{bpm}" if bpm is not None else "") + "\n"
@@ -402,10 +403,16 @@ def _same_conversion(folder, model, config, focus=None, audio=None):
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 
 
+def dataset_name(folder=None):
+    """The name runs give a data set folder: its own (``.`` as the folder it is, a link as
+    itself, not its target), ``jku`` for the default."""
+    return Path(os.path.abspath(folder)).name if folder else "jku"
+
+
 def run_name(folder=None, model=MODEL,
              features="cae", focus=None):
     """The run :func:`run_dataset` writes: ``bench_discovery_NAME_MODELDIR_FEATURES[_focusN]``."""
-    name = Path(folder).resolve().name if folder else "jku"
+    name = dataset_name(folder)
     # the model's folder in the name: runs of two models must not overwrite each other
     return (f"bench_discovery_{name}_{Path(model).parent.name}_{features}"
             + (f"_focus{focus}" if focus else ""))
@@ -572,7 +579,7 @@ def main():
                                args.features, args.focus_frames,
                                parse_audio_start(args.audio_start), args.occurrence_p,
                                args.best_subset, args.max_beats, args.notes, args.candidates)
-    name = Path(args.folder).resolve().name if args.folder else "jku"
+    name = dataset_name(args.folder)
     for method, res in results.items():
         pieces, piece_chance = res.pieces, res.piece_chance
         print(f"\n{method}, per piece: run (chance)")

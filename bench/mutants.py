@@ -1064,7 +1064,8 @@ MUTANTS = [
      "    if sorted(names) == sorted(by_name) and len(by_name) == len(csvs):",
      "    if False:"),
     ("patterns", "a csv list out of order scored against the wrong scores",
-     "            if piece_name(c) in names:", "            if False:"),
+     "            if own is not None and Path(csvs[own][0]).resolve() != Path(c).resolve():",
+     "            if False:"),
     ("patterns", "a run's matrices looked for from the working folder only",
      'read_list(layout.matrix_list, "matrix", hint, base=layout.root.parent)',
      'read_list(layout.matrix_list, "matrix", hint)'),
@@ -1079,7 +1080,7 @@ MUTANTS = [
      "    if not np.isfinite(shown).all():", "    if False:"),
     ("nf14", "a negative grouping tolerance taken",
      'max_diff = checks.integer(max_diff, "max_diff", minimum=0)', "max_diff = int(max_diff)"),
-    ("cqt", "a NaN sample handed to librosa", "    if not finite.all():", "    if False:"),
+    ("cqt", "a NaN sample handed to librosa", "    if not np.all(finite):", "    if False:"),
     ("chance", "no seed averaged to NaN", "    if not seeds:", "    if False:"),
     ("patterns", "extract_piece from Python with the original's frames, not the run's",
      "    if frame_seconds is None or window is None or pad is None:",
@@ -1099,6 +1100,14 @@ MUTANTS = [
      "        if unscored:      # the MIREX rule", "        if False:      # the MIREX rule"),
     ("report", "the clip players past a phone's screen",
      "@media (max-width:640px)", "@media (max-width:1px)"),
+    ("filelist", "a data set's list read from the working folder first",
+     "        if own_folder and not f.is_absolute():", "        if False:"),
+    ("patterns", "one score for two recordings refused as a list out of order",
+     "            if own is not None and Path(csvs[own][0]).resolve() != Path(c).resolve():",
+     "            if own is not None:"),
+    ("evaluation", "estimates in '.' taken for a run without a name",
+     "    folder = Path(folder).resolve()         # '.' names no run; its absolute path does",
+     "    folder = Path(folder)"),
 ]
 
 

@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import MODEL, SHOWN, run_dataset, run_name, subset_bound  # noqa: E402
+from discovery import (MODEL, SHOWN, dataset_name, run_dataset, run_name,  # noqa: E402
+                       subset_bound)
 from complex_auto.chance import chance_scores  # noqa: E402
 from complex_auto.cli import at_least_one, not_negative, number  # noqa: E402
 from complex_auto.errors import ComplexAutoError  # noqa: E402
@@ -211,7 +212,7 @@ def score_features(folder=None, transpose=TRANSPOSE, tolerance=TOLERANCE_FRAMES,
     """
     results, _ = run_dataset(folder, ("families",), seeds, keep, subset=subset, notes=notes,
                              durations=melody)
-    name = Path(folder).resolve().name if folder else "jku"
+    name = dataset_name(folder)
     # every setting its own folder: pattern_matches.py and annotated_repeats.py read the
     # default's, which a run with another tolerance or --notes overwrote under its name
     run = (f"bench_score_features_{name}_t{transpose}"
@@ -292,7 +293,7 @@ def main():
             f"{r[m]:8.3f} ({res.piece_chance[r['piece']][m]:.3f})" for m in SHOWN))
         print(f"{'  CAE':<20}" + "".join(
             f"{c[m]:8.3f} ({res.cae.piece_chance[r['piece']][m]:.3f})" for m in SHOWN))
-    name = Path(args.folder).resolve().name if args.folder else "jku"
+    name = dataset_name(args.folder)
     print(f"\n{name}: families, mean over pieces (chance = the run's own patterns at random "
           f"places, {args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all, "
           f"extraction on the score's matrices {res.seconds:.1f} s")

@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from complex_auto import families  # noqa: E402
 from complex_auto.cli import at_least_one  # noqa: E402
 from complex_auto.errors import ComplexAutoError, DataError  # noqa: E402
-from discovery import CONFIG, MODEL, SHOWN, convert_dataset, score_method  # noqa: E402
+from discovery import (CONFIG, MODEL, SHOWN, convert_dataset, dataset_name,  # noqa: E402
+                       score_method)
 
 #: The neighbours each constant is tried at. Lengths in beats and counts are halved and
 #: doubled: musical durations differ by factors of two, and a constant that matters only at
@@ -170,7 +171,7 @@ def main():
     t0 = time.perf_counter()
     results = sensitivity(args.folder, args.only, extra, args.seeds,
                           Path(args.model).resolve(), Path(args.config).resolve())
-    name = Path(args.folder).resolve().name if args.folder else "jku"
+    name = dataset_name(args.folder)
     print(f"\n{name}, families: mean over pieces, run (margin over its chance control, "
           f"{args.seeds} seeds); {time.perf_counter() - t0:.0f} s in all")
     print(f"{'variant':<44}" + "".join(f"{c:>17}" for c in SHOWN))

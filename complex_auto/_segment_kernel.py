@@ -1,6 +1,6 @@
 """The compiled pass of the segment search (see :func:`complex_auto.nf14.find_segments`).
 
-Kept apart from ``patterns.py`` so that numba's on-disk cache (``cache=True``, in
+Kept apart from ``nf14.py`` so that numba's on-disk cache (``cache=True``, in
 ``__pycache__``), which is invalidated whenever its source file changes, survives edits of the
 rest of the extractor: the compilation is paid once per installation, not once per edit.
 """

@@ -94,8 +94,10 @@ def patterns(found, name="patterns"):
             a = None
         if a is None or a.ndim != 2 or a.shape[1] != 4 or not np.issubdtype(a.dtype, np.number):
             shape = "" if a is None else f", not shape {a.shape}"
+            # what families.find_patterns gives: (score, spans) pairs, or their (n, 2) spans
+            hint = _FAMILIES_HINT if a is None or a.shape[-1:] == (2,) else ""
             raise ParameterError(f"{name}[{k}] must be an array of shape (occurrences, 4) "
-                                 f"(rows [i0, i1, j0, j1]){shape}{_FAMILIES_HINT}")
+                                 f"(rows [i0, i1, j0, j1]){shape}{hint}")
         out.append(array(a, f"{name}[{k}]", dtype=a.dtype))
     return out
 

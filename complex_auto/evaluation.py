@@ -117,7 +117,9 @@ def extracted_pieces(folder):
     """
     from .patterns import read_extraction
 
-    folder = Path(folder)
+    folder = Path(folder).resolve()         # '.' names no run; its absolute path does
+    if not folder.name:
+        return None
     layout = RunLayout(folder.name, folder.parent)
     if not layout.extraction_info.is_file():
         return None

@@ -42,7 +42,8 @@ def _split_bpm(line, where, path_exists):
     return line, None
 
 
-def read_list(path, what="file", missing_hint="", check_exists=True, base=None):
+def read_list(path, what="file", missing_hint="", check_exists=True, base=None,
+              own_folder=False):
     """Entries of a file list, with their tempo column and line number.
 
     Parameters
@@ -58,6 +59,9 @@ def read_list(path, what="file", missing_hint="", check_exists=True, base=None):
         A folder a relative entry is also looked for in, after the working folder and the
         list's own: a run's lists name files from the folder that holds ``output/``, which is
         not the working folder of a command started elsewhere.
+    own_folder : bool
+        A relative entry names a file in the list's folder, never one of the working folder
+        (a data set's lists: run from another data set's folder, they named its files).
 
     Returns
     -------
@@ -80,6 +84,8 @@ def read_list(path, what="file", missing_hint="", check_exists=True, base=None):
 
     def resolve(entry):
         f = Path(entry)
+        if own_folder and not f.is_absolute():
+            return path.parent / f
         if not f.is_absolute() and not f.exists():
             f = next((d / f for d in folders if (d / f).exists()), f)
         return f

@@ -434,22 +434,6 @@ def write_patterns_csv(path, patterns, frame_seconds, scores=None, shift=0.0):
     atomic_write_text(path, "\n".join(rows) + "\n")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # ---------------------------------------------------------------------------------------------
 # one piece, one run
 
@@ -614,7 +598,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     bpm = checks.number(bpm, "bpm", positive=True)
     _check_matrix_file(matrix_path)
     if frame_seconds is None or window is None or pad is None:
-        run_dir = Path(matrix_path).parent
+        run_dir = Path(matrix_path).resolve().parent
         seconds, run_window, run_pad = run_timing(RunLayout(run_dir.name, run_dir.parent),
                                                   frame_seconds)
         frame_seconds = seconds
@@ -806,7 +790,8 @@ def _pair_scores(matrices, csvs, matrix_list, csv_list):
 
     Lists of the same pieces in two orders paired line by line scored every piece against
     another's score, with a warning; now they pair by name. A csv that names a piece of
-    another line is a list out of order: refused rather than scored against the wrong score.
+    another line, whose own line has another score, is a list out of order: refused rather
+    than scored against the wrong score (one score for two recordings of it is not).
     """
     names = [piece_name(m) for m, _, _ in matrices]
     by_name = {piece_name(c): (c, b) for c, b, _ in csvs}
@@ -815,9 +800,11 @@ def _pair_scores(matrices, csvs, matrix_list, csv_list):
             log.info("%s and %s list the same pieces in other orders: paired by name",
                      matrix_list, csv_list)
         return [by_name[n] for n in names]
+    line_of = {n: k for k, n in enumerate(names)}
     for (m, _, _), (c, _, line) in zip(matrices, csvs):
         if piece_name(c) != piece_name(m):
-            if piece_name(c) in names:
+            own = line_of.get(piece_name(c))
+            if own is not None and Path(csvs[own][0]).resolve() != Path(c).resolve():
                 raise DataError(f"{csv_list}, line {line}: {c} is the score of "
                                 f"{piece_name(c)}, whose matrix is on another line of "
                                 f"{matrix_list}; list one csv per matrix, in its order")

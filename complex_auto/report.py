@@ -1216,9 +1216,10 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         unscored = _unscored_occurrences(layout.seg(piece), patterns)
         if unscored:      # the MIREX rule, not a fault: said on the page, not as a warning
             notes.append(f"{counted(unscored, 'occurrence')} of the table "
-                         f"{'holds' if unscored == 1 else 'hold'} no note of the score (a rest, "
-                         f"a held final chord) and {'is' if unscored == 1 else 'are'} not in "
-                         f"{piece}.seg, so not scored")
+                         f"{'is' if unscored == 1 else 'are'} not in {piece}.seg, so not "
+                         "scored: no note of the score in the span (a rest, a held final "
+                         "chord), none that recurs (--notes recurring), or the last of a "
+                         "pattern whose other occurrences have none")
         if scores.get(piece) and layout.results_csv.stat().st_mtime \
                 < info["patterns_csv"].stat().st_mtime:
             # expected between extraction and evaluation: said on the page, not as a warning

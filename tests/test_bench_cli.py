@@ -1,4 +1,5 @@
 """The benchmarks that take a data set folder or a run: bad input is one line, exit 1, no files."""
+import shutil
 import sys
 
 import numpy as np
@@ -83,6 +84,12 @@ def test_a_data_set_list_is_read_as_convert_py_reads_it(tmp_path, monkeypatch):
     assert refdir == folder / "groundtruth"
     monkeypatch.chdir(folder)
     assert discovery.run_name(".") == f"bench_discovery_{folder.name}_cqt_piano_cae"
+    # from inside another data set laid out alike, the lists still name their own folder's
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    audio, csvs, _ = discovery.dataset_lists(other, tmp_path / "lists2")
+    assert str(other / "audio/a.ogg") in audio.read_text() and str(folder) not in \
+        audio.read_text() + csvs.read_text()
 
 
 def test_a_conversion_is_reused_only_for_the_same_recordings_and_tempi(tmp_path):

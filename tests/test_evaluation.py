@@ -129,7 +129,7 @@ def test_run_results_files(tmp_path):
     assert results.count("\nmean ") == 2 and text in results    # appended, not replaced
 
 
-def test_a_run_scores_the_pieces_of_its_last_extraction_only(tmp_path, caplog):
+def test_a_run_scores_the_pieces_of_its_last_extraction_only(tmp_path, caplog, monkeypatch):
     # another data set converted and extracted into a run of the same name, or a list cut
     # short, leaves .seg files of pieces the last extraction did not list: scored, they mixed
     # two data sets in one mean
@@ -146,10 +146,14 @@ def test_a_run_scores_the_pieces_of_its_last_extraction_only(tmp_path, caplog):
     assert "silverswan-poly" in unpaired["reference_only"]
     assert "# left out, an earlier extraction's: silverswan-poly" in text
     assert "silverswan-poly.seg: not among the pieces of its last extraction" in caplog.text
-    # a folder of estimates that is no run's is read whole, as before
+    # a folder of estimates that is no run's is read whole, as before, also as '.'
     est = tmp_path / "est"
     shutil.copytree(layout.dir, est, ignore=shutil.ignore_patterns("extraction.json"))
     assert len(evaluate_folder(est, GT, (".seg",))[0]) == 3
+    monkeypatch.chdir(est)
+    assert len(evaluate_folder(".", GT, (".seg",))[0]) == 3
+    monkeypatch.chdir(layout.dir)                 # the run's folder as '.': still the run's
+    assert len(evaluate_folder(".", GT, (".seg",))[0]) == 2
 
 
 def test_missing_or_empty_folders(tmp_path):

@@ -1391,3 +1391,31 @@ def test_the_pictures_annotated_bars_are_placed_as_the_runs_spans(excerpt_run, m
             first, last = occurrence_onsets(occ)
             assert (start + shift) * h + offset == pytest.approx(first)
             assert (end + shift) * h + offset == pytest.approx(last)
+
+
+def test_the_pictures_mark_the_ground_truth_the_report_keeps(excerpt_run, tmp_path,
+                                                            monkeypatch):
+    """After extract_motives_eval.py --refdir DIR, extract_motives.py without --refdir drew
+    the JKU ground truth on the pictures while the report showed DIR's."""
+    import shutil
+
+    from complex_auto import patterns as pat
+    from tests.conftest import run_script
+
+    run = tmp_path / "run"
+    shutil.copytree(excerpt_run, run)
+    drawn = []
+    monkeypatch.setattr(pat, "plot_patterns",
+                        lambda path, X, found, title="", reference_spans=None, **kw:
+                        drawn.append(reference_spans))
+    monkeypatch.chdir(run)
+    args = ("extract_motives.py", "ex", "-csv", "csv.txt", "--method", "families",
+            "--no-report", "--overwrite")
+    report = run / "output" / "ex" / "report"
+    report.mkdir(parents=True)
+    empty = tmp_path / "truth"                        # a ground truth without this piece
+    empty.mkdir()
+    for refdir, marked in ((ROOT / "data/jku/groundtruth", True), (empty, False)):
+        (report / "report.json").write_text(json.dumps({"refdir": str(refdir)}))
+        assert run_script(*args)[0] == 0
+        assert bool(drawn[-1]) == marked

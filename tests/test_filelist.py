@@ -81,6 +81,18 @@ def test_a_base_folder_is_looked_in_last(files, tmp_path, monkeypatch):
     assert read_list(lst, "matrix", base=files)[0][0] == run / "output/r/a.npy"
 
 
+def test_a_data_sets_list_names_its_own_folders_files(files, tmp_path, monkeypatch):
+    # run from inside another data set laid out alike, its files were taken instead
+    lst = files / "list.txt"
+    lst.write_text("audio/a.wav\n")
+    other = tmp_path / "other"
+    (other / "audio").mkdir(parents=True)
+    (other / "audio" / "a.wav").write_bytes(b"")
+    monkeypatch.chdir(other)
+    assert read_list(lst)[0][0].resolve() == (other / "audio" / "a.wav").resolve()
+    assert read_list(lst, own_folder=True)[0][0] == files / "audio" / "a.wav"
+
+
 @pytest.mark.parametrize("text", ["0", "-96", "nan", "inf"])
 def test_a_tempo_that_is_not_positive_is_refused_naming_the_line(files, text):
     lst = files / "list.txt"

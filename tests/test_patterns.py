@@ -510,7 +510,7 @@ def test_a_run_is_planned_from_any_working_folder(tmp_path, monkeypatch):
                                            tmp_path / "output/r/b.wav.npy"]
 
 
-def test_extract_piece_takes_the_runs_timing_as_the_command_does(tmp_path):
+def test_extract_piece_takes_the_runs_timing_as_the_command_does(tmp_path, monkeypatch):
     """From Python, extract_piece mapped frames with the original's 0.0886 s and a window of
     0 frames whatever the run's conversion was: other seconds and notes than the command's."""
     from complex_auto.patterns import extract_piece
@@ -529,6 +529,9 @@ def test_extract_piece_takes_the_runs_timing_as_the_command_does(tmp_path):
     extract_piece(matrix, out, 100, method="families", plot=False, frame_seconds=0.0886,
                   window=4, pad=9)
     assert out.patterns_csv("a").read_text() != rows["given"]
+    monkeypatch.chdir(layout.dir)                       # a matrix named from its own folder
+    extract_piece("a.wav.npy", out, 100, method="families", plot=False)
+    assert out.patterns_csv("a").read_text() == rows["given"]
 
 
 def test_scores_pair_with_matrices_by_name_when_the_lists_name_the_same_pieces(
@@ -553,6 +556,13 @@ def test_scores_pair_with_matrices_by_name_when_the_lists_name_the_same_pieces(
     with pytest.raises(DataError, match=r"csvs\.txt, line 1: .*b\.csv is the score of b, whose "
                                         r"matrix is on another line of .*ss_matrices"):
         plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    # one score for two recordings of it, one of them named as the score: line by line
+    make_run(tmp_path, ["a.wav", "a_live.wav"])
+    csvs.write_text(f"{scores['a']}\n{scores['a']}\n")
+    plan = plan_run("r", csv_list=str(csvs), bpm=100, root=tmp_path)
+    assert [(q["piece"], Path(q["csv"]).name) for q in plan] == [("a", "a.csv"),
+                                                                 ("a_live", "a.csv")]
+    make_run(tmp_path, ["a.wav", "b.wav", "c.wav"])
     # files named otherwise: line by line, as the original, with a warning
     named = [tmp_path / f"score{k}.csv" for k in range(3)]
     for f in named:
