@@ -1153,11 +1153,7 @@ def extraction_entry(layout, piece):
     -------
     dict or None
     """
-    try:
-        record = json.loads(layout.extraction_record(piece).read_text())
-    except (OSError, ValueError):
-        return None
-    entry = record.get("piece") if isinstance(record, dict) else None
+    entry = (_read_record(layout, piece) or {}).get("piece")
     return entry if isinstance(entry, dict) else None
 
 
@@ -1175,13 +1171,17 @@ def extraction_settings(layout, piece):
         None when the piece has no readable record
         (:meth:`~complex_auto.layout.RunLayout.extraction_record`).
     """
+    record = _read_record(layout, piece)
+    return None if record is None else {k: v for k, v in record.items() if k != "piece"}
+
+
+def _read_record(layout, piece):
+    """A piece's ``.extracted/PIECE.json`` as a dict; None when missing or unreadable."""
     try:
         record = json.loads(layout.extraction_record(piece).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict):
-        return None
-    return {k: v for k, v in record.items() if k != "piece"}
+    return record if isinstance(record, dict) else None
 
 
 def _warn_other_parts(layout, plan, record, shard):
