@@ -412,8 +412,7 @@ def file_cqt(path, cfg, block_size=0, factor=1.0):
     ------
     ParameterError
         When ``block_size`` is not an integer of at least 0, ``factor`` not a number, or
-        ``cfg`` lacks a
-        setting or holds a bad one.
+        ``cfg`` lacks a setting or holds a bad one.
     DataError
         When the file is missing, unreadable, not audio or holds samples that are not finite.
     """
