@@ -356,7 +356,7 @@ def format_matches(S, piece=""):
     str
         Fixed-width text, without a final newline.
     """
-    S = np.asarray(S, float)
+    S = checks.array(S, "S", ndim=2)
     n_ref, n_est = S.shape
     title = (f"{piece}: " if piece else "") + (f"establishment of {n_est} found patterns "
                                                f"(rows) against {n_ref} annotated (columns)")

@@ -9,11 +9,13 @@ csv scores have one note a row: ``onset_in_beats, MIDI_pitch, morphetic_pitch,
 duration_in_beats, staff`` (only the first two columns are used).
 """
 import warnings
+from collections.abc import Sized
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from . import checks
+from .errors import DataError, ParameterError
 from .utils import read_text
 
 #: Tempo (beats per minute) of the JKU PDD audio renditions, by piece name.
@@ -212,9 +214,17 @@ def occurrence_onsets(occurrence):
     Returns
     -------
     (float, float)
+
+    Raises
+    ------
+    ParameterError
+        For an occurrence without notes, or one that is not a list of ``(onset, pitch)``.
     """
-    onsets = [note[0] for note in occurrence]
-    return min(onsets), max(onsets)
+    if isinstance(occurrence, Sized) and not len(occurrence):
+        raise ParameterError("occurrence holds no note: an annotated occurrence lists at "
+                             "least one (onset, pitch)")
+    notes = checks.score(occurrence, "occurrence")
+    return float(notes[:, 0].min()), float(notes[:, 0].max())
 
 
 def groundtruth_path(piece, refdir=DEFAULT_REFDIR):

@@ -482,6 +482,11 @@ def test_format_matches_reads_precision_and_recall_off_the_table():
     # an estimate without patterns: no rows, every annotation missed
     empty = format_matches(establishment_matrix([REF_A, REF_B], [])).splitlines()
     assert empty[2].split() == ["best", "0.00", "0.00"] and "precision 0.000" in empty[3]
+    # a matrix of another shape or with a NaN: one line naming it, not an unpacking error
+    for bad, match in (([1.0, 2.0], "S must have 2 dimensions"),
+                       ([[np.nan]], "S holds nan at index")):
+        with pytest.raises(ParameterError, match=match):
+            format_matches(bad)
 
 
 def test_three_layer_matrix_by_hand():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from complex_auto.errors import ParameterError
 from complex_auto.jku import JKU_BPM, occurrence_onsets, piece_bpm, read_mirex
 
 from .conftest import ROOT
@@ -75,6 +76,12 @@ def test_occurrence_onsets_span_the_notes_whatever_their_order():
             first, last = occurrence_onsets(occ)
             assert first <= last
             assert {first, last} <= {on for on, _ in occ}
+    # an occurrence without notes, or not of (onset, pitch) notes: one line, not min()'s error
+    for bad, match in (([], "occurrence holds no note"), (np.zeros((0, 2)), "holds no note"),
+                       ([1.0, 2.0], "occurrence must have 2 dimensions"),
+                       ([(1.0, 60.0), (2.0,)], "occurrence must be an array of numbers")):
+        with pytest.raises(ParameterError, match=match):
+            occurrence_onsets(bad)
 
 
 BOM = b"\xef\xbb\xbf"
