@@ -611,10 +611,18 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
         tops.append(y)
         y += heights[i] + gap
     height = y + 4
-    out = ['<div class="scroll">'
+    out = ['<div class="scroll"><div class="tl">'
            f'<svg class="timeline" viewBox="0 0 {width} {height}" width="100%" '
            f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline of the '
            f'occurrences">']
+    # The labels again, over the first: on a screen narrower than the timeline it scrolls,
+    # and this copy stays at the left edge (sticky), so that a bar far into the piece still
+    # shows whose it is. Of the same scale (the same share of the width), it covers the
+    # first's labels exactly when nothing is scrolled.
+    sticky = [f'<svg class="lanelabels" viewBox="0 0 {label_width} {height}" '
+              f'style="width:{100 * label_width / width:.4g}%" aria-hidden="true" '
+              f'xmlns="http://www.w3.org/2000/svg"><rect y="{axis - 4}" width="{label_width}" '
+              f'height="{height - axis + 4}" fill="#fff"/>']
     step = _tick_step(duration)
     for t in np.arange(0, duration + 1e-9, step):
         x = label_width + plot * t / duration
@@ -623,8 +631,10 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
                    f'{format_time(t)[:-2]}</text>')
     for lane, y, h in zip(lanes, tops, heights):
         kind = lane["kind"]
-        out.append(f'<text x="{label_width - 6}" y="{y + min(h, lane_height) - 3}" '
-                   f'class="lanelabel {kind}">{html.escape(lane["label"])}</text>')
+        label = (f'<text x="{label_width - 6}" y="{y + min(h, lane_height) - 3}" '
+                 f'class="{{}} {kind}">{html.escape(lane["label"])}</text>')
+        out.append(label.format("lanelabel"))
+        sticky.append(label.format("stickylabel"))
         out.append(f'<rect x="{label_width}" y="{y}" width="{plot}" height="{h}" class="lane"/>')
         row = (h - 2) / lane["rows"]
         for b in lane["bars"]:
@@ -637,8 +647,8 @@ def timeline_svg(lanes, duration, width=1000, label_width=64, lane_height=14, ro
             out.append(f'<rect {attrs} x="{x0:.2f}" y="{y + 1 + b["row"] * row:.2f}" '
                        f'width="{max(x1 - x0, 1.0):.2f}" height="{max(row - 1, 1):.2f}" '
                        f'fill="{_rgb(lane["colour"])}"><title>{html.escape(tip)}</title></rect>')
-    out.append("</svg></div>")
-    return "\n".join(out)
+    out.append("</svg>")
+    return "\n".join(out + sticky + ["</svg></div></div>"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,9 +666,12 @@ tr.pattern td{background:#f7f7f7;font-weight:bold;text-align:left;padding-top:6p
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;
 margin-right:4px}
 table{display:block;overflow-x:auto;max-width:100%}.scroll{overflow-x:auto}
-svg.timeline{display:block;margin:.4em 0;background:#fff;min-width:720px}svg .lane{fill:#f4f4f4}
+.tl{display:grid;grid-template-columns:minmax(0,1fr);min-width:720px;margin:.4em 0}
+.tl>svg{grid-area:1/1;display:block}svg.lanelabels{position:sticky;left:0;height:auto}
+svg.timeline{background:#fff}svg .lane{fill:#f4f4f4}
 svg .tick{stroke:#ddd;stroke-width:1}svg .ticklabel{font-size:10px;fill:#666;text-anchor:middle}
-svg .lanelabel{font-size:10px;text-anchor:end;fill:#333}svg .lanelabel.truth{fill:#777}
+svg :is(.lanelabel,.stickylabel){font-size:10px;text-anchor:end;fill:#333}
+svg :is(.lanelabel,.stickylabel).truth{fill:#777}
 svg rect.occ{fill-opacity:.65;stroke:#000;stroke-opacity:.35;cursor:pointer}
 svg rect.truth{fill-opacity:.6;stroke:#fff;stroke-width:1}
 svg rect.occ.playing{fill-opacity:1;stroke:#000;stroke-opacity:1;stroke-width:2}

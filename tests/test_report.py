@@ -680,6 +680,14 @@ def test_pages_in_chromium(runs, browser, tmp_path):
         assert len(labels) == len(lanes) + (len(truth) if n_truth else 0)
         assert all(fill != "rgb(255, 255, 255)" and stroke == "none"
                    for _, fill, stroke in labels), labels
+        # the copy of the labels that stays in sight on a phone lies exactly over them here
+        boxes = browser.execute_script(
+            "return ['lanelabel', 'stickylabel'].map(c => Array.from(document"
+            ".querySelectorAll('svg .' + c)).map(t => { const r = t.getBoundingClientRect();"
+            " return [t.textContent, r.left, r.top, r.width]; }));")
+        assert len(boxes[0]) == len(boxes[1]) == len(labels)
+        assert all(a[0] == b[0] and np.allclose(a[1:], b[1:], atol=0.5)
+                   for a, b in zip(*boxes)), boxes
     shot = tmp_path / "report.png"
     browser.save_screenshot(str(shot))
     assert Image.open(shot).size[0] >= 1000
@@ -731,6 +739,17 @@ def test_pages_fit_a_phone(runs, browser, tmp_path):
             "'table.occurrences audio, table.occurrences tr.pattern td')).map("
             "e => e.getBoundingClientRect().right));")
         assert right <= 390, right
+        # the timeline scrolls, and its lane labels stay in sight at the left edge (they
+        # scrolled away with the bars: a bar at 3:00 did not say whose it was)
+        left, labels = browser.execute_script(
+            "const s = document.querySelector('.scroll'); s.scrollLeft = s.scrollWidth;"
+            "return [s.getBoundingClientRect().left, Array.from(document.querySelectorAll("
+            "'svg .stickylabel')).map(t => [t.textContent, t.getBoundingClientRect().left,"
+            " t.getBoundingClientRect().width])];")
+        names = browser.execute_script("return Array.from(document.querySelectorAll("
+                                       "'svg .lanelabel')).map(t => t.textContent);")
+        assert [name for name, _, _ in labels] == names and names
+        assert all(left <= x and x + w <= left + 60 for _, x, w in labels), (left, labels)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
