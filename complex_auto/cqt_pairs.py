@@ -141,6 +141,9 @@ class CQTPairs:
         Uses ``length_ngram``, ``shifts``, ``scales``, ``transform``, ``emph_onset``.
     """
 
+    #: Files of the list that :func:`training_sets` left out (silent or too short).
+    skipped = ()
+
     def __init__(self, cqts, cfg):
         self.length = cfg["length_ngram"]
         self.max_time, self.max_pitch = (int(s) for s in cfg["shifts"])
@@ -270,6 +273,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     Returns
     -------
     train, evaluation : CQTPairs
+        ``train.skipped`` lists the training files left out (silent or too short).
 
     Raises
     ------
@@ -324,21 +328,23 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         train_cqts = heads
 
     def usable(paths, arrays):
-        kept, silent = [], 0
+        kept, silent, left = [], 0, []
         for p, c in zip(paths, arrays):
             if c.shape[1] < need:
                 log.warning("skipping %s: %d frames, fewer than the %d needed", p, c.shape[1], need)
+                left.append(p)
             elif not c.any():
                 # every frame is standardised, so digital silence is all zeros: its pairs
                 # reconstruct perfectly with any weights, and the loss would read 0
                 log.warning("skipping %s: silent (every CQT frame is 0), nothing to learn", p)
                 silent += 1
+                left.append(p)
             else:
                 kept.append(c)
-        return kept, silent
+        return kept, silent, left
 
-    train_cqts, silent = usable(train_files, train_cqts)
-    eval_cqts, _ = usable(eval_files, eval_cqts)
+    train_cqts, silent, skipped = usable(train_files, train_cqts)
+    eval_cqts, _, _ = usable(eval_files, eval_cqts)
     if not train_cqts:
         seconds = need * cfg["hop_length"] / cfg["sr"]
         if silent == len(train_files):
@@ -357,4 +363,6 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     log.info("CQT pairs: %s (%d frames), %s (%d frames)",
              counted(len(train_cqts), "training file"), sum(c.shape[1] for c in train_cqts),
              counted(len(eval_cqts), "evaluation file"), sum(c.shape[1] for c in eval_cqts))
-    return CQTPairs(train_cqts, cfg), CQTPairs(eval_cqts, cfg)
+    train = CQTPairs(train_cqts, cfg)
+    train.skipped = skipped
+    return train, CQTPairs(eval_cqts, cfg)

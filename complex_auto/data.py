@@ -17,6 +17,11 @@ class TrainingData:
     transform_names: dict = field(default_factory=dict)
     sr: int = None              #: sample rate for 1-D signals (plots in Hz)
 
+    @property
+    def skipped(self):
+        """Files of the training list left out of training (silent or too short)."""
+        return list(getattr(self.train, "skipped", ()))
+
 
 def input_shape(cfg):
     """Shape of one model input for a config: ``(n_bins, length_ngram)``, ``(length,)`` or (28, 28)."""

@@ -182,7 +182,7 @@ def weights_sha256(state):
     return digest.hexdigest()
 
 
-def training_session(cfg, filelist):
+def training_session(cfg, filelist, skipped=()):
     """What one ``train.py`` command trains on, for the model's training record.
 
     Parameters
@@ -191,6 +191,9 @@ def training_session(cfg, filelist):
         The training config (``data_type``, ``test_data``).
     filelist : str or Path
         The training list (not read for ``mnist``, whose digits come with the toolkit).
+    skipped : sequence of str or Path
+        Files of the list that training leaves out (silent or too short:
+        :attr:`complex_auto.data.TrainingData.skipped`): not counted as trained.
 
     Returns
     -------
@@ -198,7 +201,7 @@ def training_session(cfg, filelist):
         ``filelist`` (None for digits), ``trained`` and ``evaluation``: paths as
         :func:`complex_auto.convert.record_path` writes them. The files that give only the
         evaluation loss are the list's last fifth (:func:`complex_auto.filelist.held_out`) or
-        those of ``test_data``.
+        those of ``test_data``. With files skipped, ``skipped`` lists them.
     """
     from .convert import record_path
     from .filelist import held_out, read_filelist
@@ -209,8 +212,13 @@ def training_session(cfg, filelist):
     n_eval = held_out(files, cfg.get("test_data"))
     evaluation = ([record_path(f) for f in read_filelist(cfg["test_data"], check_exists=False)]
                   if cfg.get("test_data") else files[len(files) - n_eval:])
-    return {"filelist": record_path(filelist), "trained": files[:len(files) - n_eval],
-            "evaluation": evaluation}
+    left = {record_path(f) for f in skipped}
+    session = {"filelist": record_path(filelist),
+               "trained": [f for f in files[:len(files) - n_eval] if f not in left],
+               "evaluation": evaluation}
+    if left:
+        session["skipped"] = [f for f in files[:len(files) - n_eval] if f in left]
+    return session
 
 
 def start_training_record(path, data_type, continued=None):

@@ -102,6 +102,9 @@ class SignalPairs:
         samples; ``shifts[1]`` is not used).
     """
 
+    #: Files of the list that :func:`training_sets` left out (silent or too short).
+    skipped = ()
+
     def __init__(self, signals, cfg):
         self.length = int(cfg["length_ngram"])
         self.max_shift = max(int(cfg["shifts"][0]), 0)
@@ -266,6 +269,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     Returns
     -------
     train, evaluation : SignalPairs
+        ``train.skipped`` lists the training files left out (silent or too short).
 
     Raises
     ------
@@ -288,20 +292,22 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     need = int(cfg["length_ngram"]) + 2 * max(int(cfg["shifts"][0]), 0)
 
     def usable(named):
-        kept, silent = [], 0
-        for name, s in named:
+        kept, silent, left = [], 0, []
+        for k, (name, s) in enumerate(named):
             if len(s) < need:
                 log.warning("skipping %s: %d samples, fewer than the %d needed", name, len(s), need)
+                left.append(k)
             elif not s.any():
                 # every item of digital silence is zero: its pairs reconstruct perfectly with
                 # any weights, and the loss would read 0 (as the CQT pairs say)
                 log.warning("skipping %s: silent (every sample is 0), nothing to learn", name)
                 silent += 1
+                left.append(k)
             else:
                 kept.append(s)
-        return kept, silent
+        return kept, silent, left
 
-    (train_sig, silent), (eval_sig, _) = usable(train), usable(ev)
+    (train_sig, silent, left), (eval_sig, _, _) = usable(train), usable(ev)
     if not train_sig:
         if silent == len(train):
             raise DataError(f"{list_name}: every training signal is silent (every sample is "
@@ -315,4 +321,6 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     log.info("signal pairs: %s (%.1f s), %s (%.1f s); %s",
              counted(len(train_sig), "training signal"), sum(map(len, train_sig)) / sr,
              counted(len(eval_sig), "evaluation signal"), sum(map(len, eval_sig)) / sr, how)
-    return SignalPairs(train_sig, cfg), SignalPairs(eval_sig, cfg)
+    pairs = SignalPairs(train_sig, cfg)
+    pairs.skipped = [files[k] for k in left]    # the training signals are files' heads, in order
+    return pairs, SignalPairs(eval_sig, cfg)

@@ -164,6 +164,7 @@ def test_silent_files_are_skipped_as_the_cqt_pairs_skip_them(tmp_path, caplog):
         train, _ = training_sets([tmp_path / "quiet.wav"] + files, cfg, "list.txt")
     assert len(train) == 4 and "quiet.wav: silent (every sample is 0), nothing to learn" in \
         caplog.text
+    assert train.skipped == [tmp_path / "quiet.wav"]       # for the model's training record
     with pytest.raises(DataError, match="list2.txt: every training signal is silent"):
         training_sets([tmp_path / "quiet.wav"], cfg, "list2.txt")
     (tmp_path / "short").mkdir()

@@ -370,6 +370,10 @@ def test_a_training_session_names_the_files_that_train_and_those_held_out(in_tmp
         "filelist": "five.txt", "trained": wavs * 2 + wavs[:1], "evaluation": ["elsewhere.wav"]}
     assert training_session(dict(CFG, data_type="mnist"), "no_filelist") == {
         "filelist": None, "trained": [], "evaluation": []}
+    # files training left out (silent, too short) are named apart, each time it is listed
+    assert training_session(CFG, five, skipped=[short_wavs[1]]) == {
+        "filelist": "five.txt", "trained": [wavs[0], wavs[0]], "skipped": [wavs[1], wavs[1]],
+        "evaluation": wavs[:1]}
 
 
 def test_a_model_is_found_with_the_sessions_that_trained_it_also_after_more_training():
@@ -592,6 +596,12 @@ def test_a_silent_training_file_is_skipped_with_a_warning(in_tmp, tiny_config, s
     assert "skipping" in err and "silent.wav: silent" in err
     log = (in_tmp / "output" / "mixed" / "train_log.csv").read_text().splitlines()[1:]
     assert log and all(float(r.split(",")[1]) > 0 for r in log)
+    # the model's record names the silent file as skipped, not as one that trained it (an
+    # evaluation of it would have said "seen in training")
+    session = json.loads((in_tmp / "output" / "mixed" / "training_cqt.json").read_text())[
+        "sessions"][-1]
+    assert session["trained"] == [str(Path(short_wavs[0]).resolve())]
+    assert session["skipped"] == ["silent.wav"]
 
 
 def noise_files(folder, seconds, sr=22050):
