@@ -45,7 +45,7 @@ holds the vectors the matrix is made of.
 import numpy as np
 
 from . import checks
-from .errors import ComplexAutoError
+from .errors import ConfigError, ParameterError
 from .features import CHUNK, window_batch, window_starts
 from .selfsim import (BAND, PAD, convolve_same, diagonal_kernel, normalised_features,
                       self_similarity, zero_band)
@@ -63,10 +63,10 @@ PITCH_CLASSES = 12
 
 
 def check_kind(kind):
-    """Return ``kind``; raise :class:`ComplexAutoError` unless it is one of :data:`KINDS`."""
+    """Return ``kind``; raise :class:`ParameterError` unless it is one of :data:`KINDS`."""
     if kind not in KINDS:
-        raise ComplexAutoError(f"--features {kind}: unknown feature kind; "
-                               f"choose one of {', '.join(KINDS)}")
+        raise ParameterError(f"--features {kind}: unknown feature kind; "
+                             f"choose one of {', '.join(KINDS)}")
     return kind
 
 
@@ -84,14 +84,14 @@ def check_settings(kind, cfg, source):
 
     Raises
     ------
-    ComplexAutoError
+    ConfigError
         When ``kind`` folds bins into pitch classes (``chroma``, ``tichroma``) and
         ``bins_per_oct`` is not a multiple of 12: found after the CQT of the first file, the
         error cost a conversion's worth of time and did not name the config.
     """
     if kind in ("chroma", "tichroma") and cfg["bins_per_oct"] % PITCH_CLASSES:
-        raise ComplexAutoError(f"{source}: key 'bins_per_oct' = {cfg['bins_per_oct']}: "
-                               f"--features {kind} needs a multiple of 12")
+        raise ConfigError(f"{source}: key 'bins_per_oct' = {cfg['bins_per_oct']}: "
+                          f"--features {kind} needs a multiple of 12")
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -186,12 +186,12 @@ def chroma_weights(n_bins, bins_per_oct):
 
     Raises
     ------
-    ComplexAutoError
+    ParameterError
         When ``bins_per_oct`` is not a positive multiple of 12.
     """
     if isinstance(bins_per_oct, bool) or bins_per_oct <= 0 or bins_per_oct % PITCH_CLASSES:
-        raise ComplexAutoError(f"bins_per_oct {bins_per_oct}: chroma needs a positive "
-                               "multiple of 12")
+        raise ParameterError(f"bins_per_oct {bins_per_oct}: chroma needs a positive "
+                             "multiple of 12")
     per = bins_per_oct // PITCH_CLASSES
     semis = np.arange(n_bins) / per
     w = np.zeros((PITCH_CLASSES, n_bins))
@@ -268,16 +268,15 @@ def window_features(kind, spec, length, step=1, bins_per_oct=24, chunk=CHUNK):
 
     Raises
     ------
-    ComplexAutoError
-        For ``cae`` (its features need a model) or an unknown kind.
     ParameterError
-        When ``spec`` is not a 2-D array of finite numbers, or ``length``, ``step`` or
-        ``chunk`` not a positive integer.
+        For ``cae`` (its features need a model) or an unknown kind; when ``spec`` is not a
+        2-D array of finite numbers, or ``length``, ``step`` or ``chunk`` not a positive
+        integer.
     """
     check_kind(kind)
     if kind == "cae":
-        raise ComplexAutoError("features 'cae' come from a model: use "
-                               "complex_auto.features.encode_features")
+        raise ParameterError("features 'cae' come from a model: use "
+                             "complex_auto.features.encode_features")
     spec = checks.array(spec, "spec", ndim=2, dtype=np.float32)
     chunk = checks.integer(chunk, "chunk")
     if kind in ("chroma", "tichroma"):
@@ -363,7 +362,7 @@ def kind_self_similarity(kind, features, length):
 
     Raises
     ------
-    ComplexAutoError
+    ParameterError
         When ``kind`` is not one of :data:`KINDS`.
     """
     if check_kind(kind) != "tichroma":
@@ -431,14 +430,14 @@ def featurizer(kind, cfg, model=None, device="cpu", step=1):
 
     Raises
     ------
-    ComplexAutoError
+    ParameterError
         For an unknown kind, or ``cae`` without a model.
     """
     check_kind(kind)
     length = cfg["length_ngram"]
     if kind == "cae":
         if model is None:
-            raise ComplexAutoError("features 'cae' need a model")
+            raise ParameterError("features 'cae' need a model")
         from .cqt import cqt
         from .features import encode_features
 

@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from .distributed import SINGLE, sum_over_ranks, wrap
-from .errors import ComplexAutoError, Interrupted
+from .errors import ComplexAutoError, DataError, Interrupted
 from .model import ComplexAutoEncoder, pair_loss
 from .runinfo import add_model, start_training_record, weights_sha256, write_training_info
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
@@ -92,7 +92,7 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
 
     Raises
     ------
-    ComplexAutoError
+    DataError
         When the file is missing, unreadable, not a model, or its sizes or ``learn_norm``
         differ from the config's.
     """
@@ -107,19 +107,19 @@ def load_model(cfg, n_in, path, device="cpu", warn_unfinished=True):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise ComplexAutoError(f"{path}: model file does not exist") from None
+        raise DataError(f"{path}: model file does not exist") from None
     except IsADirectoryError:
-        raise ComplexAutoError(f"{path}: a folder, not a model file") from None
+        raise DataError(f"{path}: a folder, not a model file") from None
     except Exception as e:
         # torch names the pickle's or zip's insides (KeyError, UnpicklingError): the user
         # needs to hear that the file is not what train.py writes
-        raise ComplexAutoError(f"{path}: not a model file that train.py writes (a torch state "
-                               f"dict, model_complex_auto_*.save; {type(e).__name__})") from None
+        raise DataError(f"{path}: not a model file that train.py writes (a torch state "
+                        f"dict, model_complex_auto_*.save; {type(e).__name__})") from None
     if isinstance(state, dict) and "optimizer" in state and "epoch" in state:
         # a checkpoint of train.py: its weights, when it holds them, are the model's
         if "model" not in state:
-            raise ComplexAutoError(f"{path}: a training checkpoint without weights; pass the "
-                                   "model file saved beside it (model_complex_auto_*.save)")
+            raise DataError(f"{path}: a training checkpoint without weights; pass the "
+                            "model file saved beside it (model_complex_auto_*.save)")
         state = state["model"]
     check_fit(state, model, cfg, path)
     model.load_state_dict(state)
@@ -146,12 +146,12 @@ def check_fit(state, model, cfg, path):
 
     Raises
     ------
-    ComplexAutoError
+    DataError
         When ``state`` is no CAE's, or its sizes or ``learn_norm`` differ from ``cfg``'s.
     """
     w = state.get("layer.weight") if isinstance(state, dict) else None
     if w is None:
-        raise ComplexAutoError(f"{path}: not a complex_auto model (no 'layer.weight')")
+        raise DataError(f"{path}: not a complex_auto model (no 'layer.weight')")
     want = tuple(model.layer.weight.shape)
     if tuple(w.shape) != want:
         diffs = []
@@ -159,10 +159,10 @@ def check_fit(state, model, cfg, path):
             diffs.append(f"n_bases {w.shape[0] // 2} in the model, {want[0] // 2} in the config")
         if w.shape[1] != want[1]:
             diffs.append(f"input size {w.shape[1]} in the model, {want[1]} from the config")
-        raise ComplexAutoError(f"{path}: model does not fit the config: " + "; ".join(diffs))
+        raise DataError(f"{path}: model does not fit the config: " + "; ".join(diffs))
     if cfg["learn_norm"] != ("norm_val" in state):
-        raise ComplexAutoError(f"{path}: model does not fit the config: learn_norm is "
-                               f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
+        raise DataError(f"{path}: model does not fit the config: learn_norm is "
+                        f"{'norm_val' in state} in the model, {cfg['learn_norm']} in the config")
 
 
 #: Config keys that fix what an input window is, by data type: a model fed windows of other
@@ -369,7 +369,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
 
     Raises
     ------
-    ComplexAutoError
+    DataError
         When the model to continue or load does not fit the config, or a checkpoint without
         weights has no model file beside it.
     """
@@ -396,8 +396,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 # A shipped checkpoint leaves its weights to the model file saved beside it
                 # at the same epoch, which halves its size.
                 if not model_path.exists():
-                    raise ComplexAutoError(f"{ckpt_path} holds no weights and {model_path}, "
-                                           "whose weights it continues, does not exist")
+                    raise DataError(f"{ckpt_path} holds no weights and {model_path}, "
+                                    "whose weights it continues, does not exist")
                 ckpt["model"] = torch.load(model_path, map_location=device, weights_only=True)
             check_fit(ckpt["model"], model, cfg, ckpt_path)
             model.load_state_dict(ckpt["model"])

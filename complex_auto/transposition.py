@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cli
-from .errors import ComplexAutoError
+from .errors import ComplexAutoError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +175,13 @@ def transposition_test(featurize, audio, sr, semitones=SEMITONES, tolerance=TOLE
 
     Raises
     ------
-    ComplexAutoError
+    ParameterError
         When ``featurize`` gives the excerpt no window (or no 2-D array).
     """
     original = np.asarray(featurize(audio))
     if original.ndim != 2 or len(original) == 0:
-        raise ComplexAutoError(f"the excerpt gives features of shape {original.shape}; "
-                               "need (windows, dims) with at least one window")
+        raise ParameterError(f"the excerpt gives features of shape {original.shape}; "
+                             "need (windows, dims) with at least one window")
     result = {}
     for s in semitones:
         shifted = np.asarray(featurize(pitch_shifted(audio, sr, s, cache_dir)))

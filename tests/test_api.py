@@ -414,5 +414,5 @@ def test_pattern_lists_nested_one_level_short_are_named():
         evaluation.evaluate_piece(reference, [1.0])
     with pytest.raises(ParameterError, match="unknown measure"):
         evaluation.best_subset(reference, reference, "F")
-    with pytest.raises(ComplexAutoError, match="unknown feature kind"):
+    with pytest.raises(ParameterError, match="unknown feature kind"):
         representations.kind_self_similarity("foo", np.ones((40, 10)), 4)

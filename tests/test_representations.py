@@ -9,7 +9,7 @@ import pytest
 
 from complex_auto import representations as rep
 from complex_auto.cqt import standardise_frames
-from complex_auto.errors import ComplexAutoError
+from complex_auto.errors import ComplexAutoError, ParameterError
 from complex_auto.features import n_windows
 from complex_auto.selfsim import cosine_distances, self_similarity
 from tests.conftest import child_env, write_config
@@ -107,7 +107,8 @@ def test_matrix_from_distances_is_the_self_similarity_recipe():
 
 
 def test_bad_kind():
-    with pytest.raises(ComplexAutoError, match="--features mfcc: unknown feature kind"):
+    # an argument of a function: ParameterError (a ValueError too), as the API's others
+    with pytest.raises(ParameterError, match="--features mfcc: unknown feature kind"):
         rep.check_kind("mfcc")
 
 
@@ -143,7 +144,7 @@ def test_every_kind_on_a_jku_excerpt(kind, jku_cfg, jku_excerpt):
 
 
 def test_cae_needs_a_model(jku_cfg):
-    with pytest.raises(ComplexAutoError, match="need a model"):
+    with pytest.raises(ParameterError, match="need a model"):
         rep.featurizer("cae", jku_cfg)
 
 

@@ -249,7 +249,7 @@ def test_a_checkpoint_given_as_the_model_gives_its_weights_or_says_where_they_ar
     with pytest.raises(ComplexAutoError, match=r"notes.save: not a model file that train.py "
                                                r"writes \(a torch state dict"):
         load_model(CFG, 60, tmp_path / "notes.save")
-    with pytest.raises(ComplexAutoError, match=r"r: a folder, not a model file"):
+    with pytest.raises(DataError, match=r"r: a folder, not a model file"):
         load_model(CFG, 60, tmp_path / "r")
 
 
