@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .families import RESOLUTION_BEATS, diagonal_prefix, prepare_matrix
 from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout
@@ -132,12 +132,12 @@ def random_pairs(lengths, n, min_lag, rng, draws=DRAWS):
 
     Raises
     ------
-    ValueError
+    ParameterError
         When a length leaves no room for such a pair in ``n`` cells.
     """
     lengths = np.repeat(np.asarray(lengths, np.int64), draws)
     if len(lengths) and lengths.max() + min_lag > n:
-        raise ValueError(f"no two spans of {lengths.max()} cells fit {min_lag} apart in {n}")
+        raise ParameterError(f"no two spans of {lengths.max()} cells fit {min_lag} apart in {n}")
     out = np.zeros((len(lengths), 3), np.int64)
     out[:, 2] = lengths
     todo = np.arange(len(lengths))

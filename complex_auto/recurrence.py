@@ -16,6 +16,8 @@ here. Only the notes listed for an occurrence are; an occurrence in which fewer 
 """
 import numpy as np
 
+from .errors import ParameterError
+
 #: How far (in beats) the time part of a translation may be from the difference of two
 #: occurrences' span starts: the finders place a span to within about a beat (``families``
 #: smooths the matrix over one beat, ``families.SMOOTH_BEATS``; ``nf14`` works in whole beats).
@@ -111,7 +113,7 @@ def recurring_notes(occurrences, starts, tolerance=TOLERANCE_BEATS, max_shift=MA
         The same occurrences, in the same order, each a subset of its notes in their order.
     """
     if len(occurrences) != len(starts):
-        raise ValueError(f"{len(occurrences)} occurrences but {len(starts)} starts")
+        raise ParameterError(f"{len(occurrences)} occurrences but {len(starts)} starts")
     keep = [np.zeros(len(o), bool) for o in occurrences]
     for x in range(len(occurrences)):
         for y in range(x + 1, len(occurrences)):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from complex_auto import annotated as A
-from complex_auto.errors import DataError
+from complex_auto.errors import DataError, ParameterError
 from complex_auto.families import diagonal_prefix
 from complex_auto.selfsim import PAD, self_similarity
 from tests.test_families import features_with_repeats
@@ -73,7 +73,7 @@ def test_random_pairs_keep_lengths_and_distance():
     pairs = A.random_pairs([5, 12], n=60, min_lag=8, rng=np.random.default_rng(1), draws=50)
     assert len(pairs) == 100 and set(pairs[:50, 2]) == {5} and set(pairs[50:, 2]) == {12}
     assert np.all(pairs[:, 1] - pairs[:, 0] >= 8) and np.all(pairs[:, 1] + pairs[:, 2] <= 60)
-    with pytest.raises(ValueError, match="no two spans of 55 cells"):
+    with pytest.raises(ParameterError, match="no two spans of 55 cells"):
         A.random_pairs([55], n=60, min_lag=8, rng=np.random.default_rng(1))
 
 

@@ -66,7 +66,7 @@ def test_recurring_notes_keep_the_motif_and_drop_what_sounds_beside_it():
     # one note in common is not a pattern: both keep everything
     single = recurring_notes([MOTIF[:1], np.array([[20.0, 60], [20.5, 40]])], [0.0, 20.0])
     assert [len(o) for o in single] == [1, 2]
-    with pytest.raises(ValueError, match="2 occurrences but 1 starts"):
+    with pytest.raises(ParameterError, match="2 occurrences but 1 starts"):
         recurring_notes(occurrences[:2], starts[:1])
 
 
