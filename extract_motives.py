@@ -11,9 +11,10 @@ Examples
 import argparse
 import time
 
-from complex_auto import cli
+from complex_auto import cli, families, nf14
+from complex_auto.cqt import FIRST_SOUND_DB, FIRST_SOUND_SECONDS
 from complex_auto.shards import add_shard_arguments, is_whole
-from complex_auto.jku import DEFAULT_REFDIR
+from complex_auto.jku import DEFAULT_REFDIR, JKU_BPM
 from complex_auto.layout import RunLayout
 from complex_auto.nf14 import DEFAULT_RHO, DEFAULT_TH
 from complex_auto.patterns import DOMAINS, METHODS, NOTES, extract_run, parse_audio_start
@@ -22,6 +23,9 @@ from complex_auto.utils import counted
 
 
 def parser():
+    # the numbers of the help come from the constants that the code uses, so that it cannot
+    # say another than the code does
+    tempi = ", ".join(f"{piece} {bpm:g}" for piece, bpm in JKU_BPM.items())
     p = argparse.ArgumentParser(
         description="Discover repeated themes and sections in "
                     "the matrices listed in output/RUN/ss_matrices_filelist.txt (made by "
@@ -30,29 +34,30 @@ def parser():
                     "PIECE.patterns.csv (pattern,occurrence,start_s,end_s,score), "
                     "PIECE_patterns.png and, with a csv score, PIECE.seg (MIREX pattern format, for "
                     "extract_motives_eval.py).",
-        epilog="Tempo: the five JKU pieces are known by name (wtc2f20-poly 84, sonata01-3-poly "
-               "192, mazurka24-4-poly 138, silverswan-poly 54, sonata04-2-poly 120 bpm); for "
+        epilog=f"Tempo: the {len(JKU_BPM)} JKU pieces are known by name ({tempi} bpm); for "
                "other recordings give --bpm, or a second column (tab or space) in "
                "ss_matrices_filelist.txt or in the -csv list, which wins over --bpm. "
                "A frame lasts hop * step / sr seconds as recorded by convert.py in "
-               "output/RUN/conversion.json (--frame-seconds 0.0886 reproduces the reference).")
+               f"output/RUN/conversion.json (--frame-seconds {nf14.FRAME_SECONDS:g} reproduces "
+               "the reference).")
     p.add_argument("run", metavar="RUN", help="run keyword: reads and writes output/RUN/")
     p.add_argument("--method", choices=METHODS, default=METHODS[0],
                    help="pattern finder (default: %(default)s). nf14: the original's search "
                         "(Nieto & Farbood, ISMIR 2014): greedy diagonal segments of at least "
-                        "16 beats, in the order found. families: patterns of every length from "
-                        "2 beats (motifs) to sections, each a path family of a rank-normalised "
+                        f"{nf14.MIN_BEATS:g} beats, in the order found. families: patterns of "
+                        f"every length from {families.MIN_BEATS:g} beats (motifs) to sections, each a path family of a rank-normalised "
                         "matrix, and the motifs found inside them, ranked best first "
                         "(complex_auto/families.py)")
     p.add_argument("--occurrence-p", type=cli.number, metavar="P",
                    help="families only: an occurrence must also be as similar to its "
                         "pattern as at most a share P of random pairs of spans of its length "
-                        "in the piece (0.005 suggested: about one chance occurrence per motif "
-                        "family). Fewer occurrences, better placed than chance; off by default "
+                        f"in the piece ({families.OCCURRENCE_P:g} suggested: about one chance "
+                        "occurrence per motif family). Fewer occurrences, better placed than chance; off by default "
                         "(see README, 'Occurrences tested against chance')")
     p.add_argument("--max-beats", type=cli.number, metavar="B",
-                   help="families only: the longest pattern in beats (default 128, a section "
-                        "of 32 bars of 4/4). 8 (two bars) searches motifs only, for "
+                   help="families only: the longest pattern in beats (default "
+                        f"{families.MAX_BEATS:g}, a section of {families.MAX_BEATS / 4:g} bars "
+                        "of 4/4). 8 (two bars) searches motifs only, for "
                         "annotations that mark motifs and not sections (see README, "
                         "'Motifs only')")
     p.add_argument("--notes", choices=NOTES, default=NOTES[0],
@@ -71,8 +76,8 @@ def parser():
                         "in the reference, where it has no effect: only the main diagonal counts")
     p.add_argument("--th", "-th", dest="th", type=cli.number, metavar="TH",
                    help=f"nf14: score threshold of the segment search (default: {DEFAULT_TH}); "
-                        "when a piece gives nothing it is lowered by 0.001 until something is "
-                        "found")
+                        f"when a piece gives nothing it is lowered by {nf14.LOWER_STEP:g} until "
+                        "something is found")
     p.add_argument("--csv", "-csv", dest="csv", default="auto", metavar="LIST",
                    help="text file listing one csv score per matrix (e.g. "
                         "jku_csv_files.txt): paired by name when the two lists name the same "
@@ -108,7 +113,8 @@ def parser():
     p.add_argument("--audio-start", default="auto", metavar="S|auto|first-sound",
                    help="seconds into each recording where its score's first onset plays. "
                         "first-sound: each recording's first sound (its first sample within "
-                        "40 dB of the loudest of its first minute; the JKU renditions open "
+                        f"{-FIRST_SOUND_DB:g} dB of the loudest of its first "
+                        f"{FIRST_SOUND_SECONDS:g} s; the JKU renditions open "
                         "with 0.7-1.2 s of silence); auto (default): first-sound with "
                         "--method families in the audio domain, else 0, the original's mapping")
     p.add_argument("--refdir", "-refdir", metavar="DIR",

@@ -52,16 +52,30 @@ def test_shared_flags_are_spelled_alike():
         assert len(long_forms) <= 1, (dest, long_forms)
 
 
-def test_extract_help_states_the_finders_constants():
-    # --help spells these out instead of importing complex_auto.families (and numba) to parse
-    # arguments: a change of the constants must change the help as well.
-    from complex_auto import families
+def test_extract_help_states_the_finders_constants(monkeypatch):
+    # the help's numbers are the constants the code uses: changed, the help says the new ones
+    # (it spelled out 16 beats, 128, 0.005, 0.001, 40 dB and the tempi by hand)
+    from complex_auto import cqt, families, jku, nf14
 
-    p = parser("extract_motives.py")
-    helps = {a.dest: " ".join(a.help.split()) for a in p._actions if a.help}
-    assert f"(default {families.MAX_BEATS:g}," in helps["max_beats"]
-    assert f"from {families.MIN_BEATS:g} beats (motifs)" in helps["method"]
-    assert f"{families.MOTIF_BEATS:g} (two bars) searches motifs only" in helps["max_beats"]
+    def helps():
+        p = parser("extract_motives.py")
+        return dict({a.dest: " ".join(a.help.split()) for a in p._actions if a.help},
+                    epilog=" ".join(p.epilog.split()))
+
+    told = helps()
+    assert f"{families.MOTIF_BEATS:g} (two bars) searches motifs only" in told["max_beats"]
+    assert all(f"{piece} {bpm:g}" in told["epilog"] for piece, bpm in jku.JKU_BPM.items())
+    for module, name, value in ((families, "MAX_BEATS", 64.0), (families, "MIN_BEATS", 3.0),
+                                (families, "OCCURRENCE_P", 0.01), (nf14, "MIN_BEATS", 12),
+                                (nf14, "LOWER_STEP", 0.002), (nf14, "FRAME_SECONDS", 0.0877),
+                                (cqt, "FIRST_SOUND_DB", -30.0)):
+        monkeypatch.setattr(module, name, value)
+    told = helps()
+    assert "(default 64, a section of 16 bars" in told["max_beats"]
+    assert "from 3 beats (motifs)" in told["method"] and "at least 12 beats" in told["method"]
+    assert "(0.01 suggested" in told["occurrence_p"]
+    assert "lowered by 0.002 until" in told["th"] and "within 30 dB" in told["audio_start"]
+    assert "--frame-seconds 0.0877 reproduces" in told["epilog"]
 
 
 @pytest.mark.parametrize("command, args", [
