@@ -158,7 +158,7 @@ def main(args):
     # the pictures mark the same one
     report_refdir = args.refdir
     if args.refdir is None:
-        saved = saved_options(RunLayout(args.run).report_dir / "report.json").get("refdir")
+        saved = saved_options(RunLayout(args.run).report_options).get("refdir")
         args.refdir = saved if saved is not None else str(DEFAULT_REFDIR)
     if args.bpm is not None and not args.bpm > 0:
         raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")

@@ -32,7 +32,8 @@ plausible defect (an off-by-one, a dropped rule, a sign, a forgotten shift) in o
   ``signal_items.py``, ``digits.py``), the recordings they are cut from (``recordings.py``), the
   held-out pairs of the analysis (``report.py``) and the command (``command.py``: its options,
   the model it reads, the digits it holds out);
-- what a user touches: the report (``report.py``) and the headless Chromium that checks and
+- what a user touches: the report (``report.py``, its clips ``audio_clips.py``) and the
+  headless Chromium that checks and
   pictures it (``browser.py``), file lists (``filelist.py``), configs (``config.py``), the
   layout of a run (``layout.py``), the parts of a job array and the skipping of finished work
   (``shards.py``), atomic writes (``utils.py``), one-line errors (``cli.py``) and the memory
@@ -100,6 +101,7 @@ TESTS = {
     "transposition": ["tests/test_transposition.py"],
     "representations": ["tests/test_representations.py", "tests/test_transposition.py"],
     "report": ["tests/test_report.py"],
+    "audio_clips": ["tests/test_report.py"],
     "convert": ["tests/test_convert.py"],
     "compare": ["tests/test_compare.py"],
     "filelist": ["tests/test_filelist.py"],
@@ -460,7 +462,8 @@ MUTANTS = [
     ("jku", "ground-truth pitch read as the onset",
      "note = (float(fields[0]), float(fields[1]))", "note = (float(fields[0]), float(fields[0]))"),
     ("jku", "an occurrence spans its first and last note in file order",
-     "return min(onsets), max(onsets)", "return onsets[0], onsets[-1]"),
+     "return float(notes[:, 0].min()), float(notes[:, 0].max())",
+     "return float(notes[0, 0]), float(notes[-1, 0])"),
     # the transposition test (transposition.py)
     ("transposition", "a neighbour at the tolerance not counted",
      "np.abs(best - np.arange(n)) <= tolerance", "np.abs(best - np.arange(n)) < tolerance"),
@@ -512,12 +515,12 @@ MUTANTS = [
      "occs.append((start * beat, end * beat))"),
     ("report", "best matches numbered from 0",
      "int(S[:, k].argmax()) + 1", "int(S[:, k].argmax())"),
-    ("report", "a clip faded in at its end",
+    ("audio_clips", "a clip faded in at its end",
      "clip[-n:] *= ramp[::-1]", "clip[-n:] *= ramp"),
-    ("report", "a clip as long as its occurrence",
+    ("audio_clips", "a clip as long as its occurrence",
      "b = min(int(round(min(end, start + max_seconds) * sr)), len(y))",
      "b = min(int(round(end * sr)), len(y))"),
-    ("report", "a clip's span past the recording's end",
+    ("audio_clips", "a clip's span past the recording's end",
      "a, b = max(start, 0.0), min(end, duration, start + max_seconds)",
      "a, b = max(start, 0.0), min(end, start + max_seconds)"),
     ("report", "overlapping occurrences drawn on one row",
@@ -947,7 +950,7 @@ MUTANTS = [
     ("plots", "a loss within a decade labelled only at powers of ten",
      "ax.yaxis.set_minor_formatter(plain if hi <= 10 * lo else NullFormatter())",
      "ax.yaxis.set_minor_formatter(NullFormatter())"),
-    ("report", "a run's clips not capped",
+    ("audio_clips", "a run's clips not capped",
      "if name not in names and len(names) >= MAX_CLIPS:", "if False:"),
     ("families", "smoothing switched off",
      "smooth = max(1, int(round(SMOOTH_BEATS / cell_beats)))", "smooth = 1"),
@@ -1028,7 +1031,8 @@ MUTANTS = [
     ("runinfo", "weights saved without their training taken as an initialisation",
      "return None if entries and all(m[0] == 0 for m in entries) else -1", "return None"),
     ("runinfo", "the files of the evaluation loss recorded as trained",
-     '"trained": files[:len(files) - n_eval]', '"trained": files'),
+     '"trained": [f for f in files[:len(files) - n_eval] if f not in left]',
+     '"trained": [f for f in files if f not in left]'),
     ("runinfo", "a continued model's record kept whatever weights it holds",
      'or any(m[1] == continued for m in previous["models"])):', "or True):"),
     ("runinfo", "the pieces trained on matched by the whole path",
@@ -1108,6 +1112,25 @@ MUTANTS = [
     ("evaluation", "estimates in '.' taken for a run without a name",
      "    folder = Path(folder).resolve()         # '.' names no run; its absolute path does",
      "    folder = Path(folder)"),
+    # the session of 2026-11-29 18:40 UTC
+    ("jku", "an occurrence without notes let through to min()",
+     "    if isinstance(occurrence, Sized) and not len(occurrence):", "    if False:"),
+    ("evaluation", "the establishment table of any array",
+     '    S = checks.array(S, "S", ndim=2)', "    S = np.asarray(S, float)"),
+    ("report", "the lane labels scrolled away with the timeline",
+     "svg.lanelabels{position:sticky;left:0;height:auto}", "svg.lanelabels{height:auto}"),
+    ("runinfo", "files skipped as silent or too short recorded as trained",
+     "if f not in left],", "],"),
+    ("cqt_pairs", "the CQT training files skipped not passed on",
+     "    train.skipped = skipped", "    train.skipped = []"),
+    ("signal_pairs", "the signal files skipped not passed on",
+     "    pairs.skipped = [files[k] for k in left]", "    pairs.skipped = []"),
+    ("training", "a model file that is a folder raised the base error type",
+     'raise DataError(f"{path}: a folder, not a model file")',
+     'raise ComplexAutoError(f"{path}: a folder, not a model file")'),
+    ("representations", "an unknown feature kind raised as a config's error",
+     'raise ParameterError(f"--features {kind}: unknown feature kind; "',
+     'raise ConfigError(f"--features {kind}: unknown feature kind; "'),
 ]
 
 

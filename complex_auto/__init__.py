@@ -16,7 +16,8 @@ Modules, one concern each:
   holds, and the picture of what was found
 - ``jku``, ``evaluation``, ``chance``, ``annotated``, ``transposition``, ``compare``: MIREX
   scores, the chance control, and how representations compare on annotated repeats
-- ``report``, ``browser``: the HTML report, checked and pictured in a headless browser
+- ``report``, ``audio_clips``, ``browser``: the HTML report, the clips of the occurrences it
+  plays, the report checked and pictured in a headless browser
 - ``invariance``, ``figures``: what a model learned, and the README's filter figures
 - ``layout`` (the files of ``output/RUN/``), ``runinfo`` (what a run records of how its
   features and models were made), ``filelist``, ``shards``, ``cache``, ``memory``, ``utils``,

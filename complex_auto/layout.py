@@ -33,6 +33,8 @@
         report/                                     HTML report (complex_auto.report): index.html,
                                                     PIECE.html (index-piece.html for a piece
                                                     called index), img/, clips/PIECE/*.mp3
+                                                    and source.json, report.json (the options
+                                                    of its last build)
         invariance.csv, invariance.png,             what the model learned (complex_auto.invariance)
         transformations.csv, phase_pca.png
         digits.csv                                  digit error from amplitudes (digit models)
@@ -211,6 +213,21 @@ class RunLayout:
 
     def report_page(self, piece):
         return self.report_dir / report_page_name(piece)
+
+    @property
+    def report_options(self):
+        """The options of the report's last build, which the next one keeps."""
+        return self.report_dir / "report.json"
+
+    @property
+    def report_images(self):
+        return self.report_dir / "img"
+
+    def report_clips(self, piece=None):
+        """The report's clips; a piece's, with ``source.json`` (the recording they were cut
+        from)."""
+        clips = self.report_dir / "clips"
+        return clips if piece is None else clips / piece
 
     # model analysis
     @property

@@ -25,13 +25,13 @@ import csv
 import html
 import json
 import logging
-import math
 import shutil
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
+from . import audio_clips
 from .cli import number
 from .errors import DataError
 from .filelist import read_list
@@ -42,33 +42,10 @@ from .display import PALETTE, TRUTH_COLOUR
 from .nf14 import DEFAULT_TH
 from .patterns import extraction_entry, extraction_settings, score_offset
 from .runinfo import read_conversion_info, recorded_path
-from .utils import (atomic_path, atomic_write_text, counted, file_in_the_way,
-                    native_stderr_silenced, progress)
+from .utils import atomic_path, atomic_write_text, counted, file_in_the_way
 
 log = logging.getLogger(__name__)
 
-#: Longest clip, in seconds: 16 beats (the finder's shortest pattern, four bars of 4/4) at 64
-#: bpm, enough to hear a theme through and to compare its occurrences by ear. Longer
-#: occurrences (whole sections, up to most of a piece) play their first 15 s, and the page
-#: says so. The occurrences of the five JKU pieces overlap and together last about an hour,
-#: four times the recordings; capped, their clips last 44 minutes.
-MAX_CLIP_SECONDS = 15.0
-#: Clips of one piece at most (distinct spans, best patterns first): 500 of at most 15 s last
-#: at most 2 hours and take about 13 MB, four times the most that a piece of the JKU or of
-#: BPS-dev needs (130 with --method families, bps14). More patterns than that are mostly noise
-#: (nf14 lists hundreds on a silent recording), and their clips would fill the disk.
-MAX_CLIPS = 500
-#: Fade in and out at each clip's ends, in seconds: removes the click of a cut through a sound,
-#: shorter than a note's attack so that no onset is lost.
-FADE_SECONDS = 0.015
-#: Highest sample rate of the clips (Hz). The JKU renditions are at 11025 Hz; 11 kHz keeps the
-#: pitches and the timbre recognisable (5.5 kHz of bandwidth) at a quarter of CD rate.
-CLIP_SR = 11025
-#: libsndfile's MP3 compression level, with an average bit rate: about 13 kbit/s (1.7 kB per
-#: second of clip) at 11025 Hz mono, measured on the JKU clips. MP3 plays in every browser;
-#: unlike a constant bit rate, this mode writes the LAME header that tells decoders the exact
-#: length (without it a clip plays ~0.1 s of encoder padding too).
-CLIP_COMPRESSION = 0.9
 SCORE_SUFFIXES = ("_F", "_P", "_R")
 #: Options of extract_motives.py recorded in extraction.json when given, shown beside the method
 #: (and nf14's --th, recorded always, when it is not the default).
@@ -350,169 +327,6 @@ def best_matches(seg, reference, n_patterns):
     if not len(S):
         return None, None
     return [(int(S[:, k].argmax()) + 1, float(S[:, k].max())) for k in range(n_patterns)], None
-
-
-# ---------------------------------------------------------------------------------------------
-# clips
-
-
-def cut_clip(y, sr, start, end, fade=FADE_SECONDS, max_seconds=MAX_CLIP_SECONDS):
-    """The samples of ``[start, end)`` seconds, at most ``max_seconds`` long, faded in and out.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (samples,)
-        The recording, mono.
-    sr : int
-        Its sample rate (Hz).
-    start, end : float
-        The occurrence in seconds; clipped to the recording.
-    fade : float
-        Length of the linear fade at each end, in seconds (shortened for very short clips).
-    max_seconds : float
-        The longest clip; a longer occurrence gives its first ``max_seconds``.
-
-    Returns
-    -------
-    np.ndarray, shape (samples,), float32
-        The samples of ``[max(start, 0), min(end, start + max_seconds))`` that lie in ``y``;
-        empty when the span lies outside the recording.
-    """
-    a = max(int(round(start * sr)), 0)
-    b = min(int(round(min(end, start + max_seconds) * sr)), len(y))
-    clip = np.array(y[a:b], dtype=np.float32) if b > a else np.zeros(0, np.float32)
-    n = min(int(round(fade * sr)), len(clip) // 2)
-    if n > 0:
-        ramp = np.arange(1, n + 1, dtype=np.float32) / (n + 1)
-        clip[:n] *= ramp
-        clip[-n:] *= ramp[::-1]
-    return clip
-
-
-def write_clip(path, clip, sr):
-    """Write a clip as a mono MP3 (average bit rate, :data:`CLIP_COMPRESSION`), atomically.
-
-    Parameters
-    ----------
-    path : str or Path
-    clip : np.ndarray, shape (samples,)
-        Mono audio in [-1, 1] (:func:`cut_clip`).
-    sr : int
-        Sample rate in Hz.
-    """
-    import soundfile as sf
-
-    with atomic_path(path) as tmp:
-        sf.write(tmp, clip, sr, format="MP3", compression_level=CLIP_COMPRESSION,
-                 bitrate_mode="AVERAGE")
-
-
-def clip_span(start, end, duration, max_seconds=MAX_CLIP_SECONDS):
-    """The part of an occurrence that its clip plays: ``(start, end)`` in seconds, or ``None``.
-
-    The span :func:`cut_clip` cuts, known before the recording is read, so that a clip is named
-    by it and reused when the file is there.
-
-    Parameters
-    ----------
-    start, end : float
-        The occurrence in seconds.
-    duration : float
-        The recording's length in seconds.
-    max_seconds : float
-        The longest clip.
-
-    Returns
-    -------
-    (float, float) or None
-        ``(max(start, 0), min(end, duration, start + max_seconds))``; None when that is empty.
-    """
-    a, b = max(start, 0.0), min(end, duration, start + max_seconds)
-    return (a, b) if b > a else None
-
-
-def _downsample(y, sr, max_sr):
-    """``(y, sr)`` brought down to ``max_sr`` by polyphase filtering when above it."""
-    from scipy.signal import resample_poly
-
-    if sr > max_sr:
-        g = math.gcd(int(sr), int(max_sr))
-        y, sr = resample_poly(y, max_sr // g, int(sr) // g), max_sr
-    return np.asarray(y, dtype=np.float32), int(sr)
-
-
-#: How much of a recording's end is decoded to learn its true length, in seconds (an MP3's
-#: header may be off by tenths of a second; the JKU ones by up to 0.4 s).
-END_PROBE_SECONDS = 30.0
-#: Decoded and dropped before each span, in seconds: an MP3 frame may draw on bits of the
-#: frames before it (its bit reservoir), so the first frames after a seek come out wrong;
-#: 0.25 s is several frames at any rate (0.1 s already gave the exact samples on the JKU MP3s).
-PREROLL_SECONDS = 0.25
-
-
-def open_recording(path, max_sr=CLIP_SR):
-    """A recording's decoded length, and a reader of its spans.
-
-    With soundfile (WAV, FLAC, OGG, MP3, ...) spans are read by seeking, so an hour-long
-    recording is never held whole; other formats (m4a, ...) are decoded whole by librosa.
-
-    Parameters
-    ----------
-    path : str or Path
-    max_sr : int
-        Highest sample rate of what ``read`` returns (Hz).
-
-    Returns
-    -------
-    duration : float
-        Seconds of audio, as decoded.
-    read : callable
-        ``read(start, end)`` → ``(y, sr)``: the span ``[start, end)`` seconds (clipped to the
-        recording) as mono float32 at ``min(rate, max_sr)``.
-
-    Raises
-    ------
-    DataError
-        When no decoder reads the file.
-    """
-    import soundfile as sf
-
-    path = str(path)
-    try:
-        with native_stderr_silenced(), sf.SoundFile(path) as f:
-            rate = f.samplerate
-            f.seek(max(0, f.frames - int(END_PROBE_SECONDS * rate)))
-            frames = f.tell() + len(f.read(dtype="float32", always_2d=True))
-    except (RuntimeError, TypeError, ValueError):   # libsndfile cannot read it
-        y, sr = _load_whole(path, max_sr)
-        return len(y) / sr, lambda start, end: (
-            y[max(int(round(start * sr)), 0):max(int(round(end * sr)), 0)], sr)
-
-    def read(start, end):
-        a = min(max(int(round(start * rate)), 0), frames)
-        b = min(max(int(round(end * rate)), a), frames)
-        a0 = max(a - int(PREROLL_SECONDS * rate), 0)
-        with native_stderr_silenced(), sf.SoundFile(path) as f:
-            f.seek(a0)
-            y = f.read(b - a0, dtype="float32", always_2d=True)[a - a0:].mean(axis=1)
-        return _downsample(y, rate, max_sr)
-
-    return frames / rate, read
-
-
-def _load_whole(path, max_sr):
-    """A whole recording through librosa's decoders, mono, at ``min(rate, max_sr)``."""
-    import warnings
-
-    import librosa
-
-    try:
-        with warnings.catch_warnings():     # its fallback warnings; failure is said below
-            warnings.simplefilter("ignore")
-            y, sr = librosa.load(str(path), sr=None, mono=True)
-    except Exception as e:      # decoders raise many types; the user needs the file name
-        raise DataError(f"{path}: cannot read the recording ({type(e).__name__}: {e})") from None
-    return _downsample(y, sr, max_sr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -856,9 +670,9 @@ def piece_page(run, info, patterns, lanes, duration, clips, scores, notes, match
                   f'<img class="matrix" src="{_url(info["image"])}" '
                   f'alt="matrix of {html.escape(piece)} with its segments">']
     parts += ["<h2>Patterns and occurrences</h2>",
-              f'<p class="meta">Clips are mono MP3 at {CLIP_SR} Hz with {FADE_SECONDS * 1000:g} '
-              f"ms fades; occurrences longer than {MAX_CLIP_SECONDS:g} s play their first "
-              f"{MAX_CLIP_SECONDS:g} s.</p>",
+              f'<p class="meta">Clips are mono MP3 at {audio_clips.CLIP_SR} Hz with '
+              f"{audio_clips.FADE_SECONDS * 1000:g} ms fades; occurrences longer than "
+              f"{audio_clips.MAX_CLIP_SECONDS:g} s play their first {audio_clips.MAX_CLIP_SECONDS:g} s.</p>",
               '<table class="occurrences"><tr><th>occurrence</th><th>start</th><th>end</th>'
               "<th>seconds</th><th>beats</th><th class=\"l\">clip</th></tr>"]
     for k, p in enumerate(patterns):
@@ -955,65 +769,6 @@ def _copy_if_changed(src, dst):
         return
     with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
-
-
-def _clips_for_piece(folder, audio, patterns):
-    """Cut (or reuse) the clips of a piece.
-
-    A clip is named by its span in milliseconds, so occurrences with the same span share one
-    file and a rebuild reuses what is there. ``source.json`` records the recording they were
-    cut from and its decoded length; clips of another recording, or no longer used, are
-    removed. (The decoded length is the one to trust: an MP3's header can be off by tenths of
-    a second.)
-
-    Returns
-    -------
-    duration : float
-        The recording's decoded length in seconds.
-    clips : dict
-        ``{(pattern, occurrence): (src relative to the report, (start, end) played)}``.
-    """
-    source = {"audio": str(audio), "size": audio.stat().st_size,
-              "mtime": audio.stat().st_mtime, "sr": CLIP_SR, "max_seconds": MAX_CLIP_SECONDS,
-              "fade": FADE_SECONDS, "compression": CLIP_COMPRESSION, "format": "mp3 abr"}
-    record = folder / "source.json"
-    read = None
-    try:
-        saved = json.loads(record.read_text())
-        duration = float(saved.pop("duration"))
-        if saved != source:
-            raise ValueError("another recording or other clip settings")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        for f in folder.glob("*.mp3"):
-            f.unlink()
-        duration, read = open_recording(audio)
-    wanted, names = {}, set()
-    for p in patterns:                   # best first: the clips left out are of the last
-        for o, start, end in p["occurrences"]:
-            span = clip_span(start, end, duration)
-            if span is None:
-                continue
-            name = f"{int(round(span[0] * 1000)):07d}-{int(round(span[1] * 1000)):07d}.mp3"
-            if name not in names and len(names) >= MAX_CLIPS:
-                continue
-            names.add(name)
-            wanted[(p["pattern"], o)] = (name, span)
-    missing = sorted({name: span for name, span in wanted.values()
-                      if not (folder / name).is_file()}.items())
-    if missing:
-        if read is None:
-            _, read = open_recording(audio)
-        for name, (a, b) in progress(missing, desc=f"clips {folder.name}", unit="clip",
-                                     leave=False):
-            y, sr = read(a, b)
-            write_clip(folder / name, cut_clip(y, sr, 0.0, b - a), sr)
-    keep = {name for name, _ in wanted.values()}
-    for f in folder.glob("*.mp3"):
-        if f.name not in keep:
-            f.unlink()
-    atomic_write_text(record, json.dumps(dict(source, duration=duration)) + "\n")
-    return duration, {k: (f"clips/{folder.name}/{name}", span)
-                      for k, (name, span) in wanted.items()}
 
 
 def mixed_settings(layout, pieces):
@@ -1123,7 +878,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     """
     layout = RunLayout(run, root)
     out = layout.report_dir
-    options_path = out / "report.json"
+    options_path = layout.report_options
     saved = saved_options(options_path)
     options = {"refdir": str(refdir) if refdir is not None else saved.get("refdir",
                                                                             str(DEFAULT_REFDIR)),
@@ -1201,17 +956,19 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         duration = None
         if audio is not None and audio.is_file():
             try:
-                duration, clips = _clips_for_piece(out / "clips" / piece, audio, patterns)
+                duration, clips = audio_clips.piece_clips(layout.report_clips(piece), audio,
+                                                          patterns)
             except DataError as e:      # the patterns are still worth seeing
                 notes.append(f"{e}: no clips")
         else:
             notes.append(f"recording {audio} not found: no clips" if audio else
                          "the run does not record this piece's recording (conversion.json): "
                          "no clips")
-        if len({name for name, _ in clips.values()}) >= MAX_CLIPS:
+        if len({name for name, _ in clips.values()}) >= audio_clips.MAX_CLIPS:
             unheard = sum(len(p["occurrences"]) for p in patterns) - len(clips)
             if unheard:
-                notes.append(f"clips of the first {MAX_CLIPS} distinct spans only: {unheard} "
+                notes.append(f"clips of the first {audio_clips.MAX_CLIPS} distinct spans only: "
+                             f"{unheard} "
                              "occurrences have none (so many patterns are mostly noise: a "
                              "silent recording, or a tempo far off?)")
         if duration is None:
@@ -1222,8 +979,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         image = layout.patterns_image(piece)
         info["image"] = None
         if image.is_file():
-            _copy_if_changed(image, out / "img" / image.name)
-            info["image"] = f"img/{image.name}"
+            _copy_if_changed(image, layout.report_images / image.name)
+            info["image"] = (layout.report_images / image.name).relative_to(out).as_posix()
         for n in notes:
             log.warning("report, %s: %s", piece, n)
         unscored = _unscored_occurrences(layout.seg(piece), patterns)
@@ -1242,7 +999,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         atomic_write_text(layout.report_page(piece),
                           piece_page(run, info, patterns, lanes, duration, clips, scores,
                                      notes, matches))
-        clip_dir = out / "clips" / piece
+        clip_dir = layout.report_clips(piece)
         summaries.append({"piece": piece, "duration": duration, "bpm": info["bpm"],
                           "patterns": len(patterns),
                           "occurrences": sum(len(p["occurrences"]) for p in patterns),
@@ -1264,9 +1021,8 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     atomic_write_text(layout.report_index,
                       index_page(run, summaries, scores, run_notes, size, how))
     size = _folder_size(out)
-    clips = list(out.glob("clips/*/*.mp3"))
-    # clip names are their spans in milliseconds (_clips_for_piece)
-    seconds = sum(np.diff([int(t) for t in c.stem.split("-")])[0] for c in clips) / 1000
+    clips = list(layout.report_clips().glob("*/*.mp3"))
+    seconds = sum(audio_clips.clip_seconds(c) for c in clips)
     log.info("report: %s (%s; %s, %.1f min of audio; %.1f MB)", layout.report_index,
              counted(len(summaries), "piece"), counted(len(clips), "clip"), seconds / 60,
              size / 1e6)
@@ -1293,8 +1049,8 @@ def _drop_other_pieces(layout, pieces):
     pages = {layout.report_page(p).name for p in pieces} | {layout.report_index.name}
     images = {layout.patterns_image(p).name for p in pieces}
     dropped = [f for f in out.glob("*.html") if f.name not in pages]
-    dropped += [f for f in (out / "img").glob("*_patterns.png") if f.name not in images]
-    dropped += [d for d in (out / "clips").glob("*") if d.is_dir() and d.name not in pieces]
+    dropped += [f for f in layout.report_images.glob("*_patterns.png") if f.name not in images]
+    dropped += [d for d in layout.report_clips().glob("*") if d.is_dir() and d.name not in pieces]
     for f in dropped:
         if f.is_dir():
             shutil.rmtree(f)
@@ -1358,7 +1114,8 @@ def parser():
                     "truth, the matrix picture, a table of occurrences and a playable clip "
                     "of each; with results.csv the MIREX scores. Opens from disk; no network.",
         epilog="Options not given are those of the previous build of the report. Clips are "
-               f"mono MP3 at {CLIP_SR} Hz, at most {MAX_CLIP_SECONDS:g} s each.")
+               f"mono MP3 at {audio_clips.CLIP_SR} Hz, at most "
+               f"{audio_clips.MAX_CLIP_SECONDS:g} s each.")
     p.add_argument("run", metavar="RUN", help="run keyword: reads output/RUN/")
     p.add_argument("--refdir", metavar="DIR",
                    help=f"ground truth, DIR/PIECE.txt in MIREX format (default: "

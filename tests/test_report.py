@@ -24,10 +24,10 @@ from complex_auto.browser import chromium, screenshot
 from complex_auto.errors import ComplexAutoError, DataError
 from complex_auto.jku import read_mirex
 from complex_auto.layout import RunLayout
-from complex_auto.report import (FADE_SECONDS, MAX_CLIP_SECONDS, best_matches, build_report,
-                                 clip_span, cut_clip, format_time, open_recording,
-                                 read_patterns_csv, reference_seconds, run_pieces,
-                                 saved_options, timeline_data, write_clip)
+from complex_auto.audio_clips import (FADE_SECONDS, MAX_CLIP_SECONDS, clip_span, cut_clip,
+                                      open_recording, write_clip)
+from complex_auto.report import (best_matches, build_report, format_time, read_patterns_csv,
+                                 reference_seconds, run_pieces, saved_options, timeline_data)
 
 from .conftest import ROOT, needs, run_script
 
@@ -572,13 +572,13 @@ def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
 
 def test_clips_are_capped_and_the_page_says_which_are_missing(runs, tmp_path, monkeypatch):
     # nf14 on a silent recording listed 990 patterns: 52 minutes of clips for 30 s of audio
-    from complex_auto import report
+    from complex_auto import audio_clips
 
     run = tmp_path / "output" / "plain"
     shutil.copytree(runs / "output" / "plain", run)
     shutil.copy2(runs / PLAIN_WAV, tmp_path / PLAIN_WAV)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(report, "MAX_CLIPS", 3)
+    monkeypatch.setattr(audio_clips, "MAX_CLIPS", 3)
     build_report("plain")
     clips = sorted(p.name for p in (run / "report" / "clips" / PLAIN).glob("*.mp3"))
     spans = [f"{round(a * 1000):07d}-{round(b * 1000):07d}.mp3" for _, _, a, b in PLAIN_ROWS]
