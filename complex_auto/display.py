@@ -207,7 +207,7 @@ def _max_pool(X, factor):
 
 
 def _max_pool_bands(X, factor, band_bytes=2 ** 28):
-    """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time (H14): a
+    """:func:`_max_pool` of ``X`` in float32, read a band of rows at a time: a
     memory-mapped matrix of a long recording is never loaded whole."""
     band = max(factor, band_bytes // (4 * max(len(X), 1)) // factor * factor)
     return np.vstack([_max_pool(as_float(read_rows(X, a, min(a + band, len(X))), np.float32),

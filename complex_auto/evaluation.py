@@ -7,7 +7,8 @@ Metrics", ISMIR 2014), as Nieto & Farbood (ISMIR 2014) and the CAE paper report 
 
 - establishment F/P/R (``mir_eval.pattern.establishment_FPR``): is each pattern found at all;
 - occurrence F/P/R at thresholds .75 and .5 (``occurrence_FPR``): are its occurrences found;
-- three-layer F/P/R (``three_layer_FPR``, after Meredith);
+- three-layer F/P/R (``three_layer_FPR``): D. Meredith's measure, defined for that task in
+  2013, which scores occurrences note by note;
 - standard F/P/R (``standard_FPR``): exact prototype matches up to transposition.
 
 ``occurrence_FPR`` is called with ``thres`` directly: ``mir_eval.pattern.evaluate`` passes the

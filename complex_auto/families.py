@@ -9,7 +9,8 @@ representation, any recipe: only the *order* of the similarities is used) and:
    only for very long recordings, to bound memory).
 2. :func:`lag_normalise` subtracts from every diagonal its median. A diagonal is one time lag;
    windows a few frames apart share most of their frames, so near lags are similar everywhere.
-   What stands out of its own lag's level is a repeat (Müller's time-lag normalisation).
+   What stands out of its own lag's level is a repeat (the time-lag view of Goto, ICASSP
+   2003, and Müller, *Fundamentals of Music Processing*, Springer 2015, ch. 4).
 3. :func:`rank_transform` maps the values to their quantile among all pairs of the piece, so
    that thresholds mean the same in every piece and for every representation.
 4. :func:`diagonal_runs` finds stretches of high similarity along each diagonal (a repeat in
@@ -121,7 +122,7 @@ REDUNDANT_SHARE = 0.5
 #: Step 6 drops a family each of whose occurrences lies within an occurrence of *any*
 #: pattern chosen before it (True, the default since version 5), not only one each of whose
 #: occurrences lies within its own occurrence of one pattern, at the same translations (False,
-#: SIATEC's maximality, versions 1-4). A family of the first kind sounds nowhere that better
+#: SIATEC's maximality, Meredith, Lemström & Wiggins 2002; versions 1-4). A family of the first kind sounds nowhere that better
 #: patterns do not: mostly fragments of them (a figure twice within each statement of a theme,
 #: a fragment inside several better patterns), sometimes a motif that annotators mark. On the
 #: JKU and on BPS-dev it raises seven of the eight margins over chance (README, *Fragments of

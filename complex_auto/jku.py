@@ -201,9 +201,10 @@ def read_mirex(path):
 def occurrence_onsets(occurrence):
     """First and last onset of an annotated occurrence, in beats.
 
-    An annotation lists notes, not a span; every reader that needs the stretch of music an
-    occurrence holds (pictures, the ceiling, bounds) takes it from here, from its first onset
-    to its last.
+    An annotation lists notes, not a span; the readers that need the stretch of music an
+    occurrence holds (pictures, the ceiling, bounds, chance) take it from here, from its first
+    onset to its last (the report's clips run on to the end of the last note:
+    :func:`complex_auto.report.reference_seconds`).
 
     Parameters
     ----------

@@ -622,7 +622,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         scores = [s for s, _ in found]
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
     else:
-        # H14: in memory the search holds the matrix, a copy and the median's (28 bytes a
+        # In memory the search holds the matrix, a copy and the median's (28 bytes a
         # cell); when that does not fit it reads the file a window of rows at a time.
         # Segments loaded with -pk need no search: the matrix alone (8 bytes a cell), read
         # from the file too when even that does not fit.
@@ -658,7 +658,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         if save_segments:
             save_segment_cache(cache, segments, th_used, N, min_dur)
         patterns = group_patterns(segments, max_diff)
-        if streamed:      # H14: diagonals read from the file (through the map: a page a row)
+        if streamed:      # diagonals read from the file (through the map: a page a row)
             from .nf14_stream import pattern_scores_file
 
             scores = pattern_scores_file(X, patterns)

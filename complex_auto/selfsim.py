@@ -1,8 +1,9 @@
 """Self-similarity matrices of feature sequences, as the pattern extractor expects them.
 
-Recipe (DESIGN.md §7): cosine distances between all feature vectors; 9 padding rows and
-columns holding the largest distance; similarity ``1 / (d + 1e-6)``; diagonals −8..8 set to 0;
-2-D convolution ('same' size) with the 10×10 matrix that has ones on its main diagonal and the
+Recipe (that of the original implementation of Lattner, Dörfler & Arzt, ISMIR 2019;
+DESIGN.md §7): cosine distances between all feature vectors; 9 padding rows and columns
+holding the largest distance; similarity ``1 / (d + 1e-6)``; diagonals −8..8 set to 0; 2-D
+convolution ('same' size) with the 10×10 matrix that has ones on its main diagonal and the
 two beside it; min-max to [0, 1]. The band −8..8 is zeroed once more after the convolution,
 so that the smoothing does not reintroduce values next to the trivial main diagonal.
 
