@@ -1101,7 +1101,7 @@ MUTANTS = [
      "        used = extraction_entry(layout, piece) or extracted.get(piece, {})",
      "        used = extracted.get(piece, {})"),
     ("report", "occurrences left out of the .seg counted without a word",
-     "        if unscored:      # the MIREX rule", "        if False:      # the MIREX rule"),
+     "    if unscored:      # the MIREX rule", "    if False:      # the MIREX rule"),
     ("report", "the clip players past a phone's screen",
      "@media (max-width:640px)", "@media (max-width:1px)"),
     ("filelist", "a data set's list read from the working folder first",

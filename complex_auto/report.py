@@ -877,9 +877,37 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
         list (given, or recorded by the previous build) does not exist.
     """
     layout = RunLayout(run, root)
-    out = layout.report_dir
-    options_path = layout.report_options
-    saved = saved_options(options_path)
+    options = _report_options(layout, run, refdir, csv_list, bpm)
+    pieces = run_pieces(layout, options["csv"], options["bpm"])
+    if not pieces:
+        raise DataError(f"{layout.dir}: no PIECE.patterns.csv; find patterns first with "
+                        f"python extract_motives.py {run}")
+    extraction = read_extraction_info(layout)
+    # shards of one run extracted with other options: extraction.json names the last one's
+    mixed = mixed_settings(layout, [info["piece"] for info in pieces])
+    how = _how_found(extraction, read_conversion_info(layout.conversion_info) or {}, mixed)
+    layout.report_dir.mkdir(parents=True, exist_ok=True)
+    run_notes, scores = _run_notes(layout, run, pieces, read_scores(layout.results_csv), mixed)
+    summaries = []
+    for info in pieces:
+        summary, notes = _piece_report(layout, run, info, options,
+                                       extraction.get("domain", "audio"), scores)
+        summaries.append(summary)
+        run_notes += [f"{info['piece']}: {n}" for n in notes]
+    _drop_other_pieces(layout, [s["piece"] for s in summaries])
+    if scores:
+        from .evaluation import seen_in_training
+
+        trained = seen_in_training(layout.results_txt)    # as the evaluation found it
+        if trained:
+            run_notes.insert(0, f"the scores: {trained}")
+    atomic_write_text(layout.report_options, json.dumps(options) + "\n")
+    return _write_index(layout, run, summaries, scores, run_notes, how)
+
+
+def _report_options(layout, run, refdir, csv_list, bpm):
+    """The options of this build: those given, else the previous build's, else defaults."""
+    saved = saved_options(layout.report_options)
     options = {"refdir": str(refdir) if refdir is not None else saved.get("refdir",
                                                                             str(DEFAULT_REFDIR)),
                "csv": str(csv_list) if csv_list is not None else saved.get("csv", "auto"),
@@ -888,31 +916,30 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
             and not Path(options["csv"]).is_file():
         # not given now: say where it came from, or the user looks for a --csv never typed
         raise DataError(f"--csv {options['csv']}: file list does not exist; the path is "
-                        f"recorded in {options_path} by an earlier build of the report; give "
-                        f"another: python -m complex_auto.report {run} --csv LIST (or auto, "
-                        "or none)")
-    pieces = run_pieces(layout, options["csv"], options["bpm"])
-    extraction = read_extraction_info(layout)
-    domain = extraction.get("domain", "audio")
-    conversion = read_conversion_info(layout.conversion_info) or {}
-    # shards of one run extracted with other options: extraction.json names the last one's
-    mixed = mixed_settings(layout, [info["piece"] for info in pieces])
+                        f"recorded in {layout.report_options} by an earlier build of the "
+                        f"report; give another: python -m complex_auto.report {run} --csv LIST "
+                        "(or auto, or none)")
+    return options
+
+
+def _how_found(extraction, conversion, mixed):
+    """The finder, its options that change what is found, the features and the model, as
+    the index states them (a shared report says how its patterns were found)."""
     method = None if mixed else extraction.get("method")
-    if method:    # the options that change what is found, so a shared report says them
+    if method:
         given = [f"--{k.replace('_', '-')} {_option_value(extraction[k])}"
                  for k in SEARCH_OPTIONS if k in extraction]
         if extraction.get("th", DEFAULT_TH) != DEFAULT_TH:      # recorded always, for nf14
             given.insert(0, f"--th {_option_value(extraction['th'])}")
         method += f" ({', '.join(given)})" if given else ""
-    how = ", ".join(f"{k} {v}" for k, v in (("method", method),
-                                             ("features", conversion.get("features")),
-                                             ("model", conversion.get("model"))) if v)
-    if not pieces:
-        raise DataError(f"{layout.dir}: no PIECE.patterns.csv; find patterns first with "
-                        f"python extract_motives.py {run}")
-    scores = read_scores(layout.results_csv)
-    out.mkdir(parents=True, exist_ok=True)
-    summaries, run_notes = [], []
+    return ", ".join(f"{k} {v}" for k, v in (("method", method),
+                                              ("features", conversion.get("features")),
+                                              ("model", conversion.get("model"))) if v)
+
+
+def _run_notes(layout, run, pieces, scores, mixed):
+    """What the index warns of the whole run, and the scores it may show."""
+    run_notes = []
     if mixed:
         run_notes.append(f"the pieces were not all extracted alike ({mixed}): run "
                          "extract_motives.py again with one set of options")
@@ -933,94 +960,101 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
                          "extract_motives_eval.py --estdir?): not shown")
         log.warning("report: %s", run_notes[-1])
         scores = {}
-    for info in pieces:
-        piece = info["piece"]
-        notes = []
-        patterns = read_patterns_csv(info["patterns_csv"])
-        ref = groundtruth_path(piece, options["refdir"]) if options["refdir"] else None
-        references = None
-        if ref is not None and info["score_csv"] is not None and info["bpm"]:
-            references = reference_seconds(ref, info["score_csv"], info["bpm"], domain,
-                                            info["audio_start"])
-            info["reference"] = ref
-        elif ref is not None:
-            notes.append(f"ground truth {ref} not shown: no csv score"
-                         + ("" if info["bpm"] else " and no tempo") + " to place it in time")
-        matches = None
-        if references is not None:
-            matches, why = best_matches(layout.seg(piece), ref, len(patterns))
-            notes += [why] if why else []
-        audio = info["audio"]
-        last = max([e for p in patterns for _, _, e in p["occurrences"]] + [0.0])
-        clips = {}
-        duration = None
-        if audio is not None and audio.is_file():
-            try:
-                duration, clips = audio_clips.piece_clips(layout.report_clips(piece), audio,
-                                                          patterns)
-            except DataError as e:      # the patterns are still worth seeing
-                notes.append(f"{e}: no clips")
-        else:
-            notes.append(f"recording {audio} not found: no clips" if audio else
-                         "the run does not record this piece's recording (conversion.json): "
-                         "no clips")
-        if len({name for name, _ in clips.values()}) >= audio_clips.MAX_CLIPS:
-            unheard = sum(len(p["occurrences"]) for p in patterns) - len(clips)
-            if unheard:
-                notes.append(f"clips of the first {audio_clips.MAX_CLIPS} distinct spans only: "
-                             f"{unheard} "
-                             "occurrences have none (so many patterns are mostly noise: a "
-                             "silent recording, or a tempo far off?)")
-        if duration is None:
-            duration = max(last, 1.0)
-        if last > duration + 0.5:
-            notes.append(f"occurrences reach {format_time(last)}, past the recording's end "
-                         f"({format_time(duration)})")
-        image = layout.patterns_image(piece)
-        info["image"] = None
-        if image.is_file():
-            _copy_if_changed(image, layout.report_images / image.name)
-            info["image"] = (layout.report_images / image.name).relative_to(out).as_posix()
-        for n in notes:
-            log.warning("report, %s: %s", piece, n)
-        unscored = _unscored_occurrences(layout.seg(piece), patterns)
-        if unscored:      # the MIREX rule, not a fault: said on the page, not as a warning
-            notes.append(f"{counted(unscored, 'occurrence')} of the table "
-                         f"{'is' if unscored == 1 else 'are'} not in {piece}.seg, so not "
-                         "scored: no note of the score in the span (a rest, a held final "
-                         "chord), none that recurs (--notes recurring), or the last of a "
-                         "pattern whose other occurrences have none")
-        if scores.get(piece) and layout.results_csv.stat().st_mtime \
-                < info["patterns_csv"].stat().st_mtime:
-            # expected between extraction and evaluation: said on the page, not as a warning
-            notes.append("scores are from results.csv, written before these patterns: "
-                         "run extract_motives_eval.py again")
-        lanes = timeline_data(patterns, references, duration)
-        atomic_write_text(layout.report_page(piece),
-                          piece_page(run, info, patterns, lanes, duration, clips, scores,
-                                     notes, matches))
-        clip_dir = layout.report_clips(piece)
-        summaries.append({"piece": piece, "duration": duration, "bpm": info["bpm"],
-                          "patterns": len(patterns),
-                          "occurrences": sum(len(p["occurrences"]) for p in patterns),
-                          "clip_bytes": _folder_size(clip_dir) if clip_dir.is_dir() else 0,
-                          "reference": info.get("reference")})
-        if notes:
-            run_notes += [f"{piece}: {n}" for n in notes]
-    _drop_other_pieces(layout, [s["piece"] for s in summaries])
-    if scores:
-        from .evaluation import seen_in_training
+    return run_notes, scores
 
-        trained = seen_in_training(layout.results_txt)    # as the evaluation found it
-        if trained:
-            run_notes.insert(0, f"the scores: {trained}")
-    atomic_write_text(options_path, json.dumps(options) + "\n")
-    # The index states the size, so write it twice: its own size barely changes the total.
+
+def _piece_report(layout, run, info, options, domain, scores):
+    """Write a piece's page (and cut its clips): its summary for the index, and its notes."""
+    piece = info["piece"]
+    notes = []
+    patterns = read_patterns_csv(info["patterns_csv"])
+    ref = groundtruth_path(piece, options["refdir"]) if options["refdir"] else None
+    references = None
+    if ref is not None and info["score_csv"] is not None and info["bpm"]:
+        references = reference_seconds(ref, info["score_csv"], info["bpm"], domain,
+                                       info["audio_start"])
+        info["reference"] = ref
+    elif ref is not None:
+        notes.append(f"ground truth {ref} not shown: no csv score"
+                     + ("" if info["bpm"] else " and no tempo") + " to place it in time")
+    matches = None
+    if references is not None:
+        matches, why = best_matches(layout.seg(piece), ref, len(patterns))
+        notes += [why] if why else []
+    duration, clips = _piece_clips(layout, info, patterns, notes)
+    image = layout.patterns_image(piece)
+    info["image"] = None
+    if image.is_file():
+        _copy_if_changed(image, layout.report_images / image.name)
+        info["image"] = (layout.report_images / image.name).relative_to(
+            layout.report_dir).as_posix()
+    for n in notes:
+        log.warning("report, %s: %s", piece, n)
+    unscored = _unscored_occurrences(layout.seg(piece), patterns)
+    if unscored:      # the MIREX rule, not a fault: said on the page, not as a warning
+        notes.append(f"{counted(unscored, 'occurrence')} of the table "
+                     f"{'is' if unscored == 1 else 'are'} not in {piece}.seg, so not "
+                     "scored: no note of the score in the span (a rest, a held final "
+                     "chord), none that recurs (--notes recurring), or the last of a "
+                     "pattern whose other occurrences have none")
+    if scores.get(piece) and layout.results_csv.stat().st_mtime \
+            < info["patterns_csv"].stat().st_mtime:
+        # expected between extraction and evaluation: said on the page, not as a warning
+        notes.append("scores are from results.csv, written before these patterns: "
+                     "run extract_motives_eval.py again")
+    lanes = timeline_data(patterns, references, duration)
+    atomic_write_text(layout.report_page(piece),
+                      piece_page(run, info, patterns, lanes, duration, clips, scores,
+                                 notes, matches))
+    clip_dir = layout.report_clips(piece)
+    summary = {"piece": piece, "duration": duration, "bpm": info["bpm"],
+               "patterns": len(patterns),
+               "occurrences": sum(len(p["occurrences"]) for p in patterns),
+               "clip_bytes": _folder_size(clip_dir) if clip_dir.is_dir() else 0,
+               "reference": info.get("reference")}
+    return summary, notes
+
+
+def _piece_clips(layout, info, patterns, notes):
+    """A piece's clips (:func:`~complex_auto.audio_clips.piece_clips`) and the length of its
+    timeline; what went wrong is added to ``notes``."""
+    audio = info["audio"]
+    last = max([e for p in patterns for _, _, e in p["occurrences"]] + [0.0])
+    clips = {}
+    duration = None
+    if audio is not None and audio.is_file():
+        try:
+            duration, clips = audio_clips.piece_clips(layout.report_clips(info["piece"]),
+                                                      audio, patterns)
+        except DataError as e:      # the patterns are still worth seeing
+            notes.append(f"{e}: no clips")
+    else:
+        notes.append(f"recording {audio} not found: no clips" if audio else
+                     "the run does not record this piece's recording (conversion.json): "
+                     "no clips")
+    if len({name for name, _ in clips.values()}) >= audio_clips.MAX_CLIPS:
+        unheard = sum(len(p["occurrences"]) for p in patterns) - len(clips)
+        if unheard:
+            notes.append(f"clips of the first {audio_clips.MAX_CLIPS} distinct spans only: "
+                         f"{unheard} occurrences have none (so many patterns are mostly "
+                         "noise: a silent recording, or a tempo far off?)")
+    if duration is None:
+        duration = max(last, 1.0)
+    if last > duration + 0.5:
+        notes.append(f"occurrences reach {format_time(last)}, past the recording's end "
+                     f"({format_time(duration)})")
+    return duration, clips
+
+
+def _write_index(layout, run, summaries, scores, run_notes, how):
+    """Write ``index.html``, which states the report's size; what :func:`build_report`
+    returns."""
+    # written twice: its own size barely changes the total
     atomic_write_text(layout.report_index, index_page(run, summaries, scores, run_notes, 0, how))
-    size = _folder_size(out)
+    size = _folder_size(layout.report_dir)
     atomic_write_text(layout.report_index,
                       index_page(run, summaries, scores, run_notes, size, how))
-    size = _folder_size(out)
+    size = _folder_size(layout.report_dir)
     clips = list(layout.report_clips().glob("*/*.mp3"))
     seconds = sum(audio_clips.clip_seconds(c) for c in clips)
     log.info("report: %s (%s; %s, %.1f min of audio; %.1f MB)", layout.report_index,
