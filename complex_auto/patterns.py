@@ -359,6 +359,17 @@ def format_mirex(note_patterns):
 
     Numbers are written with ``repr`` so that :func:`mir_eval.io.load_patterns` reads back the
     very same floats.
+
+    Parameters
+    ----------
+    note_patterns : list of list of array-like, each shape (notes, 2)
+        Per pattern, per occurrence: ``(onset in beats, MIDI pitch)`` rows
+        (:func:`patterns_to_notes`).
+
+    Returns
+    -------
+    str
+        The file's text, a newline after every line.
     """
     lines = []
     for p, pattern in enumerate(note_patterns, 1):
@@ -375,11 +386,20 @@ def write_mirex(path, note_patterns):
 
 
 def write_segraw(path, patterns):
-    """Write patterns as frame spans (``.segraw``).
+    """Write patterns as frame spans (``.segraw``), atomically.
 
     Same layout as a MIREX file, with ``start_frame, end_frame`` (half-open; columns 2 and 3
     of each occurrence) in place of ``onset, pitch``, so ``mir_eval.io.load_patterns`` reads
     it too.
+
+    Parameters
+    ----------
+    path : str or Path
+    patterns : list of np.ndarray, each shape (occurrences, 4)
+        Per pattern, its occurrences in the layout of
+        :func:`complex_auto.nf14.group_patterns` and
+        :func:`complex_auto.families.families_to_patterns`: an occurrence's own span
+        ``[start, end)`` in frames is its columns 2 and 3, which are written.
     """
     lines = []
     for p, pattern in enumerate(patterns, 1):
@@ -439,7 +459,23 @@ def write_patterns_csv(path, patterns, frame_seconds, scores=None, shift=0.0):
 
 
 def load_matrix(path):
-    """Load a listed ``.npy`` matrix as float64; ``DataError`` when missing or not square."""
+    """Load a listed ``.npy`` self-similarity matrix (float16, float32 or float64) in memory.
+
+    Parameters
+    ----------
+    path : str or Path
+        As ``convert.py --self-sim-matrix`` writes it.
+
+    Returns
+    -------
+    np.ndarray, shape (frames, frames), float64, C-contiguous
+
+    Raises
+    ------
+    DataError
+        When the file is missing, no ``.npy`` file, not a square matrix, or holds NaN or
+        infinite values.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: self-similarity matrix does not exist")
