@@ -213,6 +213,14 @@ def unfinished_training(path):
     return (done, target) if done < target else None
 
 
+def _logged_epochs(path):
+    """The last epoch ``train_log.csv`` at ``path`` lists; 0 without one."""
+    try:
+        return int(Path(path).read_text().split()[-1].split(",")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def write_log(path, history):
     """Rewrite ``train_log.csv`` from the loss history.
 
@@ -390,6 +398,13 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             return model, history
         log.info("train_it = False but %s does not exist: training", model_path)
     if resume or cfg["continue_train"]:
+        differ = settings_differ(model_path if model_path.exists() else ckpt_path, cfg)
+        if differ and (ckpt_path.exists() or model_path.exists()):
+            # the first epochs on one input and the last on another: a model of neither, and
+            # the run's config.ini, rewritten, would name only the second
+            raise DataError(f"{differ[0]}: the model to continue was trained with other input "
+                            f"settings ({'; '.join(differ[1])}): continue with that config, "
+                            "or train a new run")
         if ckpt_path.exists():
             ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
             if "model" not in ckpt:
@@ -402,6 +417,15 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             check_fit(ckpt["model"], model, cfg, ckpt_path)
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
+            # the optimizer's state holds its learning rate: the config's wins (lowered to
+            # fine-tune, it went on at the old rate while config.ini said the new one)
+            old_lr = {g["lr"] for g in opt.param_groups}
+            if old_lr != {cfg["lr"]}:
+                if context.main:
+                    log.info("learning rate %g from the config (the checkpoint's: %s)",
+                             cfg["lr"], ", ".join(f"{r:g}" for r in sorted(old_lr)))
+                for g in opt.param_groups:
+                    g["lr"] = cfg["lr"]
             start, history, continued = ckpt["epoch"], ckpt["history"], True
             log.info("resuming from %s at epoch %d", ckpt_path, start)
         elif model_path.exists():
@@ -410,8 +434,18 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
             start, continued = cfg["start_epoch"], True
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
+            logged = _logged_epochs(layout.train_log)
+            if logged > start and context.main:
+                log.warning("%s lists %s, and the epochs count on from start_epoch = %d: its "
+                            "rows past it are rewritten (set start_epoch = %d to continue "
+                            "the count)", layout.train_log, counted(logged, "epoch"), start,
+                            logged)
         else:
             log.warning("nothing to resume in %s: training from scratch", layout.dir)
+    elif model_path.exists() and context.main:
+        # a second train.py into a run replaced its model without a word
+        log.warning("%s holds a model already: training from scratch replaces it (--resume "
+                    "continues it)", model_path)
     # A checkpoint at or past the target trains nothing: the run's config.ini stays the one
     # its model was trained with (rewritten, it said 'epochs = 3' beside a model of 5).
     if config_text is not None and context.main and not (start and start >= epochs):
@@ -442,6 +476,12 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 log.info("0 epochs: the model saved is its initialisation (init = %s)",
                          cfg.get("init", "random"))
             save_model(start, trained=False)
+            if not continued:
+                # a fresh model in a run that held a trained one: the old training's
+                # checkpoint and log would be taken for this model's (--resume, convert.py)
+                ckpt_path.unlink(missing_ok=True)
+                if layout.train_log.exists():
+                    write_log(layout.train_log, [])
             if history:
                 # a run killed between its checkpoint and its log left the log an epoch
                 # behind the model (and the model judged unfinished): the checkpoint's

@@ -1,6 +1,7 @@
 """The training loop and ``train.py``: resuming, end-to-end runs, bad input."""
 import csv
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,64 @@ def test_checkpoint_without_weights_resumes_from_the_model_file(tmp_path):
     runs["stripped"].model("cqt").unlink()
     with pytest.raises(ComplexAutoError, match="holds no weights"):
         train(CFG, runs["stripped"], tr, ev, "cpu", resume=True)
+
+
+def test_a_resume_takes_the_configs_learning_rate_and_refuses_other_inputs(tmp_path,
+                                                                           tiny_config, caplog):
+    """Lowered to fine-tune, the learning rate stayed the checkpoint's while config.ini said
+    the new one; another hop went on training without a word, and config.ini then named only
+    the new settings."""
+    from complex_auto.config import load_config
+
+    cfg = load_config(tiny_config, epochs=1)
+    g = np.random.default_rng(0)
+    cqts = [g.standard_normal((cfg["n_bins"], 60)).astype(np.float32) for _ in range(3)]
+    tr, ev = CQTPairs(cqts[:2], cfg), CQTPairs(cqts[2:], cfg)
+    run = RunLayout("r", tmp_path)
+    text = tiny_config.read_text()
+    train(cfg, run, tr, ev, "cpu", config_text=text)
+    assert torch.load(run.checkpoint("cqt"), weights_only=False)["optimizer"][
+        "param_groups"][0]["lr"] == cfg["lr"]
+    with caplog.at_level(logging.INFO):
+        train(dict(cfg, lr=cfg["lr"] / 10), run, tr, ev, "cpu", epochs=2, resume=True,
+              config_text=text)
+    saved = torch.load(run.checkpoint("cqt"), weights_only=False)
+    assert saved["epoch"] == 2 and saved["optimizer"]["param_groups"][0]["lr"] == \
+        pytest.approx(cfg["lr"] / 10)
+    assert f"learning rate {cfg['lr'] / 10:g} from the config (the checkpoint's: " \
+        f"{cfg['lr']:g})" in caplog.text
+    # another hop: refused, naming the run's config and the setting; config.ini kept
+    before = run.config.read_text()
+    with pytest.raises(DataError, match=r"config.ini: the model to continue was trained with "
+                                        r"other input settings \(hop_length 1984 there, 1024 "
+                                        r"here\): continue with that config"):
+        train(dict(cfg, hop_length=1024), run, tr, ev, "cpu", epochs=3, resume=True,
+              config_text="changed")
+    assert run.config.read_text() == before
+
+
+def test_a_fresh_training_into_a_trained_run_says_that_it_replaces_the_model(tmp_path, caplog):
+    """Without --resume a second train.py replaced a run's model without a word; with --epochs
+    0 it left the old checkpoint and log, which --resume and convert.py then took for the new
+    model's. Continued from the model file, its log's epochs were rewritten from 0 unsaid."""
+    tr, ev = synthetic_sets()
+    run = RunLayout("r", tmp_path)
+    train(CFG, run, tr, ev, "cpu", epochs=2)
+    assert "holds a model already" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        train(CFG, run, tr, ev, "cpu", epochs=0)
+    assert f"{run.model('cqt')} holds a model already: training from scratch replaces it " \
+        "(--resume continues it)" in caplog.text
+    assert not run.checkpoint("cqt").exists() and run.train_log.read_text() == LOG_HEADER + "\n"
+    # continued from the model file (no checkpoint) at start_epoch 0 with a log of 2 epochs
+    train(CFG, run, tr, ev, "cpu", epochs=2)
+    run.checkpoint("cqt").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        train(CFG, run, tr, ev, "cpu", epochs=3, resume=True)
+    assert "lists 2 epochs, and the epochs count on from start_epoch = 0: its rows past it " \
+        "are rewritten (set start_epoch = 2 to continue the count)" in caplog.text
+    assert "holds a model already" not in caplog.text
 
 
 def test_pairs_cut_in_threads_train_the_same_model(tmp_path, monkeypatch):
