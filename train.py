@@ -75,7 +75,8 @@ def main(args):
                               seed=cfg["seed"], sr=data.sr)
     model, history = train(cfg, layout, data.train, data.eval, device, resume=args.resume,
                            plotter=plotter, context=context, config_text=text,
-                           session=training_session(cfg, args.filelist, data.skipped))
+                           session=training_session(cfg, args.filelist, data.skipped,
+                                                   data.evaluated))
     distributed.barrier(context)
     distributed.teardown(context)
     if not context.main:

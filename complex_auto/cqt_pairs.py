@@ -143,6 +143,9 @@ class CQTPairs:
 
     #: Files of the list that :func:`training_sets` left out (silent or too short).
     skipped = ()
+    #: Of an evaluation set, the files that give its loss; None when they are the list's own
+    #: split (the last fifth of the files, or of every file's frames).
+    sources = None
 
     def __init__(self, cqts, cfg):
         self.length = cfg["length_ngram"]
@@ -273,7 +276,9 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     Returns
     -------
     train, evaluation : CQTPairs
-        ``train.skipped`` lists the training files left out (silent or too short).
+        ``train.skipped`` lists the training files left out (silent or too short);
+        ``evaluation.sources`` the files that give the evaluation loss when they are not
+        the list's split (files left out, or the training files taking their place).
 
     Raises
     ------
@@ -312,10 +317,8 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     train_cqts = cqts[:len(train_files)]
     need = cfg["length_ngram"] + 2 * cfg["shifts"][0] + 1  # at least one start position
     sweep_need = cfg["length_ngram"] + 4 * cfg["shifts"][0] + 1  # one CQTPairs.sweep n-gram
-    if not eval_files:
-        log.warning("%s: %s, fewer than 5, so none is left for evaluation; evaluating "
-                    "on the last fifth of every file's frames, which training does not use",
-                    list_name, counted(len(files), "file"))
+    split = not eval_files
+    if split:
         heads, eval_files, eval_cqts = [], [], []
         for f, c in zip(train_files, train_cqts):
             k = c.shape[1] - int(round(c.shape[1] * EVAL_FRACTION))
@@ -326,6 +329,12 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
             else:                     # too short to split: all of it trains
                 heads.append(c)
         train_cqts = heads
+        if eval_files:    # else the warning below says what the evaluation is
+            log.warning("%s: %s, fewer than 5, so none is left for evaluation; evaluating "
+                        "on the last fifth of the frames of %s, which training does not use",
+                        list_name, counted(len(files), "file"),
+                        "every file" if len(eval_files) == len(files)
+                        else counted(len(eval_files), "file"))
 
     def usable(paths, arrays):
         kept, silent, left = [], 0, []
@@ -344,7 +353,9 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
         return kept, silent, left
 
     train_cqts, silent, skipped = usable(train_files, train_cqts)
-    eval_cqts, _, _ = usable(eval_files, eval_cqts)
+    eval_cqts, _, eval_left = usable(eval_files, eval_cqts)
+    # what the training record names as giving the evaluation loss (None: the list's split)
+    evaluated = None if split else [f for f in eval_files if f not in eval_left]
     if not train_cqts:
         seconds = need * cfg["hop_length"] / cfg["sr"]
         if silent == len(train_files):
@@ -360,9 +371,10 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
                     "evaluating on the training files (the evaluation loss is then a "
                     "training loss)", sweep_need)
         eval_cqts = train_cqts
+        evaluated = [f for f in train_files if f not in skipped]
     log.info("CQT pairs: %s (%d frames), %s (%d frames)",
              counted(len(train_cqts), "training file"), sum(c.shape[1] for c in train_cqts),
              counted(len(eval_cqts), "evaluation file"), sum(c.shape[1] for c in eval_cqts))
-    train = CQTPairs(train_cqts, cfg)
-    train.skipped = skipped
-    return train, CQTPairs(eval_cqts, cfg)
+    train, evaluation = CQTPairs(train_cqts, cfg), CQTPairs(eval_cqts, cfg)
+    train.skipped, evaluation.sources = skipped, evaluated
+    return train, evaluation

@@ -22,6 +22,12 @@ class TrainingData:
         """Files of the training list left out of training (silent or too short)."""
         return list(getattr(self.train, "skipped", ()))
 
+    @property
+    def evaluated(self):
+        """The files that give the evaluation loss, when they are not the list's split (files
+        left out, or the training files in their place); else None."""
+        return getattr(self.eval, "sources", None)
+
 
 def input_shape(cfg):
     """Shape of one model input for a config: ``(n_bins, length_ngram)``, ``(length,)`` or (28, 28)."""

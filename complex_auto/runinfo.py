@@ -182,7 +182,7 @@ def weights_sha256(state):
     return digest.hexdigest()
 
 
-def training_session(cfg, filelist, skipped=()):
+def training_session(cfg, filelist, skipped=(), evaluated=None):
     """What one ``train.py`` command trains on, for the model's training record.
 
     Parameters
@@ -194,6 +194,10 @@ def training_session(cfg, filelist, skipped=()):
     skipped : sequence of str or Path
         Files of the list that training leaves out (silent or too short:
         :attr:`complex_auto.data.TrainingData.skipped`): not counted as trained.
+    evaluated : sequence of str or Path, optional
+        The files that give the evaluation loss when they are not the list's split
+        (:attr:`complex_auto.data.TrainingData.evaluated`: evaluation files left out, or
+        the training files in their place).
 
     Returns
     -------
@@ -212,6 +216,8 @@ def training_session(cfg, filelist, skipped=()):
     n_eval = held_out(files, cfg.get("test_data"))
     evaluation = ([record_path(f) for f in read_filelist(cfg["test_data"], check_exists=False)]
                   if cfg.get("test_data") else files[len(files) - n_eval:])
+    if evaluated is not None:
+        evaluation = [record_path(f) for f in evaluated]
     left = {record_path(f) for f in skipped}
     session = {"filelist": record_path(filelist),
                "trained": [f for f in files[:len(files) - n_eval] if f not in left],

@@ -104,6 +104,9 @@ class SignalPairs:
 
     #: Files of the list that :func:`training_sets` left out (silent or too short).
     skipped = ()
+    #: Of an evaluation set, the files that give its loss; None when they are the tails of
+    #: the training files.
+    sources = None
 
     def __init__(self, signals, cfg):
         self.length = int(cfg["length_ngram"])
@@ -269,7 +272,9 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     Returns
     -------
     train, evaluation : SignalPairs
-        ``train.skipped`` lists the training files left out (silent or too short).
+        ``train.skipped`` lists the training files left out (silent or too short),
+        ``evaluation.sources`` the files that give the evaluation loss (None for the tails
+        of the training files).
 
     Raises
     ------
@@ -307,7 +312,7 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
                 kept.append(s)
         return kept, silent, left
 
-    (train_sig, silent, left), (eval_sig, _, _) = usable(train), usable(ev)
+    (train_sig, silent, left), (eval_sig, _, eval_left) = usable(train), usable(ev)
     if not train_sig:
         if silent == len(train):
             raise DataError(f"{list_name}: every training signal is silent (every sample is "
@@ -321,6 +326,9 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
     log.info("signal pairs: %s (%.1f s), %s (%.1f s); %s",
              counted(len(train_sig), "training signal"), sum(map(len, train_sig)) / sr,
              counted(len(eval_sig), "evaluation signal"), sum(map(len, eval_sig)) / sr, how)
-    pairs = SignalPairs(train_sig, cfg)
+    pairs, evaluation = SignalPairs(train_sig, cfg), SignalPairs(eval_sig, cfg)
     pairs.skipped = [files[k] for k in left]    # the training signals are files' heads, in order
-    return pairs, SignalPairs(eval_sig, cfg)
+    if cfg["test_data"] or held_out(files):     # whole files, not the training files' tails
+        sources = eval_files if cfg["test_data"] else files[len(files) - held_out(files):]
+        evaluation.sources = [f for k, f in enumerate(sources) if k not in eval_left]
+    return pairs, evaluation

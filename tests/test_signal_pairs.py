@@ -161,10 +161,11 @@ def test_silent_files_are_skipped_as_the_cqt_pairs_skip_them(tmp_path, caplog):
     sf.write(tmp_path / "quiet.wav", np.zeros(SR // 2, np.float32), SR)
     cfg = dict(CFG, cache_dir=str(tmp_path / "c"))
     with caplog.at_level(logging.WARNING):
-        train, _ = training_sets([tmp_path / "quiet.wav"] + files, cfg, "list.txt")
+        train, ev = training_sets([tmp_path / "quiet.wav"] + files, cfg, "list.txt")
     assert len(train) == 4 and "quiet.wav: silent (every sample is 0), nothing to learn" in \
         caplog.text
     assert train.skipped == [tmp_path / "quiet.wav"]       # for the model's training record
+    assert ev.sources == files[-1:]             # the last fifth of the list: one file of six
     with pytest.raises(DataError, match="list2.txt: every training signal is silent"):
         training_sets([tmp_path / "quiet.wav"], cfg, "list2.txt")
     (tmp_path / "short").mkdir()

@@ -690,6 +690,38 @@ def test_evaluation_set_is_the_last_fifth_of_the_files(tmp_path, tiny_config):
         assert train_set.lengths.tolist() == frames[:n - n_eval], n
 
 
+def test_the_evaluation_files_are_those_that_give_the_evaluation_loss(tmp_path, tiny_config,
+                                                                       caplog):
+    """The training record named the list's last fifth as the evaluation files also when
+    they were skipped and the training files gave the evaluation loss instead; with files too
+    short to split, two warnings said two different things."""
+    from complex_auto.config import load_config
+    from complex_auto.cqt_pairs import training_sets
+
+    cfg = load_config(tiny_config)
+    five = noise_files(tmp_path, [8, 9, 10, 11, 7])
+    _, ev = training_sets(five, cfg, "five")
+    assert ev.sources == [five[4]]
+    (tmp_path / "short").mkdir()
+    short = noise_files(tmp_path / "short", [0.5])[0]        # fewer frames than one pair
+    with caplog.at_level("WARNING"):
+        _, ev = training_sets(five[:4] + [short], cfg, "short5")
+    assert ev.sources == five[:4] and "evaluating on the training files" in caplog.text
+    record = training_session(dict(cfg, test_data=""), write_filelist(
+        tmp_path / "short5.txt", five[:4] + [short]), evaluated=ev.sources)
+    assert record["evaluation"] == record["trained"] == [str(f.resolve()) for f in five[:4]]
+    # files whose last fifths are shorter than an evaluation n-gram (30 frames here): none
+    # is split, so one warning, of the training files
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        _, ev = training_sets(five[:2] + [short], dict(cfg, length_ngram=30), "three")
+    assert "last fifth" not in caplog.text and "evaluating on the training files" in \
+        caplog.text
+    with caplog.at_level("WARNING"):
+        _, ev = training_sets(five[:2], cfg, "two")
+    assert ev.sources is None         # the files' last fifths: the record says none
+
+
 def test_fewer_than_five_files_evaluate_on_held_out_frames(tmp_path, tiny_config, caplog):
     from complex_auto.config import load_config
     from complex_auto.cqt_pairs import training_sets
