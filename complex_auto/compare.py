@@ -35,7 +35,7 @@ import numpy as np
 
 from . import cli
 from .errors import ComplexAutoError, DataError
-from .layout import OUTPUT_ROOT, RunLayout
+from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .representations import (KINDS, LABELS, check_kind, check_settings, featurizer,
                               similarity_function)
 
@@ -96,7 +96,6 @@ def check_tempi(entries, filelist, jku_list=Path("jku_csv_files.txt")):
     """
     from .filelist import read_list
     from .jku import piece_bpm
-    from .layout import piece_name
 
     scores = (read_list(jku_list, "csv score", check_exists=False)
               if Path(jku_list).is_file() else [])
@@ -241,15 +240,31 @@ def transposition_row(kind, cfg, model, audio, semitones, cache_dir, device="cpu
     return row
 
 
-def peer_rows(peers=PEERS):
-    """Mean scores of the peers' published outputs that ship in ``data/peers/``."""
-    from .evaluation import evaluate_folder
+def peer_rows(peers=PEERS, pieces=None):
+    """Mean scores of the peers' published outputs that ship in ``data/peers/``.
+
+    Parameters
+    ----------
+    peers : dict
+        ``{name: folder of MIREX estimates}``.
+    pieces : collection of str, optional
+        The pieces compared: a peer's mean is taken over those of them it has (a peer
+        without any gives no row), so that it stands beside means of the same pieces.
+
+    Returns
+    -------
+    list of dict
+        Per peer its mean scores, ``features`` (its name) and ``method`` (its folder's).
+    """
+    from .evaluation import evaluate_folder, mean_scores
 
     rows = []
     for name, folder in peers.items():
         if folder.is_dir():
-            _, mean, _ = evaluate_folder(folder)
-            rows.append(dict(mean, features=name, method=folder.name))
+            scored, _, _ = evaluate_folder(folder)
+            scored = [r for r in scored if pieces is None or r["piece"] in pieces]
+            if scored:
+                rows.append(dict(mean_scores(scored), features=name, method=folder.name))
     return rows
 
 
@@ -346,7 +361,7 @@ def compare(run, kinds=KINDS, methods=None, model_path=DEFAULT_MODEL, config_pat
         log.info("%s: %s (%.0f s)", kind, "; ".join(
             f"{r['method']} Est_F {r['Est_F']:.3f}" for r in rows if r["features"] == kind),
             time.perf_counter() - t0)
-    rows += peer_rows()
+    rows += peer_rows(pieces={piece_name(f) for f in files})
     write_outputs(layout, rows, semitones)
     return rows
 
@@ -455,7 +470,7 @@ def plot_comparison(rows, semitones, path):
         if all(v is not None for v in chance):
             ax.hlines(chance, x - width / 2, x + width / 2, colors="black", linewidth=1.5)
     ax.set_xticks(np.arange(len(SHOWN)), SHOWN)
-    ax.set_ylabel("mean over the JKU pieces")
+    ax.set_ylabel("mean over the pieces compared")
     ax.set_ylim(0, 1)
     ax.set_title("patterns found (black ticks: the same patterns at random places)", fontsize=10)
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
