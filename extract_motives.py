@@ -135,16 +135,7 @@ def parser():
 
 
 def main(args):
-    # A frame is one CQT hop: 1 ms is 22 samples at 22050 Hz, 10 s a window of minutes. Beyond,
-    # the grids of the finders overflowed (1e-300) or the mapping onto notes did (1e300).
-    if args.frame_seconds is not None and not 0.001 <= args.frame_seconds <= 10:
-        raise cli.ComplexAutoError(f"--frame-seconds {args.frame_seconds:g}: must be from 0.001 "
-                                   "to 10 seconds (one CQT hop)")
-    # Segment scores are means of similarities in [0, 1]: above 1 nothing is found, and the
-    # threshold came down 0.001 a pass (for ever from 1e300, where th - 0.001 == th).
-    if args.th is not None and args.th > 1:
-        raise cli.ComplexAutoError(f"--th {args.th:g}: must be at most 1 (the similarities "
-                                   "of the matrix lie in [0, 1])")
+    # the options' ranges are checked by extract_run, for a call from Python as well
     given = [o for o, v in (("--th", args.th), ("--rho", args.rho)) if v is not None]
     if args.method != "nf14" and given:
         cli.log.warning("%s: no effect with --method %s (options of the nf14 search)",
@@ -160,8 +151,6 @@ def main(args):
     if args.refdir is None:
         saved = saved_options(RunLayout(args.run).report_options).get("refdir")
         args.refdir = saved if saved is not None else str(DEFAULT_REFDIR)
-    if args.bpm is not None and not args.bpm > 0:
-        raise cli.ComplexAutoError(f"--bpm {args.bpm:g}: must be positive beats per minute")
     args.audio_start = parse_audio_start(args.audio_start)
     if args.tonnetz:
         cli.log.warning("-t has no effect: the matrices come from the model's features")

@@ -1078,30 +1078,44 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 
     Raises
     ------
+    ParameterError
+        When an option is unknown, out of range or not one of ``method``'s.
     DataError
-        When an option is unknown, out of range or not one of ``method``'s, or an input is
-        unusable (:func:`plan_run`, :func:`extract_piece`).
+        When an input is unusable (:func:`plan_run`, :func:`extract_piece`).
     """
     if domain not in DOMAINS:
-        raise DataError(f"domain must be one of {', '.join(DOMAINS)}, not '{domain}'")
+        raise ParameterError(f"domain must be one of {', '.join(DOMAINS)}, not '{domain}'")
     if method not in METHODS:
-        raise DataError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, not '{method}'")
     if method != "nf14" and (load_segments or save_segments):
-        raise DataError("-pk and -spk save and load the segments of the nf14 search only")
+        raise ParameterError("-pk and -spk save and load the segments of the nf14 search only")
     if occurrence_p is not None and method != "families":
-        raise DataError("--occurrence-p is an option of --method families")
+        raise ParameterError("--occurrence-p is an option of --method families")
     if occurrence_p is not None and not 0 < occurrence_p < 1:
-        raise DataError(f"--occurrence-p {occurrence_p:g}: must be between 0 and 1")
+        raise ParameterError(f"--occurrence-p {occurrence_p:g}: must be between 0 and 1")
     if max_beats is not None and method != "families":
-        raise DataError("--max-beats is an option of --method families")
+        raise ParameterError("--max-beats is an option of --method families")
     if notes not in NOTES:
-        raise DataError(f"--notes {notes}: must be one of {', '.join(NOTES)}")
+        raise ParameterError(f"--notes {notes}: must be one of {', '.join(NOTES)}")
     if max_beats is not None:
         from .families import MIN_BEATS
 
         if not (math.isfinite(max_beats) and MIN_BEATS <= max_beats <= MAX_BEATS_LIMIT):
-            raise DataError(f"--max-beats {max_beats:g}: must be a number of beats from "
-                            f"{MIN_BEATS:g} (the shortest pattern) to {MAX_BEATS_LIMIT:g}")
+            raise ParameterError(f"--max-beats {max_beats:g}: must be a number of beats from "
+                                 f"{MIN_BEATS:g} (the shortest pattern) to {MAX_BEATS_LIMIT:g}")
+    # A frame is one CQT hop: 1 ms is 22 samples at 22050 Hz, 10 s a window of minutes.
+    # Beyond, the grids of the finders overflowed (1e-300) or the mapping onto notes did.
+    if frame_seconds is not None and not 0.001 <= checks.number(frame_seconds,
+                                                                "--frame-seconds") <= 10:
+        raise ParameterError(f"--frame-seconds {frame_seconds:g}: must be from 0.001 to 10 "
+                             "seconds (one CQT hop)")
+    # Segment scores are means of similarities in [0, 1]: above 1 nothing is found, and the
+    # threshold came down 0.001 a pass (for ever from 1e300, where th - 0.001 == th).
+    if checks.number(th, "--th") > 1:
+        raise ParameterError(f"--th {th:g}: must be at most 1 (the similarities of the "
+                             "matrix lie in [0, 1])")
+    if bpm is not None and checks.number(bpm, "--bpm") <= 0:
+        raise ParameterError(f"--bpm {bpm:g}: must be positive beats per minute")
     layout = RunLayout(run, root)
     plan = plan_run(run, csv_list, bpm, root, durations=notes == "melody")
     sweep_temporaries(layout)

@@ -14,7 +14,7 @@ import pytest
 
 from complex_auto import families as F
 from complex_auto.chance import ceiling_scores, chance_scores, random_placement
-from complex_auto.errors import DataError
+from complex_auto.errors import DataError, ParameterError
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import extract_run
 from complex_auto.selfsim import PAD, self_similarity
@@ -1020,8 +1020,16 @@ def test_bad_method_and_nf14_only_options(excerpt_run):
                          text=True)
     assert res.returncode == 1 and res.stderr == ("error: --audio-start: must be 'auto', "
                                                   "'first-sound' or seconds (0 or more)\n")
-    with pytest.raises(DataError, match="method must be one of"):
+    with pytest.raises(ParameterError, match="method must be one of"):
         extract_run("ex", method="bogus", root=tmp / "output")
+    # the ranges extract_motives.py checked, checked for a call from Python too (a frame of
+    # 1e-300 s overflowed the grids; a threshold above 1 was lowered for ever)
+    for options, match in ((dict(frame_seconds=20.0), "--frame-seconds 20: must be from 0.001"),
+                           (dict(frame_seconds=float("nan")), "--frame-seconds must be a fin"),
+                           (dict(th=2.0), r"--th 2: must be at most 1"),
+                           (dict(bpm=-1.0), "--bpm -1: must be positive beats per minute")):
+        with pytest.raises(ParameterError, match=match):
+            extract_run("ex", root=tmp / "output", **options)
     for options in (("--method", "nf14", "--occurrence-p", "0.005"),
                     ("--method", "families", "--occurrence-p", "2")):
         res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", *options],
@@ -1133,7 +1141,7 @@ def test_recurring_notes_are_recorded_and_the_chance_control_maps_as_the_run(exc
     res = subprocess.run([sys.executable, str(ROOT / "extract_motives.py"), "ex", "--notes",
                           "all"], cwd=tmp, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "invalid choice: 'all'" in res.stderr
-    with pytest.raises(DataError, match="--notes all: must be one of span, recurring, melody$"):
+    with pytest.raises(ParameterError, match="--notes all: must be one of span, recurring, melody$"):
         extract_run("ex", notes="all", root=tmp / "output")
     # without a csv score there are no notes to choose: it ran without a word
     for csv, warned in (("csv.txt", False), ("none", True)):

@@ -382,8 +382,8 @@ def test_segments_can_be_saved_and_reused(tmp_path, caplog):
     layout.segraw("a").unlink()
     caplog.clear()
     with caplog.at_level("INFO"):
-        extract_run("r", csv_list="none", bpm=200, th=5.0, root=tmp_path, plot=False,
-                    load_segments=True)
+        extract_run("r", csv_list="none", bpm=200, th=0.99, root=tmp_path, plot=False,
+                    load_segments=True)     # a search would find nothing and lower it
     assert layout.segraw("a").read_text() == first
     # the loaded segments' threshold is the one in effect, not a lowered --th
     assert "lowered" not in caplog.text and "a: " in caplog.text
