@@ -1126,6 +1126,8 @@ MUTANTS = [
      "    train.skipped, evaluation.sources = [], evaluated"),
     ("cqt_pairs", "the list's last fifth recorded when the training files stood in",
      "        evaluated = [f for f in train_files if f not in skipped]", "        pass"),
+    ("audio_clips", "clips of another recording kept",
+     "    return duration if saved == source else None", "    return duration"),
     ("patterns", "a frame length out of range let through from Python",
      "    if frame_seconds is not None and not 0.001 <= checks.number(frame_seconds,",
      "    if False and not 0.001 <= checks.number(frame_seconds,"),

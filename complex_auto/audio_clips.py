@@ -208,6 +208,17 @@ def clip_seconds(path):
     return (end - start) / 1000
 
 
+def _saved_duration(record, source):
+    """The decoded length ``source.json`` at ``record`` holds, when it records ``source``
+    (the same recording, the same clip settings); else None."""
+    try:
+        saved = json.loads(record.read_text())
+        duration = float(saved.pop("duration"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return duration if saved == source else None
+
+
 def piece_clips(folder, audio, patterns):
     """Cut (or reuse) the clips of a piece.
 
@@ -241,12 +252,8 @@ def piece_clips(folder, audio, patterns):
               "fade": FADE_SECONDS, "compression": CLIP_COMPRESSION, "format": "mp3 abr"}
     record = folder / "source.json"
     read = None
-    try:
-        saved = json.loads(record.read_text())
-        duration = float(saved.pop("duration"))
-        if saved != source:
-            raise ValueError("another recording or other clip settings")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    duration = _saved_duration(record, source)
+    if duration is None:        # another recording, other clip settings, or no record
         for f in folder.glob("*.mp3"):
             f.unlink()
         duration, read = open_recording(audio)

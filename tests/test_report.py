@@ -9,6 +9,7 @@ synthetic matrix.
 import csv
 import html
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -568,6 +569,15 @@ def test_rebuild_reuses_clips_and_drops_stale_ones(runs, tmp_path, monkeypatch):
     build_report("plain")
     after = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
     assert len(after) == 2 and all(before[name] == after[name] for name in after)
+    # another recording at the same path, or a record that cannot be read: cut again
+    stamp = (tmp_path / PLAIN_WAV).stat().st_mtime_ns + 10 ** 9
+    os.utime(tmp_path / PLAIN_WAV, ns=(stamp, stamp))
+    for change in (lambda: None, lambda: (clips / "source.json").write_text("{")):
+        change()
+        build_report("plain")
+        again = {p.name: p.stat().st_mtime_ns for p in clips.glob("*.mp3")}
+        assert again.keys() == after.keys() and all(again[n] != after[n] for n in again)
+        after = again
 
 
 def test_clips_are_capped_and_the_page_says_which_are_missing(runs, tmp_path, monkeypatch):
