@@ -647,81 +647,28 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
                         "padding: not a matrix that convert.py writes")
     warn_if_tempo_implausible(piece, bpm, n_rows, frame_seconds, method)
     if method == "families":
-        from .families import find_patterns
-
-        X = np.load(matrix_path, mmap_mode="r")
-        N = len(X)
-        with _about(matrix_path):
-            found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
-                                  max_beats=max_beats)
-        patterns = families_to_patterns(found)
-        scores = [s for s, _ in found]
+        X, patterns, scores = _search_families(matrix_path, h, pad, occurrence_p, max_beats)
         shift, th_used, n_segments = window / 2.0, None, sum(len(p) - 1 for p in patterns)
     else:
-        # In memory the search holds the matrix, a copy and the median's (28 bytes a
-        # cell); when that does not fit it reads the file a window of rows at a time.
-        # Segments loaded with -pk need no search: the matrix alone (8 bytes a cell), read
-        # from the file too when even that does not fit.
-        N = n_rows + pad
-        streamed = not fits_in_memory((8 if load_segments else 28) * N * N * share)
-        if streamed:
-            from .nf14_stream import find_segments_file, window_memory
-
-            beside = f" with {share} pieces searched at a time" if share > 1 else ""
-            if not load_segments:
-                check_memory(window_memory(N) * share,
-                             f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
-                             "use -j 1, " * (share > 1) + "use --method families, or a "
-                             "machine with more memory")
-            X = np.load(matrix_path, mmap_mode="r")
-        else:
-            X = load_matrix(matrix_path)
-        cache = layout.segments_cache(piece)
-        if load_segments:
-            # the threshold in effect is the one that found them, not this run's --th: the
-            # summary would call it lowered
-            segments, th_used = load_segment_cache(cache, N, min_dur)
-            th = th_used
-        elif streamed:
-            log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
-            with _about(matrix_path):
-                segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
-        else:
-            work = X - np.median(X)
-            segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
-            if th_used != th:
-                log.info("%s: nothing found at th=%g; found at th=%.4f", piece, th, th_used)
-        if save_segments:
-            save_segment_cache(cache, segments, th_used, N, min_dur)
-        patterns = group_patterns(segments, max_diff)
-        if streamed:      # diagonals read from the file (through the map: a page a row)
-            from .nf14_stream import pattern_scores_file
-
-            scores = pattern_scores_file(X, patterns)
-        else:
-            scores = pattern_scores(X, patterns)
-        shift, n_segments = None, len(segments)
+        X, patterns, scores, th_used, n_segments = _search_nf14(
+            matrix_path, layout, piece, n_rows + pad, min_dur, max_diff, th, rho,
+            load_segments, save_segments, share)
+        # the threshold in effect is the one that found the segments: -pk's, not --th (the
+        # summary would call it lowered)
+        th = th_used if load_segments else th
+        shift = None
+    N = len(X)
 
     files = []
     write_segraw(layout.segraw(piece), patterns)
     files.append(layout.segraw(piece))
     write_patterns_csv(layout.patterns_csv(piece), patterns, frame_seconds, scores, shift or 0.0)
     files.append(layout.patterns_csv(piece))
-    n_with_notes = None
-    reference_spans = None
+    n_with_notes = reference_spans = None
     if csv_path is not None:
-        score = read_score_csv(csv_path, durations=notes == "melody")
-        offset = score_offset(score, domain, audio_start, bpm)
-        note_patterns = patterns_to_notes(patterns, score, h, offset, shift, notes)
-        n_with_notes = len(note_patterns)
-        if not note_patterns:
-            log.warning("%s: no pattern has two occurrences with notes in %s; %s is empty",
-                        piece, csv_path, layout.seg(piece))
-        write_mirex(layout.seg(piece), note_patterns)
+        n_with_notes, reference_spans = _write_notes(layout, piece, patterns, csv_path, notes,
+                                                     domain, audio_start, bpm, h, shift, refdir)
         files.append(layout.seg(piece))
-        ref = groundtruth_path(piece, refdir) if refdir else None
-        if ref is not None:
-            reference_spans = reference_frame_spans(ref, h, offset + (shift or 0.0) * h)
     elif layout.seg(piece).exists():
         layout.seg(piece).unlink()
         log.info("%s: removed stale %s (no csv score this time)", piece, layout.seg(piece))
@@ -740,6 +687,84 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
             "th_used": th_used, "segments": n_segments, "patterns": len(patterns),
             "patterns_with_notes": n_with_notes, "seconds": time.perf_counter() - t0,
             "files": files}
+
+
+def _search_families(matrix_path, h, pad, occurrence_p, max_beats):
+    """:func:`complex_auto.families.find_patterns` on a matrix file: ``(X, patterns,
+    scores)``, the matrix memory-mapped, the patterns as :func:`families_to_patterns` lays
+    them out, best first."""
+    from .families import find_patterns
+
+    X = np.load(matrix_path, mmap_mode="r")
+    N = len(X)
+    with _about(matrix_path):
+        found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
+                              max_beats=max_beats)
+    patterns = families_to_patterns(found)
+    scores = [s for s, _ in found]
+    return X, patterns, scores
+
+
+def _search_nf14(matrix_path, layout, piece, N, min_dur, max_diff, th, rho, load_segments,
+                 save_segments, share):
+    """The original's search on a matrix file (or its segments loaded with -pk):
+    ``(X, patterns, scores, threshold used, number of segments)``."""
+    # In memory the search holds the matrix, a copy and the median's (28 bytes a cell);
+    # when that does not fit it reads the file a window of rows at a time. Segments loaded
+    # with -pk need no search: the matrix alone (8 bytes a cell), read from the file too when
+    # even that does not fit.
+    streamed = not fits_in_memory((8 if load_segments else 28) * N * N * share)
+    if streamed:
+        from .nf14_stream import find_segments_file, window_memory
+
+        beside = f" with {share} pieces searched at a time" if share > 1 else ""
+        if not load_segments:
+            check_memory(window_memory(N) * share,
+                         f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
+                         "use -j 1, " * (share > 1) + "use --method families, or a "
+                         "machine with more memory")
+        X = np.load(matrix_path, mmap_mode="r")
+    else:
+        X = load_matrix(matrix_path)
+    cache = layout.segments_cache(piece)
+    if load_segments:
+        segments, th_used = load_segment_cache(cache, N, min_dur)
+    elif streamed:
+        log.info("%s: %dx%d matrix searched from the file (too big for memory)", piece, N, N)
+        with _about(matrix_path):
+            segments, th_used = find_segments_file(X, min_dur, th, LOWER_STEP)
+    else:
+        work = X - np.median(X)
+        segments, th_used = find_segments(work, min_dur, th, rho, overwrite=True)
+        if th_used != th:
+            log.info("%s: nothing found at th=%g; found at th=%.4f", piece, th, th_used)
+    if save_segments:
+        save_segment_cache(cache, segments, th_used, N, min_dur)
+    patterns = group_patterns(segments, max_diff)
+    if streamed:      # diagonals read from the file (through the map: a page a row)
+        from .nf14_stream import pattern_scores_file
+
+        scores = pattern_scores_file(X, patterns)
+    else:
+        scores = pattern_scores(X, patterns)
+    return X, patterns, scores, th_used, len(segments)
+
+
+def _write_notes(layout, piece, patterns, csv_path, notes, domain, audio_start, bpm, h, shift,
+                 refdir):
+    """Write ``PIECE.seg``, the patterns' notes in the csv score: ``(patterns with notes,
+    the ground truth's spans in frames for the picture, or None)``."""
+    score = read_score_csv(csv_path, durations=notes == "melody")
+    offset = score_offset(score, domain, audio_start, bpm)
+    note_patterns = patterns_to_notes(patterns, score, h, offset, shift, notes)
+    if not note_patterns:
+        log.warning("%s: no pattern has two occurrences with notes in %s; %s is empty",
+                    piece, csv_path, layout.seg(piece))
+    write_mirex(layout.seg(piece), note_patterns)
+    ref = groundtruth_path(piece, refdir) if refdir else None
+    reference_spans = (reference_frame_spans(ref, h, offset + (shift or 0.0) * h)
+                       if ref is not None else None)
+    return len(note_patterns), reference_spans
 
 
 def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt",
