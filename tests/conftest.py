@@ -14,6 +14,20 @@ JKU_AUDIO = ROOT / "data" / "jku" / "audio"
 STRICT = os.environ.get("COMPLEX_AUTO_STRICT_TESTS", "") not in ("", "0")
 
 
+#: Variables of the shell that change what the toolkit does: inside a torchrun or SLURM job
+#: (WORLD_SIZE, RANK, ...) every test that trains would try to join a process group, and a
+#: memory cap would turn tests of the in-memory paths into tests of the file-streamed ones.
+#: Each test starts without them (those that need one set it).
+OUTSIDE_ENV = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+               "MASTER_PORT", "COMPLEX_AUTO_MAX_MEMORY")
+
+
+@pytest.fixture(autouse=True)
+def _without_the_shells_job_settings(monkeypatch):
+    for name in OUTSIDE_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
 def needs(available, what):
     """Mark for tests that need a system package (FluidSynth, Chromium): skipped with the
     package's name where it is missing, except under ``COMPLEX_AUTO_STRICT_TESTS``."""

@@ -442,6 +442,8 @@ def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
     assert here["version"] == complex_auto.__version__
     assert here["commit"] == (git("rev-parse", "HEAD") if own else None)
     assert isinstance(here["modified"], bool) == bool(own)
+    if own:
+        assert here["modified"] == bool(git("status", "--porcelain", "--untracked-files=no"))
     nothing = {"version": complex_auto.__version__, "commit": None, "modified": None}
     assert provenance(tmp_path) == nothing                               # no checkout
     project = tmp_path / "project"
@@ -450,6 +452,16 @@ def test_records_name_the_code_that_wrote_them(tmp_path, monkeypatch):
         at=project)
     (project / "site-packages").mkdir()
     assert git("rev-parse", "HEAD", at=project)                         # a commit to take
+    # whether the code differs from its commit: a tracked file edited, not an untracked one
+    (project / "code.py").write_text("a = 1\n")
+    git("add", "code.py", at=project)
+    git("-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "b", at=project)
+    (project / "new.py").write_text("")
+    assert provenance(project)["modified"] is False
+    (project / "code.py").write_text("a = 2\n")
+    provenance.cache_clear()        # asked once a process; the edit is a new process's
+    assert provenance(project) == {"version": complex_auto.__version__, "modified": True,
+                                   "commit": git("rev-parse", "HEAD", at=project)}
     assert provenance(project / "site-packages") == nothing             # another's checkout
     path = tmp_path / "conversion.json"
     write_conversion_info(path, dict(sr=22050, hop_length=1984, length_ngram=32), 1, [])

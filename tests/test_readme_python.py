@@ -37,3 +37,17 @@ def test_the_python_example_gives_the_scores_of_the_command_lines(tmp_path):
     assert set(printed) == {"Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F"}
     for measure, value in printed.items():
         assert abs(float(row[measure]) - value) < 1e-3, (measure, row[measure], value)
+    # and what the README says it prints: silverswan's row of its per-piece table
+    assert printed == readme_families_row("silverswan"), printed
+
+
+def readme_families_row(piece):
+    """The ``families`` cell of ``piece``'s row in the README's per-piece JKU table."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    head = next(k for k, line in enumerate(lines)
+                if line.startswith("| piece | `nf14` | `families` |"))
+    column = [c.strip() for c in lines[head].strip("|").split("|")].index("`families`")
+    row = next(line for line in lines[head:] if line.startswith(f"| {piece} |"))
+    cell = [c.strip() for c in row.strip("|").split("|")][column]
+    measures = ("Est_F", "Occ.75_F", "Occ.5_F", "ThreeLayer_F")
+    return dict(zip(measures, (float(v) for v in cell.split(" / ")), strict=True))

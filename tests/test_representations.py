@@ -163,7 +163,8 @@ def test_convert_bad_features_is_one_line(tmp_path):
     assert "cae, cqt, chroma, ftm2d, tichroma" in res.stderr
 
 
-def test_convert_chroma_needs_no_model_and_records_its_kind(tmp_path):
+@pytest.mark.parametrize("kind", ["chroma", "tichroma"])
+def test_convert_chroma_needs_no_model_and_records_its_kind(tmp_path, kind):
     import soundfile as sf
 
     from complex_auto.transposition import excerpt
@@ -173,15 +174,17 @@ def test_convert_chroma_needs_no_model_and_records_its_kind(tmp_path):
     sf.write(tmp_path / "a.wav", y, 22050)
     (tmp_path / "list.txt").write_text("a.wav\t84\n")
     res = run_convert(tmp_path, "r", "list.txt", str(ROOT / "models/cqt_jku/config_cqt.ini"),
-                      "--features", "tichroma", "--self-sim-matrix", "-j", "1")
+                      "--features", kind, "--self-sim-matrix", "-j", "1")
     assert res.returncode == 0, res.stderr
     run = tmp_path / "output" / "r"
     feats = load_pyc_bz(run / "a.wav_repres.pyc.bz")
     assert feats.shape[0] == 1 and feats.shape[2] == 12 * 32
     m = np.load(run / "a.wav.npy")
     assert m.shape == (feats.shape[1] + 9,) * 2
+    # the matrix of the kind's own similarity (tichroma's: the best of 12 pitch shifts)
+    np.testing.assert_allclose(m, rep.kind_self_similarity(kind, feats[0], 32), atol=2e-3)
     info = json.loads((run / "conversion.json").read_text())
-    assert info["features"] == "tichroma" and info["model"] is None
+    assert info["features"] == kind and info["model"] is None
     assert (run / "ss_matrices_filelist.txt").read_text().strip().endswith("\t84")
 
 

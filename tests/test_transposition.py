@@ -4,6 +4,8 @@ import pytest
 
 from complex_auto import transposition as tp
 
+from .conftest import ROOT
+
 SR = 8000
 HOP = 256
 
@@ -75,7 +77,7 @@ def test_model_featurizer_gives_amplitudes_of_every_window(tmp_path):
     from complex_auto.features import n_windows
     from complex_auto.training import build_model
 
-    cfg = load_config("config_cqt_quick.ini")
+    cfg = load_config(ROOT / "config_cqt_quick.ini")
     cfg.update(n_bins=24, bins_per_oct=12, length_ngram=8, n_bases=16, hop_length=512, sr=SR,
                fmin=110.0)
     torch.manual_seed(0)
