@@ -81,8 +81,9 @@ def setup(device):
         dist.init_process_group("nccl" if cuda else "gloo",
                                 timeout=datetime.timedelta(minutes=30))
     if rank != 0:
-        # One voice: the other ranks log warnings and errors only.
-        logging.getLogger("complex_auto").setLevel(logging.WARNING)
+        # One voice: every rank reads the same data and trains in step, so its warnings are
+        # rank 0's again (each printed once per process); the others log errors only.
+        logging.getLogger("complex_auto").setLevel(logging.ERROR)
     return Context(rank, world, local), device
 
 

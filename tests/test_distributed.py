@@ -42,7 +42,7 @@ def test_setup_reads_the_rank_and_takes_the_gpu_of_its_machine(monkeypatch):
         context, device = distributed.setup(torch.device("cuda"))
         assert context == Context(3, 4, 1) and context.active and not context.main
         assert gpus == [1] and device == torch.device("cuda", 1)     # GPU 1 of its machine
-        assert logger.level == logging.WARNING                       # only rank 0 reports
+        assert logger.level == logging.ERROR       # only rank 0 reports, warnings too
         logger.setLevel(level)
         # rank 0, on CPUs: its device as asked, its messages all kept
         monkeypatch.setenv("RANK", "0")
