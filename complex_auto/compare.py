@@ -35,6 +35,7 @@ import numpy as np
 
 from . import cli
 from .errors import ComplexAutoError, DataError
+from .jku import CSV_LIST
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .representations import (KINDS, LABELS, check_kind, check_settings, featurizer,
                               similarity_function)
@@ -74,7 +75,7 @@ def check_methods(methods):
     return list(methods)
 
 
-def check_tempi(entries, filelist, jku_list=Path("jku_csv_files.txt")):
+def check_tempi(entries, filelist, jku_list=CSV_LIST):
     """Refuse a recording whose tempo the finders will not know, before any conversion.
 
     The finders turn frames into beats with the list's tempo column, else the tempo of a

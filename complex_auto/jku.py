@@ -29,6 +29,8 @@ JKU_BPM = {
 
 #: Where the JKU PDD ground truth of this repository lives (``PIECE.txt``, MIREX format).
 DEFAULT_REFDIR = Path("data") / "jku" / "groundtruth"
+#: The list of the JKU pieces' csv scores (with their tempi) that ``--csv auto`` reads.
+CSV_LIST = Path("jku_csv_files.txt")
 
 
 def piece_bpm(piece, bpm=None):

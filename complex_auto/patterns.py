@@ -34,7 +34,8 @@ from .display import plot_patterns, reference_frame_spans
 from .errors import DataError, ParameterError
 from .filelist import check_distinct_names, read_list
 from .half import as_float
-from .jku import DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex, read_score_csv
+from .jku import (CSV_LIST, DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
+                  read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
 from .memory import check_memory, fits_in_memory
@@ -767,7 +768,7 @@ def _write_notes(layout, piece, patterns, csv_path, notes, domain, audio_start, 
     return len(note_patterns), reference_spans
 
 
-def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list="jku_csv_files.txt",
+def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list=CSV_LIST,
              durations=False):
     """Check a run's inputs and pair every matrix with its tempo and score, before any work.
 

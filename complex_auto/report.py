@@ -35,8 +35,8 @@ from . import audio_clips
 from .cli import number
 from .errors import DataError
 from .filelist import read_list
-from .jku import (DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets, piece_bpm,
-                  read_mirex, read_score_csv)
+from .jku import (CSV_LIST, DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets,
+                  piece_bpm, read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
 from .display import PALETTE, TRUTH_COLOUR
 from .nf14 import DEFAULT_TH
@@ -190,7 +190,7 @@ def _score_lists(csv_list):
     if csv_list is None or str(csv_list).lower() == "none":
         return {}
     if str(csv_list) == "auto":
-        csv_list = Path("jku_csv_files.txt")
+        csv_list = CSV_LIST
         if not csv_list.is_file():
             return {}
     return {piece_name(f): f for f, _, _ in read_list(csv_list, "csv score", check_exists=False)}
