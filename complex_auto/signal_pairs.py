@@ -328,7 +328,8 @@ def training_sets(files, cfg, list_name, refresh=False, jobs=1):
              counted(len(eval_sig), "evaluation signal"), sum(map(len, eval_sig)) / sr, how)
     pairs, evaluation = SignalPairs(train_sig, cfg), SignalPairs(eval_sig, cfg)
     pairs.skipped = [files[k] for k in left]    # the training signals are files' heads, in order
-    if cfg["test_data"] or held_out(files):     # whole files, not the training files' tails
-        sources = eval_files if cfg["test_data"] else files[len(files) - held_out(files):]
+    n_eval = held_out(files)
+    if cfg["test_data"] or n_eval:      # whole files, not the training files' tails
+        sources = eval_files if cfg["test_data"] else files[len(files) - n_eval:]
         evaluation.sources = [f for k, f in enumerate(sources) if k not in eval_left]
     return pairs, evaluation

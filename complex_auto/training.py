@@ -204,21 +204,21 @@ def unfinished_training(path):
     elsewhere) is not judged.
     """
     folder = Path(path).parent
+    done = _logged_epochs(folder / "train_log.csv")
     try:
-        done = int((folder / "train_log.csv").read_text().split()[-1].split(",")[0])
         target = int(re.search(r"^\s*epochs\s*=\s*(\d+)\s*$",
                                (folder / "config.ini").read_text(), re.M).group(1))
-    except (OSError, ValueError, IndexError, AttributeError):
+    except (OSError, ValueError, AttributeError):
         return None
-    return (done, target) if done < target else None
+    return (done, target) if done is not None and done < target else None
 
 
 def _logged_epochs(path):
-    """The last epoch ``train_log.csv`` at ``path`` lists; 0 without one."""
+    """The last epoch ``train_log.csv`` at ``path`` lists; None without one (or no row)."""
     try:
         return int(Path(path).read_text().split()[-1].split(",")[0])
     except (OSError, ValueError, IndexError):
-        return 0
+        return None
 
 
 def write_log(path, history):
@@ -434,7 +434,7 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
             start, continued = cfg["start_epoch"], True
             log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
-            logged = _logged_epochs(layout.train_log)
+            logged = _logged_epochs(layout.train_log) or 0
             if logged > start and context.main:
                 log.warning("%s lists %s, and the epochs count on from start_epoch = %d: its "
                             "rows past it are rewritten (set start_epoch = %d to continue "
