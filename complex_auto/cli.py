@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from .errors import ComplexAutoError  # noqa: F401  (re-exported for scripts)
-from .errors import Interrupted
+from .errors import Interrupted, Terminated
 
 log = logging.getLogger("complex_auto")
 
@@ -159,7 +159,7 @@ def run(main, parser, argv=None):
         # SIGTERM (a job's time limit, kill) ends the command as Ctrl-C does, so that every
         # temporary file is deleted and workers stopped; by default it died without a word
         terminated.append(signum)
-        raise KeyboardInterrupt
+        raise Terminated
 
     signal.signal(signal.SIGTERM, on_term)
     setup_logging(verbose)

@@ -28,3 +28,9 @@ class ParameterError(ComplexAutoError, ValueError):
 class Interrupted(KeyboardInterrupt):
     """A Ctrl-C whose consequence was already said (e.g. which checkpoint to resume from): the
     command lines exit 130 without a second 'interrupted'."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a job's time limit, ``kill``), raised by the command lines' handler so that it
+    ends a command as Ctrl-C does (temporary files deleted, workers stopped); said
+    'terminated', exit 143."""

@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from .distributed import SINGLE, sum_over_ranks, wrap
-from .errors import ComplexAutoError, DataError, Interrupted
+from .errors import ComplexAutoError, DataError, Interrupted, Terminated
 from .model import ComplexAutoEncoder, pair_loss
 from .runinfo import add_model, start_training_record, weights_sha256, write_training_info
 from .utils import atomic_path, atomic_write_text, counted, default_jobs, progress
@@ -565,12 +565,13 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
                 write_log(layout.train_log, history)
             if (epoch + 1) % cfg["plot_interval"] == 0 and epoch + 1 < epochs:
                 plot(epoch + 1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         # The checkpoint written after the last finished epoch is the one to keep: the
         # half-trained epoch in memory would not match its epoch count.
         bar.close()
         if history:
-            log.warning("interrupted: checkpoint of epoch %d is in %s; continue with --resume",
+            log.warning("%s: checkpoint of epoch %d is in %s; continue with --resume",
+                        "terminated" if isinstance(stop, Terminated) else "interrupted",
                         history[-1]["epoch"], ckpt_path)
             raise Interrupted() from None
         raise

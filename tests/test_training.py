@@ -92,6 +92,20 @@ def test_ctrl_c_says_which_checkpoint_once(tmp_path, monkeypatch, capsys, caplog
     with pytest.raises(Interrupted):
         train(CFG, RunLayout("r", tmp_path), tr, ev, "cpu")
     assert "interrupted: checkpoint of epoch 2 is in" in caplog.text
+    # a SIGTERM (the command lines' handler raises Terminated) was said 'interrupted'
+    from complex_auto.errors import Terminated
+
+    def terminate_after_two(path, history):
+        written(path, history)
+        if len(history) == 2:
+            raise Terminated
+
+    monkeypatch.setattr(training, "write_log", terminate_after_two)
+    caplog.clear()
+    with pytest.raises(Interrupted):
+        train(CFG, RunLayout("t", tmp_path), tr, ev, "cpu")
+    assert "terminated: checkpoint of epoch 2 is in" in caplog.text
+    assert "interrupted" not in caplog.text
     capsys.readouterr()                                       # the progress bar's
 
     class Parser:
