@@ -249,8 +249,8 @@ def boundary_bound(run, refdir, root=ROOT / "output", measures=SHOWN):
     import numpy as np
 
     from complex_auto.layout import RunLayout
-    from complex_auto.patterns import (patterns_to_notes, piece_timing, read_extraction,
-                                       read_segraw)
+    from complex_auto.patterns import patterns_to_notes, piece_timing, read_segraw
+    from complex_auto.runinfo import read_extraction
 
     layout = RunLayout(run, root)
     info = read_extraction(layout)
@@ -351,8 +351,9 @@ def _families_against_truth(run, refdir, root, select):
     from complex_auto.evaluation import establishment_matrix
     from complex_auto.families import MAX_BEATS, find_patterns
     from complex_auto.layout import RunLayout
-    from complex_auto.patterns import (families_to_patterns, patterns_to_notes, piece_timing,
-                                       read_extraction)
+    from complex_auto.patterns import (families_to_patterns, open_matrix, patterns_to_notes,
+                                       piece_timing)
+    from complex_auto.runinfo import read_extraction
 
     layout = RunLayout(run, root)
     info = read_extraction(layout)
@@ -362,7 +363,7 @@ def _families_against_truth(run, refdir, root, select):
         if not piece["csv"]:            # no score: the run has no notes to match either
             continue
         score, offset, h = piece_timing(info, piece)
-        X = np.load(piece["matrix"], mmap_mode="r")
+        X = open_matrix(piece["matrix"])
         truth = load_patterns(Path(refdir) / f"{piece['piece']}.txt")
         founds, matrices = [], []
         for sel in select:
@@ -398,7 +399,10 @@ def _same_conversion(folder, model, config, focus=None, audio=None):
         done = [(ROOT / r.get("audio", ""), r.get("bpm")) for r in info.get("files", [])
                 if isinstance(r, dict)]
         listed = [(f.resolve(), bpm) for f, bpm, _ in read_list(audio, "audio")]
-        same = ([(f.resolve(), bpm) for f, bpm in done] == listed
+        # recordings too short for a window are listed but have no features
+        short = {(ROOT / f).resolve() for f in info.get("too_short", [])}
+        same = ([(f.resolve(), bpm) for f, bpm in done]
+                == [(f, bpm) for f, bpm in listed if f not in short]
                 and all(f.stat().st_mtime <= info_path.stat().st_mtime for f, _ in listed))
     return same and (folder / "ss_matrices_filelist.txt").is_file()
 

@@ -17,7 +17,8 @@ from .errors import DataError, ParameterError
 from .families import RESOLUTION_BEATS, diagonal_prefix, prepare_matrix
 from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout
-from .patterns import piece_timing, read_extraction
+from .patterns import open_matrix, piece_timing
+from .runinfo import read_extraction
 
 #: Random pairs drawn per annotated pair for the control.
 DRAWS = 20
@@ -242,9 +243,7 @@ def repeat_quantiles(run, refdir=DEFAULT_REFDIR, seed=0, root=OUTPUT_ROOT):
         ref = Path(refdir) / f"{p['piece']}.txt"
         if not p["csv"] or not ref.is_file():
             continue
-        if not Path(p["matrix"]).is_file():
-            raise DataError(f"{p['matrix']}: missing; convert.py writes it (run {run})")
-        X = np.load(p["matrix"], mmap_mode="r")
+        X = open_matrix(p["matrix"])
         _, offset, h = piece_timing(info, p)
         out[p["piece"]] = piece_quantiles(X, len(X) - info["pad"], h, info["window"], offset,
                                           read_mirex(ref), rng)

@@ -22,8 +22,9 @@ from .errors import DataError, ParameterError
 from .evaluation import SCORE_COLUMNS, evaluate_folder, evaluate_piece
 from .jku import DEFAULT_REFDIR, occurrence_onsets
 from .layout import OUTPUT_ROOT, RunLayout
-from .patterns import (NOTES, patterns_to_notes, piece_timing, read_extraction, read_segraw,
+from .patterns import (NOTES, open_matrix, patterns_to_notes, piece_timing, read_segraw,
                        write_mirex)
+from .runinfo import read_extraction
 
 #: Grid of the ceiling's random starts, in beats: finer than every onset of the scores but
 #: triplets, so placing on it differs from uniform placement by nothing a score can show.
@@ -112,7 +113,7 @@ def chance_patterns(run, seeds=(0, 1, 2), root=OUTPUT_ROOT):
     if not pieces:
         raise DataError(f"{run}: no piece was extracted with a csv score")
     # what each piece needs, read once for all seeds: frames, spans, score, timing
-    inputs = [(p["piece"], np.load(p["matrix"], mmap_mode="r").shape[0] - info["pad"],
+    inputs = [(p["piece"], len(open_matrix(p["matrix"])) - info["pad"],
                read_segraw(layout.segraw(p["piece"])), *piece_timing(info, p)) for p in pieces]
     for seed in seeds:
         rng = np.random.default_rng(seed)

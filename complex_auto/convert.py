@@ -604,6 +604,11 @@ def write_run_lists(layout, cfg, step, files, results, tempi, self_sim, legacy_l
                 "matrix": str(m) if m else None, "bpm": bpm}
                for p, (f, m), bpm in zip(files, results, tempi) if f is not None]
     extra = dict(info or {}, **({"weights_sha256": weights} if weights else {}))
+    # listed but too short for one window: recorded, so that a reader comparing the run with
+    # its list (bench/discovery.py --keep) can tell them from files never converted
+    too_short = [str(p) for p, (f, _) in zip(files, results) if f is None]
+    if too_short:
+        extra["too_short"] = too_short
     write_conversion_info(layout.conversion_info, cfg, step, records,
                           legacy_layout=legacy_layout, **extra)
 

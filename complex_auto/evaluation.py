@@ -42,7 +42,7 @@ from . import checks
 from .errors import DataError, ParameterError
 from .jku import DEFAULT_REFDIR, read_mirex
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
-from .runinfo import trained_pieces_scored
+from .runinfo import last_extraction, trained_pieces_scored
 from .utils import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -94,48 +94,17 @@ def load_patterns(path):
     return patterns
 
 
-def extracted_pieces(folder):
-    """The pieces of the last extraction into a run's folder; None when ``folder`` is no run's.
-
-    A run's folder keeps the files of pieces that an earlier extraction listed and the last one
-    did not (a list cut short, another data set converted into a run of the same name): they
-    are not the run's estimates, and scoring them would mix two data sets in one mean.
-
-    Parameters
-    ----------
-    folder : str or Path
-
-    Returns
-    -------
-    set of str or None
-        The piece names of ``extraction.json`` (:class:`~complex_auto.layout.RunLayout`), or
-        None when the folder has none (a folder of estimates, a run never extracted).
-
-    Raises
-    ------
-    DataError
-        When ``extraction.json`` is not the record that ``extract_motives.py`` writes.
-    """
-    from .patterns import read_extraction
-
+def run_layout(folder):
+    """The run whose folder ``folder`` is (any folder of estimates may be one); None for ``/``."""
     folder = Path(folder).resolve()         # '.' names no run; its absolute path does
-    if not folder.name:
-        return None
-    layout = RunLayout(folder.name, folder.parent)
-    if not layout.extraction_info.is_file():
-        return None
-    return {p.get("piece") for p in read_extraction(layout)["pieces"] if isinstance(p, dict)}
-
-
-#: (folder, pieces) already warned about, so that a run scored in several ways warns once.
-_LEFT_OUT_SAID = set()
+    return RunLayout(folder.name, folder.parent) if folder.name else None
 
 
 def list_mirex_files(folder, extensions=(".seg", ".txt")):
     """MIREX files of a folder: those with the first of ``extensions`` that any file has.
 
     In a run's folder only the ``.seg`` files of the pieces of its last extraction
-    (:func:`extracted_pieces`); the others are left out with a warning.
+    (:func:`~complex_auto.runinfo.last_extraction`); the others are left out with a warning.
 
     Returns
     -------
@@ -149,19 +118,15 @@ def list_mirex_files(folder, extensions=(".seg", ".txt")):
         its first dot), which would score one of them and drop the other without a word.
     """
     folder = Path(folder)
-    extracted = extracted_pieces(folder)
+    layout = run_layout(folder)
+    extracted = layout is not None and layout.extraction_info.is_file()
     for ext in extensions:
         files = sorted(p for p in folder.glob(f"*{ext}") if p.is_file())
-        if extracted is not None:
+        if extracted:
             if ext != ".seg":
                 continue            # a run's estimates are its .seg; its .txt are lists, results
-            stale = sorted({piece_name(p) for p in files} - extracted)
-            if stale and (str(folder), tuple(stale)) not in _LEFT_OUT_SAID:
-                _LEFT_OUT_SAID.add((str(folder), tuple(stale)))
-                log.warning("%s: left out %s: not among the pieces of its last extraction "
-                            "(extraction.json), so from an earlier one", folder,
-                            ", ".join(f"{s}{ext}" for s in stale))
-            files = [p for p in files if piece_name(p) in extracted]
+            kept, _ = last_extraction(layout, {piece_name(p): p for p in files})
+            files = [p for p in files if piece_name(p) in kept]
         if files:
             found = {}
             for p in files:
@@ -773,9 +738,8 @@ def evaluate_run(run, refdir=DEFAULT_REFDIR, estdir=None, root=OUTPUT_ROOT):
     if unpaired["reference_only"]:
         notes.append("no estimate for: " + ", ".join(unpaired["reference_only"]))
     if estdir is None:
-        extracted = extracted_pieces(layout.dir)
-        stale = sorted({piece_name(p) for p in layout.dir.glob("*.seg")} - (extracted or set()))
-        if extracted is not None and stale:
+        _, stale = last_extraction(layout, {piece_name(p): p for p in layout.dir.glob("*.seg")})
+        if stale:
             notes.append("left out, an earlier extraction's: " + ", ".join(stale))
         trained = trained_on_note(layout, rows)
         if trained:

@@ -33,15 +33,18 @@ DEFAULT_REFDIR = Path("data") / "jku" / "groundtruth"
 CSV_LIST = Path("jku_csv_files.txt")
 
 
-def piece_bpm(piece, bpm=None):
-    """The tempo of a piece.
+def piece_bpm(piece, bpm=None, default=None):
+    """The tempo of a piece, by the one rule of every step: ``bpm``, else the JKU table's
+    tempo of the piece, else ``default``.
 
     Parameters
     ----------
     piece : str
         Piece name without extensions (``mazurka24-4-poly``).
     bpm : float or None
-        A tempo given by the user; it wins over the JKU table.
+        A tempo given for this piece (a list's tempo column); it wins over the JKU table.
+    default : float or None
+        The tempo of pieces that are not JKU pieces and have none of their own (``--bpm``).
 
     Returns
     -------
@@ -51,9 +54,11 @@ def piece_bpm(piece, bpm=None):
     Raises
     ------
     DataError
-        When ``bpm`` is not a positive number, or the piece is not a JKU piece and no ``bpm``
-        is given.
+        When the tempo is not a positive number, or the piece is not a JKU piece and neither
+        ``bpm`` nor ``default`` is given.
     """
+    if bpm is None and piece not in JKU_BPM:
+        bpm = default
     if bpm is not None:
         try:
             bpm = float(bpm)

@@ -34,7 +34,7 @@ from .display import plot_patterns, reference_frame_spans
 from .errors import DataError, ParameterError
 from .filelist import check_distinct_names, read_list
 from .half import as_float
-from .jku import (CSV_LIST, DEFAULT_REFDIR, JKU_BPM, groundtruth_path, piece_bpm, read_mirex,
+from .jku import (CSV_LIST, DEFAULT_REFDIR, groundtruth_path, piece_bpm, read_mirex,
                   read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name
 from .melody import skyline
@@ -158,37 +158,13 @@ def score_offset(score, domain="audio", audio_start=0.0, bpm=120.0):
     return first - audio_start * bpm / 60.0
 
 
-def read_extraction(layout):
-    """A run's ``extraction.json``, which every reader of extracted patterns needs.
-
-    Raises
-    ------
-    DataError
-        When the run has not been through ``extract_motives.py``, or the file is not the
-        record it writes (cut short, edited).
-    """
-    path = layout.extraction_info
-    if not path.is_file():
-        raise DataError(f"{path}: missing; run extract_motives.py {layout.run} first")
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: unreadable ({e}); run extract_motives.py {layout.run} "
-                        "again") from None
-    missing = [k for k in ("method", "pieces") if not isinstance(info, dict) or k not in info]
-    if missing:
-        raise DataError(f"{path}: no '{missing[0]}'; not written by extract_motives.py? run "
-                        f"it again for {layout.run}")
-    return info
-
-
 def piece_timing(info, piece):
     """An extracted piece's score, the score time (beats) at frame 0, and beats per frame.
 
     Parameters
     ----------
     info : dict
-        :func:`read_extraction`.
+        :func:`~complex_auto.runinfo.read_extraction`.
     piece : dict
         One of ``info['pieces']``; it must have a csv score.
 
@@ -487,9 +463,31 @@ def load_matrix(path):
     return X
 
 
-def _check_matrix_file(path):
-    """Cheap header check (shape and type) so that bad input fails before any work is done."""
-    _read_matrix(path, mmap_mode="r")
+def open_matrix(path):
+    """A listed ``.npy`` self-similarity matrix, memory-mapped, its header checked.
+
+    What every reader of a run's matrices opens: a cheap check of shape and type, so that bad
+    input fails before any work, and a search that reads only the cells it needs.
+
+    Parameters
+    ----------
+    path : str or Path
+        As ``convert.py --self-sim-matrix`` writes it.
+
+    Returns
+    -------
+    np.memmap, shape (frames, frames)
+        As stored (float16, float32 or float64).
+
+    Raises
+    ------
+    DataError
+        When the file is missing, no ``.npy`` file, or not a square matrix of real numbers.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: self-similarity matrix does not exist")
+    return _read_matrix(path, mmap_mode="r")
 
 
 def _read_matrix(path, mmap_mode=None):
@@ -633,7 +631,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
     t0 = time.perf_counter()
     piece = piece_name(matrix_path)
     bpm = checks.number(bpm, "bpm", positive=True)
-    _check_matrix_file(matrix_path)
+    frames = len(open_matrix(matrix_path))     # the header, checked before any work
     if frame_seconds is None or window is None or pad is None:
         run_dir = Path(matrix_path).resolve().parent
         seconds, run_window, run_pad = run_timing(RunLayout(run_dir.name, run_dir.parent),
@@ -642,7 +640,7 @@ def extract_piece(matrix_path, layout, bpm, csv_path=None, th=DEFAULT_TH, rho=DE
         window, pad = (run_window if window is None else window,
                        run_pad if pad is None else pad)
     h, min_dur, max_diff = search_params(bpm, frame_seconds)
-    n_rows = len(np.load(matrix_path, mmap_mode="r")) - pad
+    n_rows = frames - pad
     if n_rows < 1:
         raise DataError(f"{matrix_path}: {n_rows + pad} rows, no more than its {pad} rows of "
                         "padding: not a matrix that convert.py writes")
@@ -696,7 +694,7 @@ def _search_families(matrix_path, h, pad, occurrence_p, max_beats):
     them out, best first."""
     from .families import find_patterns
 
-    X = np.load(matrix_path, mmap_mode="r")
+    X = open_matrix(matrix_path)
     N = len(X)
     with _about(matrix_path):
         found = find_patterns(X, h, n_rows=N - pad, occurrence_p=occurrence_p,
@@ -724,7 +722,7 @@ def _search_nf14(matrix_path, layout, piece, N, min_dur, max_diff, th, rho, load
                          f"{piece}: the nf14 search of its {N}x{N} matrix{beside}",
                          "use -j 1, " * (share > 1) + "use --method families, or a "
                          "machine with more memory")
-        X = np.load(matrix_path, mmap_mode="r")
+        X = open_matrix(matrix_path)
     else:
         X = load_matrix(matrix_path)
     cache = layout.segments_cache(piece)
@@ -813,7 +811,7 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list=CSV_LIST
     matrices = read_list(layout.matrix_list, "matrix", hint, base=layout.root.parent)
     check_distinct_names(matrices, layout.matrix_list, pieces=True)
     for m, _, _ in matrices:
-        _check_matrix_file(m)
+        open_matrix(m)
     _warn_other_folders([m for m, _, _ in matrices], layout)
 
     csvs = [(None, None)] * len(matrices)
@@ -838,11 +836,10 @@ def plan_run(run, csv_list="auto", bpm=None, root=OUTPUT_ROOT, jku_list=CSV_LIST
     for (m, list_bpm, _), (c, csv_bpm) in zip(matrices, csvs):
         piece = piece_name(m)
         given = list_bpm if list_bpm is not None else csv_bpm
-        if given is None and piece not in JKU_BPM:
-            given = bpm          # --bpm is for the pieces whose tempo is not known by name
         if c is not None:
             read_score_csv(c, durations)    # fail now on a bad row, not after the searches
-        plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given), "csv": c})
+        plan.append({"matrix": m, "piece": piece, "bpm": piece_bpm(piece, given, default=bpm),
+                     "csv": c})
     return plan
 
 
@@ -1200,7 +1197,7 @@ def extract_run(run, csv_list="auto", bpm=None, th=DEFAULT_TH, rho=DEFAULT_RHO, 
 
         search_pass(np.zeros((4, 4)), 1, 0.0)
     # Heaviest matrices first keeps the processes busy until the end.
-    sizes = [np.load(p["matrix"], mmap_mode="r").shape[0] for p in plan]
+    sizes = [len(open_matrix(p["matrix"])) for p in plan]
     order = sorted(range(len(jobs_list)), key=lambda k: -sizes[k])
     results = [None] * len(jobs_list)
     with interrupts_ignored():           # Ctrl-C is the main process's (utils.progress_map)

@@ -35,13 +35,13 @@ from . import audio_clips
 from .cli import number
 from .errors import DataError
 from .filelist import read_list
-from .jku import (CSV_LIST, DEFAULT_REFDIR, JKU_BPM, groundtruth_path, occurrence_onsets,
-                  piece_bpm, read_mirex, read_score_csv)
+from .jku import (CSV_LIST, DEFAULT_REFDIR, groundtruth_path, occurrence_onsets, piece_bpm,
+                  read_mirex, read_score_csv)
 from .layout import OUTPUT_ROOT, RunLayout, piece_name, report_page_name
 from .display import PALETTE, TRUTH_COLOUR
 from .nf14 import DEFAULT_TH
 from .patterns import extraction_entry, extraction_settings, score_offset
-from .runinfo import read_conversion_info, recorded_path
+from .runinfo import last_extraction, read_conversion_info, read_extraction, recorded_path
 from .utils import atomic_path, atomic_write_text, counted, file_in_the_way
 
 log = logging.getLogger(__name__)
@@ -196,24 +196,6 @@ def _score_lists(csv_list):
     return {piece_name(f): f for f, _, _ in read_list(csv_list, "csv score", check_exists=False)}
 
 
-def read_extraction_info(layout):
-    """``extraction.json`` (what ``extract_motives.py`` used per piece); ``{}`` when none.
-
-    Raises
-    ------
-    DataError
-        When the file is not JSON.
-    """
-    try:
-        info = json.loads(layout.extraction_info.read_text())
-    except FileNotFoundError:
-        return {}
-    except ValueError:
-        raise DataError(f"{layout.extraction_info}: not JSON; run extract_motives.py "
-                        "again") from None
-    return info if isinstance(info, dict) else {}
-
-
 def unextracted(layout):
     """Pieces of the run's matrix list without a ``PIECE.patterns.csv``, in the list's order."""
     if not layout.matrix_list.is_file():
@@ -253,20 +235,14 @@ def run_pieces(layout, csv_list="auto", bpm=None):
     """
     info = read_conversion_info(layout.conversion_info) or {}
     records = {r.get("piece"): r for r in info.get("files", []) if isinstance(r, dict)}
-    extracted = {r.get("piece"): r for r in read_extraction_info(layout).get("pieces", [])
-                 if isinstance(r, dict)}
+    extraction = read_extraction(layout, missing_ok=True)
+    extracted = {r.get("piece"): r for r in extraction.get("pieces", []) if isinstance(r, dict)}
     listed = {}
     if layout.matrix_list.is_file():
         for m, list_bpm, _ in read_list(layout.matrix_list, "matrix", check_exists=False):
             listed[piece_name(m)] = list_bpm
     found = {piece_name(p): p for p in layout.dir.glob("*.patterns.csv")}
-    if extracted:
-        stale = sorted(set(found) - set(extracted))
-        if stale:
-            log.warning("%s: left out %s: not among the pieces of its last extraction "
-                        "(extraction.json), so from an earlier one", layout.dir,
-                        ", ".join(f"{s}.patterns.csv" for s in stale))
-        found = {p: f for p, f in found.items() if p in extracted}
+    found, _ = last_extraction(layout, found)
     order = [p for p in listed if p in found] + sorted(p for p in found if p not in listed)
     scores = _score_lists(csv_list)
     pieces = []
@@ -275,10 +251,8 @@ def run_pieces(layout, csv_list="auto", bpm=None):
         # its own record first: the audio start its patterns and scores were mapped with
         used = extraction_entry(layout, piece) or extracted.get(piece, {})
         given = used.get("bpm") or listed.get(piece) or record.get("bpm")
-        if given is None and piece not in JKU_BPM:
-            given = bpm
         try:
-            tempo = piece_bpm(piece, given)
+            tempo = piece_bpm(piece, given, default=bpm)
         except DataError:
             tempo = None
         audio = recorded_path(record["audio"], layout) if record.get("audio") else None
@@ -882,7 +856,7 @@ def build_report(run, root=OUTPUT_ROOT, refdir=None, csv_list=None, bpm=None):
     if not pieces:
         raise DataError(f"{layout.dir}: no PIECE.patterns.csv; find patterns first with "
                         f"python extract_motives.py {run}")
-    extraction = read_extraction_info(layout)
+    extraction = read_extraction(layout, missing_ok=True)
     # shards of one run extracted with other options: extraction.json names the last one's
     mixed = mixed_settings(layout, [info["piece"] for info in pieces])
     how = _how_found(extraction, read_conversion_info(layout.conversion_info) or {}, mixed)

@@ -1,5 +1,5 @@
-"""What a run records about how its features and models were made (``conversion.json``,
-``training_{data_type}.json``).
+"""What a run records about how its features, patterns and models were made
+(``conversion.json``, ``extraction.json``, ``training_{data_type}.json``).
 
 The extractor needs the duration of a matrix frame, which depends on the CQT hop, the sample
 rate and the window step that conversion used; reading it here, rather than assuming the
@@ -14,7 +14,9 @@ each piece's recording through ``files``.
      "toolkit": {"version": "0.1.0", "commit": "c7c4e8e...", "modified": false},
      "files": [{"piece": "mazurka24-4-poly", "audio": "data/jku/audio/...mp3",
                 "features": "output/RUN/...pyc.bz", "matrix": "output/RUN/...npy" or null,
-                "bpm": 138 or null}, ...]}
+                "bpm": 138 or null}, ...],
+     "too_short": ["data/clip.wav"]}           (only when a listed recording is too
+                                                short for one window: it has no features)
 
 ``toolkit`` (:func:`provenance`) says which code wrote the record, as ``extraction.json``'s
 does; it is not a setting, so no rerun compares it.
@@ -146,6 +148,88 @@ def read_conversion_info(path):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise DataError(f"{path}: {key} must be a positive whole number, not {value!r}")
     return info
+
+
+def read_extraction(layout, missing_ok=False):
+    """A run's ``extraction.json``, which every reader of extracted patterns needs.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    missing_ok : bool
+        Return ``{}`` for a run never extracted (the report of converted features) instead
+        of raising.
+
+    Returns
+    -------
+    dict
+        ``method``, ``pieces`` (one dict per piece: its matrix, tempo, score, audio start) and
+        the run's settings, as :func:`complex_auto.patterns.extract_run` writes them.
+
+    Raises
+    ------
+    DataError
+        When the run has not been through ``extract_motives.py`` (unless ``missing_ok``), or
+        the file is not the record it writes (cut short, edited).
+    """
+    path = layout.extraction_info
+    if not path.is_file():
+        if missing_ok:
+            return {}
+        raise DataError(f"{path}: missing; run extract_motives.py {layout.run} first")
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: unreadable ({e}); run extract_motives.py {layout.run} "
+                        "again") from None
+    missing = [k for k in ("method", "pieces") if not isinstance(info, dict) or k not in info]
+    if missing:
+        raise DataError(f"{path}: no '{missing[0]}'; not written by extract_motives.py? run "
+                        f"it again for {layout.run}")
+    return info
+
+
+#: (folder, pieces) already warned about, so that a run read in several ways warns once.
+_LEFT_OUT_SAID = set()
+
+
+def last_extraction(layout, files):
+    """The files of the pieces of a run's last extraction; the others are left out, said once.
+
+    A run's folder keeps the files of pieces that an earlier extraction listed and the last one
+    did not (a list cut short, another data set converted into a run of the same name): they
+    are not the run's estimates, and scoring or showing them would mix two data sets.
+
+    Parameters
+    ----------
+    layout : RunLayout
+    files : dict
+        piece name → path of the run's files of one kind (``.seg``, ``.patterns.csv``).
+
+    Returns
+    -------
+    kept : dict
+        ``files`` less the pieces not in ``extraction.json``; all of them when the run was never
+        extracted.
+    stale : list of str
+        The pieces left out, sorted.
+
+    Raises
+    ------
+    DataError
+        When ``extraction.json`` is not the record that ``extract_motives.py`` writes.
+    """
+    info = read_extraction(layout, missing_ok=True)
+    if not info:
+        return dict(files), []
+    extracted = {p.get("piece") for p in info["pieces"] if isinstance(p, dict)}
+    stale = sorted(set(files) - extracted)
+    if stale and (str(layout.dir), tuple(stale)) not in _LEFT_OUT_SAID:
+        _LEFT_OUT_SAID.add((str(layout.dir), tuple(stale)))
+        log.warning("%s: left out %s: not among the pieces of its last extraction "
+                    "(extraction.json), so from an earlier one", layout.dir,
+                    ", ".join(Path(files[s]).name for s in stale))
+    return {p: f for p, f in files.items() if p in extracted}, stale
 
 
 def recorded_path(path, layout):

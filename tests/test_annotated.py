@@ -139,5 +139,5 @@ def test_repeat_quantiles_names_a_missing_matrix(tmp_path):
         "method": "families", "frame_seconds": 0.09, "window": 32, "pad": 9, "domain": "audio",
         "pieces": [{"piece": "p", "bpm": 120.0, "csv": "p.csv",
                     "matrix": str(run / "p.npy"), "audio_start": 0.0}]}))
-    with pytest.raises(DataError, match=r"p\.npy: missing"):
+    with pytest.raises(DataError, match=r"p\.npy: self-similarity matrix does not exist"):
         A.repeat_quantiles("r", refdir=ref, root=tmp_path)

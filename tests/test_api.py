@@ -309,7 +309,7 @@ def jku_score():
     (lambda s: display.reference_frame_spans(JKU / "groundtruth" / "silverswan-poly.txt", 0, 0),
      "h must be above 0"),
     (lambda s: patterns.extract_piece("nowhere.npy", None, 54),
-     r"nowhere\.npy: cannot read matrix"),
+     r"nowhere\.npy: self-similarity matrix does not exist"),
     (lambda s: patterns.patterns_to_notes([], s[:, :1], 0.5, 0.0),      # onsets, no pitches
      r"score must have at least 2 columns \(onset, pitch\), not shape \(\d+, 1\)"),
 ])

@@ -125,6 +125,15 @@ def test_a_conversion_is_reused_only_for_the_same_recordings_and_tempi(tmp_path)
     c.parent.mkdir()
     c.write_text("")
     assert not same(f"{c}\t90\n{b}\n")
+    # a recording too short for a window has no features: the conversion is the same (it was
+    # converted again at every --keep)
+    short = tmp_path / "short.ogg"
+    short.write_text("")
+    os.utime(short, (1_000_000, 1_000_000))
+    assert not same(f"{a}\t90\n{short}\n{b}\n")
+    info = json.loads((run / "conversion.json").read_text())
+    (run / "conversion.json").write_text(json.dumps(dict(info, too_short=[str(short)])))
+    assert same(f"{a}\t90\n{short}\n{b}\n") and same(f"{a}\t90\n{b}\n")
     os.utime(b)                                           # a recording changed since
     assert not same(f"{a}\t90\n{b}\n")
 
@@ -331,7 +340,7 @@ def test_a_broken_extraction_record_is_one_line(tmp_path):
     """chance.py and annotated_repeats.py ended in a JSONDecodeError or KeyError traceback."""
     from complex_auto.errors import DataError
     from complex_auto.layout import RunLayout
-    from complex_auto.patterns import read_extraction
+    from complex_auto.runinfo import read_extraction
 
     layout = RunLayout("x", tmp_path).make()
     for text, message in (("{bad", "unreadable"), ("{}", "no 'method'"),

@@ -1,4 +1,5 @@
 """Conversion to features and self-similarity matrices (``convert.py``)."""
+import json
 import re
 from pathlib import Path
 
@@ -234,6 +235,10 @@ def test_short_recordings_skipped_then_error(in_tmp, short_wavs, tiny_config, ca
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     assert code == 0 and "skipping" in err and "tiny.wav" in err
     assert "1 feature file in output/r/" in err                 # one, not "1 feature files"
+    # recorded as listed but too short, apart from the files converted
+    info = json.loads(RunLayout("r").conversion_info.read_text())
+    assert [r["piece"] for r in info["files"]] == [short_wavs[0].name.split(".")[0]]
+    assert info["too_short"] == [str(in_tmp / "tiny.wav")]
     flist = write_filelist(in_tmp / "list2.txt", [in_tmp / "tiny.wav"])
     code, err = run_script("convert.py", "r", flist, tiny_config, "-j", "1", capsys=capsys)
     check_error(code, err, "no recording is longer than one window (8 frames = 0.7 s): tiny.wav")

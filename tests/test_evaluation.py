@@ -129,6 +129,26 @@ def test_run_results_files(tmp_path):
     assert results.count("\nmean ") == 2 and text in results    # appended, not replaced
 
 
+def test_the_rule_of_the_last_extraction_is_said_once_and_reads_the_record_strictly(
+        tmp_path, caplog):
+    # the evaluation and the report each had their own copy of the rule, the report's warning
+    # said at every read and a broken record read as none
+    from complex_auto.runinfo import last_extraction
+
+    layout = RunLayout("r", tmp_path).make()
+    files = {"a": layout.seg("a"), "b": layout.seg("b")}
+    assert last_extraction(layout, files) == (files, [])             # never extracted: all
+    layout.extraction_info.write_text(json.dumps({"method": "families",
+                                                  "pieces": [{"piece": "a"}]}))
+    with caplog.at_level("WARNING"):
+        for _ in range(2):
+            assert last_extraction(layout, files) == ({"a": files["a"]}, ["b"])
+    assert caplog.text.count("left out b.seg: not among the pieces") == 1
+    layout.extraction_info.write_text(json.dumps({"method": "families"}))
+    with pytest.raises(DataError, match="extraction.json: no 'pieces'"):
+        last_extraction(layout, files)
+
+
 def test_a_run_scores_the_pieces_of_its_last_extraction_only(tmp_path, caplog, monkeypatch):
     # another data set converted and extracted into a run of the same name, or a list cut
     # short, leaves .seg files of pieces the last extraction did not list: scored, they mixed

@@ -17,6 +17,7 @@ from complex_auto.chance import ceiling_scores, chance_scores, random_placement
 from complex_auto.errors import DataError, ParameterError
 from complex_auto.layout import RunLayout
 from complex_auto.patterns import extract_run
+from complex_auto.runinfo import read_extraction
 from complex_auto.selfsim import PAD, self_similarity
 from tests.conftest import child_env
 
@@ -1228,6 +1229,25 @@ def test_chance_control_needs_an_extracted_run(tmp_path):
         chance_scores("nothing", root=tmp_path)
 
 
+def test_the_chance_control_names_a_matrix_it_cannot_read(tmp_path):
+    """It opened the run's matrices unchecked: a file gone or overwritten since the
+    extraction ended in a traceback."""
+    from complex_auto.patterns import write_segraw
+
+    layout = RunLayout("r", tmp_path).make()
+    matrix = layout.dir / "p.wav.npy"
+    matrix.write_text("not a matrix")
+    layout.extraction_info.write_text(json.dumps({"method": "families", "window": 32, "pad": 9,
+                                                  "pieces": [{"piece": "p", "csv": "p.csv",
+                                                              "matrix": str(matrix)}]}))
+    write_segraw(layout.segraw("p"), [np.array([[0, 4, 10, 14]])])
+    with pytest.raises(DataError, match=r"p.wav.npy: cannot read matrix \(not a NumPy"):
+        chance_scores("r", root=tmp_path)
+    matrix.unlink()
+    with pytest.raises(DataError, match="p.wav.npy: self-similarity matrix does not exist"):
+        chance_scores("r", root=tmp_path)
+
+
 def test_a_family_becomes_rows_of_its_first_span_against_each_occurrence():
     # the layout of nf14's groups, which the writers and the picture read: the picture draws
     # row k from (first span, occurrence k), so the first span must be the candidate's
@@ -1320,8 +1340,7 @@ def test_boundary_bound_maps_spans_as_the_run_did_and_never_scores_below_it(
     from discovery import SHOWN, boundary_bound, snap_spans
 
     from complex_auto.evaluation import evaluate_piece, load_patterns
-    from complex_auto.patterns import (patterns_to_notes, piece_timing, read_extraction,
-                                       read_segraw)
+    from complex_auto.patterns import patterns_to_notes, piece_timing, read_segraw
 
     monkeypatch.chdir(excerpt_run)
     extract(excerpt_run, method=method)
@@ -1389,7 +1408,7 @@ def test_the_pictures_annotated_bars_are_placed_as_the_runs_spans(excerpt_run, m
     monkeypatch.chdir(excerpt_run)
     ref = ROOT / "data/jku/groundtruth"
     pat.extract_run("ex", csv_list="csv.txt", method=method, refdir=ref, root=Path("output"))
-    info = pat.read_extraction(RunLayout("ex", Path("output")))
+    info = read_extraction(RunLayout("ex", Path("output")))
     _, offset, h = pat.piece_timing(info, info["pieces"][0])
     shift = info["window"] / 2.0 if method == "families" else 0.0
     annotated = load_patterns(ref / "sonata04-2-poly.txt")

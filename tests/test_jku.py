@@ -64,6 +64,13 @@ def test_user_tempo_wins_and_bad_tempi_are_refused():
             piece_bpm("mine", bad)
     with pytest.raises(DataError, match="mine: unknown tempo"):
         piece_bpm("mine")
+    # the one rule of the finders, the report and the comparison: a piece's own tempo, then
+    # the JKU table by name, then the default (--bpm) for the others
+    assert piece_bpm("mine", default=100) == 100.0
+    assert piece_bpm("wtc2f20-poly", default=100) == 84.0 != 100.0
+    assert piece_bpm("wtc2f20-poly", 90, default=100) == 90.0
+    with pytest.raises(DataError, match="positive number"):
+        piece_bpm("mine", default=-1)
 
 
 def test_occurrence_onsets_span_the_notes_whatever_their_order():

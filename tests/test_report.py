@@ -877,7 +877,8 @@ def test_a_run_whose_pieces_were_found_by_two_methods_says_so(runs, tmp_path, mo
     shutil.copy(run / f"{PLAIN}.patterns.csv", run / "other.patterns.csv")
     with open(run / "ss_matrices_filelist.txt", "a") as f:
         f.write("output/plain/other.wav.npy\t100\n")
-    (run / "extraction.json").write_text(json.dumps({"method": "families"}))
+    (run / "extraction.json").write_text(json.dumps({"method": "families", "pieces": [
+        {"piece": PLAIN}, {"piece": "other"}]}))
     layout = RunLayout("plain", tmp_path / "output")
     layout.extraction_record(PLAIN).parent.mkdir(exist_ok=True)
     for piece, method in ((PLAIN, "nf14"), ("other", "families")):
@@ -921,6 +922,10 @@ def test_a_report_shows_the_pieces_of_the_last_extraction_only(runs, tmp_path, m
     assert build_report("plain")["pieces"] == [PLAIN]
     assert "left out earlier.patterns.csv: not among the pieces of its last extraction" \
         in caplog.text
+    # a record cut short or edited: the report read it as none and showed every table
+    (run / "extraction.json").write_text(json.dumps({"method": "families"}))
+    with pytest.raises(DataError, match="extraction.json: no 'pieces'"):
+        build_report("plain")
 
 
 def test_the_report_shows_the_ground_truth_its_scores_were_computed_with(runs, tmp_path,
@@ -1004,19 +1009,22 @@ def test_the_index_names_the_options_that_changed_the_search(runs, tmp_path, mon
     defaults, though its scores were half theirs."""
     run = tmp_path / "output" / "plain"
     shutil.copytree(runs / "output" / "plain", run)
+    pieces = [{"piece": PLAIN}]
     (run / "extraction.json").write_text(json.dumps({"method": "families", "max_beats": 8.0,
-                                                     "occurrence_p": 0.005, "notes": "melody"}))
+                                                     "occurrence_p": 0.005, "notes": "melody",
+                                                     "pieces": pieces}))
     monkeypatch.chdir(tmp_path)
     build_report("plain")
     index = (run / "report" / "index.html").read_text()
     assert "method families (--max-beats 8, --occurrence-p 0.005, --notes melody)" in index
-    (run / "extraction.json").write_text(json.dumps({"method": "families"}))
+    (run / "extraction.json").write_text(json.dumps({"method": "families", "pieces": pieces}))
     build_report("plain")
     index = (run / "report" / "index.html").read_text()
     assert "method families" in index and "--max-beats" not in index
     # nf14's threshold is recorded always: named when it is not the default
     for th, named in ((0.05, True), (0.0105, False)):
-        (run / "extraction.json").write_text(json.dumps({"method": "nf14", "th": th}))
+        (run / "extraction.json").write_text(json.dumps({"method": "nf14", "th": th,
+                                                         "pieces": pieces}))
         build_report("plain")
         index = (run / "report" / "index.html").read_text()
         assert "method nf14" in index and ("method nf14 (--th 0.05)" in index) == named
