@@ -332,6 +332,77 @@ def _slice(draws, lo, hi):
     return type(draws)(**{k: v[lo:hi] for k, v in vars(draws).items()})
 
 
+def _resume(cfg, layout, model, opt, n_in, device, context):
+    """What a resumed training continues: the run's checkpoint (weights, optimizer state,
+    epoch and history), else its model file at ``cfg['start_epoch']`` with a fresh optimizer,
+    else nothing (a fresh model, said).
+
+    Returns
+    -------
+    model : ComplexAutoEncoder
+    opt : torch.optim.Adam
+    start : int
+        Epochs trained already.
+    history : list of dict
+        The checkpoint's epochs (:func:`train`); empty without one.
+    continued : bool
+        Whether weights were loaded.
+
+    Raises
+    ------
+    DataError
+        When the model to continue was trained with other input settings or does not fit the
+        config, or a checkpoint without weights has no model file beside it.
+    """
+    dtype = cfg["data_type"]
+    model_path, ckpt_path = layout.model(dtype), layout.checkpoint(dtype)
+    differ = settings_differ(model_path if model_path.exists() else ckpt_path, cfg)
+    if differ and (ckpt_path.exists() or model_path.exists()):
+        # the first epochs on one input and the last on another: a model of neither, and
+        # the run's config.ini, rewritten, would name only the second
+        raise DataError(f"{differ[0]}: the model to continue was trained with other input "
+                        f"settings ({'; '.join(differ[1])}): continue with that config, "
+                        "or train a new run")
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if "model" not in ckpt:
+            # A shipped checkpoint leaves its weights to the model file saved beside it
+            # at the same epoch, which halves its size.
+            if not model_path.exists():
+                raise DataError(f"{ckpt_path} holds no weights and {model_path}, "
+                                "whose weights it continues, does not exist")
+            ckpt["model"] = torch.load(model_path, map_location=device, weights_only=True)
+        check_fit(ckpt["model"], model, cfg, ckpt_path)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        # the optimizer's state holds its learning rate: the config's wins (lowered to
+        # fine-tune, it went on at the old rate while config.ini said the new one)
+        old_lr = {g["lr"] for g in opt.param_groups}
+        if old_lr != {cfg["lr"]}:
+            if context.main:
+                log.info("learning rate %g from the config (the checkpoint's: %s)",
+                         cfg["lr"], ", ".join(f"{r:g}" for r in sorted(old_lr)))
+            for g in opt.param_groups:
+                g["lr"] = cfg["lr"]
+        start, history, continued = ckpt["epoch"], ckpt["history"], True
+        log.info("resuming from %s at epoch %d", ckpt_path, start)
+        return model, opt, start, history, continued
+    if model_path.exists():
+        model = load_model(cfg, n_in, model_path, device, warn_unfinished=False)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+        start = cfg["start_epoch"]
+        log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
+        logged = _logged_epochs(layout.train_log) or 0
+        if logged > start and context.main:
+            log.warning("%s lists %s, and the epochs count on from start_epoch = %d: its "
+                        "rows past it are rewritten (set start_epoch = %d to continue "
+                        "the count)", layout.train_log, counted(logged, "epoch"), start,
+                        logged)
+        return model, opt, start, [], True
+    log.warning("nothing to resume in %s: training from scratch", layout.dir)
+    return model, opt, 0, [], False
+
+
 def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=False,
           plotter=None, context=SINGLE, threads=None, config_text=None, session=None):
     """Train a CAE on pairs and save it into the run folder.
@@ -398,50 +469,8 @@ def train(cfg, layout, train_pairs, eval_pairs, device, epochs=None, resume=Fals
             return model, history
         log.info("train_it = False but %s does not exist: training", model_path)
     if resume or cfg["continue_train"]:
-        differ = settings_differ(model_path if model_path.exists() else ckpt_path, cfg)
-        if differ and (ckpt_path.exists() or model_path.exists()):
-            # the first epochs on one input and the last on another: a model of neither, and
-            # the run's config.ini, rewritten, would name only the second
-            raise DataError(f"{differ[0]}: the model to continue was trained with other input "
-                            f"settings ({'; '.join(differ[1])}): continue with that config, "
-                            "or train a new run")
-        if ckpt_path.exists():
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-            if "model" not in ckpt:
-                # A shipped checkpoint leaves its weights to the model file saved beside it
-                # at the same epoch, which halves its size.
-                if not model_path.exists():
-                    raise DataError(f"{ckpt_path} holds no weights and {model_path}, "
-                                    "whose weights it continues, does not exist")
-                ckpt["model"] = torch.load(model_path, map_location=device, weights_only=True)
-            check_fit(ckpt["model"], model, cfg, ckpt_path)
-            model.load_state_dict(ckpt["model"])
-            opt.load_state_dict(ckpt["optimizer"])
-            # the optimizer's state holds its learning rate: the config's wins (lowered to
-            # fine-tune, it went on at the old rate while config.ini said the new one)
-            old_lr = {g["lr"] for g in opt.param_groups}
-            if old_lr != {cfg["lr"]}:
-                if context.main:
-                    log.info("learning rate %g from the config (the checkpoint's: %s)",
-                             cfg["lr"], ", ".join(f"{r:g}" for r in sorted(old_lr)))
-                for g in opt.param_groups:
-                    g["lr"] = cfg["lr"]
-            start, history, continued = ckpt["epoch"], ckpt["history"], True
-            log.info("resuming from %s at epoch %d", ckpt_path, start)
-        elif model_path.exists():
-            model = load_model(cfg, train_pairs.n_in, model_path, device,
-                               warn_unfinished=False)
-            opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-            start, continued = cfg["start_epoch"], True
-            log.info("continuing from %s (no optimizer state) at epoch %d", model_path, start)
-            logged = _logged_epochs(layout.train_log) or 0
-            if logged > start and context.main:
-                log.warning("%s lists %s, and the epochs count on from start_epoch = %d: its "
-                            "rows past it are rewritten (set start_epoch = %d to continue "
-                            "the count)", layout.train_log, counted(logged, "epoch"), start,
-                            logged)
-        else:
-            log.warning("nothing to resume in %s: training from scratch", layout.dir)
+        model, opt, start, history, continued = _resume(cfg, layout, model, opt,
+                                                        train_pairs.n_in, device, context)
     elif model_path.exists() and context.main:
         # a second train.py into a run replaced its model without a word
         log.warning("%s holds a model already: training from scratch replaces it (--resume "
