@@ -459,9 +459,9 @@ MUTANTS = [
      "    inputs = [(p[\"piece\"], len(open_matrix(p[\"matrix\"])) - info[\"pad\"],",
      "    inputs = [(p[\"piece\"], len(np.load(p[\"matrix\"], mmap_mode=\"r\")) - info[\"pad\"],"),
     ("patterns", "a missing matrix said as numpy says it",
-     "        raise DataError(f\"{path}: self-similarity matrix does not exist\")\n"
-     "    return _read_matrix(path, mmap_mode=\"r\")",
-     "    return _read_matrix(path, mmap_mode=\"r\")"),
+     "    if not path.is_file():\n"
+     "        raise DataError(f\"{path}: self-similarity matrix does not exist\")\n    try:",
+     "    try:"),
     ("convert", "listed recordings too short for a window not recorded",
      "    if too_short:\n        extra[\"too_short\"] = too_short",
      "    if False:\n        extra[\"too_short\"] = too_short"),

@@ -453,30 +453,29 @@ def load_matrix(path):
         When the file is missing, no ``.npy`` file, not a square matrix, or holds NaN or
         infinite values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: self-similarity matrix does not exist")
-    X = _read_matrix(path)
-    X = np.ascontiguousarray(as_float(X))
+    X = np.ascontiguousarray(as_float(open_matrix(path, mmap_mode=None)))
     if not np.isfinite(X).all():
         raise DataError(f"{path}: matrix holds NaN or infinite values")
     return X
 
 
-def open_matrix(path):
-    """A listed ``.npy`` self-similarity matrix, memory-mapped, its header checked.
+def open_matrix(path, mmap_mode="r"):
+    """A listed ``.npy`` self-similarity matrix, its header checked.
 
-    What every reader of a run's matrices opens: a cheap check of shape and type, so that bad
-    input fails before any work, and a search that reads only the cells it needs.
+    What every reader of a run's matrices opens: memory-mapped, a cheap check of shape and
+    type, so that bad input fails before any work, and a search that reads only the cells it
+    needs.
 
     Parameters
     ----------
     path : str or Path
         As ``convert.py --self-sim-matrix`` writes it.
+    mmap_mode : {'r', None}
+        ``None`` reads the whole file into memory (:func:`load_matrix`).
 
     Returns
     -------
-    np.memmap, shape (frames, frames)
+    np.memmap or np.ndarray, shape (frames, frames)
         As stored (float16, float32 or float64).
 
     Raises
@@ -487,10 +486,6 @@ def open_matrix(path):
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: self-similarity matrix does not exist")
-    return _read_matrix(path, mmap_mode="r")
-
-
-def _read_matrix(path, mmap_mode=None):
     try:
         X = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
