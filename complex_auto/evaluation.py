@@ -94,7 +94,7 @@ def load_patterns(path):
     return patterns
 
 
-def run_layout(folder):
+def _run_layout(folder):
     """The run whose folder ``folder`` is (any folder of estimates may be one); None for ``/``."""
     folder = Path(folder).resolve()         # '.' names no run; its absolute path does
     return RunLayout(folder.name, folder.parent) if folder.name else None
@@ -118,7 +118,7 @@ def list_mirex_files(folder, extensions=(".seg", ".txt")):
         its first dot), which would score one of them and drop the other without a word.
     """
     folder = Path(folder)
-    layout = run_layout(folder)
+    layout = _run_layout(folder)
     extracted = layout is not None and layout.extraction_info.is_file()
     for ext in extensions:
         files = sorted(p for p in folder.glob(f"*{ext}") if p.is_file())
