@@ -632,6 +632,7 @@ MUTANTS = [
      "        kwargs[\"leave\"] = True\n", "        pass\n"),
     ("utils", "bars in a log redrawn ten times a second",
      "kwargs.setdefault(\"mininterval\", LOG_INTERVAL)", "pass"),
+    ("utils", "workers draw their own bars", "    _IN_WORKER = True\n", "    pass\n"),
     ("cli", "a user error exits 0",
      "print(f\"error: {e}\", file=sys.stderr)\n        sys.exit(1)",
      "print(f\"error: {e}\", file=sys.stderr)\n        sys.exit(0)"),

@@ -262,6 +262,9 @@ def load_pyc_bz(filename):
 #: terminal: a batch job's log then gets a line every half minute, not ten a second.
 LOG_INTERVAL = 30.0
 
+# True in a worker process of progress_map: its bars are not drawn (see ignoring_interrupts)
+_IN_WORKER = False
+
 
 def counted(n, noun, plural=None):
     """``'1 piece'``, ``'5 pieces'``: a count and its noun, for messages.
@@ -290,9 +293,13 @@ def progress(iterable=None, **kwargs):
     either way. In a log a bar is also kept when it closes (``leave=False`` clears it from a
     terminal only): cleared, its last drawn state was its first, and the log read "0/44" for
     work that was done. ``kwargs`` go to ``tqdm`` (``desc``, ``unit``, ``total``, ...).
+    In a worker of :func:`progress_map` the bar is not drawn: the main process's bar counts
+    the items.
     """
     from tqdm import tqdm
 
+    if _IN_WORKER:
+        kwargs["disable"] = True
     stream = kwargs.get("file") or sys.stderr
     if not (hasattr(stream, "isatty") and stream.isatty()):
         kwargs.setdefault("mininterval", LOG_INTERVAL)
@@ -388,6 +395,7 @@ def ignoring_interrupts(initializer=None, initargs=(), log_level=None):
 
     import tqdm
 
+    global _IN_WORKER
     if log_level is not None and not logging.getLogger().handlers:
         from .cli import setup_logging
 
@@ -396,8 +404,12 @@ def ignoring_interrupts(initializer=None, initargs=(), log_level=None):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # not the command's handler: terminate() kills
     # A worker's first progress bar (drawn or not) made tqdm's lock a named semaphore, which a
     # worker stopped by terminate() never released: spawned workers left "leaked semaphore"
-    # warnings after the one-line error. Workers draw no bars of their own to order.
+    # warnings after the one-line error.
     tqdm.tqdm.set_lock(threading.RLock())
+    # Nor do workers draw bars: several processes' bars overwrote each other on a terminal,
+    # and in a log the unfinished line of a worker stopped on another's error ("b:   0%|")
+    # was continued by the one-line error.
+    _IN_WORKER = True
     if initializer is not None:
         initializer(*initargs)
 

@@ -14,7 +14,7 @@ import pytest
 from complex_auto.cache import cache_key, cache_path, cached
 from complex_auto.config import load_config
 from complex_auto.errors import ConfigError
-from complex_auto.utils import LOG_INTERVAL, load_pyc_bz, progress, save_pyc_bz
+from complex_auto.utils import LOG_INTERVAL, load_pyc_bz, progress, progress_map, save_pyc_bz
 
 from .conftest import ROOT, write_config
 
@@ -498,6 +498,18 @@ def test_spawned_workers_stopped_on_an_error_leave_no_warning(tmp_path):
     assert res.returncode == 1 and res.stderr.strip().splitlines()[-1] == "error: bad item"
     assert "leaked" not in res.stderr and "Traceback" not in res.stderr, res.stderr
     assert "working on bad\n" in res.stderr and "working on a\n" in res.stderr
+
+
+def _bar_drawn(item):
+    return not progress(range(1), desc=item).disable
+
+
+def test_workers_draw_no_bars():
+    """The main process's bar counts the items. A worker's own bar, stopped by another item's
+    error, left its first state unfinished in a log ("b:   0%|"), and the one-line error
+    continued that line; on a terminal the workers' bars overwrote each other."""
+    assert progress_map(_bar_drawn, ["a", "b", "c"], jobs=2) == [False, False, False]
+    assert progress_map(_bar_drawn, ["a", "b"], jobs=1) == [True, True]    # no pool: drawn
 
 
 def test_pools_fork_on_linux_only(monkeypatch):
