@@ -456,13 +456,23 @@ def test_one_ctrl_c_stops_every_worker(pool, tmp_path):
 
 SPAWNED = r"""
 import logging, multiprocessing, sys, time
+from pathlib import Path
 
 from complex_auto.cli import setup_logging
 from complex_auto.utils import progress, progress_map
 
 
+A_LOGGED = Path(__file__).with_name("a logged")
+
+
 def work(item):
     logging.getLogger("complex_auto.worker").info("working on %s", item)
+    if item == "a":
+        A_LOGGED.touch()
+    else:                                   # the error comes after a's message, on any load
+        deadline = time.time() + 60
+        while not A_LOGGED.exists() and time.time() < deadline:
+            time.sleep(0.01)
     with progress(range(1), desc=item):    # a worker's bar, though not drawn there
         time.sleep(0.2 if item == "bad" else 5.0)
     if item == "bad":

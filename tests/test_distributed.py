@@ -104,17 +104,33 @@ def test_torchrun_two_cpu_processes_resume_and_match_one_process(signal_run, cap
     assert abs(log_one[1, 1] - epoch1["train_loss"]) > 100 * 1e-5 * log_one[1, 1]
 
 
+def _listening_port():
+    """A free port below the kernel's range for outgoing connections: a port from bind(0),
+    closed and bound again by torchrun seconds later, comes from that range, where any
+    process's next connection could take it meanwhile (the rendezvous then waits for good)."""
+    import random
+    import socket
+    from pathlib import Path
+
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for port in random.Random().sample(range(low // 2, low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port between {low // 2} and {low}")
+
+
 def test_torchrun_two_nodes_by_rendezvous_match_one_process(signal_run, capsys):
     # Two "machines": two torchrun launchers, one process each, meeting through the c10d
     # rendezvous of the README's multi-node command (here both on localhost).
-    import socket
-
     flist, cfg = signal_run
     code, err = run_script("train.py", "one", flist, cfg, "--device", "cpu", capsys=capsys)
     assert code == 0, err
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _listening_port()
     env = child_env(OMP_NUM_THREADS="1")
     nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
                                "--nproc_per_node", "1", "--rdzv-backend", "c10d",
