@@ -64,7 +64,8 @@ and the sign of the pairs' differences in ``invariance/measures.py`` (``φ_x −
 ``a_x − a_y``: the classifiers see fitting and held-out pairs flipped alike).
 
 A killed mutant takes seconds to a minute, a survivor as long as its tests (a few minutes);
-the whole table about 55 minutes on two cores. Exit status 1 when a mutant survives.
+the whole table about 2 hours on two cores (123 minutes for 422, partly beside other work).
+Exit status 1 when a mutant survives.
 """
 import argparse
 import shutil

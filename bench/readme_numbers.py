@@ -553,8 +553,9 @@ number("Benchmarks", "mutants in the run", "422", slow=True, context=_MUTANTS_RO
     lambda: mutants()[0])
 number("Benchmarks", "mutants killed", "422", slow=True, context=_MUTANTS_ROW)(
     lambda: mutants()[1])
-number("Benchmarks", "mutants: minutes", "55", slow=True, rel=0.5, bound="upper",
-       context="(about 55 minutes on two cores; the working tree")(lambda: mutants()[2])
+number("Benchmarks", "mutants: minutes", "120", slow=True, rel=0.5, bound="upper",
+       context="(about 120 minutes on two cores, partly beside other work; the working tree")(
+    lambda: mutants()[2])
 
 
 # Both finders per piece, their chance controls, and the same on the BPS-motif folder
