@@ -1080,7 +1080,7 @@ MUTANTS = [
      "            notes.append(\"left out, an earlier extraction's: \" + \", \".join(stale))",
      "            pass"),
     ("report", "a report of the tables of an earlier extraction",
-     "    found, _ = last_extraction(layout, found)\n", ""),
+     "    found, _ = last_extraction(layout, found, extraction)\n", ""),
     ("runinfo", "the pieces of an earlier extraction kept",
      "    return {p: f for p, f in files.items() if p in extracted}, stale\n",
      "    return dict(files), stale\n"),

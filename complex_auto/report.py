@@ -242,7 +242,7 @@ def run_pieces(layout, csv_list="auto", bpm=None):
         for m, list_bpm, _ in read_list(layout.matrix_list, "matrix", check_exists=False):
             listed[piece_name(m)] = list_bpm
     found = {piece_name(p): p for p in layout.dir.glob("*.patterns.csv")}
-    found, _ = last_extraction(layout, found)
+    found, _ = last_extraction(layout, found, extraction)
     order = [p for p in listed if p in found] + sorted(p for p in found if p not in listed)
     scores = _score_lists(csv_list)
     pieces = []

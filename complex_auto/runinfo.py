@@ -193,7 +193,7 @@ def read_extraction(layout, missing_ok=False):
 _LEFT_OUT_SAID = set()
 
 
-def last_extraction(layout, files):
+def last_extraction(layout, files, info=None):
     """The files of the pieces of a run's last extraction; the others are left out, said once.
 
     A run's folder keeps the files of pieces that an earlier extraction listed and the last one
@@ -205,6 +205,9 @@ def last_extraction(layout, files):
     layout : RunLayout
     files : dict
         piece name → path of the run's files of one kind (``.seg``, ``.patterns.csv``).
+    info : dict, optional
+        :func:`read_extraction` ``(layout, missing_ok=True)``, when the caller has read it
+        already; read here otherwise.
 
     Returns
     -------
@@ -219,7 +222,8 @@ def last_extraction(layout, files):
     DataError
         When ``extraction.json`` is not the record that ``extract_motives.py`` writes.
     """
-    info = read_extraction(layout, missing_ok=True)
+    if info is None:
+        info = read_extraction(layout, missing_ok=True)
     if not info:
         return dict(files), []
     extracted = {p.get("piece") for p in info["pieces"] if isinstance(p, dict)}
